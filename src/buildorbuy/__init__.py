@@ -1,0 +1,1 @@
+"""buildorbuy: build, fine-tune or buy an LLM."""

@@ -1,0 +1,3 @@
+from buildorbuy.cli import main
+
+main()

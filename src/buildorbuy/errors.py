@@ -1,0 +1,38 @@
+"""The error hierarchy the core raises; the CLI turns each into one line and exit status 2."""
+
+from __future__ import annotations
+
+
+class BuildOrBuyError(Exception):
+    """Base class: a problem with the user's input that we can explain in one line."""
+
+    def __init__(self, message: str, *, field: str | None = None, source: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.source = source
+        self.line = line
+
+    def one_line(self) -> str:
+        """`file:LINE: field: message`, with the parts that are known."""
+        prefix = ""
+        if self.source:
+            prefix = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
+        field = f"{self.field}: " if self.field else ""
+        return f"{prefix}{field}{self.message}".replace("\n", " ")
+
+
+class ScenarioError(BuildOrBuyError):
+    """The scenario file or an override is invalid."""
+
+
+class CatalogError(BuildOrBuyError):
+    """An unknown GPU, model or API name, or a catalog lookup that cannot be answered."""
+
+
+class AnalysisError(BuildOrBuyError):
+    """An analysis was asked for something it cannot do (empty range, unknown parameter…)."""
+
+
+class OutputError(BuildOrBuyError):
+    """An output file cannot be written."""

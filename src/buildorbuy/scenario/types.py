@@ -1,0 +1,67 @@
+"""Reusable annotated number types: quantity strings (`2.5B`, `450k`), fractions, money.
+
+Every numeric field of the scenario uses one of these aliases, so parsing and range checks live
+in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+_SUFFIXES = {"": 1.0, "k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "b": 1e9, "B": 1e9, "g": 1e9, "G": 1e9, "t": 1e12, "T": 1e12}
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbBgGtT]?)\s*$")
+
+
+def parse_quantity(value: Any) -> Any:
+    """Turn `2.5B`, `500M`, `12k`, `1.4T`, `1e9`, `1_000` into a float; pass other values through.
+
+    Suffixes are decimal (k = 1e3, M = 1e6, B or G = 1e9, T = 1e12). A trailing `%` divides by 100.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            return float(parse_quantity(text[:-1])) / 100.0
+        match = _QUANTITY.match(text)
+        if not match:
+            raise ValueError(f"'{value}' is not a number or quantity like 2.5B, 500M, 12k")
+        number = float(match.group(1).replace("_", "").replace(",", ""))
+        return number * _SUFFIXES[match.group(2)]
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _whole(value: float) -> float:
+    if value != int(value):
+        raise ValueError(f"must be a whole number, got {value:g}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite)]
+"""Any finite number, quantity suffixes allowed."""
+NonNegative = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(ge=0)]
+Positive = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=0)]
+Money = NonNegative
+"""An amount in the scenario's currency, ≥ 0."""
+TokenCount = NonNegative
+Fraction = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(ge=0, le=1)]
+"""A share in [0, 1]; `30%` is accepted."""
+UnitFraction = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=0, le=1)]
+"""A share in (0, 1], e.g. MFU or utilisation."""
+Rate = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=-1)]
+"""A yearly or monthly rate of change, > -1 (-0.3 = 30 % cheaper each year)."""
+Months = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
+"""A whole number of months, 0 to 600."""
+PositiveMonths = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
+Count = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=0)]
+PositiveCount = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=1)]
