@@ -1,0 +1,171 @@
+"""GPU catalog: dense peak rates, memory, power and dated prices, from `data/gpus.yaml`.
+
+Every figure in the data file carries its public source and a verification label. Rates are
+dense (no 2:4 sparsity); `bf16_tflops` is the 16-bit tensor-core rate with FP32 accumulate.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal
+
+from buildorbuy.catalog._lookup import build_index, resolve
+
+Generation = Literal["ampere", "hopper", "blackwell", "ada", "cdna3", "ascend"]
+Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """One accelerator. Rates in TFLOP/s (TOP/s for int8), memory in GB, bandwidth in TB/s.
+
+    `rent_usd_per_hour` is a typical on-demand price per GPU-hour and `price_date` its date;
+    `purchase_usd` is the price of one GPU (the board, not the server).
+    """
+
+    id: str
+    name: str
+    generation: str
+    bf16_tflops: float
+    fp8_tflops: float | None
+    int8_tops: float | None
+    memory_gb: float
+    bandwidth_tbps: float
+    tdp_watts: float
+    rent_usd_per_hour: float | None
+    purchase_usd: float | None
+    price_date: str | None
+    sources: tuple[str, ...]
+    fp4_tflops: float | None = None
+    aliases: tuple[str, ...] = ()
+    rent_source: str | None = None
+    purchase_date: str | None = None
+    purchase_source: str | None = None
+    verification: tuple[tuple[str, str], ...] = ()
+    notes: str | None = None
+
+    def peak_flops(self, precision: str) -> float:
+        """Dense peak in FLOP/s (OP/s for integer formats) for a compute precision.
+
+        `bf16`/`fp16` use the 16-bit rate. `fp8`, `int8` and `fp4` use their own rate where the
+        GPU has one, else the next wider format it has (fp4 → fp8 → bf16; int8 → bf16). `int4`
+        means weight-only quantisation with 16-bit activations (the common W4A16 kernels), so it
+        runs at the bf16 rate.
+        """
+        p = precision.lower()
+        if p not in PRECISIONS:
+            from buildorbuy.errors import CatalogError
+
+            raise CatalogError(f"unknown precision '{precision}' (known: {', '.join(PRECISIONS)})", field="precision")
+        tflops = self.bf16_tflops
+        if p == "fp8" and self.fp8_tflops:
+            tflops = self.fp8_tflops
+        elif p == "fp4":
+            tflops = self.fp4_tflops or self.fp8_tflops or self.bf16_tflops
+        elif p == "int8" and self.int8_tops:
+            tflops = self.int8_tops
+        return float(tflops) * 1e12
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.memory_gb * 1e9
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth_tbps * 1e12
+
+
+def _models():
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class _Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class Rent(_Strict):
+        usd_per_hour: float = Field(gt=0)
+        """Typical on-demand price per GPU-hour, USD."""
+        date: str
+        source: str
+        verification: Verification
+
+    class Purchase(_Strict):
+        usd: float = Field(gt=0)
+        """Price of one GPU, USD."""
+        date: str
+        source: str
+        verification: Verification
+
+    class GpuEntry(_Strict):
+        id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+        name: str
+        generation: Generation
+        aliases: list[str] = []
+        bf16_tflops: float = Field(gt=0)
+        fp8_tflops: float | None = Field(default=None, gt=0)
+        fp4_tflops: float | None = Field(default=None, gt=0)
+        int8_tops: float | None = Field(default=None, gt=0)
+        memory_gb: float = Field(gt=0)
+        bandwidth_tbps: float = Field(gt=0)
+        tdp_watts: float = Field(gt=0)
+        sources: list[str] = Field(min_length=1)
+        verification: dict[str, Verification]
+        notes: str | None = None
+        rent: Rent | None
+        purchase: Purchase | None
+
+    class GpuFile(_Strict):
+        schema_version: Literal[1]
+        gpus: list[GpuEntry] = Field(min_length=1)
+
+    return GpuFile
+
+
+@functools.cache
+def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
+    import importlib.resources
+
+    import yaml
+
+    text = importlib.resources.files("buildorbuy.catalog").joinpath("data/gpus.yaml").read_text(encoding="utf-8")
+    data = _models().model_validate(yaml.safe_load(text))
+    specs: dict[str, GpuSpec] = {}
+    for e in data.gpus:
+        if e.id in specs:
+            raise ValueError(f"duplicate GPU id '{e.id}' in gpus.yaml")
+        specs[e.id] = GpuSpec(
+            id=e.id,
+            name=e.name,
+            generation=e.generation,
+            bf16_tflops=e.bf16_tflops,
+            fp8_tflops=e.fp8_tflops,
+            int8_tops=e.int8_tops,
+            memory_gb=e.memory_gb,
+            bandwidth_tbps=e.bandwidth_tbps,
+            tdp_watts=e.tdp_watts,
+            rent_usd_per_hour=e.rent.usd_per_hour if e.rent else None,
+            purchase_usd=e.purchase.usd if e.purchase else None,
+            price_date=e.rent.date if e.rent else None,
+            sources=tuple(e.sources),
+            fp4_tflops=e.fp4_tflops,
+            aliases=tuple(e.aliases),
+            rent_source=e.rent.source if e.rent else None,
+            purchase_date=e.purchase.date if e.purchase else None,
+            purchase_source=e.purchase.source if e.purchase else None,
+            verification=tuple(sorted(e.verification.items())),
+            notes=e.notes,
+        )
+    index = build_index((s.id, s.aliases) for s in specs.values())
+    return specs, index
+
+
+def get_gpu(name: str) -> GpuSpec:
+    """The GPU with this id or alias (case and punctuation ignored); CatalogError with suggestions."""
+    specs, index = _catalog()
+    return specs[resolve(name, index, specs, kind="GPU", field="gpu")]
+
+
+def list_gpus() -> list[GpuSpec]:
+    """All GPUs, in catalog order."""
+    return list(_catalog()[0].values())
