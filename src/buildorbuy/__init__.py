@@ -1,1 +1,32 @@
-"""buildorbuy: build, fine-tune or buy an LLM."""
+"""buildorbuy: build, fine-tune or buy an LLM? An honest cost model over time.
+
+Public API (imported lazily so the CLI starts fast):
+`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_scenario": "buildorbuy.scenario.loading",
+    "scenario_from_dict": "buildorbuy.scenario.loading",
+    "Scenario": "buildorbuy.scenario.models",
+    "compare": "buildorbuy.analysis.compare",
+    "compile_plan": "buildorbuy.engine.plan",
+    "evaluate": "buildorbuy.api",
+    "BuildOrBuyError": "buildorbuy.errors",
+    "ScenarioError": "buildorbuy.errors",
+    "CatalogError": "buildorbuy.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'buildorbuy' has no attribute {name!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from buildorbuy.cli.app import app
-
+from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
 
 
 def main() -> None:

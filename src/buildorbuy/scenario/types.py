@@ -47,21 +47,23 @@ def _whole(value: float) -> float:
     return value
 
 
-Number = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite)]
+_QTY = BeforeValidator(parse_quantity, json_schema_input_type=float | str)
+
+Number = Annotated[float, _QTY, AfterValidator(_finite)]
 """Any finite number, quantity suffixes allowed."""
-NonNegative = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(ge=0)]
-Positive = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=0)]
+NonNegative = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0)]
+Positive = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0)]
 Money = NonNegative
 """An amount in the scenario's currency, ≥ 0."""
 TokenCount = NonNegative
-Fraction = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(ge=0, le=1)]
+Fraction = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=1)]
 """A share in [0, 1]; `30%` is accepted."""
-UnitFraction = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=0, le=1)]
+UnitFraction = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=1)]
 """A share in (0, 1], e.g. MFU or utilisation."""
-Rate = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), Field(gt=-1)]
+Rate = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=-1)]
 """A yearly or monthly rate of change, > -1 (-0.3 = 30 % cheaper each year)."""
-Months = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
+Months = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
 """A whole number of months, 0 to 600."""
-PositiveMonths = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
-Count = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=0)]
-PositiveCount = Annotated[float, BeforeValidator(parse_quantity), AfterValidator(_finite), AfterValidator(_whole), Field(ge=1)]
+PositiveMonths = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
+Count = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0)]
+PositiveCount = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1)]

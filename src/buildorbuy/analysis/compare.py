@@ -1,0 +1,219 @@
+"""compare: evaluate a scenario as a batch of one and explain the decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from buildorbuy.engine.core import COMPONENTS, Result, evaluate
+from buildorbuy.engine.plan import Plan, compile_plan
+from buildorbuy.engine.summary import NO_WINNER, breakeven_months, winner_and_runner_up
+from buildorbuy.scenario.models import Scenario
+
+
+@dataclass
+class PathSummary:
+    name: str
+    kind: str
+    feasible: bool
+    infeasible_reason: str | None
+    live_month: int
+    total_cost: float
+    npv: float
+    cost_per_million_tokens: float | None
+    levelised_cost_per_million_tokens: float | None
+    unserved_tokens: float
+    capex: float
+    opex: float
+    monthly_cost: list[float]
+    cumulative_cost: list[float]
+    components: dict[str, list[float]]
+    gpus: list[float]
+    estimates: dict[str, dict[str, Any]]
+    success_probability: float
+    peak_gpus: float
+    served_tokens: float
+
+
+@dataclass
+class Comparison:
+    """The result of `compare`, ready to render or to turn into the JSON contract (DESIGN §4)."""
+
+    scenario: Scenario
+    result: Result
+    paths: list[PathSummary]
+    breakeven: list[dict[str, Any]]
+    recommendation: dict[str, Any]
+    warnings: list[str]
+    estimates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Scenario-level estimates (workload)."""
+
+    @property
+    def currency(self) -> str:
+        return self.scenario.currency
+
+    @property
+    def tokens(self) -> list[float]:
+        return self.result.tokens[0].tolist()
+
+    def to_dict(self) -> dict[str, Any]:
+        from buildorbuy import __version__
+        from buildorbuy.versions import genai_prices_version
+
+        sc = self.scenario
+        return {
+            "scenario": {
+                "name": sc.name,
+                "currency": sc.currency,
+                "start": sc.start_date.strftime("%Y-%m"),
+                "horizon_months": sc.horizon,
+                "discount_rate": sc.discount_rate,
+                "source": sc._source,
+            },
+            "paths": [_clean(p.__dict__) for p in self.paths],
+            "tokens": self.tokens,
+            "breakeven": self.breakeven,
+            "recommendation": self.recommendation,
+            "estimates": self.estimates,
+            "warnings": self.warnings,
+            "versions": {"buildorbuy": __version__, "genai_prices": genai_prices_version()},
+        }
+
+
+def _clean(value: Any) -> Any:
+    """Plain JSON values: floats rounded to 6 significant digits past the cent, NaN → None."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if not np.isfinite(value):
+            return None
+        return round(value, 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list[dict[str, dict]]]:
+    """Split every estimated parameter's value and method into scenario-level and per-path dicts."""
+    methods = plan.methods({k: v[:1] for k, v in result.params.items()})
+    top: dict[str, dict] = {}
+    per_path: list[dict[str, dict]] = [{} for _ in plan.paths]
+    for key, method in sorted(methods.items()):
+        entry = {"value": float(result.params[key][0]), "method": method}
+        if key.startswith("paths["):
+            index = int(key[6 : key.index("]")])
+            per_path[index][key[key.index("]") + 2 :]] = entry
+        else:
+            top[key] = entry
+    return top, per_path
+
+
+def compare(scenario: Scenario) -> Comparison:
+    """Evaluate every path of a scenario; pick the cheapest feasible one by NPV and say why."""
+    plan = compile_plan(scenario)
+    result = evaluate(plan)
+    return summarise(plan, result)
+
+
+def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
+    scenario = plan.scenario
+    top_estimates, path_estimates = estimates_by_path(plan, result)
+    summaries = []
+    for pp in plan.paths:
+        i = pp.index
+        reason = pp.infeasible_reason
+        if reason is None and result.lead_time_exceeded[b, i]:
+            reason = (
+                f"goes live in month {int(result.live_month[b, i])}, after max_lead_time_months "
+                f"{scenario.constraints.max_lead_time_months:g}"
+            )
+        cpm = result.cost_per_million_tokens[b, i]
+        lcpm = result.levelised_cost_per_million_tokens[b, i]
+        summaries.append(
+            PathSummary(
+                name=pp.name,
+                kind=pp.kind,
+                feasible=bool(result.feasible[b, i]),
+                infeasible_reason=reason,
+                live_month=int(result.live_month[b, i]),
+                total_cost=float(result.total_cost[b, i]),
+                npv=float(result.npv[b, i]),
+                cost_per_million_tokens=None if np.isnan(cpm) else float(cpm),
+                levelised_cost_per_million_tokens=None if np.isnan(lcpm) else float(lcpm),
+                unserved_tokens=float(result.unserved_tokens[b, i].sum()),
+                capex=float(result.capex[b, i]),
+                opex=float(result.opex[b, i]),
+                monthly_cost=result.monthly_cost[b, i].tolist(),
+                cumulative_cost=result.cumulative_cost[b, i].tolist(),
+                components={name: result.components[name][b, i].tolist() for name in COMPONENTS if np.any(result.components[name][b, i] != 0)},
+                gpus=result.gpus[b, i].tolist(),
+                estimates=path_estimates[i],
+                success_probability=float(result.params[f"paths[{i}].success_probability"][b]),
+                peak_gpus=float(result.gpus[b, i].max(initial=0.0)),
+                served_tokens=float(result.served_tokens[b, i].sum()),
+            )
+        )
+    months = breakeven_months(result)[b]
+    breakeven = [
+        {"a": plan.paths[a].name, "b": plan.paths[o].name, "month": None if months[a, o] < 0 else int(months[a, o])}
+        for a in range(len(plan.paths))
+        for o in range(len(plan.paths))
+        if a != o
+    ]
+    winner, runner = winner_and_runner_up(result)
+    recommendation = _recommend(scenario, summaries, int(winner[b]), int(runner[b]), months)
+    return Comparison(
+        scenario=scenario,
+        result=result,
+        paths=summaries,
+        breakeven=breakeven,
+        recommendation=recommendation,
+        warnings=list(dict.fromkeys(result.warnings)),
+        estimates=top_estimates,
+    )
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.0f} {currency}"
+
+
+def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner: int, months: np.ndarray) -> dict[str, Any]:
+    currency = scenario.currency
+    excluded = []
+    for p in paths:
+        if not p.feasible:
+            excluded.append(f"{p.name} is infeasible ({p.infeasible_reason})")
+        elif p.unserved_tokens > 0:
+            excluded.append(f"{p.name} leaves traffic unserved before go-live (no bridge)")
+    if winner == NO_WINNER:
+        reason = "No path is feasible and serves all traffic: " + "; ".join(excluded) + "."
+        return {"path": None, "margin": None, "margin_fraction": None, "reason": reason}
+    w = paths[winner]
+    parts = [f"{w.name} has the lowest present cost ({_money(w.npv, currency)} NPV over {scenario.horizon} months)"]
+    margin = margin_fraction = None
+    if runner != NO_WINNER:
+        r = paths[runner]
+        margin = r.npv - w.npv
+        margin_fraction = margin / r.npv if r.npv else None
+        share = f" ({margin_fraction:.0%})" if margin_fraction is not None else ""
+        parts[0] += f", {_money(margin, currency)}{share} below {r.name}"
+        if margin_fraction is not None and margin_fraction < 0.05:
+            parts.append("the margin is under 5 %: treat the two as a tie and run a sensitivity check")
+        month = months[winner, runner]
+        if w.live_month > 0 and month > 0:
+            parts.append(f"it breaks even with {r.name} in month {int(month)}")
+    if w.success_probability < 1:
+        parts.append(
+            f"its figures are expected values with a {w.success_probability:.0%} chance of success; "
+            "a failure leaves the sunk costs and keeps traffic on the bridge"
+        )
+    if excluded:
+        parts.append("excluded: " + "; ".join(excluded))
+    return {"path": w.name, "margin": margin, "margin_fraction": margin_fraction, "reason": "; ".join(parts) + "."}

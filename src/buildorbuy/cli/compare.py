@@ -1,0 +1,103 @@
+"""`buildorbuy compare`, `validate`, `init` and `schema`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from buildorbuy.cli.app import app
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, fail, guarded, write_output
+
+SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
+
+
+def use_color(fmt: Format, output: Path | None) -> bool:
+    """Colour only for tables printed to a terminal (and not when NO_COLOR is set)."""
+    import os
+
+    return fmt == Format.table and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
+@app.command()
+@guarded
+def compare(
+    scenario: Path = SCENARIO_ARG,
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+) -> None:
+    """Cost every path over the horizon and recommend one: summary, cost by year, breakdown, break-even."""
+    from buildorbuy.analysis.compare import compare as run_compare
+    from buildorbuy.render.compare_render import RENDERERS, render_table
+    from buildorbuy.scenario.loading import load_scenario
+
+    result = run_compare(load_scenario(scenario, overrides))
+    if fmt == Format.table:
+        text = render_table(result, color=use_color(fmt, output))
+    else:
+        text = RENDERERS[fmt.value](result)
+    print_warnings(result.warnings)
+    write_output(text, output)
+
+
+@app.command()
+@guarded
+def validate(
+    scenario: Path = SCENARIO_ARG,
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+) -> None:
+    """Check a scenario file (fields, ranges, catalog names) without computing costs."""
+    from buildorbuy.engine.plan import compile_plan
+    from buildorbuy.scenario.loading import load_scenario
+
+    loaded = load_scenario(scenario, overrides)
+    plan = compile_plan(loaded)
+    print_warnings(plan.warnings)
+    typer.echo(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
+
+
+@app.command()
+@guarded
+def init(
+    output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", help="File to write."),
+    template: str = typer.Option("starter", "--template", "-t", help="Template name; see --list."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    list_templates: bool = typer.Option(False, "--list", help="List the templates and exit."),
+) -> None:
+    """Write a commented starter scenario with sourced, realistic values."""
+    from buildorbuy.cli.common import write_file_atomic
+    from buildorbuy.templates import available, read_template
+
+    if list_templates:
+        for name, summary in available().items():
+            typer.echo(f"{name:<24} {summary}")
+        return
+    text = read_template(template)
+    if output.exists() and not force:
+        raise fail(f"{output} exists; use --force to overwrite it")
+    write_file_atomic(output, text.encode("utf-8"))
+    typer.echo(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
+
+
+@app.command()
+@guarded
+def schema(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+) -> None:
+    """Print the JSON Schema of the scenario format (for editor autocompletion and validation)."""
+    import json
+
+    from buildorbuy.scenario.models import Scenario
+
+    document = Scenario.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "buildorbuy scenario"
+    write_output(json.dumps(document, indent=2), output)

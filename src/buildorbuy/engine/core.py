@@ -1,0 +1,352 @@
+"""The cost engine: one vectorised evaluation of a Plan over a batch of parameter sets.
+
+Arrays are shaped [batch, path, month]. compare is a batch of one; sweeps, tornado, break-even
+and Monte Carlo are bigger batches of this same call. The equations are DESIGN §2–3; each
+component below cites the line of the model it implements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from buildorbuy.engine.plan import Params, Plan
+from buildorbuy.errors import ScenarioError
+from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
+
+SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
+
+COMPONENTS = (
+    "api_fees",
+    "bridge_fees",
+    "managed_finetune",
+    "serving_rent",
+    "hardware_purchase",
+    "power_and_hosting",
+    "residual_credit",
+    "training_compute",
+    "finetune_compute",
+    "data",
+    "staff",
+)
+"""Cost components, in the order tables show them."""
+
+COMPONENT_LABELS = {
+    "api_fees": "API fees",
+    "bridge_fees": "bridge API fees",
+    "managed_finetune": "managed fine-tune",
+    "serving_rent": "rented serving GPUs",
+    "hardware_purchase": "GPU purchases",
+    "power_and_hosting": "power and hosting",
+    "residual_credit": "residual value credit",
+    "training_compute": "training compute",
+    "finetune_compute": "fine-tune compute",
+    "data": "data",
+    "staff": "staff",
+}
+
+CAPEX_COMPONENTS = ("hardware_purchase", "residual_credit")
+
+
+@dataclass
+class Result:
+    """Everything the engine computed, as arrays with a leading batch axis."""
+
+    plan: Plan
+    params: Params
+    """Every parameter as a [batch] array, derived ones included."""
+    tokens: np.ndarray
+    """Tokens demanded per month, [batch, month]."""
+    components: dict[str, np.ndarray]
+    """Cost per component, [batch, path, month]."""
+    monthly_cost: np.ndarray
+    gpus: np.ndarray
+    """Serving GPUs in use once live (success case), [batch, path, month]."""
+    served_tokens: np.ndarray
+    unserved_tokens: np.ndarray
+    live_month: np.ndarray
+    """Go-live month, [batch, path] (0 for api paths without lead time)."""
+    compute_months: np.ndarray
+    """Months of training/fine-tune wall-clock before go-live, [batch, path]."""
+    feasible: np.ndarray
+    lead_time_exceeded: np.ndarray
+    total_cost: np.ndarray
+    npv: np.ndarray
+    capex: np.ndarray
+    opex: np.ndarray
+    cost_per_million_tokens: np.ndarray
+    levelised_cost_per_million_tokens: np.ndarray
+    discount: np.ndarray
+    """Discount factor per month, [batch, month]."""
+    training_gpu_hours: np.ndarray
+    """GPU-hours of one training or fine-tune run, [batch, path] (0 for api paths)."""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def batch_size(self) -> int:
+        return self.monthly_cost.shape[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.plan.paths]
+
+    @property
+    def cumulative_cost(self) -> np.ndarray:
+        return np.cumsum(self.monthly_cost, axis=-1)
+
+    @property
+    def cumulative_before_residual(self) -> np.ndarray:
+        """Cumulative cost without the final residual credit (for break-even months)."""
+        return np.cumsum(self.monthly_cost - self.components["residual_credit"], axis=-1)
+
+    @property
+    def recommendable(self) -> np.ndarray:
+        """Feasible and serving all traffic, [batch, path]."""
+        return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0)
+
+
+def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
+    """Broadcast base values and the batch into [batch] arrays; compute derived parameters."""
+    batch = dict(batch or {})
+    known = set(plan.base) | {d.key for d in plan.derived}
+    for key in batch:
+        if key not in known:
+            raise ScenarioError("not a numeric parameter of this scenario", field=key)
+    arrays = {key: np.atleast_1d(np.asarray(value, dtype=float)) for key, value in batch.items()}
+    size = max((a.shape[0] for a in arrays.values()), default=1)
+    for key, a in arrays.items():
+        if a.ndim != 1 or a.shape[0] not in (1, size):
+            raise ScenarioError(f"batch values must be 1-D of length 1 or {size}", field=key)
+    params: Params = {key: np.full(size, value) for key, value in plan.base.items()}
+    for key, a in arrays.items():
+        params[key] = np.broadcast_to(a, (size,))
+    for derived in plan.derived:
+        if derived.key not in arrays:
+            params[derived.key] = np.broadcast_to(np.asarray(derived.compute(params), dtype=float), (size,))
+    return params, size
+
+
+def _col(params: Params, key: str) -> np.ndarray:
+    """A parameter as a [batch, 1] column, to broadcast over months."""
+    return params[key][:, None]
+
+
+def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O) -> np.ndarray:
+    """api_cost[m] = (I-C)/1000·p_in[m] + C/1000·p_cached[m] + O/1000·p_out[m]; p[m] = p0·(1+Δ)^(m/12)."""
+    factor = (1.0 + _col(params, change_key)) ** years
+    return factor * (
+        (I - C) / 1000.0 * _col(params, prefix + "price_per_1k_input")
+        + C / 1000.0 * _col(params, prefix + "price_per_1k_cached_input")
+        + O / 1000.0 * _col(params, prefix + "price_per_1k_output")
+    )
+
+
+def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray:
+    """Refresh months: go-live + k·every for k ≥ 1, as a [batch, month] mask."""
+    if every is None:
+        return np.zeros((live.shape[0], months.shape[0]), dtype=bool)
+    since = months[None, :] - live[:, None]
+    every = np.maximum(np.round(every), 1.0)[:, None]
+    return (since > 0) & (np.mod(since, every) == 0)
+
+
+def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> Result:
+    """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays."""
+    params, size = resolve_params(plan, batch)
+    sc = plan.scenario
+    horizon = plan.horizon
+    n_paths = len(plan.paths)
+    months = np.arange(horizon, dtype=float)
+    years = months[None, :] / 12.0
+
+    if sc.workload.schedule is not None:
+        tokens = np.stack([params[f"workload.schedule[{m}]"] for m in range(horizon)], axis=1)
+    else:
+        tokens = _col(params, "workload.tokens_per_month") * (1.0 + _col(params, "workload.growth_per_month")) ** months[None, :]
+    output = tokens * _col(params, "workload.output_share")
+    inputs = tokens - output
+    cached = inputs * _col(params, "workload.cached_input_share")
+    peak_tokens_per_second = tokens / SECONDS_PER_MONTH * _col(params, "workload.peak_to_average")
+
+    shape = (size, n_paths, horizon)
+    comp = {name: np.zeros(shape) for name in COMPONENTS}
+    gpus = np.zeros(shape)
+    unserved = np.zeros(shape)
+    live_month = np.zeros((size, n_paths))
+    compute_months = np.zeros((size, n_paths))
+    run_gpu_hours = np.zeros((size, n_paths))
+    warnings: list[str] = list(plan.warnings)
+
+    def base_fees(index: int) -> np.ndarray:
+        return _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output)
+
+    for pp in plan.paths:
+        i = pp.index
+        path = sc.paths[i]
+        key = lambda name: f"paths[{i}].{name}"  # noqa: E731
+        p_success = params[key("success_probability")][:, None]
+
+        if isinstance(path, ApiPath):
+            live = np.ceil(params[key("lead_time_months")])
+        else:
+            if isinstance(path, BuildPath):
+                active = params[key("model.active_params")]
+                flops = 6.0 * active * params[key("model.training_tokens")]
+                section = "training"
+                overhead = params[key("training.experiment_overhead")]
+                goodput = params[key("training.goodput")]
+            else:
+                from buildorbuy.estimators.finetune import FLOPS_PER_PARAM_TOKEN
+
+                active = params[key("model.active_params")]
+                flops = (
+                    FLOPS_PER_PARAM_TOKEN[path.finetune.method]
+                    * active
+                    * params[key("finetune.tokens")]
+                    * params[key("finetune.epochs")]
+                )
+                section = "finetune"
+                overhead = 1.0
+                goodput = 1.0
+            peak_flops = pp.compute_gpu.peak_flops("bf16")
+            gpu_hours = flops / (peak_flops * params[key(f"{section}.mfu")]) / 3600.0 * overhead
+            wall_hours = gpu_hours / params[key(f"{section}.gpus")] / goodput
+            run_months = np.maximum(1.0, np.ceil(wall_hours / MONTH_HOURS - 1e-9))
+            lead = np.ceil(params[key("lead_time_months")])
+            live = np.maximum(lead, run_months)
+            if np.any(run_months[:1] > lead[:1]):
+                warnings.append(
+                    f"{pp.name}: {section} takes {wall_hours[0] / MONTH_HOURS:.1f} months of wall-clock, longer than "
+                    f"lead_time_months {lead[0]:g}; go-live moved to month {live[0]:g}"
+                )
+            compute_months[:, i] = run_months
+            run_gpu_hours[:, i] = gpu_hours
+            run_cost = gpu_hours * params[key(f"{section}.gpu_hour_price")]
+            in_run = (months[None, :] >= (live - run_months)[:, None]) & (months[None, :] < live[:, None])
+            refresh_key = key(f"{section}.refresh_months")
+            refreshes = _events(months, live, params.get(refresh_key))
+            comp[f"{section}_compute" if section == "finetune" else "training_compute"][:, i] = (
+                in_run * (run_cost / run_months)[:, None] + refreshes * run_cost[:, None] * p_success
+            )
+            comp["data"][:, i] += refreshes * _col(params, key("data.per_refresh")) * p_success
+
+            serving_gpus = _serving_gpus(params, key, peak_tokens_per_second)
+            is_live = months[None, :] >= live[:, None]
+            gpus[:, i] = serving_gpus * is_live
+            if pp.ownership == "rent":
+                rent = _col(params, key("serving.gpu_hour_price")) * (1.0 + _col(params, key("serving.gpu_hour_price_change_per_year"))) ** years
+                comp["serving_rent"][:, i] = gpus[:, i] * MONTH_HOURS * rent * p_success
+            else:
+                purchase, running, credit = _owned_fleet(params, key, gpus[:, i], horizon)
+                comp["hardware_purchase"][:, i] = purchase * p_success
+                comp["power_and_hosting"][:, i] = running * p_success
+                comp["residual_credit"][:, i] = credit * p_success
+
+        live_month[:, i] = live
+        is_live = months[None, :] >= live[:, None]
+        fallback_weight = ~is_live + (1.0 - p_success) * is_live
+        success_weight = p_success * is_live
+
+        if isinstance(path, ApiPath) and pp.has_managed_finetune:
+            mf = key("managed_finetune.")
+            tuned = _api_fees(params, mf, key("price_change_per_year"), years, inputs, cached, output)
+            comp["api_fees"][:, i] = base_fees(i) * fallback_weight + tuned * success_weight
+            fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
+            at_live = months[None, :] == live[:, None]
+            refreshes = _events(months, live, params.get(mf + "refresh_months"))
+            comp["managed_finetune"][:, i] = (
+                fee[:, None] * (at_live + refreshes * p_success) + _col(params, mf + "hosting_fee_per_hour") * MONTH_HOURS * success_weight
+            )
+        elif isinstance(path, ApiPath):
+            comp["api_fees"][:, i] = base_fees(i) * success_weight
+            if pp.bridge is not None:
+                comp["bridge_fees"][:, i] = base_fees(pp.bridge) * fallback_weight
+            else:
+                unserved[:, i] = tokens * fallback_weight
+        else:
+            if pp.bridge is not None:
+                comp["bridge_fees"][:, i] = base_fees(pp.bridge) * fallback_weight
+            else:
+                unserved[:, i] = tokens * fallback_weight
+
+        comp["data"][:, i, 0] += params[key("data.one_off")]
+        staff_weight = ~is_live + p_success * is_live
+        for j in range(pp.staff_count):
+            s = f"staff[{j}]."
+            active_months = (months[None, :] >= _col(params, key(s + "start_month"))) & (months[None, :] < _col(params, key(s + "end_month")))
+            monthly = _col(params, key(s + "count")) * _col(params, key(s + "annual_cost")) / 12.0
+            comp["staff"][:, i] += monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months * staff_weight
+
+    monthly_cost = sum(comp.values())
+    discount = (1.0 + _col(params, "discount_rate")) ** (-years)
+    served = tokens[:, None, :] - unserved
+    total_cost = monthly_cost.sum(axis=-1)
+    npv = (monthly_cost * discount[:, None, :]).sum(axis=-1)
+    served_total = served.sum(axis=-1)
+    served_npv = (served * discount[:, None, :]).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpm = np.where(served_total > 0, total_cost / served_total * 1e6, np.nan)
+        lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
+    capex = sum(comp[name] for name in CAPEX_COMPONENTS).sum(axis=-1)
+
+    static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
+    max_lead = sc.constraints.max_lead_time_months
+    exceeded = (live_month > params["constraints.max_lead_time_months"][:, None]) if max_lead is not None else np.zeros_like(live_month, dtype=bool)
+    feasible = static_ok[None, :] & ~exceeded
+
+    return Result(
+        plan=plan,
+        params=params,
+        tokens=tokens,
+        components=comp,
+        monthly_cost=monthly_cost,
+        gpus=gpus,
+        served_tokens=served,
+        unserved_tokens=unserved,
+        live_month=live_month,
+        compute_months=compute_months,
+        feasible=feasible,
+        lead_time_exceeded=exceeded,
+        total_cost=total_cost,
+        npv=npv,
+        capex=capex,
+        opex=total_cost - capex,
+        cost_per_million_tokens=cpm,
+        levelised_cost_per_million_tokens=lcpm,
+        discount=discount,
+        training_gpu_hours=run_gpu_hours,
+        warnings=warnings,
+    )
+
+
+def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np.ndarray:
+    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy."""
+    per_gpu = _col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization"))
+    per_replica = np.maximum(np.round(_col(params, key("serving.gpus_per_replica"))), 1.0)
+    needed = np.ceil(peak_tokens_per_second / per_gpu - 1e-9)
+    replicas = np.maximum(np.ceil(needed / per_replica - 1e-12), 1.0) + np.ceil(_col(params, key("serving.redundancy")))
+    return replicas * per_replica
+
+
+def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
+    """Owned GPUs: bought when the fleet grows, never sold; power and hosting monthly; residual credited.
+
+    Returns (purchases, running costs, residual credit), each [batch, month]. A GPU bought in month
+    k is (horizon - k)/12 years old at the end; straight-line depreciation over depreciation_years.
+    """
+    fleet = np.maximum.accumulate(gpus_in_use, axis=-1)
+    bought = np.diff(fleet, axis=-1, prepend=0.0)
+    unit_price = _col(params, key("serving.purchase_price")) * (1.0 + _col(params, key("serving.server_overhead")))
+    purchases = bought * unit_price
+    kw = _col(params, key("serving.tdp_watts")) / 1000.0 if key("serving.tdp_watts") in params else 0.0
+    pue = _col(params, key("serving.pue")) if key("serving.pue") in params else 1.0
+    running = fleet * (
+        _col(params, key("serving.hosting_per_gpu_month"))
+        + kw * pue * MONTH_HOURS * _col(params, key("serving.power_price_per_kwh"))
+    )
+    age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
+    remaining = np.clip(1.0 - age_years / _col(params, key("serving.depreciation_years")), 0.0, 1.0)
+    credit = np.zeros_like(purchases)
+    credit[:, -1] = -(purchases * remaining).sum(axis=-1)
+    return purchases, running, credit

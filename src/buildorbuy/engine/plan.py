@@ -1,0 +1,311 @@
+"""Compile a validated scenario into a Plan: named numeric parameters plus the structure around them.
+
+The Plan is what the engine evaluates. Its `base` holds one number per parameter (the scenario's
+own values and resolved defaults); `derived` lists parameters the scenario left to `auto` (or to a
+default that follows other inputs), each with the function that computes it from the other
+parameters and a one-line method for the output. Analyses evaluate the Plan on a batch where some
+parameters vary; derived parameters follow their inputs unless the batch sets them itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from buildorbuy.engine.params import numeric_leaves
+from buildorbuy.errors import CatalogError, ScenarioError
+from buildorbuy.scenario.models import ApiPath, BuildPath, FinetunePath, Scenario
+
+PUE_DEFAULT = 1.58
+"""Average data-centre PUE (Uptime Institute, Global Data Center Survey 2023: 1.58)."""
+CHINCHILLA_TOKENS_PER_PARAM = 20.0
+"""Compute-optimal tokens per parameter (Hoffmann et al. 2022, 'Training Compute-Optimal LLMs')."""
+
+ALLOWED_LOCATIONS = {
+    "any": {"public_cloud", "region_cloud", "private_cloud", "on_prem"},
+    "region": {"region_cloud", "private_cloud", "on_prem"},
+    "on_prem": {"private_cloud", "on_prem"},
+}
+ALLOWED_DEPLOYMENTS = {"any": {"public", "region", "private"}, "region": {"region", "private"}, "on_prem": {"private"}}
+
+Params = dict[str, np.ndarray]
+DeriveFn = Callable[[Params], np.ndarray]
+
+
+@dataclass
+class Derived:
+    key: str
+    compute: DeriveFn
+    method: str | Callable[[Params], str]
+    """How the value is estimated, in one line (shown in the output); may depend on the inputs."""
+
+
+@dataclass
+class PathPlan:
+    index: int
+    name: str
+    kind: str
+    bridge: int | None
+    """Index of the api path serving this path's traffic before go-live (None: unserved)."""
+    staff_count: int
+    serving_gpu: object | None = None
+    compute_gpu: object | None = None
+    ownership: str | None = None
+    infeasible_reason: str | None = None
+    """Static infeasibility (data residency); lead-time limits are checked per batch."""
+    has_managed_finetune: bool = False
+
+
+@dataclass
+class Plan:
+    scenario: Scenario
+    horizon: int
+    base: dict[str, float]
+    derived: list[Derived]
+    paths: list[PathPlan]
+    warnings: list[str] = field(default_factory=list)
+    fixed: dict[str, str] = field(default_factory=dict)
+    """Parameters computed once from non-numeric inputs (catalog prices), with their method."""
+
+    def key(self, index: int, name: str) -> str:
+        return f"paths[{index}].{name}"
+
+    def parameters(self) -> list[str]:
+        """Every parameter an analysis may vary."""
+        return sorted(set(self.base) | {d.key for d in self.derived})
+
+    def methods(self, params: Params) -> dict[str, str]:
+        """The method of every estimated parameter, described at `params` (batch element 0)."""
+        out = dict(self.fixed)
+        for d in self.derived:
+            out[d.key] = d.method(params) if callable(d.method) else d.method
+        return out
+
+
+def compile_plan(scenario: Scenario) -> Plan:
+    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field on problems."""
+    base = numeric_leaves(scenario)
+    horizon = scenario.horizon
+    plan = Plan(scenario=scenario, horizon=horizon, base=base, derived=[], paths=[])
+    bridge_index = scenario.path_index(scenario.bridge) if scenario.bridge else None
+    residency = scenario.constraints.data_residency
+    fx_given = "usd_exchange_rate" in scenario.model_fields_set
+
+    def fx(where: str) -> float:
+        if scenario.currency != "USD" and not fx_given:
+            raise ScenarioError(
+                f"catalog prices are in USD: set usd_exchange_rate (units of {scenario.currency} per USD)",
+                field=where,
+            )
+        return scenario.usd_exchange_rate
+
+    def derive(key: str, fn: DeriveFn, method: str) -> None:
+        plan.derived.append(Derived(key, fn, method))
+
+    def fix(key: str, value: float, method: str) -> None:
+        base[key] = float(value)
+        plan.fixed[key] = method
+
+    wl = scenario.workload
+    if wl.growth_per_year is not None:
+        derive(
+            "workload.growth_per_month",
+            lambda p: (1.0 + p["workload.growth_per_year"]) ** (1.0 / 12.0) - 1.0,
+            "from growth_per_year: (1+g)^(1/12) - 1",
+        )
+    elif wl.schedule is None and wl.growth_per_month is None:
+        base["workload.growth_per_month"] = 0.0
+
+    for i, path in enumerate(scenario.paths):
+        k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
+        pp = PathPlan(index=i, name=path.name, kind=path.kind, bridge=None, staff_count=len(path.staff))
+        if bridge_index is not None and i != bridge_index:
+            pp.bridge = bridge_index
+        for j, staff in enumerate(path.staff):
+            if staff.end_month is None:
+                base[k(f"staff[{j}].end_month")] = float(horizon)
+
+        if isinstance(path, ApiPath):
+            _compile_api(path, k, base, derive, fix, fx, scenario)
+            pp.has_managed_finetune = path.managed_finetune is not None
+            if pp.has_managed_finetune:
+                pp.bridge = None
+            if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
+                pp.infeasible_reason = (
+                    f"data_residency {residency} needs a {' or '.join(sorted(ALLOWED_DEPLOYMENTS[residency]))} "
+                    f"deployment; this API is {path.deployment}"
+                )
+        else:
+            _compile_model(path, k, base, derive, fix, scenario, plan)
+            pp.serving_gpu = _gpu(path.serving.gpu, f"paths[{i}].serving.gpu")
+            pp.ownership = path.serving.ownership
+            _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings)
+            if isinstance(path, FinetunePath):
+                pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
+                _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
+                locations = {"serving": path.serving.resolved_location, "finetune": path.finetune.location}
+            else:
+                pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
+                _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
+                locations = {"serving": path.serving.resolved_location}
+            bad = [f"{what} runs in {where}" for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]]
+            if bad:
+                pp.infeasible_reason = f"data_residency {residency} forbids it: {'; '.join(bad)}"
+        plan.paths.append(pp)
+
+    if bridge_index is not None and plan.paths[bridge_index].infeasible_reason:
+        raise ScenarioError(
+            f"the bridge must satisfy the constraints itself: {plan.paths[bridge_index].infeasible_reason}",
+            field="bridge",
+        )
+    return plan
+
+
+def _gpu(name: str, where: str):
+    from buildorbuy.catalog.gpus import get_gpu
+
+    try:
+        return get_gpu(name)
+    except CatalogError as exc:
+        exc.field = exc.field or where
+        raise
+
+
+def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) -> None:
+    given = {name: getattr(path, name) for name in ("price_per_1k_input", "price_per_1k_output")}
+    if path.model is not None and (given["price_per_1k_input"] is None or given["price_per_1k_output"] is None or path.price_per_1k_cached_input is None):
+        from buildorbuy.catalog.apis import lookup_api_price
+
+        try:
+            price = lookup_api_price(path.model, path.provider, scenario.start_date)
+        except CatalogError as exc:
+            exc.field = exc.field or k("model")
+            raise
+        rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
+        if price.currency not in ("USD", scenario.currency):
+            raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
+        where = f"{price.provider}/{price.model}, {price.source}" + (f", price of {price.price_date}" if price.price_date else "")
+        conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
+        for name, per_1m in (
+            ("price_per_1k_input", price.input_per_1m_usd),
+            ("price_per_1k_output", price.output_per_1m_usd),
+            ("price_per_1k_cached_input", price.cached_input_per_1m_usd),
+        ):
+            if getattr(path, name) is None:
+                fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+    if k("price_per_1k_cached_input") not in base:
+        derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], "default: price_per_1k_input")
+    mf = path.managed_finetune
+    if mf is not None:
+        for name in ("price_per_1k_input", "price_per_1k_output"):
+            if getattr(mf, name) is None:
+                derive(k(f"managed_finetune.{name}"), lambda p, key=k(name): p[key], f"default: the path's {name}")
+        if mf.price_per_1k_cached_input is None:
+            src = k("managed_finetune.price_per_1k_input")
+            derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
+
+
+def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -> None:
+    ref = path.model
+    if ref.catalog is not None:
+        from buildorbuy.catalog.models import get_model
+
+        try:
+            spec = get_model(ref.catalog)
+        except CatalogError as exc:
+            exc.field = exc.field or k("model.catalog")
+            raise
+        if ref.params is None:
+            fix(k("model.params"), spec.params, f"catalog {spec.id}")
+        if ref.active_params is None:
+            fix(k("model.active_params"), spec.active_params, f"catalog {spec.id}")
+    if k("model.active_params") not in base:
+        derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], "default: params (dense model)")
+    if isinstance(path, BuildPath) and ref.training_tokens is None:
+        derive(
+            k("model.training_tokens"),
+            lambda p, key=k("model.params"): CHINCHILLA_TOKENS_PER_PARAM * p[key],
+            "compute-optimal 20 × params (Hoffmann et al. 2022)",
+        )
+
+
+def _price_from_catalog(gpu, attr: str, label: str, key: str, fix, fx) -> None:
+    usd = getattr(gpu, attr)
+    if usd is None:
+        raise ScenarioError(f"the catalog has no {label} for {gpu.id}: give it", field=key)
+    rate = fx(key)
+    conv = f" × {rate:g}" if rate != 1.0 else ""
+    date = f", {gpu.price_date}" if getattr(gpu, "price_date", None) else ""
+    fix(key, usd * rate, f"catalog {gpu.id} {label} {usd:g} USD{conv}{date}")
+
+
+def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -> None:
+    sv = path.serving
+    if sv.ownership == "rent":
+        if sv.gpu_hour_price in (None, "auto"):
+            _price_from_catalog(gpu, "rent_usd_per_hour", "rental price per GPU-hour", k("serving.gpu_hour_price"), fix, fx)
+    else:
+        if sv.purchase_price in (None, "auto"):
+            _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
+        if sv.tdp_watts == "auto":
+            fix(k("serving.tdp_watts"), gpu.tdp_watts, f"catalog {gpu.id} TDP")
+        if sv.pue is None:
+            fix(k("serving.pue"), PUE_DEFAULT, "default: Uptime Institute 2023 average PUE")
+    if sv.tokens_per_second_per_gpu == "auto" or sv.gpus_per_replica == "auto":
+        from buildorbuy.estimators.serving import estimate_serving
+
+        def estimate(p: Params):
+            return estimate_serving(
+                p[k("model.params")],
+                p[k("model.active_params")],
+                gpu,
+                sv.precision,
+                p["workload.input_tokens_per_request"],
+                p["workload.output_tokens_per_request"],
+            )
+
+        def describe(p: Params) -> str:
+            est = estimate(p)
+            bound = est.bound if isinstance(est.bound, str) else str(np.asarray(est.bound).ravel()[0])
+            for warning in getattr(est, "warnings", None) or []:
+                if f"{path.name}: {warning}" not in warnings:
+                    warnings.append(f"{path.name}: {warning}")
+            return f"{est.method}; {bound}-bound"
+
+        if sv.gpus_per_replica == "auto":
+            derive(k("serving.gpus_per_replica"), lambda p: np.asarray(estimate(p).gpus_per_replica, dtype=float),
+                   lambda p: f"memory fit on {gpu.id} at {sv.precision}: weights + KV cache ({describe(p)})")
+        if sv.tokens_per_second_per_gpu == "auto":
+            derive(
+                k("serving.tokens_per_second_per_gpu"),
+                lambda p: np.asarray(estimate(p).output_tokens_per_second_per_gpu) / np.maximum(p["workload.output_share"], 1e-9),
+                lambda p: f"{describe(p)}; output tokens/s ÷ workload.output_share",
+            )
+
+
+def _compute_price(section: str, gpu, node, k, fix, fx) -> None:
+    if node.gpu_hour_price in (None, "auto"):
+        _price_from_catalog(gpu, "rent_usd_per_hour", "rental price per GPU-hour", k(f"{section}.gpu_hour_price"), fix, fx)
+
+
+def _compile_finetune(path: FinetunePath, gpu, k, base, derive, fix, fx) -> None:
+    ft = path.finetune
+    _compute_price("finetune", gpu, ft, k, fix, fx)
+    if ft.mfu == "auto":
+        from buildorbuy.estimators.finetune import finetune_mfu, finetune_mfu_method
+
+        derive(k("finetune.mfu"), lambda p: np.asarray(finetune_mfu(gpu, p[k("model.active_params")], ft.method), dtype=float),
+               finetune_mfu_method(gpu, ft.method))
+
+
+def _compile_training(path: BuildPath, gpu, k, base, derive, fix, fx) -> None:
+    tr = path.training
+    _compute_price("training", gpu, tr, k, fix, fx)
+    if tr.mfu == "auto":
+        from buildorbuy.estimators.training import training_mfu, training_mfu_method
+
+        derive(k("training.mfu"), lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")]), dtype=float),
+               training_mfu_method(gpu))

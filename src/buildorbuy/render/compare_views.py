@@ -1,0 +1,91 @@
+"""Format-independent views of a Comparison: the rows every renderer shows."""
+
+from __future__ import annotations
+
+from buildorbuy.analysis.compare import Comparison
+from buildorbuy.engine.core import COMPONENT_LABELS
+from buildorbuy.render import formatting as fmt
+
+
+def summary_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+    cur = cmp.currency
+    header = ["Path", "Kind", "Go-live", f"Total ({cur})", f"NPV ({cur})", f"Per 1M tokens ({cur})",
+              f"Levelised per 1M ({cur})", "Peak GPUs", "Feasible"]
+    winner = cmp.recommendation.get("path")
+    rows = []
+    for p in cmp.paths:
+        feasible = "yes" if p.feasible else f"no: {p.infeasible_reason}"
+        if p.feasible and p.unserved_tokens > 0:
+            feasible = f"yes, {fmt.tokens(p.unserved_tokens)} tokens unserved"
+        name = p.name + (" ★" if p.name == winner else "")
+        rows.append([
+            name, p.kind, f"month {p.live_month}", fmt.money(p.total_cost), fmt.money(p.npv),
+            fmt.unit_cost(p.cost_per_million_tokens), fmt.unit_cost(p.levelised_cost_per_million_tokens),
+            fmt.number(p.peak_gpus) if p.kind != "api" else "—", feasible,
+        ])
+    return header, rows
+
+
+def yearly_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+    horizon = cmp.scenario.horizon
+    years = (horizon + 11) // 12
+    header = ["Path"] + [f"Year {y + 1}" if (y + 1) * 12 <= horizon else f"Year {y + 1} ({horizon - 12 * y} mo)" for y in range(years)] + ["Total"]
+    rows = []
+    for p in cmp.paths:
+        per_year = [sum(p.monthly_cost[12 * y : 12 * (y + 1)]) for y in range(years)]
+        rows.append([p.name] + [fmt.money(v) for v in per_year] + [fmt.money(p.total_cost)])
+    tokens = cmp.tokens
+    rows.append(["tokens demanded"] + [fmt.tokens(sum(tokens[12 * y : 12 * (y + 1)])) for y in range(years)] + [fmt.tokens(sum(tokens))])
+    return header, rows
+
+
+def component_rows(cmp: Comparison, name: str) -> tuple[list[str], list[list[str]]]:
+    path = next(p for p in cmp.paths if p.name == name)
+    header = ["Component", f"Total ({cmp.currency})", "Share"]
+    rows = []
+    total = path.total_cost
+    for key, values in path.components.items():
+        value = sum(values)
+        rows.append([COMPONENT_LABELS.get(key, key), fmt.money(value), fmt.percent(value / total if total else None)])
+    rows.append(["total", fmt.money(total), fmt.percent(1.0 if total else None)])
+    return header, rows
+
+
+def breakeven_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+    """For each pair, when (if ever) the later-starting path's cumulative cost falls to the other's."""
+    header = ["Path", "against", "Break-even", "Meaning"]
+    rows = []
+    by_name = {p.name: p for p in cmp.paths}
+    for entry in cmp.breakeven:
+        a, b, month = entry["a"], entry["b"], entry["month"]
+        pa, pb = by_name[a], by_name[b]
+        if month == 0:
+            continue
+        reverse = next(e["month"] for e in cmp.breakeven if e["a"] == b and e["b"] == a)
+        if month is None and reverse == 0:
+            continue
+        if month is None and pa.npv < pb.npv:
+            meaning = "cheaper in present value, but not cumulatively by the end"
+        elif month is None:
+            meaning = f"never catches up within {cmp.scenario.horizon} months"
+        else:
+            meaning = f"cumulative cost stays at or below {b}'s from month {month} on"
+        rows.append([a, b, "never" if month is None else f"month {month}", meaning])
+    return header, rows
+
+
+def estimate_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+    header = ["Path", "Field", "Value", "How"]
+    rows = [["(scenario)", key, fmt.number(e["value"]), e["method"]] for key, e in cmp.estimates.items()]
+    for p in cmp.paths:
+        for key, e in p.estimates.items():
+            rows.append([p.name, key, fmt.number(e["value"]), e["method"]])
+    return header, rows
+
+
+def heading(cmp: Comparison) -> str:
+    sc = cmp.scenario
+    return (
+        f"{sc.name} — {sc.horizon} months from {sc.start_date:%Y-%m}, {sc.currency}, "
+        f"discount rate {sc.discount_rate:.1%}/year"
+    )

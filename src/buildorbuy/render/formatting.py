@@ -1,0 +1,65 @@
+"""Number formatting for rendered output. Numbers are rounded only here."""
+
+from __future__ import annotations
+
+import math
+
+
+def money(value: float | None, decimals: int = 0) -> str:
+    """Thousands separators; `—` for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if abs(value) < 0.5 * 10 ** (-decimals):
+        value = 0.0
+    return f"{value:,.{decimals}f}"
+
+
+def money_short(value: float | None) -> str:
+    """1.2M, 350k: for narrow columns."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{sign}{value / limit:.3g}{suffix}"
+    return f"{sign}{value:.3g}"
+
+
+def unit_cost(value: float | None) -> str:
+    """Cost per million tokens: 3 significant digits, at least 2 decimals below 100."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
+def tokens(value: float) -> str:
+    """2.5B, 500M, 12k tokens."""
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.0f}"
+
+
+def number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 1e6:
+        return f"{value:.4g}"
+    return f"{value:.4g}"
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1%}"
+
+
+def month_label(start_year: int, start_month: int, month_index: int) -> str:
+    """Month index → 'YYYY-MM'."""
+    total = start_month - 1 + month_index
+    return f"{start_year + total // 12:04d}-{total % 12 + 1:02d}"

@@ -1,0 +1,341 @@
+"""Load a scenario from YAML, TOML or JSON, apply `--set` overrides, and explain errors by line.
+
+Validation errors become one `ScenarioError` naming the file, the line (YAML and JSON) and the
+dotted field, with "did you mean" for unknown keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path as FsPath
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from buildorbuy.errors import ScenarioError
+from buildorbuy.scenario.models import Scenario
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
+
+
+def split_field_path(path: str) -> list[str | int]:
+    """`paths[Own 70B].serving.gpu_hour_price` → ['paths', 'Own 70B', 'serving', 'gpu_hour_price'].
+
+    Bracketed whole numbers become ints (indexes); other bracketed text stays a name.
+    """
+    parts: list[str | int] = []
+    pos = 0
+    text = path.strip()
+    if not text:
+        raise ScenarioError("empty field path", field=path)
+    while pos < len(text):
+        if text[pos] == ".":
+            pos += 1
+            continue
+        match = _SEGMENT.match(text, pos)
+        if not match:
+            raise ScenarioError(f"cannot read field path '{path}'", field=path)
+        if match.group(1) is not None:
+            parts.append(match.group(1).strip())
+        else:
+            inner = match.group(2).strip()
+            if not inner:
+                raise ScenarioError(f"empty [] in field path '{path}'", field=path)
+            parts.append(int(inner) if re.fullmatch(r"-?\d+", inner) else inner.strip("'\""))
+        pos = match.end()
+    return parts
+
+
+def format_field_path(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _resolve_index(items: list, key: str | int, where: str) -> int:
+    if isinstance(key, int):
+        if not -len(items) <= key < len(items):
+            raise ScenarioError(f"index {key} is out of range (there are {len(items)})", field=where)
+        return key % len(items)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    names = [str(item.get("name")) for item in items if isinstance(item, dict)]
+    hint = difflib.get_close_matches(key, names, n=1)
+    suggestion = f"; did you mean '{hint[0]}'?" if hint else (f" (names: {', '.join(names)})" if names else "")
+    raise ScenarioError(f"no entry named '{key}'{suggestion}", field=where)
+
+
+def normalise_field_path(raw: dict, path: str) -> list[str | int]:
+    """Resolve names in brackets to list indexes against the raw data."""
+    parts = split_field_path(path)
+    node: Any = raw
+    resolved: list[str | int] = []
+    for part in parts:
+        where = format_field_path(resolved + [part])
+        if isinstance(node, list):
+            part = _resolve_index(node, part, where)
+            node = node[part]
+        elif isinstance(node, dict):
+            if isinstance(part, int):
+                raise ScenarioError(f"'{format_field_path(resolved)}' is not a list", field=where)
+            node = node.get(part, {})
+        else:
+            node = {}
+        resolved.append(part)
+    return resolved
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key=value` → (key, value); the value is read as YAML (numbers, strings, lists, `auto`)."""
+    import yaml
+
+    if "=" not in text:
+        raise ScenarioError(f"--set needs key=value, got '{text}'")
+    key, value_text = text.split("=", 1)
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else ""
+    except yaml.YAMLError:
+        value = value_text
+    return key.strip(), value
+
+
+def set_field(raw: dict, path: str, value: Any) -> None:
+    """Set a dotted field in raw scenario data, creating missing mappings on the way."""
+    parts = normalise_field_path(raw, path)
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        nxt = node[part] if isinstance(node, list) else node.get(part)
+        if nxt is None:
+            nxt = [] if isinstance(parts[i + 1], int) else {}
+            node[part] = nxt
+        if not isinstance(nxt, (dict, list)):
+            raise ScenarioError(f"'{format_field_path(parts[: i + 1])}' holds a value, not fields", field=path)
+        node = nxt
+    last = parts[-1]
+    if isinstance(node, list) and isinstance(last, int):
+        node[last] = value
+    elif isinstance(node, dict) and isinstance(last, str):
+        node[last] = value
+    else:
+        raise ScenarioError(f"cannot set '{path}'", field=path)
+
+
+def apply_overrides(raw: dict, overrides: Iterable[str] | None) -> dict:
+    for text in overrides or ():
+        key, value = parse_override(text)
+        set_field(raw, key, value)
+    return raw
+
+
+# ---------------------------------------------------------------- reading files with line numbers
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Map each key path in a YAML document to its 1-based line."""
+    import yaml
+
+    lines: dict[tuple, int] = {}
+
+    def walk(node: Any, path: tuple) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                walk(value_node, path + (key,))
+                lines[path + (key,)] = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, path + (i,))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _json_lines(text: str) -> dict[tuple, int]:
+    """Rough key → line map for JSON: the line where `"key":` first appears after its parent."""
+    lines: dict[tuple, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for key in re.findall(r'"([^"]+)"\s*:', line):
+            lines.setdefault((key,), number)
+    return lines
+
+
+def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
+    """Read a scenario file into plain data and a key-path → line map."""
+    file = FsPath(path)
+    source = str(path)
+    if not file.exists():
+        raise ScenarioError("file not found", source=source)
+    if file.is_dir():
+        raise ScenarioError("is a folder, not a scenario file", source=source)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read file: {exc}", source=source) from None
+    suffix = file.suffix.lower()
+    lines: dict[tuple, int] = {}
+    if suffix == ".toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+)", str(exc))
+            raise ScenarioError(f"TOML syntax error: {exc}", source=source, line=int(match.group(1)) if match else None) from None
+    elif suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"JSON syntax error: {exc.msg}", source=source, line=exc.lineno) from None
+        lines = _json_lines(text)
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ScenarioError(
+                f"YAML syntax error: {problem}", source=source, line=mark.line + 1 if mark is not None else None
+            ) from None
+        lines = _yaml_lines(text)
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario file must hold a mapping of fields (name, workload, paths…)", source=source)
+    return data, lines
+
+
+# ---------------------------------------------------------------- validation errors
+
+
+_KIND_TAGS = {"api", "finetune", "build"}
+
+
+def _field_parts(loc: tuple, raw: Any) -> list[str | int]:
+    """Drop pydantic's union/type tags from an error location, keeping the keys the user wrote."""
+    parts: list[str | int] = []
+    node = raw
+    for item in loc:
+        if isinstance(node, list) and isinstance(item, int):
+            parts.append(item)
+            node = node[item] if 0 <= item < len(node) else None
+        elif isinstance(node, dict) and isinstance(item, str) and (item in node or not _looks_like_tag(item)):
+            if item in _KIND_TAGS and item not in node and node.get("kind") == item:
+                continue
+            parts.append(item)
+            node = node.get(item)
+        elif node is None and isinstance(item, (str, int)) and not _looks_like_tag(str(item)):
+            parts.append(item)
+    return parts
+
+
+def _looks_like_tag(item: str) -> bool:
+    return item in _KIND_TAGS or "[" in item or item in {"float", "int", "str", "bool", "none", "list", "dict"}
+
+
+def _known_fields() -> set[str]:
+    names: set[str] = set()
+
+    def collect(model: type[BaseModel], seen: set) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        names.update(model.model_fields)
+        for field in model.model_fields.values():
+            for arg in _walk_types(field.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    collect(arg, seen)
+
+    collect(Scenario, set())
+    return names
+
+
+def _walk_types(annotation: Any) -> Iterable[Any]:
+    from typing import get_args
+
+    yield annotation
+    for arg in get_args(annotation):
+        yield from _walk_types(arg)
+
+
+def _message(error: dict, field: str) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        key = field.rsplit(".", 1)[-1]
+        hint = difflib.get_close_matches(key, sorted(_known_fields()), n=1, cutoff=0.6)
+        return "unknown field" + (f"; did you mean '{hint[0]}'?" if hint else "")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return "unknown path kind; use api, finetune or build"
+    if kind == "union_tag_not_found":
+        return "each path needs a kind: api, finetune or build"
+    message = str(error.get("msg", "invalid value"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    value = error.get("input")
+    if kind not in {"model_type"} and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        message += f" (got {value!r})"
+    return message
+
+
+def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], source: str | None) -> ScenarioError:
+    """The first error of a pydantic ValidationError as one line with its field and file line."""
+    errors = exc.errors(include_url=False)
+    error = errors[0]
+    parts = _field_parts(tuple(error["loc"]), raw)
+    field = format_field_path(parts)
+    line = None
+    probe = tuple(parts)
+    while probe and line is None:
+        line = lines.get(probe)
+        probe = probe[:-1]
+    more = len({format_field_path(_field_parts(tuple(e["loc"]), raw)) for e in errors}) - 1
+    message = _message(error, field)
+    if more > 0:
+        message += f" (+{more} more problem{'s' if more > 1 else ''}; run validate after fixing this one)"
+    return ScenarioError(message, field=field or None, source=source, line=line)
+
+
+def validate(raw: dict, *, source: str | None = None, lines: dict[tuple, int] | None = None) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error(exc, raw, lines or {}, source) from None
+    scenario._source = source
+    scenario._raw = raw
+    return scenario
+
+
+def load_scenario(path: str | FsPath, overrides: Iterable[str] | None = None) -> Scenario:
+    """Read, override and validate a scenario file (YAML, TOML or JSON)."""
+    raw, lines = read_raw(path)
+    overrides = list(overrides or ())
+    try:
+        apply_overrides(raw, overrides)
+    except ScenarioError as exc:
+        exc.message = f"--set: {exc.message}"
+        raise
+    return validate(raw, source=str(path), lines=lines)
+
+
+def scenario_from_dict(data: dict, overrides: Iterable[str] | None = None) -> Scenario:
+    """Validate a scenario given as plain data (for scripting and tests)."""
+    import copy
+
+    raw = apply_overrides(copy.deepcopy(data), overrides)
+    return validate(raw)

@@ -1,0 +1,345 @@
+"""The scenario format (DESIGN §2) as strict pydantic models.
+
+Every numeric field uses an alias from `types`, so quantity strings (`2.5B`, `450k`) parse
+everywhere. Unknown keys are errors. `auto` means: estimate it from the catalogs, and say how.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from buildorbuy.scenario.types import (
+    Count,
+    Fraction,
+    Money,
+    Months,
+    NonNegative,
+    Number,
+    Positive,
+    PositiveCount,
+    PositiveMonths,
+    Rate,
+    TokenCount,
+    UnitFraction,
+)
+
+Auto = Literal["auto"]
+Location = Literal["public_cloud", "region_cloud", "private_cloud", "on_prem"]
+Deployment = Literal["public", "region", "private"]
+Residency = Literal["any", "region", "on_prem"]
+Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+FinetuneMethod = Literal["full", "lora", "qlora"]
+
+MONTH_HOURS = 730.0
+"""Hours in a month: 8760 / 12."""
+
+
+class Strict(BaseModel):
+    """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+
+
+class Staff(Strict):
+    role: str = "staff"
+    """What the people do; shown in the breakdown."""
+    count: NonNegative = 1
+    """Head count (fractions allowed for shared people)."""
+    annual_cost: Money
+    """Fully loaded cost per person per year, in the scenario currency."""
+    salary_growth_per_year: Rate = 0.0
+    """Yearly raise, compounded monthly as (1+g)^(m/12)."""
+    start_month: Months = 0
+    """First month paid."""
+    end_month: Months | None = None
+    """Month the cost stops (exclusive); default: the horizon."""
+
+    @model_validator(mode="after")
+    def _order(self) -> "Staff":
+        if self.end_month is not None and self.end_month < self.start_month:
+            raise ValueError("end_month must not be before start_month")
+        return self
+
+
+class Data(Strict):
+    one_off: Money = 0.0
+    """Data acquisition and cleaning, charged in month 0."""
+    per_refresh: Money = 0.0
+    """Data cost charged at each refresh."""
+
+
+class ModelRef(Strict):
+    """The model a self-hosted path trains or serves: give params, or name a catalog model."""
+
+    catalog: str | None = None
+    """An open-model catalog id (e.g. qwen2.5-14b); fills params and active_params."""
+    params: Positive | None = None
+    """Total parameters."""
+    active_params: Positive | None = None
+    """Parameters active per token (MoE); default: params."""
+    training_tokens: TokenCount | None = None
+    """Pretraining tokens (build paths); default 20 × params (Hoffmann et al. 2022)."""
+
+    @model_validator(mode="after")
+    def _needs_size(self) -> "ModelRef":
+        if self.catalog is None and self.params is None:
+            raise ValueError("give params (e.g. 14.7B) or catalog (a model id)")
+        if self.params is not None and self.active_params is not None and self.active_params > self.params:
+            raise ValueError("active_params must not exceed params")
+        return self
+
+
+class Serving(Strict):
+    gpu: str
+    """GPU id from the catalog (e.g. h100-sxm, a100-80gb)."""
+    ownership: Literal["rent", "own"] = "rent"
+    location: Location | None = None
+    """Where serving runs; default public_cloud when rented, on_prem when owned."""
+    precision: Precision = "bf16"
+    tokens_per_second_per_gpu: Positive | Auto = "auto"
+    """All tokens (input + output) per second per GPU at the workload's mix; auto: estimated."""
+    gpus_per_replica: PositiveCount | Auto = "auto"
+    target_utilization: UnitFraction = 0.7
+    redundancy: Count = 1
+    """Spare replicas on top of the peak need."""
+    gpu_hour_price: Money | Auto | None = None
+    """Rent per GPU-hour (rented fleets); auto or omitted: catalog price × usd_exchange_rate."""
+    gpu_hour_price_change_per_year: Rate = 0.0
+    purchase_price: Money | Auto | None = None
+    """Per GPU (owned fleets); auto or omitted: catalog price × usd_exchange_rate."""
+    server_overhead: NonNegative = 0.0
+    """Share added to the GPU price for servers, network and storage (0.4 = +40 %)."""
+    hosting_per_gpu_month: Money = 0.0
+    """Rack space, support and maintenance per owned GPU per month."""
+    tdp_watts: Positive | Auto = "auto"
+    power_price_per_kwh: Money = 0.0
+    pue: Annotated[float, Field(ge=1)] | None = None
+    """Power usage effectiveness of the data centre (default 1.3 when power is priced)."""
+    depreciation_years: Positive = 4.0
+
+    @property
+    def resolved_location(self) -> str:
+        return self.location or ("on_prem" if self.ownership == "own" else "public_cloud")
+
+
+class Finetune(Strict):
+    tokens: TokenCount
+    """Fine-tuning dataset size in tokens (per epoch)."""
+    epochs: Positive = 1.0
+    method: FinetuneMethod = "lora"
+    refresh_months: PositiveMonths | None = None
+    """Re-fine-tune every N months after go-live (none: once)."""
+    gpu: str = "a100-80gb"
+    gpus: PositiveCount = 8
+    gpu_hour_price: Money | Auto | None = None
+    mfu: UnitFraction | Auto = "auto"
+    location: Location = "public_cloud"
+
+
+class Training(Strict):
+    gpu: str
+    gpus: PositiveCount
+    """Cluster size (required)."""
+    mfu: UnitFraction | Auto = "auto"
+    gpu_hour_price: Money | Auto | None = None
+    location: Location = "public_cloud"
+    experiment_overhead: Annotated[float, Field(ge=1)] = 1.0
+    """GPU-hours multiplier for ablations and failed runs (1.5 = +50 %)."""
+    goodput: UnitFraction = 1.0
+    """Share of wall-clock doing useful work; stretches wall-clock only."""
+    refresh_months: PositiveMonths | None = None
+    """Retrain every N months after go-live (none: once)."""
+
+
+class ManagedFinetune(Strict):
+    """A fine-tune on the API vendor's platform (OpenAI fine-tuning, Qianfan, Bedrock custom models)."""
+
+    training_tokens: TokenCount
+    epochs: Positive = 1.0
+    price_per_1m_training_tokens: Money
+    refresh_months: PositiveMonths | None = None
+    hosting_fee_per_hour: Money = 0.0
+    """Dedicated deployment fee, charged every hour from go-live."""
+    price_per_1k_input: Money | None = None
+    """Per-token prices of the tuned model; default: the path's own prices."""
+    price_per_1k_cached_input: Money | None = None
+    price_per_1k_output: Money | None = None
+
+
+class _PathBase(Strict):
+    name: str = Field(min_length=1)
+    staff: list[Staff] = Field(default_factory=list)
+    lead_time_months: Months = 0
+    success_probability: UnitFraction = 1.0
+    data: Data = Field(default_factory=Data)
+    notes: str | None = None
+    """Free text (sources, assumptions); shown in reports."""
+
+
+class ApiPath(_PathBase):
+    kind: Literal["api"]
+    model: str | None = None
+    """A model in the API price catalog (e.g. gpt-4o); fills prices not given."""
+    provider: str | None = None
+    price_per_1k_input: Money | None = None
+    price_per_1k_cached_input: Money | None = None
+    """Default: price_per_1k_input."""
+    price_per_1k_output: Money | None = None
+    price_change_per_year: Rate = 0.0
+    deployment: Deployment = "public"
+    managed_finetune: ManagedFinetune | None = None
+
+    @model_validator(mode="after")
+    def _prices(self) -> "ApiPath":
+        if self.model is None and (self.price_per_1k_input is None or self.price_per_1k_output is None):
+            raise ValueError("give price_per_1k_input and price_per_1k_output, or a catalog model")
+        return self
+
+
+class FinetunePath(_PathBase):
+    kind: Literal["finetune"]
+    model: ModelRef
+    finetune: Finetune
+    serving: Serving
+
+
+class BuildPath(_PathBase):
+    kind: Literal["build"]
+    model: ModelRef
+    training: Training
+    serving: Serving
+
+
+Path = Annotated[Union[ApiPath, FinetunePath, BuildPath], Field(discriminator="kind")]
+
+
+class Workload(Strict):
+    tokens_per_month: TokenCount | None = None
+    """Input + output tokens in month 0."""
+    output_share: Fraction = 0.25
+    cached_input_share: Fraction = 0.0
+    growth_per_month: Rate | None = None
+    """Compound monthly growth."""
+    growth_per_year: Rate | None = None
+    """Compound yearly growth; monthly = (1+g)^(1/12) - 1."""
+    schedule: list[TokenCount] | None = None
+    """Tokens for every month of the horizon (replaces tokens_per_month and growth)."""
+    peak_to_average: Annotated[float, Field(ge=1)] = 2.0
+    input_tokens_per_request: Positive = 1000.0
+    output_tokens_per_request: Positive = 250.0
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> "Workload":
+        if self.growth_per_month is not None and self.growth_per_year is not None:
+            raise ValueError("give growth_per_month or growth_per_year, not both")
+        if self.schedule is None and self.tokens_per_month is None:
+            raise ValueError("give tokens_per_month (or a schedule)")
+        if self.schedule is not None and (self.growth_per_month is not None or self.growth_per_year is not None):
+            raise ValueError("a schedule already gives every month: drop growth_per_month/growth_per_year")
+        return self
+
+    @property
+    def monthly_growth(self) -> float:
+        if self.growth_per_month is not None:
+            return self.growth_per_month
+        if self.growth_per_year is not None:
+            return (1.0 + self.growth_per_year) ** (1.0 / 12.0) - 1.0
+        return 0.0
+
+
+class Constraints(Strict):
+    data_residency: Residency = "any"
+    """Where private data (serving traffic, fine-tuning data) may go."""
+    max_lead_time_months: Months | None = None
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class Scenario(Strict):
+    version: Literal[1] = 1
+    name: str = "Unnamed scenario"
+    description: str | None = None
+    currency: str = "USD"
+    usd_exchange_rate: Positive = 1.0
+    """Units of currency per USD, to convert catalog prices."""
+    start: str | None = None
+    """Month 0 as YYYY-MM (default: this month); picks catalog prices in force then."""
+    horizon_months: Annotated[float, Field(ge=1, le=600)] = 36
+    discount_rate: Annotated[float, Field(ge=-0.99, le=10)] = 0.0
+    """Annual; month m is discounted by (1+r)^(-m/12)."""
+    workload: Workload
+    constraints: Constraints = Field(default_factory=Constraints)
+    bridge: str | None = None
+    """Name of the api path that serves traffic until a self-hosted path is live."""
+    paths: list[Path] = Field(min_length=1)
+
+    _source: str | None = PrivateAttr(default=None)
+    _raw: dict | None = PrivateAttr(default=None)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError("must be a 3-letter ISO 4217 code such as USD, CNY, EUR")
+        return value.upper()
+
+    @field_validator("horizon_months")
+    @classmethod
+    def _whole_horizon(cls, value: float) -> float:
+        if value != int(value):
+            raise ValueError("must be a whole number of months")
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        match = _MONTH.match(text)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError("must be a month written YYYY-MM, e.g. 2026-01")
+        return text
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Scenario":
+        names = [p.name for p in self.paths]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"path name '{name}' is used twice")
+        if self.bridge is not None:
+            match = [p for p in self.paths if p.name == self.bridge]
+            if not match:
+                raise ValueError(f"bridge '{self.bridge}' names no path (paths: {', '.join(names)})")
+            if match[0].kind != "api":
+                raise ValueError(f"bridge '{self.bridge}' must be an api path, not {match[0].kind}")
+            if match[0].lead_time_months > 0:
+                raise ValueError(f"bridge '{self.bridge}' must be live from month 0 (lead_time_months 0)")
+        if self.workload.schedule is not None and len(self.workload.schedule) != int(self.horizon_months):
+            raise ValueError(
+                f"workload.schedule has {len(self.workload.schedule)} months, horizon_months is {int(self.horizon_months)}"
+            )
+        return self
+
+    @property
+    def horizon(self) -> int:
+        return int(self.horizon_months)
+
+    @property
+    def start_date(self) -> _dt.date:
+        if self.start is None:
+            today = _dt.date.today()
+            return _dt.date(today.year, today.month, 1)
+        year, month = self.start.split("-")
+        return _dt.date(int(year), int(month), 1)
+
+    def path_index(self, name: str) -> int:
+        for i, path in enumerate(self.paths):
+            if path.name == name:
+                return i
+        raise KeyError(name)
