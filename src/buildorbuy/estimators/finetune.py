@@ -1,0 +1,67 @@
+"""Fine-tuning compute and the `auto` MFU for fine-tuning jobs.
+
+FLOPs = k · N · D_ft · epochs, with k per method (FLOPS_PER_PARAM_TOKEN):
+
+- full: 6 (2 forward + 4 backward per parameter per token; Kaplan et al. 2020).
+- lora: 4. The frozen base needs no weight gradients, only activation gradients: 2 forward
+  + 2 backward. Hu et al. 2021 (arXiv 2106.09685, §4.2) measured ~25 % higher training
+  throughput than full fine-tuning on GPT-3 175B; NVIDIA NeMo's fine-tuning table shows LoRA at
+  1.4-1.5× the tokens/s of SFT at about the same model TFLOP/s (docs.nvidia.com/nemo-framework,
+  performance summary 24.12), consistent with 4 against 6.
+- qlora: 6. The same 4 as LoRA plus a recomputed forward pass (2), because QLoRA trains with
+  gradient checkpointing on: `gradient_checkpointing` defaults to True ("You want to use
+  this") in github:artidoro/qlora qlora.py and the Guanaco scripts pass it. De-quantising
+  the 4-bit weights costs time, not FLOPs, and shows in the MFU instead.
+
+MFU of a fine-tune: see `finetune_mfu`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.catalog.gpus import GpuSpec
+from buildorbuy.estimators._arrays import EstimatorError, positive
+from buildorbuy.estimators.training import training_mfu
+
+FLOPS_PER_PARAM_TOKEN = {"full": 6.0, "lora": 4.0, "qlora": 6.0}
+"""FLOPs per base-model parameter per training token, by method (sources in the module docstring)."""
+
+JOB_EFFICIENCY = {"full": 0.3, "lora": 0.3, "qlora": 0.2}
+"""MFU of a typical fine-tuning job relative to a large pretraining run on the same GPU:
+short single-node jobs on padded instruction data with off-the-shelf trainers. Fitted to the
+published fine-tunes (see `calibration`)."""
+
+METHODS = tuple(FLOPS_PER_PARAM_TOKEN)
+
+
+def _method(method: str) -> str:
+    m = str(method).lower()
+    if m not in FLOPS_PER_PARAM_TOKEN:
+        import difflib
+
+        close = difflib.get_close_matches(m, METHODS, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise EstimatorError(f"unknown fine-tuning method '{method}'{hint} (known: {', '.join(METHODS)})", field="method")
+    return m
+
+
+def finetune_flops(params, tokens, epochs, method: str) -> np.ndarray:
+    """Fine-tuning FLOPs = k(method) · N · D_ft · epochs. Arrays broadcast."""
+    k = FLOPS_PER_PARAM_TOKEN[_method(method)]
+    return k * positive(params, "params") * positive(tokens, "tokens") * positive(epochs, "epochs")
+
+
+def finetune_mfu(gpu: GpuSpec, params, method: str) -> np.ndarray:
+    """`auto` MFU (fraction of dense BF16 peak) of a fine-tune: the pretraining fit at few tokens
+    per parameter × JOB_EFFICIENCY[method]."""
+    return training_mfu(gpu, params) * JOB_EFFICIENCY[_method(method)]
+
+
+def finetune_mfu_method(gpu: GpuSpec, method: str) -> str:
+    """One line describing how `auto` fine-tuning MFU was obtained."""
+    m = _method(method)
+    return (
+        f"MFU = pretraining auto MFU on {gpu.id} × {JOB_EFFICIENCY[m]:g} ({m} job efficiency), "
+        f"FLOPs = {FLOPS_PER_PARAM_TOKEN[m]:g}·N·D·epochs"
+    )

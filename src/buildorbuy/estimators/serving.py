@@ -1,0 +1,188 @@
+"""Serving: GPUs per replica from memory, and per-GPU throughput from a calibrated roofline.
+
+Memory. A replica holds the weights, N_total · bytes_per_param, plus the KV cache of the
+requests in flight, (input_len + output_len) · kv_bytes_per_token each, in
+USABLE_MEMORY_FRACTION of each GPU's memory (the rest: activations, CUDA graphs, fragmentation).
+GPUs per replica is the smallest power of two (1, 2, 4, 8: tensor parallelism within a node)
+that holds the weights and SIZING_CONCURRENCY requests; beyond one node of 8, whole nodes
+(a multiple of 8), with a warning: multi-node serving needs pipeline or expert parallelism
+over the network.
+
+Throughput. Requests are served with continuous batching at full load: B requests in flight,
+B = what fits in the KV cache, at most `max_concurrency` (default DEFAULT_MAX_CONCURRENCY).
+Over the life of B requests the replica must
+
+- compute 2 · N_active FLOPs per token for every input and output token (prefill and decode;
+  Kaplan et al. 2020), at COMPUTE_EFFICIENCY × the GPUs' dense peak at the serving precision;
+- read the weights once per decode step (only the active ones at batch 1: MoE reads
+  min(N_total, B · N_active)), and each sequence's KV cache once per decode step, at
+  BANDWIDTH_EFFICIENCY × the memory bandwidth.
+
+Modern engines mix prefill chunks into decode steps, so the two overlap: the time is the larger
+of the compute time and the memory time (a roofline over the batch), and `bound` says which.
+
+Efficiency factors are fitted to TensorRT-LLM's published throughput tables
+(github:NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md and blogs; output tokens/s
+per tensor-parallel group divided by its GPU count). See `calibration.fit_serving` and
+docs/ACCURACY.md for the values, the fit and the scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from buildorbuy.catalog.gpus import GpuSpec
+from buildorbuy.estimators._arrays import EstimatorError, positive
+
+BYTES_PER_PARAM = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5, "fp4": 0.5}
+"""Bytes per weight at each serving precision."""
+
+KV_BYTES_PER_ELEMENT = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 2, "int4": 2, "fp4": 1}
+"""KV-cache bytes per element: FP8 and FP4 deployments keep an FP8 KV cache (TensorRT-LLM's
+FP8/NVFP4 recipes); INT8/INT4 weight-only quantisation leaves the cache in 16 bits."""
+
+USABLE_MEMORY_FRACTION = 0.9
+"""Share of GPU memory for weights and KV cache (vLLM's default gpu_memory_utilization is 0.9)."""
+SIZING_CONCURRENCY = 16
+"""Requests whose KV cache the smallest replica must hold besides the weights."""
+DEFAULT_MAX_CONCURRENCY = 512
+"""Cap on requests in flight per replica when none is given (scheduler batch limit)."""
+COMPUTE_EFFICIENCY = 0.35
+"""Achieved share of dense peak FLOP/s (fitted)."""
+BANDWIDTH_EFFICIENCY = 0.6
+"""Achieved share of memory bandwidth (fitted)."""
+KV_ELEMENTS_ANCHOR = 65536.0
+"""KV elements per token (all layers, K and V) of an 8B-active model: Llama 3.1 8B has
+32 layers × 8 KV heads × 128 dims × 2 (config.json of meta-llama/Llama-3.1-8B)."""
+KV_ELEMENTS_EXPONENT = 0.4
+"""Growth of KV elements per token with active parameters, from Llama 3.1 8B/70B/405B (65,536 /
+163,840 / 258,048): ≈ N^0.4. Also close for Qwen3-235B-A22B and Llama 4 Maverick by active
+parameters."""
+NODE_GPUS = 8
+SECONDS_PER_MONTH = 730 * 3600
+
+
+@dataclass
+class ServingEstimate:
+    """Result of `estimate_serving`; arrays broadcast over the inputs."""
+
+    gpus_per_replica: np.ndarray
+    """GPUs per model replica (whole numbers stored as floats)."""
+    output_tokens_per_second_per_gpu: np.ndarray
+    """Generated tokens per second per GPU at full load."""
+    tokens_per_second_per_gpu: np.ndarray
+    """All tokens (input + output) per second per GPU at this request shape."""
+    bound: str | np.ndarray
+    """'memory' or 'compute': which roofline limits throughput."""
+    method: str
+    """The formula, in one line, for the output."""
+    concurrency: np.ndarray | None = None
+    """Requests in flight per replica used for the throughput."""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _precision(precision: str) -> str:
+    p = str(precision).lower()
+    if p not in BYTES_PER_PARAM:
+        raise EstimatorError(f"unknown precision '{precision}' (known: {', '.join(BYTES_PER_PARAM)})", field="precision")
+    return p
+
+
+def kv_bytes_per_token(layers, kv_heads, head_dim, precision: str = "bf16") -> np.ndarray:
+    """KV-cache bytes per token of one sequence: 2 (K and V) · layers · kv_heads · head_dim · bytes."""
+    p = _precision(precision)
+    return 2.0 * np.asarray(layers, float) * np.asarray(kv_heads, float) * np.asarray(head_dim, float) * KV_BYTES_PER_ELEMENT[p]
+
+
+def default_kv_bytes_per_token(active_params, precision: str = "bf16") -> np.ndarray:
+    """KV bytes per token when the architecture is unknown: KV_ELEMENTS_ANCHOR · (N_active / 8e9)^0.4."""
+    p = _precision(precision)
+    n = positive(active_params, "active_params")
+    return KV_ELEMENTS_ANCHOR * (n / 8e9) ** KV_ELEMENTS_EXPONENT * KV_BYTES_PER_ELEMENT[p]
+
+
+def gpus_for_memory(required_bytes, gpu: GpuSpec) -> np.ndarray:
+    """Smallest power of two ≤ 8 GPUs, else multiple of 8, whose usable memory holds `required_bytes`."""
+    per_gpu = gpu.memory_bytes * USABLE_MEMORY_FRACTION
+    need = np.maximum(np.asarray(required_bytes, float) / per_gpu, 1.0)
+    in_node = 2.0 ** np.ceil(np.log2(need) - 1e-9)
+    return np.where(need <= NODE_GPUS, in_node, NODE_GPUS * np.ceil(need / NODE_GPUS - 1e-9))
+
+
+def estimate_serving(
+    total_params,
+    active_params,
+    gpu: GpuSpec,
+    precision: str,
+    input_len,
+    output_len,
+    *,
+    max_concurrency=None,
+    kv_bytes_per_token=None,
+    gpus_per_replica=None,
+    compute_efficiency: float = COMPUTE_EFFICIENCY,
+    bandwidth_efficiency: float = BANDWIDTH_EFFICIENCY,
+) -> ServingEstimate:
+    """Size a replica and estimate its throughput per GPU; arguments broadcast.
+
+    `kv_bytes_per_token`: per-sequence KV bytes per token at the serving precision (see
+    `kv_bytes_per_token()`); estimated from N_active when None. `gpus_per_replica` overrides
+    the memory-based sizing (e.g. a measured tensor-parallel degree).
+    """
+    p = _precision(precision)
+    n_total = positive(total_params, "total_params")
+    n_active = positive(active_params, "active_params")
+    if np.any(n_active > n_total * (1 + 1e-9)):
+        raise EstimatorError("active parameters cannot exceed total parameters", field="active_params")
+    l_in = positive(input_len, "input_len")
+    l_out = positive(output_len, "output_len")
+    kv = default_kv_bytes_per_token(n_active, p) if kv_bytes_per_token is None else positive(kv_bytes_per_token, "kv_bytes_per_token")
+    cap = DEFAULT_MAX_CONCURRENCY if max_concurrency is None else positive(max_concurrency, "max_concurrency")
+
+    weight_bytes = n_total * BYTES_PER_PARAM[p]
+    seq_bytes = (l_in + l_out) * kv
+    if gpus_per_replica is None:
+        sizing = np.minimum(SIZING_CONCURRENCY, cap)
+        g = gpus_for_memory(weight_bytes + sizing * seq_bytes, gpu)
+    else:
+        g = positive(gpus_per_replica, "gpus_per_replica") * np.ones_like(weight_bytes)
+        if np.any(g * gpu.memory_bytes * USABLE_MEMORY_FRACTION < weight_bytes + seq_bytes):
+            raise EstimatorError(f"the weights and one request's KV cache do not fit in {gpu.id} × given GPUs", field="gpus_per_replica")
+
+    free = g * gpu.memory_bytes * USABLE_MEMORY_FRACTION - weight_bytes
+    batch = np.clip(np.floor(free / seq_bytes), 1.0, cap)
+
+    peak = gpu.peak_flops(p) * compute_efficiency * g
+    bw = gpu.bandwidth_bytes_per_s * bandwidth_efficiency * g
+    compute_s = batch * (l_in + l_out) * 2.0 * n_active / peak
+    weights_read = np.minimum(n_total, batch * n_active) * BYTES_PER_PARAM[p]
+    kv_read = batch * (l_in + l_out / 2.0) * kv
+    memory_s = l_out * (weights_read + kv_read) / bw
+    seconds = np.maximum(compute_s, memory_s)
+    out_tps = batch * l_out / seconds / g
+    share = l_out / (l_in + l_out)
+    bound_arr = np.where(memory_s > compute_s, "memory", "compute")
+    bound: str | np.ndarray = str(bound_arr) if bound_arr.ndim == 0 else bound_arr
+
+    warnings: list[str] = []
+    if np.any(g > NODE_GPUS):
+        warnings.append(
+            f"a replica needs {int(np.max(g))} {gpu.id} GPUs, more than one node of {NODE_GPUS}: "
+            "multi-node serving (pipeline or expert parallelism over the network)"
+        )
+    method = (
+        f"roofline at full load: time = max(2·N_active·(in+out)·B / ({compute_efficiency:g}·peak {p}), "
+        f"out·(weights + KV)/({bandwidth_efficiency:g}·bandwidth)); B = requests whose KV fits in "
+        f"{USABLE_MEMORY_FRACTION:g}×memory, ≤ {int(np.max(cap))}"
+    )
+    return ServingEstimate(
+        gpus_per_replica=g,
+        output_tokens_per_second_per_gpu=out_tps,
+        tokens_per_second_per_gpu=out_tps / share,
+        bound=bound,
+        method=method,
+        concurrency=batch,
+        warnings=warnings,
+    )

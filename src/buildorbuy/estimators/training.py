@@ -1,0 +1,83 @@
+"""Pretraining compute and the `auto` model FLOPs utilisation (MFU).
+
+FLOPs = 6 · N_active · D (Kaplan et al. 2020, arXiv 2001.08361; Hoffmann et al. 2022,
+arXiv 2203.15556): 2 FLOPs per parameter per token forward, 4 backward.
+
+GPU-hours = FLOPs / (peak dense BF16 FLOP/s · MFU) / 3600. MFU is always relative to the
+GPU's dense BF16 peak, also for FP8 training, so it is comparable across runs.
+
+`auto` MFU (fitted to published pretraining runs; see `calibration.fit_training`):
+
+    MFU = MFU_MAX / (1 + OVERHEAD · (F / F_A100) · (D / N) / 100)
+
+- MFU_MAX: what a well-tuned large run reaches when overheads are negligible.
+- F / F_A100: the GPU's dense BF16 peak relative to the A100's 312 TFLOP/s. Work that does not
+  run on tensor cores (communication, memory-bound kernels, checkpointing, restarts) does not
+  speed up with the tensor-core rate, so its share of wall-clock grows with it (Amdahl).
+- D / N: training tokens per active parameter. Heavily over-trained small models (Llama 3 8B at
+  15T tokens, Llama 3.2 at 9T) are spread over clusters that are large for their size, where
+  per-step communication and synchronisation dominate, and their published hours bundle
+  annealing, long-context and distillation stages that 6ND does not count.
+
+Both exponents are fixed at 1 (not fitted); the two free parameters are fitted by least
+absolute log error of GPU-hours over the scored runs. Equivalently, GPU-hours =
+6ND / (F · MFU_MAX) + k · D²: a fixed-per-token-squared overhead, which is why the fit should
+not be extrapolated far beyond the calibrated range (D/N 2-7300, A100 to B200).
+
+Fitted values (14 runs; benchmarks/accuracy.py prints the table):
+MFU_MAX = 0.44, OVERHEAD = 0.0335. Scores: see docs/ACCURACY.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.catalog.gpus import GpuSpec
+from buildorbuy.estimators._arrays import positive
+
+FLOPS_PER_PARAM_TOKEN = 6.0
+"""Training FLOPs per active parameter per token (Kaplan 2020; Hoffmann 2022)."""
+
+MFU_MAX = 0.44
+"""Fitted ceiling of `auto` MFU (dimensionless)."""
+OVERHEAD = 0.0335
+"""Fitted overhead coefficient at the reference peak and tokens per parameter."""
+REFERENCE_PEAK_FLOPS = 312e12
+"""A100 dense BF16 peak, FLOP/s: the speed at which OVERHEAD is expressed."""
+REFERENCE_TOKENS_PER_PARAM = 100.0
+DEFAULT_TOKENS_PER_PARAM = 20.0
+"""Tokens per parameter assumed when the token count is not given: compute-optimal D ≈ 20 N
+(Hoffmann et al. 2022)."""
+
+
+def training_flops(active_params, tokens) -> np.ndarray:
+    """Training FLOPs = 6 · N_active · D. Arrays broadcast."""
+    n = positive(active_params, "active_params")
+    d = positive(tokens, "tokens")
+    return FLOPS_PER_PARAM_TOKEN * n * d
+
+
+def training_mfu(gpu: GpuSpec, active_params, tokens=None, *, mfu_max: float = MFU_MAX, overhead: float = OVERHEAD) -> np.ndarray:
+    """`auto` MFU (fraction of dense BF16 peak) for pretraining N_active parameters on `gpu`.
+
+    `tokens` (D) sharpens the estimate; without it D = 20 · N is assumed. `mfu_max` and
+    `overhead` default to the fitted values (the calibration passes its own).
+    """
+    n = positive(active_params, "active_params")
+    d = n * DEFAULT_TOKENS_PER_PARAM if tokens is None else positive(tokens, "tokens")
+    speed = gpu.peak_flops("bf16") / REFERENCE_PEAK_FLOPS
+    return mfu_max / (1.0 + overhead * speed * (d / n) / REFERENCE_TOKENS_PER_PARAM)
+
+
+def training_mfu_method(gpu: GpuSpec) -> str:
+    """One line describing how `auto` MFU was obtained, for the output."""
+    speed = gpu.peak_flops("bf16") / REFERENCE_PEAK_FLOPS
+    return (
+        f"MFU = {MFU_MAX:g} / (1 + {OVERHEAD:g} × {speed:.3g} (peak vs A100) × (D/N)/100), "
+        "fitted to published pretraining runs (LLaMA, Llama 2/3, BLOOM, Pythia, OLMo)"
+    )
+
+
+def training_gpu_hours(flops, gpu: GpuSpec, mfu) -> np.ndarray:
+    """GPU-hours = FLOPs / (peak dense BF16 FLOP/s · MFU) / 3600."""
+    return np.asarray(flops, dtype=float) / (gpu.peak_flops("bf16") * np.asarray(mfu, dtype=float)) / 3600.0
