@@ -309,3 +309,46 @@ def _compile_training(path: BuildPath, gpu, k, base, derive, fix, fx) -> None:
 
         derive(k("training.mfu"), lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")]), dtype=float),
                training_mfu_method(gpu))
+
+
+def resolve_parameter(plan: Plan, text: str) -> str:
+    """Turn a user's field path (`paths[Own 70B].lead_time_months`) into a parameter key of the plan.
+
+    Names in brackets resolve to indexes. Raises ScenarioError naming the field: unknown fields get
+    a "did you mean", fields that exist but hold no number (a GPU name, a kind) say so.
+    """
+    import difflib
+
+    from buildorbuy.scenario.loading import format_field_path, split_field_path
+
+    parts = split_field_path(text)
+    resolved: list[str | int] = []
+    for part in parts:
+        if resolved == ["paths"] and isinstance(part, str):
+            try:
+                part = plan.scenario.path_index(part)
+            except KeyError:
+                names = [p.name for p in plan.paths]
+                hint = difflib.get_close_matches(part, names, n=1)
+                raise ScenarioError(
+                    f"no path named '{part}'" + (f"; did you mean '{hint[0]}'?" if hint else f" (paths: {', '.join(names)})"),
+                    field=text,
+                ) from None
+        resolved.append(part)
+    key = format_field_path(resolved)
+    known = set(plan.base) | {d.key for d in plan.derived}
+    if key in known:
+        return key
+    node: object = plan.scenario
+    for part in resolved:
+        try:
+            node = node[part] if isinstance(part, int) else getattr(node, part)  # type: ignore[index]
+        except (AttributeError, IndexError, TypeError):
+            node = None
+            break
+    if node is not None and not isinstance(node, (int, float)):
+        raise ScenarioError(f"'{key}' is not a numeric field (it holds {type(node).__name__} {node!r:.40})", field=text)
+    if node is None and resolved:
+        hint = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        raise ScenarioError("unknown parameter" + (f"; did you mean '{hint[0]}'?" if hint else ""), field=text)
+    raise ScenarioError("this field is not used by the scenario (it has no value to vary)", field=text)

@@ -21,6 +21,8 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None) -> s
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(f"[bold]{views.heading(cmp)}[/bold]")
     console.print(rich_table("Summary", *views.summary_rows(cmp), right_from=2))
+    for line in views.notes(cmp):
+        console.print(f"  {line}")
     console.print(rich_table("Cost by year", *views.yearly_rows(cmp), right_from=1))
     winner = cmp.recommendation.get("path")
     if winner:
@@ -41,6 +43,9 @@ def render_markdown(cmp: Comparison) -> str:
     reco = cmp.recommendation
     out += [f"**Recommendation: {reco['path'] or 'none'}.** {reco['reason']}", ""]
     out += ["### Summary", "", markdown_table(*views.summary_rows(cmp), right_from=2), ""]
+    notes = views.notes(cmp)
+    if notes:
+        out += [f"- {line}" for line in notes] + [""]
     out += ["### Cost by year", "", markdown_table(*views.yearly_rows(cmp), right_from=1), ""]
     if reco.get("path"):
         out += [f"### Where {reco['path']}'s money goes", "", markdown_table(*views.component_rows(cmp, reco["path"]), right_from=1), ""]

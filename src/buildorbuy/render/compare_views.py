@@ -14,9 +14,9 @@ def summary_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
     winner = cmp.recommendation.get("path")
     rows = []
     for p in cmp.paths:
-        feasible = "yes" if p.feasible else f"no: {p.infeasible_reason}"
+        feasible = "yes" if p.feasible else "no (see notes)"
         if p.feasible and p.unserved_tokens > 0:
-            feasible = f"yes, {fmt.tokens(p.unserved_tokens)} tokens unserved"
+            feasible = "yes, traffic unserved"
         name = p.name + (" ★" if p.name == winner else "")
         rows.append([
             name, p.kind, f"month {p.live_month}", fmt.money(p.total_cost), fmt.money(p.npv),
@@ -24,6 +24,17 @@ def summary_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
             fmt.number(p.peak_gpus) if p.kind != "api" else "—", feasible,
         ])
     return header, rows
+
+
+def notes(cmp: Comparison) -> list[str]:
+    """One line per path that is infeasible or leaves traffic unserved, then the warnings."""
+    lines = []
+    for p in cmp.paths:
+        if not p.feasible:
+            lines.append(f"{p.name} is infeasible: {p.infeasible_reason}.")
+        elif p.unserved_tokens > 0:
+            lines.append(f"{p.name} leaves {fmt.tokens(p.unserved_tokens)} tokens unserved before go-live (no bridge): never recommended.")
+    return lines
 
 
 def yearly_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
