@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from buildorbuy.engine.params import numeric_leaves
-from buildorbuy.errors import CatalogError, ScenarioError
+from buildorbuy.errors import BuildOrBuyError, CatalogError, ScenarioError
 from buildorbuy.scenario.models import ApiPath, BuildPath, FinetunePath, Scenario
 
 PUE_DEFAULT = 1.58
@@ -86,7 +86,17 @@ class Plan:
 
 
 def compile_plan(scenario: Scenario) -> Plan:
-    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field on problems."""
+    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file line)."""
+    try:
+        return _compile(scenario)
+    except BuildOrBuyError as exc:
+        if exc.source is None and scenario._source is not None:
+            exc.source = scenario._source
+            exc.line = scenario.locate(exc.field)
+        raise
+
+
+def _compile(scenario: Scenario) -> Plan:
     base = numeric_leaves(scenario)
     horizon = scenario.horizon
     plan = Plan(scenario=scenario, horizon=horizon, base=base, derived=[], paths=[])
@@ -170,7 +180,7 @@ def _gpu(name: str, where: str):
     try:
         return get_gpu(name)
     except CatalogError as exc:
-        exc.field = exc.field or where
+        exc.field = where
         raise
 
 
@@ -182,7 +192,7 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) ->
         try:
             price = lookup_api_price(path.model, path.provider, scenario.start_date)
         except CatalogError as exc:
-            exc.field = exc.field or k("model")
+            exc.field = k("model")
             raise
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
         if price.currency not in ("USD", scenario.currency):
@@ -216,7 +226,7 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
         try:
             spec = get_model(ref.catalog)
         except CatalogError as exc:
-            exc.field = exc.field or k("model.catalog")
+            exc.field = k("model.catalog")
             raise
         if ref.params is None:
             fix(k("model.params"), spec.params, f"catalog {spec.id}")
@@ -277,7 +287,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
 
         if sv.gpus_per_replica == "auto":
             derive(k("serving.gpus_per_replica"), lambda p: np.asarray(estimate(p).gpus_per_replica, dtype=float),
-                   lambda p: f"memory fit on {gpu.id} at {sv.precision}: weights + KV cache ({describe(p)})")
+                   f"memory fit on {gpu.id} at {sv.precision}: weights + KV cache for the request shape")
         if sv.tokens_per_second_per_gpu == "auto":
             derive(
                 k("serving.tokens_per_second_per_gpu"),

@@ -17,7 +17,10 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None) -> s
     from rich.console import Console
     from rich.panel import Panel
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 120,
+    import shutil
+
+    width = width or max(shutil.get_terminal_size((120, 40)).columns, 100)
+    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(f"[bold]{views.heading(cmp)}[/bold]")
     console.print(rich_table("Summary", *views.summary_rows(cmp), right_from=2))

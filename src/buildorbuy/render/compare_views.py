@@ -63,25 +63,24 @@ def component_rows(cmp: Comparison, name: str) -> tuple[list[str], list[list[str
 
 
 def breakeven_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
-    """For each pair, when (if ever) the later-starting path's cumulative cost falls to the other's."""
+    """Per pair of paths: the month from which one stays cumulatively at or below the other.
+
+    A pair where one path is never above the other from month 0 is left out (nothing to break even).
+    """
     header = ["Path", "against", "Break-even", "Meaning"]
+    months = {(e["a"], e["b"]): e["month"] for e in cmp.breakeven}
+    names = [p.name for p in cmp.paths]
     rows = []
-    by_name = {p.name: p for p in cmp.paths}
-    for entry in cmp.breakeven:
-        a, b, month = entry["a"], entry["b"], entry["month"]
-        pa, pb = by_name[a], by_name[b]
-        if month == 0:
-            continue
-        reverse = next(e["month"] for e in cmp.breakeven if e["a"] == b and e["b"] == a)
-        if month is None and reverse == 0:
-            continue
-        if month is None and pa.npv < pb.npv:
-            meaning = "cheaper in present value, but not cumulatively by the end"
-        elif month is None:
-            meaning = f"never catches up within {cmp.scenario.horizon} months"
-        else:
-            meaning = f"cumulative cost stays at or below {b}'s from month {month} on"
-        rows.append([a, b, "never" if month is None else f"month {month}", meaning])
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            ab, ba = months[(a, b)], months[(b, a)]
+            if ab == 0 or ba == 0:
+                continue
+            if ab is None and ba is None:
+                rows.append([a, b, "never", f"neither stays cheaper to the end of {cmp.scenario.horizon} months"])
+                continue
+            first, second, month = (a, b, ab) if ab is not None else (b, a, ba)
+            rows.append([first, second, f"month {month}", f"cumulative cost stays at or below {second}'s from month {month} on"])
     return header, rows
 
 

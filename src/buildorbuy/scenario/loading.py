@@ -280,7 +280,8 @@ def _message(error: dict, field: str) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "union_tag_invalid":
-        return "unknown path kind; use api, finetune or build"
+        tag = (error.get("ctx") or {}).get("tag")
+        return f"unknown path kind '{tag}'; use api, finetune or build"
     if kind == "union_tag_not_found":
         return "each path needs a kind: api, finetune or build"
     message = str(error.get("msg", "invalid value"))
@@ -298,6 +299,8 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
     errors = exc.errors(include_url=False)
     error = errors[0]
     parts = _field_parts(tuple(error["loc"]), raw)
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        parts.append("kind")
     field = format_field_path(parts)
     line = None
     probe = tuple(parts)
@@ -318,6 +321,7 @@ def validate(raw: dict, *, source: str | None = None, lines: dict[tuple, int] | 
         raise validation_error(exc, raw, lines or {}, source) from None
     scenario._source = source
     scenario._raw = raw
+    scenario._lines = lines or {}
     return scenario
 
 

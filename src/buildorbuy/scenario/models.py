@@ -280,6 +280,23 @@ class Scenario(Strict):
 
     _source: str | None = PrivateAttr(default=None)
     _raw: dict | None = PrivateAttr(default=None)
+    _lines: dict | None = PrivateAttr(default=None)
+
+    def locate(self, field: str | None) -> int | None:
+        """The file line of a dotted field (or of its nearest parent), when the file was YAML or JSON."""
+        if not field or not self._lines:
+            return None
+        from buildorbuy.scenario.loading import split_field_path
+
+        try:
+            probe = tuple(split_field_path(field))
+        except Exception:
+            return None
+        while probe:
+            if probe in self._lines:
+                return self._lines[probe]
+            probe = probe[:-1]
+        return None
 
     @field_validator("currency")
     @classmethod

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(tmp_path, monkeypatch):
+    """Every test runs in its own empty folder, so no test touches real files."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def api_path(name="API", price_in=0.001, price_out=0.002, **extra):
+    return {"name": name, "kind": "api", "price_per_1k_input": price_in, "price_per_1k_output": price_out, **extra}
+
+
+def base_scenario(**extra):
+    data = {
+        "name": "test",
+        "start": "2026-01",
+        "horizon_months": 12,
+        "discount_rate": 0.0,
+        "workload": {"tokens_per_month": 1e9, "output_share": 0.25},
+        "paths": [api_path()],
+    }
+    data.update(copy.deepcopy(extra))
+    return data
+
+
+@pytest.fixture
+def write_yaml(tmp_path):
+    import yaml
+
+    def write(data, name="scenario.yaml"):
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False) if not isinstance(data, str) else data)
+        return path
+
+    return write
