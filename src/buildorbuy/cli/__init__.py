@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from buildorbuy.cli.app import app
+from buildorbuy.cli import estimate as _estimate  # noqa: F401
+from buildorbuy.cli import catalog_cmd as _catalog  # noqa: F401
 
 
 

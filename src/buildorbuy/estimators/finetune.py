@@ -74,6 +74,6 @@ def finetune_mfu_method(gpu: GpuSpec, method: str) -> str:
     """One line describing how `auto` fine-tuning MFU was obtained."""
     m = _method(method)
     return (
-        f"MFU = pretraining auto MFU on {gpu.id} × {JOB_EFFICIENCY[m]:g} ({m} job efficiency), "
-        f"FLOPs = {FLOPS_PER_PARAM_TOKEN[m]:g}·N·D·epochs"
+        f"MFU = pretraining auto MFU on {gpu.id} × {JOB_EFFICIENCY[m]:g} ({m} job efficiency, "
+        "fitted to published community fine-tunes; optimised stacks run up to ~20× faster)"
     )
