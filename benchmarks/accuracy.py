@@ -52,7 +52,8 @@ def training_section() -> tuple[list[str], dict]:
     lines = [
         "## Pretraining GPU-hours",
         "",
-        f"`auto` MFU = {tr.MFU_MAX:g} / (1 + {tr.OVERHEAD:g} · (peak / A100 peak) · (tokens per parameter) / 100); "
+        f"`auto` MFU = f · {tr.MFU_MAX:g} / (1 + {tr.OVERHEAD:g} · (peak / A100 peak) · (tokens per parameter) / 100), "
+        "f = the GPU's achievable-to-peak matmul ratio relative to the H100's (1 unless measured lower: B200 0.97, MI300X 0.64); "
         f"GPU-hours = 6·N_active·D / (peak dense BF16 · MFU) / 3600. A refit on these runs gives "
         f"MFU_MAX = {m:g}, OVERHEAD = {c:.4g}. Inputs per run: active parameters, tokens and GPU type only.",
         "",

@@ -147,6 +147,7 @@ class TrainingPoints:
     tokens: np.ndarray
     peak_flops: np.ndarray
     gpu_hours: np.ndarray
+    matmul_factor: np.ndarray
 
 
 def training_points(runs=None) -> TrainingPoints:
@@ -158,6 +159,7 @@ def training_points(runs=None) -> TrainingPoints:
         tokens=np.array([r.tokens for r in runs]),
         peak_flops=np.array([get_gpu(r.gpu).peak_flops("bf16") for r in runs]),
         gpu_hours=np.array([r.gpu_hours for r in runs]),
+        matmul_factor=np.array([get_gpu(r.gpu).matmul_efficiency_factor for r in runs]),
     )
 
 
@@ -169,7 +171,7 @@ def predict_training_hours(points: TrainingPoints, mfu_max, overhead) -> np.ndar
     mfu_max = np.asarray(mfu_max, float)[..., None]
     overhead = np.asarray(overhead, float)[..., None]
     x = overhead * (points.peak_flops / REFERENCE_PEAK_FLOPS) * (points.tokens / points.params) / REFERENCE_TOKENS_PER_PARAM
-    mfu = mfu_max / (1.0 + x)
+    mfu = points.matmul_factor * mfu_max / (1.0 + x)
     return 6.0 * points.params * points.tokens / (points.peak_flops * mfu) / 3600.0
 
 
