@@ -22,6 +22,7 @@ from buildorbuy.errors import CatalogError
 def test_lookup(name, ident, total, active):
     m = get_model(name)
     assert (m.id, m.params_total, m.params_active) == (ident, total, active)
+    assert m.params == m.params_total
 
 
 def test_required_families_present():

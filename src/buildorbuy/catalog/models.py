@@ -35,6 +35,11 @@ class ModelSpec:
     notes: str | None = None
 
     @property
+    def params(self) -> float:
+        """Total parameters (same as `params_total`; the scenario file calls it `params`)."""
+        return self.params_total
+
+    @property
     def is_moe(self) -> bool:
         return self.params_active < self.params_total
 
