@@ -28,7 +28,7 @@ def build_index(entries: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
     return index
 
 
-def resolve(name: str, index: Mapping[str, str], ids: Iterable[str], *, kind: str, field: str) -> str:
+def resolve(name: str, index: Mapping[str, str], ids: Iterable[str], *, kind: str, field: str, list_command: str | None = None) -> str:
     """Return the id `name` refers to, or raise CatalogError with "did you mean" suggestions."""
     key = normalise(name)
     if key in index:
@@ -39,4 +39,5 @@ def resolve(name: str, index: Mapping[str, str], ids: Iterable[str], *, kind: st
     if not suggestions:
         suggestions = difflib.get_close_matches(str(name).lower(), ids, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    raise CatalogError(f"unknown {kind} '{name}'{hint} (known: {', '.join(ids)})", field=field)
+    known = f"known: {', '.join(ids)}" if len(ids) <= 15 or not list_command else f"list them with `{list_command}`"
+    raise CatalogError(f"unknown {kind} '{name}'{hint} ({known})", field=field)

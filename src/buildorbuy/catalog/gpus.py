@@ -15,6 +15,8 @@ from buildorbuy.catalog._lookup import build_index, resolve
 Generation = Literal["ampere", "hopper", "blackwell", "ada", "cdna3", "ascend"]
 Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
 PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+H100_MATMUL_RATIO = 794.5 / 989.0
+"""H100 SXM achievable / peak BF16 matmul (stas00 MAMF table): the calibration's reference."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class GpuSpec:
     purchase_source: str | None = None
     verification: tuple[tuple[str, str], ...] = ()
     notes: str | None = None
+    achievable_matmul_tflops: float | None = None
+    """Measured maximum achievable dense BF16 matmul rate (MAMF), where published."""
 
     def peak_flops(self, precision: str) -> float:
         """Dense peak in FLOP/s (OP/s for integer formats) for a compute precision.
@@ -67,6 +71,14 @@ class GpuSpec:
         elif p == "int8" and self.int8_tops:
             tflops = self.int8_tops
         return float(tflops) * 1e12
+
+    @property
+    def matmul_efficiency_factor(self) -> float:
+        """Achievable-to-peak BF16 matmul ratio relative to the H100 SXM's (794.5 / 989), capped
+        at 1; 1 where no measurement is published. MI300X: 0.64 (668 of 1307 TFLOP/s)."""
+        if self.achievable_matmul_tflops is None:
+            return 1.0
+        return min(1.0, (self.achievable_matmul_tflops / self.bf16_tflops) / H100_MATMUL_RATIO)
 
     @property
     def memory_bytes(self) -> float:
@@ -109,6 +121,7 @@ def _models():
         memory_gb: float = Field(gt=0)
         bandwidth_tbps: float = Field(gt=0)
         tdp_watts: float = Field(gt=0)
+        achievable_matmul_tflops: float | None = Field(default=None, gt=0)
         sources: list[str] = Field(min_length=1)
         verification: dict[str, Verification]
         notes: str | None = None
@@ -155,6 +168,7 @@ def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
             purchase_source=e.purchase.source if e.purchase else None,
             verification=tuple(sorted(e.verification.items())),
             notes=e.notes,
+            achievable_matmul_tflops=e.achievable_matmul_tflops,
         )
     index = build_index((s.id, s.aliases) for s in specs.values())
     return specs, index

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from buildorbuy.cli.app import app
 from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
+from buildorbuy.cli import estimate as _estimate  # noqa: F401
+from buildorbuy.cli import catalog_cmd as _catalog  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,208 @@
+"""Accuracy of the estimators' `auto` values against published runs.
+
+Prints, as markdown: every pretraining run's predicted vs reported GPU-hours (fitted model,
+leave-one-out refit, constant-MFU-0.4 baseline), the fine-tuning runs, and every serving
+configuration's predicted vs published output tokens/s per GPU, each with summaries
+(median |ln(predicted/reported)|, share within 1.5×).
+
+The points come from the package's own calibration data. When the reference folder exists
+(first argument; default ../shared/reference relative to the repository root), the shipped
+training points are also checked against its training_runs.yaml.
+
+    python benchmarks/accuracy.py [REFERENCE_DIR] [--write docs/ACCURACY.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from buildorbuy.catalog.gpus import get_gpu
+from buildorbuy.estimators import calibration as cal
+from buildorbuy.estimators import finetune as ft
+from buildorbuy.estimators import serving as sv
+from buildorbuy.estimators import training as tr
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _num(x: float) -> str:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def training_section() -> tuple[list[str], dict]:
+    data = cal.calibration_data()
+    pts = cal.training_points()
+    m, c = cal.fit_training(pts)
+    fitted = cal.predict_training_hours(pts, tr.MFU_MAX, tr.OVERHEAD)
+    loo = cal.leave_one_out_training(pts)
+    const = cal.constant_mfu_hours(pts, 0.4)
+    s_fit, s_loo, s_const = (cal.score(x, pts.gpu_hours) for x in (fitted, loo, const))
+    lines = [
+        "## Pretraining GPU-hours",
+        "",
+        f"`auto` MFU = f · {tr.MFU_MAX:g} / (1 + {tr.OVERHEAD:g} · (peak / A100 peak) · (tokens per parameter) / 100), "
+        "f = the GPU's achievable-to-peak matmul ratio relative to the H100's (1 unless measured lower: B200 0.97, MI300X 0.64); "
+        f"GPU-hours = 6·N_active·D / (peak dense BF16 · MFU) / 3600. A refit on these runs gives "
+        f"MFU_MAX = {m:g}, OVERHEAD = {c:.4g}. Inputs per run: active parameters, tokens and GPU type only.",
+        "",
+        _row(["run", "GPU", "N active", "tokens", "reported GPU-h", "predicted GPU-h", "ratio", "leave-one-out ratio", "MFU 0.4 ratio"]),
+        _row(["---"] * 2 + ["---:"] * 7),
+    ]
+    by_name = {r.name: r for r in data.training_runs}
+    for k, name in enumerate(pts.names):
+        r = by_name[name]
+        lines.append(_row([name, r.gpu, _num(r.params_active), _num(r.tokens), _num(r.gpu_hours), _num(fitted[k]),
+                           f"{fitted[k] / r.gpu_hours:.2f}", f"{loo[k] / r.gpu_hours:.2f}", f"{const[k] / r.gpu_hours:.2f}"]))
+    lines += [
+        "",
+        _row(["model", "median \\|ln(predicted/reported)\\|", "within 1.5×", "runs"]),
+        _row(["---", "---:", "---:", "---:"]),
+        _row(["fitted `auto` MFU", f"{s_fit.median_abs_log_ratio:.3f}", f"{s_fit.share_within:.0%}", s_fit.count]),
+        _row(["leave-one-out (refit without each run)", f"{s_loo.median_abs_log_ratio:.3f}", f"{s_loo.share_within:.0%}", s_loo.count]),
+        _row(["baseline: constant MFU 0.4", f"{s_const.median_abs_log_ratio:.3f}", f"{s_const.share_within:.0%}", s_const.count]),
+        "",
+        "Target: median ≤ 0.15 and ≥ 80 % within 1.5×.",
+        "",
+    ]
+    val = cal.training_points(data.validation_runs)
+    pred_val = cal.predict_training_hours(val, tr.MFU_MAX, tr.OVERHEAD)
+    s_val = cal.score(pred_val, val.gpu_hours)
+    lines += ["Out-of-sample checks (not used in the fit):", "",
+              _row(["run", "GPU", "N active", "tokens", "reported GPU-h", "predicted GPU-h", "ratio"]),
+              _row(["---"] * 2 + ["---:"] * 5)]
+    vby = {r.name: r for r in data.validation_runs}
+    for k, name in enumerate(val.names):
+        r = vby[name]
+        lines.append(_row([name, r.gpu, _num(r.params_active), _num(r.tokens), _num(r.gpu_hours), _num(pred_val[k]), f"{pred_val[k] / r.gpu_hours:.2f}"]))
+    lines += ["", f"Out of sample: {s_val}.", "", "Listed, not scored:", ""]
+    for r in data.training_runs:
+        if not r.scored or not r.gpu:
+            peak = (get_gpu(r.gpu).bf16_tflops if r.gpu else r.peak_tflops) * 1e12
+            implied = 6 * r.params_active * r.tokens / (r.gpu_hours * 3600 * peak)
+            lines.append(f"- {r.name} ({r.gpu or r.accelerator}, {_num(r.gpu_hours)} GPU-h, implied MFU {implied:.2f}): {r.reason}")
+    lines.append("")
+    summary = {"fit": s_fit, "loo": s_loo, "const": s_const, "validation": s_val}
+    return lines, summary
+
+
+def finetune_section() -> tuple[list[str], dict]:
+    data = cal.calibration_data()
+    runs = cal.scored_finetune_runs()
+    pred = cal.finetune_hours(runs)
+    eff = cal.fit_finetune(runs)
+    loo = []
+    for k in range(len(runs)):
+        rest = [r for j, r in enumerate(runs) if j != k]
+        loo.append(float(cal.finetune_hours([runs[k]], cal.fit_finetune(rest))[0]))
+    reported = np.array([r.gpu_hours for r in runs])
+    s_fit, s_loo = cal.score(pred, reported), cal.score(np.array(loo), reported)
+    lines = [
+        "## Fine-tuning GPU-hours",
+        "",
+        f"FLOPs = k·N·D·epochs (k: full {ft.FLOPS_PER_PARAM_TOKEN['full']:g}, LoRA {ft.FLOPS_PER_PARAM_TOKEN['lora']:g}, "
+        f"QLoRA {ft.FLOPS_PER_PARAM_TOKEN['qlora']:g}); `auto` MFU = pretraining `auto` MFU × job efficiency "
+        f"(full/LoRA {ft.JOB_EFFICIENCY['full']:g}, refit {eff:.3g}; QLoRA {ft.JOB_EFFICIENCY['qlora']:g}, assumed).",
+        "",
+        _row(["run", "GPU", "params", "tokens × epochs", "reported GPU-h", "predicted GPU-h", "ratio", "leave-one-out ratio"]),
+        _row(["---"] * 2 + ["---:"] * 6),
+    ]
+    for k, r in enumerate(runs):
+        lines.append(_row([r.name, r.gpu, _num(r.params), f"{_num(r.tokens_per_epoch)} × {r.epochs:g}", f"{r.gpu_hours:g}",
+                           f"{pred[k]:.1f}", f"{pred[k] / r.gpu_hours:.2f}", f"{loo[k] / r.gpu_hours:.2f}"]))
+    lines += ["", f"Fitted: {s_fit}. Leave-one-out: {s_loo}. Token counts are derived (see the data file).", "",
+              "Optimised stacks (shown, not scored): GPU time per token relative to `auto`:", ""]
+    for t in data.finetune_throughput:
+        gpu = get_gpu(t.gpu)
+        auto_tps = gpu.peak_flops("bf16") * float(ft.finetune_mfu(gpu, t.params, t.method)) / (ft.FLOPS_PER_PARAM_TOKEN[t.method] * t.params)
+        mfu = t.tokens_per_second_per_gpu * ft.FLOPS_PER_PARAM_TOKEN[t.method] * t.params / gpu.peak_flops("bf16")
+        lines.append(f"- {t.name} ({t.gpu}): {t.tokens_per_second_per_gpu:g} tokens/s/GPU at FP8, MFU {mfu:.2f} of the BF16 peak by the same accounting, "
+                     f"{t.tokens_per_second_per_gpu / auto_tps:.0f}× faster than `auto`")
+    lines += ["", "Listed, not scored:", ""]
+    for r in data.finetune_runs:
+        if r not in runs:
+            lines.append(f"- {r.name}: {r.reason}")
+    lines.append("")
+    return lines, {"fit": s_fit, "loo": s_loo}
+
+
+def serving_section() -> tuple[list[str], dict]:
+    pts = cal.serving_points()
+    pred, bound = cal.predict_serving(pts, sv.PREFILL_EFFICIENCY, sv.DECODE_EFFICIENCY, sv.BANDWIDTH_EFFICIENCY)
+    refit = cal.fit_serving(pts)
+    s = cal.score(pred, pts.reported_per_gpu)
+    lines = [
+        "## Serving throughput",
+        "",
+        f"Roofline with fitted efficiencies: prefill {sv.PREFILL_EFFICIENCY:g}, decode compute {sv.DECODE_EFFICIENCY:g}, "
+        f"memory bandwidth {sv.BANDWIDTH_EFFICIENCY:g} (refit: {refit[0]:g}, {refit[1]:g}, {refit[2]:g}). Published figures: "
+        "TensorRT-LLM output tokens/s per tensor-parallel group divided by its GPU count; predictions at the same "
+        "tensor-parallel degree and request shape (ISL/OSL), full load.",
+        "",
+        f"**{s}** (target ≥ 80 % within 1.5×).",
+        "",
+        _row(["configuration", "published tok/s/GPU", "predicted tok/s/GPU", "ratio", "bound"]),
+        _row(["---", "---:", "---:", "---:", "---"]),
+    ]
+    for k, label in enumerate(pts.labels):
+        lines.append(_row([label, f"{pts.reported_per_gpu[k]:.0f}", f"{pred[k]:.0f}", f"{pred[k] / pts.reported_per_gpu[k]:.2f}", bound[k]]))
+    lines.append("")
+    return lines, {"fit": s}
+
+
+def check_reference(reference: Path) -> list[str]:
+    """Differences between the shipped training points and the reference training_runs.yaml."""
+    import yaml
+
+    path = reference / "training_runs.yaml"
+    if not path.exists():
+        return []
+    ref = yaml.safe_load(path.read_text(encoding="utf-8"))["runs"]
+    norm = lambda s: "".join(ch for ch in s.lower() if ch.isalnum())  # noqa: E731
+    by_name = {norm(r["model"]): r for r in ref}
+    problems = []
+    for r in cal.calibration_data().training_runs:
+        key = next((k for k in by_name if k.startswith(norm(r.name)[:8]) and by_name[k].get("gpu_hours") is not None and
+                    math.isclose(by_name[k]["gpu_hours"], r.gpu_hours, rel_tol=1e-6)), None)
+        if key is None:
+            problems.append(f"{r.name}: no reference run with {r.gpu_hours:g} GPU-hours")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reference", nargs="?", default=str(REPO.parent / "shared" / "reference"))
+    parser.add_argument("--write", type=Path, help="also write the report to this markdown file")
+    args = parser.parse_args(argv)
+
+    lines = ["# Accuracy of the estimators", "",
+             "Generated by `python benchmarks/accuracy.py --write docs/ACCURACY.md`. Ratio = predicted / reported; "
+             "score = median |ln ratio| and share of points within 1.5×. Sources of every point: "
+             "`src/buildorbuy/catalog/data/calibration.yaml`.", ""]
+    for section in (training_section, finetune_section, serving_section):
+        part, _ = section()
+        lines += part
+    text = "\n".join(lines).rstrip() + "\n"
+    sys.stdout.write(text)
+    problems = check_reference(Path(args.reference))
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""`buildorbuy estimate training|finetune|serving`: one-off estimates from the command line.
+
+Parses options, calls one function of `buildorbuy.estimators.report`, renders. numpy, rich and
+the catalogs are imported inside the commands, so `buildorbuy --help` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from buildorbuy.cli.app import app
+from buildorbuy.cli.common import FORMAT_HELP, Format, guarded
+
+estimate_app = typer.Typer(
+    help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(estimate_app, name="estimate")
+
+PARAMS_HELP = "Total parameters, e.g. 70B (or use --model)."
+ACTIVE_HELP = "Active parameters per token for a mixture of experts, e.g. 37B (default: --params)."
+MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.1-70b (see `buildorbuy catalog models`)."
+GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
+PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
+MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
+
+
+def _quantity(value: Optional[str], field: str) -> Optional[float]:
+    if value is None:
+        return None
+    from buildorbuy.errors import BuildOrBuyError
+    from buildorbuy.scenario.types import parse_quantity
+
+    try:
+        number = parse_quantity(value)
+        return float(number)
+    except (TypeError, ValueError) as exc:
+        raise BuildOrBuyError(str(exc), field=field) from None
+
+
+def _model_params(params: Optional[str], active_params: Optional[str], model: Optional[str]):
+    """(total, active, ModelSpec or None) from --params/--active-params or --model."""
+    from buildorbuy.errors import BuildOrBuyError
+
+    spec = None
+    if model is not None:
+        if params is not None:
+            raise BuildOrBuyError("give --params or --model, not both", field="params")
+        from buildorbuy.catalog.models import get_model
+
+        spec = get_model(model)
+        total, active = spec.params_total, spec.params_active
+    elif params is None:
+        raise BuildOrBuyError("give --params (e.g. 70B) or --model (e.g. llama-3.1-70b)", field="params")
+    else:
+        total = _quantity(params, "params")
+        active = total
+    if active_params is not None:
+        active = _quantity(active_params, "active_params")
+    return total, active, spec
+
+
+def _render(result: dict, fmt: Format, title: str) -> None:
+    import json
+
+    from buildorbuy.cli.common import write_output
+
+    for warning in result.get("warnings", []):
+        typer.echo(f"Warning: {warning}", err=True)
+    if fmt is Format.json:
+        write_output(json.dumps(result, indent=2, ensure_ascii=False), None)
+        return
+    rows = [(k, _show(k, v)) for k, v in result.items() if k not in ("warnings", "cost_source")]
+    if fmt is Format.csv:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["field", "value"])
+        writer.writerows(rows)
+        write_output(buf.getvalue(), None)
+        return
+    if fmt is Format.markdown:
+        lines = [f"### {title}", "", "| field | value |", "| --- | --- |"]
+        pipe = "\\|"
+        lines += [f"| {k} | {str(v).replace('|', pipe)} |" for k, v in rows]
+        write_output("\n".join(lines), None)
+        return
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for k, v in rows:
+        table.add_row(k, v)
+    Console(file=sys.stdout, highlight=False).print(table)
+
+
+_COUNTS = ("params", "active_params", "tokens", "tokens_per_month", "flops")
+
+
+def _show(key: str, value) -> str:
+    if isinstance(value, float) and key in _COUNTS:
+        for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+            if value >= scale and key != "flops":
+                return f"{value / scale:.4g}{unit}"
+        return f"{value:.3g}"
+    if isinstance(value, float):
+        if key in ("cost", "monthly_cost", "gpu_hour_price"):
+            return f"{value:,.2f}"
+        if key in ("mfu", "target_utilization"):
+            return f"{value:.3f}"
+        if abs(value) >= 1e5:
+            return f"{value:.4g}"
+        return f"{value:,.4g}"
+    return str(value)
+
+
+@estimate_app.command("training")
+@guarded
+def training(
+    params: Optional[str] = typer.Option(None, "--params", help=PARAMS_HELP),
+    active_params: Optional[str] = typer.Option(None, "--active-params", help=ACTIVE_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    tokens: str = typer.Option(..., "--tokens", help="Training tokens, e.g. 2T."),
+    gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs in the cluster: adds wall-clock days."),
+    mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
+    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+) -> None:
+    """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost."""
+    from buildorbuy.catalog.gpus import get_gpu
+    from buildorbuy.estimators.report import estimate_training
+
+    total, active, _ = _model_params(params, active_params, model)
+    result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+    _render(result, format, "Pretraining estimate")
+
+
+@estimate_app.command("finetune")
+@guarded
+def finetune(
+    params: Optional[str] = typer.Option(None, "--params", help=PARAMS_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    tokens: str = typer.Option(..., "--tokens", help="Fine-tuning tokens per epoch, e.g. 25M."),
+    epochs: float = typer.Option(1.0, "--epochs", help="Passes over the data."),
+    method: str = typer.Option("lora", "--method", help="full, lora or qlora."),
+    gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs used: adds wall-clock days."),
+    mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
+    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+) -> None:
+    """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost."""
+    from buildorbuy.catalog.gpus import get_gpu
+    from buildorbuy.estimators.report import estimate_finetune
+
+    total, _, _ = _model_params(params, None, model)
+    result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+    _render(result, format, "Fine-tuning estimate")
+
+
+@estimate_app.command("serving")
+@guarded
+def serving(
+    params: Optional[str] = typer.Option(None, "--params", help=PARAMS_HELP),
+    active_params: Optional[str] = typer.Option(None, "--active-params", help=ACTIVE_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
+    precision: Optional[str] = typer.Option(None, "--precision", help="bf16, fp16, fp8, int8, int4 or fp4 (default: the model's, else bf16)."),
+    input_len: str = typer.Option("1000", "--input-len", help="Input tokens per request."),
+    output_len: str = typer.Option("250", "--output-len", help="Output tokens per request."),
+    max_concurrency: Optional[int] = typer.Option(None, "--max-concurrency", help="Requests in flight per replica at most."),
+    tokens_per_month: Optional[str] = typer.Option(None, "--tokens-per-month", help="Input + output tokens per month, e.g. 5B: adds GPUs and monthly cost."),
+    peak_to_average: float = typer.Option(2.0, "--peak-to-average", help="Peak load over average load."),
+    target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
+    gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
+    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+) -> None:
+    """Serving: GPUs per replica, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
+    from buildorbuy.catalog.gpus import get_gpu
+    from buildorbuy.estimators.report import estimate_serving_capacity
+    from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, _precision
+
+    total, active, spec = _model_params(params, active_params, model)
+    prec = _precision(precision or (spec.default_precision if spec else "bf16"))
+    kv = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[prec] if spec else None
+    result = estimate_serving_capacity(
+        get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
+        kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
+        peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
+    )
+    if spec:
+        result = {"model": spec.id, **result}
+    _render(result, format, "Serving estimate")

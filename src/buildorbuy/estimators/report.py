@@ -1,0 +1,125 @@
+"""One-call estimates for the `estimate` commands and for scripting: parse nothing, compute
+everything, return plain dicts (JSON-ready floats, strings and lists).
+
+A month is 730 hours (8760 / 12), as everywhere in buildorbuy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from buildorbuy.catalog.gpus import GpuSpec
+from buildorbuy.estimators import finetune as ft
+from buildorbuy.estimators import serving as sv
+from buildorbuy.estimators import training as tr
+from buildorbuy.estimators._arrays import EstimatorError, positive, unit_fraction
+
+HOURS_PER_MONTH = 730.0
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
+
+
+def _f(x) -> float:
+    return float(np.asarray(x, dtype=float))
+
+
+def gpu_hour_price(gpu: GpuSpec, given: float | None) -> tuple[float | None, str | None]:
+    """(USD per GPU-hour, where it came from): the given price, else the catalog rental price."""
+    if given is not None:
+        if not (given >= 0 and math.isfinite(given)):
+            raise EstimatorError(f"must be a non-negative number, got {given:g}", field="gpu_hour_price")
+        return float(given), "given"
+    if gpu.rent_usd_per_hour is not None:
+        return gpu.rent_usd_per_hour, f"catalog: {gpu.id} rental {gpu.rent_usd_per_hour:g} USD/GPU-hour ({gpu.price_date}; {gpu.rent_source})"
+    return None, None
+
+
+def _mfu(given, auto, auto_method: str) -> tuple[float, str, str]:
+    if given is None:
+        return _f(auto), "auto", auto_method
+    return _f(unit_fraction(given, "mfu")), "given", "MFU given"
+
+
+def estimate_training(
+    gpu: GpuSpec, active_params: float, tokens: float, *, total_params: float | None = None,
+    gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
+) -> dict:
+    """FLOPs, MFU, GPU-hours, wall-clock (with a cluster size) and cost of a pretraining run."""
+    flops = _f(tr.training_flops(active_params, tokens))
+    mfu_value, mfu_source, mfu_method = _mfu(mfu, tr.training_mfu(gpu, active_params, tokens), tr.training_mfu_method(gpu))
+    hours = _f(tr.training_gpu_hours(flops, gpu, mfu_value))
+    out: dict = {
+        "gpu": gpu.id, "params": float(total_params or active_params), "active_params": float(active_params), "tokens": float(tokens),
+        "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
+    }
+    if gpus is not None:
+        n = _f(positive(gpus, "gpus"))
+        out["gpus"] = n
+        out["wall_clock_days"] = hours / n / 24.0
+    price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
+    if price is not None:
+        out.update(gpu_hour_price=price, cost=hours * price, currency="USD", cost_source=source, price_source=source)
+    out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
+    return out
+
+
+def estimate_finetune(
+    gpu: GpuSpec, params: float, tokens: float, epochs: float, method: str, *,
+    gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
+) -> dict:
+    """FLOPs, MFU, GPU-hours, wall-clock and cost of a fine-tune."""
+    flops = _f(ft.finetune_flops(params, tokens, epochs, method))
+    mfu_value, mfu_source, mfu_method = _mfu(mfu, ft.finetune_mfu(gpu, params, method), ft.finetune_mfu_method(gpu, method))
+    hours = _f(tr.training_gpu_hours(flops, gpu, mfu_value))
+    out: dict = {
+        "gpu": gpu.id, "params": float(params), "tokens": float(tokens), "epochs": float(epochs), "finetune_method": method.lower(),
+        "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
+    }
+    if gpus is not None:
+        n = _f(positive(gpus, "gpus"))
+        out["gpus"] = n
+        out["wall_clock_days"] = hours / n / 24.0
+    price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
+    if price is not None:
+        out.update(gpu_hour_price=price, cost=hours * price, currency="USD", cost_source=source, price_source=source)
+    k = ft.FLOPS_PER_PARAM_TOKEN[method.lower()]
+    out["method"] = f"FLOPs = {k:g}·N·D·epochs ({method.lower()}); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
+    return out
+
+
+def estimate_serving_capacity(
+    gpu: GpuSpec, total_params: float, active_params: float, precision: str, input_len: float, output_len: float, *,
+    kv_bytes_per_token: float | None = None, max_concurrency: float | None = None,
+    tokens_per_month: float | None = None, peak_to_average: float = 2.0, target_utilization: float = 0.7,
+    gpu_hour_price_usd: float | None = None,
+) -> dict:
+    """Replica size and throughput per GPU; with a monthly volume, the GPUs for its peak and the
+    monthly rental cost (peak tokens/s = volume / (730·3600) × peak_to_average; GPUs =
+    ceil(peak / (tokens/s per GPU × target utilisation)) rounded up to whole replicas)."""
+    est = sv.estimate_serving(total_params, active_params, gpu, precision, input_len, output_len,
+                              max_concurrency=max_concurrency, kv_bytes_per_token=kv_bytes_per_token)
+    per_replica = _f(est.gpus_per_replica)
+    tps = _f(est.tokens_per_second_per_gpu)
+    out: dict = {
+        "gpu": gpu.id, "params": float(total_params), "active_params": float(active_params), "precision": precision.lower(),
+        "input_len": float(input_len), "output_len": float(output_len),
+        "gpus_per_replica": per_replica, "concurrency_per_replica": _f(est.concurrency),
+        "output_tokens_per_second_per_gpu": _f(est.output_tokens_per_second_per_gpu),
+        "tokens_per_second_per_gpu": tps, "bound": str(est.bound),
+    }
+    if tokens_per_month is not None:
+        volume = _f(positive(tokens_per_month, "tokens_per_month"))
+        peak_ratio = _f(positive(peak_to_average, "peak_to_average"))
+        util = _f(unit_fraction(target_utilization, "target_utilization"))
+        peak = volume / SECONDS_PER_MONTH * peak_ratio
+        replicas = max(1.0, math.ceil(peak / (tps * util) / per_replica - 1e-9))
+        out.update(tokens_per_month=volume, peak_to_average=peak_ratio, target_utilization=util,
+                   peak_tokens_per_second=peak, replicas=replicas, gpus=replicas * per_replica)
+        price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
+        if price is not None:
+            out.update(gpu_hour_price=price, monthly_cost=out["gpus"] * HOURS_PER_MONTH * price,
+                       currency="USD", cost_source=source, price_source=source)
+    out["method"] = est.method
+    out["warnings"] = list(est.warnings)
+    return out

@@ -1,0 +1,137 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_training_json_contract():
+    r = run("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "a100-80gb", "--gpus", "2048",
+            "--gpu-hour-price", "2", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    for key in ("flops", "mfu", "gpu_hours", "wall_clock_days", "cost", "cost_source", "price_source", "method"):
+        assert key in out
+    assert out["flops"] == pytest.approx(6 * 70e9 * 2e12)
+    assert out["cost"] == pytest.approx(out["gpu_hours"] * 2)
+    assert out["wall_clock_days"] == pytest.approx(out["gpu_hours"] / 2048 / 24)
+    assert out["price_source"] == "given"
+
+
+def test_training_given_mfu_and_catalog_price():
+    r = run("estimate", "training", "--params", "671B", "--active-params", "37B", "--tokens", "14.8T", "--gpu", "h800",
+            "--mfu", "0.4", "--format", "json")
+    out = json.loads(r.stdout)
+    assert out["mfu"] == 0.4 and out["mfu_source"] == "given"
+    assert out["flops"] == pytest.approx(6 * 37e9 * 14.8e12)
+    assert out["price_source"].startswith("catalog: h800")
+    assert "wall_clock_days" not in out
+
+
+def test_training_without_known_price_has_no_cost():
+    out = json.loads(run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h20", "--format", "json").stdout)
+    assert "cost" not in out and out["gpu_hours"] > 0
+
+
+def test_finetune_json_contract():
+    r = run("estimate", "finetune", "--params", "7B", "--tokens", "25M", "--epochs", "3", "--method", "lora",
+            "--gpu", "a100-80gb", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    for key in ("flops", "mfu", "gpu_hours", "cost"):
+        assert key in out
+    assert out["flops"] == pytest.approx(4 * 7e9 * 25e6 * 3)
+
+
+def test_serving_json_contract_with_volume():
+    r = run("estimate", "serving", "--params", "70B", "--gpu", "h100-sxm", "--precision", "fp8", "--input-len", "512",
+            "--output-len", "256", "--tokens-per-month", "5B", "--peak-to-average", "2", "--target-utilization", "0.7",
+            "--gpu-hour-price", "3", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    for key in ("gpus_per_replica", "output_tokens_per_second_per_gpu", "bound", "gpus", "monthly_cost"):
+        assert key in out
+    assert out["bound"] in ("memory", "compute")
+    assert out["monthly_cost"] == pytest.approx(out["gpus"] * 730 * 3)
+    assert out["gpus"] % out["gpus_per_replica"] == 0
+    assert out["tokens_per_second_per_gpu"] == pytest.approx(out["output_tokens_per_second_per_gpu"] * 3)
+
+
+def test_serving_catalog_model_multi_node_warns_not_fails():
+    r = run("estimate", "serving", "--model", "deepseek-r1", "--gpu", "h100", "--format", "json")
+    assert r.exit_code == 0
+    out = json.loads(r.stdout)
+    assert out["model"] == "deepseek-r1" and out["precision"] == "fp8"
+    assert out["gpus_per_replica"] > 8 and out["gpus_per_replica"] % 8 == 0
+    assert "Warning:" in r.stderr and "more than one node" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "h10"), "did you mean"),
+        (("estimate", "serving", "--model", "llama-3.1-7b", "--gpu", "h100"), "did you mean"),
+        (("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "h100", "--mfu", "1.5"), "mfu"),
+        (("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "h100", "--mfu", "0"), "mfu"),
+        (("estimate", "training", "--params", "70B", "--tokens", "0", "--gpu", "h100"), "tokens"),
+        (("estimate", "finetune", "--params", "7B", "--tokens", "-5M", "--gpu", "a100"), "tokens"),
+        (("estimate", "finetune", "--params", "7B", "--tokens", "5M", "--gpu", "a100", "--method", "lroa"), "did you mean"),
+        (("estimate", "training", "--params", "seventy", "--tokens", "2T", "--gpu", "h100"), "params"),
+        (("estimate", "training", "--tokens", "2T", "--gpu", "h100"), "--params"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, fragment):
+    r = run(*args)
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0]
+    assert r.stdout == ""
+
+
+def test_usage_error_exits_2():
+    assert run("estimate", "training", "--params", "7B").exit_code == 2
+
+
+def test_table_output():
+    r = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "a100")
+    assert r.exit_code == 0 and "gpu_hours" in r.stdout and "7B" in r.stdout
+
+
+@pytest.mark.parametrize("what", ["gpus", "models", "apis"])
+def test_catalog_commands(what):
+    r = run("catalog", what, "--format", "json")
+    assert r.exit_code == 0, r.output
+    records = json.loads(r.stdout)
+    assert len(records) >= 13
+    assert run("catalog", what).exit_code == 0
+
+
+def test_catalog_apis_provider_filter_and_bad_date():
+    r = run("catalog", "apis", "--provider", "dashscope", "--format", "json")
+    assert {p["model"] for p in json.loads(r.stdout)} >= {"qwen-long", "qwen-max"}
+    bad = run("catalog", "apis", "--date", "yesterday")
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: ")
+
+
+def test_every_command_has_help():
+    for args in (("estimate", "training"), ("estimate", "finetune"), ("estimate", "serving"),
+                 ("catalog", "gpus"), ("catalog", "models"), ("catalog", "apis")):
+        r = run(*args, "--help")
+        assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+def test_help_does_not_import_numpy_or_catalogs():
+    code = ("import sys; from buildorbuy.cli import app; "
+            "bad = [m for m in ('numpy', 'rich', 'genai_prices', 'buildorbuy.catalog.gpus', 'buildorbuy.estimators') if m in sys.modules]; "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
