@@ -231,7 +231,7 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
         if ref.params is None:
             fix(k("model.params"), spec.params, f"catalog {spec.id}")
         if ref.active_params is None:
-            fix(k("model.active_params"), spec.active_params, f"catalog {spec.id}")
+            fix(k("model.active_params"), spec.params_active, f"catalog {spec.id}")
     if k("model.active_params") not in base:
         derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], "default: params (dense model)")
     if isinstance(path, BuildPath) and ref.training_tokens is None:
@@ -265,7 +265,16 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
         if sv.pue is None:
             fix(k("serving.pue"), PUE_DEFAULT, "default: Uptime Institute 2023 average PUE")
     if sv.tokens_per_second_per_gpu == "auto" or sv.gpus_per_replica == "auto":
-        from buildorbuy.estimators.serving import estimate_serving
+        from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
+
+        kv_bytes = None
+        if path.model.catalog is not None:
+            from buildorbuy.catalog.models import get_model
+
+            spec = get_model(path.model.catalog)
+            if getattr(spec, "kv_elements_per_token", None):
+                kv_bytes = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[sv.precision]
+        replica_key = k("serving.gpus_per_replica")
 
         def estimate(p: Params):
             return estimate_serving(
@@ -275,6 +284,8 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
                 sv.precision,
                 p["workload.input_tokens_per_request"],
                 p["workload.output_tokens_per_request"],
+                kv_bytes_per_token=kv_bytes,
+                gpus_per_replica=p[replica_key] if sv.gpus_per_replica != "auto" else None,
             )
 
         def describe(p: Params) -> str:
@@ -317,7 +328,8 @@ def _compile_training(path: BuildPath, gpu, k, base, derive, fix, fx) -> None:
     if tr.mfu == "auto":
         from buildorbuy.estimators.training import training_mfu, training_mfu_method
 
-        derive(k("training.mfu"), lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")]), dtype=float),
+        derive(k("training.mfu"),
+               lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")], tokens=p[k("model.training_tokens")]), dtype=float),
                training_mfu_method(gpu))
 
 
