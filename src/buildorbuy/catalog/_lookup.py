@@ -41,3 +41,13 @@ def resolve(name: str, index: Mapping[str, str], ids: Iterable[str], *, kind: st
     hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     known = f"known: {', '.join(ids)}" if len(ids) <= 15 or not list_command else f"list them with `{list_command}`"
     raise CatalogError(f"unknown {kind} '{name}'{hint} ({known})", field=field)
+
+
+def read_data_file(filename: str, schema):
+    """Read and validate a YAML data file shipped in `buildorbuy/catalog/data/`."""
+    import importlib.resources
+
+    import yaml
+
+    text = importlib.resources.files("buildorbuy.catalog").joinpath(f"data/{filename}").read_text(encoding="utf-8")
+    return schema.model_validate(yaml.safe_load(text))

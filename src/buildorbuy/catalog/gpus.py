@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Literal
 
-from buildorbuy.catalog._lookup import build_index, resolve
+from buildorbuy.catalog._lookup import build_index, read_data_file, resolve
 
 Generation = Literal["ampere", "hopper", "blackwell", "ada", "cdna3", "ascend"]
 Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
@@ -137,12 +137,7 @@ def _models():
 
 @functools.cache
 def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
-    import importlib.resources
-
-    import yaml
-
-    text = importlib.resources.files("buildorbuy.catalog").joinpath("data/gpus.yaml").read_text(encoding="utf-8")
-    data = _models().model_validate(yaml.safe_load(text))
+    data = read_data_file("gpus.yaml", _models())
     specs: dict[str, GpuSpec] = {}
     for e in data.gpus:
         if e.id in specs:

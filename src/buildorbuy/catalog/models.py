@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from buildorbuy.catalog._lookup import build_index, normalise, resolve
+from buildorbuy.catalog._lookup import build_index, normalise, read_data_file, resolve
 
 _SUFFIXES = ("instruct", "chat", "base", "hf", "it")
 
@@ -91,12 +91,7 @@ def _schema():
 
 @functools.cache
 def _catalog() -> tuple[dict[str, ModelSpec], dict[str, str]]:
-    import importlib.resources
-
-    import yaml
-
-    text = importlib.resources.files("buildorbuy.catalog").joinpath("data/models.yaml").read_text(encoding="utf-8")
-    data = _schema().model_validate(yaml.safe_load(text))
+    data = read_data_file("models.yaml", _schema())
     specs: dict[str, ModelSpec] = {}
     for e in data.models:
         if e.id in specs:
