@@ -303,12 +303,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     drivers: list[dict[str, Any]] = []
     labels = [_label(plan, key) for key in sampler.labels]
     if winner is not None and runner is not None and columns.shape[1]:
-        difference_ranks = rankdata(npv[:, winner] - npv[:, runner])
-        for j, key in enumerate(sampler.labels):
-            rho = spearman(columns[:, j], difference_ranks)
-            if rho is not None:
-                drivers.append({"field": key, "label": labels[j], "spearman": rho})
-        drivers.sort(key=lambda d: (-abs(d["spearman"]), d["field"]))
+        drivers = _drivers(columns, npv[:, winner] - npv[:, runner], sampler.labels, labels)
 
     inputs = []
     for j, item in enumerate(sampler.uncertain):
@@ -335,6 +330,38 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         warnings=warnings,
         npv=npv,
     )
+
+
+def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], labels: list[str]) -> list[dict[str, Any]]:
+    """Spearman ρ of each input with the NPV difference, and the partial rank correlation (PRCC).
+
+    ρ is the plain rank correlation the brief asks for; PRCC removes the linear effect (on ranks)
+    of the other inputs, so an input correlated with a strong driver is not credited with its
+    effect. Inputs constant over the samples are left out.
+    """
+    difference_ranks = rankdata(difference)
+    kept: list[int] = []
+    rhos: list[float] = []
+    for j in range(columns.shape[1]):
+        rho = spearman(columns[:, j], difference_ranks)
+        if rho is not None:
+            kept.append(j)
+            rhos.append(rho)
+    partial: list[float | None] = [None] * len(kept)
+    if kept:
+        ranks = np.empty((columns.shape[0], len(kept) + 1))
+        for m, j in enumerate(kept):
+            ranks[:, m] = rankdata(columns[:, j])
+        ranks[:, -1] = difference_ranks
+        matrix = np.corrcoef(ranks, rowvar=False)
+        del ranks
+        if np.linalg.matrix_rank(matrix) == matrix.shape[0]:
+            precision = np.linalg.inv(matrix)
+            y = len(kept)
+            partial = [float(-precision[m, y] / np.sqrt(precision[m, m] * precision[y, y])) for m in range(len(kept))]
+    drivers = [{"field": keys[j], "label": labels[j], "spearman": rhos[m], "partial_spearman": partial[m]} for m, j in enumerate(kept)]
+    drivers.sort(key=lambda d: (-abs(d["spearman"]), d["field"]))
+    return drivers
 
 
 def _label(plan, key: str) -> str:
