@@ -6,6 +6,7 @@ from buildorbuy.cli.app import app
 from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
 from buildorbuy.cli import estimate as _estimate  # noqa: F401
 from buildorbuy.cli import catalog_cmd as _catalog  # noqa: F401
+from buildorbuy.cli import simulate as _simulate  # noqa: F401
 
 
 def main() -> None:

@@ -128,8 +128,16 @@ def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = Non
 
 
 def _col(params: Params, key: str) -> np.ndarray:
-    """A parameter as a [batch, 1] column, to broadcast over months."""
-    return params[key][:, None]
+    """A parameter as a [batch, 1] column, to broadcast over months.
+
+    A parameter that is the same across the batch comes back as [1, 1]: broadcasting then does
+    the month arithmetic once instead of once per batch element (most parameters of a Monte
+    Carlo or sweep batch do not vary).
+    """
+    values = params[key]
+    if values.shape[0] > 1 and (values.strides[0] == 0 or bool(np.all(values == values[0]))):
+        return values[:1, None]
+    return values[:, None]
 
 
 def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O) -> np.ndarray:
@@ -178,8 +186,13 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     run_gpu_hours = np.zeros((size, n_paths))
     warnings: list[str] = list(plan.warnings)
 
+    fees_cache: dict[int, np.ndarray] = {}
+
     def base_fees(index: int) -> np.ndarray:
-        return _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output)
+        """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
+        if index not in fees_cache:
+            fees_cache[index] = _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output)
+        return fees_cache[index]
 
     for pp in plan.paths:
         i = pp.index
@@ -298,7 +311,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     return Result(
         plan=plan,
         params=params,
-        tokens=tokens,
+        tokens=np.ascontiguousarray(np.broadcast_to(tokens, (size, horizon))),
         components=comp,
         monthly_cost=monthly_cost,
         gpus=gpus,
@@ -314,7 +327,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         opex=total_cost - capex,
         cost_per_million_tokens=cpm,
         levelised_cost_per_million_tokens=lcpm,
-        discount=discount,
+        discount=np.ascontiguousarray(np.broadcast_to(discount, (size, horizon))),
         training_gpu_hours=run_gpu_hours,
         warnings=warnings,
     )

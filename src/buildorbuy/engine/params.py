@@ -12,6 +12,10 @@ from typing import Any, Iterator
 from pydantic import BaseModel
 
 
+NOT_PARAMETERS = {"correlations"}
+"""Top-level fields whose numbers describe the analysis, not the costs."""
+
+
 def numeric_leaves(model: BaseModel) -> dict[str, float]:
     """All numeric fields of a validated model that hold a number (not `auto`, not None)."""
     return dict(_walk(model, ""))
@@ -20,6 +24,8 @@ def numeric_leaves(model: BaseModel) -> dict[str, float]:
 def _walk(value: Any, prefix: str) -> Iterator[tuple[str, float]]:
     if isinstance(value, BaseModel):
         for name in type(value).model_fields:
+            if not prefix and name in NOT_PARAMETERS:
+                continue
             key = f"{prefix}.{name}" if prefix else name
             yield from _walk(getattr(value, name), key)
     elif isinstance(value, list):

@@ -315,13 +315,26 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
 
 
 def validate(raw: dict, *, source: str | None = None, lines: dict[tuple, int] | None = None) -> Scenario:
+    """Validate raw data; fields given as distributions are validated by their estimate and support.
+
+    The Scenario holds each distribution's estimate in its field and the distributions in
+    `_distributions`; `_raw` keeps the data as written (distributions included).
+    """
+    from buildorbuy.scenario.uncertainty import check_correlations, check_endpoints, extract_distributions
+
+    lines = lines or {}
+    data, uncertain = extract_distributions(raw, lines=lines, source=source)
     try:
-        scenario = Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, raw, lines or {}, source) from None
+        raise validation_error(exc, data, lines, source) from None
+    if uncertain:
+        check_endpoints(data, uncertain, lines=lines, source=source)
+    check_correlations(scenario, uncertain, lines=lines, source=source)
     scenario._source = source
     scenario._raw = raw
-    scenario._lines = lines or {}
+    scenario._lines = lines
+    scenario._distributions = uncertain
     return scenario
 
 

@@ -257,6 +257,16 @@ class Constraints(Strict):
     max_lead_time_months: Months | None = None
 
 
+class Correlation(Strict):
+    """A rank (Spearman) correlation between two fields given as distributions (Monte Carlo only)."""
+
+    a: str
+    """A field path, e.g. workload.growth_per_year or paths[Own GPUs].serving.purchase_price."""
+    b: str
+    rank: Annotated[float, Field(ge=-1, le=1)]
+    """Target Spearman rank correlation between the two sampled fields."""
+
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -277,6 +287,8 @@ class Scenario(Strict):
     bridge: str | None = None
     """Name of the api path that serves traffic until a self-hosted path is live."""
     paths: list[Path] = Field(min_length=1)
+    correlations: list[Correlation] = Field(default_factory=list)
+    """Rank correlations between fields given as distributions (used by simulate)."""
 
     _source: str | None = PrivateAttr(default=None)
     _raw: dict | None = PrivateAttr(default=None)
@@ -297,6 +309,8 @@ class Scenario(Strict):
                 return self._lines[probe]
             probe = probe[:-1]
         return None
+    _distributions: dict = PrivateAttr(default_factory=dict)
+    """Fields given as distributions, by parameter key → `uncertainty.Uncertain` (the fields hold the estimates)."""
 
     @field_validator("currency")
     @classmethod

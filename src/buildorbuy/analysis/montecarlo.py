@@ -1,0 +1,384 @@
+"""simulate: Monte Carlo over the fields given as distributions, through the one engine.
+
+Each chunk of samples is one `engine.evaluate` call whose batch holds every sampled field:
+- distributions are drawn with the chunk's own `numpy.random.Generator`, correlated by
+  Iman–Conover where the scenario asks, and clipped/rounded into their field's range;
+- a path with `success_probability` p < 1 (fixed or sampled) gets its outcome drawn per sample
+  as a Bernoulli(p), passed to the engine as p = 1 or 0: the engine's expectation formula
+  p·success + (1−p)·failure then gives exactly the success or the failure flows.
+
+Reproducibility: chunk c draws from `SeedSequence(seed).spawn(n_chunks)[c]` and chunks have a
+fixed size (`CHUNK_SIZE`), so a seed gives the same numbers on every machine, byte for byte.
+
+Memory: the engine's [batch, path, month] arrays live for one chunk only; each chunk is reduced
+to per-sample, per-path figures (NPV, cost per 1M tokens, recommendable) and per-year winner
+counts. 1M samples keep about 8·(3·paths + inputs) MB. The chunk is 10,000 samples rather than
+a round 50k because a three-path 60-month evaluation holds ~15 [batch, path, month] arrays
+(about 23 kB per sample): 10k keeps a chunk near 250 MB.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from buildorbuy.analysis.sampling import iman_conover, rankdata, spearman
+from buildorbuy.engine.core import evaluate
+from buildorbuy.engine.plan import compile_plan
+from buildorbuy.errors import AnalysisError
+from buildorbuy.scenario.models import Scenario
+
+CHUNK_SIZE = 10_000
+"""Samples per engine call; fixed, so results never depend on the machine."""
+MAX_SAMPLES = 10_000_000
+DEFAULT_SAMPLES = 100_000
+DEFAULT_SEED = 42
+HISTOGRAM_BINS = 24
+
+Progress = Callable[[int, int], None]
+"""progress(samples done, samples in all), called after each chunk."""
+
+
+@dataclass
+class PathOutcome:
+    name: str
+    kind: str
+    npv_p10: float
+    npv_p50: float
+    npv_p90: float
+    npv_mean: float
+    cost_per_million_tokens_p10: float | None
+    cost_per_million_tokens_p50: float | None
+    cost_per_million_tokens_p90: float | None
+    win_probability: float
+    """Share of samples where this path has the lowest NPV among the recommendable paths."""
+    win_probability_by_year: list[float]
+    """Share of samples where it has the lowest cumulative cost (undiscounted) at each year-end."""
+    expected_regret: float | None
+    """Mean of NPV(this path) − lowest NPV among recommendable paths (samples with any)."""
+    recommendable_probability: float
+    """Share of samples where this path is feasible and serves all traffic."""
+    success_rate: float | None
+    """Share of samples whose drawn outcome was success (None: success_probability is 1)."""
+
+
+@dataclass
+class Simulation:
+    """The result of `simulate`: summaries plus the per-sample NPVs ([samples, paths])."""
+
+    scenario: Scenario
+    samples: int
+    seed: int
+    chunk_size: int
+    paths: list[PathOutcome]
+    years: list[dict[str, int]]
+    """Each year-end used for win_probability_by_year: {year, month} (month = last month, 0-based)."""
+    no_winner_probability: float
+    winner: str | None
+    runner_up: str | None
+    drivers: list[dict[str, Any]]
+    """Inputs by |Spearman correlation| with NPV(winner) − NPV(runner-up), strongest first."""
+    inputs: list[dict[str, Any]]
+    """Every sampled input: field, label, how it is drawn, estimate, sampled P10/P50/P90."""
+    histogram: dict[str, Any]
+    warnings: list[str]
+    npv: np.ndarray = field(repr=False)
+
+    @property
+    def currency(self) -> str:
+        return self.scenario.currency
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for `--format json`: `samples`, `seed`, `paths` [{name, npv_p10, npv_p50, npv_p90,
+        win_probability, …}] are the contract; the rest may grow."""
+        from buildorbuy import __version__
+        from buildorbuy.analysis.compare import _clean
+
+        sc = self.scenario
+        return _clean({
+            "scenario": {
+                "name": sc.name,
+                "currency": sc.currency,
+                "start": sc.start_date.strftime("%Y-%m"),
+                "horizon_months": sc.horizon,
+                "discount_rate": sc.discount_rate,
+                "source": sc._source,
+            },
+            "samples": self.samples,
+            "seed": self.seed,
+            "chunk_size": self.chunk_size,
+            "paths": [dict(p.__dict__) for p in self.paths],
+            "years": self.years,
+            "no_winner_probability": self.no_winner_probability,
+            "winner": self.winner,
+            "runner_up": self.runner_up,
+            "drivers": self.drivers,
+            "inputs": self.inputs,
+            "histogram": self.histogram,
+            "warnings": self.warnings,
+            "versions": {"buildorbuy": __version__},
+        })
+
+
+@dataclass
+class _Draws:
+    batch: dict[str, np.ndarray]
+    """What the engine gets: sampled fields and 0/1 outcomes."""
+    columns: np.ndarray
+    """[n, inputs] the sampled inputs as drawn (success_probability as p, outcomes as 0/1)."""
+
+
+@dataclass
+class _Sampler:
+    """What to draw for a scenario: its distributions, correlations and uncertain outcomes."""
+
+    keys: list[str]
+    uncertain: list[Any]
+    correlated: list[int]
+    rank_matrix: np.ndarray | None
+    outcomes: list[tuple[int, str]]
+    """(path index, success_probability key) of paths whose outcome is drawn."""
+    base: dict[str, float]
+
+    @property
+    def labels(self) -> list[str]:
+        return self.keys + [f"{key} (outcome)" for _, key in self.outcomes]
+
+    def draw(self, rng: np.random.Generator, n: int) -> _Draws:
+        k = len(self.uncertain)
+        raw = np.empty((n, k))
+        for j, item in enumerate(self.uncertain):
+            raw[:, j] = item.distribution.sample(rng, n)
+        if self.correlated:
+            raw[:, self.correlated] = iman_conover(raw[:, self.correlated], self.rank_matrix, rng)
+        batch: dict[str, np.ndarray] = {}
+        columns = np.empty((n, k + len(self.outcomes)))
+        for j, item in enumerate(self.uncertain):
+            columns[:, j] = batch[item.key] = item.range.to_field(raw[:, j])
+        for m, (_, key) in enumerate(self.outcomes):
+            p = batch[key] if key in batch else np.full(n, self.base[key])
+            success = (rng.random(n) < p).astype(float)
+            columns[:, k + m] = success
+            batch[key] = success
+        return _Draws(batch=batch, columns=columns)
+
+
+def _sampler(scenario: Scenario, plan) -> _Sampler:
+    from buildorbuy.scenario.uncertainty import rank_correlation_matrix
+
+    uncertain = list(scenario._distributions.values())
+    known = set(plan.base) | {d.key for d in plan.derived}
+    for item in uncertain:
+        if item.key not in known:
+            raise AnalysisError("this field is given as a distribution but the scenario does not use its value",
+                                field=item.key, source=scenario._source)
+    keys = [item.key for item in uncertain]
+    correlated: list[int] = []
+    matrix = None
+    if scenario.correlations:
+        corr_keys, rank = rank_correlation_matrix(scenario)
+        correlated = [keys.index(key) for key in corr_keys]
+        matrix = np.array(rank)
+    outcomes = []
+    for i in range(len(scenario.paths)):
+        key = f"paths[{i}].success_probability"
+        if key in keys or plan.base.get(key, 1.0) < 1.0:
+            outcomes.append((i, key))
+    return _Sampler(keys=keys, uncertain=uncertain, correlated=correlated, rank_matrix=matrix, outcomes=outcomes, base=plan.base)
+
+
+def _check_samples(samples: Any) -> int:
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_SAMPLES:
+        raise AnalysisError(f"must be a whole number from 1 to {MAX_SAMPLES:,} (got {samples!r})", field="samples")
+    return int(samples)
+
+
+def simulate(
+    scenario: Scenario,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = DEFAULT_SEED,
+    *,
+    progress: Progress | None = None,
+) -> Simulation:
+    """Monte Carlo over the scenario's distributions and success/failure outcomes.
+
+    The same `seed` gives the same result on every machine; `seed=None` draws a fresh seed and
+    reports it (in `Simulation.seed`), so any run can be repeated.
+    """
+    samples = _check_samples(samples)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise AnalysisError(f"must be a whole number ≥ 0 (got {seed!r})", field="seed")
+    seed = int(seed)
+    plan = compile_plan(scenario)
+    sampler = _sampler(scenario, plan)
+    horizon = plan.horizon
+    n_paths = len(plan.paths)
+    year_ends = list(range(11, horizon, 12))
+    if not year_ends or year_ends[-1] != horizon - 1:
+        year_ends.append(horizon - 1)
+
+    n_chunks = math.ceil(samples / CHUNK_SIZE)
+    seeds = np.random.SeedSequence(seed).spawn(n_chunks)
+    npv = np.empty((samples, n_paths))
+    cpm = np.empty((samples, n_paths))
+    recommendable = np.empty((samples, n_paths), dtype=bool)
+    columns = np.empty((samples, len(sampler.labels)))
+    year_wins = np.zeros((len(year_ends), n_paths + 1), dtype=np.int64)
+    warnings: list[str] = []
+    for c in range(n_chunks):
+        lo = c * CHUNK_SIZE
+        n = min(CHUNK_SIZE, samples - lo)
+        rng = np.random.Generator(np.random.PCG64(seeds[c]))
+        draws = sampler.draw(rng, n)
+        batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
+        if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
+            raise AnalysisError("internal error: batch of the wrong size")
+        result = evaluate(plan, batch)
+        if c == 0:
+            warnings = list(dict.fromkeys(result.warnings))
+        npv[lo : lo + n] = result.npv
+        cpm[lo : lo + n] = result.cost_per_million_tokens
+        rec = result.recommendable
+        recommendable[lo : lo + n] = rec
+        columns[lo : lo + n] = draws.columns
+        cumulative = np.cumsum(result.monthly_cost, axis=-1)[:, :, year_ends]
+        del result
+        ranked = np.where(rec[:, :, None], cumulative, np.inf)
+        best = np.argmin(ranked, axis=1)
+        has = np.isfinite(np.min(ranked, axis=1))
+        best = np.where(has, best, n_paths)
+        for y in range(len(year_ends)):
+            year_wins[y] += np.bincount(best[:, y], minlength=n_paths + 1)
+        if progress is not None:
+            progress(lo + n, samples)
+
+    return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+
+
+def _percentiles(values: np.ndarray) -> list[float | None]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [None, None, None]
+    return [float(v) for v in np.percentile(finite, [10, 50, 90])]
+
+
+def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings) -> Simulation:
+    n_paths = len(plan.paths)
+    ranked = np.where(recommendable, npv, np.inf)
+    best = ranked.min(axis=1)
+    has = np.isfinite(best)
+    winner_index = np.where(has, np.argmin(ranked, axis=1), n_paths)
+    wins = np.bincount(winner_index, minlength=n_paths + 1)
+    with_winner = int(has.sum())
+    outcome_keys = {key: m for m, (_, key) in enumerate(sampler.outcomes)}
+    k = len(sampler.uncertain)
+
+    outcomes = []
+    for i, pp in enumerate(plan.paths):
+        p10, p50, p90 = _percentiles(npv[:, i])
+        c10, c50, c90 = _percentiles(cpm[:, i])
+        key = f"paths[{i}].success_probability"
+        outcomes.append(PathOutcome(
+            name=pp.name,
+            kind=pp.kind,
+            npv_p10=p10, npv_p50=p50, npv_p90=p90,
+            npv_mean=float(npv[:, i].mean()),
+            cost_per_million_tokens_p10=c10, cost_per_million_tokens_p50=c50, cost_per_million_tokens_p90=c90,
+            win_probability=wins[i] / samples,
+            win_probability_by_year=[int(year_wins[y, i]) / samples for y in range(len(year_ends))],
+            expected_regret=float((npv[has, i] - best[has]).mean()) if with_winner else None,
+            recommendable_probability=float(recommendable[:, i].mean()),
+            success_rate=float(columns[:, k + outcome_keys[key]].mean()) if key in outcome_keys else None,
+        ))
+
+    # winner and runner-up: most often cheapest, ties broken by the lower median NPV
+    order = sorted(range(n_paths), key=lambda i: (-wins[i], np.median(ranked[:, i]) if np.any(np.isfinite(ranked[:, i])) else np.inf, i))
+    winner = order[0] if wins[order[0]] > 0 else None
+    runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
+    drivers: list[dict[str, Any]] = []
+    labels = [_label(plan, key) for key in sampler.labels]
+    if winner is not None and runner is not None and columns.shape[1]:
+        drivers = _drivers(columns, npv[:, winner] - npv[:, runner], sampler.labels, labels)
+
+    inputs = []
+    for j, item in enumerate(sampler.uncertain):
+        lo, mid, hi = np.percentile(columns[:, j], [10, 50, 90])
+        inputs.append({"field": item.key, "label": labels[j], "distribution": item.distribution.model_dump(),
+                       "describe": item.distribution.describe(), "estimate": item.estimate,
+                       "p10": float(lo), "p50": float(mid), "p90": float(hi)})
+
+    if samples and with_winner < samples:
+        warnings = warnings + [f"no path is recommendable in {1 - with_winner / samples:.1%} of samples"]
+    return Simulation(
+        scenario=scenario,
+        samples=samples,
+        seed=seed,
+        chunk_size=CHUNK_SIZE,
+        paths=outcomes,
+        years=[{"year": y + 1, "month": m} for y, m in enumerate(year_ends)],
+        no_winner_probability=int(wins[n_paths]) / samples,
+        winner=plan.paths[winner].name if winner is not None else None,
+        runner_up=plan.paths[runner].name if runner is not None else None,
+        drivers=drivers,
+        inputs=inputs,
+        histogram=_histogram(plan, npv),
+        warnings=warnings,
+        npv=npv,
+    )
+
+
+def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], labels: list[str]) -> list[dict[str, Any]]:
+    """Spearman ρ of each input with the NPV difference, and the partial rank correlation (PRCC).
+
+    ρ is the plain rank correlation the brief asks for; PRCC removes the linear effect (on ranks)
+    of the other inputs, so an input correlated with a strong driver is not credited with its
+    effect. Inputs constant over the samples are left out.
+    """
+    difference_ranks = rankdata(difference)
+    kept: list[int] = []
+    rhos: list[float] = []
+    for j in range(columns.shape[1]):
+        rho = spearman(columns[:, j], difference_ranks)
+        if rho is not None:
+            kept.append(j)
+            rhos.append(rho)
+    partial: list[float | None] = [None] * len(kept)
+    if kept:
+        ranks = np.empty((columns.shape[0], len(kept) + 1))
+        for m, j in enumerate(kept):
+            ranks[:, m] = rankdata(columns[:, j])
+        ranks[:, -1] = difference_ranks
+        matrix = np.corrcoef(ranks, rowvar=False)
+        del ranks
+        if np.linalg.matrix_rank(matrix) == matrix.shape[0]:
+            precision = np.linalg.inv(matrix)
+            y = len(kept)
+            partial = [float(-precision[m, y] / np.sqrt(precision[m, m] * precision[y, y])) for m in range(len(kept))]
+    drivers = [{"field": keys[j], "label": labels[j], "spearman": rhos[m], "partial_spearman": partial[m]} for m, j in enumerate(kept)]
+    drivers.sort(key=lambda d: (-abs(d["spearman"]), d["field"]))
+    return drivers
+
+
+def _label(plan, key: str) -> str:
+    """`paths[1].serving.gpu_hour_price` → `paths[Fine-tuned Llama].serving.gpu_hour_price`."""
+    if key.startswith("paths["):
+        index = int(key[6 : key.index("]")])
+        return f"paths[{plan.paths[index].name}]" + key[key.index("]") + 1 :]
+    return key
+
+
+def _histogram(plan, npv: np.ndarray) -> dict[str, Any]:
+    """NPV histogram per path on common bins spanning the 0.5–99.5 percentiles (tails in the end bins)."""
+    lo, hi = np.percentile(npv, [0.5, 99.5])
+    if not hi > lo:
+        lo, hi = lo - max(abs(lo) * 0.01, 1.0), hi + max(abs(hi) * 0.01, 1.0)
+    edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+    counts = {}
+    for i, pp in enumerate(plan.paths):
+        counts[pp.name] = np.histogram(np.clip(npv[:, i], lo, hi), bins=edges)[0].tolist()
+    return {"edges": edges.tolist(), "counts": counts}

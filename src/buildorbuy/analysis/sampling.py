@@ -1,0 +1,60 @@
+"""Sampling helpers without scipy: ranks, Spearman correlation and Iman–Conover reordering."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.scenario.distributions import normal_ppf
+from buildorbuy.scenario.uncertainty import normal_scores_correlation
+
+
+def rankdata(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank (scipy.stats.rankdata's 'average')."""
+    values = np.asarray(values)
+    n = values.shape[0]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], n]
+    average = (starts + ends + 1) / 2.0
+    group = np.repeat(np.arange(starts.shape[0]), ends - starts)
+    ranks = np.empty(n)
+    ranks[order] = average[group]
+    return ranks
+
+
+def spearman(x: np.ndarray, y_ranks: np.ndarray) -> float | None:
+    """Spearman rank correlation of `x` with a variable given by its ranks; None if either is constant."""
+    rx = rankdata(x)
+    rx -= rx.mean()
+    ry = y_ranks - y_ranks.mean()
+    denominator = float(np.sqrt((rx @ rx) * (ry @ ry)))
+    if denominator == 0.0:
+        return None
+    return float(rx @ ry) / denominator
+
+
+def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reorder each column of `samples` [n, k] so the columns have the target rank correlations.
+
+    Iman & Conover (1982): build van der Waerden scores with the target correlation (Cholesky
+    factors; the Spearman target r becomes the scores' Pearson 2·sin(πr/6)), then give each
+    column of `samples` the ranks of its column of scores. Every column is only permuted, so
+    each marginal distribution is exactly what was drawn.
+    """
+    n, k = samples.shape
+    if k < 2 or n < 3:
+        return samples
+    target = np.vectorize(normal_scores_correlation)(np.asarray(rank_correlation, dtype=float))
+    np.fill_diagonal(target, 1.0)
+    base = normal_ppf(np.arange(1, n + 1) / (n + 1.0))
+    scores = np.column_stack([rng.permutation(base) for _ in range(k)])
+    current = np.corrcoef(scores, rowvar=False)
+    lower_now = np.linalg.cholesky(current)
+    lower_target = np.linalg.cholesky(target)
+    correlated = scores @ np.linalg.inv(lower_now).T @ lower_target.T
+    out = np.empty_like(samples)
+    for j in range(k):
+        ranks = np.argsort(np.argsort(correlated[:, j], kind="stable"), kind="stable")
+        out[:, j] = np.sort(samples[:, j], kind="stable")[ranks]
+    return out
