@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import REPO
 import json
 import math
 
@@ -131,7 +132,7 @@ def test_sample_count_limits():
 
 
 def test_bundled_uncertain_scenario_runs(tmp_path):
-    scenario = load_scenario("scenarios/uncertain-enterprise.yaml")
+    scenario = load_scenario(REPO / "scenarios" / "uncertain-enterprise.yaml")
     assert len(scenario._distributions) >= 6 and scenario.correlations
     cmp = compare(scenario)
     assert cmp.recommendation["path"] is not None
