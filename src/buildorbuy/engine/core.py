@@ -106,6 +106,20 @@ class Result:
         return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0)
 
 
+class _Components(dict):
+    """Cost components by name, [batch, path, month] each; a component is allocated on first use."""
+
+    def __init__(self, shape: tuple[int, int, int]):
+        super().__init__()
+        self.shape = shape
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in COMPONENTS:
+            raise KeyError(name)
+        self[name] = array = np.zeros(self.shape)
+        return array
+
+
 def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
     """Broadcast base values and the batch into [batch] arrays; compute derived parameters."""
     batch = dict(batch or {})
@@ -178,7 +192,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     peak_tokens_per_second = tokens / SECONDS_PER_MONTH * _col(params, "workload.peak_to_average")
 
     shape = (size, n_paths, horizon)
-    comp = {name: np.zeros(shape) for name in COMPONENTS}
+    comp = _Components(shape)
     gpus = np.zeros(shape)
     unserved = np.zeros(shape)
     live_month = np.zeros((size, n_paths))
@@ -283,7 +297,9 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             else:
                 unserved[:, i] = tokens * fallback_weight
 
-        comp["data"][:, i, 0] += params[key("data.one_off")]
+        one_off = params[key("data.one_off")]
+        if np.any(one_off != 0):
+            comp["data"][:, i, 0] += one_off
         staff_weight = ~is_live + p_success * is_live
         for j in range(pp.staff_count):
             s = f"staff[{j}]."
@@ -291,7 +307,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             monthly = _col(params, key(s + "count")) * _col(params, key(s + "annual_cost")) / 12.0
             comp["staff"][:, i] += monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months * staff_weight
 
-    monthly_cost = sum(comp.values())
+    monthly_cost = sum(comp.values()) if comp else np.zeros(shape)
     discount = (1.0 + _col(params, "discount_rate")) ** (-years)
     served = tokens[:, None, :] - unserved
     total_cost = monthly_cost.sum(axis=-1)
@@ -301,7 +317,8 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         cpm = np.where(served_total > 0, total_cost / served_total * 1e6, np.nan)
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
-    capex = sum(comp[name] for name in CAPEX_COMPONENTS).sum(axis=-1)
+    capex = sum(comp.get(name, 0.0) for name in CAPEX_COMPONENTS)
+    capex = capex.sum(axis=-1) if isinstance(capex, np.ndarray) else np.zeros(shape[:2])
 
     static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
     max_lead = sc.constraints.max_lead_time_months
