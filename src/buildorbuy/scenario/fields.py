@@ -56,8 +56,10 @@ class Bounds:
             out = np.round(out)
         low, high = self.low, self.high
         if self.integer:
-            low = math.ceil(low) if self.low_inclusive else math.floor(low) + 1
-            high = math.floor(high) if self.high_inclusive else math.ceil(high) - 1
+            if math.isfinite(low):
+                low = math.ceil(low) if self.low_inclusive else math.floor(low) + 1
+            if math.isfinite(high):
+                high = math.floor(high) if self.high_inclusive else math.ceil(high) - 1
         else:
             if not self.low_inclusive and math.isfinite(low):
                 low = low + max(abs(low), 1.0) * 1e-9
