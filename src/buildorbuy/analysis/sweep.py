@@ -17,6 +17,7 @@ import numpy as np
 from buildorbuy.analysis._common import (
     MAX_POINTS,
     as_plan,
+    base_value,
     chunk_size,
     clean,
     derived_keys,
@@ -214,16 +215,24 @@ def sweep(
     step = chunk_size(plan)
     warnings: list[str] = []
     batches = 0
+    bases = [base_value(plan, key) for key in keys]
     for start in range(0, total, step):
         stop = min(start + step, total)
-        result = evaluate(plan, {key: g[start:stop] for key, g in zip(keys, grid)})
+        chunk = {key: g[start:stop] for key, g in zip(keys, grid)}
+        lead = 0
+        if start == 0:
+            # the scenario's own values lead the first batch, so the engine's warnings describe it
+            chunk = {key: np.concatenate([[b], v]) for (key, v), b in zip(chunk.items(), bases)}
+            lead = 1
+        result = evaluate(plan, chunk)
         batches += 1
-        npv[start:stop] = result.npv
-        total_cost[start:stop] = result.total_cost
-        recommendable[start:stop] = result.recommendable
-        winner[start:stop], runner[start:stop] = winner_and_runner_up(result)
         if start == 0:
             warnings = list(dict.fromkeys(result.warnings))
+        npv[start:stop] = result.npv[lead:]
+        total_cost[start:stop] = result.total_cost[lead:]
+        recommendable[start:stop] = result.recommendable[lead:]
+        w, r = winner_and_runner_up(result)
+        winner[start:stop], runner[start:stop] = w[lead:], r[lead:]
     shape = tuple(len(a) for a in axes)
     return SweepResult(
         scenario=plan.scenario,
