@@ -1,7 +1,8 @@
 """buildorbuy: build, fine-tune or buy an LLM? An honest cost model over time.
 
 Public API (imported lazily so the CLI starts fast):
-`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`.
+`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, and the sensitivity analyses
+`sweep`, `tornado`, `breakeven` (each returns a result object with numpy arrays and `.to_dict()`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ _EXPORTS = {
     "compare": "buildorbuy.analysis.compare",
     "compile_plan": "buildorbuy.engine.plan",
     "evaluate": "buildorbuy.api",
+    "sweep": "buildorbuy.analysis.sweep",
+    "tornado": "buildorbuy.analysis.tornado",
+    "breakeven": "buildorbuy.analysis.breakeven",
+    "SweepResult": "buildorbuy.analysis.sweep",
+    "TornadoResult": "buildorbuy.analysis.tornado",
+    "BreakevenResult": "buildorbuy.analysis.breakeven",
+    "field_bounds": "buildorbuy.scenario.fields",
+    "AnalysisError": "buildorbuy.errors",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",
     "CatalogError": "buildorbuy.errors",

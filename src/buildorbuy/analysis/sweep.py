@@ -57,8 +57,13 @@ def parse_values(text: str, *, what: str = "--values") -> np.ndarray:
 
 
 def parse_range(text: str, *, log: bool = False, what: str = "--range", default_points: int = DEFAULT_RANGE_POINTS) -> np.ndarray:
-    """`LO:HI[:N]` → N values from LO to HI inclusive, evenly spaced (geometrically with `log`)."""
+    """`LO:HI[:N][:log|:lin]` → N values from LO to HI inclusive, evenly spaced (geometrically with log).
+
+    A trailing `:log` or `:lin` overrides the `log` argument for this range.
+    """
     parts = text.split(":")
+    if len(parts) >= 3 and parts[-1].strip().lower() in ("log", "lin"):
+        log = parts.pop().strip().lower() == "log"
     if len(parts) not in (2, 3) or any(not p.strip() for p in parts):
         raise AnalysisError(f"expected LO:HI or LO:HI:N (e.g. 1e8:1e11:25), got '{text}'", field=what)
     low, high = _number(parts[0], what), _number(parts[1], what)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from buildorbuy.cli.app import app
 from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
+from buildorbuy.cli import sweep as _sweep  # noqa: F401
+from buildorbuy.cli import tornado as _tornado  # noqa: F401
+from buildorbuy.cli import breakeven as _breakeven  # noqa: F401
 
 
 def main() -> None:
