@@ -156,3 +156,9 @@ def test_help_does_not_import_numpy():
 def test_commands_have_help(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "--set" in result.stdout and "--format" in result.stdout
+
+
+def test_example_script_runs():
+    script = Path(__file__).resolve().parents[2] / "examples" / "sensitivity.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=script.parent.parent.parent)
+    assert "break-even volume" in out.stdout and "winner (rows" in out.stdout

@@ -21,23 +21,30 @@ def lines(result: BreakevenResult) -> list[str]:
     if result.value is None:
         out.append(result.reason or "no crossover")
     else:
-        ratio = f", {result.value / result.current:.3g}× the current {value_text(result.current)}" if result.current else ""
-        if result.at_step:
+        ratio = f" ({result.value / result.current:.3g}× the current {value_text(result.current)})" if result.current else ""
+        shown = value_text(result.value, 6)
+        if result.at_step and result.integer and result.bracket is not None:
             out.append(
-                f"No exact equality: the NPV difference jumps across zero at {result.param} ≈ {value_text(result.value)}"
-                f"{ratio} (a whole-GPU capacity or whole-month step)."
+                f"{result.param} takes whole values: the cheaper path changes between {value_text(result.bracket[0])} and "
+                f"{value_text(result.bracket[1])}{ratio}."
+            )
+        elif result.at_step:
+            out.append(
+                f"No exact equality (a whole-GPU capacity or whole-month step): the NPV difference jumps across zero "
+                f"at {result.param} ≈ {shown}{ratio}."
             )
         else:
-            out.append(f"{result.param} = {value_text(result.value)}{ratio}: both cost {fmt.money(result.npv_a)} {cur} NPV.")
+            out.append(f"{result.param} = {shown}{ratio}: both cost {fmt.money(result.npv_a)} {cur} NPV.")
         if result.cheaper_below and result.cheaper_above:
             out.append(f"Below it {result.cheaper_below} is cheaper; above it {result.cheaper_above} is.")
         if result.at_step:
-            out.append(f"At the step: {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
+            where = "At the step:" if not result.integer else f"At {value_text(result.value)}:"
+            out.append(f"{where} {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
     lo, hi = value_text(result.low), value_text(result.high)
     search = f"Searched {result.param} from {lo} to {hi} ({'log' if result.log_scale else 'linear'} scan"
     search += f", {result.engine_batches} engine batches, {result.iterations} refinements"
     if result.relative_tolerance is not None and result.bracket is not None:
-        search += f"; bracket {value_text(result.bracket[0])} … {value_text(result.bracket[1])}, relative width {result.relative_tolerance:.1e}"
+        search += f"; bracket {result.bracket[0]:.9g} … {result.bracket[1]:.9g}, relative width {result.relative_tolerance:.1e}"
     out.append(search + ").")
     if result.other_crossings:
         out.append("The order also changes near: " + ", ".join(value_text(v) for v in result.other_crossings) + " (use --range to look there).")

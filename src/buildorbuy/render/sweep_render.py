@@ -18,16 +18,16 @@ GRID_WIDTH_LIMIT = 16
 """Above this many columns a winner map uses one character per cell."""
 
 
-def value_text(value: float) -> str:
-    """A parameter value in at most 4 significant digits: 2.5B, 0.0012, 12."""
+def value_text(value: float, digits: int = 4) -> str:
+    """A parameter value in at most `digits` significant digits: 2.5B, 0.0012, 12."""
     if value != 0 and abs(value) >= 1e4:
         sign = "-" if value < 0 else ""
         for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
             if abs(value) >= limit:
-                return f"{sign}{abs(value) / limit:.4g}{suffix}"
-    if value == int(value):
+                return f"{sign}{abs(value) / limit:.{digits}g}{suffix}"
+    if value == int(value) and abs(value) < 1e15:
         return f"{int(value)}"
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def codes(result: SweepResult) -> list[str]:
