@@ -145,7 +145,7 @@ def skipped_summary(result: TornadoResult) -> str:
     return ", ".join(f"{count} {label}" for label, count in groups.items())
 
 
-def _rows(result: TornadoResult) -> tuple[list[str], list[list[str]]]:
+def _rows(result: TornadoResult, top: int | None = None) -> tuple[list[str], list[list[str]]]:
     lo, hi = _low_label(result)
     header = ["input", "base", lo, hi, f"metric at {lo}", f"metric at {hi}", "swing", "decision"]
     rows = [
@@ -159,12 +159,12 @@ def _rows(result: TornadoResult) -> tuple[list[str], list[list[str]]]:
             fmt.money(r.effect),
             decision_text(r, result),
         ]
-        for r in result.rows
+        for r in (result.rows if top is None else result.rows[:top])
     ]
     return header, rows
 
 
-def render_markdown(result: TornadoResult) -> str:
+def render_markdown(result: TornadoResult, top: int | None = None) -> str:
     from buildorbuy.render.tables import markdown_table
 
     out = [f"## {heading(result)}", ""]
@@ -174,7 +174,9 @@ def render_markdown(result: TornadoResult) -> str:
         if flips
         else f"No single input flips the decision from {result.winner}."
     )
-    out += ["", markdown_table(*_rows(result), right_from=1), ""]
+    out += ["", markdown_table(*_rows(result, top), right_from=1), ""]
+    if top is not None and len(result.rows) > top:
+        out += [f"{len(result.rows) - top} more inputs with smaller effects not shown (--top).", ""]
     if any(r.clipped for r in result.rows):
         out += ["\\* kept inside the field's valid range (or rounded to a whole number).", ""]
     if result.skipped:
