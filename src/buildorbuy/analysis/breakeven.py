@@ -252,7 +252,7 @@ def breakeven(
     if d_lo == 0 or d_hi == 0:
         x0 = lo if d_lo == 0 else hi
         _, res = diff(np.array([x0]))
-        return _finish(common, res, ia, ib, x0, False, (x0, x0), 0.0, d_lo, d_hi, names, iterations, batches, others)
+        return _finish(common, res.npv[0], ia, ib, x0, False, (x0, x0), 0.0, d_lo, d_hi, names, iterations, batches, others)
 
     def converged() -> bool:
         return hi - lo <= 1 if integer else _width(lo, hi) <= rtol
@@ -276,35 +276,23 @@ def breakeven(
 
     if lo == hi:
         _, res = diff(np.array([lo]))
-        return _finish(common, res, ia, ib, lo, False, (lo, hi), 0.0, d_lo, d_hi, names, iterations, batches, others)
+        return _finish(common, res.npv[0], ia, ib, lo, False, (lo, hi), 0.0, d_lo, d_hi, names, iterations, batches, others)
     if integer:
         _, res = diff(np.array([hi]))
-        return _finish(common, res, ia, ib, hi, True, (lo, hi), _width(lo, hi), d_lo, d_hi, names, iterations, batches, others)
+        return _finish(common, res.npv[0], ia, ib, hi, True, (lo, hi), _width(lo, hi), d_lo, d_hi, names, iterations, batches, others)
     guess = lo - d_lo * (hi - lo) / (d_hi - d_lo)
     guess = min(max(guess, lo), hi)
     mid = float(np.sqrt(lo * hi)) if log else (lo + hi) / 2
     d_guess, res = diff(np.array([guess, mid]))
     scale = max(abs(float(res.npv[0, ia])), abs(float(res.npv[0, ib])), 1e-12)
     if abs(float(d_guess[0])) <= EQUAL_TOLERANCE * scale:
-        return _finish(common, res, ia, ib, guess, False, (lo, hi), (hi - lo) / max(abs(guess), 1e-300), d_lo, d_hi,
+        return _finish(common, res.npv[0], ia, ib, guess, False, (lo, hi), (hi - lo) / max(abs(guess), 1e-300), d_lo, d_hi,
                        names, iterations, batches, others)
-    res_mid = _take(res, 1)
-    return _finish(common, res_mid, ia, ib, mid, True, (lo, hi), (hi - lo) / max(abs(mid), 1e-300), d_lo, d_hi,
+    return _finish(common, res.npv[1], ia, ib, mid, True, (lo, hi), (hi - lo) / max(abs(mid), 1e-300), d_lo, d_hi,
                    names, iterations, batches, others)
 
 
-class _Row:
-    """One batch element of a Result, as [1, path] arrays."""
-
-    def __init__(self, npv: np.ndarray):
-        self.npv = npv
-
-
-def _take(result, index: int) -> _Row:
-    return _Row(result.npv[index : index + 1])
-
-
-def _finish(common, result, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, names, iterations, batches, others) -> BreakevenResult:
+def _finish(common, npv: np.ndarray, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, names, iterations, batches, others) -> BreakevenResult:
     def cheaper(d: float) -> str | None:
         return None if d == 0 else (names[ia] if d < 0 else names[ib])
 
@@ -314,8 +302,8 @@ def _finish(common, result, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, na
         at_step=at_step,
         bracket=(float(bracket[0]), float(bracket[1])),
         relative_tolerance=float(rel),
-        npv_a=float(result.npv[0, ia]),
-        npv_b=float(result.npv[0, ib]),
+        npv_a=float(npv[ia]),
+        npv_b=float(npv[ib]),
         cheaper_below=cheaper(d_lo),
         cheaper_above=cheaper(d_hi),
         iterations=iterations,
