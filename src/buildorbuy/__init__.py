@@ -1,7 +1,9 @@
 """buildorbuy: build, fine-tune or buy an LLM? An honest cost model over time.
 
 Public API (imported lazily so the CLI starts fast):
-`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, `simulate`.
+`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, the sensitivity analyses
+`sweep`, `tornado`, `breakeven`, and the Monte Carlo `simulate` (each returns a result object
+with numpy arrays and `.to_dict()`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ _EXPORTS = {
     "compile_plan": "buildorbuy.engine.plan",
     "evaluate": "buildorbuy.api",
     "simulate": "buildorbuy.analysis.montecarlo",
+    "sweep": "buildorbuy.analysis.sweep",
+    "tornado": "buildorbuy.analysis.tornado",
+    "breakeven": "buildorbuy.analysis.breakeven",
+    "SweepResult": "buildorbuy.analysis.sweep",
+    "TornadoResult": "buildorbuy.analysis.tornado",
+    "BreakevenResult": "buildorbuy.analysis.breakeven",
+    "field_bounds": "buildorbuy.scenario.fields",
+    "AnalysisError": "buildorbuy.errors",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",
     "CatalogError": "buildorbuy.errors",

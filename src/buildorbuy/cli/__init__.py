@@ -7,6 +7,9 @@ from buildorbuy.cli import compare as _compare  # noqa: F401  (registers command
 from buildorbuy.cli import estimate as _estimate  # noqa: F401
 from buildorbuy.cli import catalog_cmd as _catalog  # noqa: F401
 from buildorbuy.cli import simulate as _simulate  # noqa: F401
+from buildorbuy.cli import sweep as _sweep  # noqa: F401
+from buildorbuy.cli import tornado as _tornado  # noqa: F401
+from buildorbuy.cli import breakeven as _breakeven  # noqa: F401
 
 
 def main() -> None:

@@ -83,3 +83,37 @@ def write_file_atomic(output: Path, data: bytes) -> None:
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+ORDER_KEY = "buildorbuy.option_order"
+
+
+def _ordered_command_class():
+    from typer.core import TyperCommand
+
+    class OrderedOptionsCommand(TyperCommand):
+        """A command that remembers the order in which options were given (ctx.meta[ORDER_KEY]).
+
+        Click collects each repeated option into its own list and forgets how occurrences of
+        different options interleave; `sweep` needs that order to pair each --param with its
+        --values or --range.
+        """
+
+        def parse_args(self, ctx, args):
+            try:
+                _opts, _rest, order = self.make_parser(ctx).parse_args(args=list(args))
+                ctx.meta[ORDER_KEY] = [param.name for param in order]
+            except Exception:  # the real parse below reports the problem
+                ctx.meta[ORDER_KEY] = None
+            return super().parse_args(ctx, args)
+
+    return OrderedOptionsCommand
+
+
+OrderedOptionsCommand = _ordered_command_class()
+
+
+
+def option_order(ctx) -> list[str] | None:
+    """Names of the command's options in the order given (None when unknown)."""
+    return None if ctx is None else ctx.meta.get(ORDER_KEY)

@@ -1,0 +1,120 @@
+"""Plumbing shared by the sensitivity analyses: plans, parameters that may vary, output headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from buildorbuy.engine.plan import Plan, compile_plan, resolve_parameter
+from buildorbuy.errors import AnalysisError, ScenarioError
+from buildorbuy.scenario.fields import Bounds, field_bounds
+from buildorbuy.scenario.models import Scenario
+
+FIXED_PARAMETERS = {
+    "horizon_months": "sets the length of the month axis; change it with --set horizon_months=N",
+    "version": "is the file format version, not a cost input",
+}
+"""Plan parameters an analysis must not vary, with the reason."""
+
+MAX_POINTS = 1_000_000
+"""Largest sweep grid or value list accepted."""
+
+
+def as_plan(scenario: Scenario | Plan) -> Plan:
+    return scenario if isinstance(scenario, Plan) else compile_plan(scenario)
+
+
+def derived_keys(plan: Plan) -> set[str]:
+    return {d.key for d in plan.derived}
+
+
+def variable_parameter(plan: Plan, text: str) -> tuple[str, Bounds]:
+    """Resolve a user's field path to a plan key that may vary, with its valid range.
+
+    Raises ScenarioError (unknown or non-numeric field) or AnalysisError (a field that cannot vary
+    within a batch), each naming the field in one line.
+    """
+    key = resolve_parameter(plan, text)
+    if key in FIXED_PARAMETERS:
+        raise AnalysisError(f"cannot be varied: it {FIXED_PARAMETERS[key]}", field=text)
+    try:
+        bounds = field_bounds(plan.scenario, key)
+    except ScenarioError as exc:
+        exc.field = text
+        raise
+    return key, bounds
+
+
+def base_value(plan: Plan, key: str) -> float:
+    """The parameter's value in the scenario as compiled (derived parameters computed)."""
+    if key in plan.base:
+        return float(plan.base[key])
+    from buildorbuy.engine.core import resolve_params
+
+    params, _ = resolve_params(plan)
+    return float(params[key][0])
+
+
+def resolve_path(plan: Plan, text: str, *, what: str = "--between") -> int:
+    """A path given by name or 0-based index → its index; ScenarioError with did-you-mean otherwise."""
+    import difflib
+
+    names = [p.name for p in plan.paths]
+    if text in names:
+        return names.index(text)
+    stripped = text.strip()
+    if stripped.lstrip("-").isdigit():
+        index = int(stripped)
+        if 0 <= index < len(names):
+            return index
+        raise ScenarioError(f"path index {index} is out of range (there are {len(names)})", field=what)
+    hint = difflib.get_close_matches(text, names, n=1)
+    raise ScenarioError(
+        f"no path named '{text}'" + (f"; did you mean '{hint[0]}'?" if hint else f" (paths: {', '.join(names)})"),
+        field=what,
+    )
+
+
+def scenario_header(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "currency": scenario.currency,
+        "start": scenario.start_date.strftime("%Y-%m"),
+        "horizon_months": scenario.horizon,
+        "discount_rate": scenario.discount_rate,
+        "source": scenario._source,
+    }
+
+
+def versions() -> dict[str, Any]:
+    from buildorbuy import __version__
+    from buildorbuy.versions import genai_prices_version
+
+    return {"buildorbuy": __version__, "genai_prices": genai_prices_version()}
+
+
+def clean(value: Any) -> Any:
+    """Plain JSON values: numpy scalars to Python, non-finite floats to None (full precision kept)."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return clean(value.tolist())
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def chunk_size(plan: Plan, budget_bytes: float = 512e6) -> int:
+    """Batch elements per engine call so the engine's [batch, path, month] arrays stay within budget."""
+    from buildorbuy.engine.core import COMPONENTS
+
+    per_point = 8.0 * max(len(plan.paths), 1) * plan.horizon * (len(COMPONENTS) + 10)
+    return max(256, int(budget_bytes // per_point))

@@ -1,0 +1,312 @@
+"""breakeven: the value of one parameter at which two paths cost the same (equal NPV).
+
+Goal-seek with a bracketing search where every step is one engine batch:
+
+1. scan: ~32 points over the range (geometric when the range is positive and spans a factor of
+   10 or more) in one batch, and find where d(x) = NPV(a) − NPV(b) changes sign; the crossing
+   nearest the parameter's current value is refined, the others are listed;
+2. refine: each batch evaluates `sections − 1` points inside the bracket (a vectorised
+   multi-section search: the bracket shrinks `sections`-fold per batch, and it cannot be fooled by
+   jumps the way a secant step can) until the bracket is within `rtol` relative;
+3. finish: one batch at the linear interpolation inside the final bracket. When d there is
+   within 1e-4 of the NPVs, that is the break-even value. Otherwise d jumps across zero inside
+   the bracket — a whole-GPU capacity step or a whole-month step — so no exact equality exists:
+   `at_step` is true and the value is the step location (the bracket's midpoint).
+
+Whole-number fields (months, GPU counts) are searched over whole numbers; the answer is the first
+whole value on the far side of the sign change, always reported `at_step`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from buildorbuy.analysis._common import (
+    as_plan,
+    base_value,
+    clean,
+    derived_keys,
+    resolve_path,
+    scenario_header,
+    variable_parameter,
+    versions,
+)
+from buildorbuy.engine.core import evaluate
+from buildorbuy.engine.plan import Plan
+from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
+from buildorbuy.errors import AnalysisError
+from buildorbuy.scenario.fields import Bounds, check_values
+from buildorbuy.scenario.models import Scenario
+
+SCAN_POINTS = 32
+SECTIONS = 16
+MAX_BATCHES = 60
+EQUAL_TOLERANCE = 1e-4
+"""|NPV(a) − NPV(b)| / max(|NPV|) below this at the answer counts as equal (else: a step)."""
+
+
+@dataclass
+class BreakevenResult:
+    scenario: Scenario
+    param: str
+    label: str
+    a: str
+    b: str
+    current: float
+    """The parameter's value in the scenario."""
+    low: float
+    high: float
+    """The range searched."""
+    value: float | None
+    """Where NPV(a) = NPV(b) (or the step where their order changes); None: no crossover in range."""
+    at_step: bool
+    bracket: tuple[float, float] | None
+    """The final bracket around the value: the sign of NPV(a) − NPV(b) differs at its ends."""
+    relative_tolerance: float | None
+    """Achieved: bracket width / |value|."""
+    npv_a: float | None
+    npv_b: float | None
+    """NPVs at the value."""
+    cheaper_below: str | None
+    cheaper_above: str | None
+    """Which of a and b is cheaper just below and just above the value."""
+    iterations: int
+    """Refinement batches after the scan."""
+    engine_batches: int
+    other_crossings: list[float] = field(default_factory=list)
+    """Approximate locations of further sign changes seen in the scan."""
+    reason: str | None = None
+    """Why there is no value, when there is none."""
+    scan_values: np.ndarray | None = None
+    scan_difference: np.ndarray | None = None
+    """The scan: parameter values and NPV(a) − NPV(b) there."""
+    warnings: list[str] = field(default_factory=list)
+    log_scale: bool = False
+    integer: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "scenario": scenario_header(self.scenario),
+                "param": self.param,
+                "a": self.a,
+                "b": self.b,
+                "value": self.value,
+                "at_step": self.at_step,
+                "bracket": list(self.bracket) if self.bracket else None,
+                "relative_tolerance": self.relative_tolerance,
+                "npv": None if self.value is None else {self.a: self.npv_a, self.b: self.npv_b},
+                "cheaper_below": self.cheaper_below,
+                "cheaper_above": self.cheaper_above,
+                "current_value": self.current,
+                "range": [self.low, self.high],
+                "iterations": self.iterations,
+                "engine_batches": self.engine_batches,
+                "other_crossings": self.other_crossings,
+                "reason": self.reason,
+                "warnings": self.warnings,
+                "versions": versions(),
+            }
+        )
+
+
+def default_range(current: float, bounds: Bounds) -> tuple[float, float]:
+    """/100 to ×100 around a positive value (×100 to /100 for a negative one), within the field's range."""
+    if current > 0:
+        low, high = current / 100.0, current * 100.0
+    elif current < 0:
+        low, high = current * 100.0, current / 100.0
+    else:
+        low, high = -1.0, 1.0
+    clipped = bounds.clip(np.array([low, high]))
+    low, high = float(clipped[0]), float(clipped[1])
+    if bounds.integer:
+        # whole numbers: at least the neighbourhood 0…2×current+10 (capped by the bounds)
+        wide = bounds.clip(np.array([0.0, max(2 * abs(current), abs(current) + 10)]))
+        low, high = min(low, float(wide[0])), max(high, float(wide[1]))
+    return low, high
+
+
+def _grid(low: float, high: float, n: int, log: bool, integer: bool) -> np.ndarray:
+    if integer:
+        low_i, high_i = math.ceil(low), math.floor(high)
+        if high_i - low_i + 1 <= n:
+            return np.arange(low_i, high_i + 1, dtype=float)
+        values = np.geomspace(max(low_i, 1), high_i, n) if log and low_i > 0 else np.linspace(low_i, high_i, n)
+        return np.unique(np.concatenate([[low_i], np.round(values), [high_i]]))
+    if log:
+        values = np.geomspace(low, high, n)
+        values[0], values[-1] = low, high
+        return values
+    return np.linspace(low, high, n)
+
+
+def _interior(lo: float, hi: float, sections: int, log: bool, integer: bool) -> np.ndarray:
+    if integer:
+        inner = np.unique(np.round(np.linspace(lo, hi, sections + 1)[1:-1]))
+        return inner[(inner > lo) & (inner < hi)]
+    if log and lo > 0:
+        return np.geomspace(lo, hi, sections + 1)[1:-1]
+    return np.linspace(lo, hi, sections + 1)[1:-1]
+
+
+def _width(lo: float, hi: float) -> float:
+    scale = max(abs(lo), abs(hi))
+    return (hi - lo) / scale if scale > 0 else 0.0
+
+
+def breakeven(
+    scenario: Scenario | Plan,
+    param: str,
+    *,
+    between: tuple[str, str] | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    rtol: float = 1e-6,
+    scan_points: int = SCAN_POINTS,
+    sections: int = SECTIONS,
+    max_batches: int = MAX_BATCHES,
+) -> BreakevenResult:
+    """Find the value of `param` at which paths a and b have equal NPV.
+
+    `between` names the two paths (name or 0-based index); default: the winner and the runner-up at
+    the scenario's values. `low`/`high` bound the search (default: /100 to ×100 of the current
+    value, within the field's valid range). Raises ScenarioError/AnalysisError naming the problem.
+    """
+    plan = as_plan(scenario)
+    key, bounds = variable_parameter(plan, param)
+    current = base_value(plan, key)
+    names = [p.name for p in plan.paths]
+    base_result = None
+    if between is not None:
+        ia, ib = resolve_path(plan, between[0]), resolve_path(plan, between[1])
+        if ia == ib:
+            raise AnalysisError("name two different paths", field="--between")
+    else:
+        base_result = evaluate(plan)
+        winner, runner = winner_and_runner_up(base_result)
+        ia, ib = int(winner[0]), int(runner[0])
+        if ia == NO_WINNER or ib == NO_WINNER:
+            raise AnalysisError("fewer than two paths are feasible and serve all traffic; name two with --between")
+    d_low, d_high = default_range(current, bounds)
+    low = d_low if low is None else float(low)
+    high = d_high if high is None else float(high)
+    if not high > low:
+        raise AnalysisError(f"empty range {low:g}:{high:g}: LO must be below HI", field="--range")
+    check_values(plan.scenario, key, [low, high], label=param, cross_checks=key not in derived_keys(plan))
+    integer = bounds.integer
+    log = low > 0 and high / low >= 10
+    batches = 1 if base_result is not None else 0
+
+    def diff(values: np.ndarray) -> tuple[np.ndarray, Any]:
+        nonlocal batches
+        if batches >= max_batches:
+            raise AnalysisError(f"no convergence within {max_batches} engine batches")
+        result = evaluate(plan, {key: values})
+        batches += 1
+        return result.npv[:, ia] - result.npv[:, ib], result
+
+    xs = _grid(low, high, max(scan_points, 2), log, integer)
+    if base_result is None:
+        # the current value leads the scan batch, so the engine's warnings describe the scenario itself
+        ds, scan_result = diff(np.concatenate([[current], xs]))
+        ds = ds[1:]
+    else:
+        ds, scan_result = diff(xs)
+        scan_result = base_result
+    warnings = list(dict.fromkeys(scan_result.warnings))
+    common = dict(
+        scenario=plan.scenario, param=key, label=param, a=names[ia], b=names[ib], current=current, low=low, high=high,
+        scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer,
+    )
+    signs = np.sign(ds)
+    changes = [i for i in range(len(xs) - 1) if signs[i] * signs[i + 1] < 0 or (signs[i] == 0) != (signs[i + 1] == 0)]
+    exact = [i for i in range(len(xs)) if signs[i] == 0]
+    if not changes and not exact:
+        cheaper = names[ia] if ds[0] < 0 else names[ib]
+        return BreakevenResult(
+            **common, value=None, at_step=False, bracket=None, relative_tolerance=None, npv_a=None, npv_b=None,
+            cheaper_below=cheaper, cheaper_above=cheaper, iterations=0, engine_batches=batches,
+            reason=f"no crossover in [{low:g}, {high:g}]: {cheaper} is cheaper throughout",
+        )
+    if exact and len(exact) == len(xs):
+        return BreakevenResult(
+            **common, value=None, at_step=False, bracket=None, relative_tolerance=None, npv_a=None, npv_b=None,
+            cheaper_below=None, cheaper_above=None, iterations=0, engine_batches=batches,
+            reason="the two paths cost the same everywhere in the range: the parameter does not separate them",
+        )
+
+    def location(i: int) -> float:
+        return float(xs[i]) if signs[i] == 0 else float(np.sqrt(xs[i] * xs[i + 1]) if log else (xs[i] + xs[i + 1]) / 2)
+
+    candidates = sorted(set(changes), key=lambda i: abs(location(i) - current))
+    chosen = candidates[0]
+    others = sorted({location(i) for i in candidates[1:]} | {float(xs[i]) for i in exact} - {location(chosen)})
+    lo, hi = float(xs[chosen]), float(xs[chosen + 1])
+    d_lo, d_hi = float(ds[chosen]), float(ds[chosen + 1])
+    iterations = 0
+    if d_lo == 0 or d_hi == 0:
+        x0 = lo if d_lo == 0 else hi
+        _, res = diff(np.array([x0]))
+        return _finish(common, res.npv[0], ia, ib, x0, False, (x0, x0), 0.0, d_lo, d_hi, names, iterations, batches, others)
+
+    def converged() -> bool:
+        return hi - lo <= 1 if integer else _width(lo, hi) <= rtol
+
+    while not converged():
+        inner = _interior(lo, hi, sections, log, integer)
+        if inner.size == 0:
+            break
+        d_inner, _ = diff(inner)
+        iterations += 1
+        points = np.concatenate([[lo], inner, [hi]])
+        values = np.concatenate([[d_lo], d_inner, [d_hi]])
+        zero = np.flatnonzero(values == 0)
+        if zero.size:
+            x0 = float(points[zero[0]])
+            lo = hi = x0
+            d_lo = d_hi = 0.0
+            break
+        k = int(np.flatnonzero(np.sign(values[:-1]) != np.sign(values[1:]))[0])
+        lo, hi, d_lo, d_hi = float(points[k]), float(points[k + 1]), float(values[k]), float(values[k + 1])
+
+    if lo == hi:
+        _, res = diff(np.array([lo]))
+        return _finish(common, res.npv[0], ia, ib, lo, False, (lo, hi), 0.0, d_lo, d_hi, names, iterations, batches, others)
+    if integer:
+        _, res = diff(np.array([hi]))
+        return _finish(common, res.npv[0], ia, ib, hi, True, (lo, hi), _width(lo, hi), d_lo, d_hi, names, iterations, batches, others)
+    guess = lo - d_lo * (hi - lo) / (d_hi - d_lo)
+    guess = min(max(guess, lo), hi)
+    mid = float(np.sqrt(lo * hi)) if log else (lo + hi) / 2
+    d_guess, res = diff(np.array([guess, mid]))
+    scale = max(abs(float(res.npv[0, ia])), abs(float(res.npv[0, ib])), 1e-12)
+    if abs(float(d_guess[0])) <= EQUAL_TOLERANCE * scale:
+        return _finish(common, res.npv[0], ia, ib, guess, False, (lo, hi), (hi - lo) / max(abs(guess), 1e-300), d_lo, d_hi,
+                       names, iterations, batches, others)
+    return _finish(common, res.npv[1], ia, ib, mid, True, (lo, hi), (hi - lo) / max(abs(mid), 1e-300), d_lo, d_hi,
+                   names, iterations, batches, others)
+
+
+def _finish(common, npv: np.ndarray, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, names, iterations, batches, others) -> BreakevenResult:
+    def cheaper(d: float) -> str | None:
+        return None if d == 0 else (names[ia] if d < 0 else names[ib])
+
+    return BreakevenResult(
+        **common,
+        value=float(value),
+        at_step=at_step,
+        bracket=(float(bracket[0]), float(bracket[1])),
+        relative_tolerance=float(rel),
+        npv_a=float(npv[ia]),
+        npv_b=float(npv[ib]),
+        cheaper_below=cheaper(d_lo),
+        cheaper_above=cheaper(d_hi),
+        iterations=iterations,
+        engine_batches=batches,
+        other_crossings=others,
+    )

@@ -1,0 +1,61 @@
+"""`buildorbuy sweep`: NPV and winner over a grid of one or two parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from buildorbuy.cli.app import app
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, OrderedOptionsCommand, guarded, option_order, write_output
+from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
+
+PARAM_HELP = "Field to vary, as --set writes it (e.g. workload.tokens_per_month, 'paths[API].price_per_1k_input'). Give twice for a 2-D grid."
+VALUES_HELP = "Comma-separated values for the matching --param, e.g. 1e8,1e9,2.5B."
+RANGE_HELP = "LO:HI[:N] for the matching --param: N evenly spaced values (default 11); append :log or :lin to choose per range."
+
+
+def pair_specs(params: list[str], values: list[str], ranges: list[str], order: list[str] | None) -> list[tuple[str, str, str]]:
+    """Pair each --param with the --values or --range given in the same position: [(param, kind, text)]."""
+    from buildorbuy.errors import AnalysisError
+
+    if len(values) + len(ranges) != len(params):
+        raise AnalysisError(
+            f"give one --values or --range for each --param ({len(params)} --param, {len(values)} --values, {len(ranges)} --range)"
+        )
+    kinds = [name for name in (order or []) if name in ("values", "ranges")]
+    if len(kinds) != len(params):
+        kinds = ["values"] * len(values) + ["ranges"] * len(ranges)
+    queues = {"values": list(values), "ranges": list(ranges)}
+    return [(param, kind, queues[kind].pop(0)) for param, kind in zip(params, kinds)]
+
+
+@app.command(cls=OrderedOptionsCommand)
+@guarded
+def sweep(
+    ctx: typer.Context,
+    scenario: Path = SCENARIO_ARG,
+    params: List[str] = typer.Option(..., "--param", "-p", help=PARAM_HELP, show_default=False),
+    values: Optional[List[str]] = typer.Option(None, "--values", "-v", help=VALUES_HELP, show_default=False),
+    ranges: Optional[List[str]] = typer.Option(None, "--range", "-r", help=RANGE_HELP, show_default=False),
+    log: bool = typer.Option(False, "--log", help="Space --range values geometrically (bounds must be positive)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+) -> None:
+    """Evaluate every path over a grid of values of one or two fields: NPV per path and the winner at each point."""
+    from buildorbuy.analysis.sweep import parse_range, parse_values
+    from buildorbuy.analysis.sweep import sweep as run_sweep
+    from buildorbuy.render.sweep_render import RENDERERS, render_table
+    from buildorbuy.scenario.loading import load_scenario
+
+    specs = pair_specs(list(params), list(values or []), list(ranges or []), option_order(ctx))
+    axes = []
+    for param, kind, text in specs:
+        where = f"--values for {param}" if kind == "values" else f"--range for {param}"
+        axes.append((param, parse_values(text, what=where) if kind == "values" else parse_range(text, log=log, what=where)))
+    result = run_sweep(load_scenario(scenario, overrides), axes)
+    text = render_table(result, color=use_color(fmt, output)) if fmt == Format.table else RENDERERS[fmt.value](result)
+    print_warnings(result.warnings)
+    write_output(text, output)

@@ -1,0 +1,96 @@
+"""Renderers for breakeven: a short explanation (table, markdown), one csv row, json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from buildorbuy.analysis.breakeven import BreakevenResult
+from buildorbuy.render import formatting as fmt
+from buildorbuy.render.sweep_render import value_text
+
+
+def heading(result: BreakevenResult) -> str:
+    return f"Break-even of {result.param}: {result.a} vs {result.b} ({result.scenario.name})"
+
+
+def lines(result: BreakevenResult) -> list[str]:
+    cur = result.scenario.currency
+    out: list[str] = []
+    if result.value is None:
+        out.append(result.reason or "no crossover")
+    else:
+        ratio = f" ({result.value / result.current:.3g}× the current {value_text(result.current)})" if result.current else ""
+        shown = value_text(result.value, 6)
+        if result.at_step and result.integer and result.bracket is not None:
+            out.append(
+                f"{result.param} takes whole values: the cheaper path changes between {value_text(result.bracket[0])} and "
+                f"{value_text(result.bracket[1])}{ratio}."
+            )
+        elif result.at_step:
+            out.append(
+                f"No exact equality (a whole-GPU capacity or whole-month step): the NPV difference jumps across zero "
+                f"at {result.param} ≈ {shown}{ratio}."
+            )
+        else:
+            out.append(f"{result.param} = {shown}{ratio}: both cost {fmt.money(result.npv_a)} {cur} NPV.")
+        if result.cheaper_below and result.cheaper_above:
+            out.append(f"Below it {result.cheaper_below} is cheaper; above it {result.cheaper_above} is.")
+        if result.at_step:
+            where = "At the step:" if not result.integer else f"At {value_text(result.value)}:"
+            out.append(f"{where} {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
+    lo, hi = value_text(result.low), value_text(result.high)
+    search = f"Searched {result.param} from {lo} to {hi} ({'log' if result.log_scale else 'linear'} scan"
+    search += f", {result.engine_batches} engine batches, {result.iterations} refinements"
+    if result.relative_tolerance is not None and result.bracket is not None:
+        search += f"; bracket {result.bracket[0]:.9g} … {result.bracket[1]:.9g}, relative width {result.relative_tolerance:.1e}"
+    out.append(search + ").")
+    if result.other_crossings:
+        out.append("The order also changes near: " + ", ".join(value_text(v) for v in result.other_crossings) + " (use --range to look there).")
+    return out
+
+
+def render_table(result: BreakevenResult, *, color: bool, width: int | None = None) -> str:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 120,
+                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console.print(Text(heading(result), style="bold"))
+    for line in lines(result):
+        console.print(f"  {line}")
+    return console.file.getvalue()
+
+
+def render_markdown(result: BreakevenResult) -> str:
+    out = [f"## {heading(result)}", ""] + [f"- {line}" for line in lines(result)]
+    if result.warnings:
+        out += ["", "### Warnings", ""] + [f"- {w}" for w in result.warnings]
+    return "\n".join(out) + "\n"
+
+
+CSV_FIELDS = ["param", "a", "b", "value", "at_step", "bracket_low", "bracket_high", "npv_a", "npv_b", "cheaper_below",
+              "cheaper_above", "current_value", "range_low", "range_high", "iterations", "engine_batches"]
+
+
+def render_csv(result: BreakevenResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+
+    def num(value: float | None) -> str:
+        return "" if value is None else repr(float(value))
+
+    bracket = result.bracket or (None, None)
+    writer.writerow([result.param, result.a, result.b, num(result.value), str(result.at_step).lower(), num(bracket[0]), num(bracket[1]),
+                     num(result.npv_a), num(result.npv_b), result.cheaper_below or "", result.cheaper_above or "",
+                     num(result.current), num(result.low), num(result.high), result.iterations, result.engine_batches])
+    return buffer.getvalue()
+
+
+def render_json(result: BreakevenResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+
+
+RENDERERS = {"markdown": render_markdown, "csv": render_csv, "json": render_json}
