@@ -24,6 +24,12 @@ class Format(str, enum.Enum):
     json = "json"
 
 
+class Lang(str, enum.Enum):
+    en = "en"
+    zh = "zh"
+
+
+LANG_HELP = "Language of tables, headings and labels: en (English) or zh (Simplified Chinese)."
 SET_HELP = "Override a scenario field: dotted.path=value, e.g. 'paths[API].price_per_1k_input=0.001'. Repeatable."
 FORMAT_HELP = "Output format."
 OUTPUT_HELP = "Write the output to this file (written whole or not at all) instead of stdout."
