@@ -235,7 +235,7 @@ def gpus_figure(cmp, lang: str):
 
 def tornado_figure(rows: list[dict[str, Any]], metric: str, baseline: float | None, currency: str, lang: str):
     """Horizontal bars from the metric at each input's low value to its high value, widest on top."""
-    fig = _figure(9, 0.45 * len(rows) + 1.6)
+    fig = _figure(9, max(3.0, 0.45 * len(rows) + 1.6))
     ax = fig.add_subplot()
     ordered = list(reversed(rows))  # widest swing on top
     base = baseline if baseline is not None else 0.0
