@@ -1,7 +1,7 @@
 """buildorbuy: build, fine-tune or buy an LLM? An honest cost model over time.
 
 Public API (imported lazily so the CLI starts fast):
-`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`.
+`load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, `diff`, `build_report`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ _EXPORTS = {
     "compare": "buildorbuy.analysis.compare",
     "compile_plan": "buildorbuy.engine.plan",
     "evaluate": "buildorbuy.api",
+    "diff": "buildorbuy.analysis.diff",
+    "build_report": "buildorbuy.render.report",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",
     "CatalogError": "buildorbuy.errors",

@@ -26,7 +26,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
     console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2))
     for line in views.notes(cmp, lang):
-        console.print(f"  {line}")
+        console.print(f"  {escape(line)}")
     console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1))
     winner = cmp.recommendation.get("path")
     if winner:
@@ -38,7 +38,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     if rows:
         console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
     title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
-    console.print(Panel(views.reason(cmp, lang), title=title, expand=True))
+    console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
     if chart:
         from buildorbuy.render.terminal_chart import cumulative_chart
 

@@ -82,7 +82,7 @@ class Report:
 # ---------------------------------------------------------------------- sections
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, lang: str = "en") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -92,7 +92,7 @@ def _value(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value) if len(value) <= 6 else f"[{len(value)} values]"
+        return ", ".join(_value(v, lang) for v in value) if len(value) <= 6 else t("report.n_values", lang, n=len(value))
     return str(value)
 
 
@@ -141,7 +141,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
         if key in estimates:
             used.add(key)
             estimate = estimates[key]
-            rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=estimate["method"])])
+            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
             continue
         if value is None:
             continue
@@ -155,7 +155,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
                 where = t("report.src_user_set", lang)
         else:
             where = t("report.src_default", lang)
-        rows.append([shown, _value(value), where])
+        rows.append([shown, _value(value, lang), where])
     names = [p.name for p in cmp.paths]
     for key, estimate in estimates.items():
         if key in used:
