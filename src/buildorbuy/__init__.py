@@ -3,7 +3,7 @@
 Public API (imported lazily so the CLI starts fast):
 `load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, the sensitivity analyses
 `sweep`, `tornado`, `breakeven`, and the Monte Carlo `simulate` (each returns a result object
-with numpy arrays and `.to_dict()`).
+with numpy arrays and `.to_dict()`), `diff` and `build_report`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ _EXPORTS = {
     "BreakevenResult": "buildorbuy.analysis.breakeven",
     "field_bounds": "buildorbuy.scenario.fields",
     "AnalysisError": "buildorbuy.errors",
+    "diff": "buildorbuy.analysis.diff",
+    "build_report": "buildorbuy.render.report",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",
     "CatalogError": "buildorbuy.errors",

@@ -36,3 +36,7 @@ class AnalysisError(BuildOrBuyError):
 
 class OutputError(BuildOrBuyError):
     """An output file cannot be written."""
+
+
+class MissingDependencyError(BuildOrBuyError):
+    """An optional extra (e.g. matplotlib for `report`) is not installed."""

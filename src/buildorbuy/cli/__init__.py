@@ -10,6 +10,8 @@ from buildorbuy.cli import simulate as _simulate  # noqa: F401
 from buildorbuy.cli import sweep as _sweep  # noqa: F401
 from buildorbuy.cli import tornado as _tornado  # noqa: F401
 from buildorbuy.cli import breakeven as _breakeven  # noqa: F401
+from buildorbuy.cli import diff as _diff  # noqa: F401
+from buildorbuy.cli import report as _report  # noqa: F401
 
 
 def main() -> None:

@@ -24,6 +24,12 @@ class Format(str, enum.Enum):
     json = "json"
 
 
+class Lang(str, enum.Enum):
+    en = "en"
+    zh = "zh"
+
+
+LANG_HELP = "Language of tables, headings and labels: en (English) or zh (Simplified Chinese)."
 SET_HELP = "Override a scenario field: dotted.path=value, e.g. 'paths[API].price_per_1k_input=0.001'. Repeatable."
 FORMAT_HELP = "Output format."
 OUTPUT_HELP = "Write the output to this file (written whole or not at all) instead of stdout."
@@ -60,6 +66,13 @@ def write_output(text: str, output: Path | None) -> None:
     write_file_atomic(output, text.encode("utf-8"))
 
 
+def _umask_mode() -> int:
+    """The mode a plain new file gets (0o666 less the umask); mkstemp alone would give 0o600."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_file_atomic(output: Path, data: bytes) -> None:
     """Create missing folders, write to a temporary file beside `output`, then rename it into place."""
     from buildorbuy.errors import OutputError
@@ -76,6 +89,7 @@ def write_file_atomic(output: Path, data: bytes) -> None:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp_name, _umask_mode())
         os.replace(tmp_name, output)
         tmp_name = None
     except OSError as exc:
@@ -117,3 +131,70 @@ OrderedOptionsCommand = _ordered_command_class()
 def option_order(ctx) -> list[str] | None:
     """Names of the command's options in the order given (None when unknown)."""
     return None if ctx is None else ctx.meta.get(ORDER_KEY)
+
+
+def write_files_atomic(files: dict[Path, bytes]) -> None:
+    """Write several files as one unit: all of them, or (on any error) none that this call created.
+
+    Missing folders are created; each file goes to a temporary name in its folder first, and the
+    renames happen only once every temporary file is written. Pass the main document last: it
+    appears only after the files it refers to.
+    """
+    from buildorbuy.errors import OutputError
+
+    created_dirs: list[Path] = []
+    temps: dict[Path, str] = {}
+    placed: list[Path] = []
+
+    def rollback() -> None:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for path in placed:
+            if path.exists():
+                path.unlink()
+        for folder in reversed(created_dirs):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+    try:
+        for target in files:
+            missing = []
+            parent = Path(target).parent
+            while not parent.exists() and parent != parent.parent:
+                missing.append(parent)
+                parent = parent.parent
+            for folder in reversed(missing):
+                try:
+                    folder.mkdir()
+                except OSError as exc:
+                    raise OutputError(f"cannot create folder {folder}: {exc.strerror or exc}") from None
+                created_dirs.append(folder)
+            if not Path(target).parent.is_dir():
+                raise OutputError(f"cannot write {target}: {Path(target).parent} is not a folder")
+            if Path(target).is_dir():
+                raise OutputError(f"{target} is a folder, not a file")
+        for target, data in files.items():
+            target = Path(target)
+            try:
+                fd, temps[target] = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(temps[target], _umask_mode())
+            except OSError as exc:
+                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+        for target in files:
+            target = Path(target)
+            existed = target.exists()
+            try:
+                os.replace(temps[target], target)
+                del temps[target]
+            except OSError as exc:
+                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+            if not existed:
+                placed.append(target)
+    except BaseException:
+        rollback()
+        raise

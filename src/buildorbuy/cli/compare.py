@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, fail, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, write_output
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
 
@@ -33,17 +33,21 @@ def compare(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
+    chart: bool = typer.Option(False, "--chart", help="Draw the cumulative cost curves below the tables (table format)."),
 ) -> None:
     """Cost every path over the horizon and recommend one: summary, cost by year, breakdown, break-even."""
     from buildorbuy.analysis.compare import compare as run_compare
     from buildorbuy.render.compare_render import RENDERERS, render_table
     from buildorbuy.scenario.loading import load_scenario
 
+    if chart and fmt != Format.table:
+        raise fail("--chart draws in the terminal: use it with --format table (buildorbuy report writes PNG/SVG charts)")
     result = run_compare(load_scenario(scenario, overrides))
     if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output))
+        text = render_table(result, color=use_color(fmt, output), lang=lang.value, chart=chart)
     else:
-        text = RENDERERS[fmt.value](result)
+        text = RENDERERS[fmt.value](result, lang=lang.value)
     print_warnings(result.warnings)
     write_output(text, output)
 

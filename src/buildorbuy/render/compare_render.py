@@ -10,10 +10,11 @@ from buildorbuy.analysis.compare import Comparison
 from buildorbuy.engine.core import COMPONENTS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import t
 from buildorbuy.render.tables import markdown_table, rich_table
 
 
-def render_table(cmp: Comparison, *, color: bool, width: int | None = None) -> str:
+def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang: str = "en", chart: bool = False) -> str:
     from rich.console import Console
     from rich.panel import Panel
 
@@ -22,49 +23,61 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None) -> s
     width = width or max(shutil.get_terminal_size((120, 40)).columns, 100)
     console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
                       color_system="standard" if color else None, highlight=False, emoji=False)
-    console.print(f"[bold]{views.heading(cmp)}[/bold]")
-    console.print(rich_table("Summary", *views.summary_rows(cmp), right_from=2))
-    for line in views.notes(cmp):
-        console.print(f"  {line}")
-    console.print(rich_table("Cost by year", *views.yearly_rows(cmp), right_from=1))
+    console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
+    console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2))
+    for line in views.notes(cmp, lang):
+        console.print(f"  {escape(line)}")
+    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1))
     winner = cmp.recommendation.get("path")
     if winner:
-        console.print(rich_table(f"Where {winner}'s money goes", *views.component_rows(cmp, winner), right_from=1))
-    header, rows = views.breakeven_rows(cmp)
+        console.print(rich_table(t("title.components", lang, path=winner), *views.component_rows(cmp, winner, lang), right_from=1))
+    header, rows = views.breakeven_rows(cmp, lang)
     if rows:
-        console.print(rich_table("Break-even (cumulative, undiscounted)", header, rows, right_from=99))
-    header, rows = views.estimate_rows(cmp)
+        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
+    header, rows = views.estimate_rows(cmp, lang)
     if rows:
-        console.print(rich_table("Estimated inputs", header, rows, right_from=99))
-    title = f"Recommendation: {winner}" if winner else "Recommendation: none"
-    console.print(Panel(cmp.recommendation["reason"], title=title, expand=True))
+        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
+    title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
+    console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
+    if chart:
+        from buildorbuy.render.terminal_chart import cumulative_chart
+
+        console.print(cumulative_chart(cmp, width=min(width, 120) - 2, lang=lang, color=color))
     return console.file.getvalue()
 
 
-def render_markdown(cmp: Comparison) -> str:
-    out = [f"## {views.heading(cmp)}", ""]
+def escape(text: str) -> str:
+    """Scenario names are data, not rich markup."""
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+def render_markdown(cmp: Comparison, lang: str = "en") -> str:
+    out = [f"## {views.heading(cmp, lang)}", ""]
     reco = cmp.recommendation
-    out += [f"**Recommendation: {reco['path'] or 'none'}.** {reco['reason']}", ""]
-    out += ["### Summary", "", markdown_table(*views.summary_rows(cmp), right_from=2), ""]
-    notes = views.notes(cmp)
+    out += [f"{t('reco.bold', lang, path=reco['path'] or t('reco.none', lang))} {views.reason(cmp, lang)}", ""]
+    out += [f"### {t('title.summary', lang)}", "", markdown_table(*views.summary_rows(cmp, lang), right_from=2), ""]
+    notes = views.notes(cmp, lang)
     if notes:
         out += [f"- {line}" for line in notes] + [""]
-    out += ["### Cost by year", "", markdown_table(*views.yearly_rows(cmp), right_from=1), ""]
+    out += [f"### {t('title.by_year', lang)}", "", markdown_table(*views.yearly_rows(cmp, lang), right_from=1), ""]
     if reco.get("path"):
-        out += [f"### Where {reco['path']}'s money goes", "", markdown_table(*views.component_rows(cmp, reco["path"]), right_from=1), ""]
-    header, rows = views.breakeven_rows(cmp)
+        out += [f"### {t('title.components', lang, path=reco['path'])}", "",
+                markdown_table(*views.component_rows(cmp, reco["path"], lang), right_from=1), ""]
+    header, rows = views.breakeven_rows(cmp, lang)
     if rows:
-        out += ["### Break-even (cumulative, undiscounted)", "", markdown_table(header, rows), ""]
-    header, rows = views.estimate_rows(cmp)
+        out += [f"### {t('title.breakeven', lang)}", "", markdown_table(header, rows), ""]
+    header, rows = views.estimate_rows(cmp, lang)
     if rows:
-        out += ["### Estimated inputs", "", markdown_table(header, rows), ""]
+        out += [f"### {t('title.estimates', lang)}", "", markdown_table(header, rows), ""]
     if cmp.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in cmp.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in cmp.warnings] + [""]
     return "\n".join(out)
 
 
-def render_csv(cmp: Comparison) -> str:
-    """Long format: one row per path and month."""
+def render_csv(cmp: Comparison, lang: str = "en") -> str:
+    """Long format: one row per path and month (machine-readable: column names are not translated)."""
     sc = cmp.scenario
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -89,7 +102,7 @@ def _num(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def render_json(cmp: Comparison) -> str:
+def render_json(cmp: Comparison, lang: str = "en") -> str:
     return json.dumps(cmp.to_dict(), indent=2, ensure_ascii=False)
 
 

@@ -1,73 +1,77 @@
-"""Format-independent views of a Comparison: the rows every renderer shows."""
+"""Format-independent views of a Comparison: the rows every renderer shows, in English or Chinese."""
 
 from __future__ import annotations
 
 from buildorbuy.analysis.compare import Comparison
-from buildorbuy.engine.core import COMPONENT_LABELS
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import component_label, kind_label, t
 
 
-def summary_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+def summary_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     cur = cmp.currency
-    header = ["Path", "Kind", "Go-live", f"Total ({cur})", f"NPV ({cur})", f"Per 1M tokens ({cur})",
-              f"Levelised per 1M ({cur})", "Peak GPUs", "Feasible"]
+    header = [t("col.path", lang), t("col.kind", lang), t("col.golive", lang), t("col.total_cur", lang, cur=cur),
+              t("col.npv_cur", lang, cur=cur), t("col.per_1m_cur", lang, cur=cur),
+              t("col.levelised_cur", lang, cur=cur), t("col.peak_gpus", lang), t("col.feasible", lang)]
     winner = cmp.recommendation.get("path")
     rows = []
     for p in cmp.paths:
-        feasible = "yes" if p.feasible else "no (see notes)"
+        feasible = t("yes", lang) if p.feasible else t("no_see_notes", lang)
         if p.feasible and p.unserved_tokens > 0:
-            feasible = "yes, traffic unserved"
+            feasible = t("yes_unserved", lang)
         name = p.name + (" ★" if p.name == winner else "")
         rows.append([
-            name, p.kind, f"month {p.live_month}", fmt.money(p.total_cost), fmt.money(p.npv),
+            name, kind_label(p.kind, lang), t("month_n", lang, n=p.live_month), fmt.money(p.total_cost), fmt.money(p.npv),
             fmt.unit_cost(p.cost_per_million_tokens), fmt.unit_cost(p.levelised_cost_per_million_tokens),
             fmt.number(p.peak_gpus) if p.kind != "api" else "—", feasible,
         ])
     return header, rows
 
 
-def notes(cmp: Comparison) -> list[str]:
+def notes(cmp: Comparison, lang: str = "en") -> list[str]:
     """One line per path that is infeasible or leaves traffic unserved, then the warnings."""
     lines = []
     for p in cmp.paths:
         if not p.feasible:
-            lines.append(f"{p.name} is infeasible: {p.infeasible_reason}.")
+            lines.append(t("note.infeasible", lang, name=p.name, reason=p.infeasible_reason))
         elif p.unserved_tokens > 0:
-            lines.append(f"{p.name} leaves {fmt.tokens(p.unserved_tokens)} tokens unserved before go-live (no bridge): never recommended.")
+            lines.append(t("note.unserved", lang, name=p.name, tokens=fmt.tokens(p.unserved_tokens)))
     return lines
 
 
-def yearly_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+def yearly_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     horizon = cmp.scenario.horizon
     years = (horizon + 11) // 12
-    header = ["Path"] + [f"Year {y + 1}" if (y + 1) * 12 <= horizon else f"Year {y + 1} ({horizon - 12 * y} mo)" for y in range(years)] + ["Total"]
+    header = ([t("col.path", lang)]
+              + [t("col.year", lang, n=y + 1) if (y + 1) * 12 <= horizon else t("col.year_part", lang, n=y + 1, months=horizon - 12 * y)
+                 for y in range(years)]
+              + [t("col.total", lang)])
     rows = []
     for p in cmp.paths:
         per_year = [sum(p.monthly_cost[12 * y : 12 * (y + 1)]) for y in range(years)]
         rows.append([p.name] + [fmt.money(v) for v in per_year] + [fmt.money(p.total_cost)])
     tokens = cmp.tokens
-    rows.append(["tokens demanded"] + [fmt.tokens(sum(tokens[12 * y : 12 * (y + 1)])) for y in range(years)] + [fmt.tokens(sum(tokens))])
+    rows.append([t("row.tokens_demanded", lang)] + [fmt.tokens(sum(tokens[12 * y : 12 * (y + 1)])) for y in range(years)] + [fmt.tokens(sum(tokens))])
     return header, rows
 
 
-def component_rows(cmp: Comparison, name: str) -> tuple[list[str], list[list[str]]]:
+def component_rows(cmp: Comparison, name: str, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     path = next(p for p in cmp.paths if p.name == name)
-    header = ["Component", f"Total ({cmp.currency})", "Share"]
+    header = [t("col.component", lang), t("col.total_cur", lang, cur=cmp.currency), t("col.share", lang)]
     rows = []
     total = path.total_cost
     for key, values in path.components.items():
         value = sum(values)
-        rows.append([COMPONENT_LABELS.get(key, key), fmt.money(value), fmt.percent(value / total if total else None)])
-    rows.append(["total", fmt.money(total), fmt.percent(1.0 if total else None)])
+        rows.append([component_label(key, lang), fmt.money(value), fmt.percent(value / total if total else None)])
+    rows.append([t("row.total", lang), fmt.money(total), fmt.percent(1.0 if total else None)])
     return header, rows
 
 
-def breakeven_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
+def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     """Per pair of paths: the month from which one stays cumulatively at or below the other.
 
     A pair where one path is never above the other from month 0 is left out (nothing to break even).
     """
-    header = ["Path", "against", "Break-even", "Meaning"]
+    header = [t("col.path", lang), t("col.against", lang), t("col.breakeven", lang), t("col.meaning", lang)]
     months = {(e["a"], e["b"]): e["month"] for e in cmp.breakeven}
     names = [p.name for p in cmp.paths]
     rows = []
@@ -77,25 +81,56 @@ def breakeven_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
             if ab == 0 or ba == 0:
                 continue
             if ab is None and ba is None:
-                rows.append([a, b, "never", f"neither stays cheaper to the end of {cmp.scenario.horizon} months"])
+                rows.append([a, b, t("never", lang), t("be.neither", lang, horizon=cmp.scenario.horizon)])
                 continue
             first, second, month = (a, b, ab) if ab is not None else (b, a, ba)
-            rows.append([first, second, f"month {month}", f"cumulative cost stays at or below {second}'s from month {month} on"])
+            rows.append([first, second, t("month_n", lang, n=month), t("be.meaning", lang, other=second, month=month)])
     return header, rows
 
 
-def estimate_rows(cmp: Comparison) -> tuple[list[str], list[list[str]]]:
-    header = ["Path", "Field", "Value", "How"]
-    rows = [["(scenario)", key, fmt.number(e["value"]), e["method"]] for key, e in cmp.estimates.items()]
+def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    header = [t("col.path", lang), t("col.field", lang), t("col.value", lang), t("col.how", lang)]
+    rows = [[t("row.scenario", lang), key, fmt.number(e["value"]), e["method"]] for key, e in cmp.estimates.items()]
     for p in cmp.paths:
         for key, e in p.estimates.items():
             rows.append([p.name, key, fmt.number(e["value"]), e["method"]])
     return header, rows
 
 
-def heading(cmp: Comparison) -> str:
+def heading(cmp: Comparison, lang: str = "en") -> str:
     sc = cmp.scenario
-    return (
-        f"{sc.name} — {sc.horizon} months from {sc.start_date:%Y-%m}, {sc.currency}, "
-        f"discount rate {sc.discount_rate:.1%}/year"
-    )
+    return t("heading", lang, name=sc.name, horizon=sc.horizon, start=f"{sc.start_date:%Y-%m}", cur=sc.currency,
+             rate=f"{sc.discount_rate:.1%}")
+
+
+def reason(cmp_or_reco, lang: str = "en") -> str:
+    """The recommendation's reason: the engine's English text, or phrased from `reason_parts`."""
+    reco = cmp_or_reco.recommendation if hasattr(cmp_or_reco, "recommendation") else cmp_or_reco
+    parts = reco.get("reason_parts")
+    if lang == "en" or not parts:
+        return reco["reason"]
+    cur = parts["currency"]
+    sep = t("reason.sep", lang)
+    excluded = [
+        t("reason.ex_infeasible", lang, path=e["path"], detail=e["detail"]) if e["why"] == "infeasible"
+        else t("reason.ex_unserved", lang, path=e["path"])
+        for e in parts["excluded"]
+    ]
+    if parts["winner"] is None:
+        return t("reason.none", lang, items=sep.join(excluded))
+    money = lambda v: f"{fmt.money(v)} {cur}"  # noqa: E731
+    first = t("reason.lowest", lang, winner=parts["winner"], npv=money(parts["winner_npv"]), horizon=parts["horizon_months"])
+    if parts["runner_up"] is not None:
+        fraction = parts["margin_fraction"]
+        share = t("reason.share", lang, fraction=f"{fraction:.0%}") if fraction is not None else ""
+        first += t("reason.below", lang, margin=money(parts["margin"]), share=share, runner=parts["runner_up"])
+    out = [first]
+    if parts["tie"]:
+        out.append(t("reason.tie", lang))
+    if parts["breakeven_month"] is not None:
+        out.append(t("reason.breakeven", lang, runner=parts["runner_up"], month=parts["breakeven_month"]))
+    if parts["success_probability"] is not None:
+        out.append(t("reason.risk", lang, p=f"{parts['success_probability']:.0%}"))
+    if excluded:
+        out.append(t("reason.excluded", lang, items=sep.join(excluded)))
+    return sep.join(out) + t("reason.end", lang)

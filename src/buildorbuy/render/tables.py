@@ -6,13 +6,15 @@ from __future__ import annotations
 def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 1):
     """A rich Table; columns from `right_from` on are right-aligned (numbers)."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold")
+    # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold")
     for i, name in enumerate(header):
-        table.add_column(name, justify="right" if i >= right_from else "left", overflow="fold")
+        table.add_column(escape(name), justify="right" if i >= right_from else "left", overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(str(cell)) for cell in row))
     return table
 
 

@@ -1,0 +1,59 @@
+"""`buildorbuy report`: a planning document (Markdown with PNG/SVG charts, or one HTML file)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from buildorbuy.cli.app import app
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, guarded
+from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
+
+
+class ReportFormat(str, enum.Enum):
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+@guarded
+def report(
+    scenario: Path = SCENARIO_ARG,
+    output: Path = typer.Option(..., "--output", "-o", help="Document to write; Markdown charts go to <stem>_charts/ beside it.",
+                                show_default=False),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", "-f",
+                                               help="markdown (with PNG and SVG charts beside it) or html (one self-contained "
+                                                    "file). Default: from the output's suffix (.html, .htm), else markdown."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="Monte Carlo samples (when simulate is available)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Monte Carlo random seed (when simulate is available)."),
+) -> None:
+    """Write a planning document: recommendation, assumptions with sources, tables and charts."""
+    from buildorbuy.analysis.compare import compare as run_compare
+    from buildorbuy.cli.common import write_files_atomic
+    from buildorbuy.render.charts import require_matplotlib
+    from buildorbuy.render.report import build_report, optional_analyses
+    from buildorbuy.scenario.loading import load_scenario
+
+    require_matplotlib()  # fail before any work when the [report] extra is missing
+    kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
+    loaded = load_scenario(scenario, overrides)
+    result = run_compare(loaded)
+    tornado, montecarlo = optional_analyses(loaded, samples=samples, seed=seed)
+    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo)
+    if kind == ReportFormat.html:
+        files = {output: document.html().encode("utf-8")}
+    else:
+        folder_name = f"{output.stem}_charts"
+        files = document.chart_files(output.parent / folder_name)
+        files[output] = document.markdown(folder_name).encode("utf-8")
+    print_warnings(result.warnings)
+    for notice in document.notices:
+        typer.echo(f"Note: {notice}", err=True)
+    write_files_atomic(files)
+    charts = len(files) - 1
+    typer.echo(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)

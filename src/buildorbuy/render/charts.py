@@ -1,0 +1,323 @@
+"""Charts for the planning report (matplotlib, an optional extra: `pip install 'buildorbuy[report]'`).
+
+matplotlib is imported only inside these functions, with the non-interactive Agg canvas and no
+pyplot (no global figure state). Every chart is rendered to bytes (PNG and SVG) in memory; the
+caller writes the files. Output is reproducible: a fixed SVG hash salt, no dates in metadata.
+
+Chart text follows `lang` when a font can show it: for Chinese, a CJK font is looked up among the
+installed fonts (Noto Sans CJK, WenQuanYi, Source Han…). Without one the charts keep English
+labels and `ChartSet.notice` says so.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from buildorbuy.errors import MissingDependencyError
+from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import component_label, t
+
+INSTALL_HINT = "charts need matplotlib, which is not installed: pip install 'buildorbuy[report]'"
+
+CJK_FONT_NAMES = (
+    "Noto Sans CJK SC", "Noto Sans CJK", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",
+    "Source Han Sans", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Sarasa Gothic SC", "Microsoft YaHei", "SimHei",
+    "PingFang SC", "Hiragino Sans GB", "Heiti SC", "Droid Sans Fallback", "AR PL UMing CN", "AR PL UKai CN",
+)
+"""Fonts with Simplified Chinese glyphs, most preferred first."""
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+COMPONENT_COLORS = {
+    "api_fees": "#4e79a7", "bridge_fees": "#a0cbe8", "managed_finetune": "#f28e2b", "serving_rent": "#e15759",
+    "hardware_purchase": "#b07aa1", "power_and_hosting": "#ff9da7", "residual_credit": "#bab0ac",
+    "training_compute": "#59a14f", "finetune_compute": "#8cd17d", "data": "#edc948", "staff": "#76b7b2",
+}
+FORMATS = ("png", "svg")
+DPI = 110
+
+
+@dataclass
+class ChartSet:
+    """Rendered charts: `files[name][format]` holds bytes, e.g. files["cumulative"]["png"]."""
+
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    lang: str = "en"
+    """The language the chart labels were drawn in (English when no CJK font was found)."""
+    notice: str | None = None
+
+
+def require_matplotlib() -> Any:
+    """Import matplotlib with the Agg backend, or raise a one-line MissingDependencyError."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingDependencyError(INSTALL_HINT) from None
+    matplotlib.use("Agg", force=True)
+    return matplotlib
+
+
+def find_cjk_font() -> str | None:
+    """The family name of an installed font that has Simplified Chinese glyphs, or None."""
+    require_matplotlib()
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_NAMES:
+        if name in installed:
+            return name
+    for name in sorted(installed):
+        if any(key in name for key in ("CJK", "Han Sans", "WenQuanYi", "Hei", "Source Han")):
+            return name
+    return None
+
+
+@contextmanager
+def _style(font: str | None) -> Iterator[None]:
+    matplotlib = require_matplotlib()
+    rc = {
+        "svg.hashsalt": "buildorbuy",  # stable element ids in SVG
+        "svg.fonttype": "path",  # text as paths: the SVG needs no font on the reader's machine
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.unicode_minus": False,
+    }
+    if font:
+        rc["font.sans-serif"] = [font, "DejaVu Sans"]
+        rc["font.family"] = "sans-serif"
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _encode(fig, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
+    out = {}
+    for kind in formats:
+        buffer = io.BytesIO()
+        metadata = {"Software": "buildorbuy"} if kind == "png" else {"Date": None, "Creator": "buildorbuy"}
+        with warnings.catch_warnings():
+            # Path names are user data and may hold glyphs the chosen font lacks (e.g. Chinese names
+            # without a CJK font): matplotlib draws a box for them; its warning is not an error here.
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+            fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata)
+        out[kind] = buffer.getvalue()
+    return out
+
+
+def _money_axis(axis) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt.money_short(value)))
+
+
+def _month_axis(ax, horizon: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(-0.5, horizon - 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
+
+
+# ---------------------------------------------------------------------- the charts
+
+
+def cumulative_figure(cmp, lang: str):
+    """Cumulative cost per path; dotted verticals at go-live, diamonds where the winner breaks even."""
+    horizon = cmp.scenario.horizon
+    fig = _figure(9, 5)
+    ax = fig.add_subplot()
+    months = list(range(horizon))
+    colors = {p.name: PALETTE[i % len(PALETTE)] for i, p in enumerate(cmp.paths)}
+    for p in cmp.paths:
+        style = "-" if p.feasible else "--"
+        ax.plot(months, p.cumulative_cost, style, color=colors[p.name], linewidth=2, label=p.name)
+        if p.live_month > 0:
+            ax.axvline(p.live_month, color=colors[p.name], linestyle=":", linewidth=1)
+            ax.annotate(t("fig.golive", lang, path=p.name), (p.live_month, 0.98), xycoords=("data", "axes fraction"),
+                        rotation=90, va="top", ha="right", fontsize=7, color=colors[p.name])
+    winner = cmp.recommendation.get("path")
+    by_name = {p.name: p for p in cmp.paths}
+    for entry in cmp.breakeven:
+        month = entry["month"]
+        if entry["a"] != winner or month is None or month <= 0:
+            continue
+        y = by_name[winner].cumulative_cost[month]
+        ax.plot([month], [y], marker="D", color="black", markersize=6, zorder=5)
+        ax.annotate(t("fig.breakeven", lang, month=month) + f" ({entry['b']})", (month, y), textcoords="offset points",
+                    xytext=(6, -12), fontsize=7)
+    ax.set_title(t("fig.cumulative", lang))
+    ax.set_xlabel(t("fig.axis_month", lang))
+    ax.set_ylabel(t("fig.axis_cost", lang, cur=cmp.currency))
+    _money_axis(ax.yaxis)
+    _month_axis(ax, horizon)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=8, frameon=False)
+    return fig
+
+
+def components_figure(cmp, lang: str):
+    """Monthly cost stacked by component: one small panel per path (each on its own scale), one legend."""
+    import math
+
+    import numpy as np
+
+    horizon = cmp.scenario.horizon
+    paths = cmp.paths
+    cols = 1 if len(paths) == 1 else 2
+    rows = math.ceil(len(paths) / cols)
+    fig = _figure(9, 2.6 * rows + 0.8)
+    axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
+    months = np.arange(horizon)
+    seen: dict[str, Any] = {}
+    for index, p in enumerate(paths):
+        ax = axes[index // cols][index % cols]
+        positive = np.zeros(horizon)
+        negative = np.zeros(horizon)
+        for key, values in p.components.items():
+            v = np.asarray(values, dtype=float)
+            up, down = np.clip(v, 0, None), np.clip(v, None, 0)
+            color = COMPONENT_COLORS.get(key, "#999999")
+            bars = None
+            if up.any():
+                bars = ax.bar(months, up, bottom=positive, width=0.85, color=color, linewidth=0)
+                positive += up
+            if down.any():
+                bars = ax.bar(months, down, bottom=negative, width=0.85, color=color, linewidth=0)
+                negative += down
+            if bars is not None:
+                seen.setdefault(key, bars)
+        ax.set_title(p.name, fontsize=9)
+        _money_axis(ax.yaxis)
+        _month_axis(ax, horizon)
+    for index in range(len(paths), rows * cols):
+        axes[index // cols][index % cols].set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel(t("fig.axis_month", lang))
+    for row in axes:
+        row[0].set_ylabel(t("fig.axis_monthly", lang, cur=cmp.currency))
+    fig.suptitle(t("fig.components", lang))
+    from buildorbuy.engine.core import COMPONENTS
+
+    order = [k for k in COMPONENTS if k in seen]
+    fig.legend([seen[k] for k in order], [component_label(k, lang) for k in order], loc="outside lower center",
+               ncol=min(len(seen), 4), fontsize=8, frameon=False)
+    return fig
+
+
+def gpus_figure(cmp, lang: str):
+    """Serving GPUs per self-hosted path over time (None when every path is an API)."""
+    hosted = [p for p in cmp.paths if p.kind != "api" and any(p.gpus)]
+    if not hosted:
+        return None
+    horizon = cmp.scenario.horizon
+    fig = _figure(9, 4)
+    ax = fig.add_subplot()
+    for i, p in enumerate(cmp.paths):
+        if p in hosted:
+            ax.step(range(horizon), p.gpus, where="post", color=PALETTE[i % len(PALETTE)], linewidth=2, label=p.name)
+    ax.set_title(t("fig.gpus", lang))
+    ax.set_xlabel(t("fig.axis_month", lang))
+    ax.set_ylabel(t("fig.axis_gpus", lang))
+    ax.set_ylim(bottom=0)
+    _month_axis(ax, horizon)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def tornado_figure(rows: list[dict[str, Any]], metric: str, baseline: float | None, currency: str, lang: str):
+    """Horizontal bars from the metric at each input's low value to its high value, widest on top."""
+    fig = _figure(9, max(3.0, 0.45 * len(rows) + 1.6))
+    ax = fig.add_subplot()
+    ordered = list(reversed(rows))  # widest swing on top
+    base = baseline if baseline is not None else 0.0
+    labels = [r["input"] for r in ordered]
+    ypos = range(len(ordered))
+    low_bars = ax.barh(ypos, [r["at_low"] - base for r in ordered], left=base, color="#4e79a7", label=t("fig.low", lang))
+    high_bars = ax.barh(ypos, [r["at_high"] - base for r in ordered], left=base, color="#e15759", label=t("fig.high", lang))
+    ax.set_yticks(list(ypos), labels, fontsize=8)
+    if baseline is not None:
+        ax.axvline(baseline, color="black", linewidth=1)
+    _money_axis(ax.xaxis)
+    ax.set_xlabel(f"{metric} ({currency})")
+    ax.set_title(t("fig.tornado", lang, metric=metric))
+    ax.legend(handles=[low_bars, high_bars], loc="lower right", fontsize=8, frameon=False)
+    return fig
+
+
+def npv_distribution_figure(samples: dict[str, Sequence[float]], currency: str, lang: str):
+    """Overlaid histograms of NPV samples per path, on shared bins."""
+    import numpy as np
+
+    arrays = {name: np.asarray(v, dtype=float) for name, v in samples.items() if len(v)}
+    if not arrays:
+        return None
+    every = np.concatenate(list(arrays.values()))
+    every = every[np.isfinite(every)]
+    if every.size == 0:
+        return None
+    low, high = float(every.min()), float(every.max())
+    if high <= low:
+        high = low + 1.0
+    bins = np.linspace(low, high, 50)
+    fig = _figure(9, 4.5)
+    ax = fig.add_subplot()
+    for i, (name, values) in enumerate(arrays.items()):
+        color = PALETTE[i % len(PALETTE)]
+        ax.hist(values[np.isfinite(values)], bins=bins, histtype="stepfilled", alpha=0.35, color=color, label=name)
+        ax.axvline(float(np.median(values)), color=color, linestyle="--", linewidth=1)
+    n = max(len(v) for v in arrays.values())
+    ax.set_title(t("fig.npv_dist", lang, samples=f"{n:,}"))
+    ax.set_xlabel(t("fig.axis_npv", lang, cur=currency))
+    ax.set_ylabel(t("fig.axis_count", lang))
+    _money_axis(ax.xaxis)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return fig
+
+
+# ---------------------------------------------------------------------- everything at once
+
+
+def render_charts(
+    cmp,
+    *,
+    lang: str = "en",
+    tornado: dict[str, Any] | None = None,
+    npv_samples: dict[str, Sequence[float]] | None = None,
+    formats: Sequence[str] = FORMATS,
+    font: str | None | bool = True,
+) -> ChartSet:
+    """Draw every chart the data allows and encode each in `formats`.
+
+    `tornado` is the normalised form from `report.tornado_rows` ({"metric", "baseline", "rows"}).
+    `font=True` looks for a CJK font when `lang` is "zh"; pass a family name or None to decide.
+    """
+    require_matplotlib()
+    chart_lang, notice = lang, None
+    if lang == "zh":
+        chosen = find_cjk_font() if font is True else (font or None)
+        if chosen is None:
+            chart_lang, notice = "en", t("report.no_cjk_font", lang)
+    else:
+        chosen = None
+    out = ChartSet(lang=chart_lang, notice=notice)
+    with _style(chosen):
+        figures = {"cumulative": cumulative_figure(cmp, chart_lang), "components": components_figure(cmp, chart_lang),
+                   "gpus": gpus_figure(cmp, chart_lang)}
+        if tornado and tornado.get("rows"):
+            figures["tornado"] = tornado_figure(tornado["rows"], tornado["metric"], tornado.get("baseline"),
+                                                cmp.currency, chart_lang)
+        if npv_samples:
+            figures["npv_distribution"] = npv_distribution_figure(npv_samples, cmp.currency, chart_lang)
+        for name, fig in figures.items():
+            if fig is not None:
+                out.files[name] = _encode(fig, formats)
+    return out

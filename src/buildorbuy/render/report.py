@@ -1,0 +1,439 @@
+"""The planning report: one document (Markdown or self-contained HTML) assembled from a Comparison.
+
+The document is built once as a list of blocks (headings, paragraphs, tables, lists, images) and
+then written out by a Markdown or an HTML writer, so both formats carry the same content. Charts
+come from `render.charts` as bytes; the Markdown links them from `<stem>_charts/`, the HTML
+embeds them as base64 PNG.
+
+Optional sections (sensitivity and Monte Carlo) take the `.to_dict()` output of those analyses;
+see `tornado_section` and `montecarlo_section`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from buildorbuy.render import compare_views as views
+from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import kind_label, t
+from buildorbuy.render.tables import markdown_table
+
+CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
+
+
+# ---------------------------------------------------------------------- document blocks
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass
+class Paragraph:
+    text: str
+    """Markdown inline text (** for bold is the only markup used)."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    right_from: int = 99
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Image:
+    name: str
+    """Chart name: the files are `<name>.png` and `<name>.svg`."""
+    alt: str
+
+
+@dataclass
+class Report:
+    blocks: list[Any] = field(default_factory=list)
+    lang: str = "en"
+    notices: list[str] = field(default_factory=list)
+    """Lines also worth printing on stderr (e.g. no CJK font for the charts)."""
+    charts: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def chart_files(self, folder: str | Path) -> dict[Path, bytes]:
+        """Every chart file the Markdown links: `folder/<name>.png|svg` → bytes."""
+        return {Path(folder) / f"{name}.{kind}": data for name, files in self.charts.items() for kind, data in files.items()}
+
+    def markdown(self, chart_folder: str) -> str:
+        return to_markdown(self.blocks, chart_folder)
+
+    def html(self) -> str:
+        return to_html(self.blocks, self.charts, self.lang)
+
+
+# ---------------------------------------------------------------------- sections
+
+
+def _value(value: Any, lang: str = "en") -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and abs(value) >= 1e4 and abs(value - round(value)) < 1e-3 * max(1.0, abs(value)) ** 0.5:
+            return f"{round(value):,}"
+        return f"{value:.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(_value(v, lang) for v in value) if len(value) <= 6 else t("report.n_values", lang, n=len(value))
+    return str(value)
+
+
+def _leaves(data: Any, index_path: tuple, shown: str):
+    """Yield (index_path, shown_name, value) for every leaf; paths are shown by name, not index."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _leaves(value, index_path + (key,), f"{shown}.{key}" if shown else key)
+    elif isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        for i, value in enumerate(data):
+            name = value.get("name") if shown == "paths" else None
+            yield from _leaves(value, index_path + (i,), f"{shown}[{name if name is not None else i}]")
+    else:
+        yield index_path, shown, data
+
+
+def _lookup(raw: Any, index_path: tuple) -> tuple[bool, Any]:
+    node = raw
+    for part in index_path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Every input with its value and source: user input (file:line), an estimate (method) or the default."""
+    from buildorbuy.scenario.loading import format_field_path
+
+    scenario = cmp.scenario
+    raw = scenario._raw or {}
+    source = Path(scenario._source).name if scenario._source else None
+    estimates = {key: e for key, e in cmp.estimates.items()}
+    for i, p in enumerate(cmp.paths):
+        for key, e in p.estimates.items():
+            estimates[f"paths[{i}].{key}"] = e
+    used: set[str] = set()
+    rows = []
+    dumped = scenario.model_dump()
+    for index_path, shown, value in _leaves(dumped, (), ""):
+        key = format_field_path(index_path)
+        given, _ = _lookup(raw, index_path)
+        if key in estimates:
+            used.add(key)
+            estimate = estimates[key]
+            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
+            continue
+        if value is None:
+            continue
+        if given:
+            line = scenario.locate(key)
+            if source and line:
+                where = t("report.src_user", lang, file=source, line=line)
+            elif source:
+                where = t("report.src_user_noline", lang, file=source)
+            else:
+                where = t("report.src_user_set", lang)
+        else:
+            where = t("report.src_default", lang)
+        rows.append([shown, _value(value, lang), where])
+    names = [p.name for p in cmp.paths]
+    for key, estimate in estimates.items():
+        if key in used:
+            continue
+        shown = key
+        if key.startswith("paths["):
+            index = int(key[6 : key.index("]")])
+            shown = f"paths[{names[index]}]{key[key.index(']') + 1:]}"
+        rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=estimate["method"])])
+    return [t("col.field", lang), t("col.value", lang), t("col.source", lang)], rows
+
+
+def question_blocks(cmp, lang: str) -> list[Any]:
+    sc = cmp.scenario
+    workload = sc.workload
+    growth_estimate = cmp.estimates.get("workload.growth_per_month", {}).get("value")
+    growth = growth_estimate if growth_estimate is not None else workload.growth_per_month
+    if workload.schedule is not None:
+        growth_text = t("report.schedule", lang)
+    elif growth:
+        growth_text = t("report.growth", lang, rate=f"{growth:.1%}")
+    else:
+        growth_text = t("report.no_growth", lang)
+    tokens = cmp.tokens[0] if cmp.tokens else 0.0
+    text = t("report.question", lang, count=len(cmp.paths), horizon=sc.horizon, start=f"{sc.start_date:%Y-%m}",
+             tokens=fmt.tokens(tokens), growth=growth_text, cur=sc.currency, rate=f"{sc.discount_rate:.1%}")
+    items = [t("report.path_item", lang, name=p.name, kind=kind_label(p.kind, lang), month=p.live_month) for p in cmp.paths]
+    return [Heading(2, t("report.question_h", lang)), Paragraph(text), Paragraph(t("report.paths_are", lang)), Bullets(items)]
+
+
+def tornado_rows(data: Any) -> dict[str, Any] | None:
+    """Normalise a tornado result's `.to_dict()` into {"metric", "baseline", "rows": [{input, low, high, at_low, at_high}]}.
+
+    Accepts a bare list of inputs or a mapping holding one under "inputs"/"rows"/"parameters"; each
+    input names itself by "field"/"input"/"name"/"parameter" and gives its low and high values and
+    the metric at each ("metric_low"/"at_low"/"low_metric"/"low_npv"…). Rows come widest swing first.
+    """
+    if data is None:
+        return None
+    meta: dict[str, Any] = {}
+    items = data
+    if isinstance(data, dict):
+        meta = data
+        items = next((data[k] for k in ("inputs", "rows", "parameters", "bars") if isinstance(data.get(k), list)), [])
+    rows = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        name = next((item[k] for k in ("field", "input", "name", "parameter") if item.get(k) is not None), "?")
+        at_low = next((item[k] for k in ("metric_low", "at_low", "low_metric", "low_npv", "npv_low", "value_at_low") if item.get(k) is not None), None)
+        at_high = next((item[k] for k in ("metric_high", "at_high", "high_metric", "high_npv", "npv_high", "value_at_high") if item.get(k) is not None), None)
+        if at_low is None or at_high is None:
+            continue
+        rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
+                     "at_low": float(at_low), "at_high": float(at_high)})
+    if not rows:
+        return None
+    rows.sort(key=lambda r: abs(r["at_high"] - r["at_low"]), reverse=True)
+    metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
+    if meta.get("path"):
+        metric = f"{metric} · {meta['path']}"
+    baseline = meta.get("baseline", meta.get("base"))
+    return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows}
+
+
+def tornado_section(data: Any, lang: str = "en", *, currency: str = "", with_chart: bool = True) -> list[Any]:
+    """Blocks for the sensitivity section from a tornado result's `.to_dict()` (empty if unusable)."""
+    norm = tornado_rows(data)
+    if norm is None:
+        return []
+    metric = norm["metric"]
+    header = [t("report.col_input", lang), t("report.col_low", lang), t("report.col_high", lang),
+              t("report.col_at_low", lang, metric=metric), t("report.col_at_high", lang, metric=metric), t("report.col_swing", lang)]
+    rows = [[r["input"], _value(r["low"]) if r["low"] is not None else "—", _value(r["high"]) if r["high"] is not None else "—",
+             fmt.money(r["at_low"]), fmt.money(r["at_high"]), fmt.money(abs(r["at_high"] - r["at_low"]))] for r in norm["rows"]]
+    blocks: list[Any] = [Heading(2, t("report.tornado_h", lang)), Paragraph(t("report.tornado_intro", lang, metric=metric))]
+    if with_chart:
+        blocks.append(Image("tornado", t("report.chart_alt.tornado", lang)))
+    blocks.append(Table(header, rows, right_from=1))
+    return blocks
+
+
+def montecarlo_section(data: Any, lang: str = "en", *, with_chart: bool = False) -> list[Any]:
+    """Blocks for the Monte Carlo section from a simulation result's `.to_dict()`:
+    `samples`, `seed`, `paths` [{name, npv_p10, npv_p50, npv_p90, win_probability}]."""
+    if not isinstance(data, dict) or not isinstance(data.get("paths"), list) or not data["paths"]:
+        return []
+    header = [t("col.path", lang), t("report.col_p10", lang), t("report.col_p50", lang), t("report.col_p90", lang),
+              t("report.col_win", lang)]
+    rows = []
+    for p in data["paths"]:
+        win = p.get("win_probability")
+        rows.append([str(p.get("name", "?")), fmt.money(p.get("npv_p10")), fmt.money(p.get("npv_p50")), fmt.money(p.get("npv_p90")),
+                     fmt.percent(win) if isinstance(win, (int, float)) else "—"])
+    samples = data.get("samples")
+    intro = t("report.mc_intro", lang, samples=f"{samples:,}" if isinstance(samples, int) else samples, seed=data.get("seed"))
+    blocks: list[Any] = [Heading(2, t("report.mc_h", lang)), Paragraph(intro)]
+    if with_chart:
+        blocks.append(Image("npv_distribution", t("report.chart_alt.npv_dist", lang)))
+    blocks.append(Table(header, rows, right_from=1))
+    return blocks
+
+
+def npv_samples_from(data: Any) -> dict[str, list[float]] | None:
+    """Per-path arrays of NPV samples from a Monte Carlo `.to_dict()`, when it carries them."""
+    if not isinstance(data, dict):
+        return None
+    found = {}
+    for p in data.get("paths") or []:
+        values = p.get("npv_samples") if isinstance(p, dict) else None
+        if isinstance(values, (list, tuple)) and values:
+            found[str(p.get("name"))] = list(values)
+    if not found and isinstance(data.get("npv_samples"), dict):
+        found = {str(k): list(v) for k, v in data["npv_samples"].items() if v}
+    return found or None
+
+
+def build_report(
+    cmp,
+    *,
+    lang: str = "en",
+    tornado: Any = None,
+    montecarlo: Any = None,
+    npv_samples: dict[str, Sequence[float]] | None = None,
+    charts: bool = True,
+    cjk_font: str | None | bool = True,
+) -> Report:
+    """Assemble the planning document (and render its charts when `charts`)."""
+    from buildorbuy import __version__
+
+    sc = cmp.scenario
+    report = Report(lang=lang)
+    norm_tornado = tornado_rows(tornado)
+    if npv_samples is None:
+        npv_samples = npv_samples_from(montecarlo)
+    if charts:
+        from buildorbuy.render.charts import render_charts
+
+        chart_set = render_charts(cmp, lang=lang, tornado=norm_tornado, npv_samples=npv_samples, font=cjk_font)
+        report.charts = chart_set.files
+        if chart_set.notice:
+            report.notices.append(chart_set.notice)
+    have = set(report.charts)
+
+    def image(name: str) -> list[Any]:
+        return [Image(name, t(f"report.chart_alt.{name}", lang))] if name in have else []
+
+    reco = cmp.recommendation
+    b: list[Any] = [Heading(1, t("report.title", lang, name=sc.name)), Paragraph(views.heading(cmp, lang))]
+    b += [Heading(2, t("report.reco_h", lang)),
+          Paragraph((t("report.reco_path", lang, path=reco["path"]) if reco.get("path") else t("report.reco_none", lang))
+                    + " " + views.reason(cmp, lang))]
+    b += question_blocks(cmp, lang)
+    b += [Heading(2, t("report.summary_h", lang)), Table(*views.summary_rows(cmp, lang), right_from=2)]
+    notes = views.notes(cmp, lang)
+    if notes:
+        b.append(Bullets(notes))
+    b += image("cumulative")
+    b += [Heading(2, t("report.by_year_h", lang)), Table(*views.yearly_rows(cmp, lang), right_from=1)]
+    b += [Heading(2, t("report.components_h", lang))] + image("components")
+    if reco.get("path"):
+        b += [Heading(3, t("report.components_of", lang, path=reco["path"])),
+              Table(*views.component_rows(cmp, reco["path"], lang), right_from=1)]
+    b.append(Heading(2, t("report.breakeven_h", lang)))
+    header, rows = views.breakeven_rows(cmp, lang)
+    b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
+    if "gpus" in have:
+        b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
+    b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
+    b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
+    b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
+          Table(*assumption_rows(cmp, lang))]
+    if cmp.warnings:
+        b += [Heading(2, t("report.warnings_h", lang)), Bullets(list(cmp.warnings))]
+    if report.notices:
+        b += [Heading(2, t("report.notice_h", lang)), Bullets(list(report.notices))]
+    source = Path(sc._source).name if sc._source else sc.name
+    b.append(Paragraph(f"*{t('report.footer', lang, version=__version__, file=source)}*"))
+    report.blocks = b
+    return report
+
+
+# ---------------------------------------------------------------------- writers
+
+
+def to_markdown(blocks: list[Any], chart_folder: str) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out += ["#" * block.level + " " + block.text, ""]
+        elif isinstance(block, Paragraph):
+            out += [block.text, ""]
+        elif isinstance(block, Table):
+            out += [markdown_table(block.header, block.rows, right_from=block.right_from), ""]
+        elif isinstance(block, Bullets):
+            out += [f"- {item}" for item in block.items] + [""]
+        elif isinstance(block, Image):
+            out += [f"![{block.alt}]({chart_folder}/{block.name}.png)", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _inline(text: str) -> str:
+    """Escape, then turn **bold** and *italic* into tags (the only inline markup the report uses)."""
+    import re
+
+    text = _html.escape(text, quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
+max-width:1000px;margin:2em auto;padding:0 1em;color:#1f2328;line-height:1.5}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #d0d7de;padding:.3em .6em}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%;height:auto}h1,h2{border-bottom:1px solid #d8dee4;padding-bottom:.2em}
+"""
+
+
+def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -> str:
+    """One self-contained HTML file: inline CSS, charts as base64 PNG, no external references."""
+    title = next((b.text for b in blocks if isinstance(b, Heading)), "buildorbuy")
+    out = ["<!DOCTYPE html>", f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">', "<head>", '<meta charset="utf-8">',
+           f"<title>{_html.escape(title)}</title>", f"<style>{_CSS.strip()}</style>", "</head>", "<body>"]
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"<h{block.level}>{_inline(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            out.append(f"<p>{_inline(block.text)}</p>")
+        elif isinstance(block, Table):
+            out.append("<table><thead><tr>" + "".join(f"<th>{_html.escape(h)}</th>" for h in block.header) + "</tr></thead><tbody>")
+            for row in block.rows:
+                cells = "".join(
+                    f'<td class="num">{_html.escape(c)}</td>' if i >= block.right_from else f"<td>{_html.escape(c)}</td>"
+                    for i, c in enumerate(row)
+                )
+                out.append(f"<tr>{cells}</tr>")
+            out.append("</tbody></table>")
+        elif isinstance(block, Bullets):
+            out.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
+        elif isinstance(block, Image):
+            png = charts.get(block.name, {}).get("png")
+            if png:
+                data = base64.b64encode(png).decode("ascii")
+                out.append(f'<figure><img alt="{_html.escape(block.alt)}" src="data:image/png;base64,{data}"></figure>')
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------- optional analyses
+# INTEGRATION POINT for tornado (analysis/tornado.py) and simulate (analysis/montecarlo.py), which
+# live on other branches today. Each runs only if its module exists; any ImportError or
+# AttributeError (missing module, renamed function) leaves the section out. Wire-up after merge:
+# check the names below against the merged API and drop the guards if you like.
+
+
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any]:
+    """(tornado.to_dict(), simulate(...).to_dict()) where those analyses are installed, else None."""
+    from importlib.util import find_spec
+
+    import buildorbuy
+
+    def available(module: str) -> bool:
+        try:
+            return find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    tornado = montecarlo = None
+    if available("buildorbuy.analysis.tornado"):
+        try:
+            tornado = buildorbuy.tornado(scenario).to_dict()
+        except (ImportError, AttributeError):
+            tornado = None
+    if available("buildorbuy.analysis.montecarlo"):
+        kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
+        try:
+            montecarlo = buildorbuy.simulate(scenario, **kwargs).to_dict()
+        except (ImportError, AttributeError):
+            montecarlo = None
+    return tornado, montecarlo

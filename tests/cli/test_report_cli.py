@@ -1,0 +1,180 @@
+"""buildorbuy report through the CLI: files written, formats, languages, and bad output paths."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+from buildorbuy.render import charts
+from tests.conftest import REPO
+from tests.report.helpers import markdown_tables, png_size, png_variance
+
+runner = CliRunner()
+STARTUP = REPO / "scenarios" / "startup-assistant.yaml"
+BANK = REPO / "scenarios" / "bank-onprem-cny.yaml"
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(autouse=True)
+def _no_system_font(monkeypatch):
+    """Tests never depend on which fonts the machine has."""
+    monkeypatch.setattr(charts, "find_cjk_font", lambda: None)
+
+
+def listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_markdown_report_with_charts_beside_it(tmp_path):
+    out = tmp_path / "docs" / "plan.md"  # a missing folder is created
+    result = run("report", STARTUP, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.stderr
+    files = listing(tmp_path / "docs")
+    core = ["plan.md", "plan_charts", "plan_charts/components.png", "plan_charts/components.svg",
+            "plan_charts/cumulative.png", "plan_charts/cumulative.svg", "plan_charts/gpus.png", "plan_charts/gpus.svg"]
+    assert set(core) <= set(files)
+    assert all(f in core or f.startswith("plan_charts/") and f.endswith((".png", ".svg")) for f in files)
+    text = out.read_text(encoding="utf-8")
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (out.parent / link).exists(), link
+    for png in (out.parent / "plan_charts").glob("*.png"):
+        width, height = png_size(png.read_bytes())
+        assert width >= 600 and height >= 300
+        assert png_variance(png) > 1e-3
+    for table in markdown_tables(text):
+        assert all(len(row) == len(table[0]) for row in table)
+    assert not [p for p in (tmp_path / "docs").rglob(".*")], "temporary files left behind"
+
+
+def test_same_input_same_files(tmp_path):
+    first, second = tmp_path / "a" / "plan.md", tmp_path / "b" / "plan.md"
+    assert run("report", STARTUP, "-o", first).exit_code == 0
+    assert run("report", STARTUP, "-o", second).exit_code == 0
+    for name in listing(first.parent):
+        if (first.parent / name).is_file():
+            assert (first.parent / name).read_bytes() == (second.parent / name).read_bytes(), name
+
+
+def test_html_is_one_self_contained_file(tmp_path):
+    out = tmp_path / "plan.html"
+    result = run("report", BANK, "-o", out, "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert listing(tmp_path) == ["plan.html"]
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert html.count('src="data:image/png;base64,') >= 3
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", html)
+    assert "<link" not in html and "<script" not in html and "url(" not in html and "http" not in html
+
+
+def test_format_follows_the_suffix(tmp_path):
+    assert run("report", STARTUP, "-o", tmp_path / "plan.html").exit_code == 0
+    assert (tmp_path / "plan.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_chinese_report(tmp_path):
+    out = tmp_path / "计划.md"
+    result = run("report", BANK, "-o", out, "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    for heading in ("## 推荐", "## 问题", "## 概览", "## 按年成本", "## 成本构成", "## 盈亏平衡月份", "## 假设"):
+        assert heading in text
+    assert "用户输入（bank-onprem-cny.yaml:" in text
+    # no CJK font on this (simulated) machine: English chart labels, said in the report and on stderr
+    assert "未找到可用于图表的中文字体" in text and "Note:" in result.stderr
+    assert (tmp_path / "计划_charts" / "cumulative.png").exists()
+
+
+def test_file_where_a_folder_should_be_writes_nothing(tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    for target in (tmp_path / "blocker" / "plan.md", tmp_path / "blocker" / "sub" / "plan.md"):
+        result = run("report", STARTUP, "-o", target)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ")
+        assert "Traceback" not in result.output
+    assert listing(tmp_path) == ["blocker"]
+
+
+def test_chart_folder_blocked_by_a_file_writes_nothing(tmp_path):
+    (tmp_path / "plan_charts").write_text("in the way")
+    result = run("report", STARTUP, "-o", tmp_path / "plan.md")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+    assert listing(tmp_path) == ["plan_charts"]
+
+
+def test_output_that_is_a_folder_is_an_error(tmp_path):
+    (tmp_path / "plan.md").mkdir()
+    result = run("report", STARTUP, "-o", tmp_path / "plan.md")
+    assert result.exit_code == 2 and "folder" in result.stderr
+    assert listing(tmp_path) == ["plan.md"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write into read-only folders")
+def test_read_only_folder_writes_nothing(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = run("report", STARTUP, "-o", locked / "plan.md")
+        assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+        assert listing(locked) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_failure_midway_removes_what_this_run_created(tmp_path, monkeypatch):
+    import buildorbuy.cli.common as common
+
+    real = os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(common.os, "replace", flaky)
+    result = run("report", STARTUP, "-o", tmp_path / "out" / "plan.md")
+    assert result.exit_code == 2 and "No space left" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = run("report", STARTUP, "-o", tmp_path / "plan.md")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "Error: charts need matplotlib, which is not installed: pip install 'buildorbuy[report]'"
+    assert listing(tmp_path) == []
+
+
+def test_bad_scenario_is_one_line_and_writes_nothing(tmp_path):
+    result = run("report", tmp_path / "missing.yaml", "-o", tmp_path / "plan.md")
+    assert result.exit_code == 2 and "file not found" in result.stderr
+    assert listing(tmp_path) == []
+
+
+def test_set_overrides_reach_the_report(tmp_path):
+    out = tmp_path / "plan.md"
+    assert run("report", STARTUP, "-o", out, "--set", "discount_rate=0.2").exit_code == 0
+    assert "discount rate 20.0%/year" in out.read_text()
+
+
+def test_help_imports_neither_numpy_nor_matplotlib():
+    code = ("import sys; from buildorbuy.cli import app; sys.argv=['buildorbuy','--help']\ntry:\n app()\nexcept SystemExit: pass\n"
+            "print('numpy' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("False False")
+    for command in ("report", "diff", "compare"):
+        assert command in out
