@@ -204,7 +204,7 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
     for item in items or []:
         if not isinstance(item, dict):
             continue
-        name = next((item[k] for k in ("field", "input", "name", "parameter") if item.get(k) is not None), "?")
+        name = next((item[k] for k in ("param", "field", "input", "name", "parameter") if item.get(k) is not None), "?")
         at_low = next((item[k] for k in ("metric_low", "at_low", "low_metric", "low_npv", "npv_low", "value_at_low") if item.get(k) is not None), None)
         at_high = next((item[k] for k in ("metric_high", "at_high", "high_metric", "high_npv", "npv_high", "value_at_high") if item.get(k) is not None), None)
         if at_low is None or at_high is None:
