@@ -204,7 +204,7 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
     for item in items or []:
         if not isinstance(item, dict):
             continue
-        name = next((item[k] for k in ("field", "input", "name", "parameter") if item.get(k) is not None), "?")
+        name = next((item[k] for k in ("param", "field", "input", "name", "parameter") if item.get(k) is not None), "?")
         at_low = next((item[k] for k in ("metric_low", "at_low", "low_metric", "low_npv", "npv_low", "value_at_low") if item.get(k) is not None), None)
         at_high = next((item[k] for k in ("metric_high", "at_high", "high_metric", "high_npv", "npv_high", "value_at_high") if item.get(k) is not None), None)
         if at_low is None or at_high is None:
@@ -215,9 +215,11 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
         return None
     rows.sort(key=lambda r: abs(r["at_high"] - r["at_low"]), reverse=True)
     metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
-    if meta.get("path"):
-        metric = f"{metric} · {meta['path']}"
-    baseline = meta.get("baseline", meta.get("base"))
+    metric = {"npv": "NPV"}.get(metric, metric)
+    path = meta.get("path") or meta.get("winner")
+    if path:
+        metric = f"{metric} · {path}"
+    baseline = next((meta[k] for k in ("base_metric", "baseline", "base") if isinstance(meta.get(k), (int, float))), None)
     return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows}
 
 
@@ -291,6 +293,8 @@ def build_report(
     norm_tornado = tornado_rows(tornado)
     if npv_samples is None:
         npv_samples = npv_samples_from(montecarlo)
+    if not montecarlo:
+        npv_samples = None  # the chart belongs to the Monte Carlo section
     if charts:
         from buildorbuy.render.charts import render_charts
 
@@ -412,8 +416,9 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 # check the names below against the merged API and drop the guards if you like.
 
 
-def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any]:
-    """(tornado.to_dict(), simulate(...).to_dict()) where those analyses are installed, else None."""
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
+    """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}) where those analyses
+    are installed; None for each one that is not."""
     from importlib.util import find_spec
 
     import buildorbuy
@@ -424,7 +429,7 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
         except (ImportError, ValueError):
             return False
 
-    tornado = montecarlo = None
+    tornado = montecarlo = npv_samples = None
     if available("buildorbuy.analysis.tornado"):
         try:
             tornado = buildorbuy.tornado(scenario).to_dict()
@@ -433,7 +438,12 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     if available("buildorbuy.analysis.montecarlo"):
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
         try:
-            montecarlo = buildorbuy.simulate(scenario, **kwargs).to_dict()
+            simulation = buildorbuy.simulate(scenario, **kwargs)
+            montecarlo = simulation.to_dict()
         except (ImportError, AttributeError):
-            montecarlo = None
-    return tornado, montecarlo
+            simulation = montecarlo = None
+        # per-sample NPVs, [samples, paths], when the result object keeps them (for the distribution chart)
+        npv = getattr(simulation, "npv", None)
+        if montecarlo and getattr(npv, "ndim", 0) == 2 and npv.shape[1] == len(montecarlo.get("paths") or []):
+            npv_samples = {str(p.get("name")): npv[:, i] for i, p in enumerate(montecarlo["paths"])}
+    return tornado, montecarlo, npv_samples
