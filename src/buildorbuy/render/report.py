@@ -24,6 +24,8 @@ from buildorbuy.render.i18n import kind_label, t
 from buildorbuy.render.tables import markdown_table
 
 CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
+TORNADO_TOP = 15
+"""The sensitivity section shows the inputs with the widest swings, at most this many (none with no effect)."""
 
 
 # ---------------------------------------------------------------------- document blocks
@@ -211,9 +213,11 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
             continue
         rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
                      "at_low": float(at_low), "at_high": float(at_high)})
+    rows = [r for r in rows if r["at_high"] != r["at_low"]]
     if not rows:
         return None
     rows.sort(key=lambda r: abs(r["at_high"] - r["at_low"]), reverse=True)
+    rows = rows[:TORNADO_TOP]
     metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
     metric = {"npv": "NPV"}.get(metric, metric)
     path = meta.get("path") or meta.get("winner")
