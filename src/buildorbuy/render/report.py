@@ -145,8 +145,8 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
             estimate = estimates[key]
             rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
             continue
-        if value is None:
-            continue
+        if value is None or value == [] or value == {}:
+            continue  # unset optional fields and empty collections are no assumption
         if given:
             line = scenario.locate(key)
             if source and line:
