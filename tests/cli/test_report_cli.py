@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from buildorbuy.cli import app
 from buildorbuy.render import charts
+from buildorbuy.render import report as report_mod
 from tests.conftest import REPO
 from tests.report.helpers import markdown_tables, png_size, png_variance
 
@@ -25,9 +26,12 @@ def run(*args):
 
 
 @pytest.fixture(autouse=True)
-def _no_system_font(monkeypatch):
-    """Tests never depend on which fonts the machine has."""
+def _no_system_font(monkeypatch, request):
+    """Tests never depend on which fonts the machine has, nor (except where marked) on whether the
+    tornado and simulate analyses are installed: the core report is the same either way."""
     monkeypatch.setattr(charts, "find_cjk_font", lambda: None)
+    if "with_analyses" not in request.keywords:
+        monkeypatch.setattr(report_mod, "optional_analyses", lambda *a, **k: (None, None, None))
 
 
 def listing(folder):
@@ -178,3 +182,23 @@ def test_help_imports_neither_numpy_nor_matplotlib():
     assert out.strip().endswith("False False")
     for command in ("report", "diff", "compare"):
         assert command in out
+
+
+def _installed(module: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+@pytest.mark.with_analyses
+@pytest.mark.skipif(not (_installed("buildorbuy.analysis.tornado") and _installed("buildorbuy.analysis.montecarlo")),
+                    reason="tornado and simulate are not installed")
+def test_sensitivity_and_monte_carlo_sections_when_installed(tmp_path):
+    out = tmp_path / "plan.md"
+    result = run("report", REPO / "scenarios" / "enterprise-support.yaml", "-o", out, "--samples", "2000", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "## Sensitivity (tornado)" in text and "## Uncertainty (Monte Carlo)" in text
+    assert "2,000 samples drawn with seed 1" in text
+    for name in ("tornado", "npv_distribution"):
+        assert (tmp_path / "plan_charts" / f"{name}.png").exists()

@@ -77,6 +77,15 @@ def test_optional_sections_from_analysis_dicts():
     assert report_mod.tornado_rows(TORNADO["inputs"])["metric"] == "NPV"
 
 
+def test_tornado_result_shape_with_param_rows():
+    data = {"metric": "npv", "winner": "gpt-4o-mini", "base_metric": 84944.0, "rows": [
+        {"param": "paths[0].price_per_1k_output", "base": 0.0006, "low": 0.00048, "high": 0.00072,
+         "metric_low": 80000.0, "metric_high": 90000.0, "effect": 10000.0}]}
+    norm = report_mod.tornado_rows(data)
+    assert norm["metric"] == "NPV · gpt-4o-mini" and norm["baseline"] == 84944.0
+    assert norm["rows"][0]["input"] == "paths[0].price_per_1k_output"
+
+
 def test_npv_samples_become_a_distribution_chart():
     cmp = compare(load_scenario(STARTUP))
     data = dict(MONTE_CARLO, paths=[dict(p, npv_samples=[p["npv_p10"], p["npv_p50"], p["npv_p90"]]) for p in MONTE_CARLO["paths"]])
@@ -91,9 +100,12 @@ def test_optional_analyses_absent_today_and_used_when_present(monkeypatch):
     if not any(Path(p, "buildorbuy", "analysis", "tornado.py").exists() for p in sys.path if p):
         assert report_mod.optional_analyses(scenario)[0] is None
 
+    import numpy as np
+
     class Result:
         def __init__(self, data):
             self.data = data
+            self.npv = np.array([[1.0, 2.0], [1.5, 2.5], [1.2, 2.2]])
 
         def to_dict(self):
             return self.data
@@ -105,11 +117,12 @@ def test_optional_analyses_absent_today_and_used_when_present(monkeypatch):
         monkeypatch.setitem(sys.modules, module.__name__, module)
     monkeypatch.setattr(buildorbuy, "tornado", lambda s: Result(TORNADO), raising=False)
     monkeypatch.setattr(buildorbuy, "simulate", lambda s, **kw: calls.update(kw) or Result(MONTE_CARLO), raising=False)
-    tornado, montecarlo = report_mod.optional_analyses(scenario, samples=500, seed=3)
+    tornado, montecarlo, samples = report_mod.optional_analyses(scenario, samples=500, seed=3)
     assert tornado == TORNADO and montecarlo == MONTE_CARLO and calls == {"samples": 500, "seed": 3}
+    assert list(samples) == ["gpt-4o-mini", "Fine-tuned Llama 3.1 8B"] and list(samples["gpt-4o-mini"]) == [1.0, 1.5, 1.2]
     # a module whose function is missing is skipped, not an error
     monkeypatch.delattr(buildorbuy, "simulate")
-    assert report_mod.optional_analyses(scenario)[1] is None
+    assert report_mod.optional_analyses(scenario)[1:] == (None, None)
 
 
 def test_string_tables_have_the_same_keys_and_placeholders():
@@ -132,6 +145,8 @@ def test_chinese_reason_from_reason_parts(scenario):
 
 
 def test_golden_report_for_the_startup_scenario(tmp_path):
+    """The whole report as `buildorbuy report` writes it (with the tornado and Monte Carlo sections
+    where those analyses are installed)."""
     from typer.testing import CliRunner
 
     from buildorbuy.cli import app

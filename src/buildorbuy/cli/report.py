@@ -43,8 +43,8 @@ def report(
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
     loaded = load_scenario(scenario, overrides)
     result = run_compare(loaded)
-    tornado, montecarlo = optional_analyses(loaded, samples=samples, seed=seed)
-    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo)
+    tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed)
+    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples)
     if kind == ReportFormat.html:
         files = {output: document.html().encode("utf-8")}
     else:

@@ -24,6 +24,8 @@ from buildorbuy.render.i18n import kind_label, t
 from buildorbuy.render.tables import markdown_table
 
 CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
+TORNADO_TOP = 15
+"""The sensitivity section shows the inputs with the widest swings, at most this many (none with no effect)."""
 
 
 # ---------------------------------------------------------------------- document blocks
@@ -143,8 +145,8 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
             estimate = estimates[key]
             rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
             continue
-        if value is None:
-            continue
+        if value is None or value == [] or value == {}:
+            continue  # unset optional fields and empty collections are no assumption
         if given:
             line = scenario.locate(key)
             if source and line:
@@ -211,13 +213,17 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
             continue
         rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
                      "at_low": float(at_low), "at_high": float(at_high)})
+    rows = [r for r in rows if r["at_high"] != r["at_low"]]
     if not rows:
         return None
     rows.sort(key=lambda r: abs(r["at_high"] - r["at_low"]), reverse=True)
+    rows = rows[:TORNADO_TOP]
     metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
-    if meta.get("path"):
-        metric = f"{metric} · {meta['path']}"
-    baseline = meta.get("baseline", meta.get("base"))
+    metric = {"npv": "NPV"}.get(metric, metric)
+    path = meta.get("path") or meta.get("winner")
+    if path:
+        metric = f"{metric} · {path}"
+    baseline = next((meta[k] for k in ("base_metric", "baseline", "base") if isinstance(meta.get(k), (int, float))), None)
     return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows}
 
 
@@ -291,6 +297,8 @@ def build_report(
     norm_tornado = tornado_rows(tornado)
     if npv_samples is None:
         npv_samples = npv_samples_from(montecarlo)
+    if not montecarlo:
+        npv_samples = None  # the chart belongs to the Monte Carlo section
     if charts:
         from buildorbuy.render.charts import render_charts
 
@@ -412,8 +420,9 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 # check the names below against the merged API and drop the guards if you like.
 
 
-def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any]:
-    """(tornado.to_dict(), simulate(...).to_dict()) where those analyses are installed, else None."""
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
+    """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}) where those analyses
+    are installed; None for each one that is not."""
     from importlib.util import find_spec
 
     import buildorbuy
@@ -424,7 +433,7 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
         except (ImportError, ValueError):
             return False
 
-    tornado = montecarlo = None
+    tornado = montecarlo = npv_samples = None
     if available("buildorbuy.analysis.tornado"):
         try:
             tornado = buildorbuy.tornado(scenario).to_dict()
@@ -433,7 +442,12 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     if available("buildorbuy.analysis.montecarlo"):
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
         try:
-            montecarlo = buildorbuy.simulate(scenario, **kwargs).to_dict()
+            simulation = buildorbuy.simulate(scenario, **kwargs)
+            montecarlo = simulation.to_dict()
         except (ImportError, AttributeError):
-            montecarlo = None
-    return tornado, montecarlo
+            simulation = montecarlo = None
+        # per-sample NPVs, [samples, paths], when the result object keeps them (for the distribution chart)
+        npv = getattr(simulation, "npv", None)
+        if montecarlo and getattr(npv, "ndim", 0) == 2 and npv.shape[1] == len(montecarlo.get("paths") or []):
+            npv_samples = {str(p.get("name")): npv[:, i] for i, p in enumerate(montecarlo["paths"])}
+    return tornado, montecarlo, npv_samples
