@@ -20,17 +20,22 @@ a round 50k because a three-path 60-month evaluation holds ~15 [batch, path, mon
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from buildorbuy.analysis.sampling import iman_conover, rankdata, spearman
+from buildorbuy.analysis.sampling import iman_conover, rankdata, spearman_of_ranks
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.models import Scenario
 
+WORKERS = min(2, os.cpu_count() or 1)
+"""Chunks evaluated at once in threads (numpy releases the GIL in its array loops); results do not depend on it."""
+DRIVER_BLOCK = 65_536
+"""Rows per block when forming the rank correlation matrix (bounds its temporaries)."""
 CHUNK_SIZE = 10_000
 """Samples per engine call; fixed, so results never depend on the machine."""
 MAX_SAMPLES = 10_000_000
@@ -221,6 +226,7 @@ def simulate(
     year_ends = list(range(11, horizon, 12))
     if not year_ends or year_ends[-1] != horizon - 1:
         year_ends.append(horizon - 1)
+    year_starts = [0] + [end + 1 for end in year_ends[:-1]]
 
     n_chunks = math.ceil(samples / CHUNK_SIZE)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
@@ -230,7 +236,9 @@ def simulate(
     columns = np.empty((samples, len(sampler.labels)))
     year_wins = np.zeros((len(year_ends), n_paths + 1), dtype=np.int64)
     warnings: list[str] = []
-    for c in range(n_chunks):
+
+    def run_chunk(c: int) -> tuple[int, list[str]]:
+        """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once."""
         lo = c * CHUNK_SIZE
         n = min(CHUNK_SIZE, samples - lo)
         rng = np.random.Generator(np.random.PCG64(seeds[c]))
@@ -239,23 +247,43 @@ def simulate(
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
         result = evaluate(plan, batch)
-        if c == 0:
-            warnings = list(dict.fromkeys(result.warnings))
         npv[lo : lo + n] = result.npv
         cpm[lo : lo + n] = result.cost_per_million_tokens
         rec = result.recommendable
         recommendable[lo : lo + n] = rec
         columns[lo : lo + n] = draws.columns
-        cumulative = np.cumsum(result.monthly_cost, axis=-1)[:, :, year_ends]
+        cumulative = np.cumsum(np.add.reduceat(result.monthly_cost, year_starts, axis=-1), axis=-1)
+        chunk_warnings = list(dict.fromkeys(result.warnings))
         del result
         ranked = np.where(rec[:, :, None], cumulative, np.inf)
         best = np.argmin(ranked, axis=1)
         has = np.isfinite(np.min(ranked, axis=1))
-        best = np.where(has, best, n_paths)
-        for y in range(len(year_ends)):
-            year_wins[y] += np.bincount(best[:, y], minlength=n_paths + 1)
-        if progress is not None:
-            progress(lo + n, samples)
+        best[~has] = n_paths
+        year_best[lo : lo + n] = best
+        return lo + n, chunk_warnings
+
+    year_best = np.empty((samples, len(year_ends)), dtype=np.int16 if n_paths < 32_000 else np.int64)
+    workers = max(1, min(WORKERS, n_chunks))
+    if workers == 1:
+        outcomes = map(run_chunk, range(n_chunks))
+        executor = None
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        executor = ThreadPoolExecutor(max_workers=workers)
+        outcomes = executor.map(run_chunk, range(n_chunks))
+    try:
+        for c, (done, chunk_warnings) in enumerate(outcomes):
+            if c == 0:
+                warnings = chunk_warnings
+            if progress is not None:
+                progress(done, samples)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    for y in range(len(year_ends)):
+        year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
+    del year_best
 
     return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
 
@@ -339,21 +367,28 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
     of the other inputs, so an input correlated with a strong driver is not credited with its
     effect. Inputs constant over the samples are left out.
     """
-    difference_ranks = rankdata(difference)
+    n, k = columns.shape
+    ranks = np.empty((n, k + 1))
+    ranks[:, k] = rankdata(difference)
     kept: list[int] = []
     rhos: list[float] = []
-    for j in range(columns.shape[1]):
-        rho = spearman(columns[:, j], difference_ranks)
+    for j in range(k):
+        slot = len(kept)
+        ranks[:, slot] = rankdata(columns[:, j])
+        rho = spearman_of_ranks(ranks[:, slot], ranks[:, k])
         if rho is not None:
             kept.append(j)
             rhos.append(rho)
     partial: list[float | None] = [None] * len(kept)
     if kept:
-        ranks = np.empty((columns.shape[0], len(kept) + 1))
-        for m, j in enumerate(kept):
-            ranks[:, m] = rankdata(columns[:, j])
-        ranks[:, -1] = difference_ranks
-        matrix = np.corrcoef(ranks, rowvar=False)
+        used = [*range(len(kept)), k]
+        centre = (n + 1) / 2.0  # the mean of any rank vector, ties averaged
+        gram = np.zeros((len(used), len(used)))
+        for lo in range(0, n, DRIVER_BLOCK):
+            block = ranks[lo : lo + DRIVER_BLOCK][:, used] - centre
+            gram += block.T @ block
+        scale = np.sqrt(np.diag(gram))
+        matrix = gram / np.outer(scale, scale)
         del ranks
         if np.linalg.matrix_rank(matrix) == matrix.shape[0]:
             precision = np.linalg.inv(matrix)

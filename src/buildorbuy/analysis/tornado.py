@@ -227,9 +227,9 @@ def tornado(
     if varied_derived:
         # A derived parameter set in the batch no longer follows its inputs, so compute it per
         # element first (with the other inputs moved) and change it only where it is the one moved.
-        resolved, _ = resolve_params(plan, batch)
+        resolved, resolved_size = resolve_params(plan, batch)
         for j, (key, _base, low, high, _src, _clip) in varied_derived:
-            values = np.array(resolved[key], dtype=float)
+            values = np.array(np.broadcast_to(resolved[key], (resolved_size,)), dtype=float)
             values[1 + 2 * j], values[2 + 2 * j] = low, high
             batch[key] = values
     result = evaluate(plan, batch)

@@ -7,6 +7,7 @@ component below cites the line of the model it implements.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,12 +59,11 @@ class Result:
     """Every parameter as a [batch] array, derived ones included."""
     tokens: np.ndarray
     """Tokens demanded per month, [batch, month]."""
-    components: dict[str, np.ndarray]
-    """Cost per component, [batch, path, month]."""
+    components: "Components"
+    """Cost per component, [batch, path, month] (built on access)."""
     monthly_cost: np.ndarray
     gpus: np.ndarray
     """Serving GPUs in use once live (success case), [batch, path, month]."""
-    served_tokens: np.ndarray
     unserved_tokens: np.ndarray
     live_month: np.ndarray
     """Go-live month, [batch, path] (0 for api paths without lead time)."""
@@ -92,12 +92,20 @@ class Result:
         return [p.name for p in self.plan.paths]
 
     @property
+    def served_tokens(self) -> np.ndarray:
+        """Tokens served per month, [batch, path, month]."""
+        return self.tokens[:, None, :] - self.unserved_tokens
+
+    @property
     def cumulative_cost(self) -> np.ndarray:
         return np.cumsum(self.monthly_cost, axis=-1)
 
     @property
     def cumulative_before_residual(self) -> np.ndarray:
         """Cumulative cost without the final residual credit (for break-even months)."""
+        credit = self.components._parts.get("residual_credit")
+        if not credit:
+            return self.cumulative_cost
         return np.cumsum(self.monthly_cost - self.components["residual_credit"], axis=-1)
 
     @property
@@ -106,22 +114,45 @@ class Result:
         return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0)
 
 
-class _Components(dict):
-    """Cost components by name, [batch, path, month] each; a component is allocated on first use."""
+class Components(Mapping):
+    """Cost components by name → [batch, path, month] arrays, built on first access.
 
-    def __init__(self, shape: tuple[int, int, int]):
-        super().__init__()
-        self.shape = shape
+    The engine keeps each path's component at its natural shape ([1, month] when nothing it
+    depends on varies across the batch), so a big batch pays only for what varies.
+    """
 
-    def __missing__(self, name: str) -> np.ndarray:
+    def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int]):
+        self._parts = parts
+        self._shape = shape
+        self._built: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
         if name not in COMPONENTS:
             raise KeyError(name)
-        self[name] = array = np.zeros(self.shape)
-        return array
+        if name not in self._built:
+            array = np.zeros(self._shape)
+            for index, values in self._parts.get(name, {}).items():
+                array[:, index] += values
+            self._built[name] = array
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(COMPONENTS)
+
+    def __len__(self) -> int:
+        return len(COMPONENTS)
+
+    def used(self, name: str, index: int) -> bool:
+        """Whether path `index` has this component at all."""
+        return index in self._parts.get(name, {})
 
 
 def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
-    """Broadcast base values and the batch into [batch] arrays; compute derived parameters."""
+    """Every parameter as a 1-D array of length 1 (same for the whole batch) or of the batch size.
+
+    Parameters the batch does not vary stay at length 1 and broadcast, so month arithmetic on them
+    runs once per call, not once per batch element. Derived parameters follow their inputs.
+    """
     batch = dict(batch or {})
     known = set(plan.base) | {d.key for d in plan.derived}
     for key in batch:
@@ -132,26 +163,22 @@ def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = Non
     for key, a in arrays.items():
         if a.ndim != 1 or a.shape[0] not in (1, size):
             raise ScenarioError(f"batch values must be 1-D of length 1 or {size}", field=key)
-    params: Params = {key: np.full(size, value) for key, value in plan.base.items()}
-    for key, a in arrays.items():
-        params[key] = np.broadcast_to(a, (size,))
+    params: Params = {key: np.array([value]) for key, value in plan.base.items()}
+    params.update(arrays)
     for derived in plan.derived:
         if derived.key not in arrays:
-            params[derived.key] = np.broadcast_to(np.asarray(derived.compute(params), dtype=float), (size,))
+            params[derived.key] = np.atleast_1d(np.asarray(derived.compute(params), dtype=float))
     return params, size
 
 
-def _col(params: Params, key: str) -> np.ndarray:
-    """A parameter as a [batch, 1] column, to broadcast over months.
+def _full(params: Params, size: int) -> Params:
+    """Parameters broadcast to the batch size (read-only views; no copies)."""
+    return {key: np.broadcast_to(value, (size,)) for key, value in params.items()}
 
-    A parameter that is the same across the batch comes back as [1, 1]: broadcasting then does
-    the month arithmetic once instead of once per batch element (most parameters of a Monte
-    Carlo or sweep batch do not vary).
-    """
-    values = params[key]
-    if values.shape[0] > 1 and (values.strides[0] == 0 or bool(np.all(values == values[0]))):
-        return values[:1, None]
-    return values[:, None]
+
+def _col(params: Params, key: str) -> np.ndarray:
+    """A parameter as a column ([1, 1] or [batch, 1]) to broadcast over months."""
+    return params[key][:, None]
 
 
 def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O) -> np.ndarray:
@@ -164,13 +191,18 @@ def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I
     )
 
 
-def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray:
-    """Refresh months: go-live + k·every for k ≥ 1, as a [batch, month] mask."""
+def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray | None:
+    """Refresh months: go-live + k·every for k ≥ 1, as a [batch, month] mask (None: no refreshes)."""
     if every is None:
-        return np.zeros((live.shape[0], months.shape[0]), dtype=bool)
-    since = months[None, :] - live[:, None]
-    every = np.maximum(np.round(every), 1.0)[:, None]
-    return (since > 0) & (np.mod(since, every) == 0)
+        return None
+    horizon = months.shape[0]
+    since = np.clip(np.arange(horizon)[None, :] - live.astype(np.int64)[:, None], -horizon, horizon)
+    period = np.maximum(np.round(every), 1.0).astype(np.int64)
+    if period.shape[0] == 1:
+        steps = np.arange(-horizon, horizon + 1)
+        table = (steps > 0) & (steps % period[0] == 0)
+        return table[since + horizon]
+    return (since > 0) & (since % period[:, None] == 0)
 
 
 def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> Result:
@@ -192,9 +224,15 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     peak_tokens_per_second = tokens / SECONDS_PER_MONTH * _col(params, "workload.peak_to_average")
 
     shape = (size, n_paths, horizon)
-    comp = _Components(shape)
-    gpus = np.zeros(shape)
-    unserved = np.zeros(shape)
+    parts: dict[str, dict[int, np.ndarray]] = {}
+
+    def add(name: str, index: int, values: np.ndarray) -> None:
+        """Add to a path's component, keeping the smallest shape that broadcasts to [batch, month]."""
+        by_path = parts.setdefault(name, {})
+        by_path[index] = by_path[index] + values if index in by_path else values
+    by_path_shape = (n_paths, size, horizon)
+    gpus_by_path = np.zeros(by_path_shape)
+    unserved_by_path = np.zeros(by_path_shape)
     live_month = np.zeros((size, n_paths))
     compute_months = np.zeros((size, n_paths))
     run_gpu_hours = np.zeros((size, n_paths))
@@ -212,7 +250,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         i = pp.index
         path = sc.paths[i]
         key = lambda name: f"paths[{i}].{name}"  # noqa: E731
-        p_success = params[key("success_probability")][:, None]
+        p_success = _col(params, key("success_probability"))
 
         if isinstance(path, ApiPath):
             live = np.ceil(params[key("lead_time_months")])
@@ -253,22 +291,22 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             in_run = (months[None, :] >= (live - run_months)[:, None]) & (months[None, :] < live[:, None])
             refresh_key = key(f"{section}.refresh_months")
             refreshes = _events(months, live, params.get(refresh_key))
-            comp[f"{section}_compute" if section == "finetune" else "training_compute"][:, i] = (
-                in_run * (run_cost / run_months)[:, None] + refreshes * run_cost[:, None] * p_success
-            )
-            comp["data"][:, i] += refreshes * _col(params, key("data.per_refresh")) * p_success
+            add(f"{section}_compute", i, in_run * (run_cost / run_months)[:, None])
+            if refreshes is not None and refreshes.any():
+                add(f"{section}_compute", i, refreshes * (run_cost[:, None] * p_success))
+                add("data", i, refreshes * (_col(params, key("data.per_refresh")) * p_success))
 
             serving_gpus = _serving_gpus(params, key, peak_tokens_per_second)
             is_live = months[None, :] >= live[:, None]
-            gpus[:, i] = serving_gpus * is_live
+            np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
             if pp.ownership == "rent":
                 rent = _col(params, key("serving.gpu_hour_price")) * (1.0 + _col(params, key("serving.gpu_hour_price_change_per_year"))) ** years
-                comp["serving_rent"][:, i] = gpus[:, i] * MONTH_HOURS * rent * p_success
+                add("serving_rent", i, gpus_by_path[i] * (MONTH_HOURS * rent * p_success))
             else:
-                purchase, running, credit = _owned_fleet(params, key, gpus[:, i], horizon)
-                comp["hardware_purchase"][:, i] = purchase * p_success
-                comp["power_and_hosting"][:, i] = running * p_success
-                comp["residual_credit"][:, i] = credit * p_success
+                purchase, running, credit = _owned_fleet(params, key, gpus_by_path[i], horizon)
+                add("hardware_purchase", i, purchase * p_success)
+                add("power_and_hosting", i, running * p_success)
+                add("residual_credit", i, credit * p_success)
 
         live_month[:, i] = live
         is_live = months[None, :] >= live[:, None]
@@ -278,47 +316,55 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         if isinstance(path, ApiPath) and pp.has_managed_finetune:
             mf = key("managed_finetune.")
             tuned = _api_fees(params, mf, key("price_change_per_year"), years, inputs, cached, output)
-            comp["api_fees"][:, i] = base_fees(i) * fallback_weight + tuned * success_weight
+            add("api_fees", i, base_fees(i) * fallback_weight + tuned * success_weight)
             fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
             at_live = months[None, :] == live[:, None]
             refreshes = _events(months, live, params.get(mf + "refresh_months"))
-            comp["managed_finetune"][:, i] = (
-                fee[:, None] * (at_live + refreshes * p_success) + _col(params, mf + "hosting_fee_per_hour") * MONTH_HOURS * success_weight
-            )
+            events = at_live if refreshes is None else at_live + refreshes * p_success
+            add("managed_finetune", i, fee[:, None] * events + _col(params, mf + "hosting_fee_per_hour") * MONTH_HOURS * success_weight)
         elif isinstance(path, ApiPath):
-            comp["api_fees"][:, i] = base_fees(i) * success_weight
+            add("api_fees", i, base_fees(i) * success_weight)
             if pp.bridge is not None:
-                comp["bridge_fees"][:, i] = base_fees(pp.bridge) * fallback_weight
+                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
             else:
-                unserved[:, i] = tokens * fallback_weight
+                unserved_by_path[i] = tokens * fallback_weight
         else:
             if pp.bridge is not None:
-                comp["bridge_fees"][:, i] = base_fees(pp.bridge) * fallback_weight
+                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
             else:
-                unserved[:, i] = tokens * fallback_weight
+                unserved_by_path[i] = tokens * fallback_weight
 
-        one_off = params[key("data.one_off")]
+        one_off = _col(params, key("data.one_off"))
         if np.any(one_off != 0):
-            comp["data"][:, i, 0] += one_off
-        staff_weight = ~is_live + p_success * is_live
+            add("data", i, one_off * (months == 0)[None, :] if one_off.shape[0] == 1 else _first_month(one_off[:, 0], horizon))
+        staff_cost = 0.0
         for j in range(pp.staff_count):
             s = f"staff[{j}]."
             active_months = (months[None, :] >= _col(params, key(s + "start_month"))) & (months[None, :] < _col(params, key(s + "end_month")))
             monthly = _col(params, key(s + "count")) * _col(params, key(s + "annual_cost")) / 12.0
-            comp["staff"][:, i] += monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months * staff_weight
+            staff_cost = staff_cost + monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months
+        if pp.staff_count:
+            add("staff", i, staff_cost * (~is_live + p_success * is_live))
 
-    monthly_cost = sum(comp.values()) if comp else np.zeros(shape)
-    discount = (1.0 + _col(params, "discount_rate")) ** (-years)
-    served = tokens[:, None, :] - unserved
+    monthly_by_path = np.zeros(by_path_shape)
+    capex = np.zeros((size, n_paths))
+    for name, by_path in parts.items():
+        for index, values in by_path.items():
+            monthly_by_path[index] += values
+            if name in CAPEX_COMPONENTS:
+                capex[:, index] += values.sum(axis=-1)
+    monthly_cost = monthly_by_path.transpose(1, 0, 2)
+    gpus = gpus_by_path.transpose(1, 0, 2)
+    unserved = unserved_by_path.transpose(1, 0, 2)
+    discount = np.broadcast_to((1.0 + _col(params, "discount_rate")) ** (-years), (size, horizon))
+    tokens = np.broadcast_to(tokens, (size, horizon))
     total_cost = monthly_cost.sum(axis=-1)
-    npv = (monthly_cost * discount[:, None, :]).sum(axis=-1)
-    served_total = served.sum(axis=-1)
-    served_npv = (served * discount[:, None, :]).sum(axis=-1)
+    npv = _discounted_sum(monthly_cost, discount)
+    served_total = tokens.sum(axis=-1)[:, None] - unserved.sum(axis=-1)
+    served_npv = np.einsum("bm,bm->b", tokens, discount)[:, None] - _discounted_sum(unserved, discount)
     with np.errstate(divide="ignore", invalid="ignore"):
         cpm = np.where(served_total > 0, total_cost / served_total * 1e6, np.nan)
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
-    capex = sum(comp.get(name, 0.0) for name in CAPEX_COMPONENTS)
-    capex = capex.sum(axis=-1) if isinstance(capex, np.ndarray) else np.zeros(shape[:2])
 
     static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
     max_lead = sc.constraints.max_lead_time_months
@@ -327,12 +373,11 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
 
     return Result(
         plan=plan,
-        params=params,
-        tokens=np.ascontiguousarray(np.broadcast_to(tokens, (size, horizon))),
-        components=comp,
+        params=_full(params, size),
+        tokens=np.ascontiguousarray(tokens),
+        components=Components(parts, shape),
         monthly_cost=monthly_cost,
         gpus=gpus,
-        served_tokens=served,
         unserved_tokens=unserved,
         live_month=live_month,
         compute_months=compute_months,
@@ -344,19 +389,40 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         opex=total_cost - capex,
         cost_per_million_tokens=cpm,
         levelised_cost_per_million_tokens=lcpm,
-        discount=np.ascontiguousarray(np.broadcast_to(discount, (size, horizon))),
+        discount=np.ascontiguousarray(discount),
         training_gpu_hours=run_gpu_hours,
         warnings=warnings,
     )
 
 
+def _first_month(values: np.ndarray, horizon: int) -> np.ndarray:
+    """A [batch, month] array holding `values` in month 0 and zeros after."""
+    out = np.zeros((values.shape[0], horizon))
+    out[:, 0] = values
+    return out
+
+
+def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:
+    """Σ_m values[b, p, m]·discount[b, m], without a [batch, path, month] temporary."""
+    if discount.strides[0] == 0:
+        return values @ discount[0]
+    return np.einsum("bpm,bm->bp", values, discount)
+
+
 def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np.ndarray:
-    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy."""
-    per_gpu = _col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization"))
+    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy.
+
+    ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
+    """
     per_replica = np.maximum(np.round(_col(params, key("serving.gpus_per_replica"))), 1.0)
-    needed = np.ceil(peak_tokens_per_second / per_gpu - 1e-9)
-    replicas = np.maximum(np.ceil(needed / per_replica - 1e-12), 1.0) + np.ceil(_col(params, key("serving.redundancy")))
-    return replicas * per_replica
+    per_replica_throughput = (
+        _col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization")) * per_replica
+    )
+    replicas = np.ceil(peak_tokens_per_second / per_replica_throughput - 1e-9)
+    np.maximum(replicas, 1.0, out=replicas)
+    replicas += np.ceil(_col(params, key("serving.redundancy")))
+    replicas *= per_replica
+    return replicas
 
 
 def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
