@@ -369,14 +369,25 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
     """
     n, k = columns.shape
     ranks = np.empty((n, k + 1))
-    ranks[:, k] = rankdata(difference)
+
+    def rank_into(j: int) -> None:
+        ranks[:, j] = rankdata(difference if j == k else columns[:, j])
+
+    if WORKERS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as executor:
+            list(executor.map(rank_into, range(k + 1)))
+    else:
+        for j in range(k + 1):
+            rank_into(j)
     kept: list[int] = []
     rhos: list[float] = []
     for j in range(k):
-        slot = len(kept)
-        ranks[:, slot] = rankdata(columns[:, j])
-        rho = spearman_of_ranks(ranks[:, slot], ranks[:, k])
+        rho = spearman_of_ranks(ranks[:, j], ranks[:, k])
         if rho is not None:
+            if j != len(kept):
+                ranks[:, len(kept)] = ranks[:, j]
             kept.append(j)
             rhos.append(rho)
     partial: list[float | None] = [None] * len(kept)

@@ -78,7 +78,7 @@ class Result:
     cost_per_million_tokens: np.ndarray
     levelised_cost_per_million_tokens: np.ndarray
     discount: np.ndarray
-    """Discount factor per month, [batch, month]."""
+    """Discount factor per month, [batch, month] (a read-only broadcast view)."""
     training_gpu_hours: np.ndarray
     """GPU-hours of one training or fine-tune run, [batch, path] (0 for api paths)."""
     warnings: list[str] = field(default_factory=list)
@@ -103,8 +103,7 @@ class Result:
     @property
     def cumulative_before_residual(self) -> np.ndarray:
         """Cumulative cost without the final residual credit (for break-even months)."""
-        credit = self.components._parts.get("residual_credit")
-        if not credit:
+        if not self.components.present("residual_credit"):
             return self.cumulative_cost
         return np.cumsum(self.monthly_cost - self.components["residual_credit"], axis=-1)
 
@@ -121,9 +120,11 @@ class Components(Mapping):
     depends on varies across the batch), so a big batch pays only for what varies.
     """
 
-    def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int]):
+    def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int],
+                 single_months: dict[str, dict[int, tuple[int, np.ndarray]]] | None = None):
         self._parts = parts
         self._shape = shape
+        self._single_months = single_months or {}
         self._built: dict[str, np.ndarray] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -133,6 +134,8 @@ class Components(Mapping):
             array = np.zeros(self._shape)
             for index, values in self._parts.get(name, {}).items():
                 array[:, index] += values
+            for index, (month, values) in self._single_months.get(name, {}).items():
+                array[:, index, month] += values
             self._built[name] = array
         return self._built[name]
 
@@ -144,7 +147,11 @@ class Components(Mapping):
 
     def used(self, name: str, index: int) -> bool:
         """Whether path `index` has this component at all."""
-        return index in self._parts.get(name, {})
+        return index in self._parts.get(name, {}) or index in self._single_months.get(name, {})
+
+    def present(self, name: str) -> bool:
+        """Whether any path has this component."""
+        return bool(self._parts.get(name)) or bool(self._single_months.get(name))
 
 
 def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
@@ -225,6 +232,10 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
 
     shape = (size, n_paths, horizon)
     parts: dict[str, dict[int, np.ndarray]] = {}
+    capex = np.zeros((size, n_paths))
+    single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
+    """Costs that fall in one month only (one-off data in month 0, the residual credit in the last):
+    (month, [batch] or [1] values) per path, kept out of the [batch, month] arrays."""
 
     def add(name: str, index: int, values: np.ndarray) -> None:
         """Add to a path's component, keeping the smallest shape that broadcasts to [batch, month]."""
@@ -251,6 +262,11 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         path = sc.paths[i]
         key = lambda name: f"paths[{i}].{name}"  # noqa: E731
         p_success = _col(params, key("success_probability"))
+        certain = p_success.shape[0] == 1 and p_success[0, 0] == 1.0
+
+        def on_success(values: np.ndarray) -> np.ndarray:
+            """Weight a flow that happens only if the path succeeds (no copy when p = 1)."""
+            return values if certain else values * p_success
 
         if isinstance(path, ApiPath):
             live = np.ceil(params[key("lead_time_months")])
@@ -301,17 +317,22 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
             if pp.ownership == "rent":
                 rent = _col(params, key("serving.gpu_hour_price")) * (1.0 + _col(params, key("serving.gpu_hour_price_change_per_year"))) ** years
-                add("serving_rent", i, gpus_by_path[i] * (MONTH_HOURS * rent * p_success))
+                add("serving_rent", i, gpus_by_path[i] * on_success(MONTH_HOURS * rent))
             else:
                 purchase, running, credit = _owned_fleet(params, key, gpus_by_path[i], horizon)
-                add("hardware_purchase", i, purchase * p_success)
-                add("power_and_hosting", i, running * p_success)
-                add("residual_credit", i, credit * p_success)
+                add("hardware_purchase", i, on_success(purchase))
+                add("power_and_hosting", i, on_success(running))
+                credit = credit if certain else credit * p_success[:, 0]
+                single_months.setdefault("residual_credit", {})[i] = (horizon - 1, credit)
+                capex[:, i] += credit
 
         live_month[:, i] = live
         is_live = months[None, :] >= live[:, None]
-        fallback_weight = ~is_live + (1.0 - p_success) * is_live
-        success_weight = p_success * is_live
+        if certain:
+            fallback_weight, success_weight = ~is_live, is_live
+        else:
+            fallback_weight = ~is_live + (1.0 - p_success) * is_live
+            success_weight = p_success * is_live
 
         if isinstance(path, ApiPath) and pp.has_managed_finetune:
             mf = key("managed_finetune.")
@@ -334,9 +355,9 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             else:
                 unserved_by_path[i] = tokens * fallback_weight
 
-        one_off = _col(params, key("data.one_off"))
+        one_off = params[key("data.one_off")]
         if np.any(one_off != 0):
-            add("data", i, one_off * (months == 0)[None, :] if one_off.shape[0] == 1 else _first_month(one_off[:, 0], horizon))
+            single_months.setdefault("data", {})[i] = (0, one_off)
         staff_cost = 0.0
         for j in range(pp.staff_count):
             s = f"staff[{j}]."
@@ -344,15 +365,26 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
             monthly = _col(params, key(s + "count")) * _col(params, key(s + "annual_cost")) / 12.0
             staff_cost = staff_cost + monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months
         if pp.staff_count:
-            add("staff", i, staff_cost * (~is_live + p_success * is_live))
+            add("staff", i, staff_cost if certain else staff_cost * (~is_live + p_success * is_live))
 
     monthly_by_path = np.zeros(by_path_shape)
-    capex = np.zeros((size, n_paths))
-    for name, by_path in parts.items():
-        for index, values in by_path.items():
-            monthly_by_path[index] += values
+    for index in range(n_paths):
+        shared = 0.0
+        for name, by_path in parts.items():
+            values = by_path.get(index)
+            if values is None:
+                continue
+            if values.shape[0] == 1:
+                shared = shared + values
+            else:
+                monthly_by_path[index] += values
             if name in CAPEX_COMPONENTS:
                 capex[:, index] += values.sum(axis=-1)
+        monthly_by_path[index] += shared
+        for by_path in single_months.values():
+            if index in by_path:
+                month, values = by_path[index]
+                monthly_by_path[index, :, month] += values
     monthly_cost = monthly_by_path.transpose(1, 0, 2)
     gpus = gpus_by_path.transpose(1, 0, 2)
     unserved = unserved_by_path.transpose(1, 0, 2)
@@ -375,7 +407,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         plan=plan,
         params=_full(params, size),
         tokens=np.ascontiguousarray(tokens),
-        components=Components(parts, shape),
+        components=Components(parts, shape, single_months),
         monthly_cost=monthly_cost,
         gpus=gpus,
         unserved_tokens=unserved,
@@ -389,23 +421,16 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
         opex=total_cost - capex,
         cost_per_million_tokens=cpm,
         levelised_cost_per_million_tokens=lcpm,
-        discount=np.ascontiguousarray(discount),
+        discount=discount,
         training_gpu_hours=run_gpu_hours,
         warnings=warnings,
     )
 
 
-def _first_month(values: np.ndarray, horizon: int) -> np.ndarray:
-    """A [batch, month] array holding `values` in month 0 and zeros after."""
-    out = np.zeros((values.shape[0], horizon))
-    out[:, 0] = values
-    return out
-
-
 def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:
     """Σ_m values[b, p, m]·discount[b, m], without a [batch, path, month] temporary."""
     if discount.strides[0] == 0:
-        return values @ discount[0]
+        return np.einsum("bpm,m->bp", values, discount[0])
     return np.einsum("bpm,bm->bp", values, discount)
 
 
@@ -428,7 +453,8 @@ def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np
 def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
     """Owned GPUs: bought when the fleet grows, never sold; power and hosting monthly; residual credited.
 
-    Returns (purchases, running costs, residual credit), each [batch, month]. A GPU bought in month
+    Returns purchases and running costs, [batch, month] each, and the residual credit for the last
+    month, [batch] (negative). A GPU bought in month
     k is (horizon - k)/12 years old at the end; straight-line depreciation over depreciation_years.
     """
     fleet = np.maximum.accumulate(gpus_in_use, axis=-1)
@@ -443,6 +469,4 @@ def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
     )
     age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
     remaining = np.clip(1.0 - age_years / _col(params, key("serving.depreciation_years")), 0.0, 1.0)
-    credit = np.zeros_like(purchases)
-    credit[:, -1] = -(purchases * remaining).sum(axis=-1)
-    return purchases, running, credit
+    return purchases, running, -np.einsum("bm,bm->b", purchases, np.broadcast_to(remaining, purchases.shape))
