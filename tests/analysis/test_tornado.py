@@ -90,3 +90,22 @@ def test_bad_arguments(small):
         tornado(small, swing=1.5)
     with pytest.raises(AnalysisError):
         tornado(small, metric="irr")  # type: ignore[arg-type]
+
+
+def test_fields_given_as_distributions_move_between_their_p10_and_p90():
+    from buildorbuy import scenario_from_dict, tornado
+    from tests.conftest import api_path, base_scenario
+
+    data = base_scenario(paths=[
+        api_path("A", price_in={"dist": "uniform", "low": 0.001, "high": 0.003}),
+        api_path("B", price_in={"dist": "lognormal", "p10": 0.001, "p90": 0.004}),
+    ])
+    result = tornado(scenario_from_dict(data))
+    rows = {row.param: row for row in result.rows}
+    a = rows["paths[0].price_per_1k_input"]
+    assert (a.low, a.high) == pytest.approx((0.0012, 0.0028))
+    assert a.source == "range"
+    b = rows["paths[1].price_per_1k_input"]
+    assert (b.low, b.high) == pytest.approx((0.001, 0.004), rel=1e-6)
+    swung = rows["paths[0].price_per_1k_output"]
+    assert swung.source == "swing" and (swung.low, swung.high) == pytest.approx((0.0016, 0.0024))

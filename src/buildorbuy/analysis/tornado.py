@@ -171,7 +171,8 @@ def tornado(
     """Rank inputs by how far moving each one (alone) moves the metric; one engine batch of 2 × P + 1.
 
     `ranges` maps field paths to explicit (low, high) values that replace ±swing for those keys
-    (values are checked against the field's range). `params` restricts the inputs varied (default:
+    (values are checked against the field's range); by default, every field the scenario gives as a
+    distribution moves between its 10th and 90th percentiles, the others by ±swing. `params` restricts the inputs varied (default:
     every numeric input except the horizon, version, zero values and derived defaults).
     """
     if metric not in ("npv", "margin"):
@@ -180,6 +181,10 @@ def tornado(
         raise AnalysisError(f"swing must be between 0 and 1 (0.2 = ±20 %), got {swing:g}", field="--swing")
     plan = as_plan(scenario)
     derived = derived_keys(plan)
+    if ranges is None:
+        from buildorbuy.scenario.uncertainty import distribution_ranges
+
+        ranges = distribution_ranges(plan.scenario)
 
     explicit: dict[str, tuple[float, float]] = {}
     for text, (low, high) in (ranges or {}).items():

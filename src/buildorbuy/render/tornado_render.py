@@ -24,7 +24,13 @@ def metric_label(result: TornadoResult) -> str:
 
 def heading(result: TornadoResult) -> str:
     cur = result.scenario.currency
-    how = f"±{result.swing:.0%}" if any(r.source == "swing" for r in result.rows) else "given ranges"
+    swung = any(r.source == "swing" for r in result.rows)
+    ranged = any(r.source == "range" for r in result.rows)
+    how = (
+        f"±{result.swing:.0%}" if not ranged
+        else "within given ranges" if not swung
+        else f"within given ranges (distributions: P10 to P90), the others ±{result.swing:.0%},"
+    )
     return (
         f"Tornado of {result.scenario.name}: {metric_label(result)}, base {fmt.money(result.base_metric)} {cur}; "
         f"each input moved {how} alone"
@@ -32,7 +38,7 @@ def heading(result: TornadoResult) -> str:
 
 
 def _low_label(result: TornadoResult) -> tuple[str, str]:
-    if all(r.source == "range" for r in result.rows):
+    if any(r.source == "range" for r in result.rows):
         return "low", "high"
     return f"−{result.swing:.0%}", f"+{result.swing:.0%}"
 
@@ -119,7 +125,7 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
         notes.append(f"no effect: {', '.join(still)}")
     flips = result.flips
     notes.append(
-        f"{len(flips)} input{'s' if len(flips) != 1 else ''} flip the decision: " + ", ".join(r.param for r in flips)
+        f"{len(flips)} input{'s flip' if len(flips) != 1 else ' flips'} the decision: " + ", ".join(r.param for r in flips)
         if flips
         else f"no single input moved {result.swing:.0%} flips the decision from {result.winner}"
         if any(r.source == "swing" for r in result.rows)

@@ -364,3 +364,26 @@ def check_correlations(scenario: Any, uncertain: dict[str, Uncertain], *, lines,
                 "weaken some of them, or drop one",
                 field="correlations", source=source, line=_line(lines, ("correlations",)),
             )
+
+
+def percentile_range(item: "Uncertain", low: float = 0.10, high: float = 0.90) -> tuple[float, float]:
+    """The field values at two percentiles of its distribution (P10 and P90 by default).
+
+    Exact by the inverse CDF where the kind has one; otherwise (PERT) from a fixed-seed sample of
+    200,000 draws, so the answer is the same on every run. Clipped and rounded into the field's
+    range as the sampler does.
+    """
+    import numpy as np
+
+    try:
+        values = np.asarray(item.distribution.ppf(np.array([low, high])), dtype=float)
+    except NotImplementedError:
+        draws = item.distribution.sample(np.random.default_rng(0), 200_000)
+        values = np.percentile(draws, [100 * low, 100 * high])
+    values = item.range.to_field(values)
+    return float(values[0]), float(values[1])
+
+
+def distribution_ranges(scenario) -> dict[str, tuple[float, float]]:
+    """P10–P90 of every field the scenario gives as a distribution, by parameter key."""
+    return {key: percentile_range(item) for key, item in scenario._distributions.items()}
