@@ -195,7 +195,7 @@ def _installed(module: str) -> bool:
                     reason="tornado and simulate are not installed")
 def test_sensitivity_and_monte_carlo_sections_when_installed(tmp_path):
     out = tmp_path / "plan.md"
-    result = run("report", REPO / "scenarios" / "enterprise-support.yaml", "-o", out, "--samples", "2000", "--seed", "1")
+    result = run("report", REPO / "scenarios" / "uncertain-enterprise.yaml", "-o", out, "--samples", "2000", "--seed", "1")
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "## Sensitivity (tornado)" in text and "## Uncertainty (Monte Carlo)" in text

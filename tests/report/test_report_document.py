@@ -6,14 +6,10 @@ Regenerate the golden report after an intended change:  UPDATE_GOLDEN=1 python -
 from __future__ import annotations
 
 import os
-import sys
-import types
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
 
-import buildorbuy
 from buildorbuy import compare, load_scenario
 from buildorbuy.render import report as report_mod
 from buildorbuy.render.i18n import EN, ZH
@@ -94,35 +90,15 @@ def test_npv_samples_become_a_distribution_chart():
     assert "c/npv_distribution.png" in document.markdown("c") and "c/tornado.png" in document.markdown("c")
 
 
-def test_optional_analyses_absent_today_and_used_when_present(monkeypatch):
-    scenario = load_scenario(STARTUP)
-    monkeypatch.delitem(sys.modules, "buildorbuy.analysis.tornado", raising=False)
-    if not any(Path(p, "buildorbuy", "analysis", "tornado.py").exists() for p in sys.path if p):
-        assert report_mod.optional_analyses(scenario)[0] is None
+def test_optional_analyses_skip_monte_carlo_when_nothing_is_uncertain():
+    tornado, montecarlo, samples = report_mod.optional_analyses(load_scenario(STARTUP))
+    assert tornado["rows"] and montecarlo is None and samples is None
 
-    import numpy as np
-
-    class Result:
-        def __init__(self, data):
-            self.data = data
-            self.npv = np.array([[1.0, 2.0], [1.5, 2.5], [1.2, 2.2]])
-
-        def to_dict(self):
-            return self.data
-
-    calls = {}
-    for name in ("tornado", "montecarlo"):
-        module = types.ModuleType(f"buildorbuy.analysis.{name}")
-        module.__spec__ = ModuleSpec(module.__name__, None)
-        monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(buildorbuy, "tornado", lambda s: Result(TORNADO), raising=False)
-    monkeypatch.setattr(buildorbuy, "simulate", lambda s, **kw: calls.update(kw) or Result(MONTE_CARLO), raising=False)
-    tornado, montecarlo, samples = report_mod.optional_analyses(scenario, samples=500, seed=3)
-    assert tornado == TORNADO and montecarlo == MONTE_CARLO and calls == {"samples": 500, "seed": 3}
-    assert list(samples) == ["gpt-4o-mini", "Fine-tuned Llama 3.1 8B"] and list(samples["gpt-4o-mini"]) == [1.0, 1.5, 1.2]
-    # a module whose function is missing is skipped, not an error
-    monkeypatch.delattr(buildorbuy, "simulate")
-    assert report_mod.optional_analyses(scenario)[1:] == (None, None)
+    uncertain = load_scenario(Path(STARTUP).parent / "uncertain-enterprise.yaml")
+    tornado, montecarlo, samples = report_mod.optional_analyses(uncertain, samples=500, seed=3)
+    assert montecarlo["samples"] == 500 and montecarlo["seed"] == 3
+    assert set(samples) == {p["name"] for p in montecarlo["paths"]}
+    assert all(len(values) == 500 for values in samples.values())
 
 
 def test_string_tables_have_the_same_keys_and_placeholders():

@@ -195,6 +195,11 @@ def _sampler(scenario: Scenario, plan) -> _Sampler:
     return _Sampler(keys=keys, uncertain=uncertain, correlated=correlated, rank_matrix=matrix, outcomes=outcomes, base=plan.base)
 
 
+def is_uncertain(scenario: Scenario) -> bool:
+    """Whether a simulation can differ from compare: some field is a distribution or some path may fail."""
+    return bool(scenario._distributions) or any(path.success_probability < 1 for path in scenario.paths)
+
+
 def _check_samples(samples: Any) -> int:
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_SAMPLES:
         raise AnalysisError(f"must be a whole number from 1 to {MAX_SAMPLES:,} (got {samples!r})", field="samples")

@@ -421,33 +421,19 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 
 
 def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
-    """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}) where those analyses
-    are installed; None for each one that is not."""
-    from importlib.util import find_spec
+    """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}).
 
-    import buildorbuy
+    The Monte Carlo parts are None when nothing in the scenario is uncertain (no distributions,
+    every success_probability 1): a simulation would only repeat compare.
+    """
+    from buildorbuy.analysis.montecarlo import is_uncertain, simulate
+    from buildorbuy.analysis.tornado import tornado as run_tornado
 
-    def available(module: str) -> bool:
-        try:
-            return find_spec(module) is not None
-        except (ImportError, ValueError):
-            return False
-
-    tornado = montecarlo = npv_samples = None
-    if available("buildorbuy.analysis.tornado"):
-        try:
-            tornado = buildorbuy.tornado(scenario).to_dict()
-        except (ImportError, AttributeError):
-            tornado = None
-    if available("buildorbuy.analysis.montecarlo"):
+    tornado = run_tornado(scenario).to_dict()
+    montecarlo = npv_samples = None
+    if is_uncertain(scenario):
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
-        try:
-            simulation = buildorbuy.simulate(scenario, **kwargs)
-            montecarlo = simulation.to_dict()
-        except (ImportError, AttributeError):
-            simulation = montecarlo = None
-        # per-sample NPVs, [samples, paths], when the result object keeps them (for the distribution chart)
-        npv = getattr(simulation, "npv", None)
-        if montecarlo and getattr(npv, "ndim", 0) == 2 and npv.shape[1] == len(montecarlo.get("paths") or []):
-            npv_samples = {str(p.get("name")): npv[:, i] for i, p in enumerate(montecarlo["paths"])}
+        simulation = simulate(scenario, **kwargs)
+        montecarlo = simulation.to_dict()
+        npv_samples = {p.name: simulation.npv[:, i] for i, p in enumerate(simulation.paths)}
     return tornado, montecarlo, npv_samples
