@@ -99,9 +99,6 @@ def schema(
     """Print the JSON Schema of the scenario format (for editor autocompletion and validation)."""
     import json
 
-    from buildorbuy.scenario.models import Scenario
+    from buildorbuy.scenario.schema import scenario_json_schema
 
-    document = Scenario.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "buildorbuy scenario"
-    write_output(json.dumps(document, indent=2), output)
+    write_output(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False), output)
