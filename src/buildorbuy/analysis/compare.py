@@ -59,26 +59,17 @@ class Comparison:
         return self.result.tokens[0].tolist()
 
     def to_dict(self) -> dict[str, Any]:
-        from buildorbuy import __version__
-        from buildorbuy.versions import genai_prices_version
+        from buildorbuy.analysis._common import scenario_header, versions
 
-        sc = self.scenario
         return {
-            "scenario": {
-                "name": sc.name,
-                "currency": sc.currency,
-                "start": sc.start_date.strftime("%Y-%m"),
-                "horizon_months": sc.horizon,
-                "discount_rate": sc.discount_rate,
-                "source": sc._source,
-            },
+            "scenario": scenario_header(self.scenario),
             "paths": [_clean(p.__dict__) for p in self.paths],
             "tokens": self.tokens,
             "breakeven": self.breakeven,
             "recommendation": self.recommendation,
             "estimates": self.estimates,
             "warnings": self.warnings,
-            "versions": {"buildorbuy": __version__, "genai_prices": genai_prices_version()},
+            "versions": versions(),
         }
 
 

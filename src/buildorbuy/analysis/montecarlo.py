@@ -99,19 +99,12 @@ class Simulation:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for `--format json`: `samples`, `seed`, `paths` [{name, npv_p10, npv_p50, npv_p90,
         win_probability, …}] are the contract; the rest may grow."""
-        from buildorbuy import __version__
         from buildorbuy.analysis.compare import _clean
 
-        sc = self.scenario
+        from buildorbuy.analysis._common import scenario_header, versions
+
         return _clean({
-            "scenario": {
-                "name": sc.name,
-                "currency": sc.currency,
-                "start": sc.start_date.strftime("%Y-%m"),
-                "horizon_months": sc.horizon,
-                "discount_rate": sc.discount_rate,
-                "source": sc._source,
-            },
+            "scenario": scenario_header(self.scenario),
             "samples": self.samples,
             "seed": self.seed,
             "chunk_size": self.chunk_size,
@@ -124,7 +117,7 @@ class Simulation:
             "inputs": self.inputs,
             "histogram": self.histogram,
             "warnings": self.warnings,
-            "versions": {"buildorbuy": __version__},
+            "versions": versions(),
         })
 
 

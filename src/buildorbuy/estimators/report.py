@@ -53,6 +53,13 @@ def estimate_training(
         "gpu": gpu.id, "params": float(total_params or active_params), "active_params": float(active_params), "tokens": float(tokens),
         "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
     }
+    _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
+    out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
+    return out
+
+
+def _add_run(out: dict, gpu: GpuSpec, hours: float, gpus: float | None, gpu_hour_price_usd: float | None) -> None:
+    """Wall-clock days on `gpus` GPUs and the cost at the given or catalog price, where known."""
     if gpus is not None:
         n = _f(positive(gpus, "gpus"))
         out["gpus"] = n
@@ -60,8 +67,6 @@ def estimate_training(
     price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
     if price is not None:
         out.update(gpu_hour_price=price, cost=hours * price, currency="USD", cost_source=source, price_source=source)
-    out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
-    return out
 
 
 def estimate_finetune(
@@ -76,13 +81,7 @@ def estimate_finetune(
         "gpu": gpu.id, "params": float(params), "tokens": float(tokens), "epochs": float(epochs), "finetune_method": method.lower(),
         "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
     }
-    if gpus is not None:
-        n = _f(positive(gpus, "gpus"))
-        out["gpus"] = n
-        out["wall_clock_days"] = hours / n / 24.0
-    price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
-    if price is not None:
-        out.update(gpu_hour_price=price, cost=hours * price, currency="USD", cost_source=source, price_source=source)
+    _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     k = ft.FLOPS_PER_PARAM_TOKEN[method.lower()]
     out["method"] = f"FLOPs = {k:g}·N·D·epochs ({method.lower()}); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
     return out
