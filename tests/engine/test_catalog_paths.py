@@ -64,3 +64,18 @@ def test_unknown_api_model_suggests_names():
     with pytest.raises(Exception) as info:
         compare(scenario_from_dict(data))
     assert "paths[0].model" in info.value.one_line()
+
+
+def test_a_replica_larger_than_a_node_is_a_warning_not_an_error():
+    data = base_scenario(
+        workload={"tokens_per_month": "200B"}, bridge="API",
+        paths=[
+            {"name": "API", "kind": "api", "price_per_1k_input": 0.0003, "price_per_1k_output": 0.001},
+            {"name": "DS", "kind": "finetune", "model": {"catalog": "deepseek-v3"},
+             "finetune": {"tokens": "100M", "gpu": "h100", "gpus": 64, "gpu_hour_price": 2.5},
+             "serving": {"gpu": "h100-sxm", "precision": "fp8", "gpu_hour_price": 2.5}, "lead_time_months": 4},
+        ],
+    )
+    cmp = compare(scenario_from_dict(data))
+    assert cmp.paths[1].estimates["serving.gpus_per_replica"]["value"] > 8
+    assert any("more than one node" in w for w in cmp.warnings)

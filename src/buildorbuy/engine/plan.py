@@ -171,6 +171,9 @@ def _compile(scenario: Scenario) -> Plan:
             f"the bridge must satisfy the constraints itself: {plan.paths[bridge_index].infeasible_reason}",
             field="bridge",
         )
+    from buildorbuy.engine.core import resolve_params
+
+    plan.methods(resolve_params(plan)[0])  # describing each estimate once files the estimators' warnings
     return plan
 
 
