@@ -78,3 +78,12 @@ def test_batch_of_identical_inputs_gives_identical_results(n, v):
     assert np.all(r.monthly_cost == r.monthly_cost[:1])
     single = evaluate(plan, {"workload.tokens_per_month": v})
     np.testing.assert_allclose(r.npv[0], single.npv[0], rtol=1e-12)
+
+
+def test_one_schedule_month_can_vary_across_a_batch():
+    schedule = [1e9] * 12
+    plan = compile_plan(scenario_from_dict(base_scenario(workload={"schedule": schedule})))
+    r = evaluate(plan, {"workload.schedule[3]": np.array([1e9, 2e9])})
+    assert r.tokens.shape == (2, 12)
+    assert r.tokens[1, 3] == 2e9 and r.tokens[1, 4] == 1e9
+    assert r.total_cost[1, 0] > r.total_cost[0, 0]

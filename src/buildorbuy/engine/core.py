@@ -222,7 +222,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     years = months[None, :] / 12.0
 
     if sc.workload.schedule is not None:
-        tokens = np.stack([params[f"workload.schedule[{m}]"] for m in range(horizon)], axis=1)
+        tokens = np.stack(np.broadcast_arrays(*(params[f"workload.schedule[{m}]"] for m in range(horizon))), axis=1)
     else:
         tokens = _col(params, "workload.tokens_per_month") * (1.0 + _col(params, "workload.growth_per_month")) ** months[None, :]
     output = tokens * _col(params, "workload.output_share")
@@ -233,14 +233,15 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     shape = (size, n_paths, horizon)
     parts: dict[str, dict[int, np.ndarray]] = {}
     capex = np.zeros((size, n_paths))
+    # Costs that fall in one month only (one-off data in month 0, the residual credit in the last):
+    # (month, [batch] or [1] values) per path, kept out of the [batch, month] arrays.
     single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
-    """Costs that fall in one month only (one-off data in month 0, the residual credit in the last):
-    (month, [batch] or [1] values) per path, kept out of the [batch, month] arrays."""
 
     def add(name: str, index: int, values: np.ndarray) -> None:
         """Add to a path's component, keeping the smallest shape that broadcasts to [batch, month]."""
         by_path = parts.setdefault(name, {})
         by_path[index] = by_path[index] + values if index in by_path else values
+
     by_path_shape = (n_paths, size, horizon)
     gpus_by_path = np.zeros(by_path_shape)
     unserved_by_path = np.zeros(by_path_shape)
