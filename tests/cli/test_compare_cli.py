@@ -204,3 +204,33 @@ def test_engine_imports_neither_typer_nor_rich():
 def test_python_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "buildorbuy", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("buildorbuy ")
+
+
+def test_errors_inside_a_finetune_path_name_the_real_field_and_line():
+    from pathlib import Path
+
+    scenario = [s for s in SCENARIOS if "enterprise-support" in s.name][0]
+    lines = scenario.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "target_utilization:" in text)
+    bad = scenario.read_text().replace("target_utilization: 0.7", "target_utilization: 0")
+    path = Path("s.yaml").resolve()
+    path.write_text(bad)
+    result = run("compare", path)
+    assert result.exit_code == 2
+    assert f"{path}:{line}: paths[1].serving.target_utilization:" in result.stderr
+
+
+def test_unknown_field_suggestions_come_from_that_level(write_yaml):
+    file = write_yaml(base_scenario(paths=[api_path(serving={"gpu": "h100"})]))
+    result = run("compare", file)
+    assert result.exit_code == 2
+    assert "paths[0].serving: unknown field (fields here:" in result.stderr and "price_per_1k_input" in result.stderr
+    result = run("compare", file.parent / file.name, "--set", "paths[0].serving={}", "--set", "workload.outptu_tokens=3")
+    assert "did you mean 'output_tokens_per_request'?" in result.stderr or "fields here" in result.stderr
+
+
+def test_a_bad_value_from_set_is_blamed_on_set_not_a_file_line(write_yaml):
+    file = write_yaml(base_scenario())
+    result = run("compare", file, "--set", "workload.output_share=2")
+    assert result.exit_code == 2
+    assert f"Error: {file}: workload.output_share:" in result.stderr and "(from --set)" in result.stderr

@@ -106,7 +106,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def set_field(raw: dict, path: str, value: Any) -> None:
+def set_field(raw: dict, path: str, value: Any) -> list[str | int]:
     """Set a dotted field in raw scenario data, creating missing mappings on the way."""
     parts = normalise_field_path(raw, path)
     node: Any = raw
@@ -125,12 +125,20 @@ def set_field(raw: dict, path: str, value: Any) -> None:
         node[last] = value
     else:
         raise ScenarioError(f"cannot set '{path}'", field=path)
+    return parts
 
 
-def apply_overrides(raw: dict, overrides: Iterable[str] | None) -> dict:
+OVERRIDDEN = 0
+"""Line-map value for a field set with --set: errors there name no file line."""
+
+
+def apply_overrides(raw: dict, overrides: Iterable[str] | None, lines: dict[tuple, int] | None = None) -> dict:
+    """Apply `key=value` overrides; mark each overridden field in `lines` so errors blame --set."""
     for text in overrides or ():
         key, value = parse_override(text)
-        set_field(raw, key, value)
+        parts = set_field(raw, key, value)
+        if lines is not None:
+            lines[tuple(parts)] = OVERRIDDEN
     return raw
 
 
@@ -225,16 +233,24 @@ _KIND_TAGS = {"api", "finetune", "build"}
 
 
 def _field_parts(loc: tuple, raw: Any) -> list[str | int]:
-    """Drop pydantic's union/type tags from an error location, keeping the keys the user wrote."""
+    """Drop pydantic's union/type tags from an error location, keeping the keys the user wrote.
+
+    A path's kind tag (`finetune`, …) comes right after its index in `paths[i]`; it is dropped
+    there even when the path also has a key of that name (a finetune path has a `finetune:` block).
+    """
     parts: list[str | int] = []
     node = raw
+    tag_expected = False
     for item in loc:
+        if tag_expected:
+            tag_expected = False
+            if item in _KIND_TAGS:
+                continue
         if isinstance(node, list) and isinstance(item, int):
             parts.append(item)
             node = node[item] if 0 <= item < len(node) else None
+            tag_expected = parts[:1] == ["paths"] and len(parts) == 2
         elif isinstance(node, dict) and isinstance(item, str) and (item in node or not _looks_like_tag(item)):
-            if item in _KIND_TAGS and item not in node and node.get("kind") == item:
-                continue
             parts.append(item)
             node = node.get(item)
         elif node is None and isinstance(item, (str, int)) and not _looks_like_tag(str(item)):
@@ -263,6 +279,29 @@ def _known_fields() -> set[str]:
     return names
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    return [arg for arg in _walk_types(annotation) if isinstance(arg, type) and issubclass(arg, BaseModel)]
+
+
+def _fields_at(parts: list[str | int], raw: Any) -> list[str] | None:
+    """Field names of the model at `parts` (a path's model chosen by its kind), or None if unknown."""
+    candidates: list[type[BaseModel]] = [Scenario]
+    node = raw
+    for part in parts:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            if len(candidates) > 1 and isinstance(node, dict):
+                kind = node.get("kind")
+                candidates = [m for m in candidates if getattr(m.model_fields.get("kind"), "default", None) == kind
+                              or kind in str(m.model_fields["kind"].annotation if "kind" in m.model_fields else "")]
+            continue
+        if len(candidates) != 1 or part not in candidates[0].model_fields:
+            return None
+        candidates = _models_in(candidates[0].model_fields[part].annotation)
+        node = node.get(part) if isinstance(node, dict) else None
+    return sorted(candidates[0].model_fields) if len(candidates) == 1 else None
+
+
 def _walk_types(annotation: Any) -> Iterable[Any]:
     from typing import get_args
 
@@ -271,12 +310,15 @@ def _walk_types(annotation: Any) -> Iterable[Any]:
         yield from _walk_types(arg)
 
 
-def _message(error: dict, field: str) -> str:
+def _message(error: dict, field: str, parts: list[str | int] | None = None, raw: Any = None) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         key = field.rsplit(".", 1)[-1]
-        hint = difflib.get_close_matches(key, sorted(_known_fields()), n=1, cutoff=0.6)
-        return "unknown field" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        here = _fields_at(list(parts or [])[:-1], raw) if parts else None
+        hint = difflib.get_close_matches(key, here if here is not None else sorted(_known_fields()), n=1, cutoff=0.6)
+        if hint:
+            return f"unknown field; did you mean '{hint[0]}'?"
+        return "unknown field" + (f" (fields here: {', '.join(here)})" if here else "")
     if kind == "missing":
         return "required field is missing"
     if kind == "union_tag_invalid":
@@ -289,7 +331,7 @@ def _message(error: dict, field: str) -> str:
         if message.startswith(prefix):
             message = message[len(prefix):]
     value = error.get("input")
-    if kind not in {"model_type"} and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+    if kind not in {"model_type"} and "(got " not in message and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         message += f" (got {value!r})"
     return message
 
@@ -304,11 +346,18 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
     field = format_field_path(parts)
     line = None
     probe = tuple(parts)
-    while probe and line is None:
-        line = lines.get(probe)
+    while probe:
+        if probe in lines:
+            line = lines[probe]
+            break
         probe = probe[:-1]
+    from_set = line == OVERRIDDEN
+    if from_set:
+        line = None
     more = len({format_field_path(_field_parts(tuple(e["loc"]), raw)) for e in errors}) - 1
-    message = _message(error, field)
+    message = _message(error, field, parts, raw)
+    if from_set:
+        message += " (from --set)"
     if more > 0:
         message += f" (+{more} more problem{'s' if more > 1 else ''}; run validate after fixing this one)"
     return ScenarioError(message, field=field or None, source=source, line=line)
@@ -343,7 +392,7 @@ def load_scenario(path: str | FsPath, overrides: Iterable[str] | None = None) ->
     raw, lines = read_raw(path)
     overrides = list(overrides or ())
     try:
-        apply_overrides(raw, overrides)
+        apply_overrides(raw, overrides, lines)
     except ScenarioError as exc:
         exc.message = f"--set: {exc.message}"
         raise

@@ -43,7 +43,7 @@ def _finite(value: float) -> float:
 
 def _whole(value: float) -> float:
     if value != int(value):
-        raise ValueError(f"must be a whole number, got {value:g}")
+        raise ValueError("must be a whole number")
     return value
 
 
