@@ -104,6 +104,11 @@ BAD_INPUTS = [
         "serving": {"gpu": "h1000", "gpu_hour_price": 1, "tokens_per_second_per_gpu": 100, "gpus_per_replica": 1}}]),
      "paths[0].serving.gpu"),
     ("bad quantity", base_scenario(workload={"tokens_per_month": "2X"}), "workload.tokens_per_month"),
+    ("absurd volume", base_scenario(workload={"tokens_per_month": 1e300}), "workload.tokens_per_month"),
+    ("overflowing growth", base_scenario(horizon_months=600, workload={"tokens_per_month": 1e9, "growth_per_month": 50}),
+     "overflow"),
+    ("duplicate key", "name: t\nhorizon_months: 12\nhorizon_months: 24\nworkload: {tokens_per_month: 1B}\npaths: []\n",
+     "duplicate key 'horizon_months'"),
 ]
 
 

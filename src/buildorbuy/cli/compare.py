@@ -58,12 +58,14 @@ def validate(
     scenario: Path = SCENARIO_ARG,
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
 ) -> None:
-    """Check a scenario file (fields, ranges, catalog names) without computing costs."""
+    """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed."""
+    from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
     from buildorbuy.scenario.loading import load_scenario
 
     loaded = load_scenario(scenario, overrides)
     plan = compile_plan(loaded)
+    evaluate(plan)
     print_warnings(plan.warnings)
     typer.echo(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
 

@@ -213,7 +213,24 @@ def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> n
 
 
 def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> Result:
-    """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays."""
+    """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
+
+    Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
+    infinite cost is never returned.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = _evaluate(plan, batch)
+    if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
+        tokens_finite = np.isfinite(result.tokens).all()
+        raise ScenarioError(
+            "the costs overflow to infinity: an input is far too large for the horizon"
+            + ("" if tokens_finite else f" (tokens_per_month grown over {plan.horizon} months exceeds any real volume)"),
+            field="workload" if not tokens_finite else None,
+        )
+    return result
+
+
+def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result:
     params, size = resolve_params(plan, batch)
     sc = plan.scenario
     horizon = plan.horizon

@@ -7,6 +7,7 @@ dotted field, with "did you mean" for unknown keys.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from pathlib import Path as FsPath
@@ -181,6 +182,28 @@ def _json_lines(text: str) -> dict[tuple, int]:
     return lines
 
 
+@functools.cache
+def _unique_key_loader():
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """SafeLoader that rejects a key given twice in one mapping (the second would silently win)."""
+
+        def construct_mapping(self, node, deep=False):
+            seen: set = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{key}' (the second value would silently replace the first)",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
     """Read a scenario file into plain data and a key-path → line map."""
     file = FsPath(path)
@@ -213,12 +236,13 @@ def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            what = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
             raise ScenarioError(
-                f"YAML syntax error: {problem}", source=source, line=mark.line + 1 if mark is not None else None
+                f"{what}: {problem}", source=source, line=mark.line + 1 if mark is not None else None
             ) from None
         lines = _yaml_lines(text)
     if not isinstance(data, dict):

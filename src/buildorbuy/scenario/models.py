@@ -19,6 +19,7 @@ from buildorbuy.scenario.types import (
     Months,
     NonNegative,
     Number,
+    ParamCount,
     Positive,
     PositiveCount,
     PositiveMonths,
@@ -77,9 +78,9 @@ class ModelRef(Strict):
 
     catalog: str | None = None
     """An open-model catalog id (e.g. qwen2.5-14b); fills params and active_params."""
-    params: Positive | None = None
+    params: ParamCount | None = None
     """Total parameters."""
-    active_params: Positive | None = None
+    active_params: ParamCount | None = None
     """Parameters active per token (MoE); default: params."""
     training_tokens: TokenCount | None = None
     """Pretraining tokens (build paths); default 20 × params (Hoffmann et al. 2022)."""

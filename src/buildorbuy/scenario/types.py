@@ -53,15 +53,23 @@ Number = Annotated[float, _QTY, AfterValidator(_finite)]
 """Any finite number, quantity suffixes allowed."""
 NonNegative = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0)]
 Positive = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0)]
-Money = NonNegative
+MAX_MONEY = 1e15
+"""A quadrillion in any currency: larger amounts are typing mistakes, and they would overflow totals."""
+MAX_TOKENS = 1e18
+"""A quintillion tokens: orders of magnitude beyond any real monthly volume or training set."""
+MAX_PARAMS = 1e15
+
+Money = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_MONEY)]
 """An amount in the scenario's currency, ≥ 0."""
-TokenCount = NonNegative
+TokenCount = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_TOKENS)]
+ParamCount = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=MAX_PARAMS)]
+"""Model parameters."""
 Fraction = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=1)]
 """A share in [0, 1]; `30%` is accepted."""
 UnitFraction = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=1)]
 """A share in (0, 1], e.g. MFU or utilisation."""
-Rate = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=-1)]
-"""A yearly or monthly rate of change, > -1 (-0.3 = 30 % cheaper each year)."""
+Rate = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=-1, le=100)]
+"""A yearly or monthly rate of change, > -1 and ≤ 100 (-0.3 = 30 % cheaper each year)."""
 Months = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
 """A whole number of months, 0 to 600."""
 PositiveMonths = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
