@@ -136,8 +136,9 @@ def test_owned_fleet_residual_credited():
     # Bought in month 1: (24 - 1)/12 years old at the end, 4-year straight line.
     residual = 9 * unit * (1 - (23 / 12) / 4)
     assert path.components["residual_credit"][-1] == pytest.approx(-residual)
-    assert path.capex == pytest.approx(9 * unit - residual)
-    assert path.opex == pytest.approx(path.total_cost - path.capex)
+    assert path.capex == pytest.approx(9 * unit)
+    assert path.residual_credit == pytest.approx(-residual)
+    assert path.opex == pytest.approx(path.total_cost - path.capex - path.residual_credit)
 
 
 def test_owned_fleet_grows_but_is_never_sold():
@@ -255,3 +256,15 @@ def test_managed_finetune_fees():
     assert p.components["managed_finetune"][7] == pytest.approx(training + 1.5 * 730)
     assert p.components["managed_finetune"][0] == 0
     assert p.unserved_tokens == 0
+
+
+def test_a_path_that_goes_live_after_the_horizon_is_never_recommended():
+    hosted = _rented()
+    hosted["lead_time_months"] = 20
+    data = base_scenario(workload={"tokens_per_month": 5.256e9, "peak_to_average": 2}, bridge="API",
+                         paths=[api_path(staff=[{"count": 1, "annual_cost": 120_000}]), hosted])
+    cmp = compare(scenario_from_dict(data))
+    assert cmp.paths[1].live_month == 20 and cmp.paths[1].total_cost < cmp.paths[0].total_cost
+    assert cmp.recommendation["path"] == "API"
+    assert "after the 12-month horizon" in cmp.recommendation["reason"]
+    assert any("after the 12-month horizon" in w for w in cmp.warnings)

@@ -26,6 +26,9 @@ class PathSummary:
     levelised_cost_per_million_tokens: float | None
     unserved_tokens: float
     capex: float
+    """GPU purchases (with server overhead)."""
+    residual_credit: float
+    """Undepreciated value of owned GPUs credited in the last month (≤ 0); total = capex + opex + residual_credit."""
     opex: float
     monthly_cost: list[float]
     cumulative_cost: list[float]
@@ -140,6 +143,7 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
                 levelised_cost_per_million_tokens=None if np.isnan(lcpm) else float(lcpm),
                 unserved_tokens=float(result.unserved_tokens[b, i].sum()),
                 capex=float(result.capex[b, i]),
+                residual_credit=float(result.residual_credit[b, i]),
                 opex=float(result.opex[b, i]),
                 monthly_cost=result.monthly_cost[b, i].tolist(),
                 cumulative_cost=result.cumulative_cost[b, i].tolist(),
@@ -183,6 +187,9 @@ def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner
         if not p.feasible:
             excluded.append(f"{p.name} is infeasible ({p.infeasible_reason})")
             excluded_parts.append({"path": p.name, "why": "infeasible", "detail": p.infeasible_reason})
+        elif p.live_month >= scenario.horizon:
+            excluded.append(f"{p.name} goes live in month {p.live_month}, after the {scenario.horizon}-month horizon")
+            excluded_parts.append({"path": p.name, "why": "after_horizon", "detail": p.live_month})
         elif p.unserved_tokens > 0:
             excluded.append(f"{p.name} leaves traffic unserved before go-live (no bridge)")
             excluded_parts.append({"path": p.name, "why": "unserved", "detail": None})
@@ -193,11 +200,12 @@ def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner
         "breakeven_month": None, "success_probability": None, "excluded": excluded_parts,
     }
     if winner == NO_WINNER:
-        reason = "No path is feasible and serves all traffic: " + "; ".join(excluded) + "."
+        reason = "No path is feasible, live within the horizon and serving all traffic: " + "; ".join(excluded) + "."
         return {"path": None, "margin": None, "margin_fraction": None, "reason": reason, "reason_parts": reason_parts}
     w = paths[winner]
     reason_parts.update(winner=w.name, winner_npv=w.npv)
-    parts = [f"{w.name} has the lowest present cost ({_money(w.npv, currency)} NPV over {scenario.horizon} months)"]
+    among = " of the paths that can be recommended" if excluded else ""
+    parts = [f"{w.name} has the lowest present cost{among} ({_money(w.npv, currency)} NPV over {scenario.horizon} months)"]
     margin = margin_fraction = None
     if runner != NO_WINNER:
         r = paths[runner]

@@ -47,7 +47,7 @@ COMPONENT_LABELS = {
     "staff": "staff",
 }
 
-CAPEX_COMPONENTS = ("hardware_purchase", "residual_credit")
+CAPEX_COMPONENTS = ("hardware_purchase",)
 
 
 @dataclass
@@ -74,6 +74,9 @@ class Result:
     total_cost: np.ndarray
     npv: np.ndarray
     capex: np.ndarray
+    """GPU purchases (with server overhead), [batch, path]."""
+    residual_credit: np.ndarray
+    """Undepreciated value of owned GPUs credited in the last month (≤ 0), [batch, path]."""
     opex: np.ndarray
     cost_per_million_tokens: np.ndarray
     levelised_cost_per_million_tokens: np.ndarray
@@ -108,9 +111,14 @@ class Result:
         return np.cumsum(self.monthly_cost - self.components["residual_credit"], axis=-1)
 
     @property
+    def live_within_horizon(self) -> np.ndarray:
+        """Whether each path goes live before the horizon ends, [batch, path]."""
+        return self.live_month < self.plan.horizon
+
+    @property
     def recommendable(self) -> np.ndarray:
-        """Feasible and serving all traffic, [batch, path]."""
-        return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0)
+        """Feasible, serving all traffic and live within the horizon, [batch, path]."""
+        return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0) & self.live_within_horizon
 
 
 class Components(Mapping):
@@ -250,6 +258,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
     shape = (size, n_paths, horizon)
     parts: dict[str, dict[int, np.ndarray]] = {}
     capex = np.zeros((size, n_paths))
+    residual = np.zeros((size, n_paths))
     # Costs that fall in one month only (one-off data in month 0, the residual credit in the last):
     # (month, [batch] or [1] values) per path, kept out of the [batch, month] arrays.
     single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
@@ -342,9 +351,14 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
                 add("power_and_hosting", i, on_success(running))
                 credit = credit if certain else credit * p_success[:, 0]
                 single_months.setdefault("residual_credit", {})[i] = (horizon - 1, credit)
-                capex[:, i] += credit
+                residual[:, i] += credit
 
         live_month[:, i] = live
+        if live[0] >= horizon and (pp.kind != "api" or live[0] > 0):
+            warnings.append(
+                f"{pp.name}: goes live in month {live[0]:g}, after the {horizon}-month horizon: it never serves "
+                "traffic here, so it is not recommended (lengthen horizon_months to judge it)"
+            )
         is_live = months[None, :] >= live[:, None]
         if certain:
             fallback_weight, success_weight = ~is_live, is_live
@@ -436,7 +450,8 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
         total_cost=total_cost,
         npv=npv,
         capex=capex,
-        opex=total_cost - capex,
+        residual_credit=residual,
+        opex=total_cost - capex - residual,
         cost_per_million_tokens=cpm,
         levelised_cost_per_million_tokens=lcpm,
         discount=discount,

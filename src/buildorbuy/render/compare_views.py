@@ -33,6 +33,8 @@ def notes(cmp: Comparison, lang: str = "en") -> list[str]:
     for p in cmp.paths:
         if not p.feasible:
             lines.append(t("note.infeasible", lang, name=p.name, reason=p.infeasible_reason))
+        elif p.live_month >= cmp.scenario.horizon:
+            lines.append(t("note.after_horizon", lang, name=p.name, month=p.live_month, horizon=cmp.scenario.horizon))
         elif p.unserved_tokens > 0:
             lines.append(t("note.unserved", lang, name=p.name, tokens=fmt.tokens(p.unserved_tokens)))
     return lines
@@ -113,13 +115,16 @@ def reason(cmp_or_reco, lang: str = "en") -> str:
     sep = t("reason.sep", lang)
     excluded = [
         t("reason.ex_infeasible", lang, path=e["path"], detail=e["detail"]) if e["why"] == "infeasible"
+        else t("reason.ex_after_horizon", lang, path=e["path"], detail=e["detail"], horizon=parts["horizon_months"])
+        if e["why"] == "after_horizon"
         else t("reason.ex_unserved", lang, path=e["path"])
         for e in parts["excluded"]
     ]
     if parts["winner"] is None:
         return t("reason.none", lang, items=sep.join(excluded))
     money = lambda v: f"{fmt.money(v)} {cur}"  # noqa: E731
-    first = t("reason.lowest", lang, winner=parts["winner"], npv=money(parts["winner_npv"]), horizon=parts["horizon_months"])
+    first = t("reason.lowest_among" if excluded else "reason.lowest", lang, winner=parts["winner"],
+              npv=money(parts["winner_npv"]), horizon=parts["horizon_months"])
     if parts["runner_up"] is not None:
         fraction = parts["margin_fraction"]
         share = t("reason.share", lang, fraction=f"{fraction:.0%}") if fraction is not None else ""
