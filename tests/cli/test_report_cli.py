@@ -202,3 +202,16 @@ def test_sensitivity_and_monte_carlo_sections_when_installed(tmp_path):
     assert "2,000 samples drawn with seed 1" in text
     for name in ("tornado", "npv_distribution"):
         assert (tmp_path / "plan_charts" / f"{name}.png").exists()
+
+
+def test_report_is_written_when_no_path_can_be_recommended(tmp_path):
+    text = (REPO / "scenarios" / "enterprise-support.yaml").read_text()
+    text = text.replace("bridge: gpt-4o\n", "").replace("workload:", "constraints: {data_residency: on_prem}\nworkload:", 1)
+    scenario = tmp_path / "all-infeasible.yaml"
+    scenario.write_text(text)
+    out = tmp_path / "plan.md"
+    result = run("report", scenario, "-o", out)
+    assert result.exit_code == 0, result.output
+    document = out.read_text(encoding="utf-8")
+    assert "## Recommendation" in document and "No path is feasible" in document
+    assert "## Sensitivity (tornado)" not in document

@@ -98,3 +98,11 @@ def test_compare_works_on_the_uncertain_scenario(runner):
 def test_help_lists_simulate(runner):
     result = runner.invoke(app, ["--help"])
     assert "simulate" in result.stdout
+
+
+def test_table_shows_field_paths_without_markup_escapes():
+    from tests.conftest import REPO
+
+    result = CliRunner().invoke(app, ["simulate", str(REPO / "scenarios" / "uncertain-enterprise.yaml"), "--samples", "2000"])
+    assert result.exit_code == 0, result.output
+    assert "paths[gpt-4o]" in result.stdout and "\\[" not in result.stdout

@@ -429,7 +429,12 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     from buildorbuy.analysis.montecarlo import is_uncertain, simulate
     from buildorbuy.analysis.tornado import tornado as run_tornado
 
-    tornado = run_tornado(scenario).to_dict()
+    from buildorbuy.errors import AnalysisError
+
+    try:
+        tornado = run_tornado(scenario).to_dict()
+    except AnalysisError:  # no path can be recommended: nothing to test the decision against
+        tornado = None
     montecarlo = npv_samples = None
     if is_uncertain(scenario):
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}

@@ -100,13 +100,6 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _table(title: str, header: list[str], rows: list[list[str]], *, right_from: int):
-    """A rich table whose cells are plain text (field paths hold brackets rich would read as markup)."""
-    from rich.markup import escape
-
-    return rich_table(escape(title), [escape(h) for h in header], [[escape(c) for c in row] for row in rows], right_from=right_from)
-
-
 def render_table(sim: Simulation, *, color: bool, width: int | None = None) -> str:
     from rich.console import Console
     from rich.markup import escape
@@ -114,17 +107,17 @@ def render_table(sim: Simulation, *, color: bool, width: int | None = None) -> s
     console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 140,
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(f"[bold]{escape(heading(sim))}[/bold]")
-    console.print(_table("Present cost (NPV) and cost per 1M tokens, by percentile", *summary_rows(sim), right_from=1))
-    console.print(_table("Probability of being cheapest (NPV, among recommendable paths)", *probability_rows(sim), right_from=1))
-    console.print(_table("Cheapest by cumulative cost at each year-end", *yearly_rows(sim), right_from=1))
+    console.print(rich_table("Present cost (NPV) and cost per 1M tokens, by percentile", *summary_rows(sim), right_from=1))
+    console.print(rich_table("Probability of being cheapest (NPV, among recommendable paths)", *probability_rows(sim), right_from=1))
+    console.print(rich_table("Cheapest by cumulative cost at each year-end", *yearly_rows(sim), right_from=1))
     console.print(f"[bold]NPV distribution ({escape(sim.currency)})[/bold]")
     for line in histogram_lines(sim):
         console.print(f"  {line}", markup=False)
     if sim.drivers:
         title, header, rows = driver_rows(sim)
-        console.print(_table(title, header, rows, right_from=1))
+        console.print(rich_table(title, header, rows, right_from=1))
     if sim.inputs:
-        console.print(_table("Sampled inputs", *input_rows(sim), right_from=2))
+        console.print(rich_table("Sampled inputs", *input_rows(sim), right_from=2))
     for warning in sim.warnings:
         console.print(f"  note: {warning}", markup=False)
     return console.file.getvalue()
