@@ -34,6 +34,8 @@ from buildorbuy.scenario.models import Scenario
 
 WORKERS = min(2, os.cpu_count() or 1)
 """Chunks evaluated at once in threads (numpy releases the GIL in its array loops); results do not depend on it."""
+FEW_SAMPLES = 1_000
+"""Below this many samples the summary says its figures are rough."""
 DRIVER_BLOCK = 65_536
 """Rows per block when forming the rank correlation matrix (bounds its temporaries)."""
 CHUNK_SIZE = 10_000
@@ -338,6 +340,11 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
                        "describe": item.distribution.describe(), "estimate": item.estimate,
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})
 
+    if not is_uncertain(scenario):
+        warnings = warnings + ["nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
+                               "every sample equals compare"]
+    if samples < FEW_SAMPLES:
+        warnings = warnings + [f"only {samples:,} samples: percentiles and probabilities are rough; use {FEW_SAMPLES:,} or more"]
     if samples and with_winner < samples:
         warnings = warnings + [f"no path is recommendable in {1 - with_winner / samples:.1%} of samples"]
     return Simulation(

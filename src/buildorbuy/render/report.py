@@ -157,6 +157,9 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
                 where = t("report.src_user_set", lang)
         else:
             where = t("report.src_default", lang)
+        uncertain = scenario._distributions.get(key)
+        if uncertain is not None:
+            where = t("report.src_distribution", lang, where=where, dist=uncertain.distribution.describe())
         rows.append([shown, _value(value, lang), where])
     names = [p.name for p in cmp.paths]
     for key, estimate in estimates.items():
