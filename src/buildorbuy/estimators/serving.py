@@ -206,6 +206,11 @@ def estimate_serving(
     bound_arr = np.asarray(bound_arr)
     bound: str | np.ndarray = str(bound_arr) if bound_arr.ndim == 0 else bound_arr
     warnings: list[str] = []
+    missing = {"fp8": gpu.fp8_tflops, "fp4": getattr(gpu, "fp4_tflops", None) or gpu.fp8_tflops}.get(p, True)
+    if not missing:
+        warnings.append(
+            f"{gpu.id} has no {p.upper()} tensor cores: {p} weights save memory but compute runs at the BF16 rate"
+        )
     if np.any(g > NODE_GPUS):
         warnings.append(
             f"a replica needs {int(np.max(g))} {gpu.id} GPUs, more than one node of {NODE_GPUS}: "
