@@ -46,11 +46,19 @@ def tokens(value: float) -> str:
 
 
 def number(value: float) -> str:
-    if value == int(value) and abs(value) < 1e15:
+    """An input value for people: 70.6B for counts in the billions, 216,000, 0.6, 0.00008 (never 8e-05)."""
+    if abs(value) >= 1e9:
+        return tokens(value)
+    if value == int(value):
         return f"{int(value):,}"
-    if abs(value) >= 1e6:
-        return f"{value:.4g}"
-    return f"{value:.4g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.4g}"
+    if "e" in text:
+        import numpy as np
+
+        text = np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
+    return text
 
 
 def percent(value: float | None) -> str:
