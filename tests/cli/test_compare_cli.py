@@ -239,3 +239,9 @@ def test_a_bad_value_from_set_is_blamed_on_set_not_a_file_line(write_yaml):
     result = run("compare", file, "--set", "workload.output_share=2")
     assert result.exit_code == 2
     assert f"Error: {file}: workload.output_share:" in result.stderr and "(from --set)" in result.stderr
+
+
+def test_init_to_stdout_and_samples_as_quantities(tmp_path):
+    result = run("init", "-o", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("# Starter scenario")
+    assert not (tmp_path / "-").exists()

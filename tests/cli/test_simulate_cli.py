@@ -106,3 +106,12 @@ def test_table_shows_field_paths_without_markup_escapes():
     result = CliRunner().invoke(app, ["simulate", str(REPO / "scenarios" / "uncertain-enterprise.yaml"), "--samples", "2000"])
     assert result.exit_code == 0, result.output
     assert "paths[gpt-4o]" in result.stdout and "\\[" not in result.stdout
+
+
+@pytest.mark.parametrize("given,expected", [("1e3", 1000), ("2k", 2000)])
+def test_samples_accept_quantities(given, expected):
+    from tests.conftest import REPO
+
+    result = CliRunner().invoke(app, ["simulate", str(REPO / "scenarios" / "uncertain-enterprise.yaml"), "--samples", given, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["samples"] == expected

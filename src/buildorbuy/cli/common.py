@@ -41,6 +41,21 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+def parse_count(text: str | None, option: str, *, low: int, high: int) -> int | None:
+    """A whole number given as `100000`, `1e5` or `100k`, within [low, high]; a one-line error otherwise."""
+    if text is None:
+        return None
+    from buildorbuy.scenario.types import parse_quantity
+
+    try:
+        value = float(parse_quantity(text))
+    except ValueError:
+        value = float("nan")
+    if not (value == value and value == int(value) and low <= value <= high):
+        raise fail(f"{option}: must be a whole number from {low:,} to {high:,} (got {text})")
+    return int(value)
+
+
 def guarded(func: F) -> F:
     """Turn the core's exceptions into one-line errors with exit status 2: the single error boundary."""
 

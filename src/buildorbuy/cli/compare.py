@@ -73,7 +73,7 @@ def validate(
 @app.command()
 @guarded
 def init(
-    output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", help="File to write."),
+    output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", help="File to write (- for stdout)."),
     template: str = typer.Option("starter", "--template", "-t", help="Template name; see --list."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     list_templates: bool = typer.Option(False, "--list", help="List the templates and exit."),
@@ -87,6 +87,9 @@ def init(
             typer.echo(f"{name:<24} {summary}")
         return
     text = read_template(template)
+    if str(output) == "-":
+        write_output(text, None)
+        return
     if output.exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     write_file_atomic(output, text.encode("utf-8"))

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, guarded
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, guarded, parse_count
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
@@ -29,8 +29,8 @@ def report(
                                                     "file). Default: from the output's suffix (.html, .htm), else markdown."),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
-    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="Monte Carlo samples (when simulate is available)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Monte Carlo random seed (when simulate is available)."),
+    samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Monte Carlo random seed, when the scenario has uncertain inputs."),
 ) -> None:
     """Write a planning document: recommendation, assumptions with sources, tables and charts."""
     from buildorbuy.analysis.compare import compare as run_compare
@@ -43,6 +43,9 @@ def report(
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
     loaded = load_scenario(scenario, overrides)
     result = run_compare(loaded)
+    from buildorbuy.cli.simulate import MAX_SAMPLES
+
+    samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
     tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed)
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples)
     if kind == ReportFormat.html:

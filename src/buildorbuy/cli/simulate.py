@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, fail, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, fail, guarded, parse_count, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 MAX_SAMPLES = 10_000_000
@@ -51,15 +51,14 @@ class _LazyProgress:
 @guarded
 def simulate(
     scenario: Path = SCENARIO_ARG,
-    samples: int = typer.Option(100_000, "--samples", "-n", help=f"Monte Carlo samples (1 to {MAX_SAMPLES:,})."),
+    samples_text: str = typer.Option("100000", "--samples", "-n", help=f"Monte Carlo samples (1 to {MAX_SAMPLES:,}; 1e5 and 100k work too)."),
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same output, byte for byte."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
 ) -> None:
     """Monte Carlo over the fields given as distributions: percentiles, chance each path is cheapest, regret, drivers."""
-    if not 1 <= samples <= MAX_SAMPLES:
-        raise fail(f"--samples: must be a whole number from 1 to {MAX_SAMPLES:,} (got {samples})")
+    samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
     if seed < 0:
         raise fail(f"--seed: must be a whole number ≥ 0 (got {seed})")
     from buildorbuy.analysis.montecarlo import simulate as run_simulate

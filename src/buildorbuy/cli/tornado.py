@@ -25,7 +25,7 @@ def tornado(
     swing: float = typer.Option(0.2, "--swing", help="Move each input down and up by this share of its value (0.2 = ±20 %)."),
     metric: Metric = typer.Option(Metric.npv, "--metric", "-m", help="npv: the winner's NPV; margin: the runner-up's NPV minus the winner's."),
     params: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Vary only these fields (repeatable); default: every numeric input.", show_default=False),
-    top: int = typer.Option(20, "--top", help="Table and markdown: show the N inputs with the largest effect (0: all); csv and json have all."),
+    top: int = typer.Option(20, "--top", min=0, help="Table and markdown: show the N inputs with the largest effect (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
