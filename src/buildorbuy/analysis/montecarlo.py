@@ -237,6 +237,8 @@ def simulate(
     year_wins = np.zeros((len(year_ends), n_paths + 1), dtype=np.int64)
     warnings: list[str] = []
 
+    year_best = np.empty((samples, len(year_ends)), dtype=np.int16 if n_paths < 32_000 else np.int64)
+
     def run_chunk(c: int) -> tuple[int, list[str]]:
         """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once."""
         lo = c * CHUNK_SIZE
@@ -262,7 +264,6 @@ def simulate(
         year_best[lo : lo + n] = best
         return lo + n, chunk_warnings
 
-    year_best = np.empty((samples, len(year_ends)), dtype=np.int16 if n_paths < 32_000 else np.int64)
     workers = max(1, min(WORKERS, n_chunks))
     if workers == 1:
         outcomes = map(run_chunk, range(n_chunks))
@@ -283,7 +284,6 @@ def simulate(
             executor.shutdown(cancel_futures=True)
     for y in range(len(year_ends)):
         year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
-    del year_best
 
     return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
 

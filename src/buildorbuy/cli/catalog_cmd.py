@@ -47,7 +47,7 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
         table.add_column(c, overflow="fold")
     for row in text_rows:
         table.add_row(*row)
-    Console(file=sys.stdout, highlight=False).print(table)
+    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
 
 
 @catalog_app.command("gpus")

@@ -100,7 +100,7 @@ def _render(result: dict, fmt: Format, title: str) -> None:
     table.add_column("value", overflow="fold")
     for k, v in rows:
         table.add_row(k, v)
-    Console(file=sys.stdout, highlight=False).print(table)
+    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
 
 
 _COUNTS = ("params", "active_params", "tokens", "tokens_per_month", "flops")

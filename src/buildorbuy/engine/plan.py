@@ -9,7 +9,6 @@ parameters vary; derived parameters follow their inputs unless the batch sets th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 

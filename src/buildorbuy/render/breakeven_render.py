@@ -7,6 +7,7 @@ import io
 import json
 
 from buildorbuy.analysis.breakeven import BreakevenResult
+from buildorbuy.render.tables import text_console
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.sweep_render import value_text
 
@@ -52,11 +53,9 @@ def lines(result: BreakevenResult) -> list[str]:
 
 
 def render_table(result: BreakevenResult, *, color: bool, width: int | None = None) -> str:
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 120,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console = text_console(color=color, width=width, default_width=120)
     console.print(Text(heading(result), style="bold"))
     for line in lines(result):
         console.print(f"  {line}")

@@ -11,18 +11,14 @@ from buildorbuy.engine.core import COMPONENTS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
-from buildorbuy.render.tables import markdown_table, rich_table
+from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
 def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang: str = "en", chart: bool = False) -> str:
-    from rich.console import Console
     from rich.panel import Panel
 
-    import shutil
 
-    width = width or max(shutil.get_terminal_size((120, 40)).columns, 100)
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
     console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2))
     for line in views.notes(cmp, lang):
@@ -42,7 +38,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     if chart:
         from buildorbuy.render.terminal_chart import cumulative_chart
 
-        console.print(cumulative_chart(cmp, width=min(width, 120) - 2, lang=lang, color=color))
+        console.print(cumulative_chart(cmp, width=min(console.width, 120) - 2, lang=lang, color=color))
     return console.file.getvalue()
 
 

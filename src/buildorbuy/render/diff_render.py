@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 from buildorbuy.analysis.diff import Diff
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
-from buildorbuy.render.tables import markdown_table, rich_table
+from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
 def _value(value: Any, lang: str) -> str:
@@ -84,14 +83,10 @@ def _notes(d: Diff, lang: str) -> list[str]:
 
 
 def render_table(d: Diff, *, color: bool, width: int | None = None, lang: str = "en") -> str:
-    import shutil
 
-    from rich.console import Console
     from rich.markup import escape
 
-    width = width or max(shutil.get_terminal_size((120, 40)).columns, 100)
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(title(d, lang))}[/bold]")
     header, rows = input_rows(d, lang)
     if rows:

@@ -8,7 +8,7 @@ import json
 
 from buildorbuy.analysis.montecarlo import Simulation
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.tables import markdown_table, rich_table
+from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 BAR_WIDTH = 30
 SPARKS = " ▁▂▃▄▅▆▇█"
@@ -101,11 +101,9 @@ def _value(value: float) -> str:
 
 
 def render_table(sim: Simulation, *, color: bool, width: int | None = None) -> str:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 140,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console = text_console(color=color, width=width, default_width=140)
     console.print(f"[bold]{escape(heading(sim))}[/bold]")
     console.print(rich_table("Present cost (NPV) and cost per 1M tokens, by percentile", *summary_rows(sim), right_from=1))
     console.print(rich_table("Probability of being cheapest (NPV, among recommendable paths)", *probability_rows(sim), right_from=1))

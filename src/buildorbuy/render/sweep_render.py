@@ -10,7 +10,7 @@ import numpy as np
 
 from buildorbuy.analysis.sweep import SweepResult
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.tables import markdown_table, rich_table
+from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 PATH_STYLES = ["black on green", "black on cyan", "black on yellow", "white on magenta", "white on blue", "white on red"]
 """Background colours of each path's cells in a winner map (cycled)."""
@@ -79,11 +79,9 @@ def _grid_2d(result: SweepResult, index: tuple[int, ...] = ()) -> np.ndarray:
 
 
 def render_table(result: SweepResult, *, color: bool, width: int | None = None) -> str:
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 120,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console = text_console(color=color, width=width, default_width=120)
     console.print(Text(heading(result), style="bold"))
     for line in region_lines(result):
         console.print(f"  {line}")

@@ -28,3 +28,18 @@ def markdown_table(header: list[str], rows: list[list[str]], *, right_from: int 
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def text_console(*, color: bool, width: int | None = None, default_width: int = 120):
+    """A rich Console that renders into a string: colour only when asked, `width` columns (default:
+    the terminal's, at least 100; `default_width` when there is no terminal)."""
+    import io
+    import shutil
+
+    from rich.console import Console
+
+    if width is None:
+        columns = shutil.get_terminal_size((0, 0)).columns
+        width = max(columns, 100) if columns else default_width
+    return Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
+                   color_system="standard" if color else None, highlight=False, emoji=False)

@@ -85,12 +85,12 @@ def _bar(row: TornadoRow, base: float, scale: float):
 
 def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None) -> str:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width or 160,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+    from buildorbuy.render.tables import text_console
+
+    console = text_console(color=color, width=width, default_width=160)
     console.print(Text(heading(result), style="bold"))
     lo, hi = _low_label(result)
     rows = result.rows if top is None else result.rows[:top]

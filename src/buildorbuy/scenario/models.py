@@ -18,7 +18,6 @@ from buildorbuy.scenario.types import (
     Money,
     Months,
     NonNegative,
-    Number,
     ParamCount,
     Positive,
     PositiveCount,
