@@ -135,3 +135,13 @@ def test_help_does_not_import_numpy_or_catalogs():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--params", "70B", "--active-params", "100B"], "active_params"),
+    (["--params", "-70B"], "params: must be positive"),
+    (["--params", "70B", "--target-utilization", "5"], "--target-utilization"),
+])
+def test_serving_estimate_rejects_impossible_inputs(args, expected):
+    result = CliRunner().invoke(app, ["estimate", "serving", *args, "--gpu", "h100", "--input-len", "512", "--output-len", "256"])
+    assert result.exit_code == 2 and expected in result.stderr

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, guarded
+from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -60,6 +60,10 @@ def _model_params(params: Optional[str], active_params: Optional[str], model: Op
         active = total
     if active_params is not None:
         active = _quantity(active_params, "active_params")
+    if not total > 0:
+        raise BuildOrBuyError(f"must be positive (got {params})", field="params")
+    if not 0 < active <= total:
+        raise BuildOrBuyError(f"must be positive and at most the total parameters (got {active_params})", field="active_params")
     return total, active, spec
 
 
@@ -182,12 +186,14 @@ def serving(
     output_len: str = typer.Option("250", "--output-len", help="Output tokens per request."),
     max_concurrency: Optional[int] = typer.Option(None, "--max-concurrency", help="Requests in flight per replica at most."),
     tokens_per_month: Optional[str] = typer.Option(None, "--tokens-per-month", help="Input + output tokens per month, e.g. 5B: adds GPUs and monthly cost."),
-    peak_to_average: float = typer.Option(2.0, "--peak-to-average", help="Peak load over average load."),
+    peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, help="Peak load over average load (≥ 1)."),
     target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
     """Serving: GPUs per replica, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
+    if not 0 < target_utilization <= 1:
+        raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_serving_capacity
     from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, _precision
