@@ -215,3 +215,9 @@ def test_report_is_written_when_no_path_can_be_recommended(tmp_path):
     document = out.read_text(encoding="utf-8")
     assert "## Recommendation" in document and "No path is feasible" in document
     assert "## Sensitivity (tornado)" not in document
+
+
+def test_report_refuses_an_output_name_of_another_format(tmp_path):
+    result = run("report", REPO / "scenarios" / "startup-assistant.yaml", "-o", tmp_path / "plan.pdf")
+    assert result.exit_code == 2 and "plan.pdf" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, guarded, parse_count
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
@@ -41,6 +41,9 @@ def report(
 
     require_matplotlib()  # fail before any work when the [report] extra is missing
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
+    expected = (".html", ".htm") if kind == ReportFormat.html else (".md", ".markdown")
+    if output.suffix.lower() not in expected:
+        raise fail(f"--output: a {kind.value} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
     result = run_compare(loaded)
     from buildorbuy.cli.simulate import MAX_SAMPLES
