@@ -43,7 +43,8 @@ def lines(result: BreakevenResult) -> list[str]:
             out.append(f"{where} {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
     lo, hi = value_text(result.low), value_text(result.high)
     search = f"Searched {result.param} from {lo} to {hi} ({'log' if result.log_scale else 'linear'} scan"
-    search += f", {result.engine_batches} engine batches, {result.iterations} refinements"
+    search += (f", {result.engine_batches} engine batch{'es' if result.engine_batches != 1 else ''}, "
+               f"{result.iterations} refinement{'s' if result.iterations != 1 else ''}")
     if result.relative_tolerance is not None and result.bracket is not None:
         search += f"; bracket {result.bracket[0]:.9g} … {result.bracket[1]:.9g}, relative width {result.relative_tolerance:.1e}"
     out.append(search + ").")

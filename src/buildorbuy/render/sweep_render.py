@@ -37,7 +37,7 @@ def codes(result: SweepResult) -> list[str]:
 
 def heading(result: SweepResult) -> str:
     sc = result.scenario
-    over = " × ".join(f"{p} ({len(v)} values)" for p, v in zip(result.params, result.values))
+    over = " × ".join(f"{p} ({len(v)} value{'s' if len(v) != 1 else ''})" for p, v in zip(result.params, result.values))
     return f"Sweep of {sc.name}: NPV ({sc.currency}) over {over}"
 
 
