@@ -1,0 +1,20 @@
+"""The README's example output is the real output (regenerate: COLUMNS=110 buildorbuy compare …)."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+from tests.conftest import REPO
+
+MARKER = "Example output (`buildorbuy compare scenarios/enterprise-support.yaml`):\n\n```text\n"
+
+
+def test_readme_example_output_is_current(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "110")
+    readme = (REPO / "README.md").read_text()
+    start = readme.index(MARKER) + len(MARKER)
+    shown = readme[start : readme.index("\n```", start)]
+    result = CliRunner().invoke(app, ["compare", str(REPO / "scenarios" / "enterprise-support.yaml")])
+    actual = "\n".join(line.rstrip() for line in result.stdout.rstrip().splitlines())
+    assert shown == actual, "README example drifted: regenerate it with COLUMNS=110 buildorbuy compare scenarios/enterprise-support.yaml"
