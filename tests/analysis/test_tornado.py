@@ -109,3 +109,12 @@ def test_fields_given_as_distributions_move_between_their_p10_and_p90():
     assert (b.low, b.high) == pytest.approx((0.001, 0.004), rel=1e-6)
     swung = rows["paths[0].price_per_1k_output"]
     assert swung.source == "swing" and (swung.low, swung.high) == pytest.approx((0.0016, 0.0024))
+
+
+def test_inputs_a_path_does_not_use_are_skipped_with_the_reason():
+    from buildorbuy import load_scenario, tornado
+    from tests.conftest import REPO
+
+    result = tornado(load_scenario(REPO / "scenarios" / "enterprise-support.yaml"))
+    assert "rented" in result.skipped["paths[1].serving.depreciation_years"]
+    assert all(row.param != "paths[1].serving.depreciation_years" for row in result.rows)

@@ -219,6 +219,8 @@ def breakeven(
         ds, scan_result = diff(xs)
         scan_result = base_result
     warnings = list(dict.fromkeys(scan_result.warnings))
+    if key in plan.unused:
+        warnings.append(f"{key} is not used ({plan.unused[key]}): it cannot move either path's cost")
     common = dict(
         scenario=plan.scenario, param=key, label=param, a=names[ia], b=names[ib], current=current, low=low, high=high,
         scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer,

@@ -238,6 +238,7 @@ def sweep(
         recommendable[start:stop] = result.recommendable[lead:]
         w, r = winner_and_runner_up(result)
         winner[start:stop], runner[start:stop] = w[lead:], r[lead:]
+    warnings += [f"{key} is not used ({plan.unused[key]}): every point has the same costs" for key in keys if key in plan.unused]
     shape = tuple(len(a) for a in axes)
     return SweepResult(
         scenario=plan.scenario,

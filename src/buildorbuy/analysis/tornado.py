@@ -136,6 +136,8 @@ def _default_keys(plan: Plan) -> tuple[list[str], dict[str, str]]:
     for key in plan.parameters():
         if key in FIXED_PARAMETERS:
             skipped[key] = f"fixed: it {FIXED_PARAMETERS[key]}"
+        elif key in plan.unused:
+            skipped[key] = f"not used: {plan.unused[key]}"
         elif key == "usd_exchange_rate":
             skipped[key] = "only converts catalog prices when the scenario is read; the converted prices are varied instead"
         elif key in derived and not _is_auto(plan, key):

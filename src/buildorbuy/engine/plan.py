@@ -68,6 +68,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     fixed: dict[str, str] = field(default_factory=dict)
     """Parameters computed once from non-numeric inputs (catalog prices), with their method."""
+    unused: dict[str, str] = field(default_factory=dict)
+    """Parameters the engine ignores for this configuration (a rented fleet's power price), with why."""
 
     def key(self, index: int, name: str) -> str:
         return f"paths[{index}].{name}"
@@ -152,6 +154,7 @@ def _compile(scenario: Scenario) -> Plan:
             pp.serving_gpu = _gpu(path.serving.gpu, f"paths[{i}].serving.gpu")
             pp.ownership = path.serving.ownership
             _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings)
+            plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving.ownership).items()})
             if isinstance(path, FinetunePath):
                 pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
                 _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
@@ -174,6 +177,17 @@ def _compile(scenario: Scenario) -> Plan:
 
     plan.methods(resolve_params(plan)[0])  # describing each estimate once files the estimators' warnings
     return plan
+
+
+RENT_ONLY = ("gpu_hour_price", "gpu_hour_price_change_per_year")
+OWN_ONLY = ("purchase_price", "server_overhead", "hosting_per_gpu_month", "tdp_watts", "power_price_per_kwh", "pue",
+            "depreciation_years")
+
+
+def _unused_serving(ownership: str) -> dict[str, str]:
+    if ownership == "rent":
+        return {name: "the serving fleet is rented (ownership: rent)" for name in OWN_ONLY}
+    return {name: "the serving fleet is owned (ownership: own)" for name in RENT_ONLY}
 
 
 def _gpu(name: str, where: str):

@@ -145,6 +145,7 @@ def skipped_summary(result: TornadoResult) -> str:
             "value 0" if reason.startswith("is 0")
             else "derived from other inputs" if reason.startswith("follows")
             else "defaults not given" if reason.startswith(("defaults", "not given"))
+            else "not used by their path" if reason.startswith("not used")
             else "fixed"
         )
         groups[label] = groups.get(label, 0) + 1
