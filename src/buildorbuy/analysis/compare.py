@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from buildorbuy.analysis.phrases import REASON_EN, phrase_reason
 from buildorbuy.engine.core import COMPONENTS, Result, evaluate
 from buildorbuy.engine.plan import Plan, compile_plan
 from buildorbuy.engine.summary import NO_WINNER, breakeven_months, winner_and_runner_up
@@ -175,59 +176,35 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
     )
 
 
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}"
-
-
 def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner: int, months: np.ndarray) -> dict[str, Any]:
-    currency = scenario.currency
-    excluded = []
+    """The cheapest recommendable path by NPV, the margin to the runner-up, and the reason (facts and English text)."""
     excluded_parts = []
     for p in paths:
         if not p.feasible:
-            excluded.append(f"{p.name} is infeasible ({p.infeasible_reason})")
             excluded_parts.append({"path": p.name, "why": "infeasible", "detail": p.infeasible_reason})
         elif p.live_month >= scenario.horizon:
-            excluded.append(f"{p.name} goes live in month {p.live_month}, after the {scenario.horizon}-month horizon")
             excluded_parts.append({"path": p.name, "why": "after_horizon", "detail": p.live_month})
         elif p.unserved_tokens > 0:
-            excluded.append(f"{p.name} leaves traffic unserved before go-live (no bridge)")
             excluded_parts.append({"path": p.name, "why": "unserved", "detail": None})
-    # The reason's facts as data, so renderers can phrase it in other languages.
     reason_parts: dict[str, Any] = {
-        "winner": None, "winner_npv": None, "horizon_months": scenario.horizon, "currency": currency,
+        "winner": None, "winner_npv": None, "horizon_months": scenario.horizon, "currency": scenario.currency,
         "runner_up": None, "margin": None, "margin_fraction": None, "tie": False,
         "breakeven_month": None, "success_probability": None, "excluded": excluded_parts,
     }
-    if winner == NO_WINNER:
-        reason = "No path is feasible, live within the horizon and serving all traffic: " + "; ".join(excluded) + "."
-        return {"path": None, "margin": None, "margin_fraction": None, "reason": reason, "reason_parts": reason_parts}
-    w = paths[winner]
-    reason_parts.update(winner=w.name, winner_npv=w.npv)
-    among = " of the paths that can be recommended" if excluded else ""
-    parts = [f"{w.name} has the lowest present cost{among} ({_money(w.npv, currency)} NPV over {scenario.horizon} months)"]
     margin = margin_fraction = None
-    if runner != NO_WINNER:
-        r = paths[runner]
-        margin = r.npv - w.npv
-        margin_fraction = margin / r.npv if r.npv else None
-        share = f" ({margin_fraction:.0%})" if margin_fraction is not None else ""
-        parts[0] += f", {_money(margin, currency)}{share} below {r.name}"
-        reason_parts.update(runner_up=r.name, margin=margin, margin_fraction=margin_fraction)
-        if margin_fraction is not None and margin_fraction < 0.05:
-            parts.append("the margin is under 5 %: treat the two as a tie and run a sensitivity check")
-            reason_parts["tie"] = True
-        month = months[winner, runner]
-        if w.live_month > 0 and month > 0:
-            parts.append(f"it breaks even with {r.name} in month {int(month)}")
-            reason_parts["breakeven_month"] = int(month)
-    if w.success_probability < 1:
-        reason_parts["success_probability"] = w.success_probability
-        parts.append(
-            f"its figures are expected values with a {w.success_probability:.0%} chance of success; "
-            "a failure leaves the sunk costs and keeps traffic on the bridge"
-        )
-    if excluded:
-        parts.append("excluded: " + "; ".join(excluded))
-    return {"path": w.name, "margin": margin, "margin_fraction": margin_fraction, "reason": "; ".join(parts) + ".",
-            "reason_parts": reason_parts}
+    if winner != NO_WINNER:
+        w = paths[winner]
+        reason_parts.update(winner=w.name, winner_npv=w.npv)
+        if runner != NO_WINNER:
+            r = paths[runner]
+            margin = r.npv - w.npv
+            margin_fraction = margin / r.npv if r.npv else None
+            reason_parts.update(runner_up=r.name, margin=margin, margin_fraction=margin_fraction,
+                                tie=margin_fraction is not None and margin_fraction < 0.05)
+            month = months[winner, runner]
+            if w.live_month > 0 and month > 0:
+                reason_parts["breakeven_month"] = int(month)
+        if w.success_probability < 1:
+            reason_parts["success_probability"] = w.success_probability
+    return {"path": reason_parts["winner"], "margin": margin, "margin_fraction": margin_fraction,
+            "reason": phrase_reason(reason_parts, REASON_EN), "reason_parts": reason_parts}

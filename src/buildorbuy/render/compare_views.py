@@ -107,35 +107,11 @@ def heading(cmp: Comparison, lang: str = "en") -> str:
 
 def reason(cmp_or_reco, lang: str = "en") -> str:
     """The recommendation's reason: the engine's English text, or phrased from `reason_parts`."""
+    from buildorbuy.analysis.phrases import phrase_reason
+    from buildorbuy.render.i18n import reason_phrases
+
     reco = cmp_or_reco.recommendation if hasattr(cmp_or_reco, "recommendation") else cmp_or_reco
     parts = reco.get("reason_parts")
     if lang == "en" or not parts:
         return reco["reason"]
-    cur = parts["currency"]
-    sep = t("reason.sep", lang)
-    excluded = [
-        t("reason.ex_infeasible", lang, path=e["path"], detail=e["detail"]) if e["why"] == "infeasible"
-        else t("reason.ex_after_horizon", lang, path=e["path"], detail=e["detail"], horizon=parts["horizon_months"])
-        if e["why"] == "after_horizon"
-        else t("reason.ex_unserved", lang, path=e["path"])
-        for e in parts["excluded"]
-    ]
-    if parts["winner"] is None:
-        return t("reason.none", lang, items=sep.join(excluded))
-    money = lambda v: f"{fmt.money(v)} {cur}"  # noqa: E731
-    first = t("reason.lowest_among" if excluded else "reason.lowest", lang, winner=parts["winner"],
-              npv=money(parts["winner_npv"]), horizon=parts["horizon_months"])
-    if parts["runner_up"] is not None:
-        fraction = parts["margin_fraction"]
-        share = t("reason.share", lang, fraction=f"{fraction:.0%}") if fraction is not None else ""
-        first += t("reason.below", lang, margin=money(parts["margin"]), share=share, runner=parts["runner_up"])
-    out = [first]
-    if parts["tie"]:
-        out.append(t("reason.tie", lang))
-    if parts["breakeven_month"] is not None:
-        out.append(t("reason.breakeven", lang, runner=parts["runner_up"], month=parts["breakeven_month"]))
-    if parts["success_probability"] is not None:
-        out.append(t("reason.risk", lang, p=f"{parts['success_probability']:.0%}"))
-    if excluded:
-        out.append(t("reason.excluded", lang, items=sep.join(excluded)))
-    return sep.join(out) + t("reason.end", lang)
+    return phrase_reason(parts, reason_phrases(lang), money=lambda v: f"{fmt.money(v)} {parts['currency']}")

@@ -8,6 +8,8 @@ scenario or the engine (path names, estimate methods, warnings) is shown as it i
 
 from __future__ import annotations
 
+from buildorbuy.analysis.phrases import REASON_EN
+
 from typing import Any
 
 LANGS = ("en", "zh")
@@ -60,23 +62,8 @@ EN: dict[str, str] = {
     "reco.title": "Recommendation: {path}",
     "reco.none": "none",
     "reco.bold": "**Recommendation: {path}.**",
-    # ------------------------------------------------------------------ recommendation, from reason_parts
-    "reason.lowest": "{winner} has the lowest present cost ({npv} NPV over {horizon} months)",
-    "reason.lowest_among": "{winner} has the lowest present cost of the paths that can be recommended ({npv} NPV over {horizon} months)",
-    "reason.ex_after_horizon": "{path} goes live in month {detail}, after the {horizon}-month horizon",
+    # ------------------------------------------------------------------ recommendation: phrases in analysis.phrases
     "note.after_horizon": "{name} goes live in month {month}, after the {horizon}-month horizon: never recommended.",
-    "reason.below": ", {margin}{share} below {runner}",
-    "reason.share": " ({fraction})",
-    "reason.tie": "the margin is under 5 %: treat the two as a tie and run a sensitivity check",
-    "reason.breakeven": "it breaks even with {runner} in month {month}",
-    "reason.risk": "its figures are expected values with a {p} chance of success; "
-                   "a failure leaves the sunk costs and keeps traffic on the bridge",
-    "reason.excluded": "excluded: {items}",
-    "reason.ex_infeasible": "{path} is infeasible ({detail})",
-    "reason.ex_unserved": "{path} leaves traffic unserved before go-live (no bridge)",
-    "reason.none": "No path is feasible, live within the horizon and serving all traffic: {items}.",
-    "reason.sep": "; ",
-    "reason.end": ".",
     # ------------------------------------------------------------------ terminal chart
     "chart.cumulative": "Cumulative cost ({cur})",
     "chart.month": "month",
@@ -356,6 +343,7 @@ def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
 
 _en_components, _zh_components = _component_labels()
 EN.update(_en_components)
+EN.update({f"reason.{key}": text for key, text in REASON_EN.items()})
 ZH.update(_zh_components)
 
 TABLES = {"en": EN, "zh": ZH}
@@ -376,3 +364,9 @@ def component_label(key: str, lang: str = "en") -> str:
 
 def kind_label(kind: str, lang: str = "en") -> str:
     return TABLES[lang].get(f"kind.{kind}", kind)
+
+
+def reason_phrases(lang: str) -> dict[str, str]:
+    """The recommendation phrases of a language, keyed as `phrase_reason` expects."""
+    table = ZH if lang == "zh" else EN
+    return {key: table[f"reason.{key}"] for key in REASON_EN}
