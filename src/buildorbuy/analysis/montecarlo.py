@@ -248,7 +248,7 @@ def simulate(
         batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
-        result = evaluate(plan, batch)
+        result = evaluate(plan, batch, keep_components=False)
         npv[lo : lo + n] = result.npv
         cpm[lo : lo + n] = result.cost_per_million_tokens
         rec = result.recommendable

@@ -106,9 +106,9 @@ class Result:
     @property
     def cumulative_before_residual(self) -> np.ndarray:
         """Cumulative cost without the final residual credit (for break-even months)."""
-        if not self.components.present("residual_credit"):
-            return self.cumulative_cost
-        return np.cumsum(self.monthly_cost - self.components["residual_credit"], axis=-1)
+        cumulative = self.cumulative_cost
+        cumulative[..., -1] -= self.residual_credit
+        return cumulative
 
     @property
     def live_within_horizon(self) -> np.ndarray:
@@ -129,7 +129,8 @@ class Components(Mapping):
     """
 
     def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int],
-                 single_months: dict[str, dict[int, tuple[int, np.ndarray]]] | None = None):
+                 single_months: dict[str, dict[int, tuple[int, np.ndarray]]] | None = None, kept: bool = True):
+        self._kept = kept
         self._parts = parts
         self._shape = shape
         self._single_months = single_months or {}
@@ -138,6 +139,8 @@ class Components(Mapping):
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in COMPONENTS:
             raise KeyError(name)
+        if not self._kept:
+            raise RuntimeError("components were not kept: evaluate with keep_components=True")
         if name not in self._built:
             array = np.zeros(self._shape)
             for index, values in self._parts.get(name, {}).items():
@@ -153,13 +156,6 @@ class Components(Mapping):
     def __len__(self) -> int:
         return len(COMPONENTS)
 
-    def used(self, name: str, index: int) -> bool:
-        """Whether path `index` has this component at all."""
-        return index in self._parts.get(name, {}) or index in self._single_months.get(name, {})
-
-    def present(self, name: str) -> bool:
-        """Whether any path has this component."""
-        return bool(self._parts.get(name)) or bool(self._single_months.get(name))
 
 
 def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
@@ -220,14 +216,17 @@ def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> n
     return (since > 0) & (since % period[:, None] == 0)
 
 
-def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> Result:
+def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
     """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
+
+    `keep_components=False` keeps only the monthly totals (and capex, residual): big Monte Carlo
+    chunks then hold one path's components at a time; `Result.components` is unavailable.
 
     Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
     infinite cost is never returned.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        result = _evaluate(plan, batch)
+        result = _evaluate(plan, batch, keep_components)
     if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
         tokens_finite = np.isfinite(result.tokens).all()
         raise ScenarioError(
@@ -238,7 +237,7 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> 
     return result
 
 
-def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result:
+def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
     params, size = resolve_params(plan, batch)
     sc = plan.scenario
     horizon = plan.horizon
@@ -269,6 +268,27 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
         by_path[index] = by_path[index] + values if index in by_path else values
 
     by_path_shape = (n_paths, size, horizon)
+    monthly_by_path = np.zeros(by_path_shape)
+
+    def flush(index: int) -> None:
+        """Sum a path's components into its monthly cost (and capex); without keep_components, drop them."""
+        shared = 0.0
+        for name, by_path in parts.items():
+            values = by_path.get(index) if keep_components else by_path.pop(index, None)
+            if values is None:
+                continue
+            if values.shape[0] == 1:
+                shared = shared + values
+            else:
+                monthly_by_path[index] += values
+            if name in CAPEX_COMPONENTS:
+                capex[:, index] += values.sum(axis=-1)
+        monthly_by_path[index] += shared
+        for by_path in single_months.values():
+            if index in by_path:
+                month, values = by_path[index]
+                monthly_by_path[index, :, month] += values
+
     gpus_by_path = np.zeros(by_path_shape)
     unserved_by_path = np.zeros(by_path_shape)
     live_month = np.zeros((size, n_paths))
@@ -398,25 +418,12 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
             staff_cost = staff_cost + monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months
         if pp.staff_count:
             add("staff", i, staff_cost if certain else staff_cost * (~is_live + p_success * is_live))
+        if not keep_components:
+            flush(i)
 
-    monthly_by_path = np.zeros(by_path_shape)
-    for index in range(n_paths):
-        shared = 0.0
-        for name, by_path in parts.items():
-            values = by_path.get(index)
-            if values is None:
-                continue
-            if values.shape[0] == 1:
-                shared = shared + values
-            else:
-                monthly_by_path[index] += values
-            if name in CAPEX_COMPONENTS:
-                capex[:, index] += values.sum(axis=-1)
-        monthly_by_path[index] += shared
-        for by_path in single_months.values():
-            if index in by_path:
-                month, values = by_path[index]
-                monthly_by_path[index, :, month] += values
+    if keep_components:
+        for index in range(n_paths):
+            flush(index)
     monthly_cost = monthly_by_path.transpose(1, 0, 2)
     gpus = gpus_by_path.transpose(1, 0, 2)
     unserved = unserved_by_path.transpose(1, 0, 2)
@@ -439,7 +446,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None) -> Result
         plan=plan,
         params=_full(params, size),
         tokens=np.ascontiguousarray(tokens),
-        components=Components(parts, shape, single_months),
+        components=Components(parts, shape, single_months, kept=keep_components),
         monthly_cost=monthly_cost,
         gpus=gpus,
         unserved_tokens=unserved,
