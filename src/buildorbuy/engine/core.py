@@ -157,7 +157,6 @@ class Components(Mapping):
         return len(COMPONENTS)
 
 
-
 def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = None) -> tuple[Params, int]:
     """Every parameter as a 1-D array of length 1 (same for the whole batch) or of the batch size.
 
