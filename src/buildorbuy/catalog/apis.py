@@ -34,8 +34,11 @@ class ApiPrice:
     cached_input_per_1m_usd: float
     output_per_1m_usd: float
     price_date: str | None
+    """When this price took effect, where the data says (the supplementary table's valid_from)."""
     source: str
     currency: str = "USD"
+    in_force_on: str | None = None
+    """The date the price was looked up for (the scenario's start, or today)."""
 
 
 def genai_prices_version() -> str | None:
@@ -81,7 +84,8 @@ def _from_genai(provider, model, at, input_tokens) -> ApiPrice | None:
         input_per_1m_usd=inp,
         cached_input_per_1m_usd=inp if cached is None else cached,
         output_per_1m_usd=out,
-        price_date=(at or _dt.date.today()).isoformat(),
+        price_date=None,
+        in_force_on=(at or _dt.date.today()).isoformat(),
         source=f"genai-prices {genai_prices_version()} (github:pydantic/genai-prices), provider {provider.id}, model {model.id}",
     )
 

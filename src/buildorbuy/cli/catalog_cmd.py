@@ -101,7 +101,8 @@ def apis(
     except ValueError:
         raise BuildOrBuyError(f"'{date}' is not a date like 2026-01-31", field="date") from None
     prices = list_api_models(provider, at)
-    columns = ["provider", "model", "input /1M", "cached input /1M", "output /1M", "currency", "price date"]
-    rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.output_per_1m_usd, p.currency, p.price_date] for p in prices]
+    columns = ["provider", "model", "input /1M", "cached input /1M", "output /1M", "currency", "listed from"]
+    rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.output_per_1m_usd, p.currency, p.price_date or ""] for p in prices]
     records = [dataclasses.asdict(p) for p in prices]
-    _emit(columns, rows, format, f"API prices (genai-prices {genai_prices_version()} + supplementary table)", records)
+    when = (at or dt.date.today()).isoformat()
+    _emit(columns, rows, format, f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)", records)

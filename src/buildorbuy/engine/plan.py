@@ -213,7 +213,8 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) ->
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
         if price.currency not in ("USD", scenario.currency):
             raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
-        where = f"{price.provider}/{price.model}, {price.source}" + (f", price of {price.price_date}" if price.price_date else "")
+        where = (f"{price.provider}/{price.model}, {price.source}, price in force on {scenario.start_date:%Y-%m-%d}"
+                 + (f" (listed from {price.price_date})" if price.price_date else ""))
         conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
         for name, per_1m in (
             ("price_per_1k_input", price.input_per_1m_usd),
