@@ -53,3 +53,11 @@ def test_line_chart_puts_highs_on_top():
                       color=False).plain
     rows = text.splitlines()[1:5]
     assert rows[0].rstrip().endswith("A") and rows[-1].rstrip().endswith("B")
+
+
+def test_infeasibility_is_phrased_in_chinese_too():
+    from tests.conftest import REPO
+
+    result = CliRunner().invoke(app, ["compare", str(REPO / "scenarios" / "bank-onprem-cny.yaml"), "--lang", "zh"])
+    assert result.exit_code == 0
+    assert "需要 private 部署" in result.stdout and "needs a private deployment" not in result.stdout

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from buildorbuy.analysis.phrases import REASON_EN, phrase_reason
+from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, phrase_infeasible, phrase_reason
 from buildorbuy.engine.core import COMPONENTS, Result, evaluate
 from buildorbuy.engine.plan import Plan, compile_plan
 from buildorbuy.engine.summary import NO_WINNER, breakeven_months, winner_and_runner_up
@@ -20,6 +20,8 @@ class PathSummary:
     kind: str
     feasible: bool
     infeasible_reason: str | None
+    infeasible_facts: dict | None
+    """Why it is infeasible, as data (rule and values), for phrasing in other languages."""
     live_month: int
     total_cost: float
     npv: float
@@ -123,12 +125,11 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
     summaries = []
     for pp in plan.paths:
         i = pp.index
-        reason = pp.infeasible_reason
-        if reason is None and result.lead_time_exceeded[b, i]:
-            reason = (
-                f"goes live in month {int(result.live_month[b, i])}, after max_lead_time_months "
-                f"{scenario.constraints.max_lead_time_months:g}"
-            )
+        facts = pp.infeasible
+        if facts is None and result.lead_time_exceeded[b, i]:
+            facts = {"rule": "lead_time", "live_month": int(result.live_month[b, i]),
+                     "max": f"{scenario.constraints.max_lead_time_months:g}"}
+        reason = None if facts is None else phrase_infeasible(facts, INFEASIBLE_EN)
         cpm = result.cost_per_million_tokens[b, i]
         lcpm = result.levelised_cost_per_million_tokens[b, i]
         summaries.append(
@@ -137,6 +138,7 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
                 kind=pp.kind,
                 feasible=bool(result.feasible[b, i]),
                 infeasible_reason=reason,
+                infeasible_facts=facts,
                 live_month=int(result.live_month[b, i]),
                 total_cost=float(result.total_cost[b, i]),
                 npv=float(result.npv[b, i]),
@@ -181,7 +183,8 @@ def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner
     excluded_parts = []
     for p in paths:
         if not p.feasible:
-            excluded_parts.append({"path": p.name, "why": "infeasible", "detail": p.infeasible_reason})
+            excluded_parts.append({"path": p.name, "why": "infeasible", "detail": p.infeasible_reason,
+                                   "facts": p.infeasible_facts})
         elif p.live_month >= scenario.horizon:
             excluded_parts.append({"path": p.name, "why": "after_horizon", "detail": p.live_month})
         elif p.unserved_tokens > 0:

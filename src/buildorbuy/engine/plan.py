@@ -53,8 +53,15 @@ class PathPlan:
     serving_gpu: object | None = None
     compute_gpu: object | None = None
     ownership: str | None = None
-    infeasible_reason: str | None = None
-    """Static infeasibility (data residency); lead-time limits are checked per batch."""
+    infeasible: dict | None = None
+    """Static infeasibility as facts (data residency; see phrases.phrase_infeasible); lead-time
+    limits are checked per batch."""
+
+    @property
+    def infeasible_reason(self) -> str | None:
+        from buildorbuy.phrases import INFEASIBLE_EN, phrase_infeasible
+
+        return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
 
 
@@ -145,10 +152,8 @@ def _compile(scenario: Scenario) -> Plan:
             if pp.has_managed_finetune:
                 pp.bridge = None
             if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
-                pp.infeasible_reason = (
-                    f"data_residency {residency} needs a {' or '.join(sorted(ALLOWED_DEPLOYMENTS[residency]))} "
-                    f"deployment; this API is {path.deployment}"
-                )
+                pp.infeasible = {"rule": "residency_api", "residency": residency,
+                                 "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
         else:
             _compile_model(path, k, base, derive, fix, scenario, plan)
             pp.serving_gpu = _gpu(path.serving.gpu, f"paths[{i}].serving.gpu")
@@ -163,9 +168,9 @@ def _compile(scenario: Scenario) -> Plan:
                 pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
                 _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
                 locations = {"serving": path.serving.resolved_location}
-            bad = [f"{what} runs in {where}" for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]]
+            bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
             if bad:
-                pp.infeasible_reason = f"data_residency {residency} forbids it: {'; '.join(bad)}"
+                pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
         plan.paths.append(pp)
 
     if bridge_index is not None and plan.paths[bridge_index].infeasible_reason:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from buildorbuy.analysis.compare import Comparison
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import component_label, kind_label, t
+from buildorbuy.phrases import phrase_infeasible
+from buildorbuy.render.i18n import component_label, infeasible_phrases, kind_label, t
 
 
 def summary_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
@@ -32,7 +33,8 @@ def notes(cmp: Comparison, lang: str = "en") -> list[str]:
     lines = []
     for p in cmp.paths:
         if not p.feasible:
-            lines.append(t("note.infeasible", lang, name=p.name, reason=p.infeasible_reason))
+            why = p.infeasible_reason if lang == "en" or not p.infeasible_facts else phrase_infeasible(p.infeasible_facts, infeasible_phrases(lang))
+            lines.append(t("note.infeasible", lang, name=p.name, reason=why))
         elif p.live_month >= cmp.scenario.horizon:
             lines.append(t("note.after_horizon", lang, name=p.name, month=p.live_month, horizon=cmp.scenario.horizon))
         elif p.unserved_tokens > 0:
@@ -107,11 +109,12 @@ def heading(cmp: Comparison, lang: str = "en") -> str:
 
 def reason(cmp_or_reco, lang: str = "en") -> str:
     """The recommendation's reason: the engine's English text, or phrased from `reason_parts`."""
-    from buildorbuy.analysis.phrases import phrase_reason
-    from buildorbuy.render.i18n import reason_phrases
+    from buildorbuy.phrases import phrase_reason
+    from buildorbuy.render.i18n import infeasible_phrases, reason_phrases
 
     reco = cmp_or_reco.recommendation if hasattr(cmp_or_reco, "recommendation") else cmp_or_reco
     parts = reco.get("reason_parts")
     if lang == "en" or not parts:
         return reco["reason"]
-    return phrase_reason(parts, reason_phrases(lang), money=lambda v: f"{fmt.money(v)} {parts['currency']}")
+    return phrase_reason(parts, reason_phrases(lang), money=lambda v: f"{fmt.money(v)} {parts['currency']}",
+                         infeasible_phrases=infeasible_phrases(lang))

@@ -8,7 +8,7 @@ scenario or the engine (path names, estimate methods, warnings) is shown as it i
 
 from __future__ import annotations
 
-from buildorbuy.analysis.phrases import REASON_EN
+from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN
 
 from typing import Any
 
@@ -227,6 +227,12 @@ ZH: dict[str, str] = {
     "reason.none": "没有既可行、在评估期内上线又能服务全部流量的方案：{items}。",
     "reason.sep": "；",
     "reason.end": "。",
+    "infeasible.residency_api": "data_residency 为 {residency}，需要 {allowed} 部署；该 API 为 {actual}",
+    "infeasible.residency_hosted": "data_residency 为 {residency}，不允许：{places}",
+    "infeasible.place": "{what} 运行在 {where}",
+    "infeasible.lead_time": "第 {live_month} 月上线，晚于 max_lead_time_months {max}",
+    "infeasible.or": " 或 ",
+    "infeasible.sep": "；",
     "chart.cumulative": "累计成本 ({cur})",
     "chart.month": "月",
     "chart.legend_markers": "月份轴下方的字母：上线月份；◆：推荐方案与次优方案盈亏平衡",
@@ -344,6 +350,7 @@ def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
 _en_components, _zh_components = _component_labels()
 EN.update(_en_components)
 EN.update({f"reason.{key}": text for key, text in REASON_EN.items()})
+EN.update({f"infeasible.{key}": text for key, text in INFEASIBLE_EN.items()})
 ZH.update(_zh_components)
 
 TABLES = {"en": EN, "zh": ZH}
@@ -370,3 +377,9 @@ def reason_phrases(lang: str) -> dict[str, str]:
     """The recommendation phrases of a language, keyed as `phrase_reason` expects."""
     table = ZH if lang == "zh" else EN
     return {key: table[f"reason.{key}"] for key in REASON_EN}
+
+
+def infeasible_phrases(lang: str) -> dict[str, str]:
+    """Why-infeasible phrases of a language, keyed as `phrase_infeasible` expects."""
+    table = ZH if lang == "zh" else EN
+    return {key: table[f"infeasible.{key}"] for key in INFEASIBLE_EN}

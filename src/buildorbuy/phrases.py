@@ -1,6 +1,7 @@
-"""The recommendation's reason, phrased from its facts; English here, other languages in the renderers.
+"""Sentences built from structured facts (the recommendation's reason, why a path is infeasible).
 
-No heavy imports: the renderers' string tables read `REASON_EN`.
+English phrase tables live here, with no imports, so every layer can phrase the same facts; the
+renderers hold the other languages' tables under the same keys.
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ REASON_EN = {
 """The recommendation's phrases in English; renderers pass other languages' tables to `phrase_reason`."""
 
 
-def phrase_reason(parts: dict[str, Any], phrases: dict[str, str], money=None) -> str:
-    """The recommendation's reason from its facts (`reason_parts`) in the language of `phrases`."""
+def phrase_reason(parts: dict[str, Any], phrases: dict[str, str], money=None,
+                  infeasible_phrases: dict[str, str] | None = None) -> str:
+    """The recommendation's reason from its facts (`reason_parts`) in the language of `phrases`
+    (and of `infeasible_phrases` for why excluded paths are infeasible)."""
     currency = parts["currency"]
     money = money or (lambda value: f"{value:,.0f} {currency}")
     sep = phrases["sep"]
     excluded = []
     for e in parts["excluded"]:
         key = {"infeasible": "ex_infeasible", "after_horizon": "ex_after_horizon"}.get(e["why"], "ex_unserved")
-        excluded.append(phrases[key].format(path=e["path"], detail=e["detail"], horizon=parts["horizon_months"]))
+        detail = e["detail"]
+        if infeasible_phrases is not None and e.get("facts"):
+            detail = phrase_infeasible(e["facts"], infeasible_phrases)
+        excluded.append(phrases[key].format(path=e["path"], detail=detail, horizon=parts["horizon_months"]))
     if parts["winner"] is None:
         return phrases["none"].format(items=sep.join(excluded))
     first = phrases["lowest_among" if excluded else "lowest"].format(
@@ -54,3 +60,26 @@ def phrase_reason(parts: dict[str, Any], phrases: dict[str, str], money=None) ->
     if excluded:
         out.append(phrases["excluded"].format(items=sep.join(excluded)))
     return sep.join(out) + phrases["end"]
+
+
+INFEASIBLE_EN = {
+    "residency_api": "data_residency {residency} needs a {allowed} deployment; this API is {actual}",
+    "residency_hosted": "data_residency {residency} forbids it: {places}",
+    "place": "{what} runs in {where}",
+    "lead_time": "goes live in month {live_month}, after max_lead_time_months {max}",
+    "or": " or ",
+    "sep": "; ",
+}
+"""Why a path is infeasible, in English; `infeasible` facts as in PathPlan.infeasible."""
+
+
+def phrase_infeasible(facts: dict[str, Any], phrases: dict[str, str]) -> str:
+    """The reason a path is infeasible, from its facts, in the language of `phrases`."""
+    rule = facts["rule"]
+    if rule == "residency_api":
+        return phrases[rule].format(residency=facts["residency"], allowed=phrases["or"].join(facts["allowed"]),
+                                    actual=facts["actual"])
+    if rule == "residency_hosted":
+        places = phrases["sep"].join(phrases["place"].format(what=what, where=where) for what, where in facts["places"].items())
+        return phrases[rule].format(residency=facts["residency"], places=places)
+    return phrases[rule].format(live_month=facts["live_month"], max=facts["max"])
