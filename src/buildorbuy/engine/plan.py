@@ -78,9 +78,6 @@ class Plan:
     unused: dict[str, str] = field(default_factory=dict)
     """Parameters the engine ignores for this configuration (a rented fleet's power price), with why."""
 
-    def key(self, index: int, name: str) -> str:
-        return f"paths[{index}].{name}"
-
     def parameters(self) -> list[str]:
         """Every parameter an analysis may vary."""
         return sorted(set(self.base) | {d.key for d in self.derived})
