@@ -23,11 +23,6 @@ def rankdata(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def spearman(x: np.ndarray, y_ranks: np.ndarray) -> float | None:
-    """Spearman rank correlation of `x` with a variable given by its ranks; None if either is constant."""
-    return spearman_of_ranks(rankdata(x), y_ranks)
-
-
 def spearman_of_ranks(x_ranks: np.ndarray, y_ranks: np.ndarray) -> float | None:
     """Pearson correlation of two rank vectors (= Spearman's ρ); None if either is constant."""
     rx = x_ranks - x_ranks.mean()
