@@ -145,3 +145,14 @@ def test_help_does_not_import_numpy_or_catalogs():
 def test_serving_estimate_rejects_impossible_inputs(args, expected):
     result = CliRunner().invoke(app, ["estimate", "serving", *args, "--gpu", "h100", "--input-len", "512", "--output-len", "256"])
     assert result.exit_code == 2 and expected in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["training", "--params", "1e14", "--tokens", "1e18", "--gpu", "a100-80gb", "--gpus", "8", "--mfu", "1e-300"],
+    ["finetune", "--params", "7B", "--tokens", "25M", "--epochs", "1e300", "--gpu", "a100-80gb"],
+    ["serving", "--params", "1e300", "--gpu", "h100", "--input-len", "512", "--output-len", "256"],
+])
+def test_absurd_inputs_are_errors_not_infinity(args):
+    result = CliRunner().invoke(app, ["estimate", *args, "--format", "json"])
+    assert result.exit_code == 2, result.output
+    assert "Infinity" not in result.stdout and result.stderr.startswith("Error: ")

@@ -34,11 +34,16 @@ def _quantity(value: Optional[str], field: str) -> Optional[float]:
     from buildorbuy.errors import BuildOrBuyError
     from buildorbuy.scenario.types import parse_quantity
 
+    from buildorbuy.scenario.types import MAX_PARAMS, MAX_TOKENS
+
     try:
-        number = parse_quantity(value)
-        return float(number)
+        number = float(parse_quantity(value))
     except (TypeError, ValueError) as exc:
         raise BuildOrBuyError(str(exc), field=field) from None
+    limit = MAX_PARAMS if "params" in field else MAX_TOKENS
+    if not abs(number) <= limit:
+        raise BuildOrBuyError(f"must be at most {limit:.0e} (got {value})", field=field)
+    return number
 
 
 def _model_params(params: Optional[str], active_params: Optional[str], model: Optional[str]):

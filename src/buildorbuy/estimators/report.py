@@ -41,6 +41,23 @@ def _mfu(given, auto, auto_method: str) -> tuple[float, str, str]:
     return _f(unit_fraction(given, "mfu")), "given", "MFU given"
 
 
+def _finite(estimate):
+    """Run an estimate with numpy's overflow warnings off; refuse a result that is not finite."""
+    import functools
+
+    @functools.wraps(estimate)
+    def wrapper(*args, **kwargs) -> dict:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = estimate(*args, **kwargs)
+        for key, value in out.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise EstimatorError("the estimate overflows: an input is far too large", field=key)
+        return out
+
+    return wrapper
+
+
+@_finite
 def estimate_training(
     gpu: GpuSpec, active_params: float, tokens: float, *, total_params: float | None = None,
     gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
@@ -69,6 +86,7 @@ def _add_run(out: dict, gpu: GpuSpec, hours: float, gpus: float | None, gpu_hour
         out.update(gpu_hour_price=price, cost=hours * price, currency="USD", cost_source=source, price_source=source)
 
 
+@_finite
 def estimate_finetune(
     gpu: GpuSpec, params: float, tokens: float, epochs: float, method: str, *,
     gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
@@ -87,6 +105,7 @@ def estimate_finetune(
     return out
 
 
+@_finite
 def estimate_serving_capacity(
     gpu: GpuSpec, total_params: float, active_params: float, precision: str, input_len: float, output_len: float, *,
     kv_bytes_per_token: float | None = None, max_concurrency: float | None = None,
