@@ -12,14 +12,18 @@ class BuildOrBuyError(Exception):
         self.field = field
         self.source = source
         self.line = line
+        self.others: list[BuildOrBuyError] = []
+        """Further problems found with this one (validation reports them all)."""
 
-    def one_line(self) -> str:
-        """`file:LINE: field: message`, with the parts that are known."""
+    def one_line(self, *, mention_others: bool = True) -> str:
+        """`file:LINE: field: message`, with the parts that are known (and how many more problems)."""
         prefix = ""
         if self.source:
             prefix = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
         field = f"{self.field}: " if self.field else ""
-        return f"{prefix}{field}{self.message}".replace("\n", " ")
+        more = len(self.others)
+        tail = f" (+{more} more problem{'s' if more > 1 else ''}: `buildorbuy validate` lists them all)" if more and mention_others else ""
+        return f"{prefix}{field}{self.message}{tail}".replace("\n", " ")
 
 
 class ScenarioError(BuildOrBuyError):

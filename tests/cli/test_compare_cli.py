@@ -245,3 +245,35 @@ def test_init_to_stdout_and_samples_as_quantities(tmp_path):
     result = run("init", "-o", "-")
     assert result.exit_code == 0 and result.stdout.startswith("# Starter scenario")
     assert not (tmp_path / "-").exists()
+
+
+def test_validate_lists_every_problem_unknown_fields_first(write_yaml):
+    data = base_scenario(horizon_months=0, workload={"tokens_per_month": 1e9, "tokens_per_mnth": 5})
+    file = write_yaml(data)
+    result = run("validate", file)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 2
+    assert "did you mean 'tokens_per_month'" in lines[0] and "horizon_months" in lines[1]
+    single = run("compare", file)
+    assert len(single.stderr.strip().splitlines()) == 1 and "+1 more problem" in single.stderr
+
+
+def test_duplicates_are_refused_in_json_and_set_values_and_yaml_merge_keys_work(tmp_path, write_yaml):
+    (tmp_path / "d.json").write_text('{"name": "x", "name": "y", "workload": {"tokens_per_month": 1e9}, "paths": []}')
+    result = run("validate", tmp_path / "d.json")
+    assert result.exit_code == 2 and "duplicate key 'name'" in result.stderr
+    file = write_yaml(base_scenario())
+    result = run("validate", file, "--set", "workload={tokens_per_month: 1, tokens_per_month: 2}")
+    assert result.exit_code == 2 and "duplicate key" in result.stderr
+    merged = write_yaml("name: t\nworkload:\n  <<: {tokens_per_month: 1B}\n  output_share: 0.2\n"
+                        "paths:\n  - {name: A, kind: api, price_per_1k_input: 0.001, price_per_1k_output: 0.002}\n", "m.yaml")
+    assert run("validate", merged).exit_code == 0
+
+
+def test_a_problem_caused_by_set_under_a_new_parent_is_blamed_on_set(write_yaml):
+    file = write_yaml(base_scenario())
+    result = run("validate", file, "--set", "paths[0].training.gpus=1")
+    import re
+
+    assert result.exit_code == 2 and "(from --set)" in result.stderr
+    assert not re.search(rf"{re.escape(str(file))}:\d+:", result.stderr)

@@ -61,9 +61,15 @@ def validate(
     """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed."""
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
+    from buildorbuy.errors import ScenarioError
     from buildorbuy.scenario.loading import load_scenario
 
-    loaded = load_scenario(scenario, overrides)
+    try:
+        loaded = load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        for problem in [exc, *exc.others]:
+            typer.echo(f"Error: {problem.one_line(mention_others=False)}", err=True)
+        raise typer.Exit(2) from None
     plan = compile_plan(loaded)
     evaluate(plan)
     print_warnings(plan.warnings)

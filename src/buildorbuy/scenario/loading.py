@@ -101,7 +101,9 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set needs key=value, got '{text}'")
     key, value_text = text.split("=", 1)
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else ""
+        value = yaml.load(value_text, Loader=_unique_key_loader()) if value_text.strip() else ""  # noqa: S506
+    except yaml.constructor.ConstructorError as exc:
+        raise ScenarioError(str(exc.problem), field=key.strip()) from None
     except yaml.YAMLError:
         value = value_text
     return key.strip(), value
@@ -131,6 +133,8 @@ def set_field(raw: dict, path: str, value: Any) -> list[str | int]:
 
 OVERRIDDEN = 0
 """Line-map value for a field set with --set: errors there name no file line."""
+OVERRIDES = ("--set",)
+"""Line-map key listing every overridden field path."""
 
 
 def apply_overrides(raw: dict, overrides: Iterable[str] | None, lines: dict[tuple, int] | None = None) -> dict:
@@ -140,6 +144,7 @@ def apply_overrides(raw: dict, overrides: Iterable[str] | None, lines: dict[tupl
         parts = set_field(raw, key, value)
         if lines is not None:
             lines[tuple(parts)] = OVERRIDDEN
+            lines.setdefault(OVERRIDES, []).append(tuple(parts))
     return raw
 
 
@@ -190,6 +195,8 @@ def _unique_key_loader():
         """SafeLoader that rejects a key given twice in one mapping (the second would silently win)."""
 
         def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                self.flatten_mapping(node)  # expand `<<:` merge keys before looking for duplicates
             seen: set = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
@@ -202,6 +209,15 @@ def _unique_key_loader():
             return super().construct_mapping(node, deep=deep)
 
     return UniqueKeyLoader
+
+
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ScenarioError(f"duplicate key '{key}' (the second value would silently replace the first)")
+        seen[key] = value
+    return seen
 
 
 def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
@@ -228,9 +244,12 @@ def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
             raise ScenarioError(f"TOML syntax error: {exc}", source=source, line=int(match.group(1)) if match else None) from None
     elif suffix == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_json_object)
         except json.JSONDecodeError as exc:
             raise ScenarioError(f"JSON syntax error: {exc.msg}", source=source, line=exc.lineno) from None
+        except ScenarioError as exc:
+            exc.source = source
+            raise
         lines = _json_lines(text)
     else:
         import yaml
@@ -362,7 +381,7 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
 
 def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], source: str | None) -> ScenarioError:
     """The first error of a pydantic ValidationError as one line with its field and file line."""
-    errors = exc.errors(include_url=False)
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e.get("type") != "extra_forbidden")
     error = errors[0]
     parts = _field_parts(tuple(error["loc"]), raw)
     if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
@@ -375,16 +394,35 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
             line = lines[probe]
             break
         probe = probe[:-1]
-    from_set = line == OVERRIDDEN
+    overridden = lines.get(OVERRIDES, [])
+    from_set = line == OVERRIDDEN or any(
+        tuple(parts[: len(o)]) == o or o[: len(parts)] == tuple(parts) for o in overridden
+    )
     if from_set:
         line = None
-    more = len({format_field_path(_field_parts(tuple(e["loc"]), raw)) for e in errors}) - 1
     message = _message(error, field, parts, raw)
     if from_set:
         message += " (from --set)"
-    if more > 0:
-        message += f" (+{more} more problem{'s' if more > 1 else ''}; run validate after fixing this one)"
-    return ScenarioError(message, field=field or None, source=source, line=line)
+    others: list[ScenarioError] = []
+    seen = {field}
+    for other in errors[1:]:
+        other_parts = _field_parts(tuple(other["loc"]), raw)
+        other_field = format_field_path(other_parts)
+        if other_field in seen:
+            continue
+        seen.add(other_field)
+        probe = tuple(other_parts)
+        other_line = None
+        while probe:
+            if probe in lines:
+                other_line = lines[probe] or None
+                break
+            probe = probe[:-1]
+        others.append(ScenarioError(_message(other, other_field, other_parts, raw), field=other_field or None,
+                                    source=source, line=other_line))
+    error_out = ScenarioError(message, field=field or None, source=source, line=line)
+    error_out.others = others
+    return error_out
 
 
 def validate(raw: dict, *, source: str | None = None, lines: dict[tuple, int] | None = None) -> Scenario:
