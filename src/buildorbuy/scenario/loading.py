@@ -369,7 +369,8 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
         return f"unknown path kind '{tag}'; use api, finetune or build"
     if kind == "union_tag_not_found":
         return "each path needs a kind: api, finetune or build"
-    message = str(error.get("msg", "invalid value"))
+    message = re.sub(r"\b\d{10,}(?:\.0)?\b", lambda m: f"{float(m.group()):.0e}".replace("e+", "e"),
+                     str(error.get("msg", "invalid value")))
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix):]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from buildorbuy.scenario.types import (
+    MAX_COUNT,
     Count,
     Fraction,
     Money,
@@ -47,7 +48,7 @@ class Strict(BaseModel):
 class Staff(Strict):
     role: str = "staff"
     """What the people do; shown in the breakdown."""
-    count: NonNegative = 1
+    count: Annotated[NonNegative, Field(le=MAX_COUNT)] = 1
     """Head count (fractions allowed for shared people)."""
     annual_cost: Money
     """Fully loaded cost per person per year, in the scenario currency."""
@@ -228,9 +229,9 @@ class Workload(Strict):
     """Compound yearly growth; monthly = (1+g)^(1/12) - 1."""
     schedule: list[TokenCount] | None = None
     """Tokens for every month of the horizon (replaces tokens_per_month and growth)."""
-    peak_to_average: Annotated[float, Field(ge=1)] = 2.0
-    input_tokens_per_request: Positive = 1000.0
-    output_tokens_per_request: Positive = 250.0
+    peak_to_average: Annotated[float, Field(ge=1, le=1000)] = 2.0
+    input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
+    output_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 250.0
 
     @model_validator(mode="after")
     def _one_volume(self) -> "Workload":

@@ -51,8 +51,13 @@ _QTY = BeforeValidator(parse_quantity, json_schema_input_type=float | str)
 
 Number = Annotated[float, _QTY, AfterValidator(_finite)]
 """Any finite number, quantity suffixes allowed."""
-NonNegative = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0)]
-Positive = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0)]
+MAX_NUMBER = 1e18
+"""No scenario number is larger: a bigger one is a typing mistake and would overflow the figures."""
+MAX_COUNT = 1e7
+"""Ten million GPUs, replicas or people: beyond any real fleet or team."""
+
+NonNegative = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_NUMBER)]
+Positive = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=MAX_NUMBER)]
 MAX_MONEY = 1e15
 """A quadrillion in any currency: larger amounts are typing mistakes, and they would overflow totals."""
 MAX_TOKENS = 1e18
@@ -73,5 +78,5 @@ Rate = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=-1, le=100)]
 Months = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
 """A whole number of months, 0 to 600."""
 PositiveMonths = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
-Count = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0)]
-PositiveCount = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1)]
+Count = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=MAX_COUNT)]
