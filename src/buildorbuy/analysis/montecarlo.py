@@ -344,7 +344,8 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         warnings = warnings + ["nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
                                "every sample equals compare"]
     if samples < FEW_SAMPLES:
-        warnings = warnings + [f"only {samples:,} samples: percentiles and probabilities are rough; use {FEW_SAMPLES:,} or more"]
+        noun = "sample" if samples == 1 else "samples"
+        warnings = warnings + [f"only {samples:,} {noun}: percentiles and probabilities are rough; use {FEW_SAMPLES:,} or more"]
     if samples and with_winner < samples:
         warnings = warnings + [f"no path is recommendable in {1 - with_winner / samples:.1%} of samples"]
     return Simulation(

@@ -44,7 +44,7 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
 
     table = Table(title=title)
     for c in columns:
-        table.add_column(c, overflow="fold")
+        table.add_column(c, overflow="fold", no_wrap=c in ("id", "model"))
     for row in text_rows:
         table.add_row(*row)
     Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)

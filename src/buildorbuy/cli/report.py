@@ -43,7 +43,8 @@ def report(
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
     expected = (".html", ".htm") if kind == ReportFormat.html else (".md", ".markdown")
     if output.suffix.lower() not in expected:
-        raise fail(f"--output: a {kind.value} report is written to a {' or '.join(expected)} file, not '{output.name}'")
+        label = "an HTML" if kind == ReportFormat.html else "a Markdown"
+        raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
     result = run_compare(loaded)
     from buildorbuy.cli.simulate import MAX_SAMPLES
@@ -57,7 +58,10 @@ def report(
         folder_name = f"{output.stem}_charts"
         files = document.chart_files(output.parent / folder_name)
         files[output] = document.markdown(folder_name).encode("utf-8")
-    print_warnings(result.warnings)
+    extra = [w for w in (montecarlo or {}).get("warnings", []) if w not in result.warnings]
+    if montecarlo is None and (samples is not None or seed is not None):
+        extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
+    print_warnings([*result.warnings, *extra])
     for notice in document.notices:
         typer.echo(f"Note: {notice}", err=True)
     write_files_atomic(files)

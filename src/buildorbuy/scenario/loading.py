@@ -80,6 +80,8 @@ def normalise_field_path(raw: dict, path: str) -> list[str | int]:
     resolved: list[str | int] = []
     for part in parts:
         where = format_field_path(resolved + [part])
+        if isinstance(node, list) and isinstance(part, str):
+            where = f"{format_field_path(resolved)}[{part}]"
         if isinstance(node, list):
             part = _resolve_index(node, part, where)
             node = node[part]
