@@ -277,3 +277,12 @@ def test_a_problem_caused_by_set_under_a_new_parent_is_blamed_on_set(write_yaml)
 
     assert result.exit_code == 2 and "(from --set)" in result.stderr
     assert not re.search(rf"{re.escape(str(file))}:\d+:", result.stderr)
+
+
+def test_json_errors_name_the_line_of_the_nested_value(tmp_path):
+    text = json.dumps(base_scenario(paths=[api_path(price_out=-1)]), indent=2)
+    file = tmp_path / "s.json"
+    file.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if '"price_per_1k_output"' in row)
+    result = run("validate", file)
+    assert f"{file}:{line}: paths[0].price_per_1k_output:" in result.stderr

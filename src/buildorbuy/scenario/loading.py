@@ -252,7 +252,7 @@ def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
         except ScenarioError as exc:
             exc.source = source
             raise
-        lines = _json_lines(text)
+        lines = _yaml_lines(text) or _json_lines(text)  # JSON is YAML: its parser gives every key's line
     else:
         import yaml
 
