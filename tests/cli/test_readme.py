@@ -18,3 +18,13 @@ def test_readme_example_output_is_current(monkeypatch):
     result = CliRunner().invoke(app, ["compare", str(REPO / "scenarios" / "enterprise-support.yaml")])
     actual = "\n".join(line.rstrip() for line in result.stdout.rstrip().splitlines())
     assert shown == actual, "README example drifted: regenerate it with COLUMNS=110 buildorbuy compare scenarios/enterprise-support.yaml"
+
+
+def test_readme_python_example_runs(monkeypatch):
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    code = re.search(r"## Python API\n\n```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(REPO)
+    exec(compile(code, "README.md", "exec"), {})
+
