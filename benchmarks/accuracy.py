@@ -5,9 +5,9 @@ leave-one-out refit, constant-MFU-0.4 baseline), the fine-tuning runs, and every
 configuration's predicted vs published output tokens/s per GPU, each with summaries
 (median |ln(predicted/reported)|, share within 1.5×).
 
-The points come from the package's own calibration data. When the reference folder exists
-(first argument; default ../shared/reference relative to the repository root), the shipped
-training points are also checked against its training_runs.yaml.
+The points come from the package's own calibration data. Given a folder of reference data (first
+argument: a folder holding a training_runs.yaml of published runs), the shipped training points
+are also checked against it.
 
     python benchmarks/accuracy.py [REFERENCE_DIR] [--write docs/ACCURACY.md]
 """
@@ -182,7 +182,7 @@ def check_reference(reference: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("reference", nargs="?", default=str(REPO.parent / "shared" / "reference"))
+    parser.add_argument("reference", nargs="?", default=None, help="folder with a training_runs.yaml to cross-check")
     parser.add_argument("--write", type=Path, help="also write the report to this markdown file")
     args = parser.parse_args(argv)
 
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += part
     text = "\n".join(lines).rstrip() + "\n"
     sys.stdout.write(text)
-    problems = check_reference(Path(args.reference))
+    problems = check_reference(Path(args.reference)) if args.reference else []
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
     if args.write:
