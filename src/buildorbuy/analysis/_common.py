@@ -94,17 +94,20 @@ def versions() -> dict[str, Any]:
     return {"buildorbuy": __version__, "genai_prices": genai_prices_version()}
 
 
-def clean(value: Any) -> Any:
-    """Plain JSON values: numpy scalars to Python, non-finite floats to None (full precision kept)."""
+def clean(value: Any, decimals: int | None = None) -> Any:
+    """Plain JSON values: numpy scalars to Python, non-finite floats to None; floats rounded to
+    `decimals` places when given (full precision otherwise)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
+        return {k: clean(v, decimals) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
+        return [clean(v, decimals) for v in value]
     if isinstance(value, np.ndarray):
-        return clean(value.tolist())
+        return clean(value.tolist(), decimals)
     if isinstance(value, (float, np.floating)):
         value = float(value)
-        return value if np.isfinite(value) else None
+        if not np.isfinite(value):
+            return None
+        return value if decimals is None else round(value, decimals)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.bool_):

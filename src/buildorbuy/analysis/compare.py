@@ -80,21 +80,10 @@ class Comparison:
 
 
 def _clean(value: Any) -> Any:
-    """Plain JSON values: floats rounded to 6 significant digits past the cent, NaN → None."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if not np.isfinite(value):
-            return None
-        return round(value, 6)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    """Plain JSON values for the compare contract: floats rounded to 6 decimals, NaN → None."""
+    from buildorbuy.analysis._common import clean
+
+    return clean(value, decimals=6)
 
 
 def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list[dict[str, dict]]]:
