@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 import os
 import sys
 import tempfile
@@ -51,7 +52,7 @@ def parse_count(text: str | None, option: str, *, low: int, high: int) -> int | 
         value = float(parse_quantity(text))
     except ValueError:
         value = float("nan")
-    if not (value == value and value == int(value) and low <= value <= high):
+    if not (math.isfinite(value) and value == int(value) and low <= value <= high):
         raise fail(f"{option}: must be a whole number from {low:,} to {high:,} (got {text})")
     return int(value)
 

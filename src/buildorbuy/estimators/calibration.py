@@ -129,10 +129,10 @@ def calibration_data():
     """The shipped calibration points, validated (strict pydantic model)."""
     import importlib.resources
 
-    import yaml
+    from buildorbuy.scenario._yaml import safe_load
 
     text = importlib.resources.files("buildorbuy.catalog").joinpath("data/calibration.yaml").read_text(encoding="utf-8")
-    return _schema().model_validate(yaml.safe_load(text))
+    return _schema().model_validate(safe_load(text))  # libyaml when installed
 
 
 # ---------------------------------------------------------------- training
