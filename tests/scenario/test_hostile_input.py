@@ -231,3 +231,35 @@ def test_line_numbers_come_from_the_single_parse(tmp_path):
     path = write(tmp_path, BASE.replace("0.002}", "-0.002}"))
     line = one_line_error(run("validate", path))
     assert f"{path}:5: paths[0].price_per_1k_output" in line
+
+
+# ---------------------------------------------------------------- item 15: list lengths
+
+
+@pytest.mark.parametrize(
+    "where, count, field",
+    [("staff", 201, "paths[0].staff"), ("paths", 101, "paths"), ("schedule", 601, "workload.schedule"),
+     ("correlations", 1001, "correlations")],
+)
+def test_list_lengths_are_capped_with_the_field_named(write_yaml, where, count, field):
+    data = base_scenario()
+    if where == "staff":
+        data["paths"][0]["staff"] = [{"role": f"r{i}", "annual_cost": 1000} for i in range(count)]
+    elif where == "paths":
+        data["paths"] = [dict(data["paths"][0], name=f"p{i}") for i in range(count)]
+    elif where == "schedule":
+        data["workload"] = {"schedule": [1e9] * count}
+        data["horizon_months"] = 600
+    else:
+        data["correlations"] = [{"a": "x", "b": "y", "rank": 0.1}] * count
+    line = one_line_error(run("validate", write_yaml(data)))
+    assert f"{field}: too many entries ({count:,})" in line
+
+
+def test_the_largest_allowed_lists_still_load(write_yaml):
+    data = base_scenario(horizon_months=600)
+    data["paths"] = [dict(data["paths"][0], name=f"p{i}") for i in range(100)]
+    data["paths"][0]["staff"] = [{"role": f"r{i}", "annual_cost": 1000} for i in range(200)]
+    data["workload"] = {"schedule": [1e9] * 600}
+    result = run("validate", write_yaml(data))
+    assert result.exit_code == 0, result.output

@@ -416,6 +416,10 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
         return "unknown field" + (f" (fields here: {', '.join(here)})" if here else "")
     if kind == "missing":
         return "required field is missing"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        return (f"too many entries ({ctx.get('actual_length', '?'):,}); at most {ctx.get('max_length', '?'):,}, "
+                "beyond any real scenario")
     if kind == "union_tag_invalid":
         tag = (error.get("ctx") or {}).get("tag")
         return f"unknown path kind '{tag}'; use api, finetune or build"

@@ -38,6 +38,13 @@ FinetuneMethod = Literal["full", "lora", "qlora"]
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
 
+MAX_PATHS = 100
+"""Most paths in one scenario; a real decision compares a handful."""
+MAX_STAFF = 200
+"""Most staff lines per path; a real team is described in a few lines."""
+MAX_CORRELATIONS = 1000
+"""Most rank correlations; a real scenario has a few."""
+
 
 class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
@@ -173,7 +180,7 @@ class ManagedFinetune(Strict):
 
 class _PathBase(Strict):
     name: str = Field(min_length=1)
-    staff: list[Staff] = Field(default_factory=list)
+    staff: list[Staff] = Field(default_factory=list, max_length=MAX_STAFF)
     lead_time_months: Months = 0
     success_probability: UnitFraction = 1.0
     data: Data = Field(default_factory=Data)
@@ -227,7 +234,7 @@ class Workload(Strict):
     """Compound monthly growth."""
     growth_per_year: Rate | None = None
     """Compound yearly growth; monthly = (1+g)^(1/12) - 1."""
-    schedule: list[TokenCount] | None = None
+    schedule: Annotated[list[TokenCount], Field(max_length=600)] | None = None
     """Tokens for every month of the horizon (replaces tokens_per_month and growth)."""
     peak_to_average: Annotated[float, Field(ge=1, le=1000)] = 2.0
     input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
@@ -287,8 +294,8 @@ class Scenario(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     bridge: str | None = None
     """Name of the api path that serves traffic until a self-hosted path is live."""
-    paths: list[Path] = Field(min_length=1)
-    correlations: list[Correlation] = Field(default_factory=list)
+    paths: list[Path] = Field(min_length=1, max_length=MAX_PATHS)
+    correlations: list[Correlation] = Field(default_factory=list, max_length=MAX_CORRELATIONS)
     """Rank correlations between fields given as distributions (used by simulate)."""
 
     _source: str | None = PrivateAttr(default=None)
