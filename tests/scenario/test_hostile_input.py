@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from buildorbuy.cli import app
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.loading import load_scenario, read_raw
-from tests.conftest import base_scenario
+from tests.conftest import REPO, base_scenario
 
 runner = CliRunner()
 
@@ -263,3 +263,19 @@ def test_the_largest_allowed_lists_still_load(write_yaml):
     data["workload"] = {"schedule": [1e9] * 600}
     result = run("validate", write_yaml(data))
     assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------- item 19: derived values
+
+
+def test_an_absurd_derived_fleet_is_refused_naming_the_throughput_field():
+    scenario = REPO / "scenarios" / "enterprise-support.yaml"
+    line = one_line_error(run("compare", scenario, "--set", "paths[1].serving.tokens_per_second_per_gpu=1e-300"))
+    assert "paths[1].serving.tokens_per_second_per_gpu" in line and "GPUs" in line
+    assert "e+305" in line  # before: 3.35e+291T GPUs over 30 wrapped lines, costs of 1e292
+
+
+def test_a_fleet_grown_by_absurd_traffic_blames_the_workload():
+    scenario = REPO / "scenarios" / "enterprise-support.yaml"
+    line = one_line_error(run("compare", scenario, "--set", "workload.growth_per_year=100", "--set", "horizon_months=600"))
+    assert "Error: workload:" in line
