@@ -23,18 +23,21 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
         return
     text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
     if fmt is Format.csv:
-        import csv
         import io
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+        writer = csv_writer(buf)
         writer.writerow(columns)
         writer.writerows(text_rows)
         write_output(buf.getvalue(), None)
         return
     if fmt is Format.markdown:
         lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in text_rows]
+        from buildorbuy.render.escape import markdown as md
+
+        lines += ["| " + " | ".join(md(c, cell=True) for c in row) + " |" for row in text_rows]
         write_output("\n".join(lines), None)
         return
     import sys

@@ -36,9 +36,17 @@ FORMAT_HELP = "Output format."
 OUTPUT_HELP = "Write the output to this file (written whole or not at all) instead of stdout."
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """Print one line for people (stdout, or stderr with `err`), control characters in user text
+    (names, file names) shown as `\\x1b`-style escapes so they cannot drive the terminal."""
+    from buildorbuy.render.escape import terminal
+
+    typer.echo(terminal(text, one_line=True), err=err)
+
+
 def fail(message: str) -> typer.Exit:
     """Print `Error: message` on stderr; return the exit to raise (status 2)."""
-    typer.echo(f"Error: {message}", err=True)
+    say(f"Error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded
+from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -78,25 +78,27 @@ def _render(result: dict, fmt: Format, title: str) -> None:
     from buildorbuy.cli.common import write_output
 
     for warning in result.get("warnings", []):
-        typer.echo(f"Warning: {warning}", err=True)
+        say(f"Warning: {warning}", err=True)
     if fmt is Format.json:
         write_output(json.dumps(result, indent=2, ensure_ascii=False), None)
         return
     rows = [(k, _show(k, v)) for k, v in result.items() if k not in ("warnings", "cost_source")]
     if fmt is Format.csv:
-        import csv
         import io
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+        writer = csv_writer(buf)
         writer.writerow(["field", "value"])
         writer.writerows(rows)
         write_output(buf.getvalue(), None)
         return
     if fmt is Format.markdown:
         lines = [f"### {title}", "", "| field | value |", "| --- | --- |"]
-        pipe = "\\|"
-        lines += [f"| {k} | {str(v).replace('|', pipe)} |" for k, v in rows]
+        from buildorbuy.render.escape import markdown as md
+
+        lines += [f"| {md(k, cell=True)} | {md(v, cell=True)} |" for k, v in rows]
         write_output("\n".join(lines), None)
         return
     import sys

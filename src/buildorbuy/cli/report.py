@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
@@ -63,7 +63,7 @@ def report(
         extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
     print_warnings([*result.warnings, *extra])
     for notice in document.notices:
-        typer.echo(f"Note: {notice}", err=True)
+        say(f"Note: {notice}", err=True)
     write_files_atomic(files)
     charts = len(files) - 1
     typer.echo(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)
