@@ -219,8 +219,10 @@ def check_loader(case: Case, folder: Path) -> str | None:
     return None
 
 
-def commands(case: Case, path: Path, rng: random.Random) -> list[str]:
-    """One command line exercising the case's file (or an estimate/catalog command with hostile values)."""
+def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True) -> list[str]:
+    """One command line exercising the case's file (or an estimate/catalog command with hostile values).
+
+    `report=False` leaves out `report` (its charts take seconds per valid scenario)."""
     s = str(path)
     value = rng.choice(["70B", "1,5B", "20%%", "-1", "1e999", "0", "\x1b[2J", "1_0_", "h100-sxm", "nope", "8B"])
     choices = [
@@ -240,8 +242,10 @@ def commands(case: Case, path: Path, rng: random.Random) -> list[str]:
         ["estimate", "finetune", "--params", value, "--tokens", "25M", "--gpu", "a100-80gb", "-f", "json"],
         ["catalog", rng.choice(["gpus", "models"]), "-f", rng.choice(["json", "csv"])],
     ]
+    if report:
+        choices.append(["report", s, "-f", "html", "-o", str(path.parent / "report.html")])
     args = rng.choice(choices)
-    if args[0] in {"compare", "tornado", "breakeven", "sweep", "simulate", "validate"}:
+    if args[0] in {"compare", "tornado", "breakeven", "sweep", "simulate", "validate", "report"}:
         for item in case.sets:
             args = args + ["--set", item]
     return args
