@@ -30,10 +30,13 @@ def test_long_context_tier_applies_per_request_only():
 
 
 def test_supplementary_cny_prices_by_date():
-    old = lookup_api_price("deepseek-chat", "deepseek-official", dt.date(2025, 6, 1))
+    old = lookup_api_price("deepseek-chat", "deepseek-official", dt.date(2025, 6, 1), currency="CNY")
     assert (old.currency, old.input_per_1m_usd, old.output_per_1m_usd) == ("CNY", 2.0, 8.0)
-    new = lookup_api_price("deepseek-v3", "deepseek-official", dt.date(2026, 1, 1))
-    assert (new.currency, new.input_per_1m_usd) == ("USD", 0.56)
+    assert (old.price_date, old.valid_to, old.market) == ("2025-02-26", "2025-09-05", "cn")
+    usd = lookup_api_price("deepseek-chat", "deepseek-official", dt.date(2025, 6, 1))
+    assert (usd.currency, usd.input_per_1m_usd, usd.market) == ("USD", 0.27, "intl")
+    v31 = lookup_api_price("deepseek-v3", "deepseek-official", dt.date(2025, 9, 10))
+    assert (v31.currency, v31.input_per_1m_usd) == ("USD", 0.56)
     assert lookup_api_price("doubao-pro-32k", "volcengine").currency == "CNY"
     assert lookup_api_price("ernie-speed", "baidu").output_per_1m_usd == 0.0
     assert lookup_api_price("qwen-long").provider == "dashscope"

@@ -30,8 +30,10 @@ COMPONENTS = (
     "finetune_compute",
     "data",
     "staff",
+    "api_fixed_fees",
 )
-"""Cost components, in the order tables show them."""
+"""Cost components, in the order tables show them (components added later are appended, so CSV
+columns keep their order)."""
 
 COMPONENT_LABELS = {
     "api_fees": "API fees",
@@ -45,6 +47,7 @@ COMPONENT_LABELS = {
     "finetune_compute": "fine-tune compute",
     "data": "data",
     "staff": "staff",
+    "api_fixed_fees": "API fixed and setup fees",
 }
 
 CAPEX_COMPONENTS = ("hardware_purchase",)
@@ -191,14 +194,88 @@ def _col(params: Params, key: str) -> np.ndarray:
     return params[key][:, None]
 
 
-def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O) -> np.ndarray:
-    """api_cost[m] = (I-C)/1000·p_in[m] + C/1000·p_cached[m] + O/1000·p_out[m]; p[m] = p0·(1+Δ)^(m/12)."""
+TOKEN_TYPES = ("input", "cached_input", "cache_write", "output")
+
+
+def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O,
+              path_prefix: str | None = None, offsets: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+    """An api path's per-token fees, [batch or 1, month] (DESIGN §2 and §2b).
+
+    List fees, per 1k tokens with p[m] = p0·(1+Δ)^(m/12):
+        (I − C − W)·p_in + C·p_cached + W·p_write + O·p_out,   W = I · workload.cache_write_share
+    each token type t then times (1 − discount)·[(1 − b − o) + b·(1 − bd_t) + o·(1 − od_t)], with
+    b = batch_share, o = off_peak_share and bd_t, od_t the batch and off-peak discounts (one number
+    for every type, or per type from the price data when `auto`: `offsets` holds each type's
+    difference from the input type's discount). Without any of these (a scenario from before they
+    existed) the arithmetic is exactly the section-2 formula. `prefix` names the prices (the path, or
+    its managed fine-tune); `path_prefix` the path whose modifiers apply (default: prefix).
+    """
+    path_prefix = prefix if path_prefix is None else path_prefix
     factor = (1.0 + _col(params, change_key)) ** years
-    return factor * (
-        (I - C) / 1000.0 * _col(params, prefix + "price_per_1k_input")
-        + C / 1000.0 * _col(params, prefix + "price_per_1k_cached_input")
-        + O / 1000.0 * _col(params, prefix + "price_per_1k_output")
-    )
+    W = _cache_writes(params, I)
+    modifiers = [path_prefix + name for name in ("discount", "batch_share", "off_peak_share") if path_prefix + name in params]
+    if W is None and not any(np.any(params[key] != 0) for key in modifiers):
+        return factor * (
+            (I - C) / 1000.0 * _col(params, prefix + "price_per_1k_input")
+            + C / 1000.0 * _col(params, prefix + "price_per_1k_cached_input")
+            + O / 1000.0 * _col(params, prefix + "price_per_1k_output")
+        )
+    W = 0.0 if W is None else W
+    p_in = _col(params, prefix + "price_per_1k_input")
+    write_key = prefix + "price_per_1k_cache_write"
+    quantities = {"input": I - C - W, "cached_input": C, "cache_write": W, "output": O}
+    prices = {"input": p_in, "cached_input": _col(params, prefix + "price_per_1k_cached_input"),
+              "cache_write": _col(params, write_key) if write_key in params else p_in,
+              "output": _col(params, prefix + "price_per_1k_output")}
+    b = _col(params, path_prefix + "batch_share")
+    o = _col(params, path_prefix + "off_peak_share")
+    offsets = offsets or {}
+
+    def kind_discount(kind: str, token_type: str):
+        key = f"{path_prefix}{kind}_discount"
+        if key not in params:  # auto with share 0: no discount is read
+            return 0.0
+        return _col(params, key) + offsets.get(kind, {}).get(token_type, 0.0)
+
+    total = 0.0
+    for t in TOKEN_TYPES:
+        mix = (1.0 - b - o) + b * (1.0 - kind_discount("batch", t)) + o * (1.0 - kind_discount("off_peak", t))
+        total = total + quantities[t] / 1000.0 * prices[t] * mix
+    return factor * (1.0 - _col(params, path_prefix + "discount")) * total
+
+
+def _cache_writes(params: Params, I) -> np.ndarray | None:
+    """W = I · cache_write_share, or None when no batch element writes to a cache."""
+    share = params.get("workload.cache_write_share")
+    if share is None or not np.any(share != 0):
+        return None
+    return I * share[:, None]
+
+
+def _api_fixed_fees(params: Params, path_prefix: str, months: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """An api path's fixed fees where it carries traffic, [batch or 1, month] (DESIGN §2b).
+
+    `fixed_fee_per_month` × weight[m] in every month (weight = 1 where the path surely carries
+    traffic, the probability where it carries it only in some outcomes, 0 where it carries none), and
+    `setup_fee` × weight in the first month with weight > 0. The same rule charges a bridge's fees to
+    the paths it carries (weight = their fallback weight) and an api path's own (its service weight).
+    None when both fees are 0.
+    """
+    fee_key, setup_key = path_prefix + "fixed_fee_per_month", path_prefix + "setup_fee"
+    fee = params.get(fee_key)
+    setup = params.get(setup_key)
+    if (fee is None or not np.any(fee != 0)) and (setup is None or not np.any(setup != 0)):
+        return None
+    weight = np.asarray(weight, dtype=float)
+    out = 0.0
+    if fee is not None:
+        out = fee[:, None] * weight
+    if setup is not None:
+        serving = weight > 0
+        first = np.argmax(serving, axis=-1)
+        at_first = (months[None, :] == first[:, None]) & serving.any(axis=-1)[:, None]
+        out = out + setup[:, None] * weight * at_first
+    return out
 
 
 def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray | None:
@@ -300,8 +377,20 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
     def base_fees(index: int) -> np.ndarray:
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
         if index not in fees_cache:
-            fees_cache[index] = _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output)
+            fees_cache[index] = _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output,
+                                          offsets=plan.paths[index].discount_offsets)
         return fees_cache[index]
+
+    def bridge_or_unserved(pp, fallback_weight: np.ndarray) -> None:
+        """Traffic before go-live (or after a failure): the bridge's per-token fees and its fixed
+        fees in the months it carries this path's tokens (`bridge_fees`), else unserved."""
+        if pp.bridge is None:
+            unserved_by_path[pp.index] = tokens * fallback_weight
+            return
+        add("bridge_fees", pp.index, base_fees(pp.bridge) * fallback_weight)
+        fixed = _api_fixed_fees(params, f"paths[{pp.bridge}].", months, fallback_weight)
+        if fixed is not None:
+            add("bridge_fees", pp.index, fixed)
 
     for pp in plan.paths:
         i = pp.index
@@ -387,7 +476,8 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
 
         if isinstance(path, ApiPath) and pp.has_managed_finetune:
             mf = key("managed_finetune.")
-            tuned = _api_fees(params, mf, key("price_change_per_year"), years, inputs, cached, output)
+            tuned = _api_fees(params, mf, key("price_change_per_year"), years, inputs, cached, output,
+                              path_prefix=key(""), offsets=pp.discount_offsets)
             add("api_fees", i, base_fees(i) * fallback_weight + tuned * success_weight)
             fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
             at_live = months[None, :] == live[:, None]
@@ -396,15 +486,14 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
             add("managed_finetune", i, fee[:, None] * events + _col(params, mf + "hosting_fee_per_hour") * MONTH_HOURS * success_weight)
         elif isinstance(path, ApiPath):
             add("api_fees", i, base_fees(i) * success_weight)
-            if pp.bridge is not None:
-                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
-            else:
-                unserved_by_path[i] = tokens * fallback_weight
+            bridge_or_unserved(pp, fallback_weight)
         else:
-            if pp.bridge is not None:
-                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
-            else:
-                unserved_by_path[i] = tokens * fallback_weight
+            bridge_or_unserved(pp, fallback_weight)
+        if isinstance(path, ApiPath):
+            own_weight = np.ones((1, horizon)) if pp.has_managed_finetune else success_weight
+            fixed = _api_fixed_fees(params, key(""), months, own_weight)
+            if fixed is not None:
+                add("api_fixed_fees", i, fixed)
 
         one_off = params[key("data.one_off")]
         if np.any(one_off != 0):

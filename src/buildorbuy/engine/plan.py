@@ -63,6 +63,10 @@ class PathPlan:
 
         return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
+    discount_offsets: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Api paths with `auto` batch/off-peak discounts: per token type, the catalog discount minus
+    the input type's (the parameter `<kind>_discount` holds the input type's), by kind
+    (`batch`, `off_peak`)."""
 
 
 @dataclass
@@ -144,7 +148,7 @@ def _compile(scenario: Scenario) -> Plan:
                 base[k(f"staff[{j}].end_month")] = float(horizon)
 
         if isinstance(path, ApiPath):
-            _compile_api(path, k, base, derive, fix, fx, scenario)
+            _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
             pp.has_managed_finetune = path.managed_finetune is not None
             if pp.has_managed_finetune:
                 pp.bridge = None
@@ -202,21 +206,44 @@ def _gpu(name: str, where: str):
         raise
 
 
-def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) -> None:
+STALE_PRICE_MONTHS = 12
+"""A catalog price listed longer than this before `start`, with nothing newer, gets a warning."""
+
+TOKEN_TYPE_LABELS = {"input": "input", "cached_input": "cached input", "cache_write": "cache write", "output": "output"}
+
+
+def _months_between(earlier: str, later) -> int:
+    year, month = int(earlier[:4]), int(earlier[5:7])
+    return (later.year - year) * 12 + later.month - month
+
+
+def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp: PathPlan | None = None,
+                 warnings: list[str] | None = None) -> None:
+    start = scenario.start_date
+    looked_up: list = []
+
+    def catalog_price():
+        """The price data's row for path.model in force on start (looked up once, on demand)."""
+        if not looked_up:
+            from buildorbuy.catalog.apis import lookup_api_price
+
+            try:
+                price = lookup_api_price(path.model, path.provider, start,
+                                         input_tokens_per_request=scenario.workload.input_tokens_per_request,
+                                         currency=scenario.currency)
+            except CatalogError as exc:
+                exc.field = k("model")
+                raise
+            if price.currency not in ("USD", scenario.currency):
+                raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
+            looked_up.append(price)
+        return looked_up[0]
+
     given = {name: getattr(path, name) for name in ("price_per_1k_input", "price_per_1k_output")}
     if path.model is not None and (given["price_per_1k_input"] is None or given["price_per_1k_output"] is None or path.price_per_1k_cached_input is None):
-        from buildorbuy.catalog.apis import lookup_api_price
-
-        try:
-            price = lookup_api_price(path.model, path.provider, scenario.start_date)
-        except CatalogError as exc:
-            exc.field = k("model")
-            raise
+        price = catalog_price()
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
-        if price.currency not in ("USD", scenario.currency):
-            raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
-        where = (f"{price.provider}/{price.model}, {price.source}, price in force on {scenario.start_date:%Y-%m-%d}"
-                 + (f" (listed from {price.price_date})" if price.price_date else ""))
+        where = f"{price.describe()}; price in force on {start:%Y-%m-%d}"
         conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
         for name, per_1m in (
             ("price_per_1k_input", price.input_per_1m_usd),
@@ -225,8 +252,45 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) ->
         ):
             if getattr(path, name) is None:
                 fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+        if warnings is not None and price.price_date and price.valid_to is None:
+            age = _months_between(price.price_date, start)
+            if age > STALE_PRICE_MONTHS:
+                warnings.append(
+                    f"{path.name}: {price.model}: listed {price.price_date[:7]}, {age} months before start; "
+                    "check it or give price_per_1k_*"
+                )
     if k("price_per_1k_cached_input") not in base:
         derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], "default: price_per_1k_input")
+    # Cache writes: a parameter only when the workload writes to a cache or the price is typed
+    # (otherwise the engine bills cache writes, if a sweep adds some, at price_per_1k_input).
+    if path.price_per_1k_cache_write == "auto" and scenario.workload.cache_write_share > 0:
+        price = catalog_price() if path.model is not None else None
+        if price is not None and price.cache_write_per_1m is not None:
+            rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
+            fix(k("price_per_1k_cache_write"), price.cache_write_per_1m / 1000.0 * rate,
+                f"catalog {price.describe()}: cache write {price.cache_write_per_1m:g} {price.currency}/1M"
+                + (f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""))
+        else:
+            derive(k("price_per_1k_cache_write"), lambda p, key=k("price_per_1k_input"): p[key],
+                   "default: price_per_1k_input (the price data has no cache-write price)")
+    for kind, share in (("batch", path.batch_share), ("off_peak", path.off_peak_share)):
+        field = f"{kind}_discount"
+        if getattr(path, field) != "auto" or share <= 0:
+            continue
+        label = "batch" if kind == "batch" else "off-peak"
+        if path.model is None:
+            raise ScenarioError(f"{kind}_share > 0 needs {field}: the path names no catalog model with {label} prices",
+                                field=k(field))
+        price = catalog_price()
+        by_type = price.batch_discount if kind == "batch" else price.off_peak_discount
+        if by_type is None:
+            raise ScenarioError(f"the price data has no {label} price for {price.provider}/{price.model} in force on "
+                                f"{start:%Y-%m-%d}: give {field}", field=k(field))
+        shown = ", ".join(f"{TOKEN_TYPE_LABELS[t]} {d:.0%}" for t, d in by_type.items())
+        fix(k(field), by_type["input"], f"catalog {label} prices of {price.describe()}, in force on {start:%Y-%m-%d}: "
+                                        f"discount off list by token type: {shown}")
+        if pp is not None:
+            pp.discount_offsets[kind] = {t: d - by_type["input"] for t, d in by_type.items()}
     mf = path.managed_finetune
     if mf is not None:
         for name in ("price_per_1k_input", "price_per_1k_output"):
