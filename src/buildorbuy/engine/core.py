@@ -198,7 +198,8 @@ TOKEN_TYPES = ("input", "cached_input", "cache_write", "output")
 
 
 def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O,
-              path_prefix: str | None = None, offsets: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+              path_prefix: str | None = None, offsets: dict[str, dict[str, float]] | None = None,
+              steps: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """An api path's per-token fees, [batch or 1, month] (DESIGN §2 and §2b).
 
     List fees, per 1k tokens with p[m] = p0·(1+Δ)^(m/12):
@@ -207,14 +208,15 @@ def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I
     b = batch_share, o = off_peak_share and bd_t, od_t the batch and off-peak discounts (one number
     for every type, or per type from the price data when `auto`: `offsets` holds each type's
     difference from the input type's discount). Without any of these (a scenario from before they
-    existed) the arithmetic is exactly the section-2 formula. `prefix` names the prices (the path, or
+    existed) the arithmetic is exactly the section-2 formula. `steps` (catalog prices with dated
+    changes inside the horizon) multiply a token type's price month by month. `prefix` names the prices (the path, or
     its managed fine-tune); `path_prefix` the path whose modifiers apply (default: prefix).
     """
     path_prefix = prefix if path_prefix is None else path_prefix
     factor = (1.0 + _col(params, change_key)) ** years
     W = _cache_writes(params, I)
     modifiers = [path_prefix + name for name in ("discount", "batch_share", "off_peak_share") if path_prefix + name in params]
-    if W is None and not any(np.any(params[key] != 0) for key in modifiers):
+    if W is None and not steps and not any(np.any(params[key] != 0) for key in modifiers):
         return factor * (
             (I - C) / 1000.0 * _col(params, prefix + "price_per_1k_input")
             + C / 1000.0 * _col(params, prefix + "price_per_1k_cached_input")
@@ -227,6 +229,8 @@ def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I
     prices = {"input": p_in, "cached_input": _col(params, prefix + "price_per_1k_cached_input"),
               "cache_write": _col(params, write_key) if write_key in params else p_in,
               "output": _col(params, prefix + "price_per_1k_output")}
+    for t, step in (steps or {}).items():
+        prices[t] = prices[t] * step[None, :]
     b = _col(params, path_prefix + "batch_share")
     o = _col(params, path_prefix + "off_peak_share")
     offsets = offsets or {}
@@ -378,7 +382,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
         if index not in fees_cache:
             fees_cache[index] = _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output,
-                                          offsets=plan.paths[index].discount_offsets)
+                                          offsets=plan.paths[index].discount_offsets, steps=plan.paths[index].price_steps)
         return fees_cache[index]
 
     def bridge_or_unserved(pp, fallback_weight: np.ndarray) -> None:

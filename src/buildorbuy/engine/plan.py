@@ -63,6 +63,12 @@ class PathPlan:
 
         return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
+    price_steps: dict[str, np.ndarray] = field(default_factory=dict)
+    """Api paths priced from the price data: per token type (`input`, `cached_input`, `output`), the
+    price in force in each month ÷ the price on `start`, where the data dates a change inside the
+    horizon (absent: no change)."""
+    price_changes: list[str] = field(default_factory=list)
+    """Those dated changes in words, for the estimates."""
     discount_offsets: dict[str, dict[str, float]] = field(default_factory=dict)
     """Api paths with `auto` batch/off-peak discounts: per token type, the catalog discount minus
     the input type's (the parameter `<kind>_discount` holds the input type's), by kind
@@ -252,6 +258,17 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
         ):
             if getattr(path, name) is None:
                 fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+        filled = [t for t, name in (("input", "price_per_1k_input"), ("output", "price_per_1k_output"),
+                                    ("cached_input", "price_per_1k_cached_input")) if getattr(path, name) is None]
+        if pp is not None:
+            _dated_changes(path, price, filled, scenario, pp)
+            if pp.price_changes:
+                note = "; the price data changes it inside the horizon, from " + "; from ".join(pp.price_changes)
+                for t in filled:
+                    name = f"price_per_1k_{t}"
+                    per_1m = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd,
+                              "cached_input": price.cached_input_per_1m_usd}[t]
+                    fix(k(name), base[k(name)], f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}{note}")
         if warnings is not None and price.price_date and price.valid_to is None:
             age = _months_between(price.price_date, start)
             if age > STALE_PRICE_MONTHS:
@@ -299,6 +316,44 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
         if mf.price_per_1k_cached_input is None:
             src = k("managed_finetune.price_per_1k_input")
             derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
+
+
+def _dated_changes(path: ApiPath, price, filled: list[str], scenario: Scenario, pp: PathPlan) -> None:
+    """Price changes the price data dates inside the horizon, as per-month factors on the start
+    price (`pp.price_steps`): month m pays the price in force on its first day. A change to another
+    row's currency or provider stops the schedule (the last comparable price is kept)."""
+    import datetime as _dt
+
+    from buildorbuy.catalog.apis import lookup_api_price
+
+    start = scenario.start_date
+    horizon = scenario.horizon
+    per_type = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd, "cached_input": price.cached_input_per_1m_usd}
+    steps = {t: np.ones(horizon) for t in filled}
+    changes = []
+    previous = price
+    for m in range(1, horizon):
+        year, month = divmod(start.month - 1 + m, 12)
+        day = _dt.date(start.year + year, month + 1, 1)
+        try:
+            now = lookup_api_price(path.model, path.provider, day, input_tokens_per_request=scenario.workload.input_tokens_per_request,
+                                   currency=scenario.currency)
+        except Exception:
+            now = previous
+        if (now.currency, now.provider, now.model) != (price.currency, price.provider, price.model):
+            now = previous
+        values = {"input": now.input_per_1m_usd, "output": now.output_per_1m_usd, "cached_input": now.cached_input_per_1m_usd}
+        for t in filled:
+            steps[t][m] = values[t] / per_type[t] if per_type[t] else 1.0
+        if now is not previous and any(values[t] != getattr(previous, f) for t, f in
+                                       (("input", "input_per_1m_usd"), ("output", "output_per_1m_usd"), ("cached_input", "cached_input_per_1m_usd"))):
+            changes.append(f"{day:%Y-%m} (month {m}): input {now.input_per_1m_usd:g}, cached {now.cached_input_per_1m_usd:g}, "
+                           f"output {now.output_per_1m_usd:g} {now.currency}/1M ({now.price_date or 'listed'} row)")
+        previous = now
+    steps = {t: v for t, v in steps.items() if np.any(v != 1.0)}
+    if steps:
+        pp.price_steps = steps
+        pp.price_changes = changes
 
 
 def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -> None:
