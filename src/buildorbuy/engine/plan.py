@@ -278,6 +278,20 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
                 )
     if k("price_per_1k_cached_input") not in base:
         derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], "default: price_per_1k_input")
+    _compile_cache_write(path, k, derive, fix, fx, scenario, catalog_price)
+    _compile_auto_discounts(path, k, fix, scenario, catalog_price, pp)
+    mf = path.managed_finetune
+    if mf is not None:
+        for name in ("price_per_1k_input", "price_per_1k_output"):
+            if getattr(mf, name) is None:
+                derive(k(f"managed_finetune.{name}"), lambda p, key=k(name): p[key], f"default: the path's {name}")
+        if mf.price_per_1k_cached_input is None:
+            src = k("managed_finetune.price_per_1k_input")
+            derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
+
+
+def _compile_cache_write(path: ApiPath, k, derive, fix, fx, scenario: Scenario, catalog_price) -> None:
+    """price_per_1k_cache_write: the price data's cache-write price, else price_per_1k_input."""
     # Cache writes: a parameter only when the workload writes to a cache or the price is typed
     # (otherwise the engine bills cache writes, if a sweep adds some, at price_per_1k_input).
     if path.price_per_1k_cache_write == "auto" and scenario.workload.cache_write_share > 0:
@@ -290,6 +304,12 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
         else:
             derive(k("price_per_1k_cache_write"), lambda p, key=k("price_per_1k_input"): p[key],
                    "default: price_per_1k_input (the price data has no cache-write price)")
+
+
+def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_price, pp: PathPlan | None) -> None:
+    """`auto` batch/off-peak discounts per token type from the price data in force on start (read
+    only when the share is > 0; unknown then is an error naming the field)."""
+    start = scenario.start_date
     for kind, share in (("batch", path.batch_share), ("off_peak", path.off_peak_share)):
         field = f"{kind}_discount"
         if getattr(path, field) != "auto" or share <= 0:
@@ -308,14 +328,6 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
                                         f"discount off list by token type: {shown}")
         if pp is not None:
             pp.discount_offsets[kind] = {t: d - by_type["input"] for t, d in by_type.items()}
-    mf = path.managed_finetune
-    if mf is not None:
-        for name in ("price_per_1k_input", "price_per_1k_output"):
-            if getattr(mf, name) is None:
-                derive(k(f"managed_finetune.{name}"), lambda p, key=k(name): p[key], f"default: the path's {name}")
-        if mf.price_per_1k_cached_input is None:
-            src = k("managed_finetune.price_per_1k_input")
-            derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
 
 
 def _dated_changes(path: ApiPath, price, filled: list[str], scenario: Scenario, pp: PathPlan) -> None:
