@@ -226,3 +226,19 @@ def test_scenarios_without_the_new_fields_keep_their_figures(name):
         assert path.monthly_cost == before["monthly_cost"]
         assert path.npv == before["npv"]
         assert path.components == before["components"]
+
+
+def test_readme_worked_example_batch_and_discount_change_the_answer():
+
+    result = CliRunner().invoke(app, ["compare", str(REPO / "scenarios" / "enterprise-support.yaml"), "--format", "json",
+                                      "--set", "paths[gpt-4o].discount=0.3", "--set", "paths[gpt-4o].batch_share=0.6"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    npv = {p["name"]: round(p["npv"]) for p in out["paths"]}
+    assert npv == {"gpt-4o": 8_191_015, "Fine-tuned Llama 3.3 70B": 8_666_896}
+    assert out["recommendation"]["path"] == "gpt-4o"
+    # by hand, month 0 of gpt-4o: 120B tokens, 20 % output, 30 % of input cached
+    i, o = 120e9 * 0.8, 120e9 * 0.2
+    fees = ((i * 0.7) / 1000 * 0.0025 + i * 0.3 / 1000 * 0.00125 + o / 1000 * 0.010) * 0.7 * (0.4 + 0.6 * 0.5)
+    gpt = next(p for p in out["paths"] if p["name"] == "gpt-4o")
+    assert gpt["components"]["api_fees"][0] == pytest.approx(fees, rel=1e-9)
