@@ -155,6 +155,7 @@ def _compile(scenario: Scenario) -> Plan:
 
         if isinstance(path, ApiPath):
             _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
+            plan.unused.update(_unused_discounts(path, k, base))
             pp.has_managed_finetune = path.managed_finetune is not None
             if pp.has_managed_finetune:
                 pp.bridge = None
@@ -194,6 +195,12 @@ def _compile(scenario: Scenario) -> Plan:
 RENT_ONLY = ("gpu_hour_price", "gpu_hour_price_change_per_year")
 OWN_ONLY = ("purchase_price", "server_overhead", "hosting_per_gpu_month", "tdp_watts", "power_price_per_kwh", "pue",
             "depreciation_years")
+
+
+def _unused_discounts(path: ApiPath, k, base) -> dict[str, str]:
+    """A typed batch/off-peak discount whose share is 0 moves nothing."""
+    return {k(f"{kind}_discount"): f"{kind}_share is 0 (no tokens get this discount)" for kind in ("batch", "off_peak")
+            if getattr(path, f"{kind}_share") == 0 and k(f"{kind}_discount") in base}
 
 
 def _unused_serving(ownership: str) -> dict[str, str]:
