@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from buildorbuy import compare, load_scenario, scenario_from_dict
@@ -242,3 +244,23 @@ def test_readme_worked_example_batch_and_discount_change_the_answer():
     fees = ((i * 0.7) / 1000 * 0.0025 + i * 0.3 / 1000 * 0.00125 + o / 1000 * 0.010) * 0.7 * (0.4 + 0.6 * 0.5)
     gpt = next(p for p in out["paths"] if p["name"] == "gpt-4o")
     assert gpt["components"]["api_fees"][0] == pytest.approx(fees, rel=1e-9)
+
+_share = st.floats(0, 1)
+_disc = st.floats(0, 0.99)
+
+
+@settings(max_examples=40, deadline=None)
+@given(discount=_disc, b=_share, o=_share, bd=_disc, od=_disc, more=st.floats(0, 0.5))
+def test_discounts_never_raise_the_fees_and_more_discount_never_costs_more(discount, b, o, bd, od, more):
+    """Invariant: with discounts in [0, 1), fees are at most list and fall as any discount grows."""
+    from buildorbuy.engine.core import evaluate
+    from buildorbuy.engine.plan import compile_plan
+
+    o = min(o, 1 - b)
+    data = base_scenario(**ONE_MONTH)
+    data["paths"] = [api_path(discount=discount, batch_share=b, off_peak_share=o, batch_discount=bd, off_peak_discount=od)]
+    plan = compile_plan(scenario_from_dict(data))
+    base = evaluate(plan).monthly_cost[0, 0, 0]
+    assert base <= LIST_FEE * (1 + 1e-12)
+    grown = evaluate(plan, {"paths[0].discount": min(0.999, discount + more), "paths[0].batch_discount": min(0.999, bd + more)})
+    assert grown.monthly_cost[0, 0, 0] <= base * (1 + 1e-12)

@@ -1,12 +1,16 @@
 """API list prices per 1M tokens: an adapter over the `genai-prices` package (pinned 0.2.3, a
-maintained price database; github:pydantic/genai-prices), plus `data/api_prices_extra.yaml`
-for providers it lacks (Volcano Ark, DashScope, Qianfan, DeepSeek's own CNY list).
+maintained price database; github:pydantic/genai-prices), plus `data/api_prices_extra.yaml`,
+dated rows for providers it lacks or prices stale (Volcano Ark, DashScope, Qianfan, DeepSeek's
+own CNY and USD lists, Zhipu, Moonshot, Tencent Hunyuan), each with market, source and dates.
 
 Only the package's bundled snapshot is read; its network updater is never started. Prices are
-evaluated at 12:00 UTC on the requested date (so time-of-day discounts such as DeepSeek's former
-off-peak rate are not applied) and for one request of `input_tokens_per_request` tokens: tiered
-prices (e.g. Gemini above 200K prompt tokens) apply per request, never to a month's volume.
-User-typed prices always win; that is the caller's job.
+those in force on the requested date, for one request of `input_tokens_per_request` tokens:
+tiered prices (long context) apply per request, never to a month's volume. Where genai-prices
+prices by time of day (DeepSeek), the list price is the day's highest (peak) and the lowest gives
+the off-peak discount; its batch variants (`processing: batch`) give the batch discount per token
+type, when in force on the date. A supplementary row in force wins over genai-prices, and a row
+listed in the caller's currency wins over a USD row. User-typed prices always win; that is the
+caller's job.
 """
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ def _dated_changes(path: ApiPath, price, filled: list[str], scenario: Scenario, 
         try:
             now = lookup_api_price(path.model, path.provider, day, input_tokens_per_request=scenario.workload.input_tokens_per_request,
                                    currency=scenario.currency)
-        except Exception:
+        except CatalogError:
             now = previous
         if (now.currency, now.provider, now.model) != (price.currency, price.provider, price.model):
             now = previous
