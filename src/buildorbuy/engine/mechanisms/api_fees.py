@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext
+from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -16,33 +16,37 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
                    steps: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """An api path's per-token fees at full traffic, [batch or 1, month] (DESIGN §2 and §2b).
 
-    List fees per 1k tokens, p[m] = p0·(1+Δ)^(m/12):
-        (I − C − W)·p_in + C·p_cached + W·p_write + O·p_out,   W = I·workload.cache_write_share
-    each token type t times (1 − discount)·[(1 − b − o) + b·(1 − bd_t) + o·(1 − od_t)], with
-    b = batch_share, o = off_peak_share, bd_t / od_t the batch / off-peak discounts (one number for
-    every type, or per type from the price data when `auto`: `offsets` holds each type's difference
-    from the input type's discount, whose value is the parameter). `steps` (catalog prices the data
-    changes inside the horizon) multiply a type's price month by month. Without any of these the
-    arithmetic is exactly the section-2 formula (bit for bit).
+    api_cost[m] = T[m]·(1+Δ)^(m/12)·q, with q the price per token of the workload's mix
+    (o output share, c cached share, w cache-write share, per 1k tokens):
+        q = [(1−o)(1−c−w)·p_in + (1−o)c·p_cached + (1−o)w·p_write + o·p_out] / 1000,
+    each token type t times (1 − discount)·[(1 − b − o') + b·(1 − bd_t) + o'·(1 − od_t)] with
+    b = batch_share, o' = off_peak_share and bd_t / od_t the batch / off-peak discounts (one number
+    for every type, or per type from the price data when `auto`: `offsets` holds each type's
+    difference from the input type's discount, whose value is the parameter). `steps` (catalog
+    prices the data changes inside the horizon) multiply a type's price month by month, making q
+    [1, month]. Without any of these the arithmetic is the section-2 formula, as before.
 
-    `prefix` names the prices (`paths[i].` or `paths[i].managed_finetune.`), `change_key` the yearly
-    change Δ, `path_prefix` the path whose modifiers apply (default: prefix).
+    `prefix` names the prices (`paths[i].` or `paths[i].managed_finetune.`), `change_key` the
+    yearly price change Δ, `path_prefix` the path whose modifiers apply (default: prefix).
     """
     col, params = ctx.col, ctx.params
     path_prefix = prefix if path_prefix is None else path_prefix
-    factor = (1.0 + col(change_key)) ** ctx.years
-    writes = cache_writes(ctx)
+    output_share, cached_share = col("workload.output_share"), col("workload.cached_input_share")
+    input_share = 1.0 - output_share
+    write_share = cache_write_share(ctx)
     modifiers = [path_prefix + n for n in ("discount", "batch_share", "off_peak_share") if path_prefix + n in params]
-    if writes is None and not steps and not any(np.any(params[key] != 0) for key in modifiers):
-        return factor * (
-            (ctx.inputs - ctx.cached) / 1000.0 * col(prefix + "price_per_1k_input")
-            + ctx.cached / 1000.0 * col(prefix + "price_per_1k_cached_input")
-            + ctx.output / 1000.0 * col(prefix + "price_per_1k_output")
-        )
-    writes = 0.0 if writes is None else writes
+    if write_share is None and not steps and not any(np.any(params[key] != 0) for key in modifiers):
+        per_token = (
+            input_share * (1.0 - cached_share) * col(prefix + "price_per_1k_input")
+            + input_share * cached_share * col(prefix + "price_per_1k_cached_input")
+            + output_share * col(prefix + "price_per_1k_output")
+        ) / 1000.0
+        return product(ctx.tokens, per_token, compound(col(change_key), ctx.years))
+    w = 0.0 if write_share is None else write_share
+    shares = {"input": input_share * (1.0 - cached_share - w), "cached_input": input_share * cached_share,
+              "cache_write": input_share * w, "output": output_share}
     p_in = col(prefix + "price_per_1k_input")
     write_key = prefix + "price_per_1k_cache_write"
-    quantities = {"input": ctx.inputs - ctx.cached - writes, "cached_input": ctx.cached, "cache_write": writes, "output": ctx.output}
     prices = {"input": p_in, "cached_input": col(prefix + "price_per_1k_cached_input"),
               "cache_write": col(write_key) if write_key in params else p_in, "output": col(prefix + "price_per_1k_output")}
     for t, step in (steps or {}).items():
@@ -56,19 +60,46 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
             return 0.0
         return col(key) + offsets.get(kind, {}).get(token_type, 0.0)
 
-    total = 0.0
+    per_token = 0.0
     for t in TOKEN_TYPES:
         mix = (1.0 - b - o) + b * (1.0 - kind_discount("batch", t)) + o * (1.0 - kind_discount("off_peak", t))
-        total = total + quantities[t] / 1000.0 * prices[t] * mix
-    return factor * (1.0 - col(path_prefix + "discount")) * total
+        per_token = per_token + shares[t] * prices[t] * mix
+    per_token = per_token * (1.0 - col(path_prefix + "discount")) / 1000.0
+    return product(ctx.tokens, per_token, compound(col(change_key), ctx.years))
 
 
-def cache_writes(ctx: Context) -> np.ndarray | None:
-    """W = I·cache_write_share, [batch or 1, month]; None when no batch element writes to a cache."""
+def cache_write_share(ctx: Context) -> np.ndarray | None:
+    """workload.cache_write_share as a column; None when no batch element writes to a cache."""
     share = ctx.params.get("workload.cache_write_share")
     if share is None or not np.any(share != 0):
         return None
-    return ctx.inputs * share[:, None]
+    return share[:, None]
+
+
+def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:
+    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p)."""
+    return {"api_fees": fees * path.success_weight}
+
+
+def managed_finetune_fees(ctx: Context, path: PathContext, fees: np.ndarray, events: np.ndarray | None) -> Costs:
+    """A managed (vendor-hosted) fine-tune on an api path.
+
+    api_fees[m] = base[m]·fallback_weight[m] + tuned[m]·success_weight[m] (tuned: the fine-tuned
+    model's prices); managed_finetune[m] = training_tokens·epochs/1e6·price_per_1m_training_tokens
+    at go-live and, weighted by p, at each refresh, + hosting_fee_per_hour·730·success_weight[m].
+    `events` is the refresh mask (None: no refreshes).
+    """
+    mf = path.key("managed_finetune.")
+    params = ctx.params
+    tuned = per_token_fees(ctx, mf, path.key("price_change_per_year"), path_prefix=path.prefix,
+                           offsets=path.plan.discount_offsets)
+    fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
+    at_live = ctx.months[None, :] == path.live[:, None]
+    events = at_live if events is None else at_live + events * path.p_success
+    return {
+        "api_fees": fees * path.fallback_weight + tuned * path.success_weight,
+        "managed_finetune": fee[:, None] * events + ctx.col(mf + "hosting_fee_per_hour") * MONTH_HOURS * path.success_weight,
+    }
 
 
 def fixed_fees(ctx: Context, path_prefix: str, weight: np.ndarray) -> np.ndarray | None:
@@ -98,29 +129,3 @@ def own_fixed_fees(ctx: Context, path: PathContext) -> Costs:
     weight = np.ones((1, ctx.horizon)) if path.plan.has_managed_finetune else path.success_weight
     fees = fixed_fees(ctx, path.prefix, weight)
     return {} if fees is None else {"api_fixed_fees": fees}
-
-
-def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:
-    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p)."""
-    return {"api_fees": fees * path.success_weight}
-
-
-def managed_finetune_fees(ctx: Context, path: PathContext, fees: np.ndarray, events: np.ndarray | None) -> Costs:
-    """A managed (vendor-hosted) fine-tune on an api path.
-
-    api_fees[m] = base[m]·fallback_weight[m] + tuned[m]·success_weight[m] (tuned: the fine-tuned
-    model's prices); managed_finetune[m] = training_tokens·epochs/1e6·price_per_1m_training_tokens
-    at go-live and, weighted by p, at each refresh, + hosting_fee_per_hour·730·success_weight[m].
-    `events` is the refresh mask (None: no refreshes).
-    """
-    mf = path.key("managed_finetune.")
-    params = ctx.params
-    tuned = per_token_fees(ctx, mf, path.key("price_change_per_year"), path_prefix=path.prefix,
-                           offsets=path.plan.discount_offsets)
-    fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
-    at_live = ctx.months[None, :] == path.live[:, None]
-    events = at_live if events is None else at_live + events * path.p_success
-    return {
-        "api_fees": fees * path.fallback_weight + tuned * path.success_weight,
-        "managed_finetune": fee[:, None] * events + ctx.col(mf + "hosting_fee_per_hour") * MONTH_HOURS * path.success_weight,
-    }
