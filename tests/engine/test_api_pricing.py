@@ -267,3 +267,13 @@ def test_discounts_never_raise_the_fees_and_more_discount_never_costs_more(disco
     assert base <= LIST_FEE * (1 + 1e-12)
     grown = evaluate(plan, {"paths[0].discount": min(0.999, discount + more), "paths[0].batch_discount": min(0.999, bd + more)})
     assert grown.monthly_cost[0, 0, 0] <= base * (1 + 1e-12)
+
+
+def test_a_dated_genai_prices_change_inside_the_horizon():
+    # o3 at openai: 10 / 40 USD per 1M until 2025-06-10, then 2 / 8 (genai-prices 0.2.3); month 6 = 2025-07
+    data = {"name": "t", "start": "2025-01", "horizon_months": 8, "workload": {"tokens_per_month": 1e9, "output_share": 0.25},
+            "paths": [{"name": "o3", "kind": "api", "model": "o3", "provider": "openai"}]}
+    path = compare(scenario_from_dict(data)).paths[0]
+    before = 0.75e9 / 1e6 * 10 + 0.25e9 / 1e6 * 40
+    after = 0.75e9 / 1e6 * 2 + 0.25e9 / 1e6 * 8
+    assert path.monthly_cost == pytest.approx([before] * 6 + [after] * 2)

@@ -376,6 +376,29 @@ def lookup_api_price(
     return found
 
 
+def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date]:
+    """Dates on which the price data changes `model`'s list price (supplementary rows' starts and
+    ends, genai-prices' dated conditional prices), sorted; an empty list when it has none."""
+    from genai_prices import types
+
+    dates: set[_dt.date] = set()
+    extra_provider = _extra_provider(provider)
+    if provider is None or extra_provider is not None:
+        data, _ = _extra()
+        key = normalise(model)
+        for e in data.prices:
+            if extra_provider in (None, e.provider) and key in {normalise(n) for n in (e.model, *e.aliases)}:
+                dates.update(d for d in (e.valid_from, e.valid_to) if d is not None)
+    if extra_provider is None:
+        try:
+            _, info = _snapshot().find_provider_model(model, None, provider, None)
+        except LookupError:
+            info = None
+        if info is not None and isinstance(info.prices, list):
+            dates.update(c.constraint.start_date for c in info.prices if isinstance(c.constraint, types.StartDateConstraint))
+    return sorted(dates)
+
+
 def _unknown(model: str, provider: str | None, extra_provider: str | None, at) -> CatalogError:
     data, _ = _extra()
     snap = _snapshot()

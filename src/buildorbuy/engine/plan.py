@@ -339,34 +339,35 @@ def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_p
 
 def _dated_changes(path: ApiPath, price, filled: list[str], scenario: Scenario, pp: PathPlan) -> None:
     """Price changes the price data dates inside the horizon, as per-month factors on the start
-    price (`pp.price_steps`): month m pays the price in force on its first day. A change to another
-    row's currency or provider stops the schedule (the last comparable price is kept)."""
+    price (`pp.price_steps`): month m pays the price in force on its first day. Only the months
+    starting on or after a dated change are looked up. A change to another row's currency or
+    provider stops the schedule (the last comparable price is kept)."""
     import datetime as _dt
 
-    from buildorbuy.catalog.apis import lookup_api_price
+    from buildorbuy.catalog.apis import lookup_api_price, price_change_dates
 
-    start = scenario.start_date
-    horizon = scenario.horizon
-    per_type = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd, "cached_input": price.cached_input_per_1m_usd}
+    start, horizon = scenario.start_date, scenario.horizon
+    firsts = [_dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1) for m in range(horizon)]
+    changes_on = [d for d in price_change_dates(path.model, path.provider) if start < d <= firsts[-1]]
+    if not changes_on:
+        return
+    months = sorted({next(m for m, first in enumerate(firsts) if first >= d) for d in changes_on})
+    fields = {"input": "input_per_1m_usd", "output": "output_per_1m_usd", "cached_input": "cached_input_per_1m_usd"}
     steps = {t: np.ones(horizon) for t in filled}
-    changes = []
-    previous = price
-    for m in range(1, horizon):
-        year, month = divmod(start.month - 1 + m, 12)
-        day = _dt.date(start.year + year, month + 1, 1)
+    changes, previous = [], price
+    for m in months:
         try:
-            now = lookup_api_price(path.model, path.provider, day, input_tokens_per_request=scenario.workload.input_tokens_per_request,
-                                   currency=scenario.currency)
+            now = lookup_api_price(path.model, path.provider, firsts[m], currency=scenario.currency,
+                                   input_tokens_per_request=scenario.workload.input_tokens_per_request)
         except CatalogError:
             now = previous
         if (now.currency, now.provider, now.model) != (price.currency, price.provider, price.model):
             now = previous
-        values = {"input": now.input_per_1m_usd, "output": now.output_per_1m_usd, "cached_input": now.cached_input_per_1m_usd}
         for t in filled:
-            steps[t][m] = values[t] / per_type[t] if per_type[t] else 1.0
-        if now is not previous and any(values[t] != getattr(previous, f) for t, f in
-                                       (("input", "input_per_1m_usd"), ("output", "output_per_1m_usd"), ("cached_input", "cached_input_per_1m_usd"))):
-            changes.append(f"{day:%Y-%m} (month {m}): input {now.input_per_1m_usd:g}, cached {now.cached_input_per_1m_usd:g}, "
+            base_price = getattr(price, fields[t])
+            steps[t][m:] = getattr(now, fields[t]) / base_price if base_price else 1.0
+        if any(getattr(now, f) != getattr(previous, f) for f in fields.values()):
+            changes.append(f"{firsts[m]:%Y-%m} (month {m}): input {now.input_per_1m_usd:g}, cached {now.cached_input_per_1m_usd:g}, "
                            f"output {now.output_per_1m_usd:g} {now.currency}/1M ({now.price_date or 'listed'} row)")
         previous = now
     steps = {t: v for t, v in steps.items() if np.any(v != 1.0)}
