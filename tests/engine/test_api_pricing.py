@@ -277,3 +277,17 @@ def test_a_dated_genai_prices_change_inside_the_horizon():
     before = 0.75e9 / 1e6 * 10 + 0.25e9 / 1e6 * 40
     after = 0.75e9 / 1e6 * 2 + 0.25e9 / 1e6 * 8
     assert path.monthly_cost == pytest.approx([before] * 6 + [after] * 2)
+
+
+def test_sweeping_a_share_whose_auto_discount_was_never_read_is_an_error():
+    from buildorbuy.engine.core import evaluate
+    from buildorbuy.engine.plan import compile_plan
+    from buildorbuy.errors import ScenarioError
+
+    plan = compile_plan(scenario_from_dict(base_scenario(**ONE_MONTH)))
+    with pytest.raises(ScenarioError) as info:
+        evaluate(plan, {"paths[0].batch_share": [0.0, 0.5]})
+    assert info.value.field == "paths[0].batch_discount"
+    typed = compile_plan(scenario_from_dict(base_scenario(**ONE_MONTH, paths=[api_path(batch_discount=0.5)])))
+    swept = evaluate(typed, {"paths[0].batch_share": [0.0, 0.5]}).monthly_cost[:, 0, 0]
+    assert swept == pytest.approx([1250, 1250 * 0.75])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
+from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -54,9 +55,14 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
     b, o = col(path_prefix + "batch_share"), col(path_prefix + "off_peak_share")
     offsets = offsets or {}
 
+    shares_of = {"batch": b, "off_peak": o}
+
     def kind_discount(kind: str, token_type: str):
         key = f"{path_prefix}{kind}_discount"
-        if key not in params:  # auto with a zero share: no discount is read
+        if key not in params:  # auto with the scenario's share at 0: no discount was read
+            if np.any(shares_of[kind] != 0):
+                raise ScenarioError(f"{kind}_share > 0 here but {kind}_discount is auto and the scenario's own {kind}_share "
+                                    f"is 0, so no {kind} price was read: give {kind}_discount a number", field=key)
             return 0.0
         return col(key) + offsets.get(kind, {}).get(token_type, 0.0)
 
