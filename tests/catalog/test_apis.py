@@ -76,7 +76,7 @@ def test_import_is_lazy():
 def test_every_superseded_row_has_an_end_date_and_rows_never_overlap():
     from buildorbuy.catalog.apis import _extra
 
-    data, _ = _extra()
+    data = _extra()[0]
     groups: dict = {}
     for e in data.prices:
         groups.setdefault((e.provider, e.model, e.currency), []).append(e)
@@ -128,3 +128,15 @@ def test_catalog_apis_filters_and_columns():
     body = [line for line in lines[3:] if line.strip()]
     assert body and all(line.startswith("deepseek-official ") for line in body)  # never wrapped
     assert any(" cn " in line and "-50%" in line for line in body)
+
+
+def test_naming_the_genai_provider_of_a_vendor_with_own_lists():
+    # deepseek (genai-prices) and deepseek-official (supplementary) are the same vendor
+    cny = lookup_api_price("deepseek-v4-pro", "deepseek", dt.date(2026, 11, 1), currency="CNY")
+    assert (cny.provider, cny.currency, cny.input_per_1m_usd) == ("deepseek-official", "CNY", 6.0)
+    usd = lookup_api_price("deepseek-v4-pro", "deepseek", dt.date(2026, 11, 1))
+    assert (usd.provider, usd.currency) == ("deepseek", "USD")  # no USD row in the table: genai-prices
+    chat = lookup_api_price("deepseek-chat", "deepseek", dt.date(2026, 1, 1))
+    assert (chat.provider, chat.input_per_1m_usd) == ("deepseek-official", 0.28)  # not the stale 0.27 row
+    # a row in a currency the caller cannot convert is returned only when nothing else prices it
+    assert lookup_api_price("doubao-pro-32k", at=dt.date(2026, 1, 1), currency="EUR").currency == "CNY"

@@ -214,6 +214,8 @@ def _extra():
         name: str
         pricing_url: str
         aliases: list[str] = []
+        genai_provider: str | None = None
+        """The genai-prices provider id of the same vendor: naming it consults these rows first."""
 
     class Tier(_Strict):
         above_input_tokens: int = Field(gt=0)
@@ -261,13 +263,22 @@ def _extra():
     for pid, p in data.providers.items():
         for name in (pid, *p.aliases):
             provider_index[normalise(name)] = pid
-    return data, provider_index
+    same_vendor = {normalise(p.genai_provider): pid for pid, p in data.providers.items() if p.genai_provider}
+    return data, provider_index, same_vendor
 
 
 def _extra_provider(provider: str | None) -> str | None:
     if provider is None:
         return None
     return _extra()[1].get(normalise(provider))
+
+
+def _same_vendor(provider: str | None) -> str | None:
+    """The supplementary provider holding the same vendor's own lists as genai-prices provider
+    `provider` (deepseek → deepseek-official), or None."""
+    if provider is None:
+        return None
+    return _extra()[2].get(normalise(provider))
 
 
 def _in_force(e, day: _dt.date) -> bool:
@@ -327,7 +338,7 @@ def _extra_lookup(model: str, provider: str | None, at: _dt.date | None, input_t
                   currency: str = "USD") -> ApiPrice | None:
     """The supplementary row for `model` in force on `at`: a row listed in `currency` wins (the
     provider's own market list), then a USD row (converted by the caller), then any other."""
-    data, _ = _extra()
+    data = _extra()[0]
     key = normalise(model)
     day = at or _dt.date.today()
     matches = [
@@ -358,19 +369,23 @@ def lookup_api_price(
 
     Precedence: a supplementary-table row in force on `at` (curated, dated; a row listed in
     `currency` first, so a CNY scenario gets the mainland CNY list rather than a converted USD
-    price), then the genai-prices snapshot. Naming a genai-prices provider reads only the snapshot.
+    price), then the genai-prices snapshot. Naming a genai-prices provider reads the snapshot only,
+    except for a vendor whose own lists the table holds (deepseek → deepseek-official).
     """
     extra_provider = _extra_provider(provider)
+    vendor = extra_provider or _same_vendor(provider)
     found = None
-    if provider is None or extra_provider is not None:
-        found = _extra_lookup(model, extra_provider, at, input_tokens_per_request, currency)
-    if found is None and extra_provider is None:
+    if provider is None or vendor is not None:
+        found = _extra_lookup(model, vendor, at, input_tokens_per_request, currency)
+    other_currency = found if found is not None and found.currency not in (currency, "USD") else None
+    if (found is None or other_currency is not None) and extra_provider is None:
         try:
             snap = _snapshot()
             prov, info = snap.find_provider_model(model, None, provider, None)
             found = _from_genai(prov, info, at, input_tokens_per_request)
         except LookupError:
             found = None
+        found = found or other_currency  # a row the caller cannot convert beats none: it says why
     if found is None:
         raise _unknown(model, provider, extra_provider, at)
     return found
@@ -383,11 +398,12 @@ def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date
 
     dates: set[_dt.date] = set()
     extra_provider = _extra_provider(provider)
-    if provider is None or extra_provider is not None:
-        data, _ = _extra()
+    vendor = extra_provider or _same_vendor(provider)
+    if provider is None or vendor is not None:
+        data = _extra()[0]
         key = normalise(model)
         for e in data.prices:
-            if extra_provider in (None, e.provider) and key in {normalise(n) for n in (e.model, *e.aliases)}:
+            if vendor in (None, e.provider) and key in {normalise(n) for n in (e.model, *e.aliases)}:
                 dates.update(d for d in (e.valid_from, e.valid_to) if d is not None)
     if extra_provider is None:
         try:
@@ -400,7 +416,7 @@ def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date
 
 
 def _unknown(model: str, provider: str | None, extra_provider: str | None, at) -> CatalogError:
-    data, _ = _extra()
+    data = _extra()[0]
     snap = _snapshot()
     if provider is not None and extra_provider is None:
         try:
@@ -432,7 +448,7 @@ def iter_api_models(provider: str | None = None, at: _dt.date | None = None, *, 
     wanted = currency.upper() if currency else None
     day = at or _dt.date.today()
     if provider is None or extra_provider is not None:
-        data, _ = _extra()
+        data = _extra()[0]
         seen = set()
         for e in data.prices:
             if extra_provider not in (None, e.provider) or (wanted and e.currency != wanted):
