@@ -313,8 +313,8 @@ def estimate_serving(
     l_in = positive(input_len, "input_len")
     l_out = positive(output_len, "output_len")
     cached = np.asarray(cached_input_share, float)
-    if not np.all((cached >= 0) & (cached < 1)):
-        raise EstimatorError("must be in [0, 1)", field="cached_input_share")
+    if not np.all((cached >= 0) & (cached <= 1)):
+        raise EstimatorError("must be in [0, 1]", field="cached_input_share")
     d_layers, d_hidden, d_kv = default_architecture(n_active)
     kv = d_kv * KV_BYTES_PER_ELEMENT[p] if kv_bytes_per_token is None else positive(kv_bytes_per_token, "kv_bytes_per_token")
     n_layers = d_layers if layers is None else positive(layers, "layers")
