@@ -39,8 +39,8 @@ Tensor-parallel degree. Without `gpus_per_replica`, the candidates are the small
 its doublings within a node; the one with the most output tokens/s per GPU — the lowest cost
 per token, since every GPU-hour costs the same — that meets the latency target wins (a doubling
 must gain > 1 % to be taken, so no more GPUs than needed). More GPUs leave more memory for KV
-cache (larger batches) and split the weight reads, but add communication. Over PCIe the replica
-stays at the memory minimum unless the latency target needs more (PCIE_STAYS_AT_MINIMUM).
+cache (larger batches) and split the weight reads, but add communication. A model that fits one
+PCIe GPU stays on one unless the latency target needs more (PCIE_SINGLE_GPU_STAYS).
 
 The constants PREFILL_EFFICIENCY, DECODE_EFFICIENCY, BANDWIDTH_EFFICIENCY, COMM_EFFICIENCY,
 COLLECTIVE_LATENCY_S and VENDOR_EFFICIENCY['amd'] are fitted together (least absolute log error,
@@ -77,11 +77,15 @@ ACTIVATION_BYTES = 2
 MOE_DEFAULT_EXPERTS_PER_TOKEN = 8
 """Routed experts per token when an MoE's is not given (DeepSeek-V3, Qwen3 MoE: 8)."""
 NODE_GPUS = 8
-PCIE_STAYS_AT_MINIMUM = True
-"""Over PCIe the replica stays at the memory minimum unless a latency target needs more GPUs: in
-every published PCIe pair of the calibration (L40S: Llama 3.1 70B and Mixtral 8x7B at TP 4 and 8,
-nine request shapes each) the larger degree gave fewer output tokens/s per GPU, and one GPU per
-replica is how models that fit are served on L4/L40S."""
+PCIE_SINGLE_GPU_STAYS = True
+"""Over PCIe a model that fits one GPU is served one replica per GPU, unless a latency target needs
+more: replicas then share nothing (no collectives over PCIe, no peer-to-peer needed; the RTX 4090
+has none), which is how 8B-class models run on L4/L40S. The roofline alone would split a
+memory-starved model (8B BF16 on a 24 GB L4) over two GPUs for a larger batch, a gain no published
+PCIe TP1-vs-TP2 pair confirms; in every published PCIe pair of the calibration (L40S: Llama 3.1 70B
+and Mixtral 8x7B at TP 4 and 8, nine request shapes each) the larger degree gave fewer output
+tokens/s per GPU, as the model predicts. Models that need several PCIe GPUs anyway choose their
+degree by cost per token like the others."""
 SECONDS_PER_MONTH = 730 * 3600
 
 # Fitted by calibration.fit_serving (tests/estimators/test_accuracy.py refits and compares).
@@ -346,7 +350,7 @@ def estimate_serving(
         g_min = gpus_for_memory(weight_bytes + np.minimum(SIZING_CONCURRENCY, cap) * seq_bytes, gpu)
         best, best_g = None, None
         tried = []
-        pcie = gpu.interconnect_kind == "pcie"
+        single_pcie = (gpu.interconnect_kind == "pcie") & (g_min == 1) if PCIE_SINGLE_GPU_STAYS else np.zeros_like(g_min, bool)
         for doubling in (1.0, 2.0, 4.0, 8.0):
             g_try = np.where((g_min * doubling <= NODE_GPUS) | (doubling == 1.0), g_min * doubling, g_min)
             r = run(g_try)
@@ -355,9 +359,9 @@ def estimate_serving(
                 best, best_g = r, g_try
                 continue
             # a feasible degree beats an infeasible one; otherwise > 1 % more tokens/s per GPU
-            # (without a feasible one: the lower time per output token). Over PCIe only a latency
-            # target widens the replica (see PCIE_STAYS_AT_MINIMUM).
-            gain = np.zeros_like(r.latency_ok) if pcie else r.tps > best.tps * 1.01
+            # (without a feasible one: the lower time per output token). A model that fits one
+            # PCIe GPU is widened only for a latency target (see PCIE_SINGLE_GPU_STAYS).
+            gain = ~single_pcie & (r.tps > best.tps * 1.01)
             better = np.where(
                 r.latency_ok & ~best.latency_ok, True,
                 np.where(best.latency_ok & ~r.latency_ok, False,
@@ -412,10 +416,10 @@ def estimate_serving(
 
 def _method(gpu, v, cap, pe, de, be, ce, lat, g, rep, candidates, tpot_s, ttft_s) -> str:
     text = (
-        f"full-load roofline per replica of g GPUs: time = prefill 2·N_active·in·B/({_num(pe)}·peak·g) + out·[max("
+        f"full-load roofline per replica of g GPUs: time = prefill 2·N_active·in·B/({_num(pe)}·peak·g) + out·{{max("
         f"2·N_active·B/({_num(de)}·peak·g), (weights + KV)/({_num(be)}·bandwidth·g)) + TP collectives "
         f"(all-reduce of B·hidden·2 bytes per layer, ×2 dense; MoE all-to-all) over {gpu.interconnect_kind} "
-        f"at {_num(ce)}·{gpu.interconnect_gb_per_s:g}/2 GB/s + {_num(np.asarray(lat) * 1e6)} µs each], "
+        f"at {_num(ce)}·{gpu.interconnect_gb_per_s:g}/2 GB/s + {_num(np.asarray(lat) * 1e6)} µs each}}, "
         f"÷ {gpu.vendor} software efficiency {_num(v)}; B = requests whose KV cache fits in "
         f"{USABLE_MEMORY_FRACTION:g} of memory (≤ {int(np.max(cap))})"
     )
@@ -428,8 +432,8 @@ def _method(gpu, v, cap, pe, de, be, ce, lat, g, rep, candidates, tpot_s, ttft_s
         chosen = int(np.asarray(g))
         tried = ", ".join(f"TP{k} {val:,.0f}" for k, val in candidates.items())
         if len(candidates) > 1:
-            if gpu.interconnect_kind == "pcie":
-                text += (f"; TP {chosen}: the memory minimum, as over PCIe a wider replica is taken only to meet a latency "
+            if gpu.interconnect_kind == "pcie" and min(candidates) == 1 and chosen == 1:
+                text += (f"; TP 1: the model fits one GPU, and over PCIe a wider replica is taken only to meet a latency "
                          f"target (output tokens/s per GPU: {tried})")
             else:
                 text += (f"; TP {chosen} chosen for the lowest cost per token (output tokens/s per GPU: {tried}; "
