@@ -148,6 +148,11 @@ class ServingEstimate:
     """Scalar inputs without gpus_per_replica: output tokens/s per GPU of each TP degree tried."""
 
 
+def _one(value) -> float:
+    """The single element of a size-1 array (or a scalar) as a float."""
+    return float(np.asarray(value, float).reshape(-1)[0])
+
+
 def _num(value) -> str:
     arr = np.asarray(value)
     return f"{float(arr.reshape(-1)[0]):g}" if arr.size == 1 else "fitted"
@@ -370,10 +375,10 @@ def estimate_serving(
             best = _Replica(*(np.where(better, getattr(r, f), getattr(best, f)) for f in _Replica.__dataclass_fields__))
             best_g = np.where(better, g_try, best_g)
         rep, g = best, best_g
-        if np.ndim(rep.tps) == 0:
+        if np.size(rep.tps) == 1:
             candidates = {}
             for g_try, r in tried:
-                candidates.setdefault(int(g_try), float(r.tps))
+                candidates.setdefault(int(_one(g_try)), _one(r.tps))
     else:
         g = positive(gpus_per_replica, "gpus_per_replica") * np.ones_like(weight_bytes)
         if np.any(g * gpu.memory_bytes * USABLE_MEMORY_FRACTION < weight_bytes + seq_bytes):
@@ -429,7 +434,7 @@ def _method(gpu, v, cap, pe, de, be, ce, lat, g, rep, candidates, tpot_s, ttft_s
         text += " and meeting " + " and ".join(x for x in parts if x)
     text += "; efficiencies fitted to TensorRT-LLM and vLLM tables"
     if candidates is not None:
-        chosen = int(np.asarray(g))
+        chosen = int(_one(g))
         tried = ", ".join(f"TP{k} {val:,.0f}" for k, val in candidates.items())
         if len(candidates) > 1:
             if gpu.interconnect_kind == "pcie" and min(candidates) == 1 and chosen == 1:
@@ -440,7 +445,7 @@ def _method(gpu, v, cap, pe, de, be, ce, lat, g, rep, candidates, tpot_s, ttft_s
                          f"a larger degree must gain > 1 %)")
         else:
             text += f"; TP {chosen}: the only degree that fits ({tried} output tokens/s per GPU)"
-    if np.ndim(rep.batch) == 0:
-        text += (f"; batch {int(rep.batch)} ({rep.limit}-limited), {float(rep.tpot_s) * 1e3:.0f} ms per output token, "
-                 f"{float(rep.ttft_s) * 1e3:.0f} ms to first token")
+    if np.size(rep.batch) == 1 and np.size(rep.limit) == 1:
+        text += (f"; batch {int(_one(rep.batch))} ({np.asarray(rep.limit).reshape(-1)[0]}-limited), "
+                 f"{_one(rep.tpot_s) * 1e3:.0f} ms per output token, {_one(rep.ttft_s) * 1e3:.0f} ms to first token")
     return text
