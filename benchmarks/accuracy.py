@@ -209,6 +209,14 @@ def serving_section() -> tuple[list[str], dict]:
     for k, label in enumerate(pts.labels):
         rep = pts.reported_per_gpu[k]
         lines.append(_row([label, pts.engines[k], f"{rep:.0f}", f"{pred[k]:.0f}", f"{pred[k] / rep:.2f}", f"{loo[k] / rep:.2f}", bound[k]]))
+    lines += ["", "Latency checks (not fitted): throughput at a published time per output token, at the published "
+              "tensor-parallel degree.", "",
+              _row(["configuration", "engine", "time per output token", "published tok/s/GPU", "predicted tok/s/GPU", "ratio"]),
+              _row(["---", "---", "---:", "---:", "---:", "---:"])]
+    for c, predicted in cal.serving_latency_checks():
+        rep = c.output_tokens_per_second / c.gpus
+        lines.append(_row([f"{c.model} {c.gpu}×{c.gpus} {c.precision} {c.isl}/{c.osl} concurrency {c.concurrency}", c.engine,
+                           f"{c.time_per_output_token_ms:g} ms", f"{rep:.0f}", f"{predicted:.0f}", f"{predicted / rep:.2f}"]))
     lines += ["", "Shown, not scored:", ""]
     for r in cal.calibration_data().serving_reference:
         lines.append(f"- {r.name} ({r.gpu}, {r.precision}, {r.date}): {r.output_tokens_per_second_per_gpu:g} output tokens/s per GPU; {r.note}")

@@ -111,3 +111,13 @@ def test_finetune_runs_within_1_5x():
     s = cal.score(cal.finetune_hours(runs), [r.gpu_hours for r in runs])
     assert s.share_within == 1.0
     assert ft.JOB_EFFICIENCY["full"] == pytest.approx(cal.fit_finetune(runs), rel=0.01)
+
+
+def test_serving_latency_checks():
+    """Not fitted: throughput at NIM's published time per output token; rises with the target."""
+    checks = cal.serving_latency_checks()
+    assert len(checks) >= 4
+    ratios = [pred / (c.output_tokens_per_second / c.gpus) for c, pred in checks]
+    assert sum(1 / 1.5 <= r <= 1.5 for r in ratios) >= len(ratios) - 1
+    ordered = sorted(checks, key=lambda cp: cp[0].time_per_output_token_ms)
+    assert all(a[1] < b[1] for a, b in zip(ordered, ordered[1:]))

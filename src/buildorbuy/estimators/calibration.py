@@ -123,6 +123,20 @@ def _schema():
         date: str | None = None
         note: str | None = None
 
+    class ServingLatencyCheck(_Strict):
+        model: str
+        gpu: str
+        gpus: int
+        precision: str
+        isl: int
+        osl: int
+        concurrency: int
+        time_per_output_token_ms: float
+        output_tokens_per_second: float
+        engine: str
+        date: str
+        source: str
+
     class ServingReference(_Strict):
         name: str
         model: str
@@ -143,6 +157,7 @@ def _schema():
         serving_tables: list[ServingTable]
         serving_rows: list[ServingRow]
         serving_reference: list[ServingReference] = []
+        serving_latency_checks: list[ServingLatencyCheck] = []
 
     return CalibrationFile
 
@@ -414,6 +429,23 @@ def leave_one_out_serving(points: ServingPoints, params=None) -> np.ndarray:
         mask = np.arange(out.size) != k
         fitted = fit_serving(points, mask, start=full)
         out[k] = predict_serving(points, *fitted)[0][k]
+    return out
+
+
+def serving_latency_checks() -> list[tuple[object, float]]:
+    """(published point, predicted output tokens/s per GPU at its time per output token and
+    tensor-parallel degree) for the latency checks in the calibration data (not used in the fit)."""
+    from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
+
+    data = calibration_data()
+    out = []
+    for c in data.serving_latency_checks:
+        m = data.serving_models[c.model]
+        est = estimate_serving(m.params_total, m.params_active, get_gpu(c.gpu), c.precision, c.isl, c.osl,
+                               kv_bytes_per_token=m.kv_elements * KV_BYTES_PER_ELEMENT[c.precision], layers=m.layers,
+                               hidden_size=m.hidden_size, gpus_per_replica=c.gpus,
+                               time_per_output_token_ms=c.time_per_output_token_ms)
+        out.append((c, float(np.asarray(est.output_tokens_per_second_per_gpu).reshape(-1)[0])))
     return out
 
 
