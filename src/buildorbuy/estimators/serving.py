@@ -20,9 +20,14 @@ tokens cost a replica, per cycle in which each of them is served once:
   + communication (g > 1): per layer two all-reduces of B · hidden · 2 bytes (BF16
   activations) for a dense model — ring all-reduce moves 2 (g − 1) / g of it per GPU — or, for
   an MoE, one all-reduce (attention) and the expert-parallel all-to-all dispatch + combine of
-  experts_per_token copies, 2 · k · (g − 1) / g · B · hidden · 2 bytes; at COMM_EFFICIENCY × the
-  per-direction interconnect bandwidth (catalog `interconnect`), plus COLLECTIVE_LATENCY_S per
-  collective.
+  experts_per_token copies, MOE_COMM_FACTOR · 2 · k · (g − 1) / g · B · hidden · 2 bytes; at
+  COMM_EFFICIENCY × the per-direction interconnect bandwidth (catalog `interconnect`:
+  `GpuSpec.interconnect_bytes_per_s`), plus COLLECTIVE_LATENCY_S per collective. Prefill moves
+  the same activations per token, so each request's prefill also carries
+  input_len · (1 − cached_input_share) × that per-sequence volume.
+
+The architecture (layers, hidden size, KV heads) comes from the caller; for a bare parameter
+count it is Llama 3's (`default_architecture`: 70B → 80 layers, hidden 8192, 8 KV heads × 128).
 
 Peak is the dense rate at the serving precision, except that FP4 weights count at the FP8 rate
 (on TensorRT-LLM's B200 tables the FP4 gain shows in memory, not in achieved FLOP/s). Every
@@ -42,12 +47,16 @@ must gain > 1 % to be taken, so no more GPUs than needed). More GPUs leave more 
 cache (larger batches) and split the weight reads, but add communication. A model that fits one
 PCIe GPU stays on one unless the latency target needs more (PCIE_SINGLE_GPU_STAYS).
 
-The constants PREFILL_EFFICIENCY, DECODE_EFFICIENCY, BANDWIDTH_EFFICIENCY, COMM_EFFICIENCY,
-COLLECTIVE_LATENCY_S and VENDOR_EFFICIENCY['amd'] are fitted together (least absolute log error,
-`calibration.fit_serving`) to the published throughput in catalog/data/calibration.yaml:
-TensorRT-LLM tables for A100, H100, H200, B200 and L40S at tensor parallel 1-8 (dense Llama
-8B-405B, Mixtral, Qwen3 and Llama 4 MoE), and vLLM on 8 × MI300X (AMD, Oracle). docs/ACCURACY.md
-lists every configuration and its error.
+The seven constants PREFILL_EFFICIENCY, DECODE_EFFICIENCY, BANDWIDTH_EFFICIENCY, COMM_EFFICIENCY,
+COLLECTIVE_LATENCY_S, VENDOR_EFFICIENCY['amd'] and MOE_COMM_FACTOR are fitted together (least
+absolute log error, `calibration.fit_serving`) to the published throughput in
+catalog/data/calibration.yaml at each configuration's published tensor-parallel degree: 411
+configurations from TensorRT-LLM tables (A100, H100, H200, B200 and L40S at TP 1-8; dense Llama
+7B-405B and GPT-J, MoE Mixtral 8x7B/8x22B, Qwen3-235B and Llama 4 Maverick) and vLLM on
+8 × MI300X (AMD, Oracle). Median |ln(predicted/published)| 0.092, 92 % within 1.5× (NVIDIA
+NVLink 90 %, NVIDIA PCIe 100 %, AMD 100 %; leave-one-out 92 %); docs/ACCURACY.md lists every
+configuration. The time to first token has no queueing and is not fitted; throughput at a latency
+target is checked (not fitted) against NVIDIA NIM's published figures.
 """
 
 from __future__ import annotations
