@@ -68,13 +68,14 @@ class GpuSpec:
 
         Switched fabrics (NVSwitch, NVLink) and PCIe give each GPU half the quoted two-way figure
         whatever the group size. Meshes of direct links (Infinity Fabric, HCCS: 7 links to 7
-        peers in a node of 8) use only the links to the group's other members: quoted · (g − 1) / 7 / 2.
+        peers in a node of 8) use only the links to the group's other members: quoted · (g − 1) / 7 / 2
+        (at most all 7). Replicas beyond one node are not modelled apart (the estimator warns).
         """
         import numpy as np
 
         half = self.interconnect_gb_per_s * 1e9 / 2.0
         if self.interconnect_kind in ("infinity_fabric", "hccs"):
-            return half * np.maximum(np.asarray(gpus, float) - 1.0, 1.0) / 7.0
+            return half * np.clip(np.asarray(gpus, float) - 1.0, 1.0, 7.0) / 7.0
         return half * np.ones_like(np.asarray(gpus, float))
 
     def peak_flops(self, precision: str) -> float:
