@@ -198,6 +198,13 @@ def serving_section() -> tuple[list[str], dict]:
         f"Target: ≥ {SERVING_TARGET_WITHIN:.0%} within 1.5× overall and in every vendor group: **{'met' if met else 'NOT met'}**.",
         "",
     ]
+    lines += [
+        "Caveats: every AMD point is vLLM at TP 8 on one 8-GPU node (10 configurations), so the fitted AMD "
+        "efficiency also absorbs vLLM-vs-TensorRT-LLM and Infinity Fabric differences; PCIe points are all L40S "
+        "(TP 1, 4, 8); no published PCIe TP 1-vs-2 pair exists in the data. The fit is at the published TP degree; "
+        "the degree the estimator would choose is shown further down.",
+        "",
+    ]
     for by in cal.SERVING_GROUPINGS:
         lines += [f"By {by}:", ""] + _group_table(pts, pred, loo, by)
     lines += ["Replica chosen without `gpus_per_replica` (the lowest cost per token; a model that fits one PCIe GPU stays on one):", ""]

@@ -276,10 +276,14 @@ class ServingPoints:
     is_amd: np.ndarray
 
     def groups(self, by: str) -> tuple[str, ...]:
-        """Group label of each point: by 'vendor' (NVIDIA NVLink / NVIDIA PCIe / AMD),
-        'precision', 'size' (total parameters), 'tp' or 'architecture' (dense / MoE)."""
+        """Group label of each point: by 'vendor' (NVIDIA NVLink / NVIDIA PCIe / AMD), 'interconnect',
+        'engine', 'precision', 'size' (total parameters), 'tp' or 'architecture' (dense / MoE)."""
         if by == "vendor":
             return tuple(_vendor_group(g) for g in self.gpus)
+        if by == "interconnect":
+            return tuple(g.interconnect_kind for g in self.gpus)
+        if by == "engine":
+            return tuple(e.split()[0] for e in self.engines)
         if by == "precision":
             return self.precision
         if by == "size":
@@ -291,7 +295,7 @@ class ServingPoints:
         raise ValueError(f"unknown grouping '{by}'")
 
 
-SERVING_GROUPINGS = ("vendor", "precision", "size", "tp", "architecture")
+SERVING_GROUPINGS = ("vendor", "interconnect", "engine", "precision", "size", "tp", "architecture")
 
 
 def _vendor_group(gpu: GpuSpec) -> str:
