@@ -215,13 +215,20 @@ def serving(
     total, active, spec = _model_params(params, active_params, model)
     prec = _precision(precision or (spec.default_precision if spec else "bf16"))
     kv = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[prec] if spec else None
-    result = estimate_serving_capacity(
-        get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
-        kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
-        peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
-        layers=spec.layers if spec else None, cached_input_share=cached_input_share, gpus_per_replica=tensor_parallel,
-        time_per_output_token_ms=tpot_ms, time_to_first_token_ms=ttft_ms,
-    )
+    from buildorbuy.estimators._arrays import EstimatorError
+
+    try:
+        result = estimate_serving_capacity(
+            get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
+            kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
+            peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
+            layers=spec.layers if spec else None, cached_input_share=cached_input_share, gpus_per_replica=tensor_parallel,
+            time_per_output_token_ms=tpot_ms, time_to_first_token_ms=ttft_ms,
+        )
+    except EstimatorError as exc:
+        if exc.field == "gpus_per_replica":
+            exc.field = "--tensor-parallel"
+        raise
     if spec:
         result = {"model": spec.id, **result}
     _render(result, format, "Serving estimate")
