@@ -20,16 +20,18 @@ def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     has = lambda name: path.key("serving." + name) in ctx.params  # noqa: E731
     horizon = ctx.horizon
     fleet = np.maximum.accumulate(gpus, axis=-1)
-    bought = np.diff(fleet, axis=-1, prepend=0.0)
-    purchases = bought * (col("purchase_price") * (1.0 + col("server_overhead")))
+    purchases = np.empty_like(fleet)  # GPUs bought each month, then their price
+    purchases[:, :1] = fleet[:, :1]
+    np.subtract(fleet[:, 1:], fleet[:, :-1], out=purchases[:, 1:])
+    purchases *= col("purchase_price") * (1.0 + col("server_overhead"))
     kw = col("tdp_watts") / 1000.0 if has("tdp_watts") else 0.0
     pue = col("pue") if has("pue") else 1.0
     running = fleet * (col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh"))
     age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
     remaining = np.clip(1.0 - age_years / col("depreciation_years"), 0.0, 1.0)
-    credit = -np.einsum("bm,bm->b", purchases, np.broadcast_to(remaining, purchases.shape))
+    credit = -np.einsum("bm,bm->b", *np.broadcast_arrays(purchases, remaining))
     return {
-        "hardware_purchase": path.on_success(purchases),
-        "power_and_hosting": path.on_success(running),
+        "hardware_purchase": path.on_success(purchases, in_place=True),
+        "power_and_hosting": path.on_success(running, in_place=True),
         "residual_credit": OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0]),
     }
