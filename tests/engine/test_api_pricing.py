@@ -291,3 +291,15 @@ def test_sweeping_a_share_whose_auto_discount_was_never_read_is_an_error():
     typed = compile_plan(scenario_from_dict(base_scenario(**ONE_MONTH, paths=[api_path(batch_discount=0.5)])))
     swept = evaluate(typed, {"paths[0].batch_share": [0.0, 0.5]}).monthly_cost[:, 0, 0]
     assert swept == pytest.approx([1250, 1250 * 0.75])
+
+
+def test_a_varied_share_pushing_batch_plus_off_peak_past_one_is_an_error():
+    from buildorbuy.engine.core import evaluate
+    from buildorbuy.engine.plan import compile_plan
+    from buildorbuy.errors import ScenarioError
+
+    data = base_scenario(**ONE_MONTH, paths=[api_path(batch_share=0.5, batch_discount=0.5, off_peak_share=0.4, off_peak_discount=0.5)])
+    plan = compile_plan(scenario_from_dict(data))
+    with pytest.raises(ScenarioError) as info:
+        evaluate(plan, {"paths[0].batch_share": [0.5, 0.7]})
+    assert info.value.field == "paths[0].off_peak_share"

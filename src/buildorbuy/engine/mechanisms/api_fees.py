@@ -53,6 +53,9 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
     for t, step in (steps or {}).items():
         prices[t] = prices[t] * step[None, :]
     b, o = col(path_prefix + "batch_share"), col(path_prefix + "off_peak_share")
+    if np.any(b + o > 1.0 + 1e-12):  # a sweep or sample may push the sum past 1
+        raise ScenarioError("batch_share + off_peak_share must not exceed 1 (a varied value pushes it past 1)",
+                            field=path_prefix + "off_peak_share")
     offsets = offsets or {}
 
     shares_of = {"batch": b, "off_peak": o}
