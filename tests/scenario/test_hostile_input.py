@@ -279,3 +279,33 @@ def test_a_fleet_grown_by_absurd_traffic_blames_the_workload():
     scenario = REPO / "scenarios" / "enterprise-support.yaml"
     line = one_line_error(run("compare", scenario, "--set", "workload.growth_per_year=100", "--set", "horizon_months=600"))
     assert "Error: workload:" in line
+
+
+# ---------------------------------------------------------------- without libyaml
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (BASE.replace("name: T", 'name: "\\ud800"'), "surrogate"),
+        ("name: " + "[" * 400 + "]" * 400 + "\n", "nested"),
+        ("name: &a [*a]\n", "contains it"),
+        (BASE + "horizon_months: 036\n", "octal"),
+        (_bomb(12), "aliases"),
+    ],
+)
+def test_the_pure_python_parser_gives_the_same_errors(tmp_path, monkeypatch, text, words):
+    from buildorbuy.scenario import _yaml
+
+    monkeypatch.setattr(_yaml, "_loader_class", lambda: yaml.SafeLoader)
+    with pytest.raises(ScenarioError, match=words):
+        read_raw(write(tmp_path, text))
+
+
+def test_the_pure_python_parser_reads_the_same_data_and_lines(tmp_path, monkeypatch):
+    from buildorbuy.scenario import _yaml
+
+    path = REPO / "scenarios" / "uncertain-enterprise.yaml"
+    fast = read_raw(path)
+    monkeypatch.setattr(_yaml, "_loader_class", lambda: yaml.SafeLoader)
+    assert read_raw(path) == fast

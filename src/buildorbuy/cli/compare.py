@@ -99,7 +99,7 @@ def init(
     if output.exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     write_file_atomic(output, text.encode("utf-8"))
-    typer.echo(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
+    say(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
 
 
 @app.command()

@@ -66,4 +66,4 @@ def report(
         say(f"Note: {notice}", err=True)
     write_files_atomic(files)
     charts = len(files) - 1
-    typer.echo(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)
+    say(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)

@@ -52,8 +52,6 @@ def safe_load(text: str) -> Any:
 
 def compose(text: str):
     """The node tree of a single YAML document (None when empty); YAML errors propagate."""
-    import yaml
-
     loader = _loader_class()(text)
     try:
         return loader.get_single_node()
