@@ -98,14 +98,16 @@ def write_output(text: str, output: Path | None) -> None:
     write_file_atomic(output, text.encode("utf-8", "replace"))
 
 
+STANDARD_STREAMS = {
+    "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1,
+    "/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2,
+}
+"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr."""
+
+
 def _standard_stream(output: Path) -> int | None:
     """1 or 2 when `output` names this process's stdout or stderr (/dev/stdout, /dev/fd/1…)."""
-    name = str(output)
-    for number, names in ((1, ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")),
-                          (2, ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2"))):
-        if name in names:
-            return number
-    return None
+    return STANDARD_STREAMS.get(str(output))
 
 
 def _umask_mode() -> int:
@@ -127,6 +129,11 @@ def _check_name(output: Path) -> None:
         if size > NAME_MAX:
             raise OutputError(f"file or folder name is {size} bytes long; the limit is {NAME_MAX} "
                               f"({part[:24]}…)")
+
+
+def is_stream_or_device(output: Path) -> bool:
+    """True for /dev/stdout, /dev/stderr, or an existing device, FIFO or socket."""
+    return bool(_standard_stream(Path(output))) or _special(Path(output))
 
 
 def _special(output: Path) -> bool:
@@ -220,8 +227,22 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
 
     Missing folders are created; each file goes to a temporary name in its folder first, and the
     renames happen only once every temporary file is written. Pass the main document last: it
-    appears only after the files it refers to.
+    appears only after the files it refers to. A device, FIFO or /dev/stdout among them is
+    written directly, after the regular files (renaming over it would replace it).
     """
+    direct = {Path(p): data for p, data in files.items() if _standard_stream(Path(p)) or _special(Path(p))}
+    if direct:
+        _write_regular_files({Path(p): data for p, data in files.items() if Path(p) not in direct})
+        for target, data in direct.items():
+            if _standard_stream(target):
+                write_output(data.decode("utf-8"), target)
+            else:
+                write_file_atomic(target, data)
+        return
+    _write_regular_files(files)
+
+
+def _write_regular_files(files: dict[Path, bytes]) -> None:
     from buildorbuy.errors import OutputError
 
     created_dirs: list[Path] = []

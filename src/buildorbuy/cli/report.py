@@ -34,7 +34,7 @@ def report(
 ) -> None:
     """Write a planning document: recommendation, assumptions with sources, tables and charts."""
     from buildorbuy.analysis.compare import compare as run_compare
-    from buildorbuy.cli.common import write_files_atomic
+    from buildorbuy.cli.common import is_stream_or_device, write_files_atomic
     from buildorbuy.render.charts import require_matplotlib
     from buildorbuy.render.report import build_report, optional_analyses
     from buildorbuy.scenario.loading import load_scenario
@@ -42,7 +42,7 @@ def report(
     require_matplotlib()  # fail before any work when the [report] extra is missing
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
     expected = (".html", ".htm") if kind == ReportFormat.html else (".md", ".markdown")
-    if output.suffix.lower() not in expected:
+    if output.suffix.lower() not in expected and not (kind == ReportFormat.html and is_stream_or_device(output)):
         label = "an HTML" if kind == ReportFormat.html else "a Markdown"
         raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
