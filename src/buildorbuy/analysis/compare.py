@@ -93,6 +93,8 @@ def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list
     per_path: list[dict[str, dict]] = [{} for _ in plan.paths]
     for key, method in sorted(methods.items()):
         entry = {"value": float(result.params[key][0]), "method": method}
+        if key in plan.curves:
+            entry["curve"] = plan.curves[key]
         if key.startswith("paths["):
             index = int(key[6 : key.index("]")])
             per_path[index][key[key.index("]") + 2 :]] = entry

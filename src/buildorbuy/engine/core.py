@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from buildorbuy.engine import fleet
 from buildorbuy.engine.plan import Params, Plan
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
@@ -30,8 +31,10 @@ COMPONENTS = (
     "finetune_compute",
     "data",
     "staff",
+    "maintenance",
 )
-"""Cost components, in the order tables show them."""
+"""Cost components, in the order tables show them (components added later are appended, so CSV
+columns keep their order)."""
 
 COMPONENT_LABELS = {
     "api_fees": "API fees",
@@ -40,6 +43,7 @@ COMPONENT_LABELS = {
     "serving_rent": "rented serving GPUs",
     "hardware_purchase": "GPU purchases",
     "power_and_hosting": "power and hosting",
+    "maintenance": "maintenance",
     "residual_credit": "residual value credit",
     "training_compute": "training compute",
     "finetune_compute": "fine-tune compute",
@@ -85,6 +89,9 @@ class Result:
     training_gpu_hours: np.ndarray
     """GPU-hours of one training or fine-tune run, [batch, path] (0 for api paths)."""
     warnings: list[str] = field(default_factory=list)
+    fleet: dict[str, np.ndarray] | None = None
+    """Serving fleet by how it is bought, [batch, path, month] each: `reserved_gpus`,
+    `on_demand_gpu_hours`, `owned_gpus` (None when components were not kept)."""
 
     @property
     def batch_size(self) -> int:
@@ -296,6 +303,14 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
     warnings: list[str] = list(plan.warnings)
 
     fees_cache: dict[int, np.ndarray] = {}
+    fleet_parts: dict[str, dict[int, np.ndarray]] = {name: {} for name in FLEET_KEYS}
+    levels_cache: list = []
+
+    def levels():
+        """The day's load levels and their hours (computed once, for autoscaled fleets)."""
+        if not levels_cache:
+            levels_cache.append(fleet.day_levels(params, sc.workload.daily_profile is not None))
+        return levels_cache[0]
 
     def base_fees(index: int) -> np.ndarray:
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
@@ -358,16 +373,43 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
                 add(f"{section}_compute", i, refreshes * (run_cost[:, None] * p_success))
                 add("data", i, refreshes * (_col(params, key("data.per_refresh")) * p_success))
 
-            serving_gpus = _serving_gpus(params, key, peak_tokens_per_second)
+            if pp.ownership == "own" and key("serving.procurement_months") in params:
+                live = np.maximum(live, np.ceil(params[key("serving.procurement_months")]))
             is_live = months[None, :] >= live[:, None]
-            np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
+            if pp.scaling == "autoscale":
+                by_level, weights = _autoscaled(params, key, tokens, months, levels())
+                by_level *= is_live[:, :, None]
+                np.max(by_level, axis=-1, out=gpus_by_path[i])
+            else:
+                serving_gpus = _serving_gpus(params, key, peak_tokens_per_second, fleet.throughput_factor(params, key, months))
+                np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
+                by_level, weights = gpus_by_path[i][:, :, None], np.array([[fleet.HOURS_PER_DAY]])
             if pp.ownership == "rent":
                 rent = _col(params, key("serving.gpu_hour_price")) * (1.0 + _col(params, key("serving.gpu_hour_price_change_per_year"))) ** years
-                add("serving_rent", i, gpus_by_path[i] * on_success(MONTH_HOURS * rent))
+                if pp.reserved:
+                    reserved_cost, on_demand = _reserved(params, key, by_level, weights, live, months, horizon, pp, warnings)
+                    add("serving_rent", i, on_success(on_demand * rent + reserved_cost))
+                    if keep_components:
+                        fleet_parts["reserved_gpus"][i] = _col(params, key("serving.reserved.gpus")) * is_live
+                        fleet_parts["on_demand_gpu_hours"][i] = on_demand
+                elif pp.scaling == "autoscale":
+                    hours = fleet.gpu_hours(by_level, weights)
+                    add("serving_rent", i, on_success(hours * rent))
+                    if keep_components:
+                        fleet_parts["on_demand_gpu_hours"][i] = hours
+                else:
+                    add("serving_rent", i, gpus_by_path[i] * on_success(MONTH_HOURS * rent))
+                    if keep_components:
+                        fleet_parts["on_demand_gpu_hours"][i] = gpus_by_path[i] * MONTH_HOURS
             else:
-                purchase, running, credit = _owned_fleet(params, key, gpus_by_path[i], horizon)
+                purchase, running, maintenance, owned_fleet, credit = fleet.owned_fleet(
+                    params, key, gpus_by_path[i], horizon, path.serving.residual)
                 add("hardware_purchase", i, on_success(purchase))
                 add("power_and_hosting", i, on_success(running))
+                if maintenance is not None:
+                    add("maintenance", i, on_success(maintenance))
+                if keep_components:
+                    fleet_parts["owned_gpus"][i] = owned_fleet
                 credit = credit if certain else credit * p_success[:, 0]
                 single_months.setdefault("residual_credit", {})[i] = (horizon - 1, credit)
                 residual[:, i] += credit
@@ -463,7 +505,57 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
         discount=discount,
         training_gpu_hours=run_gpu_hours,
         warnings=warnings,
+        fleet=_fleet_arrays(fleet_parts, plan, shape) if keep_components else None,
     )
+
+
+FLEET_KEYS = ("reserved_gpus", "on_demand_gpu_hours", "owned_gpus")
+"""`paths[].fleet` keys: GPUs reserved, GPU-hours paid on demand, GPUs owned, per month."""
+
+
+def _fleet_arrays(parts: dict[str, dict[int, np.ndarray]], plan: Plan, shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """The fleet split as [batch, path, month] arrays (zeros for paths without that kind of GPU)."""
+    out = {}
+    for name in FLEET_KEYS:
+        array = np.zeros(shape)
+        for index, values in parts[name].items():
+            array[:, index] = values
+        out[name] = array
+    return out
+
+
+def _autoscaled(params: Params, key, tokens: np.ndarray, months: np.ndarray, day) -> tuple[np.ndarray, np.ndarray]:
+    """GPUs at each level of the day under autoscaling, [batch, month, level], and the levels' hours."""
+    levels, weights = day
+    per_replica = np.maximum(np.round(_col(params, key("serving.gpus_per_replica"))), 1.0)
+    capacity = (_col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization"))
+                * per_replica * fleet.throughput_factor(params, key, months))
+    by_level = fleet.autoscaled_fleet(
+        tokens / SECONDS_PER_MONTH, levels, capacity, np.round(_col(params, key("serving.min_replicas"))),
+        np.ceil(_col(params, key("serving.redundancy"))), per_replica,
+    )
+    return by_level, weights
+
+
+def _reserved(params: Params, key, by_level, weights, live, months, horizon: int, pp, warnings: list[str]):
+    """Reserved serving: R GPUs paid every hour of each term from go-live; on-demand GPU-hours above R.
+
+    Returns the reserved cost and the on-demand GPU-hours, [batch, month] each.
+    """
+    reserved = _col(params, key("serving.reserved.gpus"))
+    price = fleet.reserved_price(
+        params[key("serving.reserved.gpu_hour_price")], params[key("serving.gpu_hour_price_change_per_year")],
+        live, params[key("serving.reserved.term_months")], months,
+    )
+    is_live = months[None, :] >= live[:, None]
+    cost = reserved * MONTH_HOURS * price * is_live
+    term = float(params[key("serving.reserved.term_months")][0])
+    if reserved[0, 0] > 0 and fleet.last_term_past_horizon(float(live[0]), term, horizon):
+        warnings.append(
+            f"{pp.name}: the last {term:g}-month reservation term runs past the {horizon}-month horizon; "
+            "months after the horizon are not counted"
+        )
+    return cost, fleet.on_demand_hours(by_level, weights, reserved)
 
 
 def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:
@@ -473,7 +565,7 @@ def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:
     return np.einsum("bpm,bm->bp", values, discount)
 
 
-def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np.ndarray:
+def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray, speedup=1.0) -> np.ndarray:
     """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy.
 
     ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
@@ -482,30 +574,10 @@ def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np
     per_replica_throughput = (
         _col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization")) * per_replica
     )
+    if not isinstance(speedup, float):
+        per_replica_throughput = per_replica_throughput * speedup
     replicas = np.ceil(peak_tokens_per_second / per_replica_throughput - 1e-9)
     np.maximum(replicas, 1.0, out=replicas)
     replicas += np.ceil(_col(params, key("serving.redundancy")))
     replicas *= per_replica
     return replicas
-
-
-def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
-    """Owned GPUs: bought when the fleet grows, never sold; power and hosting monthly; residual credited.
-
-    Returns purchases and running costs, [batch, month] each, and the residual credit for the last
-    month, [batch] (negative). A GPU bought in month
-    k is (horizon - k)/12 years old at the end; straight-line depreciation over depreciation_years.
-    """
-    fleet = np.maximum.accumulate(gpus_in_use, axis=-1)
-    bought = np.diff(fleet, axis=-1, prepend=0.0)
-    unit_price = _col(params, key("serving.purchase_price")) * (1.0 + _col(params, key("serving.server_overhead")))
-    purchases = bought * unit_price
-    kw = _col(params, key("serving.tdp_watts")) / 1000.0 if key("serving.tdp_watts") in params else 0.0
-    pue = _col(params, key("serving.pue")) if key("serving.pue") in params else 1.0
-    running = fleet * (
-        _col(params, key("serving.hosting_per_gpu_month"))
-        + kw * pue * MONTH_HOURS * _col(params, key("serving.power_price_per_kwh"))
-    )
-    age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
-    remaining = np.clip(1.0 - age_years / _col(params, key("serving.depreciation_years")), 0.0, 1.0)
-    return purchases, running, -np.einsum("bm,bm->b", purchases, np.broadcast_to(remaining, purchases.shape))

@@ -231,6 +231,7 @@ ZH: dict[str, str] = {
     "infeasible.residency_hosted": "data_residency 为 {residency}，不允许：{places}",
     "infeasible.place": "{what} 运行在 {where}",
     "infeasible.lead_time": "第 {live_month} 月上线，晚于 max_lead_time_months {max}",
+    "infeasible.market": "constraints.market {market}：{gpu} 自 {since} 起在该市场不再新售（{rule}），无法购置自有集群",
     "infeasible.or": " 或 ",
     "infeasible.sep": "；",
     "chart.cumulative": "累计成本 ({cur})",
