@@ -379,7 +379,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
             if pp.scaling == "autoscale":
                 by_level, weights = _autoscaled(params, key, tokens, months, levels())
                 by_level *= is_live[:, :, None]
-                np.max(by_level, axis=-1, out=gpus_by_path[i])
+                gpus_by_path[i] = by_level.max(axis=-1)
             else:
                 serving_gpus = _serving_gpus(params, key, peak_tokens_per_second, fleet.throughput_factor(params, key, months))
                 np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
