@@ -188,9 +188,26 @@ def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = Non
     return params, size
 
 
+class _Full(Mapping):
+    """Parameters broadcast to the batch size on access (read-only views; no copies, none made up front)."""
+
+    def __init__(self, params: Params, size: int):
+        self._params = params
+        self._size = size
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return np.broadcast_to(self._params[key], (self._size,))
+
+    def __iter__(self):
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+
 def _full(params: Params, size: int) -> Params:
-    """Parameters broadcast to the batch size (read-only views; no copies)."""
-    return {key: np.broadcast_to(value, (size,)) for key, value in params.items()}
+    """Parameters broadcast to the batch size (read-only views, made when read)."""
+    return _Full(params, size)  # type: ignore[return-value]
 
 
 def _col(params: Params, key: str) -> np.ndarray:

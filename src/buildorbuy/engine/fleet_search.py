@@ -15,7 +15,7 @@ import numpy as np
 
 from buildorbuy.scenario.models import MONTH_HOURS
 
-CURVE_POINTS = 41
+CURVE_POINTS = 21
 """At most this many (value, npv) points are shown, centred on the chosen count."""
 
 
@@ -53,7 +53,8 @@ def choose_reserved_gpus(plan) -> None:
         per_replica = max(round(float(params[f"paths[{i}].serving.gpus_per_replica"][0])), 1)
         candidates[i] = per_replica * np.arange(_max_replicas(plan, params, i) + 1, dtype=float)
     size = max(len(c) for c in candidates.values())
-    batch = {f"paths[{i}].serving.reserved.gpus": np.pad(c, (0, size - len(c)), mode="edge") for i, c in candidates.items()}
+    batch = {f"paths[{i}].serving.reserved.gpus": np.concatenate([c, np.full(size - len(c), c[-1])])
+             for i, c in candidates.items()}
     result = evaluate(plan, batch, keep_components=False)
     for i, values in candidates.items():
         npv = result.npv[: len(values), i]

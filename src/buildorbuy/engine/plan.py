@@ -141,12 +141,11 @@ def _compile(scenario: Scenario) -> Plan:
         base["workload.growth_per_month"] = 0.0
     if wl.daily_profile is not None:
         hours = [f"workload.daily_profile[{h}]" for h in range(24)]
-        derive(
-            "workload.peak_to_average",
-            lambda p: np.max(np.stack(np.broadcast_arrays(*(p[h] for h in hours))), axis=0)
-            / (sum(p[h] for h in hours) / 24.0),
-            "from daily_profile: max / mean",
-        )
+        def profile_peak(p: Params) -> np.ndarray:
+            day = np.stack(np.broadcast_arrays(*(p[h] for h in hours)))
+            return day.max(axis=0) / (day.sum(axis=0) / 24.0)
+
+        derive("workload.peak_to_average", profile_peak, "from daily_profile: max / mean")
 
     for i, path in enumerate(scenario.paths):
         k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
