@@ -67,6 +67,8 @@ class PathPlan:
     """Serving fleet: fixed (sized for the peak) or autoscale (hour by hour)."""
     reserved: bool = False
     """A rented fleet with a reservation (serving.reserved given)."""
+    residual: str = "straight_line"
+    """Owned fleet's value at the horizon: straight_line, declining_balance or none."""
 
 
 @dataclass
@@ -140,12 +142,7 @@ def _compile(scenario: Scenario) -> Plan:
     elif wl.schedule is None and wl.growth_per_month is None:
         base["workload.growth_per_month"] = 0.0
     if wl.daily_profile is not None:
-        hours = [f"workload.daily_profile[{h}]" for h in range(24)]
-        def profile_peak(p: Params) -> np.ndarray:
-            day = np.stack(np.broadcast_arrays(*(p[h] for h in hours)))
-            return day.max(axis=0) / (day.sum(axis=0) / 24.0)
-
-        derive("workload.peak_to_average", profile_peak, "from daily_profile: max / mean")
+        derive("workload.peak_to_average", _profile_peak, "from daily_profile: max / mean")
 
     for i, path in enumerate(scenario.paths):
         k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
@@ -166,10 +163,7 @@ def _compile(scenario: Scenario) -> Plan:
                                  "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
         else:
             _compile_model(path, k, base, derive, fix, scenario, plan)
-            pp.serving_gpu = _serving_gpu(path.serving.gpu, f"paths[{i}].serving.gpu")
-            pp.ownership = path.serving.ownership
-            pp.scaling = path.serving.scaling
-            pp.reserved = path.serving.reserved is not None
+            _fleet_structure(pp, path.serving)
             _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
             plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
             market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
@@ -188,20 +182,39 @@ def _compile(scenario: Scenario) -> Plan:
                 pp.infeasible = market
         plan.paths.append(pp)
 
+    return _finish(plan, bridge_index)
+
+
+def _finish(plan: Plan, bridge_index: int | None) -> Plan:
+    """Checks that need every path compiled; describe the estimates once; run the `auto` fleet searches."""
     if bridge_index is not None and plan.paths[bridge_index].infeasible_reason:
         raise ScenarioError(
             f"the bridge must satisfy the constraints itself: {plan.paths[bridge_index].infeasible_reason}",
             field="bridge",
         )
     from buildorbuy.engine.core import resolve_params
+    from buildorbuy.engine.fleet_search import choose_reserved_gpus
 
     params = resolve_params(plan)[0]
     plan.methods(params)  # describing each estimate once files the estimators' warnings
     _check_reserved_multiples(plan, params)
-    from buildorbuy.engine.fleet_search import choose_reserved_gpus
-
     choose_reserved_gpus(plan)
     return plan
+
+
+def _profile_peak(p: Params) -> np.ndarray:
+    """peak_to_average of a daily profile: max / mean over its 24 hours, [batch]."""
+    day = np.stack(np.broadcast_arrays(*(p[f"workload.daily_profile[{h}]"] for h in range(24))))
+    return day.max(axis=0) / (day.sum(axis=0) / 24.0)
+
+
+def _fleet_structure(pp: PathPlan, serving) -> None:
+    """The serving fleet's GPU and how it is bought, on the path plan."""
+    pp.serving_gpu = _serving_gpu(serving.gpu, f"paths[{pp.index}].serving.gpu")
+    pp.ownership = serving.ownership
+    pp.scaling = serving.scaling
+    pp.reserved = serving.reserved is not None
+    pp.residual = serving.residual if isinstance(serving.residual, str) else "declining_balance"
 
 
 def _check_reserved_multiples(plan: Plan, params: Params) -> None:

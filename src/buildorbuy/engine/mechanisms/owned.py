@@ -1,0 +1,67 @@
+"""Owned serving fleet: existing GPUs, purchases when it grows, running costs, maintenance, residual value
+(DESIGN §2 owned, §2b owned terms)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext
+from buildorbuy.scenario.models import MONTH_HOURS
+
+
+def owned_gpus(ctx: Context, path: PathContext, gpus: np.ndarray) -> np.ndarray:
+    """fleet[m] = max(owned_gpus, max(gpus[0..m])): GPUs owned in each month, [batch, month].
+
+    owned_gpus (already owned at month 0) are there from month 0, before go-live too.
+    """
+    fleet = np.maximum.accumulate(gpus, axis=-1)
+    owned = ctx.params.get(path.key("serving.owned_gpus"))
+    if owned is not None and np.any(owned > 0):
+        fleet = np.maximum(fleet, owned[:, None])
+    return fleet
+
+
+def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
+    """Owned GPUs: bought when the fleet grows beyond those already owned, never sold; running costs; resale.
+
+    fleet[m] = max(owned_gpus, max(gpus[0..m])); unit = purchase_price · (1 + server_overhead);
+    hardware_purchase[m] = (fleet[m] − fleet[m−1]) · unit with fleet[−1] = owned_gpus;
+    power_and_hosting[m] = fleet[m] · (hosting_per_gpu_month + tdp_kw · power_utilization · pue · 730 ·
+    power_price_per_kwh); maintenance[m] = fleet[m] · unit · maintenance_per_year / 12;
+    residual_credit (last month, ≤ 0) = −Σ_k purchase[k] · remaining_k, age_k = (horizon − k)/12 years,
+    remaining = clip(1 − age / depreciation_years, 0, 1) (straight line), (1 − rate)^age (declining
+    balance) or 0 (none). Existing GPUs are neither bought nor credited. All weighted by p.
+    """
+    col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
+    has = lambda name: path.key("serving." + name) in ctx.params  # noqa: E731
+    horizon = ctx.horizon
+    fleet = owned_gpus(ctx, path, gpus)
+    owned = ctx.params.get(path.key("serving.owned_gpus"))
+    start = owned[:, None] if owned is not None and np.any(owned > 0) else 0.0
+    bought = np.diff(fleet, axis=-1, prepend=start)
+    unit_price = col("purchase_price") * (1.0 + col("server_overhead"))
+    purchases = bought * unit_price
+    kw = col("tdp_watts") / 1000.0 if has("tdp_watts") else 0.0
+    pue = col("pue") if has("pue") else 1.0
+    utilization = ctx.params.get(path.key("serving.power_utilization"))
+    if utilization is not None and not (utilization.shape[0] == 1 and utilization[0] == 1.0):
+        kw = kw * utilization[:, None]
+    running = fleet * (col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh"))
+    costs: Costs = {"hardware_purchase": path.on_success(purchases), "power_and_hosting": path.on_success(running)}
+    rate = ctx.params.get(path.key("serving.maintenance_per_year"))
+    if rate is not None and np.any(rate != 0):
+        costs["maintenance"] = path.on_success(fleet * unit_price * rate[:, None] / 12.0)
+    credit = -np.einsum("bm,bm->b", purchases, np.broadcast_to(_remaining(ctx, path, horizon), purchases.shape))
+    costs["residual_credit"] = OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0])
+    return costs
+
+
+def _remaining(ctx: Context, path: PathContext, horizon: int) -> np.ndarray:
+    """Share of a GPU's price left at the horizon by purchase month, [batch or 1, month] (serving.residual)."""
+    age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
+    residual = getattr(path.plan, "residual", "straight_line")
+    if residual == "declining_balance":
+        return (1.0 - ctx.col(path.key("serving.residual.declining_balance"))) ** age_years
+    if residual == "none":
+        return np.zeros((1, horizon))
+    return np.clip(1.0 - age_years / ctx.col(path.key("serving.depreciation_years")), 0.0, 1.0)
