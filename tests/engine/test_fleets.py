@@ -253,3 +253,44 @@ def test_bad_fleet_input_is_one_line_naming_the_field_exit_2(label, change, expe
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output
     assert expected in lines[0]
+
+
+# ---------------------------------------------------------------------------- mechanisms called directly
+
+
+def test_day_levels_default_two_level_day():
+    import numpy as np
+
+    from buildorbuy.engine.mechanisms.fleet import day_levels
+
+    # peak 3 for min(4, 24/3) = 4 h; base (24 − 12) / 20 = 0.6 for 20 h: mean 1.
+    levels, hours = day_levels({"workload.peak_to_average": np.array([3.0])})
+    assert levels.tolist() == [[3.0, pytest.approx(0.6)]] and hours.tolist() == [[4.0, 20.0]]
+    # peak 10: 2.4 h at 10 and a base of 0 (the whole day's load falls in the peak).
+    levels, hours = day_levels({"workload.peak_to_average": np.array([10.0])})
+    assert hours[0].tolist() == pytest.approx([2.4, 21.6]) and levels[0].tolist() == pytest.approx([10.0, 0.0])
+
+
+def test_reserved_price_is_fixed_within_a_term():
+    import numpy as np
+
+    from tests.engine.test_mechanisms import make_context, make_path
+    from buildorbuy.engine.mechanisms.fleet import reserved_price
+
+    ctx = make_context([1.0] * 10, serving__reserved__gpu_hour_price=1.0, serving__reserved__term_months=4,
+                       serving__gpu_hour_price_change_per_year=-0.5)
+    pc = make_path(ctx, live=2)
+    price = reserved_price(ctx, pc)[0]
+    starts = [2, 2, 2, 2, 2, 2, 6, 6, 6, 6]  # terms from month 2: 2–5, 6–9
+    assert price.tolist() == pytest.approx([0.5 ** (s / 12) for s in starts])
+
+
+def test_owned_gpus_keep_the_existing_fleet_from_month_zero():
+    import numpy as np
+
+    from tests.engine.test_mechanisms import make_context, make_path
+    from buildorbuy.engine.mechanisms.owned import owned_gpus
+
+    ctx = make_context([1.0] * 5, serving__owned_gpus=3)
+    pc = make_path(ctx, live=2)
+    assert owned_gpus(ctx, pc, np.array([[0.0, 0.0, 2.0, 5.0, 4.0]]))[0].tolist() == [3, 3, 3, 5, 5]
