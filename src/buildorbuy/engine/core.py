@@ -100,9 +100,9 @@ class Result:
     training_gpu_hours: np.ndarray
     """GPU-hours of one training or fine-tune run, [batch, path] (0 for api paths)."""
     warnings: list[str] = field(default_factory=list)
-    fleet: dict[str, np.ndarray] | None = None
+    fleet: Mapping[str, np.ndarray] | None = None
     """Serving fleet by how it is bought, [batch, path, month] each: `reserved_gpus`,
-    `on_demand_gpu_hours`, `owned_gpus` (None when components were not kept)."""
+    `on_demand_gpu_hours`, `owned_gpus` (built when read; None when components were not kept)."""
 
     @property
     def batch_size(self) -> int:
@@ -253,7 +253,8 @@ class _Outputs:
     run_gpu_hours: np.ndarray
     warnings: list[str]
     fleet: dict[str, dict[int, np.ndarray]] = field(default_factory=lambda: {name: {} for name in FLEET_KEYS})
-    """The fleet split by path index, [batch or 1, month] each (kept with the components only)."""
+    """The fleet split by path index, [batch or 1, month] each or a function making it (kept with the
+    components only)."""
 
     @classmethod
     def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
@@ -261,16 +262,36 @@ class _Outputs:
         return cls(np.zeros(by_path), np.zeros(by_path), np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
 
-    def fleet_arrays(self, size: int, horizon: int) -> dict[str, np.ndarray]:
-        """The fleet split as [batch, path, month] arrays (zeros where a path has no such GPUs)."""
-        n_paths = self.gpus.shape[0]
-        out = {}
-        for name in FLEET_KEYS:
-            array = np.zeros((size, n_paths, horizon))
-            for index, values in self.fleet[name].items():
-                array[:, index] = values
-            out[name] = array
-        return out
+    def fleet_arrays(self, size: int, horizon: int) -> "FleetSplit":
+        """The fleet split as [batch, path, month] arrays, built when read."""
+        return FleetSplit(self.fleet, (size, self.gpus.shape[0], horizon))
+
+
+class FleetSplit(Mapping):
+    """`paths[].fleet` by name → [batch, path, month] array (zeros where a path has no such GPUs),
+    built on first access from each path's [batch or 1, month] part (a sweep that never reads it
+    pays nothing)."""
+
+    def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int]):
+        self._parts = parts
+        self._shape = shape
+        self._built: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in FLEET_KEYS:
+            raise KeyError(name)
+        if name not in self._built:
+            array = np.zeros(self._shape)
+            for index, values in self._parts[name].items():
+                array[:, index] = values() if callable(values) else values
+            self._built[name] = array
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(FLEET_KEYS)
+
+    def __len__(self) -> int:
+        return len(FLEET_KEYS)
 
 
 def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
@@ -360,13 +381,13 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
         gpus = serving_gpus(ctx, pc, out=out.gpus[i])
         ledger.add(i, owned_fleet(ctx, pc, gpus))
         if keep:
-            out.fleet["owned_gpus"][i] = owned_gpus(ctx, pc, gpus)
+            out.fleet["owned_gpus"][i] = lambda: owned_gpus(ctx, pc, gpus)
         return
     if pp.scaling != "autoscale" and not pp.reserved:
         gpus = serving_gpus(ctx, pc, out=out.gpus[i])
         ledger.add(i, rented_serving(ctx, pc, gpus))
         if keep:
-            out.fleet["on_demand_gpu_hours"][i] = gpus * MONTH_HOURS
+            out.fleet["on_demand_gpu_hours"][i] = lambda: gpus * MONTH_HOURS
         return
     if pp.scaling == "autoscale":
         fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i])
