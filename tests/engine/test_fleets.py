@@ -294,3 +294,12 @@ def test_owned_gpus_keep_the_existing_fleet_from_month_zero():
     ctx = make_context([1.0] * 5, serving__owned_gpus=3)
     pc = make_path(ctx, live=2)
     assert owned_gpus(ctx, pc, np.array([[0.0, 0.0, 2.0, 5.0, 4.0]]))[0].tolist() == [3, 3, 3, 5, 5]
+
+
+def test_reserved_gpus_must_be_whole_estimated_replicas(write_yaml):
+    path = _hosted(gpu="h100-sxm", gpus_per_replica="auto", reserved={"gpus": 3, "gpu_hour_price": 2})
+    path["model"] = {"params": "70B"}  # 140 GB of bf16 weights: more than one 80 GB GPU per replica
+    result = CliRunner().invoke(app, ["compare", str(write_yaml(base_scenario(paths=[path])))])
+    assert result.exit_code == 2
+    assert "paths[0].serving.reserved.gpus: must be a multiple of gpus_per_replica" in result.stderr
+    assert "estimated" in result.stderr
