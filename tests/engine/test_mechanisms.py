@@ -7,7 +7,7 @@ import ast
 import numpy as np
 import pytest
 
-from buildorbuy.engine.context import Context, OneMonth, path_context, refresh_events
+from buildorbuy.engine.context import Context, OneMonth, compound, path_context, refresh_events
 from buildorbuy.engine.ledger import Ledger
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
@@ -25,16 +25,12 @@ P = "paths[0]."
 def make_context(tokens, output_share=0.25, cached_share=0.0, peak_to_average=1.0, **params) -> Context:
     """A context over len(tokens) months; `params` maps keys (without the paths[0]. prefix) to values."""
     tokens = np.atleast_2d(np.asarray(tokens, dtype=float))
-    horizon = tokens.shape[1]
     arrays = {P + key.replace("__", "."): np.atleast_1d(np.asarray(v, dtype=float)) for key, v in params.items()}
     arrays.setdefault(P + "success_probability", np.array([1.0]))
+    workload = {"output_share": output_share, "cached_input_share": cached_share, "peak_to_average": peak_to_average}
+    arrays.update({f"workload.{key}": np.array([float(v)]) for key, v in workload.items()})
     size = max(a.shape[0] for a in arrays.values())
-    months = np.arange(horizon, dtype=float)
-    output = tokens * output_share
-    inputs = tokens - output
-    cached = inputs * cached_share
-    peak = tokens / (730 * 3600.0) * peak_to_average
-    return Context(arrays, size, horizon, months, months[None, :] / 12.0, tokens, inputs, cached, output, peak)
+    return Context(arrays, size, tokens.shape[1], tokens)
 
 
 def make_path(ctx: Context, live=None, kind="finetune", staff_count=0):
@@ -134,7 +130,7 @@ def test_serving_gpus_whole_replicas_plus_redundancy_from_go_live():
     ctx = make_context([3.942e9, 0.0, 3.942e9], peak_to_average=2, serving__gpus_per_replica=4,
                        serving__tokens_per_second_per_gpu=500, serving__target_utilization=0.6, serving__redundancy=1)
     pc = make_path(ctx, live=1)
-    out = np.empty((1, 3))
+    out = np.zeros((1, 3))
     gpus = serving_gpus(ctx, pc, out=out)
     assert gpus is out
     assert gpus[0].tolist() == [0, 8, 16]  # idle month: still one replica, plus the redundant one
@@ -203,11 +199,27 @@ def test_data_one_off_in_month_zero_and_per_refresh_weighted():
     assert one_off_data(make_context([1.0], data__one_off=0), pc) == {}
 
 
+def test_workload_shares_and_peak():
+    ctx = make_context([7.3e9 * 36, 0.0], output_share=0.2, cached_share=0.5, peak_to_average=3)
+    assert ctx.output[0].tolist() == pytest.approx([0.2 * 7.3e9 * 36, 0])
+    assert ctx.inputs[0, 0] == pytest.approx(0.8 * 7.3e9 * 36) and ctx.cached[0, 0] == pytest.approx(0.4 * 7.3e9 * 36)
+    assert ctx.peak_tokens_per_second[0].tolist() == pytest.approx([3e5, 0])  # 2.628e11 / 2.628e6 s · 3
+
+
+def test_compound_is_the_power():
+    rates = np.array([[-0.3], [0.0], [0.5]])
+    periods = np.arange(25.0)[None, :] / 12
+    assert compound(rates, periods) == pytest.approx((1 + rates) ** periods, rel=1e-14)
+
+
 def test_refresh_events_per_batch_period():
     months = np.arange(10, dtype=float)
     mask = refresh_events(months, np.array([2.0, 3.0]), np.array([3.0, 5.0]))
     assert [np.flatnonzero(row).tolist() for row in mask] == [[5, 8], [8]]
     assert refresh_events(months, np.array([2.0]), None) is None
+    # One period for the batch (a table look-up), go-live before, inside and past the horizon.
+    shared = refresh_events(months, np.array([0.0, 4.0, 9.0, 25.0]), np.array([4.0]))
+    assert [np.flatnonzero(row).tolist() for row in shared] == [[4, 8], [8], [], []]
 
 
 def test_ledger_sums_shared_and_batched_parts_capex_and_single_months():

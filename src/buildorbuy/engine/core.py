@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, PathContext, path_context, refresh_events, workload_context
+from buildorbuy.engine.context import (
+    SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
+)
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
@@ -409,7 +411,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
     size, horizon, params = ctx.size, ctx.horizon, ctx.params
     monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
     unserved = out.unserved.transpose(1, 0, 2)
-    discount = np.broadcast_to((1.0 + ctx.col("discount_rate")) ** (-ctx.years), (size, horizon))
+    discount = np.broadcast_to(compound(ctx.col("discount_rate"), -ctx.years), (size, horizon))
     tokens = np.broadcast_to(ctx.tokens, (size, horizon))
     total_cost = monthly_cost.sum(axis=-1)
     npv = _discounted_sum(monthly_cost, discount)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext
+from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -12,15 +12,19 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str) -> np.ndarray:
     """api_cost[m] = (I−C)/1000·p_in[m] + C/1000·p_cached[m] + O/1000·p_out[m]; p[m] = p0·(1+Δ)^(m/12).
 
     `prefix` names the prices (`paths[i].` or `paths[i].managed_finetune.`), `change_key` the
-    yearly price change Δ. Full traffic, [batch or 1, month].
+    yearly price change Δ. Full traffic, [batch or 1, month]. Computed as T[m]·(1+Δ)^(m/12)·q with
+    the price per token of the workload's mix q = [(1−o)(1−c)·p_in + (1−o)c·p_cached + o·p_out]/1000
+    (o output share, c cached share): one pass over the months instead of one per token type.
     """
     col = ctx.col
-    factor = (1.0 + col(change_key)) ** ctx.years
-    return factor * (
-        (ctx.inputs - ctx.cached) / 1000.0 * col(prefix + "price_per_1k_input")
-        + ctx.cached / 1000.0 * col(prefix + "price_per_1k_cached_input")
-        + ctx.output / 1000.0 * col(prefix + "price_per_1k_output")
-    )
+    output_share, cached_share = col("workload.output_share"), col("workload.cached_input_share")
+    input_share = 1.0 - output_share
+    per_token = (
+        input_share * (1.0 - cached_share) * col(prefix + "price_per_1k_input")
+        + input_share * cached_share * col(prefix + "price_per_1k_cached_input")
+        + output_share * col(prefix + "price_per_1k_output")
+    ) / 1000.0
+    return product(ctx.tokens, per_token, compound(col(change_key), ctx.years))
 
 
 def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:

@@ -68,7 +68,11 @@ def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
     in_run = (months >= (run.live - run.run_months)[:, None]) & (months < run.live[:, None])
     costs = in_run * (run.run_cost / run.run_months)[:, None]
     if run.refreshes is not None and run.refreshes.any():
-        costs = costs + run.refreshes * (run.run_cost[:, None] * path.p_success)
+        refresh_costs = run.refreshes * (run.run_cost[:, None] * path.p_success)
+        if costs.shape == refresh_costs.shape:
+            costs += refresh_costs
+        else:
+            costs = costs + refresh_costs
     return {f"{run.section}_compute": costs}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext
+from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound
 from buildorbuy.scenario.models import MONTH_HOURS
 
 HOURS_PER_DAY = 24.0
@@ -72,7 +72,7 @@ def throughput_factor(ctx: Context, path: PathContext) -> np.ndarray | float:
     g = ctx.params.get(path.key("serving.throughput_change_per_year"))
     if g is None or (g.shape[0] == 1 and g[0] == 0.0):
         return 1.0
-    return (1.0 + g[:, None]) ** ctx.years
+    return compound(g[:, None], ctx.years)
 
 
 def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray) -> RentedFleet:
@@ -106,7 +106,7 @@ def reserved_price(ctx: Context, path: PathContext) -> np.ndarray:
     live = path.live[:, None]
     start = live + np.floor(np.maximum(ctx.months[None, :] - live, 0.0) / term) * term
     change = params[path.key("serving.gpu_hour_price_change_per_year")][:, None]
-    return params[path.key("serving.reserved.gpu_hour_price")][:, None] * (1.0 + change) ** (start / 12.0)
+    return params[path.key("serving.reserved.gpu_hour_price")][:, None] * compound(change, start / 12.0)
 
 
 def rented_fleet_costs(ctx: Context, path: PathContext, fleet: RentedFleet, reserved: bool) -> tuple[Costs, dict]:
@@ -117,7 +117,7 @@ def rented_fleet_costs(ctx: Context, path: PathContext, fleet: RentedFleet, rese
     on-demand price; on-demand price[m] = gpu_hour_price · (1 + change)^(m/12). Weighted by p.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
-    rent = col("gpu_hour_price") * (1.0 + col("gpu_hour_price_change_per_year")) ** ctx.years
+    rent = col("gpu_hour_price") * compound(col("gpu_hour_price_change_per_year"), ctx.years)
     if not reserved:
         hours = fleet.gpu_hours()
         return {"serving_rent": path.on_success(hours * rent)}, {"on_demand_gpu_hours": hours}

@@ -15,10 +15,14 @@ def owned_gpus(ctx: Context, path: PathContext, gpus: np.ndarray) -> np.ndarray:
     owned_gpus (already owned at month 0) are there from month 0, before go-live too.
     """
     fleet = np.maximum.accumulate(gpus, axis=-1)
+    owned = _existing(ctx, path)
+    return fleet if owned is None else np.maximum(fleet, owned)
+
+
+def _existing(ctx: Context, path: PathContext) -> np.ndarray | None:
+    """serving.owned_gpus as a column, or None when no batch element owns any."""
     owned = ctx.params.get(path.key("serving.owned_gpus"))
-    if owned is not None and np.any(owned > 0):
-        fleet = np.maximum(fleet, owned[:, None])
-    return fleet
+    return owned[:, None] if owned is not None and np.any(owned > 0) else None
 
 
 def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
@@ -28,31 +32,35 @@ def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     hardware_purchase[m] = (fleet[m] − fleet[m−1]) · unit with fleet[−1] = owned_gpus;
     power_and_hosting[m] = fleet[m] · (hosting_per_gpu_month + tdp_kw · power_utilization · pue · 730 ·
     power_price_per_kwh); maintenance[m] = fleet[m] · unit · maintenance_per_year / 12;
-    residual_credit (last month, ≤ 0) = −Σ_k purchase[k] · remaining_k, age_k = (horizon − k)/12 years,
-    remaining = clip(1 − age / depreciation_years, 0, 1) (straight line), (1 − rate)^age (declining
-    balance) or 0 (none). Existing GPUs are neither bought nor credited. All weighted by p.
+    residual_credit (last month, ≤ 0) = −Σ_k purchase[k] · remaining_k with age_k = (horizon − k)/12
+    years and remaining = clip(1 − age / depreciation_years, 0, 1) (straight line), (1 − rate)^age
+    (declining balance) or 0 (none). Existing GPUs are neither bought nor credited. All weighted by p.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     has = lambda name: path.key("serving." + name) in ctx.params  # noqa: E731
     horizon = ctx.horizon
     fleet = owned_gpus(ctx, path, gpus)
-    owned = ctx.params.get(path.key("serving.owned_gpus"))
-    start = owned[:, None] if owned is not None and np.any(owned > 0) else 0.0
-    bought = np.diff(fleet, axis=-1, prepend=start)
+    existing = _existing(ctx, path)
     unit_price = col("purchase_price") * (1.0 + col("server_overhead"))
-    purchases = bought * unit_price
+    purchases = np.empty(np.broadcast_shapes(fleet.shape, np.shape(existing) if existing is not None else (1, 1)))
+    purchases[:, :1] = fleet[:, :1] if existing is None else fleet[:, :1] - existing  # GPUs bought each month
+    np.subtract(fleet[:, 1:], fleet[:, :-1], out=purchases[:, 1:])
+    purchases *= unit_price
     kw = col("tdp_watts") / 1000.0 if has("tdp_watts") else 0.0
     pue = col("pue") if has("pue") else 1.0
     utilization = ctx.params.get(path.key("serving.power_utilization"))
     if utilization is not None and not (utilization.shape[0] == 1 and utilization[0] == 1.0):
         kw = kw * utilization[:, None]
     running = fleet * (col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh"))
-    costs: Costs = {"hardware_purchase": path.on_success(purchases), "power_and_hosting": path.on_success(running)}
+    credit = -np.einsum("bm,bm->b", *np.broadcast_arrays(purchases, _remaining(ctx, path, horizon)))
+    costs: Costs = {
+        "hardware_purchase": path.on_success(purchases, in_place=True),
+        "power_and_hosting": path.on_success(running, in_place=True),
+        "residual_credit": OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0]),
+    }
     rate = ctx.params.get(path.key("serving.maintenance_per_year"))
     if rate is not None and np.any(rate != 0):
-        costs["maintenance"] = path.on_success(fleet * unit_price * rate[:, None] / 12.0)
-    credit = -np.einsum("bm,bm->b", purchases, np.broadcast_to(_remaining(ctx, path, horizon), purchases.shape))
-    costs["residual_credit"] = OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0])
+        costs["maintenance"] = path.on_success(fleet * unit_price * rate[:, None] / 12.0, in_place=True)
     return costs
 
 

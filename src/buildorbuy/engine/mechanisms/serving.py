@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext
+from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
 from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
 def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray:
     """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
-    from go-live on (0 before): written into `out` ([batch, month]) and returned.
+    from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
     tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
 
     ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
@@ -22,15 +22,16 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray
     speedup = throughput_factor(ctx, path)
     if not isinstance(speedup, float):
         per_replica_throughput = per_replica_throughput * speedup
-    replicas = np.ceil(ctx.peak_tokens_per_second / per_replica_throughput - 1e-9)
+    replicas = np.divide(ctx.peak_tokens_per_second, per_replica_throughput)
+    replicas -= 1e-9
+    np.ceil(replicas, out=replicas)
     np.maximum(replicas, 1.0, out=replicas)
     replicas += np.ceil(col("redundancy"))
-    replicas *= per_replica
-    return np.multiply(replicas, path.is_live, out=out)
+    return np.multiply(replicas, per_replica, out=out, where=path.is_live)
 
 
 def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     """serving_rent[m] = gpus[m] · 730 · gpu_hour_price · (1 + gpu_hour_price_change_per_year)^(m/12), weighted by p."""
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
-    rent = col("gpu_hour_price") * (1.0 + col("gpu_hour_price_change_per_year")) ** ctx.years
-    return {"serving_rent": gpus * path.on_success(MONTH_HOURS * rent)}
+    rent = product(MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years))
+    return {"serving_rent": path.on_success(gpus * rent, in_place=True)}

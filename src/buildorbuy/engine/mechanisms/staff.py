@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext
+from buildorbuy.engine.context import Context, Costs, PathContext, compound
 
 
 def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
@@ -19,7 +19,10 @@ def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
         s = f"staff[{j}]."
         active_months = (months >= col(s + "start_month")) & (months < col(s + "end_month"))
         monthly = col(s + "count") * col(s + "annual_cost") / 12.0
-        total = total + monthly * (1.0 + col(s + "salary_growth_per_year")) ** ctx.years * active_months
+        total = total + monthly * compound(col(s + "salary_growth_per_year"), ctx.years) * active_months
     if path.certain:
         return {"staff": total}
-    return {"staff": total * (~path.is_live + path.p_success * path.is_live)}
+    weighted = np.empty(np.broadcast_shapes(np.shape(total), path.is_live.shape, path.p_success.shape))
+    weighted[...] = total
+    np.multiply(total, path.p_success, out=weighted, where=path.is_live)
+    return {"staff": weighted}
