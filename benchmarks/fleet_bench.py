@@ -3,7 +3,8 @@
     python benchmarks/fleet_bench.py [--runs 31] [--mc-runs 3] [--samples 100000]
 
 (a) compare, in process (load the file, compile the plan — which runs the batched reservation
-    search — evaluate, summarise, render JSON; also timed without reading the file): scenarios/enterprise-support-reserved.yaml
+    search — evaluate, summarise, render JSON; also timed without reading the file, and as the
+    `buildorbuy compare --format json` command in a fresh process): scenarios/enterprise-support-reserved.yaml
     (autoscaled, `reserved.gpus: auto`, 24-hour profile) against the same scenario with a fixed
     fleet (scaling, min_replicas and reserved removed). Interleaved runs, median of --runs; ratio autoscaled ÷ fixed.
 (b) simulate, in process, --samples samples of scenarios/uncertain-enterprise.yaml with its
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +70,18 @@ def time_compares(paths: list[Path], runs: int) -> tuple[list[float], list[float
     return [statistics.median(t) for t in whole], [statistics.median(t) for t in model]
 
 
+def time_commands(paths: list[Path], runs: int) -> list[float]:
+    """Median wall time of `buildorbuy compare FILE --format json` in a fresh process (interleaved)."""
+    times: list[list[float]] = [[] for _ in paths]
+    for _ in range(runs):
+        for i, path in enumerate(paths):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "buildorbuy", "compare", str(path), "--format", "json"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
 def time_simulate(path: Path, samples: int, runs: int) -> float:
     from buildorbuy.analysis.montecarlo import simulate
     from buildorbuy.scenario.loading import load_scenario
@@ -94,6 +109,9 @@ def main() -> None:
         (w_fixed, w_auto), (m_fixed, m_auto) = time_compares([fixed_file, auto_file], args.runs)
         print(f"(a) compare incl. reading the YAML, median of {args.runs}: fixed fleet {w_fixed * 1000:.1f} ms, "
               f"autoscaled + reserved.gpus auto {w_auto * 1000:.1f} ms, ratio {w_auto / w_fixed:.2f} (target ≤ 1.2)")
+        c_fixed, c_auto = time_commands([fixed_file, auto_file], max(3, args.runs // 4))
+        print(f"(a) the compare command in a fresh process, median of {max(3, args.runs // 4)}: fixed {c_fixed * 1000:.0f} ms, "
+              f"autoscaled + auto {c_auto * 1000:.0f} ms, ratio {c_auto / c_fixed:.2f}")
         print(f"(a) compare of the loaded scenario (compile incl. the reservation search, evaluate, summarise, JSON): "
               f"fixed {m_fixed * 1000:.1f} ms, autoscaled + auto {m_auto * 1000:.1f} ms, ratio {m_auto / m_fixed:.2f}")
 

@@ -22,28 +22,43 @@ DAYS_PER_MONTH = MONTH_HOURS / HOURS_PER_DAY
 
 @dataclass
 class RentedFleet:
-    """A rented fleet hour by hour: GPUs at each level, [batch, month, level], and the levels' hours, [b, level]."""
+    """A rented fleet hour by hour.
 
-    by_level: np.ndarray
+    `replicas` [batch, month, level] before redundancy (a fixed fleet: its GPUs, one level); GPUs at
+    a level = (replicas + redundancy) · per_replica; `weights` [b, level] the levels' hours a day;
+    `is_live` [b, month] masks the months before go-live (None: already masked).
+    """
+
+    replicas: np.ndarray
     weights: np.ndarray
+    per_replica: np.ndarray | float = 1.0
+    redundancy: np.ndarray | float = 0.0
+    is_live: np.ndarray | None = None
 
     @classmethod
     def fixed(cls, gpus: np.ndarray) -> "RentedFleet":
         """A fleet sized for the peak: one level lasting the whole day."""
         return cls(gpus[:, :, None], np.array([[HOURS_PER_DAY]]))
 
+    def _monthly(self, level_sum: np.ndarray, extra: np.ndarray | float) -> np.ndarray:
+        hours = DAYS_PER_MONTH * self.per_replica * (level_sum + extra)
+        return hours if self.is_live is None else hours * self.is_live
+
     def gpu_hours(self) -> np.ndarray:
         """GPU-hours in a month: 730/24 · Σ_levels hours · GPUs, [batch, month]."""
-        return _hour_sum(self.by_level, self.weights)
+        return self._monthly(_level_sum(self.replicas, self.weights), self.redundancy * self.weights.sum(axis=-1)[:, None])
 
     def on_demand_hours(self, reserved: np.ndarray) -> np.ndarray:
         """GPU-hours above R reserved GPUs: 730/24 · Σ_levels hours · max(0, GPUs − R), [batch, month]."""
-        return _hour_sum(np.maximum(self.by_level - np.asarray(reserved)[..., None], 0.0), self.weights)
+        threshold = np.asarray(reserved / self.per_replica - self.redundancy)[..., None]
+        return self._monthly(_level_sum(np.maximum(self.replicas - threshold, 0.0), self.weights), 0.0)
 
 
-def _hour_sum(by_level: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    weights = np.broadcast_to(weights, (by_level.shape[0], weights.shape[1]))
-    return DAYS_PER_MONTH * np.einsum("bml,bl->bm", by_level, weights)
+def _level_sum(by_level: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ_levels hours · values, [batch, month]."""
+    if weights.shape[0] == 1:
+        return by_level @ weights[0]
+    return np.einsum("bml,bl->bm", by_level, np.broadcast_to(weights, (by_level.shape[0], weights.shape[1])))
 
 
 def day_levels(params) -> tuple[np.ndarray, np.ndarray]:
@@ -76,23 +91,34 @@ def throughput_factor(ctx: Context, path: PathContext) -> np.ndarray | float:
 
 
 def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray) -> RentedFleet:
-    """Replicas hour by hour, from go-live on; the month's maximum is written into `out` ([batch, month]).
+    """Replicas hour by hour, from go-live on; the month's maximum GPUs is written into `out` ([batch, month]).
 
     r[m, h] = max(min_replicas, ceil(L[m, h] / (tps[m] · utilisation · per_replica))) + redundancy,
-    L[m, h] = T[m] / (730 · 3600) · level[h]; GPUs = r · gpus_per_replica.
+    L[m, h] = T[m] / (730 · 3600) · level[h]; GPUs = r · gpus_per_replica. Equal levels of the day
+    are computed once (their hours added), so a 24-hour profile costs its distinct values.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
-    levels, weights = day_levels(ctx.params)
+    levels, weights = _distinct(*day_levels(ctx.params))
     per_replica = np.maximum(np.round(col("gpus_per_replica")), 1.0)
     capacity = col("tokens_per_second_per_gpu") * col("target_utilization") * per_replica * throughput_factor(ctx, path)
-    load = (ctx.tokens / SECONDS_PER_MONTH)[:, :, None] * levels[:, None, :]
-    replicas = np.ceil(load / np.asarray(capacity)[..., None] - 1e-9)
-    replicas = np.maximum(replicas, np.round(col("min_replicas"))[..., None])
-    replicas += np.ceil(col("redundancy"))[..., None]
-    replicas *= per_replica[..., None]
-    replicas *= path.is_live[:, :, None]
-    out[...] = replicas.max(axis=-1)
-    return RentedFleet(replicas, weights)
+    mean_replicas = ctx.tokens / SECONDS_PER_MONTH / capacity
+    replicas = mean_replicas[:, :, None] * levels[:, None, :]
+    replicas -= 1e-9
+    np.ceil(replicas, out=replicas)
+    np.maximum(replicas, np.round(col("min_replicas"))[..., None], out=replicas)
+    redundancy = np.ceil(col("redundancy"))
+    top = replicas[..., -1] if levels.shape[0] == 1 else replicas.max(axis=-1)  # levels ascend when shared
+    np.multiply(top + redundancy, per_replica, out=out, where=path.is_live)
+    return RentedFleet(replicas, weights, per_replica, redundancy, path.is_live)
+
+
+def _distinct(levels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Levels shared by the whole batch, merged where equal and sorted ascending, with their hours summed."""
+    if levels.shape[0] != 1 or weights.shape[0] != 1:
+        return levels, weights
+    values, inverse = np.unique(levels[0], return_inverse=True)
+    hours = np.bincount(inverse.ravel(), weights=weights[0], minlength=values.shape[0])
+    return values[None, :], hours[None, :]
 
 
 def reserved_price(ctx: Context, path: PathContext) -> np.ndarray:
