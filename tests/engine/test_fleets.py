@@ -239,7 +239,11 @@ BAD = [
     ("inline_no_market", {"constraints": {"market": "cn"},
                           "serving": {"ownership": "own", "purchase_price": 1000, "gpu": {
                               "name": "npu-x", "generation": "ascend", "bf16_tflops": 300, "memory_gb": 64,
-                              "bandwidth_tbps": 1.6, "tdp_watts": 400}}}, "paths[0].serving.gpu: constraints.market is cn"),
+                              "bandwidth_tbps": 1.6, "tdp_watts": 400,
+                              "interconnect": {"kind": "hccs", "bandwidth_gb_per_s": 392}}}},
+     "paths[0].serving.gpu: constraints.market is cn"),
+    ("inline_incomplete", {"serving": {"gpu": {"name": "npu-x", "generation": "ascend", "bf16_tflops": 300}}},
+     "paths[0].serving.gpu.memory_gb: missing"),
     ("inline_bad_field", {"serving": {"gpu": {"like": "a100", "name": "x", "memory_gb": -1}}}, "paths[0].serving.gpu.memory_gb"),
 ]
 
@@ -303,3 +307,15 @@ def test_reserved_gpus_must_be_whole_estimated_replicas(write_yaml):
     assert result.exit_code == 2
     assert "paths[0].serving.reserved.gpus: must be a multiple of gpus_per_replica" in result.stderr
     assert "estimated" in result.stderr
+
+
+def test_a_full_inline_gpu_with_its_own_market_rule():
+    gpu = {"name": "npu-x", "generation": "ascend", "bf16_tflops": 300, "memory_gb": 64, "bandwidth_tbps": 1.6,
+           "tdp_watts": 400, "interconnect": {"kind": "hccs", "bandwidth_gb_per_s": 392},
+           "market": {"cn": {"new_sales": "yes", "since": "2024-01-01", "rule": "domestic part", "source": "vendor quote",
+                             "verification": "unverified"}}}
+    data = base_scenario(constraints={"market": "cn"}, workload={"tokens_per_month": 2000 * SECONDS},
+                         paths=[_hosted(gpu=gpu, ownership="own", purchase_price=10_000, power_price_per_kwh=0.1,
+                                        hosting_per_gpu_month=100)])
+    path = compare(scenario_from_dict(data)).paths[0]
+    assert path.feasible and path.components["hardware_purchase"][1] > 0

@@ -128,6 +128,21 @@ class DecliningBalance(Strict):
 Residual = Union[Literal["straight_line", "none"], DecliningBalance]
 
 
+class ServingLatency(Strict):
+    """Interactive latency targets that cap the batch the `auto` throughput assumes (DESIGN §2b)."""
+
+    time_per_output_token_ms: Positive | None = None
+    """Average time between a request's output tokens, ms (e.g. 40)."""
+    time_to_first_token_ms: Positive | None = None
+    """One request's prefill plus one decode step, ms, without queueing (e.g. 800)."""
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if self.time_per_output_token_ms is None and self.time_to_first_token_ms is None:
+            raise ValueError("give time_per_output_token_ms, time_to_first_token_ms or both")
+        return self
+
+
 class Serving(Strict):
     gpu: str | InlineGpu
     """GPU id from the catalog (e.g. h100-sxm, a100-80gb), or an inline GPU {like: a100-80gb, name: a800, …}."""
@@ -174,6 +189,9 @@ class Serving(Strict):
     """Owned fleets: average draw as a share of TDP; auto: sourced catalog value."""
     residual: Residual = "straight_line"
     """Owned fleets: value credited at the horizon: straight_line, {declining_balance: rate} or none."""
+
+    latency: ServingLatency | None = None
+    """Latency targets for `auto` throughput and replica size (default none: maximum throughput)."""
 
     @model_validator(mode="after")
     def _fleet_terms(self) -> "Serving":
