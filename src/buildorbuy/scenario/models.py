@@ -193,28 +193,38 @@ class Serving(Strict):
     latency: ServingLatency | None = None
     """Latency targets for `auto` throughput and replica size (default none: maximum throughput)."""
 
-    @model_validator(mode="after")
-    def _fleet_terms(self) -> "Serving":
-        set_fields = self.model_fields_set
-        if self.ownership == "own":
-            if self.scaling == "autoscale":
-                raise ValueError("scaling: autoscale applies to rented fleets only (ownership: rent)")
-            if self.reserved is not None:
-                raise ValueError("reserved applies to rented fleets only (ownership: rent): an owned fleet is already committed")
-        else:
-            owned_only = [name for name in ("owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization",
-                                            "residual") if name in set_fields]
-            if owned_only:
-                raise ValueError(f"{owned_only[0]} applies to owned fleets only (ownership: own)")
-        if "min_replicas" in set_fields and self.scaling != "autoscale":
+    @field_validator("scaling")
+    @classmethod
+    def _autoscale_rented(cls, value: str, info) -> str:
+        if value == "autoscale" and info.data.get("ownership") == "own":
+            raise ValueError("autoscale applies to rented fleets only (ownership: rent)")
+        return value
+
+    @field_validator("min_replicas")
+    @classmethod
+    def _floor_with_autoscale(cls, value: float, info) -> float:
+        if info.data.get("scaling") != "autoscale":
             raise ValueError("min_replicas applies with scaling: autoscale only")
-        reserved = self.reserved
-        if reserved is not None and isinstance(reserved.gpus, float) and isinstance(self.gpus_per_replica, float):
-            if reserved.gpus % self.gpus_per_replica:
-                raise ValueError(
-                    f"reserved.gpus ({reserved.gpus:g}) must be a multiple of gpus_per_replica ({self.gpus_per_replica:g})"
-                )
-        return self
+        return value
+
+    @field_validator("reserved")
+    @classmethod
+    def _reserved_rented(cls, value: "Reserved | None", info) -> "Reserved | None":
+        if value is None:
+            return value
+        if info.data.get("ownership") == "own":
+            raise ValueError("reserved applies to rented fleets only (ownership: rent): an owned fleet is already committed")
+        per_replica = info.data.get("gpus_per_replica")
+        if isinstance(value.gpus, float) and isinstance(per_replica, float) and value.gpus % per_replica:
+            raise ValueError(f"reserved.gpus ({value.gpus:g}) must be a multiple of gpus_per_replica ({per_replica:g})")
+        return value
+
+    @field_validator("owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization", "residual")
+    @classmethod
+    def _owned_only(cls, value, info):
+        if info.data.get("ownership", "rent") != "own":
+            raise ValueError(f"{info.field_name} applies to owned fleets only (ownership: own)")
+        return value
 
     @property
     def gpu_id(self) -> str:
