@@ -319,3 +319,15 @@ def test_a_full_inline_gpu_with_its_own_market_rule():
                                         hosting_per_gpu_month=100)])
     path = compare(scenario_from_dict(data)).paths[0]
     assert path.feasible and path.components["hardware_purchase"][1] > 0
+
+
+def test_existing_gpus_cost_before_go_live_whatever_the_outcome():
+    # p = 0.5: before go-live (month 0) the 4 existing GPUs run for sure; from go-live, half the time.
+    result = _run({"tokens_per_month": 2000 * SECONDS, "peak_to_average": 2}, redundancy=1, ownership="own",
+                  purchase_price=10_000, hosting_per_gpu_month=100, power_price_per_kwh=0, owned_gpus=4)
+    data = base_scenario(workload={"output_share": 0.25, "tokens_per_month": 2000 * SECONDS, "peak_to_average": 2},
+                         paths=[{**_hosted(redundancy=1, ownership="own", purchase_price=10_000, hosting_per_gpu_month=100,
+                                           power_price_per_kwh=0, owned_gpus=4), "success_probability": 0.5}])
+    uncertain = compare(scenario_from_dict(data)).paths[0]
+    assert result.paths[0].components["power_and_hosting"][:2] == pytest.approx([400, 500])
+    assert uncertain.components["power_and_hosting"][:2] == pytest.approx([400, 0.5 * 500])

@@ -34,7 +34,8 @@ def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     power_price_per_kwh); maintenance[m] = fleet[m] · unit · maintenance_per_year / 12;
     residual_credit (last month, ≤ 0) = −Σ_k purchase[k] · remaining_k with age_k = (horizon − k)/12
     years and remaining = clip(1 − age / depreciation_years, 0, 1) (straight line), (1 − rate)^age
-    (declining balance) or 0 (none). Existing GPUs are neither bought nor credited. All weighted by p.
+    (declining balance) or 0 (none). Existing GPUs are neither bought nor credited. Flows from go-live
+are weighted by p; the running costs of existing GPUs before go-live are certain.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     has = lambda name: path.key("serving." + name) in ctx.params  # noqa: E731
@@ -53,15 +54,24 @@ def owned_fleet(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
         kw = kw * utilization[:, None]
     running = fleet * (col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh"))
     credit = -np.einsum("bm,bm->b", *np.broadcast_arrays(purchases, _remaining(ctx, path, horizon)))
+    # Running existing GPUs before go-live is paid whatever the outcome; from go-live, only on success.
+    weigh = path.on_success if existing is None else (lambda values, in_place=False: _certain_until_live(path, values))
     costs: Costs = {
         "hardware_purchase": path.on_success(purchases, in_place=True),
-        "power_and_hosting": path.on_success(running, in_place=True),
+        "power_and_hosting": weigh(running, in_place=True),
         "residual_credit": OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0]),
     }
     rate = ctx.params.get(path.key("serving.maintenance_per_year"))
     if rate is not None and np.any(rate != 0):
-        costs["maintenance"] = path.on_success(fleet * unit_price * rate[:, None] / 12.0, in_place=True)
+        costs["maintenance"] = weigh(fleet * unit_price * rate[:, None] / 12.0, in_place=True)
     return costs
+
+
+def _certain_until_live(path: PathContext, values: np.ndarray) -> np.ndarray:
+    """values · (1 − (1 − p) · live[m]): certain before go-live, weighted by p from it."""
+    if path.certain:
+        return values
+    return values * (1.0 - (1.0 - path.p_success) * path.is_live)
 
 
 def _remaining(ctx: Context, path: PathContext, horizon: int) -> np.ndarray:
