@@ -331,3 +331,29 @@ def test_existing_gpus_cost_before_go_live_whatever_the_outcome():
     uncertain = compare(scenario_from_dict(data)).paths[0]
     assert result.paths[0].components["power_and_hosting"][:2] == pytest.approx([400, 500])
     assert uncertain.components["power_and_hosting"][:2] == pytest.approx([400, 0.5 * 500])
+
+
+def test_autoscaled_fleet_and_its_rent_called_directly():
+    import numpy as np
+
+    from buildorbuy.engine.mechanisms.fleet import autoscaled_fleet, rented_fleet_costs
+    from tests.engine.test_mechanisms import make_context, make_path
+
+    # Mean 2000 tokens/s; capacity 1000 per replica of 2 GPUs; two-level day: 3 at peak (4 h), base 0.6.
+    ctx = make_context([2000 * SECONDS] * 3, peak_to_average=3.0, serving__gpus_per_replica=2,
+                       serving__tokens_per_second_per_gpu=1000, serving__target_utilization=0.5,
+                       serving__min_replicas=1, serving__redundancy=1, serving__gpu_hour_price=2.0,
+                       serving__gpu_hour_price_change_per_year=0.0, serving__reserved__gpus=4,
+                       serving__reserved__gpu_hour_price=1.0, serving__reserved__term_months=12)
+    ctx.params["workload.peak_to_average"] = np.array([3.0])
+    pc = make_path(ctx, live=1)
+    out = np.zeros((1, 3))
+    fleet = autoscaled_fleet(ctx, pc, out)
+    # peak 6000 tokens/s → 6 replicas + 1 = 14 GPUs for 4 h; base 1200 → 2 + 1 = 6 GPUs for 20 h.
+    assert out[0].tolist() == [0, 14, 14]
+    hours = 730 / 24 * (4 * 14 + 20 * 6)
+    assert fleet.gpu_hours()[0].tolist() == pytest.approx([0, hours, hours])
+    costs, split = rented_fleet_costs(ctx, pc, fleet, reserved=True)
+    on_demand = 730 / 24 * (4 * (14 - 4) + 20 * (6 - 4))
+    assert split["on_demand_gpu_hours"][0].tolist() == pytest.approx([0, on_demand, on_demand])
+    assert costs["serving_rent"][0].tolist() == pytest.approx([0, on_demand * 2 + 4 * 730, on_demand * 2 + 4 * 730])
