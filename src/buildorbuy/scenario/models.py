@@ -231,11 +231,6 @@ class Serving(Strict):
         return value
 
     @property
-    def gpu_id(self) -> str:
-        """The GPU's name as written (catalog id, or the inline GPU's name)."""
-        return self.gpu if isinstance(self.gpu, str) else self.gpu.name
-
-    @property
     def resolved_location(self) -> str:
         return self.location or ("on_prem" if self.ownership == "own" else "public_cloud")
 
