@@ -357,3 +357,29 @@ def test_autoscaled_fleet_and_its_rent_called_directly():
     on_demand = 730 / 24 * (4 * (14 - 4) + 20 * (6 - 4))
     assert split["on_demand_gpu_hours"][0].tolist() == pytest.approx([0, on_demand, on_demand])
     assert costs["serving_rent"][0].tolist() == pytest.approx([0, on_demand * 2 + 4 * 730, on_demand * 2 + 4 * 730])
+
+
+# ---------------------------------------------------------------------------- invariants
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(profile=st.lists(st.floats(0.05, 5.0), min_size=24, max_size=24),
+       tokens=st.floats(1e8, 5e11), min_replicas=st.integers(1, 3), reserved=st.integers(0, 40))
+def test_autoscaling_never_pays_more_than_the_fixed_fleet_and_zero_reservation_changes_nothing(
+        profile, tokens, min_replicas, reserved):
+    workload = {"tokens_per_month": tokens, "daily_profile": profile}
+    fixed = _run(workload, redundancy=1)
+    auto = _run(workload, redundancy=1, scaling="autoscale", min_replicas=min_replicas)
+    peak_replicas = max(fixed.paths[0].gpus) - 1
+    if min_replicas <= peak_replicas:
+        assert sum(auto.paths[0].components["serving_rent"]) <= sum(fixed.paths[0].components["serving_rent"]) * (1 + 1e-12)
+        assert auto.paths[0].gpus == fixed.paths[0].gpus  # the month's maximum is the peak sizing
+    none = _run(workload, redundancy=1, scaling="autoscale", min_replicas=min_replicas, reserved={"gpus": 0, "gpu_hour_price": 1})
+    assert none.paths[0].npv == pytest.approx(auto.paths[0].npv, rel=1e-12)
+    # Reserving at a price above on-demand never helps.
+    dear = _run(workload, redundancy=1, scaling="autoscale", min_replicas=min_replicas,
+                reserved={"gpus": reserved, "gpu_hour_price": 2.5})
+    assert dear.paths[0].npv >= auto.paths[0].npv * (1 - 1e-12)
