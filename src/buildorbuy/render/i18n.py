@@ -362,6 +362,7 @@ def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
         "data": "数据",
         "staff": "人员",
         "api_fixed_fees": "API 固定费用与开通费",
+        "fallback_fees": "回退 API 费用",
     }
     return {f"component.{k}": v for k, v in COMPONENT_LABELS.items()}, {f"component.{k}": v for k, v in zh.items()}
 
