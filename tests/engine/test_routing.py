@@ -147,3 +147,46 @@ def test_bad_routing_input_is_one_line_naming_the_field(write_yaml, change, fiel
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and field in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------- max_gpus: auto
+
+
+def _auto_case(**serving):
+    # a GPU used only at the peak hours costs more per token than the fallback: the best cap (2) is below the need (3)
+    fallback = api_path("Frontier", 0.002, 0.002)
+    hosted = _hosted({"share": 0.85, "escalation_rate": 0.05, "fallback": "Frontier"}, **serving)
+    return _scenario(hosted, extra_paths=[fallback], horizon=24)
+
+
+def test_max_gpus_auto_is_the_best_of_an_explicit_sweep():
+    from buildorbuy import sweep
+
+    auto = compare(_auto_case(max_gpus="auto", gpu_hour_price=3.0))
+    chosen = _path(auto).estimates["serving.max_gpus"]
+    explicit = _auto_case(max_gpus=1, gpu_hour_price=3.0)
+    values = [float(c["value"]) for c in chosen["curve"]]
+    swept = sweep(explicit, {"paths[Hosted].serving.max_gpus": values})
+    npvs = list(swept.npv[:, swept.names.index("Hosted")])
+    best = values[int(min(range(len(values)), key=lambda k: (npvs[k], k)))]
+    assert chosen["value"] == best == 2.0
+    assert _path(auto).npv == pytest.approx(min(npvs), rel=1e-12)
+    # the curve is the engine's NPV at each candidate
+    assert [c["npv"] for c in chosen["curve"]] == pytest.approx(npvs, rel=1e-12)
+    assert "whole-replica" in chosen["method"]
+
+
+def test_max_gpus_and_reserved_auto_are_searched_together():
+    both = compare(_auto_case(max_gpus="auto", gpu_hour_price=3.0,
+                              reserved={"gpus": "auto", "gpu_hour_price": 1.5, "term_months": 12}))
+    hosted = _path(both)
+    cap, reserved = hosted.estimates["serving.max_gpus"]["value"], hosted.estimates["serving.reserved.gpus"]["value"]
+    assert reserved <= cap
+    # no explicit pair does better
+    for r in range(0, 4):
+        for c in range(1, 5):
+            if r > c:
+                continue
+            fixed = compare(_auto_case(max_gpus=c, gpu_hour_price=3.0,
+                                       reserved={"gpus": r, "gpu_hour_price": 1.5, "term_months": 12}))
+            assert hosted.npv <= _path(fixed).npv + 1e-6, (r, c)

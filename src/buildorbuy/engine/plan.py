@@ -209,14 +209,14 @@ def _finish(plan: Plan, bridge_index: int | None) -> Plan:
             field="bridge",
         )
     from buildorbuy.engine.core import resolve_params
-    from buildorbuy.engine.fleet_search import choose_reserved_gpus
+    from buildorbuy.engine.fleet_search import choose_fleet_autos
 
     _check_starts_and_fallbacks(plan, bridge_index)
     params = resolve_params(plan)[0]
     plan.methods(params)  # describing each estimate once files the estimators' warnings
     _check_reserved_multiples(plan, params)
     _check_caps(plan, params)
-    choose_reserved_gpus(plan)
+    choose_fleet_autos(plan)
     return plan
 
 
