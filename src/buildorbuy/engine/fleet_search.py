@@ -79,16 +79,18 @@ def _curve(values: np.ndarray, npv: np.ndarray, best: int, along: np.ndarray | N
     return [{"value": float(values[k]), "npv": float(npv[k])} for k in index[lo: lo + CURVE_POINTS]]
 
 
-def choose_fleet_autos(plan) -> None:
+def choose_fleet_autos(plan, params=None) -> None:
     """Fix every `reserved.gpus: auto` and `max_gpus: auto` at the NPV-minimising whole-replica value
-    (jointly when a path has both), all paths in one batched evaluation; record the curves."""
+    (jointly when a path has both), all paths in one batched evaluation; record the curves.
+    `params`: the plan's resolved parameters, when the caller has them."""
     from buildorbuy.engine.core import evaluate, resolve_params
 
     searched = {pp.index: _auto_fields(plan, pp.index) for pp in plan.paths}
     searched = {i: fields for i, fields in searched.items() if fields}
     if not searched:
         return
-    params, _ = resolve_params(plan)
+    if params is None:
+        params, _ = resolve_params(plan)
     candidates = {i: _candidates(plan, params, i, fields) for i, fields in searched.items()}
     lengths = {i: len(next(iter(c.values()))) for i, c in candidates.items()}
     size = max(lengths.values())

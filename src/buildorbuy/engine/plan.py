@@ -216,7 +216,7 @@ def _finish(plan: Plan, bridge_index: int | None) -> Plan:
     plan.methods(params)  # describing each estimate once files the estimators' warnings
     _check_reserved_multiples(plan, params)
     _check_caps(plan, params)
-    choose_fleet_autos(plan)
+    choose_fleet_autos(plan, params)
     return plan
 
 
