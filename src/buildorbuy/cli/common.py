@@ -78,6 +78,9 @@ def guarded(func: F) -> F:
             raise fail(exc.one_line()) from None
         except KeyboardInterrupt:
             raise fail("interrupted") from None
+        except MemoryError:  # a last resort: inputs should be bounded before the arrays get this big
+            raise fail("out of memory: the figures are far larger than any real scenario's "
+                       "(check traffic growth, fleet sizes and the horizon)") from None
 
     return wrapper  # type: ignore[return-value]
 
