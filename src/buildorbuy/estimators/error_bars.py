@@ -29,16 +29,8 @@ def serving_error_factor_p80() -> float | None:
     """×/÷ factor of `auto` serving throughput from the serving model's calibration residuals."""
     from buildorbuy.estimators import calibration as cal
 
-    residuals = getattr(cal, "serving_log_residuals", None)
-    if residuals is not None:
-        r = np.asarray(residuals(), float)
-    else:
-        from buildorbuy.estimators import serving as sv
-
-        pts = cal.serving_points()
-        with np.errstate(all="ignore"):
-            pred, _ = cal.predict_serving(pts, sv.PREFILL_EFFICIENCY, sv.DECODE_EFFICIENCY, sv.BANDWIDTH_EFFICIENCY)
-        r = np.log(np.asarray(pred, float) / pts.reported_per_gpu)
+    with np.errstate(all="ignore"):
+        r = np.array([res.log_ratio for res in cal.serving_residuals()], float)
     r = r[np.isfinite(r)]
     if r.size == 0:
         return None
