@@ -624,11 +624,17 @@ def finetune_points() -> list[tuple[str, str, str, float]]:
     return pts
 
 
+def finetune_group(method: str) -> str:
+    """Full fine-tunes and LoRA share a job efficiency (their MFU differs only by the FLOPs counted:
+    NeMo's SFT and LoRA rows reach the same model TFLOP/s); QLoRA has its own."""
+    return "full/lora" if method in ("full", "lora") else method
+
+
 def fit_finetune_groups(points=None) -> dict[tuple[str, str], float]:
-    """Job efficiency per (stack, method): the geometric median of the group's implied efficiencies."""
+    """Job efficiency per (stack, method group): the geometric median of the group's implied efficiencies."""
     groups: dict[tuple[str, str], list[float]] = {}
     for _, stack, method, eff in finetune_points() if points is None else points:
-        groups.setdefault((stack, method), []).append(eff)
+        groups.setdefault((stack, finetune_group(method)), []).append(eff)
     return {key: float(np.exp(np.median(np.log(v)))) for key, v in groups.items()}
 
 
@@ -638,7 +644,7 @@ def leave_one_out_finetune() -> np.ndarray:
     pts = finetune_points()
     out = []
     for k, (_, stack, method, eff) in enumerate(pts):
-        rest = [p for j, p in enumerate(pts) if j != k and (p[1], p[2]) == (stack, method)]
+        rest = [p for j, p in enumerate(pts) if j != k and (p[1], finetune_group(p[2])) == (stack, finetune_group(method))]
         if rest:
             out.append(float(np.log(np.exp(np.median(np.log([p[3] for p in rest]))) / eff)))
     return np.array(out)
