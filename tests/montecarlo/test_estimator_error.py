@@ -61,6 +61,10 @@ def test_cli_flag(tmp_path):
     on = runner.invoke(app, ["simulate", str(SCENARIO), "-n", "3000", "--format", "json", "--estimator-error"])
     assert off.exit_code == 0 and on.exit_code == 0
     assert off.stdout != on.stdout
+    assert "estimator_error" not in json.loads(off.stdout)
+    sampled = json.loads(on.stdout)["estimator_error"]
+    assert [e["field"] for e in sampled] == ["paths[2].training.mfu"]
+    assert sampled[0]["sigma"] == __import__("pytest").approx(math.log(sampled[0]["error_factor_p80"]) / 1.2815515655446004, abs=1e-6)
 
 
 def test_sigma_matches_the_80_percent_band():

@@ -93,6 +93,8 @@ class Simulation:
     histogram: dict[str, Any]
     warnings: list[str]
     npv: np.ndarray = field(repr=False)
+    estimator_error: list[dict[str, Any]] | None = None
+    """With `estimator_error`: each sampled `auto` estimate {field, error_factor_p80, sigma}."""
 
     @property
     def currency(self) -> str:
@@ -118,6 +120,7 @@ class Simulation:
             "drivers": self.drivers,
             "inputs": self.inputs,
             "histogram": self.histogram,
+            **({"estimator_error": self.estimator_error} if self.estimator_error else {}),
             "warnings": self.warnings,
             "versions": versions(),
         })
@@ -314,7 +317,11 @@ def simulate(
     for y in range(len(year_ends)):
         year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
 
-    return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    if errors:
+        factors = {d.key: d.error_factor_p80 for d in plan.derived}
+        result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+    return result
 
 
 def _percentiles(values: np.ndarray) -> list[float | None]:
