@@ -38,7 +38,7 @@ def test_training_given_mfu_and_catalog_price():
 
 
 def test_training_without_known_price_has_no_cost():
-    out = json.loads(run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h20", "--format", "json").stdout)
+    out = json.loads(run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "ascend-910b", "--format", "json").stdout)
     assert "cost" not in out and out["gpu_hours"] > 0
 
 

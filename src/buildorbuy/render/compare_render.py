@@ -30,6 +30,9 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
+    header, rows = views.fleet_rows(cmp, lang)
+    if rows:
+        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
@@ -64,6 +67,9 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.breakeven', lang)}", "", markdown_table(header, rows), ""]
+    header, rows = views.fleet_rows(cmp, lang)
+    if rows:
+        out += [f"### {t('title.fleet', lang)}", "", markdown_table(header, rows, right_from=1), ""]
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.estimates', lang)}", "", markdown_table(header, rows), ""]

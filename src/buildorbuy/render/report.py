@@ -333,8 +333,11 @@ def build_report(
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
-    if "gpus" in have:
+    fleet_header, fleet = views.fleet_rows(cmp, lang)
+    if "gpus" in have or fleet:
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
+    if fleet:
+        b += [Heading(3, t("title.fleet", lang)), Table(fleet_header, fleet, right_from=1)]
     b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),

@@ -5,18 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
+from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
 def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray:
-    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy,
+    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
     from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
+    tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
 
     ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     per_replica = np.maximum(np.round(col("gpus_per_replica")), 1.0)
     per_replica_throughput = col("tokens_per_second_per_gpu") * col("target_utilization") * per_replica
+    speedup = throughput_factor(ctx, path)
+    if not isinstance(speedup, float):
+        per_replica_throughput = per_replica_throughput * speedup
     replicas = np.divide(ctx.peak_tokens_per_second, per_replica_throughput)
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
