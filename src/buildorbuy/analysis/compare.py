@@ -94,8 +94,11 @@ def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list
     methods = plan.methods({k: v[:1] for k, v in result.params.items()})
     top: dict[str, dict] = {}
     per_path: list[dict[str, dict]] = [{} for _ in plan.paths]
+    factors = {d.key: d.error_factor_p80 for d in plan.derived if getattr(d, "error_factor_p80", None)}
     for key, method in sorted(methods.items()):
         entry = {"value": float(result.params[key][0]), "method": method}
+        if key in factors:
+            entry["error_factor_p80"] = float(factors[key])
         if key in plan.curves:
             entry["curve"] = plan.curves[key]
         if key.startswith("paths["):

@@ -119,11 +119,18 @@ def fleet_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[
 
 def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("col.path", lang), t("col.field", lang), t("col.value", lang), t("col.how", lang)]
-    rows = [[t("row.scenario", lang), key, fmt.number(e["value"]), e["method"]] for key, e in cmp.estimates.items()]
+    rows = [[t("row.scenario", lang), key, estimate_value(e), e["method"]] for key, e in cmp.estimates.items()]
     for p in cmp.paths:
         for key, e in p.estimates.items():
-            rows.append([p.name, key, fmt.number(e["value"]), e["method"]])
+            rows.append([p.name, key, estimate_value(e), e["method"]])
     return header, rows
+
+
+def estimate_value(e: dict) -> str:
+    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.3 at 80 %")."""
+    text = fmt.number(e["value"])
+    factor = e.get("error_factor_p80")
+    return text if not factor else f"{text}, ×/÷{factor:.2g} at 80 %"
 
 
 def heading(cmp: Comparison, lang: str = "en") -> str:

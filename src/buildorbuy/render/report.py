@@ -436,7 +436,8 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 # check the names below against the merged API and drop the guards if you like.
 
 
-def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
+                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
     """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}).
 
     The Monte Carlo parts are None when nothing in the scenario is uncertain (no distributions,
@@ -452,8 +453,10 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     except AnalysisError:  # no path can be recommended: nothing to test the decision against
         tornado = None
     montecarlo = npv_samples = None
-    if is_uncertain(scenario):
+    if is_uncertain(scenario) or estimator_error:
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
+        if estimator_error:
+            kwargs["estimator_error"] = True
         simulation = simulate(scenario, **kwargs)
         montecarlo = simulation.to_dict()
         npv_samples = {p.name: simulation.npv[:, i] for i, p in enumerate(simulation.paths)}

@@ -38,6 +38,7 @@ Deployment = Literal["public", "region", "private"]
 Residency = Literal["any", "region", "on_prem"]
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
+TrainingPrecision = Literal["bf16", "fp8"]
 
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
@@ -254,6 +255,9 @@ class Finetune(Strict):
     gpu_hour_price: Money | Auto | None = None
     mfu: UnitFraction | Auto = "auto"
     location: Location = "public_cloud"
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the fine-tune (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class Training(Strict):
@@ -269,6 +273,9 @@ class Training(Strict):
     """Share of wall-clock doing useful work; stretches wall-clock only."""
     refresh_months: PositiveMonths | None = None
     """Retrain every N months after go-live (none: once)."""
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the pretraining run (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class ManagedFinetune(Strict):
