@@ -6,7 +6,8 @@ Each command is a fresh process (`python -m buildorbuy …`, output to /dev/null
 what a user or a shell loop pays. The floor is `python -c "import numpy, pydantic, rich, typer,
 yaml"`: what any CLI on this stack pays before doing anything. Commands are alternated with the
 floor round by round (floor, compare, validate, …, floor, compare, …), so load on the machine
-hits both alike; each ratio is the median over rounds of (command / that round's floor).
+hits both alike; each ratio is the median over rounds of (command / that round's floor), for
+wall time and for CPU time (user + system of the child: steadier on a loaded machine).
 Compiled `.pyc` files are warmed first (one untimed run of each).
 
 Targets (issue 9): compare and validate ≤ 1.7×, estimate ≤ 1.9×, catalog apis ≤ 3×.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,10 +38,14 @@ COMMANDS = {
 }
 
 
-def run(argv: list[str]) -> float:
+def run(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, NO_COLOR="1"))
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -51,22 +57,28 @@ def main() -> None:
     for name in ["floor", *names]:
         run(COMMANDS[name][0])
     times: dict[str, list[float]] = {name: [] for name in ["floor", *names]}
+    cpu: dict[str, list[float]] = {name: [] for name in ["floor", *names]}
     ratios: dict[str, list[float]] = {name: [] for name in names}
+    cpu_ratios: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.runs):
-        floor = run(COMMANDS["floor"][0])
+        floor, floor_cpu = run(COMMANDS["floor"][0])
         times["floor"].append(floor)
+        cpu["floor"].append(floor_cpu)
         for name in names:
-            t = run(COMMANDS[name][0])
+            t, c = run(COMMANDS[name][0])
             times[name].append(t)
+            cpu[name].append(c)
             ratios[name].append(t / floor)
-    print(f"{args.runs} alternated rounds, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print(f"{'command':<14} {'median s':>9} {'× floor':>8} {'target':>7}")
-    print(f"{'floor':<14} {statistics.median(times['floor']):>9.3f} {'1.00':>8}")
+            cpu_ratios[name].append(c / floor_cpu)
+    load = os.getloadavg()[0]
+    print(f"{args.runs} alternated rounds, {os.cpu_count()} CPUs, load average {load:.1f}, Python {sys.version.split()[0]}")
+    print(f"{'command':<14} {'wall s':>7} {'× floor':>8} {'CPU s':>7} {'× floor':>8} {'target':>7}")
+    print(f"{'floor':<14} {statistics.median(times['floor']):>7.3f} {'1.00':>8} {statistics.median(cpu['floor']):>7.3f} {'1.00':>8}")
     for name in names:
         target = COMMANDS[name][1]
         ratio = statistics.median(ratios[name])
-        print(f"{name:<14} {statistics.median(times[name]):>9.3f} {ratio:>8.2f} {target:>6.1f}× {'ok' if ratio <= target else 'MISSED'}")
-
+        print(f"{name:<14} {statistics.median(times[name]):>7.3f} {ratio:>8.2f} {statistics.median(cpu[name]):>7.3f} "
+              f"{statistics.median(cpu_ratios[name]):>8.2f} {target:>6.1f}× {'ok' if ratio <= target else 'MISSED'} (wall)")
 
 if __name__ == "__main__":
     main()

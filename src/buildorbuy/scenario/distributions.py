@@ -50,7 +50,7 @@ def _attribute_docs(schema: dict, cls: type) -> None:
 
 
 class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_attribute_docs)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_attribute_docs, defer_build=True)  # built on first use
 
     def parameters(self) -> dict[str, float]:
         """The parameters the kind samples from, converted from the fields the user wrote."""
