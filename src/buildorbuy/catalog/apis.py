@@ -41,8 +41,9 @@ class ApiPrice:
     """The date the price was looked up for (the scenario's start, or today)."""
 
 
+@functools.cache
 def genai_prices_version() -> str | None:
-    """Installed genai-prices version, or None when it is not installed."""
+    """Installed genai-prices version, or None when it is not installed (looked up once: every row cites it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
