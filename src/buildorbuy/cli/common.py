@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 import typer
 
@@ -73,8 +73,22 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Write to stdout, or atomically to `output` (temp file in the same folder, then rename)."""
+def write_output(text: "str | Iterable[str]", output: Path | None) -> None:
+    """Write to stdout, or atomically to `output` (temp file in the same folder, then rename).
+
+    `text` may be an iterable of pieces (a streamed big output): written as they come.
+    """
+    if not isinstance(text, str):
+        if output is None:
+            last = ""
+            for piece in text:
+                sys.stdout.write(piece)
+                last = piece or last
+            if not last.endswith("\n"):
+                sys.stdout.write("\n")
+            return
+        write_file_atomic(output, (piece.encode("utf-8") for piece in text))
+        return
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -88,8 +102,11 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_file_atomic(output: Path, data: bytes) -> None:
-    """Create missing folders, write to a temporary file beside `output`, then rename it into place."""
+def write_file_atomic(output: Path, data: "bytes | Iterable[bytes]") -> None:
+    """Create missing folders, write to a temporary file beside `output`, then rename it into place.
+
+    `data` may be an iterable of byte pieces, written as they come (nothing is renamed into
+    place unless every piece was written)."""
     from buildorbuy.errors import OutputError
 
     output = Path(output)
@@ -103,7 +120,11 @@ def write_file_atomic(output: Path, data: bytes) -> None:
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, (bytes, bytearray)):
+                handle.write(data)
+            else:
+                for piece in data:
+                    handle.write(piece)
         os.chmod(tmp_name, _umask_mode())
         os.replace(tmp_name, output)
         tmp_name = None
