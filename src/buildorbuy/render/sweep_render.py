@@ -79,8 +79,7 @@ def _sample_note(result: SweepResult, shown: int) -> str | None:
     """Says a long sweep's table is a sample, and where the full grid is."""
     if shown >= result.size:
         return None
-    return (f"{shown} of {result.size:,} points shown: both ends of every winner region, then evenly spaced values; "
-            "every point with --format csv or json")
+    return f"{shown} of {result.size:,} points shown (winner changes, evenly spaced values); every point: --format csv or json"
 
 
 def _legend(result: SweepResult) -> list[str]:
