@@ -84,3 +84,29 @@ def test_cli_streams_json_to_a_file_and_columnar_needs_json(tmp_path, domain):
     assert len(json.loads(out.read_text())["columns"]["winner"]) == 301
     bad = CliRunner().invoke(app, ["sweep", scenario, "-p", "workload.tokens_per_month", "-r", "1e8:1e12:3", "--columnar"])
     assert bad.exit_code == 2 and "--format json" in bad.output
+
+
+@pytest.mark.parametrize("key", ["workload.output_share", "paths[0].lead_time_months", "paths[0].success_probability",
+                                 "workload.tokens_per_month"])
+def test_vectorised_range_check_agrees_with_bounds_contains(small, key):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from buildorbuy.errors import ScenarioError
+    from buildorbuy.scenario.fields import check_values, field_bounds
+
+    bounds = field_bounds(small, key)
+    edges = [v for v in (bounds.low, bounds.high) if np.isfinite(v)]
+    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([*edges, 0.0, 0.5, 1.0, 2.0, -1.0]))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(numbers, min_size=1, max_size=6))
+    def check(values):
+        bad = [v for v in values if not bounds.contains(v)]
+        if bad:
+            with pytest.raises(ScenarioError, match=f"^.*{bad[0]:g} is outside".replace("+", r"\+")):
+                check_values(small, key, values, cross_checks=False)
+        else:
+            check_values(small, key, values, cross_checks=False)
+
+    check()
