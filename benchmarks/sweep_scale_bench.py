@@ -5,7 +5,7 @@
 Each case is a fresh process running `buildorbuy sweep scenarios/enterprise-support.yaml
 --param workload.tokens_per_month --range 1e9:1e12:N:log …` (2 paths × 36 months), output to a
 file in a temporary folder; wall time is measured around the process (interpreter start
-included), peak memory is the process's own ru_maxrss at exit. Medians of --runs.
+included), peak memory is the process's own VmHWM at exit. Medians of --runs.
 
 Targets (issue 9): 1e5 points as a table ≤ 3 s; 1e6 points as JSON ≤ 12 s and ≤ 1 GB, in the
 `points[{values, npv, winner, excluded}]` shape (checked here by parsing the file).
@@ -26,7 +26,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = str(ROOT / "scenarios" / "enterprise-support.yaml")
 
 CHILD = """
-import resource, sys
+import sys
+def _peak_mb():
+    # peak RSS in MB: VmHWM (Linux) belongs to this process's own memory map, unlike ru_maxrss,
+    # which also counts the parent's memory at fork time; ru_maxrss elsewhere
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from buildorbuy.cli import main
 sys.argv = ["buildorbuy", *sys.argv[1:]]
 try:
@@ -34,7 +45,7 @@ try:
 except SystemExit as exc:
     if exc.code not in (0, None):
         raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+print(_peak_mb(), file=sys.stderr)
 """
 
 
