@@ -9,9 +9,9 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
 (a) in-process, after imports, the two alternated run by run, medians of --runs:
     - whole `simulate(scenario, 100,000, seed)` (sampling, correlation, engine chunks, summary
       with drivers, histogram and per-year winners) against the baseline's `run()` (sampling,
-      correlation, model in 10,000-sample chunks, P10/P50/P90 and win probabilities);
-    - the engine alone (`evaluate` on one 10,000-sample chunk) against the baseline's `npv()`
-      on the same inputs.
+      correlation, model in chunks of its fastest size, P10/P50/P90 and win probabilities);
+    - the engine alone (`evaluate`) against the baseline's `npv()` on the same inputs, at the
+      batch size simulate uses, at the baseline's best chunk and at 10,000 samples.
 (b) whole command as a subprocess (`python -m buildorbuy simulate … --format json`).
 (c) peak memory (VmHWM of a fresh process running load + simulate + JSON): 1e5 samples of
     3 paths × 60 months, of 600 months, and of 51 paths (the scenario's paths repeated); 1e6 and
@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NO_COLOR", "1")
 
-    from buildorbuy.analysis.montecarlo import _sampler, simulate
+    from buildorbuy.analysis.montecarlo import _sampler, engine_slice, simulate
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
     from buildorbuy.scenario.loading import load_scenario
@@ -127,12 +127,13 @@ def main() -> None:
           f" → ratio {statistics.median(ratios):.2f}× (target ≤ 1.5×)")
 
     plan = compile_plan(scenario)
-    batch = _sampler(scenario, plan).draw(np.random.default_rng(0), 10_000).batch
-    short = {s: batch[k] for s, k in numpy_model.KEYS.items()}
-    engine, hand = alternate(lambda: evaluate(plan, batch, keep_components=False), lambda: numpy_model.npv(short), args.runs * 3)
-    ratios = [a / b for a, b in zip(engine, hand)]
-    print(f"    engine alone on one 10,000-sample chunk: evaluate {statistics.median(engine) * 1e3:.1f} ms, "
-          f"numpy_model.npv {statistics.median(hand) * 1e3:.1f} ms → ratio {statistics.median(ratios):.2f}×")
+    for size in (engine_slice(plan), numpy_model.BEST_CHUNK, 10_000):
+        batch = _sampler(scenario, plan).draw(np.random.default_rng(0), size).batch
+        short = {s: batch[k] for s, k in numpy_model.KEYS.items()}
+        engine, hand = alternate(lambda: evaluate(plan, batch, keep_components=False), lambda: numpy_model.npv(short), args.runs * 3)
+        ratios = [a / b for a, b in zip(engine, hand)]
+        print(f"    engine alone, one batch of {size:,} samples: evaluate {statistics.median(engine) * 1e3:.1f} ms, "
+              f"numpy_model.npv {statistics.median(hand) * 1e3:.1f} ms → ratio {statistics.median(ratios):.2f}×")
 
     sub = [_time(lambda: subprocess.run([sys.executable, "-m", "buildorbuy", "simulate", str(SCENARIO), "--samples", str(n),
                                          "--format", "json"], check=True, stdout=subprocess.DEVNULL)) for _ in range(max(3, args.runs // 2))]

@@ -172,8 +172,13 @@ def summary(values: np.ndarray) -> dict[str, np.ndarray]:
             "win_probability": np.bincount(values.argmin(axis=1), minlength=values.shape[1]) / values.shape[0]}
 
 
-def run(n: int, seed: int = 42, chunk: int = 10_000) -> dict[str, np.ndarray]:
-    """The whole baseline: draw, evaluate in chunks (like simulate), summarise."""
+BEST_CHUNK = 2_500
+"""Samples per call of `npv` in `run`: the fastest measured (1e5 samples, CPU time: chunks of 1,000–5,000
+take ~0.22 s, 10,000 ~0.75 s, 25,000 ~0.6 s on the project's machine: [chunk, 60] arrays that fit the cache)."""
+
+
+def run(n: int, seed: int = 42, chunk: int = BEST_CHUNK) -> dict[str, np.ndarray]:
+    """The whole baseline: draw, evaluate in cache-sized chunks, summarise."""
     rng = np.random.default_rng(seed)
     x = draw(n, rng)
     values = np.empty((n, 3))
