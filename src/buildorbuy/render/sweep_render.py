@@ -169,7 +169,7 @@ def iter_csv(result: SweepResult) -> Iterator[str]:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
     yield buffer.getvalue()
-    flat = [g.ravel() for g in result.grid()]
+    axis_texts = [list(map(repr, np.asarray(v, dtype=float).tolist())) for v in result.values]
     npv = result.npv.reshape(result.size, len(result.names))
     winners = result.winner.ravel()
     names = [result.winner_name(i) or "" for i in range(-1, len(result.names))]
@@ -177,7 +177,7 @@ def iter_csv(result: SweepResult) -> Iterator[str]:
         hi = min(lo + JSON_CHUNK, result.size)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        columns = [list(map(repr, g[lo:hi].tolist())) for g in flat]
+        columns = _grid_texts(result, lo, hi, axis_texts)
         money = [[f"{v:.2f}" for v in col] for col in npv[lo:hi].T.tolist()]
         win = [names[w + 1] for w in winners[lo:hi].tolist()]
         writer.writerows(zip(*columns, *money, win))
@@ -238,7 +238,7 @@ def _points_json(result: SweepResult) -> Iterator[str]:
         out = [path_keys[i] for i in range(len(names)) if not code >> i & 1]
         return "[]" if not out else "[\n" + ",\n".join(f"        {k}" for k in out) + "\n      ]"
 
-    flat = [g.ravel() for g in result.grid()]
+    axis_texts = [_numbers(np.asarray(v, dtype=float)) for v in result.values]
     npv = result.npv.reshape(result.size, len(names))
     # recommendable flags as one integer per point (bit i: path i), one text per distinct pattern
     codes = result.recommendable.reshape(result.size, len(names)).astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
@@ -246,13 +246,20 @@ def _points_json(result: SweepResult) -> Iterator[str]:
     winner = result.winner.ravel()
     for lo in range(0, result.size, JSON_CHUNK):
         hi = min(lo + JSON_CHUNK, result.size)
-        values = [_numbers(g[lo:hi]) for g in flat]
+        values = _grid_texts(result, lo, hi, axis_texts)
         npvs = [_numbers(col) for col in npv[lo:hi].T]
         wins = [winners[w + 1] for w in winner[lo:hi].tolist()]
         excl = [texts[c] for c in codes[lo:hi].tolist()]
         text = ",\n".join([point_tpl % row for row in zip(*values, *npvs, wins, excl)])
         yield ("[\n" if lo == 0 else ",\n") + text
     yield "\n  ]"
+
+
+def _grid_texts(result: SweepResult, lo: int, hi: int, texts: list[list[str]]) -> list[list[str]]:
+    """Each parameter's value text at points lo…hi−1 (row-major), looked up in its axis's texts:
+    every axis value is formatted once, however many points share it."""
+    index = np.unravel_index(np.arange(lo, hi), result.shape)
+    return [[axis[i] for i in idx.tolist()] for axis, idx in zip(texts, index)]
 
 
 def _numbers(values: np.ndarray) -> list[str]:
@@ -270,11 +277,11 @@ def _columns_json(result: SweepResult) -> Iterator[str]:
         inner = ",\n".join(f"      {json.dumps(k, ensure_ascii=False)}: {v}" for k, v in arrays.items())
         return f"    {json.dumps(name)}: {{\n{inner}\n    }}" + ("" if last else ",\n")
 
-    flat = [g.ravel() for g in result.grid()]
     npv = result.npv.reshape(result.size, len(result.names))
     ok = result.recommendable.reshape(result.size, len(result.names))
     yield "{\n"
-    yield block("values", {p: array(_numbers(g)) for p, g in zip(result.params, flat)})
+    axis_texts = [_numbers(np.asarray(v, dtype=float)) for v in result.values]
+    yield block("values", {p: array(texts) for p, texts in zip(result.params, _grid_texts(result, 0, result.size, axis_texts))})
     yield block("npv", {name: array(_numbers(npv[:, i])) for i, name in enumerate(result.names)})
     yield block("recommendable", {name: array("true" if v else "false" for v in ok[:, i].tolist()) for i, name in enumerate(result.names)})
     names = ["null", *(json.dumps(n, ensure_ascii=False) for n in result.names)]
