@@ -35,6 +35,7 @@ COMPONENT_COLORS = {
     "api_fees": "#4e79a7", "bridge_fees": "#a0cbe8", "managed_finetune": "#f28e2b", "serving_rent": "#e15759",
     "hardware_purchase": "#b07aa1", "power_and_hosting": "#ff9da7", "residual_credit": "#bab0ac",
     "training_compute": "#59a14f", "finetune_compute": "#8cd17d", "data": "#edc948", "staff": "#76b7b2",
+    "api_fixed_fees": "#9c755f",
 }
 FORMATS = ("png", "svg")
 DPI = 110
@@ -223,7 +224,16 @@ def gpus_figure(cmp, lang: str):
     ax = fig.add_subplot()
     for i, p in enumerate(cmp.paths):
         if p in hosted:
-            ax.step(range(horizon), p.gpus, where="post", color=PALETTE[i % len(PALETTE)], linewidth=2, label=p.name)
+            color = PALETTE[i % len(PALETTE)]
+            ax.step(range(horizon), p.gpus, where="post", color=color, linewidth=2, label=p.name)
+            fleet = p.fleet or {}
+            if any(fleet.get("reserved_gpus", ())):
+                ax.step(range(horizon), fleet["reserved_gpus"], where="post", color=color, linewidth=1.2, linestyle="--",
+                        label=t("fig.series_reserved", lang, name=p.name))
+            owned = fleet.get("owned_gpus", ())
+            if any(owned) and list(owned) != list(p.gpus):
+                ax.step(range(horizon), owned, where="post", color=color, linewidth=1.2, linestyle=":",
+                        label=t("fig.series_owned", lang, name=p.name))
     ax.set_title(t("fig.gpus", lang))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_gpus", lang))

@@ -99,7 +99,7 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None) 
     console = text_console(color=color, width=width, default_width=120)
     console.print(Text(heading(result), style="bold"))
     for line in region_lines(result):
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         console.print(rich_table("NPV by value (★ winner, ✗ infeasible or leaves traffic unserved)", header, rows, right_from=1))
@@ -111,7 +111,7 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None) 
         if extra:
             console.print(f"  (map at the first value of {', '.join(extra)}; use --format csv or json for every point)")
         console.print(_winner_map(result, color))
-        console.print("  " + "   ".join(_legend(result)))
+        console.print("  " + "   ".join(_legend(result)), markup=False)
     return console.file.getvalue()
 
 
@@ -141,8 +141,10 @@ def _winner_map(result: SweepResult, color: bool):
 
 
 def render_markdown(result: SweepResult) -> str:
-    out = [f"## {heading(result)}", ""]
-    out += [f"- {line}" for line in region_lines(result)] + [""]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(heading(result))}", ""]
+    out += [f"- {md(line)}" for line in region_lines(result)] + [""]
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         out += ["★ winner, ✗ infeasible or leaves traffic unserved.", "", markdown_table(header, rows, right_from=1), ""]
@@ -153,9 +155,9 @@ def render_markdown(result: SweepResult) -> str:
         grid = _grid_2d(result, (0,) * (len(result.params) - 2))
         header = [f"{result.params[0]} ↓ / {result.params[1]} →", *(value_text(float(v)) for v in result.values[1])]
         rows = [[value_text(float(v)), *row] for v, row in zip(result.values[0], grid)]
-        out += ["Winner at each point: " + "; ".join(_legend(result)) + ".", "", markdown_table(header, rows, right_from=1), ""]
+        out += [md("Winner at each point: " + "; ".join(_legend(result)) + "."), "", markdown_table(header, rows, right_from=1), ""]
     if result.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+        out += ["### Warnings", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 
@@ -167,12 +169,18 @@ def render_csv(result: SweepResult) -> str:
 def iter_csv(result: SweepResult) -> Iterator[str]:
     """render_csv in pieces of JSON_CHUNK rows, for streaming a big grid."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    csv_writer(buffer).writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
     yield buffer.getvalue()
     axis_texts = [list(map(repr, np.asarray(v, dtype=float).tolist())) for v in result.values]
     npv = result.npv.reshape(result.size, len(result.names))
     winners = result.winner.ravel()
-    names = [result.winner_name(i) or "" for i in range(-1, len(result.names))]
+    # the only text cells are path names: made formula-safe once; the rest are numbers, which
+    # csv_cell leaves as they are, so the rows go through the plain (fast) csv writer
+    from buildorbuy.render.escape import csv_cell
+
+    names = [csv_cell(result.winner_name(i) or "") for i in range(-1, len(result.names))]
     for lo in range(0, result.size, JSON_CHUNK):
         hi = min(lo + JSON_CHUNK, result.size)
         buffer = io.StringIO()
