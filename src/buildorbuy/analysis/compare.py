@@ -41,6 +41,10 @@ class PathSummary:
     success_probability: float
     peak_gpus: float
     served_tokens: float
+    switch: dict[str, Any] | None = None
+    """Self-hosted paths: {against, irr, payback_month} of switching from an api path (None: api path)."""
+    accounting: dict[str, Any] | None = None
+    """With the accounting view: depreciation, capex/opex by fiscal year, book value at the end."""
 
 
 @dataclass
@@ -69,7 +73,7 @@ class Comparison:
 
         return {
             "scenario": scenario_header(self.scenario),
-            "paths": [_clean(p.__dict__) for p in self.paths],
+            "paths": [_clean(_present(p.__dict__)) for p in self.paths],
             "tokens": self.tokens,
             "breakeven": self.breakeven,
             "recommendation": self.recommendation,
@@ -77,6 +81,14 @@ class Comparison:
             "warnings": self.warnings,
             "versions": versions(),
         }
+
+
+OPTIONAL_PATH_KEYS = ("switch", "accounting")
+"""Path keys left out of the JSON when they do not apply (api paths' switch; the cash view's accounting)."""
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if not (k in OPTIONAL_PATH_KEYS and v is None)}
 
 
 def _clean(value: Any) -> Any:
@@ -101,15 +113,27 @@ def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list
     return top, per_path
 
 
-def compare(scenario: Scenario) -> Comparison:
-    """Evaluate every path of a scenario; pick the cheapest feasible one by NPV and say why."""
+VIEWS = ("cash", "accounting")
+
+
+def compare(scenario: Scenario, view: str = "cash") -> Comparison:
+    """Evaluate every path of a scenario; pick the cheapest feasible one by NPV and say why.
+
+    `view`: cash (the figures as paid) or accounting (adds paths[].accounting; cash figures unchanged).
+    """
     plan = compile_plan(scenario)
     result = evaluate(plan)
-    return summarise(plan, result)
+    return summarise(plan, result, view=view)
 
 
-def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
+def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Comparison:
+    from buildorbuy.analysis.finance import accounting_figures, switch_figures
+
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}")
     scenario = plan.scenario
+    switches = switch_figures(plan, result, b)
+    accounting = accounting_figures(plan, result, b) if view == "accounting" else [None] * len(plan.paths)
     top_estimates, path_estimates = estimates_by_path(plan, result)
     summaries = []
     for pp in plan.paths:
@@ -145,6 +169,8 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
                 success_probability=float(result.params[f"paths[{i}].success_probability"][b]),
                 peak_gpus=float(result.gpus[b, i].max(initial=0.0)),
                 served_tokens=float(result.served_tokens[b, i].sum()),
+                switch=switches[i],
+                accounting=accounting[i],
             )
         )
     months = breakeven_months(result)[b]

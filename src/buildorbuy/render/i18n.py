@@ -354,6 +354,34 @@ EN.update({f"reason.{key}": text for key, text in REASON_EN.items()})
 EN.update({f"infeasible.{key}": text for key, text in INFEASIBLE_EN.items()})
 ZH.update(_zh_components)
 
+# ------------------------------------------------------------------ finance: switching, accounting view, workbook
+EN.update({
+    "title.switch": "Switching from an api path (incremental cash flow: api cost − path cost)",
+    "col.irr": "IRR (annual)",
+    "col.payback": "Discounted payback",
+    "col.why": "Why",
+    "title.accounting": "Accounting view (fiscal years from month {month})",
+    "col.fiscal_year": "Fiscal year",
+    "col.capex": "Capex",
+    "col.opex": "Opex",
+    "col.depreciation": "Depreciation",
+    "col.expense": "Expense (opex + depreciation)",
+    "row.book_value_end": "book value at the end",
+})
+ZH.update({
+    "title.switch": "从 API 路径切换（增量现金流：API 成本 − 本路径成本）",
+    "col.irr": "内部收益率（年化）",
+    "col.payback": "折现回收期",
+    "col.why": "原因",
+    "title.accounting": "会计视图（财年自 {month} 月起）",
+    "col.fiscal_year": "财年",
+    "col.capex": "资本支出",
+    "col.opex": "运营支出",
+    "col.depreciation": "折旧",
+    "col.expense": "费用（运营支出 + 折旧）",
+    "row.book_value_end": "期末账面价值",
+})
+
 TABLES = {"en": EN, "zh": ZH}
 
 
