@@ -52,7 +52,7 @@ def _summary(rows: list[list]) -> tuple[list[dict], dict]:
     return paths, extra
 
 
-def _check(cmp, values: dict[str, list[list]]) -> int:
+def _check(cmp, values: dict[str, list[list]], never: str = "never", none: str = "none") -> int:
     """Compare every monthly component and summary figure; return how many numbers were checked."""
     result = cmp.result
     horizon = cmp.scenario.horizon
@@ -88,7 +88,7 @@ def _check(cmp, values: dict[str, list[list]]) -> int:
         assert bool(row["feasible"]) == p.feasible
         assert bool(row["recommendable"]) == bool(result.recommendable[0, i])
     winner = cmp.recommendation["path"]
-    assert extra["winner"] == (winner if winner else "none")
+    assert extra["winner"] == (winner if winner else none)
     if cmp.recommendation["margin"] is not None:
         assert close(extra["margin"], cmp.recommendation["margin"])
     months = {(e["a"], e["b"]): e["month"] for e in cmp.breakeven}
@@ -97,7 +97,7 @@ def _check(cmp, values: dict[str, list[list]]) -> int:
         for b, cell in enumerate(row):
             if a != b:
                 expected = months[(names[a], names[b])]
-                assert (cell == "never") if expected is None else (cell == expected), (names[a], names[b], cell, expected)
+                assert (cell == never) if expected is None else (cell == expected), (names[a], names[b], cell, expected)
                 checked += 1
     return checked
 
@@ -134,3 +134,86 @@ def test_changing_an_input_cell_matches_compare_with_set(tmp_path):
     assert _check(cmp, values) > 100
     base = compare(load_scenario(scenario))
     assert not math.isclose(cmp.paths[0].npv, base.paths[0].npv, rel_tol=1e-6)  # the edit moved the figures
+
+
+def test_accounting_sheet_and_chinese_labels_recalculate(tmp_path):
+    scenario = SCENARIOS / "uncertain-enterprise.yaml"
+    acc = tmp_path / "acc.xlsx"
+    _export(scenario, acc, "--view", "accounting", "--set", "fiscal_year_start_month=4")
+    zh = tmp_path / "zh.xlsx"
+    _export(scenario, zh, "--lang", "zh")
+    copies = recalculate([acc, zh], tmp_path)
+    cmp = compare(load_scenario(scenario, ["fiscal_year_start_month=4"]), view="accounting")
+    rows = read_values(copies[acc])["Accounting"]
+    body = [r for r in rows[3:] if r and r[0]]
+    checked = 0
+    for p in cmp.paths:
+        mine = [r for r in body if r[0] == p.name]
+        a = p.accounting
+        for row, capex, opex, dep, expense in zip(mine, a["capex_by_fiscal_year"], a["opex_by_fiscal_year"],
+                                                  a["depreciation_by_fiscal_year"], a["expense_by_fiscal_year"]):
+            assert row[1] == capex["fiscal_year"]
+            for value, expected in zip(row[2:6], (capex, opex, dep, expense)):
+                assert close(value, expected["amount"]), (p.name, row, expected)
+                checked += 1
+        if a["book_value_end"]:
+            assert close(mine[-1][5], a["book_value_end"])
+    assert checked >= 60
+    zh_values = read_values(copies[zh])
+    assert {"输入", "工作负载", "汇总", "盈亏平衡"} <= set(zh_values)
+    assert _check(compare(load_scenario(scenario)), {**zh_values, "Summary": zh_values["汇总"]}, never="从不", none="无") > 100
+
+
+def test_inputs_sheet_lists_every_input_with_its_source(tmp_path):
+    import openpyxl
+
+    target = tmp_path / "m.xlsx"
+    _export(SCENARIOS / "enterprise-support.yaml", target, "--set", "paths[0].discount=0.1")
+    wb = openpyxl.load_workbook(target)
+    rows = {r[0].value: r for r in wb["Inputs"].iter_rows(min_row=2) if r[0].value}
+    assert rows["workload.tokens_per_month"][3].value.startswith("user input (enterprise-support.yaml:")
+    assert rows["paths[0].discount"][3].value == "user input (--set)"
+    assert rows["paths[1].serving.redundancy"][3].value in ("default",) or "user input" in rows["paths[1].serving.redundancy"][3].value
+    assert rows["paths[1].model.active_params"][1].value == "=in_paths_1_model_params"  # a default that copies an input
+    assert rows["workload.growth_per_month"][1].value.startswith("=(1+in_workload_growth_per_year)")
+    other = tmp_path / "domain.xlsx"
+    _export(SCENARIOS / "domain-model-50b.yaml", other)
+    estimated = [r for r in openpyxl.load_workbook(other)["Inputs"].iter_rows(min_row=2)
+                 if str(r[3].value).startswith("estimated: ")]
+    assert any(r[0].value == "paths[2].training.mfu" for r in estimated)
+    assert all(isinstance(r[1].value, (int, float)) for r in estimated)  # auto results enter as values
+    assert "in_workload_tokens_per_month" in wb.defined_names
+    formulas = [c.value for row in wb["2 Fine-tuned Llama 3.3 70B"].iter_rows(min_row=FIRST_ROW) for c in row
+                if isinstance(c.value, str) and c.value.startswith("=")]
+    assert any("CEILING" in f for f in formulas) and any("in_paths_1_serving_gpu_hour_price" in f for f in formulas)
+
+
+def test_bad_targets_fail_in_one_line_and_leave_nothing(tmp_path, monkeypatch):
+    scenario = str(SCENARIOS / "startup-assistant.yaml")
+    res = runner.invoke(app, ["export", scenario, "-o", str(tmp_path / "model.csv")])
+    assert res.exit_code == 2 and ".xlsx" in res.output and len(res.output.strip().splitlines()) == 1
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    res = runner.invoke(app, ["export", scenario, "-o", str(blocker / "sub" / "model.xlsx")])
+    assert res.exit_code == 2 and res.output.startswith("Error:")
+    monkeypatch.setitem(__import__("sys").modules, "xlsxwriter", None)
+    res = runner.invoke(app, ["export", scenario, "-o", str(tmp_path / "new" / "model.xlsx")])
+    assert res.exit_code == 2 and "buildorbuy[export]" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_plain_formula_writing_is_byte_identical_to_xlsxwriter_own():
+    import io
+    import zipfile
+
+    from buildorbuy.render.workbook import build_workbook
+
+    for scenario in BUNDLED:
+        cmp = compare(load_scenario(scenario))
+        fast, _ = build_workbook(cmp.result.plan, cmp.result, accounting=True)
+        slow, _ = build_workbook(cmp.result.plan, cmp.result, accounting=True, fast_formulas=False)
+        a, b = zipfile.ZipFile(io.BytesIO(fast)), zipfile.ZipFile(io.BytesIO(slow))
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name != "docProps/core.xml":  # holds the creation time
+                assert a.read(name) == b.read(name), (scenario.name, name)
