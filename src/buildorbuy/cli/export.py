@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
@@ -42,6 +42,6 @@ def export(
     data, uncovered = build_workbook(cmp.result.plan, cmp.result, lang=lang.value, accounting=view == View.accounting)
     print_warnings(cmp.warnings)
     for term in uncovered:
-        typer.echo(f"Note: entered as the engine's values, not formulas: {term}", err=True)
+        say(f"Note: entered as the engine's values, not formulas: {term}", err=True)
     write_files_atomic({output: data})
-    typer.echo(f"wrote {output}", err=True)
+    say(f"wrote {output}", err=True)
