@@ -30,6 +30,13 @@ class Lang(str, enum.Enum):
     zh = "zh"
 
 
+class View(str, enum.Enum):
+    cash = "cash"
+    accounting = "accounting"
+
+
+VIEW_HELP = ("cash (the figures as paid) or accounting (adds depreciation of GPU purchases and capex/opex by fiscal "
+             "year; the cash figures do not change).")
 LANG_HELP = "Language of tables, headings and labels: en (English) or zh (Simplified Chinese)."
 SET_HELP = "Override a scenario field: dotted.path=value, e.g. 'paths[API].price_per_1k_input=0.001'. Repeatable."
 FORMAT_HELP = "Output format."
