@@ -213,6 +213,9 @@ def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.ra
     return out
 
 
+NOTHING_UNCERTAIN = "nothing in the scenario is uncertain"
+
+
 def is_uncertain(scenario: Scenario) -> bool:
     """Whether a simulation can differ from compare: some field is a distribution or some path may fail."""
     return bool(scenario._distributions) or any(path.success_probability < 1 for path in scenario.paths)
@@ -321,6 +324,8 @@ def simulate(
     if errors:
         factors = {d.key: d.error_factor_p80 for d in plan.derived}
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+        # the sampled estimator error varies the samples: 'every sample equals compare' would be false
+        result.warnings = [w for w in result.warnings if not w.startswith(NOTHING_UNCERTAIN)]
     return result
 
 
@@ -377,7 +382,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})
 
     if not is_uncertain(scenario):
-        warnings = warnings + ["nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
+        warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
                                "every sample equals compare"]
     if samples < FEW_SAMPLES:
         noun = "sample" if samples == 1 else "samples"
