@@ -26,6 +26,7 @@ MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.
 GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
 PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
 MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
+TRAIN_PRECISION_HELP = "Compute precision: bf16 (default) or fp8 (auto MFU then uses the FP8 peak with its own efficiency)."
 
 
 def _quantity(value: Optional[str], field: str) -> Optional[float]:
@@ -144,6 +145,7 @@ def training(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs in the cluster: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
@@ -153,7 +155,7 @@ def training(
 
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Pretraining estimate")
 
 
@@ -168,6 +170,7 @@ def finetune(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs used: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
@@ -177,7 +180,7 @@ def finetune(
 
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Fine-tuning estimate")
 
 

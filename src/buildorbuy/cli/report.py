@@ -9,8 +9,9 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count, say
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, parse_count, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
+from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
 
 class ReportFormat(str, enum.Enum):
@@ -31,6 +32,8 @@ def report(
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
     samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Monte Carlo random seed, when the scenario has uncertain inputs."),
+    estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
+    view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:
     """Write a planning document: recommendation, assumptions with sources, tables and charts."""
     from buildorbuy.analysis.compare import compare as run_compare
@@ -46,11 +49,12 @@ def report(
         label = "an HTML" if kind == ReportFormat.html else "a Markdown"
         raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
-    result = run_compare(loaded)
+    result = run_compare(loaded, view=view.value)
     from buildorbuy.cli.simulate import MAX_SAMPLES
 
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
-    tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed)
+    tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed,
+                                                         **({"estimator_error": True} if estimator_error else {}))
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples)
     if kind == ReportFormat.html:
         files = {output: document.html().encode("utf-8")}

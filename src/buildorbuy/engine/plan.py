@@ -41,6 +41,8 @@ class Derived:
     compute: DeriveFn
     method: str | Callable[[Params], str]
     """How the value is estimated, in one line (shown in the output); may depend on the inputs."""
+    error_factor_p80: float | None = None
+    """Calibrated ×/÷ factor covering 80 % of the estimator's errors, where it has one."""
 
 
 @dataclass
@@ -139,8 +141,8 @@ def _compile(scenario: Scenario) -> Plan:
             )
         return scenario.usd_exchange_rate
 
-    def derive(key: str, fn: DeriveFn, method: str) -> None:
-        plan.derived.append(Derived(key, fn, method))
+    def derive(key: str, fn: DeriveFn, method: str, error_factor_p80: float | None = None) -> None:
+        plan.derived.append(Derived(key, fn, method, error_factor_p80))
 
     def fix(key: str, value: float, method: str) -> None:
         base[key] = float(value)
@@ -634,6 +636,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
                 k("serving.tokens_per_second_per_gpu"),
                 lambda p: np.asarray(estimate(p).output_tokens_per_second_per_gpu) / np.maximum(p["workload.output_share"], 1e-9),
                 lambda p: f"{describe(p)}; output tokens/s ÷ workload.output_share",
+                _serving_error_factor(),
             )
 
 
@@ -677,25 +680,47 @@ def _compute_price(section: str, gpu, node, k, fix, fx) -> None:
         _price_from_catalog(gpu, "rent_usd_per_hour", "rental price per GPU-hour", k(f"{section}.gpu_hour_price"), fix, fx)
 
 
+def _serving_error_factor() -> float | None:
+    from buildorbuy.estimators.error_bars import serving_error_factor_p80
+
+    return serving_error_factor_p80()
+
+
+def _check_precision(gpu, precision: str, field: str) -> None:
+    from buildorbuy.estimators.training import check_precision
+
+    try:
+        check_precision(gpu, precision, field)
+    except BuildOrBuyError as exc:
+        raise ScenarioError(exc.message if hasattr(exc, "message") else str(exc), field=field) from None
+
+
 def _compile_finetune(path: FinetunePath, gpu, k, base, derive, fix, fx) -> None:
     ft = path.finetune
     _compute_price("finetune", gpu, ft, k, fix, fx)
+    _check_precision(gpu, ft.precision, k("finetune.precision"))
     if ft.mfu == "auto":
-        from buildorbuy.estimators.finetune import finetune_mfu, finetune_mfu_method
+        from buildorbuy.estimators.finetune import ERROR_FACTOR_P80, finetune_mfu, finetune_mfu_method
 
-        derive(k("finetune.mfu"), lambda p: np.asarray(finetune_mfu(gpu, p[k("model.active_params")], ft.method), dtype=float),
-               finetune_mfu_method(gpu, ft.method))
+        derive(k("finetune.mfu"),
+               lambda p: np.asarray(finetune_mfu(gpu, p[k("model.active_params")], ft.method, precision=ft.precision,
+                                                 total_params=p[k("model.params")]), dtype=float),
+               finetune_mfu_method(gpu, ft.method, ft.precision), ERROR_FACTOR_P80)
 
 
 def _compile_training(path: BuildPath, gpu, k, base, derive, fix, fx) -> None:
     tr = path.training
     _compute_price("training", gpu, tr, k, fix, fx)
+    _check_precision(gpu, tr.precision, k("training.precision"))
     if tr.mfu == "auto":
-        from buildorbuy.estimators.training import training_mfu, training_mfu_method
+        from buildorbuy.estimators.training import ERROR_FACTOR_P80, training_mfu, training_mfu_method
 
+        total = base.get(k("model.params"))
+        moe = total is not None and base.get(k("model.active_params"), total) < total
         derive(k("training.mfu"),
-               lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")], tokens=p[k("model.training_tokens")]), dtype=float),
-               training_mfu_method(gpu))
+               lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")], tokens=p[k("model.training_tokens")],
+                                                 total_params=p[k("model.params")], precision=tr.precision), dtype=float),
+               training_mfu_method(gpu, tr.precision, moe), ERROR_FACTOR_P80)
 
 
 def resolve_parameter(plan: Plan, text: str) -> str:

@@ -335,6 +335,12 @@ def build_report(
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
+    header, rows = views.switch_rows(cmp, lang)
+    if rows:
+        b += [Heading(2, t("title.switch", lang)), Table(header, rows)]
+    header, rows = views.accounting_rows(cmp, lang)
+    if rows:
+        b += [Heading(2, t("title.accounting", lang, month=sc.fiscal_year_start_month)), Table(header, rows, right_from=2)]
     fleet_header, fleet = views.fleet_rows(cmp, lang)
     if "gpus" in have or fleet:
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
@@ -437,7 +443,8 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 # check the names below against the merged API and drop the guards if you like.
 
 
-def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
+                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
     """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}).
 
     The Monte Carlo parts are None when nothing in the scenario is uncertain (no distributions,
@@ -453,8 +460,10 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     except AnalysisError:  # no path can be recommended: nothing to test the decision against
         tornado = None
     montecarlo = npv_samples = None
-    if is_uncertain(scenario):
+    if is_uncertain(scenario) or estimator_error:
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
+        if estimator_error:
+            kwargs["estimator_error"] = True
         simulation = simulate(scenario, **kwargs)
         montecarlo = simulation.to_dict()
         npv_samples = {p.name: simulation.npv[:, i] for i, p in enumerate(simulation.paths)}

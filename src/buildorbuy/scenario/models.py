@@ -38,6 +38,7 @@ Deployment = Literal["public", "region", "private"]
 Residency = Literal["any", "region", "on_prem"]
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
+TrainingPrecision = Literal["bf16", "fp8"]
 
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
@@ -50,10 +51,40 @@ MAX_CORRELATIONS = 1000
 """Most rank correlations; a real scenario has a few."""
 
 
+def attribute_docs(schema: dict, cls: type) -> None:
+    """Give each property of `cls`'s JSON Schema the docstring written under its field.
+
+    The field docstrings are the field descriptions of `buildorbuy schema`. They are read from
+    the source only here, when a schema is generated (pydantic's `use_attribute_docstrings`
+    would parse every model's source with inspect/ast at every start of the program).
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is BaseModel or not (isinstance(klass, type) and issubclass(klass, BaseModel)):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):  # pragma: no cover - source not shipped
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, following in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                docs[node.target.id] = inspect.cleandoc(following.value.value)
+    for name, prop in schema.get("properties", {}).items():
+        if name in docs and "description" not in prop:
+            prop["description"] = docs[name]
+
+
 class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs)
 
 
 class Staff(Strict):
@@ -258,6 +289,9 @@ class Finetune(Strict):
     gpu_hour_price: Money | Auto | None = None
     mfu: UnitFraction | Auto = "auto"
     location: Location = "public_cloud"
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the fine-tune (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class Training(Strict):
@@ -273,6 +307,9 @@ class Training(Strict):
     """Share of wall-clock doing useful work; stretches wall-clock only."""
     refresh_months: PositiveMonths | None = None
     """Retrain every N months after go-live (none: once)."""
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the pretraining run (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class ManagedFinetune(Strict):
@@ -497,6 +534,8 @@ class Scenario(Strict):
     horizon_months: Annotated[float, Field(ge=1, le=600)] = 36
     discount_rate: Annotated[float, Field(ge=-0.99, le=10)] = 0.0
     """Annual; month m is discounted by (1+r)^(-m/12)."""
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    """Accounting view: the calendar month (1-12) a fiscal year starts; FY<y> starts in year y."""
     workload: Workload
     constraints: Constraints = Field(default_factory=Constraints)
     bridge: str | None = None
