@@ -1,0 +1,82 @@
+"""`buildorbuy when`: NPV by start month in one engine call, the best month, the cost of starting now."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy import compare
+from buildorbuy.analysis.when import when
+from buildorbuy.cli import app
+from buildorbuy.scenario.loading import load_scenario
+from tests.conftest import REPO, api_path, base_scenario
+
+ROUTER = REPO / "scenarios" / "hybrid-router.yaml"
+ENTERPRISE = REPO / "scenarios" / "enterprise-support.yaml"
+
+
+@pytest.mark.parametrize("scenario", [ROUTER, ENTERPRISE])
+def test_each_start_month_is_the_compare_of_that_start_month(scenario):
+    result = when(load_scenario(scenario), latest=6)
+    for timing in result.paths:
+        for k in (0, 3, 6):
+            name = timing.name
+            expected = compare(load_scenario(scenario, [f"paths[{name}].start_month={k}"]))
+            path = next(p for p in expected.paths if p.name == name)
+            assert timing.npv_by_start_month[k] == pytest.approx(path.npv, rel=1e-12), (name, k)
+            assert timing.live_month_by_start_month[k] == path.live_month
+        npvs = timing.npv_by_start_month
+        best = min(range(len(npvs)), key=lambda k: npvs[k])
+        assert timing.best_start_month == best
+        assert timing.cost_of_starting_now == pytest.approx(npvs[0] - npvs[best], abs=1e-6)
+
+
+def test_json_contract_and_the_other_formats(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (path,) = data["paths"]
+    assert set(path) == {"name", "best_start_month", "npv_by_start_month", "cost_of_starting_now"}
+    assert len(path["npv_by_start_month"]) == 5 and path["name"] == "Tuned 8B"
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "-f", "csv"]).stdout)))
+    assert [int(r["start_month"]) for r in rows] == [0, 1, 2, 3, 4]
+    assert [r["best"] for r in rows].count("true") == 1
+    markdown = runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "-f", "markdown"]).stdout
+    assert markdown.startswith("## When to start") and "| Start month |" in markdown
+    out = tmp_path / "when.md"
+    table = runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "--lang", "zh", "-o", str(out)])
+    assert table.exit_code == 0 and "何时启动" in out.read_text(encoding="utf-8")
+    assert runner.invoke(app, ["when", "--help"]).stdout.count("buildorbuy when") >= 2
+
+
+def test_set_changes_the_answer():
+    runner = CliRunner()
+    slow = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json"]).stdout)
+    fast = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json",
+                                          "--set", "paths[Tuned 8B].staff[0].count=0.5"]).stdout)
+    assert slow["paths"][0]["best_start_month"] > 0  # modest volume today: not yet
+    assert fast["paths"][0]["best_start_month"] == 0  # a cheaper team: now
+    assert fast["paths"][0]["cost_of_starting_now"] == 0
+
+
+@pytest.mark.parametrize("change,args,words", [
+    (lambda d: d.pop("bridge"), [], "bridge"),
+    (lambda d: d.update(paths=[api_path("API"), api_path("Other")]), [], "no self-hosted"),
+    (lambda d: None, ["--path", "API"], "--path"),
+    (lambda d: None, ["--path", "Nope"], "--path"),
+])
+def test_bad_input_is_one_line(write_yaml, change, args, words):
+    hosted = {"name": "Hosted", "kind": "finetune", "model": {"params": "8B"},
+              "finetune": {"tokens": "10M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
+              "serving": {"gpu": "l40s", "gpu_hour_price": 0.9, "tokens_per_second_per_gpu": 3000, "gpus_per_replica": 1}}
+    data = base_scenario(bridge="API", paths=[api_path("API"), hosted])
+    change(data)
+    result = CliRunner().invoke(app, ["when", str(write_yaml(data)), *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], result.stderr
