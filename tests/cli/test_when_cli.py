@@ -56,12 +56,13 @@ def test_json_contract_and_the_other_formats(tmp_path):
 
 def test_set_changes_the_answer():
     runner = CliRunner()
-    slow = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json"]).stdout)
-    fast = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json",
-                                          "--set", "paths[Tuned 8B].staff[0].count=0.5"]).stdout)
-    assert slow["paths"][0]["best_start_month"] > 0  # modest volume today: not yet
-    assert fast["paths"][0]["best_start_month"] == 0  # a cheaper team: now
-    assert fast["paths"][0]["cost_of_starting_now"] == 0
+    now = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json"]).stdout)
+    later = json.loads(runner.invoke(app, ["when", str(ROUTER), "--latest", "6", "-f", "json",
+                                           "--set", "workload.tokens_per_month=10B"]).stdout)
+    assert now["paths"][0]["best_start_month"] == 0 and now["paths"][0]["cost_of_starting_now"] == 0
+    assert later["paths"][0]["best_start_month"] == 6  # modest volume today: every month of waiting is cheaper
+    npvs = later["paths"][0]["npv_by_start_month"]
+    assert later["paths"][0]["cost_of_starting_now"] == pytest.approx(npvs[0] - npvs[6])
 
 
 @pytest.mark.parametrize("change,args,words", [
