@@ -321,3 +321,10 @@ def test_running_out_of_memory_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(compare_module, "compare", exhausted)
     line = one_line_error(run("compare", write(tmp_path, BASE)))
     assert "out of memory" in line
+
+
+def test_absurd_derived_costs_are_refused_naming_the_path():
+    scenario = REPO / "scenarios" / "enterprise-support.yaml"
+    line = one_line_error(run("compare", scenario, "--set", "paths[0].staff[0].salary_growth_per_year=100",
+                              "--set", "horizon_months=600", "--set", "workload.growth_per_year=0"))
+    assert "Error: paths[0]: costs reach" in line and "staff" in line  # before: 123-digit figures over 30 lines
