@@ -190,3 +190,32 @@ def test_max_gpus_and_reserved_auto_are_searched_together():
             fixed = compare(_auto_case(max_gpus=c, gpu_hour_price=3.0,
                                        reserved={"gpus": r, "gpu_hour_price": 1.5, "term_months": 12}))
             assert hosted.npv <= _path(fixed).npv + 1e-6, (r, c)
+
+
+def test_start_month_on_an_owned_fleet_and_on_an_api_path():
+    owned = _hosted()
+    owned["serving"] = {"gpu": "a100-80gb", "ownership": "own", "purchase_price": 10_000, "tokens_per_second_per_gpu": 2000,
+                        "gpus_per_replica": 1, "target_utilization": 0.5, "redundancy": 0, "owned_gpus": 1,
+                        "procurement_months": 2, "hosting_per_gpu_month": 100, "power_price_per_kwh": 0.1}
+    owned["start_month"] = 3
+    later_api = api_path("Later API", PRICE, PRICE, start_month=2)
+    cmp = compare(_scenario(owned, extra_paths=[later_api]))
+    hosted = _path(cmp)
+    # procurement from the start month: go-live at 3 + 2; the GPU already owned runs from month 0
+    assert hosted.live_month == 5
+    assert hosted.components["power_and_hosting"][0] > 0
+    assert hosted.components["hardware_purchase"][:5] == [0] * 5 and hosted.components["hardware_purchase"][5] > 0
+    api = _path(cmp, "Later API")
+    assert api.live_month == 2
+    assert api.components["bridge_fees"][:2] == pytest.approx([T * Q + 100 + 1000, T * Q + 100])
+    assert api.components["api_fees"][:2] == [0, 0] and api.components["api_fees"][2] == pytest.approx(T * Q)
+
+
+def test_routing_on_a_build_path():
+    build = {"name": "Hosted", "kind": "build", "model": {"params": "1B", "training_tokens": "1B"},
+             "training": {"gpu": "a100-80gb", "gpus": 64, "gpu_hour_price": 2.0, "mfu": 0.4},
+             "serving": _hosted()["serving"], "routing": {"share": 0.5, "escalation_rate": 0.2}}
+    hosted = _path(compare(_scenario(build)))
+    live = hosted.live_month
+    assert hosted.components["fallback_fees"][live] == pytest.approx(T * (0.5 + 0.5 * 0.2) * Q + 100, rel=1e-12)
+    assert hosted.gpus[live] == 2  # 0.5 · 3000 = 1500 tokens/s at the peak → 2 GPUs

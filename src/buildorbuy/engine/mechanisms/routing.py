@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext
-from buildorbuy.engine.mechanisms.fleet import DAYS_PER_MONTH, day_levels, throughput_factor
+from buildorbuy.engine.mechanisms.fleet import DAYS_PER_MONTH, _distinct, day_levels, throughput_factor
 
 
 @dataclass
@@ -69,11 +69,13 @@ def overflow_tokens(ctx: Context, path: PathContext, own_tokens: np.ndarray, rep
     per_replica = np.maximum(np.round(col("gpus_per_replica")), 1.0)
     capacity = replicas * per_replica * col("tokens_per_second_per_gpu") * col("target_utilization")
     capacity = capacity * throughput_factor(ctx, path)
-    levels, hours = day_levels(ctx.params)
-    load = (own_tokens / SECONDS_PER_MONTH)[:, :, None] * levels[:, None, :]
-    above = np.maximum(load - np.asarray(capacity)[..., None], 0.0)
-    per_month = np.einsum("bml,bl->bm", above, np.broadcast_to(hours, (above.shape[0], hours.shape[1])))
-    return per_month * DAYS_PER_MONTH * 3600.0
+    levels, hours = _distinct(*day_levels(ctx.params))
+    mean_load = own_tokens / SECONDS_PER_MONTH
+    per_month = np.zeros(np.broadcast_shapes(mean_load.shape, np.shape(capacity)))
+    for level in range(levels.shape[1]):  # a loop over the day's distinct levels, never over the batch
+        above = np.maximum(mean_load * levels[:, level:level + 1] - capacity, 0.0)
+        per_month += hours[:, level:level + 1] * above
+    return per_month * (DAYS_PER_MONTH * 3600.0)
 
 
 def route(ctx: Context, path: PathContext, fallback: int, replicas: np.ndarray | None) -> Route:
