@@ -81,3 +81,14 @@ def test_bad_input_is_one_line(write_yaml, change, args, words):
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+def test_report_blocks_for_before_you_decide():
+    from buildorbuy.render.report import Paragraph, Table
+    from buildorbuy.render.when_render import report_blocks
+
+    data = when(load_scenario(ROUTER), latest=6).to_dict()
+    paragraph, table = report_blocks(data, "en", "USD")
+    assert isinstance(paragraph, Paragraph) and "Tuned 8B: start now" in paragraph.text
+    assert isinstance(table, Table) and table.rows[0][:2] == ["Tuned 8B", "month 0"]
+    assert report_blocks(None) == []

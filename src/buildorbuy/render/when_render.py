@@ -103,4 +103,31 @@ def render_json(result: WhenResult, lang: str = "en") -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
 
 
+def report_blocks(data: dict | None, lang: str = "en", currency: str = "") -> list:
+    """Report blocks for the best start month, from `when(...).to_dict()` (None or no path: none): one
+    line per path and a table path / best start / NPV now / NPV at best / cost of starting now, for
+    the report's "Before you decide" section."""
+    from buildorbuy.render.escape import markdown as md
+    from buildorbuy.render.report import Paragraph, Table
+
+    if not isinstance(data, dict) or not data.get("paths"):
+        return []
+    header = [t("col.path", lang), t("when.col_best", lang), t("when.col_npv_now", lang, cur=currency),
+              t("when.col_npv_best", lang, cur=currency), t("when.col_cost_now", lang, cur=currency)]
+    rows, said = [], []
+    for p in data["paths"]:
+        npvs, best = p.get("npv_by_start_month") or [None], p.get("best_start_month")
+        at_best = None if best is None else npvs[best]
+        rows.append([md(p["name"], cell=True), "—" if best is None else t("month_n", lang, n=best),
+                     _money(npvs[0], lang), _money(at_best, lang), _money(p.get("cost_of_starting_now"), lang)])
+        if best is None:
+            said.append(t("when.line_never", lang, path=md(p["name"]), latest=data.get("latest", len(npvs) - 1)))
+        elif best == 0:
+            said.append(t("when.line_now", lang, path=md(p["name"])))
+        else:
+            said.append(t("when.line_wait", lang, path=md(p["name"]), month=best, cost=_money(p.get("cost_of_starting_now"), lang),
+                          cur=currency))
+    return [Paragraph(" ".join(said)), Table(header, rows, right_from=1)]
+
+
 RENDERERS = {"markdown": render_markdown, "csv": render_csv, "json": render_json}
