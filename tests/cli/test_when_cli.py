@@ -92,3 +92,12 @@ def test_report_blocks_for_before_you_decide():
     assert isinstance(paragraph, Paragraph) and "Tuned 8B: start now" in paragraph.text
     assert isinstance(table, Table) and table.rows[0][:2] == ["Tuned 8B", "month 0"]
     assert report_blocks(None) == []
+
+
+def test_the_lead_time_limit_counts_from_the_start_month(write_yaml):
+    hosted = {"name": "Hosted", "kind": "finetune", "model": {"params": "8B"}, "lead_time_months": 2,
+              "finetune": {"tokens": "10M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
+              "serving": {"gpu": "l40s", "gpu_hour_price": 0.9, "tokens_per_second_per_gpu": 3000, "gpus_per_replica": 1}}
+    data = base_scenario(bridge="API", constraints={"max_lead_time_months": 3}, paths=[api_path("API"), hosted])
+    result = when(load_scenario(write_yaml(data)), latest=5)
+    assert all(npv is not None for npv in result.paths[0].npv_by_start_month)  # live at start + 2 ≤ start + 3

@@ -460,7 +460,8 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
     static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
     if plan.scenario.constraints.max_lead_time_months is not None:
-        starts = np.stack([np.round(params.get(f"paths[{i}].start_month", np.zeros(1))) for i in range(len(plan.paths))], axis=-1)
+        starts = np.stack(np.broadcast_arrays(*(np.round(params.get(f"paths[{i}].start_month", np.zeros(1)))
+                                                for i in range(len(plan.paths)))), axis=-1)  # lead time counts from the start
         exceeded = out.live_month - starts > params["constraints.max_lead_time_months"][:, None]
     else:
         exceeded = np.zeros_like(out.live_month, dtype=bool)
