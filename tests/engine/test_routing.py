@@ -219,3 +219,11 @@ def test_routing_on_a_build_path():
     live = hosted.live_month
     assert hosted.components["fallback_fees"][live] == pytest.approx(T * (0.5 + 0.5 * 0.2) * Q + 100, rel=1e-12)
     assert hosted.gpus[live] == 2  # 0.5 · 3000 = 1500 tokens/s at the peak → 2 GPUs
+
+
+def test_a_fallback_that_is_not_live_from_month_0_is_refused(write_yaml):
+    data = base_scenario(workload={"tokens_per_month": T, "output_share": 0.25}, bridge="API",
+                         paths=[api_path("API", PRICE, PRICE), api_path("Late", PRICE, PRICE, lead_time_months=2),
+                                _hosted({"share": 0.5, "fallback": "Late"})])
+    result = CliRunner().invoke(app, ["compare", str(write_yaml(data))])
+    assert result.exit_code == 2 and "paths[2].routing.fallback" in result.stderr and "month 0" in result.stderr

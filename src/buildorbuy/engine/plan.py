@@ -249,7 +249,8 @@ def _compile_routing(path, pp: PathPlan, scenario: Scenario, base: dict[str, flo
     else:
         raise ScenarioError("routing needs a fallback for the traffic the own model does not serve: give "
                             "routing.fallback (an api path) or a bridge", field=where + "routing.fallback")
-    if scenario.paths[pp.fallback].lead_time_months > 0 or scenario.paths[pp.fallback].start_month > 0:
+    fallback = scenario.paths[pp.fallback]
+    if routing is not None and routing.fallback is not None and (fallback.lead_time_months > 0 or fallback.start_month > 0):
         raise ScenarioError("the fallback must serve from month 0 (lead_time_months and start_month 0)",
                             field=where + "routing.fallback")
     if cap == "auto":
