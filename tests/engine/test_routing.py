@@ -62,6 +62,12 @@ def test_a_month_with_share_escalation_and_overflow():
     # month 1: the fallback (the same api path) bills its share, the overflow and the escalations, + its monthly fee
     assert hosted.components["fallback_fees"][1] == pytest.approx(fallback_tokens * Q + 100, rel=1e-12)
     assert hosted.components["bridge_fees"][1] == 0
+    # the tokens themselves (JSON paths[].routing)
+    assert hosted.routing["own_model_tokens"][1] == pytest.approx(own_served, rel=1e-12)
+    assert hosted.routing["overflow_tokens"][1] == pytest.approx(overflow, rel=1e-12)
+    assert hosted.routing["fallback_tokens"][1] == pytest.approx(fallback_tokens, rel=1e-12)
+    assert hosted.routing["own_model_tokens"][0] == hosted.routing["fallback_tokens"][0] == 0  # the bridge's month
+    assert _path(cmp, "API").routing is None
     # each demanded token counts once
     assert hosted.served_tokens == pytest.approx(12 * T, rel=1e-12)
 

@@ -70,6 +70,9 @@ COMPONENT_LABELS = {
 }
 
 FLEET_KEYS = ("reserved_gpus", "on_demand_gpu_hours", "owned_gpus")
+ROUTING_KEYS = ("own_model_tokens", "fallback_tokens", "overflow_tokens")
+"""`paths[].routing` keys of routed paths: tokens the own model answered, the fallback billed, and the
+overflow above the capacity cap, per month from go-live (success case)."""
 """`paths[].fleet` keys: GPUs reserved, GPU-hours paid on demand, GPUs owned, per month."""
 
 @dataclass
@@ -110,6 +113,8 @@ class Result:
     fleet: Mapping[str, np.ndarray] | None = None
     """Serving fleet by how it is bought, [batch, path, month] each: `reserved_gpus`,
     `on_demand_gpu_hours`, `owned_gpus` (built when read; None when components were not kept)."""
+    routing: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Routed paths by index: ROUTING_KEYS → [batch, month] tokens (success case; built when read)."""
 
     @property
     def batch_size(self) -> int:
@@ -477,7 +482,27 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         cost_per_million_tokens=cpm, levelised_cost_per_million_tokens=lcpm, discount=discount,
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
         fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
+        routing=_RoutingSplit(out.routes, ctx.tokens, size),
     )
+
+
+class _RoutingSplit(Mapping):
+    """Routed path index → {ROUTING_KEYS: [batch, month]}, computed on first access."""
+
+    def __init__(self, routes: dict, tokens: np.ndarray, size: int):
+        self._routes, self._tokens, self._size, self._built = routes, tokens, size, {}
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        if index not in self._built:
+            split = self._routes[index].split(self._tokens)
+            self._built[index] = {k: np.broadcast_to(v, (self._size, v.shape[-1])) for k, v in split.items()}
+        return self._built[index]
+
+    def __iter__(self):
+        return iter(self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
 
 
 def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:

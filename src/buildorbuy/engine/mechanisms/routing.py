@@ -30,10 +30,17 @@ class Route:
     fallback_share: np.ndarray
     fallback: int
     """Index of the fallback api path."""
+    is_live: np.ndarray | None = None
+    """live ≤ m, [batch or 1, month]."""
 
-    def fallback_tokens(self, tokens: np.ndarray) -> np.ndarray:
-        """Tokens the fallback bills in each month (success case): T · fallback_share."""
-        return tokens * self.fallback_share
+    def split(self, tokens: np.ndarray) -> dict[str, np.ndarray]:
+        """Tokens per month from go-live, success case ([batch or 1, month] each): `own_model_tokens`
+        (answered by the own model: T·s − overflow), `overflow_tokens`, `fallback_tokens` (billed by the
+        fallback: T·fallback_share)."""
+        live = 1.0 if self.is_live is None else self.is_live
+        return {"own_model_tokens": (self.own_tokens - self.overflow) * live,
+                "overflow_tokens": np.broadcast_to(self.overflow, np.shape(self.own_tokens)) * live,
+                "fallback_tokens": tokens * self.fallback_share * live}
 
 
 def own_share(ctx: Context, path: PathContext) -> np.ndarray:
@@ -94,7 +101,7 @@ def route(ctx: Context, path: PathContext, fallback: int, replicas: np.ndarray |
         safe = np.where(tokens > 0, tokens, 1.0)
         overflow_share = np.where(tokens > 0, overflow / safe, 0.0)
     fallback_share = (1.0 - share) + overflow_share + (share - overflow_share) * escalation
-    return Route(own, overflow, fallback_share, fallback)
+    return Route(own, overflow, fallback_share, fallback, path.is_live)
 
 
 def fallback_fees(ctx: Context, path: PathContext, route_: Route, fees_full: np.ndarray, fallback_prefix: str,
