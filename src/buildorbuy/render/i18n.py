@@ -481,6 +481,15 @@ EN.update({
     "xl.audit_3": "Each component's formula uses named inputs (in_…), which point at one row of the Inputs sheet with its unit and source.",
     "xl.uncovered_title": "Terms entered as the engine's values (not formulas)",
     "xl.uncovered_none": "none: every term is a formula",
+    "xl.col.running_weight": "Running-cost weight",
+    "xl.col.replicas": "Replicas at level {n} (before redundancy)",
+    "xl.col.gpu_hours": "GPU-hours paid",
+    "xl.col.reserved_price": "Reserved price per GPU-hour (this term)",
+    "xl.col.on_demand_hours": "On-demand GPU-hours (above the reservation)",
+    "xl.scalar.level": "Load of hour {n} relative to the mean",
+    "xl.scalar.peak_hours": "Peak hours a day",
+    "xl.scalar.base_level": "Base load relative to the mean",
+    "xl.scalar.base_hours": "Base hours a day",
 })
 ZH.update({
     "title.switch": "从 API 路径切换（增量现金流：API 成本 − 本路径成本）",
@@ -559,6 +568,15 @@ ZH.update({
     "xl.audit_3": "每个成本项的公式使用命名输入（in_…），指向“输入”表中的一行，并注明单位和来源。",
     "xl.uncovered_title": "以引擎数值（而非公式）填入的项",
     "xl.uncovered_none": "无：所有项均为公式",
+    "xl.col.running_weight": "运行成本权重",
+    "xl.col.replicas": "负载档 {n} 的副本数（不含冗余）",
+    "xl.col.gpu_hours": "计费 GPU 小时",
+    "xl.col.reserved_price": "预留单价（每 GPU 小时，本期）",
+    "xl.col.on_demand_hours": "按需 GPU 小时（超出预留部分）",
+    "xl.scalar.level": "第 {n} 小时负载（相对均值）",
+    "xl.scalar.peak_hours": "每日峰值小时数",
+    "xl.scalar.base_level": "基础负载（相对均值）",
+    "xl.scalar.base_hours": "每日基础小时数",
 })
 
 TABLES = {"en": EN, "zh": ZH}
