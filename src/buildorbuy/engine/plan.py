@@ -77,6 +77,8 @@ class Plan:
     """Parameters computed once from non-numeric inputs (catalog prices), with their method."""
     unused: dict[str, str] = field(default_factory=dict)
     """Parameters the engine ignores for this configuration (a rented fleet's power price), with why."""
+    locked: dict[str, str] = field(default_factory=dict)
+    """Parameters an analysis must not move alone (a catalog MoE model's total params), with why."""
 
     def parameters(self) -> list[str]:
         """Every parameter an analysis may vary."""
@@ -249,10 +251,17 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
             raise
         if ref.params is None:
             fix(k("model.params"), spec.params, f"catalog {spec.id}")
-        if ref.active_params is None:
+        if ref.active_params is None and spec.params_active < spec.params:
             fix(k("model.active_params"), spec.params_active, f"catalog {spec.id}")
+            plan.locked[k("model.params")] = (
+                f"{spec.id} is a mixture-of-experts model: its active parameters "
+                f"({spec.params_active / 1e9:g}B) would not follow; give model.params and model.active_params to vary them"
+            )
+        # A dense catalog model: every parameter is active, so active_params is derived below and
+        # follows params when an analysis moves params (a fixed copy would exceed a lowered params).
     if k("model.active_params") not in base:
-        derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], "default: params (dense model)")
+        dense = f"catalog {ref.catalog}: dense, active = params" if ref.catalog is not None else "default: params (dense model)"
+        derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], dense)
     if isinstance(path, BuildPath) and ref.training_tokens is None:
         derive(
             k("model.training_tokens"),
