@@ -286,3 +286,24 @@ def test_json_errors_name_the_line_of_the_nested_value(tmp_path):
     line = next(i for i, row in enumerate(text.splitlines(), 1) if '"price_per_1k_output"' in row)
     result = run("validate", file)
     assert f"{file}:{line}: paths[0].price_per_1k_output:" in result.stderr
+
+
+def test_validate_lists_every_catalog_problem_in_one_run(write_yaml):
+    hosted = {"kind": "finetune", "finetune": {"tokens": "20M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
+              "serving": {"gpu": "h100-sxm", "gpu_hour_price": 3, "tokens_per_second_per_gpu": 1000, "gpus_per_replica": 1},
+              "lead_time_months": 1}
+    data = base_scenario(paths=[
+        {"name": "A", "kind": "api", "model": "gpt-nonexistent-9"},
+        {**hosted, "name": "B", "model": {"catalog": "llama-99b"}},
+        {**hosted, "name": "C", "model": {"params": "8B"}, "serving": {**hosted["serving"], "gpu": "h999"}},
+    ])
+    file = write_yaml(data)
+    result = run("validate", file)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 3, result.stderr
+    assert "paths[0].model" in lines[0] and "gpt-nonexistent-9" in lines[0]
+    assert "paths[1].model.catalog" in lines[1] and "llama-99b" in lines[1]
+    assert "paths[2].serving.gpu" in lines[2] and "h999" in lines[2]
+    assert all(line.startswith(f"Error: {file}:") for line in lines)
+    single = run("compare", file)
+    assert len(single.stderr.strip().splitlines()) == 1 and "+2 more problems" in single.stderr

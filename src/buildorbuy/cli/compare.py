@@ -61,16 +61,16 @@ def validate(
     """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed."""
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
-    from buildorbuy.errors import ScenarioError
+    from buildorbuy.errors import BuildOrBuyError
     from buildorbuy.scenario.loading import load_scenario
 
     try:
         loaded = load_scenario(scenario, overrides)
-    except ScenarioError as exc:
+        plan = compile_plan(loaded)
+    except BuildOrBuyError as exc:
         for problem in [exc, *exc.others]:
             typer.echo(f"Error: {problem.one_line(mention_others=False)}", err=True)
         raise typer.Exit(2) from None
-    plan = compile_plan(loaded)
     evaluate(plan)
     print_warnings(plan.warnings)
     typer.echo(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")

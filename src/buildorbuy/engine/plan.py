@@ -95,12 +95,46 @@ class Plan:
 def compile_plan(scenario: Scenario) -> Plan:
     """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file line)."""
     try:
+        problems = catalog_problems(scenario)
+        if problems:
+            problems[0].others = problems[1:]
+            raise problems[0]
         return _compile(scenario)
     except BuildOrBuyError as exc:
         if exc.source is None and scenario._source is not None:
             exc.source = scenario._source
             exc.line = scenario.locate(exc.field)
         raise
+
+
+def catalog_problems(scenario: Scenario) -> list[CatalogError]:
+    """Every unknown catalog name (API model, open model, GPU), each naming its field and line."""
+    from buildorbuy.catalog.apis import lookup_api_price
+    from buildorbuy.catalog.gpus import get_gpu
+    from buildorbuy.catalog.models import get_model
+
+    checks: list[tuple[str, Callable[[], object]]] = []
+    for i, path in enumerate(scenario.paths):
+        if isinstance(path, ApiPath):
+            if path.model is not None:
+                checks.append((f"paths[{i}].model", lambda p=path: lookup_api_price(p.model, p.provider, scenario.start_date)))
+            continue
+        if path.model.catalog is not None:
+            checks.append((f"paths[{i}].model.catalog", lambda p=path: get_model(p.model.catalog)))
+        checks.append((f"paths[{i}].serving.gpu", lambda p=path: get_gpu(p.serving.gpu)))
+        section = "finetune" if isinstance(path, FinetunePath) else "training"
+        checks.append((f"paths[{i}].{section}.gpu", lambda p=path, s=section: get_gpu(getattr(p, s).gpu)))
+    problems: list[CatalogError] = []
+    for where, check in checks:
+        try:
+            check()
+        except CatalogError as exc:
+            exc.field = where.rsplit(".", 1)[0] + ".provider" if exc.field == "provider" else where
+            if scenario._source is not None:
+                exc.source = scenario._source
+                exc.line = scenario.locate(exc.field)
+            problems.append(exc)
+    return problems
 
 
 def _compile(scenario: Scenario) -> Plan:
