@@ -17,7 +17,7 @@ from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 def breakeven(
     scenario: Path = SCENARIO_ARG,
     param: str = typer.Option(..., "--param", "-p", help="Field to solve for, as --set writes it (e.g. workload.tokens_per_month).", show_default=False),
-    between: Optional[Tuple[str, str]] = typer.Option(None, "--between", help="The two paths (names or 0-based indexes); default: the winner and the runner-up.", show_default=False),
+    between: Optional[Tuple[str, str]] = typer.Option(None, "--between", help="The two paths (names or 0-based indexes); default: the cheapest API path and the cheapest self-hosted path (else the winner and the runner-up).", show_default=False),
     search: Optional[str] = typer.Option(None, "--range", "-r", help="LO:HI to search (default: /100 to ×100 of the current value, within the field's valid range).", show_default=False),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
