@@ -307,3 +307,39 @@ def test_validate_lists_every_catalog_problem_in_one_run(write_yaml):
     assert all(line.startswith(f"Error: {file}:") for line in lines)
     single = run("compare", file)
     assert len(single.stderr.strip().splitlines()) == 1 and "+2 more problems" in single.stderr
+
+
+def _table_after(text: str, heading: str) -> list[list[str]]:
+    from tests.report.helpers import markdown_tables
+
+    after = text.split(heading, 1)[1]
+    return markdown_tables(after)[0]
+
+
+def test_every_path_has_a_cost_breakdown_and_never_is_said_when_nothing_breaks_even(tmp_path):
+    import yaml
+
+    startup = [s for s in SCENARIOS if "startup" in s.name][0]
+    data = json.loads(run("compare", startup, "-f", "json").stdout)
+    markdown = run("compare", startup, "-f", "markdown").stdout
+    table = run("compare", startup).stdout
+    report_file = tmp_path / "r.md"
+    assert run("report", startup, "-o", report_file).exit_code == 0
+    report = report_file.read_text()
+    for text, heading in ((markdown, "### Where the money goes"), (report, "### Cost by component")):
+        rows = _table_after(text, heading)
+        assert rows[0][:2] == ["Path", "Component"]
+        for path in data["paths"]:
+            first = next(i for i, row in enumerate(rows) if row[0] == path["name"])
+            group = rows[first:first + len(path["components"]) + 1]
+            for key, values in path["components"].items():
+                row = next(r for r in group if r[1] != "total" and float(r[2].replace(",", "")) == pytest.approx(sum(values), abs=0.5))
+                assert row
+            assert group[-1][1] == "total" and float(group[-1][2].replace(",", "")) == pytest.approx(path["total_cost"], abs=0.5)
+    for name in (p["name"] for p in data["paths"]):
+        assert name in table.split("Where the money goes", 1)[1]
+    # gpt-4o-mini is cheaper from month 0: the hosted path never breaks even, said the same way in both
+    for text, heading in ((markdown, "### Break-even"), (report, "## Break-even")):
+        rows = _table_after(text, heading)
+        assert ["Fine-tuned Llama 3.1 8B", "gpt-4o-mini", "never"] == rows[1][:3], rows
+    assert "never" in table.split("Break-even", 1)[1]

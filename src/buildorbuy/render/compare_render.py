@@ -25,8 +25,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
         console.print(f"  {escape(line)}")
     console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1))
     winner = cmp.recommendation.get("path")
-    if winner:
-        console.print(rich_table(t("title.components", lang, path=winner), *views.component_rows(cmp, winner, lang), right_from=1))
+    console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2))
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
@@ -58,9 +57,7 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
     if notes:
         out += [f"- {line}" for line in notes] + [""]
     out += [f"### {t('title.by_year', lang)}", "", markdown_table(*views.yearly_rows(cmp, lang), right_from=1), ""]
-    if reco.get("path"):
-        out += [f"### {t('title.components', lang, path=reco['path'])}", "",
-                markdown_table(*views.component_rows(cmp, reco["path"], lang), right_from=1), ""]
+    out += [f"### {t('title.components_all', lang)}", "", markdown_table(*views.all_component_rows(cmp, lang), right_from=2), ""]
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.breakeven', lang)}", "", markdown_table(header, rows), ""]

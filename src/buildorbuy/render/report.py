@@ -327,9 +327,7 @@ def build_report(
     b += image("cumulative")
     b += [Heading(2, t("report.by_year_h", lang)), Table(*views.yearly_rows(cmp, lang), right_from=1)]
     b += [Heading(2, t("report.components_h", lang))] + image("components")
-    if reco.get("path"):
-        b += [Heading(3, t("report.components_of", lang, path=reco["path"])),
-              Table(*views.component_rows(cmp, reco["path"], lang), right_from=1)]
+    b += [Heading(3, t("report.components_all", lang)), Table(*views.all_component_rows(cmp, lang), right_from=2)]
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
