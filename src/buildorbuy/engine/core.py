@@ -1,8 +1,9 @@
 """The cost engine: one vectorised evaluation of a Plan over a batch of parameter sets.
 
 Arrays are shaped [batch, path, month]. compare is a batch of one; sweeps, tornado, break-even
-and Monte Carlo are bigger batches of this same call. The equations are DESIGN §2–3; each
-component below cites the line of the model it implements.
+and Monte Carlo are bigger batches of this same call. The equations are DESIGN §2–3, one cost
+mechanism per function in `engine.mechanisms` (each cites its line of the model); `evaluate`
+composes them path by path into a `Ledger` and sums the totals.
 """
 
 from __future__ import annotations
@@ -12,11 +13,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from buildorbuy.engine.plan import Params, Plan
+from buildorbuy.engine.context import (
+    SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
+)
+from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
+from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, per_token_fees
+from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
+from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops
+from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
+from buildorbuy.engine.mechanisms.owned import owned_fleet
+from buildorbuy.engine.mechanisms.serving import rented_serving, serving_gpus
+from buildorbuy.engine.mechanisms.staff import staff_costs
+from buildorbuy.engine.plan import Params, PathPlan, Plan
 from buildorbuy.errors import ScenarioError
-from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
+from buildorbuy.scenario.models import ApiPath, BuildPath
 
-SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
+__all__ = ["COMPONENTS", "COMPONENT_LABELS", "CAPEX_COMPONENTS", "SECONDS_PER_MONTH", "Components", "Result",
+           "evaluate", "resolve_params"]
 
 COMPONENTS = (
     "api_fees",
@@ -46,9 +59,6 @@ COMPONENT_LABELS = {
     "data": "data",
     "staff": "staff",
 }
-
-CAPEX_COMPONENTS = ("hardware_purchase",)
-
 
 @dataclass
 class Result:
@@ -186,35 +196,6 @@ def _full(params: Params, size: int) -> Params:
     return {key: np.broadcast_to(value, (size,)) for key, value in params.items()}
 
 
-def _col(params: Params, key: str) -> np.ndarray:
-    """A parameter as a column ([1, 1] or [batch, 1]) to broadcast over months."""
-    return params[key][:, None]
-
-
-def _api_fees(params: Params, prefix: str, change_key: str, years: np.ndarray, I, C, O) -> np.ndarray:
-    """api_cost[m] = (I-C)/1000·p_in[m] + C/1000·p_cached[m] + O/1000·p_out[m]; p[m] = p0·(1+Δ)^(m/12)."""
-    factor = (1.0 + _col(params, change_key)) ** years
-    return factor * (
-        (I - C) / 1000.0 * _col(params, prefix + "price_per_1k_input")
-        + C / 1000.0 * _col(params, prefix + "price_per_1k_cached_input")
-        + O / 1000.0 * _col(params, prefix + "price_per_1k_output")
-    )
-
-
-def _events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray | None:
-    """Refresh months: go-live + k·every for k ≥ 1, as a [batch, month] mask (None: no refreshes)."""
-    if every is None:
-        return None
-    horizon = months.shape[0]
-    since = np.clip(np.arange(horizon)[None, :] - live.astype(np.int64)[:, None], -horizon, horizon)
-    period = np.maximum(np.round(every), 1.0).astype(np.int64)
-    if period.shape[0] == 1:
-        steps = np.arange(-horizon, horizon + 1)
-        table = (steps > 0) & (steps % period[0] == 0)
-        return table[since + horizon]
-    return (since > 0) & (since % period[:, None] == 0)
-
-
 def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
     """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
 
@@ -236,198 +217,107 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, 
     return result
 
 
+@dataclass
+class _Outputs:
+    """Per-path figures that are not costs, filled path by path ([path, batch, month] or [batch, path])."""
+
+    gpus: np.ndarray
+    unserved: np.ndarray
+    live_month: np.ndarray
+    compute_months: np.ndarray
+    run_gpu_hours: np.ndarray
+    warnings: list[str]
+
+    @classmethod
+    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
+        by_path = (n_paths, size, horizon)
+        return cls(np.zeros(by_path), np.zeros(by_path), np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+                   np.zeros((size, n_paths)), list(warnings))
+
+
 def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
     params, size = resolve_params(plan, batch)
-    sc = plan.scenario
-    horizon = plan.horizon
+    ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
-    months = np.arange(horizon, dtype=float)
-    years = months[None, :] / 12.0
-
-    if sc.workload.schedule is not None:
-        tokens = np.stack(np.broadcast_arrays(*(params[f"workload.schedule[{m}]"] for m in range(horizon))), axis=1)
-    else:
-        tokens = _col(params, "workload.tokens_per_month") * (1.0 + _col(params, "workload.growth_per_month")) ** months[None, :]
-    output = tokens * _col(params, "workload.output_share")
-    inputs = tokens - output
-    cached = inputs * _col(params, "workload.cached_input_share")
-    peak_tokens_per_second = tokens / SECONDS_PER_MONTH * _col(params, "workload.peak_to_average")
-
-    shape = (size, n_paths, horizon)
-    parts: dict[str, dict[int, np.ndarray]] = {}
-    capex = np.zeros((size, n_paths))
-    residual = np.zeros((size, n_paths))
-    # Costs that fall in one month only (one-off data in month 0, the residual credit in the last):
-    # (month, [batch] or [1] values) per path, kept out of the [batch, month] arrays.
-    single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
-
-    def add(name: str, index: int, values: np.ndarray) -> None:
-        """Add to a path's component, keeping the smallest shape that broadcasts to [batch, month]."""
-        by_path = parts.setdefault(name, {})
-        by_path[index] = by_path[index] + values if index in by_path else values
-
-    by_path_shape = (n_paths, size, horizon)
-    monthly_by_path = np.zeros(by_path_shape)
-
-    def flush(index: int) -> None:
-        """Sum a path's components into its monthly cost (and capex); without keep_components, drop them."""
-        shared = 0.0
-        for name, by_path in parts.items():
-            values = by_path.get(index) if keep_components else by_path.pop(index, None)
-            if values is None:
-                continue
-            if values.shape[0] == 1:
-                shared = shared + values
-            else:
-                monthly_by_path[index] += values
-            if name in CAPEX_COMPONENTS:
-                capex[:, index] += values.sum(axis=-1)
-        monthly_by_path[index] += shared
-        for by_path in single_months.values():
-            if index in by_path:
-                month, values = by_path[index]
-                monthly_by_path[index, :, month] += values
-
-    gpus_by_path = np.zeros(by_path_shape)
-    unserved_by_path = np.zeros(by_path_shape)
-    live_month = np.zeros((size, n_paths))
-    compute_months = np.zeros((size, n_paths))
-    run_gpu_hours = np.zeros((size, n_paths))
-    warnings: list[str] = list(plan.warnings)
-
+    ledger = Ledger(size, n_paths, plan.horizon, keep_components)
+    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings)
     fees_cache: dict[int, np.ndarray] = {}
 
     def base_fees(index: int) -> np.ndarray:
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
         if index not in fees_cache:
-            fees_cache[index] = _api_fees(params, f"paths[{index}].", f"paths[{index}].price_change_per_year", years, inputs, cached, output)
+            fees_cache[index] = per_token_fees(ctx, f"paths[{index}].", f"paths[{index}].price_change_per_year")
         return fees_cache[index]
 
     for pp in plan.paths:
-        i = pp.index
-        path = sc.paths[i]
-        key = lambda name: f"paths[{i}].{name}"  # noqa: E731
-        p_success = _col(params, key("success_probability"))
-        certain = p_success.shape[0] == 1 and p_success[0, 0] == 1.0
-
-        def on_success(values: np.ndarray) -> np.ndarray:
-            """Weight a flow that happens only if the path succeeds (no copy when p = 1)."""
-            return values if certain else values * p_success
-
-        if isinstance(path, ApiPath):
-            live = np.ceil(params[key("lead_time_months")])
-        else:
-            if isinstance(path, BuildPath):
-                active = params[key("model.active_params")]
-                flops = 6.0 * active * params[key("model.training_tokens")]
-                section = "training"
-                overhead = params[key("training.experiment_overhead")]
-                goodput = params[key("training.goodput")]
-            else:
-                from buildorbuy.estimators.finetune import FLOPS_PER_PARAM_TOKEN
-
-                active = params[key("model.active_params")]
-                flops = (
-                    FLOPS_PER_PARAM_TOKEN[path.finetune.method]
-                    * active
-                    * params[key("finetune.tokens")]
-                    * params[key("finetune.epochs")]
-                )
-                section = "finetune"
-                overhead = 1.0
-                goodput = 1.0
-            peak_flops = pp.compute_gpu.peak_flops("bf16")
-            gpu_hours = flops / (peak_flops * params[key(f"{section}.mfu")]) / 3600.0 * overhead
-            wall_hours = gpu_hours / params[key(f"{section}.gpus")] / goodput
-            run_months = np.maximum(1.0, np.ceil(wall_hours / MONTH_HOURS - 1e-9))
-            lead = np.ceil(params[key("lead_time_months")])
-            live = np.maximum(lead, run_months)
-            if np.any(run_months[:1] > lead[:1]):
-                warnings.append(
-                    f"{pp.name}: {section} takes {wall_hours[0] / MONTH_HOURS:.1f} months of wall-clock, longer than "
-                    f"lead_time_months {lead[0]:g}; go-live moved to month {live[0]:g}"
-                )
-            compute_months[:, i] = run_months
-            run_gpu_hours[:, i] = gpu_hours
-            run_cost = gpu_hours * params[key(f"{section}.gpu_hour_price")]
-            in_run = (months[None, :] >= (live - run_months)[:, None]) & (months[None, :] < live[:, None])
-            refresh_key = key(f"{section}.refresh_months")
-            refreshes = _events(months, live, params.get(refresh_key))
-            add(f"{section}_compute", i, in_run * (run_cost / run_months)[:, None])
-            if refreshes is not None and refreshes.any():
-                add(f"{section}_compute", i, refreshes * (run_cost[:, None] * p_success))
-                add("data", i, refreshes * (_col(params, key("data.per_refresh")) * p_success))
-
-            serving_gpus = _serving_gpus(params, key, peak_tokens_per_second)
-            is_live = months[None, :] >= live[:, None]
-            np.multiply(serving_gpus, is_live, out=gpus_by_path[i])
-            if pp.ownership == "rent":
-                rent = _col(params, key("serving.gpu_hour_price")) * (1.0 + _col(params, key("serving.gpu_hour_price_change_per_year"))) ** years
-                add("serving_rent", i, gpus_by_path[i] * on_success(MONTH_HOURS * rent))
-            else:
-                purchase, running, credit = _owned_fleet(params, key, gpus_by_path[i], horizon)
-                add("hardware_purchase", i, on_success(purchase))
-                add("power_and_hosting", i, on_success(running))
-                credit = credit if certain else credit * p_success[:, 0]
-                single_months.setdefault("residual_credit", {})[i] = (horizon - 1, credit)
-                residual[:, i] += credit
-
-        live_month[:, i] = live
-        if live[0] >= horizon and (pp.kind != "api" or live[0] > 0):
-            warnings.append(
-                f"{pp.name}: goes live in month {live[0]:g}, after the {horizon}-month horizon: it never serves "
-                "traffic here, so it is not recommended (lengthen horizon_months to judge it)"
-            )
-        is_live = months[None, :] >= live[:, None]
-        if certain:
-            fallback_weight, success_weight = ~is_live, is_live
-        else:
-            fallback_weight = ~is_live + (1.0 - p_success) * is_live
-            success_weight = p_success * is_live
-
-        if isinstance(path, ApiPath) and pp.has_managed_finetune:
-            mf = key("managed_finetune.")
-            tuned = _api_fees(params, mf, key("price_change_per_year"), years, inputs, cached, output)
-            add("api_fees", i, base_fees(i) * fallback_weight + tuned * success_weight)
-            fee = params[mf + "training_tokens"] * params[mf + "epochs"] / 1e6 * params[mf + "price_per_1m_training_tokens"]
-            at_live = months[None, :] == live[:, None]
-            refreshes = _events(months, live, params.get(mf + "refresh_months"))
-            events = at_live if refreshes is None else at_live + refreshes * p_success
-            add("managed_finetune", i, fee[:, None] * events + _col(params, mf + "hosting_fee_per_hour") * MONTH_HOURS * success_weight)
-        elif isinstance(path, ApiPath):
-            add("api_fees", i, base_fees(i) * success_weight)
-            if pp.bridge is not None:
-                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
-            else:
-                unserved_by_path[i] = tokens * fallback_weight
-        else:
-            if pp.bridge is not None:
-                add("bridge_fees", i, base_fees(pp.bridge) * fallback_weight)
-            else:
-                unserved_by_path[i] = tokens * fallback_weight
-
-        one_off = params[key("data.one_off")]
-        if np.any(one_off != 0):
-            single_months.setdefault("data", {})[i] = (0, one_off)
-        staff_cost = 0.0
-        for j in range(pp.staff_count):
-            s = f"staff[{j}]."
-            active_months = (months[None, :] >= _col(params, key(s + "start_month"))) & (months[None, :] < _col(params, key(s + "end_month")))
-            monthly = _col(params, key(s + "count")) * _col(params, key(s + "annual_cost")) / 12.0
-            staff_cost = staff_cost + monthly * (1.0 + _col(params, key(s + "salary_growth_per_year"))) ** years * active_months
-        if pp.staff_count:
-            add("staff", i, staff_cost if certain else staff_cost * (~is_live + p_success * is_live))
+        _path_costs(ctx, plan, pp, ledger, out, base_fees)
         if not keep_components:
-            flush(i)
-
+            ledger.flush(pp.index)
     if keep_components:
         for index in range(n_paths):
-            flush(index)
-    monthly_cost = monthly_by_path.transpose(1, 0, 2)
-    gpus = gpus_by_path.transpose(1, 0, 2)
-    unserved = unserved_by_path.transpose(1, 0, 2)
-    discount = np.broadcast_to((1.0 + _col(params, "discount_rate")) ** (-years), (size, horizon))
-    tokens = np.broadcast_to(tokens, (size, horizon))
+            ledger.flush(index)
+    return _result(plan, ctx, ledger, out)
+
+
+def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Outputs, base_fees) -> None:
+    """Compose one path's mechanisms into the ledger (the order of `add` calls fixes the summation order)."""
+    i = pp.index
+    path = plan.scenario.paths[i]
+    pc = path_context(ctx, pp)
+    if isinstance(path, ApiPath):
+        pc.go_live(ctx, np.ceil(ctx.params[pc.key("lead_time_months")]))
+    else:
+        _self_hosted(ctx, pc, path, ledger, out)
+    out.live_month[:, i] = pc.live
+    if pc.live[0] >= plan.horizon and (pp.kind != "api" or pc.live[0] > 0):
+        out.warnings.append(
+            f"{pp.name}: goes live in month {pc.live[0]:g}, after the {plan.horizon}-month horizon: it never serves "
+            "traffic here, so it is not recommended (lengthen horizon_months to judge it)"
+        )
+    if pp.has_managed_finetune:
+        events = refresh_events(ctx.months, pc.live, ctx.params.get(pc.key("managed_finetune.refresh_months")))
+        ledger.add(i, managed_finetune_fees(ctx, pc, base_fees(i), events))
+    else:
+        if isinstance(path, ApiPath):
+            ledger.add(i, api_path_fees(ctx, pc, base_fees(i)))
+        if pp.bridge is not None:
+            ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge)))
+        else:
+            out.unserved[i] = unserved_tokens(ctx, pc)
+    ledger.add(i, one_off_data(ctx, pc))
+    ledger.add(i, staff_costs(ctx, pc, pp.staff_count))
+
+
+def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outputs) -> None:
+    """A build or fine-tune path: its compute run sets go-live; then its serving fleet, rented or owned."""
+    pp, i = pc.plan, pc.index
+    build = isinstance(path, BuildPath)
+    section = "training" if build else "finetune"
+    flops_per_param_token = 6.0
+    if not build:
+        from buildorbuy.estimators.finetune import FLOPS_PER_PARAM_TOKEN
+
+        flops_per_param_token = FLOPS_PER_PARAM_TOKEN[path.finetune.method]
+    run = compute_run(ctx, pc, section, run_flops(ctx, pc, section, flops_per_param_token), pp.compute_gpu.peak_flops("bf16"))
+    warning = late_run_warning(pp.name, run)
+    if warning is not None:
+        out.warnings.append(warning)
+    out.compute_months[:, i] = run.run_months
+    out.run_gpu_hours[:, i] = run.gpu_hours
+    pc.go_live(ctx, run.live)
+    ledger.add(i, compute_costs(ctx, pc, run))
+    ledger.add(i, refresh_data(ctx, pc, run.refreshes))
+    gpus = serving_gpus(ctx, pc, out=out.gpus[i])
+    ledger.add(i, rented_serving(ctx, pc, gpus) if pp.ownership == "rent" else owned_fleet(ctx, pc, gpus))
+
+
+def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
+    """Totals, NPV, cost per token and feasibility from the flushed ledger."""
+    size, horizon, params = ctx.size, ctx.horizon, ctx.params
+    monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
+    unserved = out.unserved.transpose(1, 0, 2)
+    discount = np.broadcast_to(compound(ctx.col("discount_rate"), -ctx.years), (size, horizon))
+    tokens = np.broadcast_to(ctx.tokens, (size, horizon))
     total_cost = monthly_cost.sum(axis=-1)
     npv = _discounted_sum(monthly_cost, discount)
     served_total = tokens.sum(axis=-1)[:, None] - unserved.sum(axis=-1)
@@ -435,34 +325,22 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
     with np.errstate(divide="ignore", invalid="ignore"):
         cpm = np.where(served_total > 0, total_cost / served_total * 1e6, np.nan)
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
-
     static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
-    max_lead = sc.constraints.max_lead_time_months
-    exceeded = (live_month > params["constraints.max_lead_time_months"][:, None]) if max_lead is not None else np.zeros_like(live_month, dtype=bool)
-    feasible = static_ok[None, :] & ~exceeded
-
+    if plan.scenario.constraints.max_lead_time_months is not None:
+        exceeded = out.live_month > params["constraints.max_lead_time_months"][:, None]
+    else:
+        exceeded = np.zeros_like(out.live_month, dtype=bool)
     return Result(
-        plan=plan,
-        params=_full(params, size),
-        tokens=np.ascontiguousarray(tokens),
-        components=Components(parts, shape, single_months, kept=keep_components),
-        monthly_cost=monthly_cost,
-        gpus=gpus,
-        unserved_tokens=unserved,
-        live_month=live_month,
-        compute_months=compute_months,
-        feasible=feasible,
-        lead_time_exceeded=exceeded,
-        total_cost=total_cost,
-        npv=npv,
-        capex=capex,
-        residual_credit=residual,
-        opex=total_cost - capex - residual,
-        cost_per_million_tokens=cpm,
-        levelised_cost_per_million_tokens=lcpm,
-        discount=discount,
-        training_gpu_hours=run_gpu_hours,
-        warnings=warnings,
+        plan=plan, params=_full(params, size), tokens=np.ascontiguousarray(tokens),
+        components=Components(ledger.parts, (size, len(plan.paths), horizon), ledger.single_months,
+                              kept=ledger.keep_components),
+        monthly_cost=monthly_cost, gpus=out.gpus.transpose(1, 0, 2), unserved_tokens=unserved,
+        live_month=out.live_month, compute_months=out.compute_months,
+        feasible=static_ok[None, :] & ~exceeded, lead_time_exceeded=exceeded,
+        total_cost=total_cost, npv=npv, capex=ledger.capex, residual_credit=ledger.residual,
+        opex=total_cost - ledger.capex - ledger.residual,
+        cost_per_million_tokens=cpm, levelised_cost_per_million_tokens=lcpm, discount=discount,
+        training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
     )
 
 
@@ -471,41 +349,3 @@ def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:
     if discount.strides[0] == 0:
         return np.einsum("bpm,m->bp", values, discount[0])
     return np.einsum("bpm,bm->bp", values, discount)
-
-
-def _serving_gpus(params: Params, key, peak_tokens_per_second: np.ndarray) -> np.ndarray:
-    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy.
-
-    ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
-    """
-    per_replica = np.maximum(np.round(_col(params, key("serving.gpus_per_replica"))), 1.0)
-    per_replica_throughput = (
-        _col(params, key("serving.tokens_per_second_per_gpu")) * _col(params, key("serving.target_utilization")) * per_replica
-    )
-    replicas = np.ceil(peak_tokens_per_second / per_replica_throughput - 1e-9)
-    np.maximum(replicas, 1.0, out=replicas)
-    replicas += np.ceil(_col(params, key("serving.redundancy")))
-    replicas *= per_replica
-    return replicas
-
-
-def _owned_fleet(params: Params, key, gpus_in_use: np.ndarray, horizon: int):
-    """Owned GPUs: bought when the fleet grows, never sold; power and hosting monthly; residual credited.
-
-    Returns purchases and running costs, [batch, month] each, and the residual credit for the last
-    month, [batch] (negative). A GPU bought in month
-    k is (horizon - k)/12 years old at the end; straight-line depreciation over depreciation_years.
-    """
-    fleet = np.maximum.accumulate(gpus_in_use, axis=-1)
-    bought = np.diff(fleet, axis=-1, prepend=0.0)
-    unit_price = _col(params, key("serving.purchase_price")) * (1.0 + _col(params, key("serving.server_overhead")))
-    purchases = bought * unit_price
-    kw = _col(params, key("serving.tdp_watts")) / 1000.0 if key("serving.tdp_watts") in params else 0.0
-    pue = _col(params, key("serving.pue")) if key("serving.pue") in params else 1.0
-    running = fleet * (
-        _col(params, key("serving.hosting_per_gpu_month"))
-        + kw * pue * MONTH_HOURS * _col(params, key("serving.power_price_per_kwh"))
-    )
-    age_years = (horizon - np.arange(horizon, dtype=float))[None, :] / 12.0
-    remaining = np.clip(1.0 - age_years / _col(params, key("serving.depreciation_years")), 0.0, 1.0)
-    return purchases, running, -np.einsum("bm,bm->b", purchases, np.broadcast_to(remaining, purchases.shape))

@@ -1,0 +1,68 @@
+"""The ledger the composer adds each mechanism's costs to, path by path.
+
+Each path's component stays at its natural shape ([1, month] when nothing it depends on varies
+across the batch), so a big batch pays only for what varies; single-month costs (one-off data,
+the residual credit) stay out of the [batch, month] arrays. `flush` sums a path's components into
+its monthly cost (and capex); without keep_components it drops them after summing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.engine.context import Costs, OneMonth
+
+CAPEX_COMPONENTS = ("hardware_purchase",)
+RESIDUAL_COMPONENT = "residual_credit"
+
+
+class Ledger:
+    def __init__(self, size: int, n_paths: int, horizon: int, keep_components: bool):
+        self.keep_components = keep_components
+        self.parts: dict[str, dict[int, np.ndarray]] = {}
+        self.single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
+        """(month, [batch] or [1] values) per path."""
+        self.monthly_by_path = np.zeros((n_paths, size, horizon))
+        self.capex = np.zeros((size, n_paths))
+        self.residual = np.zeros((size, n_paths))
+
+    def add(self, index: int, costs: Costs) -> None:
+        """Add a mechanism's costs to path `index`, keeping the smallest shape that broadcasts."""
+        for name, values in costs.items():
+            if isinstance(values, OneMonth):
+                self._add_one_month(name, index, values)
+                continue
+            by_path = self.parts.setdefault(name, {})
+            by_path[index] = by_path[index] + values if index in by_path else values
+
+    def _add_one_month(self, name: str, index: int, cost: OneMonth) -> None:
+        by_path = self.single_months.setdefault(name, {})
+        if index in by_path:
+            month, values = by_path[index]
+            if month != cost.month:
+                raise ValueError(f"{name}: one path's single-month costs must share the month")
+            by_path[index] = (month, values + cost.values)
+        else:
+            by_path[index] = (cost.month, cost.values)
+        if name == RESIDUAL_COMPONENT:
+            self.residual[:, index] += cost.values
+
+    def flush(self, index: int) -> None:
+        """Sum a path's components into its monthly cost (and capex); without keep_components, drop them."""
+        monthly = self.monthly_by_path[index]
+        shared = 0.0
+        for name, by_path in self.parts.items():
+            values = by_path.get(index) if self.keep_components else by_path.pop(index, None)
+            if values is None:
+                continue
+            if values.shape[0] == 1:
+                shared = shared + values
+            else:
+                monthly += values
+            if name in CAPEX_COMPONENTS:
+                self.capex[:, index] += values.sum(axis=-1)
+        monthly += shared
+        for by_path in self.single_months.values():
+            if index in by_path:
+                month, values = by_path[index]
+                monthly[:, month] += values

@@ -1,0 +1,21 @@
+"""Bridge fees: the bridge api path serves a path's traffic before go-live and after a failure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buildorbuy.engine.context import Context, Costs, PathContext
+
+
+def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray) -> Costs:
+    """bridge_fees[m] = bridge_api_cost[m]·fallback_weight[m] (the bridge's per-token fees, not its staff).
+
+    fallback_weight = 1 before go-live, 1 − p after it; `bridge_fees_full` is the bridge path's
+    per-token fees at full traffic ([batch or 1, month]).
+    """
+    return {"bridge_fees": bridge_fees_full * path.fallback_weight}
+
+
+def unserved_tokens(ctx: Context, path: PathContext) -> np.ndarray:
+    """Without a bridge: unserved[m] = T[m]·fallback_weight[m] tokens, [batch or 1, month]."""
+    return ctx.tokens * path.fallback_weight

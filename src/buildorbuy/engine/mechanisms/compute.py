@@ -1,0 +1,86 @@
+"""Training and fine-tune compute: the run's GPU-hours, its months of wall-clock, go-live, refreshes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from buildorbuy.engine.context import Context, Costs, PathContext, refresh_events
+from buildorbuy.scenario.models import MONTH_HOURS
+
+
+@dataclass
+class ComputeRun:
+    """One training or fine-tune run of a self-hosted path, [batch or 1] arrays."""
+
+    section: str
+    """'training' (build paths) or 'finetune'."""
+    gpu_hours: np.ndarray
+    wall_hours: np.ndarray
+    run_months: np.ndarray
+    """ceil(wall-clock months), at least 1."""
+    lead: np.ndarray
+    """ceil(lead_time_months)."""
+    live: np.ndarray
+    """Go-live month: max(lead, run_months)."""
+    run_cost: np.ndarray
+    refreshes: np.ndarray | None
+    """Refresh months as a [batch or 1, month] mask (None: no refreshes)."""
+
+
+def run_flops(ctx: Context, path: PathContext, section: str, flops_per_param_token: float) -> np.ndarray:
+    """FLOPs of one run: build 6·N_active·D (Kaplan 2020); fine-tune k·N_active·D_ft·epochs (k: method).
+
+    `flops_per_param_token` is k for a fine-tune (6 full, 4 LoRA: estimators.finetune); ignored for a build.
+    """
+    params = ctx.params
+    active = params[path.key("model.active_params")]
+    if section == "training":
+        return 6.0 * active * params[path.key("model.training_tokens")]
+    return flops_per_param_token * active * params[path.key("finetune.tokens")] * params[path.key("finetune.epochs")]
+
+
+def compute_run(ctx: Context, path: PathContext, section: str, flops: np.ndarray, peak_flops: float) -> ComputeRun:
+    """gpu_hours = FLOPs / (peak·mfu) / 3600 · experiment_overhead; wall = gpu_hours / gpus / goodput.
+
+    run_months = max(1, ceil(wall / 730)); live = max(ceil(lead_time_months), run_months);
+    run_cost = gpu_hours · gpu_hour_price; refreshes at live + k·refresh_months (k ≥ 1).
+    Overhead and goodput apply to build paths (`training`) only.
+    """
+    params = ctx.params
+    key = lambda name: path.key(f"{section}.{name}")  # noqa: E731
+    overhead, goodput = (params[key("experiment_overhead")], params[key("goodput")]) if section == "training" else (1.0, 1.0)
+    gpu_hours = flops / (peak_flops * params[key("mfu")]) / 3600.0 * overhead
+    wall_hours = gpu_hours / params[key("gpus")] / goodput
+    run_months = np.maximum(1.0, np.ceil(wall_hours / MONTH_HOURS - 1e-9))
+    lead = np.ceil(params[path.key("lead_time_months")])
+    live = np.maximum(lead, run_months)
+    run_cost = gpu_hours * params[key("gpu_hour_price")]
+    refreshes = refresh_events(ctx.months, live, params.get(key("refresh_months")))
+    return ComputeRun(section, gpu_hours, wall_hours, run_months, lead, live, run_cost, refreshes)
+
+
+def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
+    """{section}_compute[m] = run_cost / run_months in the run_months just before go-live,
+    + p·run_cost in each refresh month."""
+    months = ctx.months[None, :]
+    in_run = (months >= (run.live - run.run_months)[:, None]) & (months < run.live[:, None])
+    costs = in_run * (run.run_cost / run.run_months)[:, None]
+    if run.refreshes is not None and run.refreshes.any():
+        refresh_costs = run.refreshes * (run.run_cost[:, None] * path.p_success)
+        if costs.shape == refresh_costs.shape:
+            costs += refresh_costs
+        else:
+            costs = costs + refresh_costs
+    return {f"{run.section}_compute": costs}
+
+
+def late_run_warning(name: str, run: ComputeRun) -> str | None:
+    """The warning when the run's wall-clock is longer than the lead time (go-live moves later)."""
+    if not np.any(run.run_months[:1] > run.lead[:1]):
+        return None
+    return (
+        f"{name}: {run.section} takes {run.wall_hours[0] / MONTH_HOURS:.1f} months of wall-clock, longer than "
+        f"lead_time_months {run.lead[0]:g}; go-live moved to month {run.live[0]:g}"
+    )
