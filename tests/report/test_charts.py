@@ -55,6 +55,10 @@ def test_chinese_without_a_cjk_font_keeps_english_labels_and_says_so(enterprise,
     result = charts.render_charts(enterprise, lang="zh", formats=("svg",))
     assert result.lang == "en"
     assert result.notice and "中文字体" in result.notice
+    # the reader may not read Chinese, and needs to know what to install
+    assert "No Chinese font" in result.notice and "fonts-noto-cjk" in result.notice
+    english = charts.render_charts(enterprise, lang="en", formats=("svg",))
+    assert english.notice is None
 
 
 def test_chinese_path_names_do_not_break_charts(write_yaml):
