@@ -6,12 +6,13 @@ the catalogs are imported inside the commands, so `buildorbuy --help` stays ligh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, fail, guarded
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -72,7 +73,7 @@ def _model_params(params: Optional[str], active_params: Optional[str], model: Op
     return total, active, spec
 
 
-def _render(result: dict, fmt: Format, title: str) -> None:
+def _render(result: dict, fmt: Format, title: str, output=None) -> None:
     import json
 
     from buildorbuy.cli.common import write_output
@@ -80,36 +81,40 @@ def _render(result: dict, fmt: Format, title: str) -> None:
     for warning in result.get("warnings", []):
         typer.echo(f"Warning: {warning}", err=True)
     if fmt is Format.json:
-        write_output(json.dumps(result, indent=2, ensure_ascii=False), None)
+        write_output(json.dumps(result, indent=2, ensure_ascii=False), output)
         return
-    rows = [(k, _show(k, v)) for k, v in result.items() if k not in ("warnings", "cost_source")]
-    if fmt is Format.csv:
+    fields = [(k, v) for k, v in result.items() if k not in ("warnings", "cost_source")]
+    if fmt is Format.csv:  # data: plain numbers, as in JSON
         import csv
         import io
+
+        from buildorbuy.render.formatting import data_number
 
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["field", "value"])
-        writer.writerows(rows)
-        write_output(buf.getvalue(), None)
+        writer.writerows([(k, data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))) for k, v in fields])
+        write_output(buf.getvalue(), output)
         return
+    rows = [(k, _show(k, v)) for k, v in fields]
     if fmt is Format.markdown:
-        lines = [f"### {title}", "", "| field | value |", "| --- | --- |"]
-        pipe = "\\|"
-        lines += [f"| {k} | {str(v).replace('|', pipe)} |" for k, v in rows]
-        write_output("\n".join(lines), None)
-        return
-    import sys
+        from buildorbuy.render.tables import markdown_table
 
-    from rich.console import Console
+        write_output(f"### {title}\n\n" + markdown_table(["field", "value"], [list(r) for r in rows]), output)
+        return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
+    from buildorbuy.render.tables import text_console
+
+    console = text_console(color=False, width=None)
+    table = Table(title=title, show_header=False, box=box.SIMPLE_HEAVY)
+    table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for k, v in rows:
         table.add_row(k, v)
-    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
+    console.print(table)
+    write_output(console.file.getvalue(), output)
 
 
 _COUNTS = ("params", "active_params", "tokens", "tokens_per_month", "flops")
@@ -143,16 +148,20 @@ def training(
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs in the cluster: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost."""
+    """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost.
+
+    Example: buildorbuy estimate training --params 70B --tokens 2T --gpu h100-sxm --gpus 2048
+    """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_training
 
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
-    _render(result, format, "Pretraining estimate")
+    _render(result, format, "Pretraining estimate", output)
 
 
 @estimate_app.command("finetune")
@@ -167,16 +176,20 @@ def finetune(
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs used: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost."""
+    """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost.
+
+    Example: buildorbuy estimate finetune --model llama-3.1-8b --tokens 20M --epochs 3 --gpu a100-80gb
+    """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_finetune
 
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
-    _render(result, format, "Fine-tuning estimate")
+    _render(result, format, "Fine-tuning estimate", output)
 
 
 @estimate_app.command("serving")
@@ -194,9 +207,13 @@ def serving(
     peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, help="Peak load over average load (≥ 1)."),
     target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Serving: GPUs per replica, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
+    """Serving: GPUs per replica, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h).
+
+    Example: buildorbuy estimate serving --model llama-3.1-70b --gpu h100-sxm --tokens-per-month 5B -f json
+    """
     if not 0 < target_utilization <= 1:
         raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
     from buildorbuy.catalog.gpus import get_gpu
@@ -213,4 +230,4 @@ def serving(
     )
     if spec:
         result = {"model": spec.id, **result}
-    _render(result, format, "Serving estimate")
+    _render(result, format, "Serving estimate", output)
