@@ -14,24 +14,31 @@ from buildorbuy.render.i18n import t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
+SUMMARY_DROP = (6, 1, 5, 7, 3)
+"""Summary columns left out on narrow terminals, first to last: levelised cost, kind, cost per 1M
+tokens, peak GPUs, total (path, go-live, NPV and feasibility always stay)."""
+
+
 def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang: str = "en", chart: bool = False) -> str:
     from rich.panel import Panel
 
 
     console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
-    console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2))
+    console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2, width=console.width,
+                             drop=SUMMARY_DROP))
     for line in views.notes(cmp, lang):
         console.print(f"  {escape(line)}")
-    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1))
+    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width))
     winner = cmp.recommendation.get("path")
-    console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2))
+    console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2,
+                             width=console.width))
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
+        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
+        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
     title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
     console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
     if chart:
