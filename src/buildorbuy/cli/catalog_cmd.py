@@ -92,7 +92,7 @@ def _dated(record: dict, *keys: str) -> dict:
     return out
 
 
-def _plain(obj) -> dict:
+def _fields(obj) -> dict:
     import dataclasses
 
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(obj).items()}
@@ -113,7 +113,7 @@ def gpus(
     columns = [("id", "id"), ("generation", "generation"), ("bf16 TFLOP/s", "bf16_tflops"), ("fp8 TFLOP/s", "fp8_tflops"),
                ("memory GB", "memory_gb"), ("TB/s", "bandwidth_tbps"), ("TDP W", "tdp_watts"), ("rent USD/h", "rent_usd_per_hour"),
                ("price date", "price_date"), ("purchase USD", "purchase_usd")]
-    records = [_dated(_plain(g), "price_date", "purchase_date") for g in list_gpus()]
+    records = [_dated(_fields(g), "price_date", "purchase_date") for g in list_gpus()]
     _emit(columns, records, format, "GPU catalog", output, drop=(8, 1, 3, 5, 6))
 
 
@@ -132,37 +132,86 @@ def models(
     columns = [("id", "id"), ("name", "name"), ("params", "params_total"), ("active params", "params_active"), ("layers", "layers"),
                ("KV elements/token", "kv_elements_per_token"), ("context", "context_length"), ("precision", "default_precision"),
                ("licence", "license")]
-    records = [_dated(_plain(m), "release") for m in list_models()]
+    records = [_dated(_fields(m), "release") for m in list_models()]
     billions = {"params_total": lambda v: f"{v / 1e9:g}B", "params_active": lambda v: f"{v / 1e9:g}B"}
     _emit(columns, records, format, "Open-model catalog", output, drop=(8, 1, 4, 5, 7, 6), shown=billions)
+
+
+def _percent(discounts: dict | None) -> str:
+    """Batch/off-peak discounts by token type: the input type's, then the types that differ,
+    e.g. '-50% (cached -0%)'."""
+    if not discounts:
+        return ""
+    main = discounts["input"]
+    names = {"cached_input": "cached", "cache_write": "write", "output": "output"}
+    others = [f"{names[t]} -{d:.0%}" for t, d in discounts.items() if t != "input" and abs(d - main) > 1e-9]
+    return f"-{main:.0%}" + (f" ({', '.join(others)})" if others else "")
+
+
+def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = ()) -> None:
+    """Plain aligned text (thousands of rows render fast and never wrap). On a terminal (or with
+    COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last line
+    names them. Piped output keeps every column."""
+    import shutil
+    import textwrap
+
+    from buildorbuy.cli.common import write_output
+
+    width = shutil.get_terminal_size((0, 0)).columns or 10**6
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    keep, hidden = list(range(len(columns))), []
+    for i in drop:
+        if sum(widths[j] + 2 for j in keep) - 2 <= width:
+            break
+        keep.remove(i)
+        hidden.append(columns[i])
+    lines = [title, "  ".join(columns[i].ljust(widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
+    lines += ["  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in rows]
+    if hidden:
+        lines += textwrap.wrap(f"not shown at this width: {', '.join(hidden)} (see --format csv or json)", width)
+    write_output("\n".join(lines), output)
 
 
 @catalog_app.command("apis")
 @guarded
 def apis(
+    model: Optional[str] = typer.Argument(None, help="Only models whose name contains this, e.g. qwen."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider, e.g. openai, dashscope."),
-    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD (default: today).", metavar="YYYY-MM-DD"),
+    currency: Optional[str] = typer.Option(None, "--currency", help="Only prices listed in this currency, e.g. CNY."),
+    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date (default: today).", metavar="YYYY-MM-DD"),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table.
+    """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China
+    (cn) and international (intl) lists, batch and off-peak discounts, sources and dates.
 
-    Example: buildorbuy catalog apis --provider openai --date 2026-01-01
+    Examples: buildorbuy catalog apis qwen --currency CNY ; buildorbuy catalog apis --provider openai -f csv -o openai.csv
     """
     import dataclasses
     import datetime as dt
 
-    from buildorbuy.catalog.apis import genai_prices_version, list_api_models
+    from buildorbuy.catalog.apis import genai_prices_version, iter_api_models
     from buildorbuy.errors import BuildOrBuyError
 
     try:
         at = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise BuildOrBuyError(f"'{date}' is not a date like 2026-01-31", field="date") from None
-    prices = list_api_models(provider, at)
-    columns = [("provider", "provider"), ("model", "model"), ("input /1M", "input_per_1m_usd"), ("cached input /1M", "cached_input_per_1m_usd"),
-               ("output /1M", "output_per_1m_usd"), ("currency", "currency"), ("listed from", "price_date")]
-    records = [_dated(dataclasses.asdict(p), "price_date") for p in prices]
+    prices = list(iter_api_models(provider, at, currency=currency, contains=model))
     when = (at or dt.date.today()).isoformat()
-    _emit(columns, records, format, f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)",
-          output, drop=(6, 5, 3), group="provider")
+    title = f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)"
+    if format is Format.table:  # plain aligned text: thousands of rows never wrap
+        columns = ["provider", "model", "input /1M", "cached input /1M", "cache write /1M", "output /1M", "currency", "market",
+                   "listed from", "listed to", "batch", "off-peak", "verified", "source"]
+        rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.cache_write_per_1m, p.output_per_1m_usd,
+                 p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount),
+                 _percent(p.off_peak_discount), "no (unverified)" if p.unverified else (p.verification or "genai-prices"),
+                 p.source] for p in prices]
+        text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
+        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6))
+        return
+    records = [_dated(dataclasses.asdict(p) | {"unverified": p.unverified}, "price_date", "valid_to") for p in prices]
+    columns = [("provider", "provider"), ("model", "model"), ("input /1M", "input_per_1m_usd"),
+               ("cached input /1M", "cached_input_per_1m_usd"), ("output /1M", "output_per_1m_usd"), ("currency", "currency"),
+               ("listed from", "price_date")]
+    _emit(columns, records, format, title, output)
