@@ -106,7 +106,9 @@ def gpus(
 ) -> None:
     """GPUs: dense peak TFLOP/s, memory, bandwidth, power, dated prices.
 
-    Example: buildorbuy catalog gpus -f csv -o gpus.csv
+    \b
+    Example:
+      buildorbuy catalog gpus -f csv -o gpus.csv
     """
     from buildorbuy.catalog.gpus import list_gpus
 
@@ -125,7 +127,9 @@ def models(
 ) -> None:
     """Open-weight models: total and active parameters, KV cache, context, licence.
 
-    Example: buildorbuy catalog models -f json -o models.json
+    \b
+    Example:
+      buildorbuy catalog models -f json -o models.json
     """
     from buildorbuy.catalog.models import list_models
 
@@ -185,7 +189,10 @@ def apis(
     """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China
     (cn) and international (intl) lists, batch and off-peak discounts, sources and dates.
 
-    Examples: buildorbuy catalog apis qwen --currency CNY ; buildorbuy catalog apis --provider openai -f csv -o openai.csv
+    \b
+    Examples:
+      buildorbuy catalog apis qwen --currency CNY
+      buildorbuy catalog apis --provider openai -f csv -o openai.csv
     """
     import dataclasses
     import datetime as dt

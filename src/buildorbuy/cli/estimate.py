@@ -19,7 +19,7 @@ estimate_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(estimate_app, name="estimate")
+app.add_typer(estimate_app, name="estimate", short_help="Estimate training, fine-tune or serving compute and cost.")
 
 PARAMS_HELP = "Total parameters, e.g. 70B (or use --model)."
 ACTIVE_HELP = "Active parameters per token for a mixture of experts, e.g. 37B (default: --params)."
@@ -153,7 +153,9 @@ def training(
 ) -> None:
     """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost.
 
-    Example: buildorbuy estimate training --params 70B --tokens 2T --gpu h100-sxm --gpus 2048
+    \b
+    Example:
+      buildorbuy estimate training --params 70B --tokens 2T --gpu h100-sxm --gpus 2048
     """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_training
@@ -181,7 +183,9 @@ def finetune(
 ) -> None:
     """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost.
 
-    Example: buildorbuy estimate finetune --model llama-3.1-8b --tokens 20M --epochs 3 --gpu a100-80gb
+    \b
+    Example:
+      buildorbuy estimate finetune --model llama-3.1-8b --tokens 20M --epochs 3 --gpu a100-80gb
     """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_finetune
@@ -204,7 +208,7 @@ def serving(
     output_len: str = typer.Option("250", "--output-len", help="Output tokens per request."),
     max_concurrency: Optional[int] = typer.Option(None, "--max-concurrency", help="Requests in flight per replica at most."),
     tokens_per_month: Optional[str] = typer.Option(None, "--tokens-per-month", help="Input + output tokens per month, e.g. 5B: adds GPUs and monthly cost."),
-    peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, help="Peak load over average load (≥ 1)."),
+    peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, metavar="RATIO", help="Peak load over average load (≥ 1)."),
     target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     tpot_ms: Optional[float] = typer.Option(None, "--tpot-ms", help="Latency target: time per output token, ms (caps the batch)."),
@@ -216,7 +220,9 @@ def serving(
 ) -> None:
     """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h).
 
-    Example: buildorbuy estimate serving --model llama-3.1-70b --gpu h100-sxm --tokens-per-month 5B -f json
+    \b
+    Example:
+      buildorbuy estimate serving --model llama-3.1-70b --gpu h100-sxm --tokens-per-month 5B -f json
     """
     if not 0 < target_utilization <= 1:
         raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
