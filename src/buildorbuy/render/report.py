@@ -226,12 +226,15 @@ def tornado_rows(data: Any, lang: str = "en", scenario: Any = None) -> dict[str,
     metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
     metric = {"npv": "NPV"}.get(metric, metric)
     path = meta.get("path") or meta.get("winner")
+    chart = {}
     if metric == "margin" and path and meta.get("runner_up"):
+        chart = {code: t("report.metric_margin_chart", code, winner=path, runner=meta["runner_up"]) for code in ("en", lang)}
         metric = t("report.metric_margin", lang, winner=path, runner=meta["runner_up"])
     elif path:
         metric = f"{metric} · {path}"
     baseline = next((meta[k] for k in ("base_metric", "baseline", "base") if isinstance(meta.get(k), (int, float))), None)
-    return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows}
+    return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows,
+            "chart_metric": chart or {"en": metric, lang: metric}}
 
 
 def tornado_section(data: Any, lang: str = "en", *, currency: str = "", with_chart: bool = True, scenario: Any = None) -> list[Any]:
