@@ -244,3 +244,18 @@ def test_sensitivity_ranks_inputs_by_the_margin_over_the_runner_up_with_labels_i
     assert labels["paths[1].serving.gpu_hour_price"] == "serving GPU-hour price (Fine-tuned Llama 3.1 8B)"
     # ranked by the margin, the hosted path's own staff line is no longer merely the winner's cost
     assert fields[0] != "paths[0].staff[0].annual_cost"
+
+
+@pytest.mark.with_analyses
+def test_estimator_error_option_widens_the_uncertainty_of_an_auto_estimate(tmp_path):
+    """--estimator-error samples the auto training MFU: the own-model path's P10-P90 row changes;
+    without the option the report is the same as before (same seed)."""
+    scenario = REPO / "scenarios" / "domain-model-50b.yaml"
+    rows = {}
+    for name, extra in (("off", []), ("off2", []), ("on", ["--estimator-error"])):
+        out = tmp_path / f"{name}.md"
+        result = run("report", scenario, "-o", out, "--samples", "2000", "--seed", "5", *extra)
+        assert result.exit_code == 0, result.output
+        rows[name] = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| Own 50B domain model |")]
+    assert rows["off"] == rows["off2"]
+    assert rows["on"] != rows["off"]

@@ -93,6 +93,8 @@ class Simulation:
     histogram: dict[str, Any]
     warnings: list[str]
     npv: np.ndarray = field(repr=False)
+    estimator_error: list[dict[str, Any]] | None = None
+    """With `estimator_error`: each sampled `auto` estimate {field, error_factor_p80, sigma}."""
 
     @property
     def currency(self) -> str:
@@ -118,6 +120,7 @@ class Simulation:
             "drivers": self.drivers,
             "inputs": self.inputs,
             "histogram": self.histogram,
+            **({"estimator_error": self.estimator_error} if self.estimator_error else {}),
             "warnings": self.warnings,
             "versions": versions(),
         })
@@ -190,6 +193,26 @@ def _sampler(scenario: Scenario, plan) -> _Sampler:
     return _Sampler(keys=keys, uncertain=uncertain, correlated=correlated, rank_matrix=matrix, outcomes=outcomes, base=plan.base)
 
 
+def _estimator_errors(plan) -> list[tuple[str, float]]:
+    """(key, log-space σ) of every derived estimate with a calibrated error factor."""
+    from buildorbuy.estimators.error_bars import sigma_from_factor
+
+    return [(d.key, sigma_from_factor(d.error_factor_p80)) for d in plan.derived if getattr(d, "error_factor_p80", None)]
+
+
+def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The batch with each estimate set to its value (following the sampled inputs) × a lognormal
+    factor exp(σ·z); MFUs are capped at 1. Draws come after the sampler's, so they change nothing else."""
+    from buildorbuy.engine.core import resolve_params
+
+    params, _ = resolve_params(plan, batch)
+    out = dict(batch)
+    for key, sigma in errors:
+        value = np.broadcast_to(params[key], (n,)) * np.exp(sigma * rng.standard_normal(n))
+        out[key] = np.minimum(value, 1.0) if key.endswith(".mfu") else value
+    return out
+
+
 def is_uncertain(scenario: Scenario) -> bool:
     """Whether a simulation can differ from compare: some field is a distribution or some path may fail."""
     return bool(scenario._distributions) or any(path.success_probability < 1 for path in scenario.paths)
@@ -207,8 +230,14 @@ def simulate(
     seed: int | None = DEFAULT_SEED,
     *,
     progress: Progress | None = None,
+    estimator_error: bool = False,
 ) -> Simulation:
     """Monte Carlo over the scenario's distributions and success/failure outcomes.
+
+    `estimator_error`: also sample each `auto` estimate that has a calibrated error (training
+    and fine-tuning MFU, serving throughput) as a lognormal around its value with
+    σ = ln(error_factor_p80) / 1.2816, so estimator error shows in the percentiles and win
+    probabilities. Off by default: then the draws are exactly those of a run without it.
 
     The same `seed` gives the same result on every machine; `seed=None` draws a fresh seed and
     reports it (in `Simulation.seed`), so any run can be repeated.
@@ -221,6 +250,7 @@ def simulate(
     seed = int(seed)
     plan = compile_plan(scenario)
     sampler = _sampler(scenario, plan)
+    errors = _estimator_errors(plan) if estimator_error else []
     horizon = plan.horizon
     n_paths = len(plan.paths)
     year_ends = list(range(11, horizon, 12))
@@ -246,6 +276,8 @@ def simulate(
         rng = np.random.Generator(np.random.PCG64(seeds[c]))
         draws = sampler.draw(rng, n)
         batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
+        if errors:
+            batch = _with_estimator_error(plan, batch, errors, rng, n)
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
         result = evaluate(plan, batch, keep_components=False)
@@ -285,7 +317,11 @@ def simulate(
     for y in range(len(year_ends)):
         year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
 
-    return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    if errors:
+        factors = {d.key: d.error_factor_p80 for d in plan.derived}
+        result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+    return result
 
 
 def _percentiles(values: np.ndarray) -> list[float | None]:

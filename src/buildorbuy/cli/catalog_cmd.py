@@ -30,11 +30,12 @@ def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, titl
     if fmt is Format.csv:  # every scalar field, as in JSON (lists such as sources stay in JSON)
         every = list(dict.fromkeys(k for r in records for k in r))
         keys = [k for k in every if not any(isinstance(r.get(k), (list, dict)) for r in records)]
-        import csv
         import io
 
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = csv_writer(buf)
         writer.writerow(keys)
         for record in records:
             writer.writerow([data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))
@@ -112,11 +113,15 @@ def gpus(
     """
     from buildorbuy.catalog.gpus import list_gpus
 
+    def cn(g) -> str | None:
+        rule = g.market_rule("cn")
+        return None if rule is None else f"{rule.new_sales} since {rule.since}"
+
     columns = [("id", "id"), ("generation", "generation"), ("bf16 TFLOP/s", "bf16_tflops"), ("fp8 TFLOP/s", "fp8_tflops"),
                ("memory GB", "memory_gb"), ("TB/s", "bandwidth_tbps"), ("TDP W", "tdp_watts"), ("rent USD/h", "rent_usd_per_hour"),
-               ("price date", "price_date"), ("purchase USD", "purchase_usd")]
-    records = [_dated(_fields(g), "price_date", "purchase_date") for g in list_gpus()]
-    _emit(columns, records, format, "GPU catalog", output, drop=(8, 1, 3, 5, 6))
+               ("price date", "price_date"), ("purchase USD", "purchase_usd"), ("new in cn", "new_in_cn")]
+    records = [_dated(_fields(g) | {"new_in_cn": cn(g)}, "price_date", "purchase_date") for g in list_gpus()]
+    _emit(columns, records, format, "GPU catalog", output, drop=(10, 8, 1, 3, 5, 6))
 
 
 @catalog_app.command("models")

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, fail, guarded
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, fail, guarded, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -27,6 +27,7 @@ MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.
 GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
 PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
 MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
+TRAIN_PRECISION_HELP = "Compute precision: bf16 (default) or fp8 (auto MFU then uses the FP8 peak with its own efficiency)."
 
 
 def _quantity(value: Optional[str], field: str) -> Optional[float]:
@@ -79,19 +80,20 @@ def _render(result: dict, fmt: Format, title: str, output=None) -> None:
     from buildorbuy.cli.common import write_output
 
     for warning in result.get("warnings", []):
-        typer.echo(f"Warning: {warning}", err=True)
+        say(f"Warning: {warning}", err=True)
     if fmt is Format.json:
         write_output(json.dumps(result, indent=2, ensure_ascii=False), output)
         return
     fields = [(k, v) for k, v in result.items() if k not in ("warnings", "cost_source")]
     if fmt is Format.csv:  # data: plain numbers, as in JSON
-        import csv
         import io
 
         from buildorbuy.render.formatting import data_number
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+        writer = csv_writer(buf)
         writer.writerow(["field", "value"])
         writer.writerows([(k, data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))) for k, v in fields])
         write_output(buf.getvalue(), output)
@@ -147,6 +149,7 @@ def training(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs in the cluster: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
@@ -162,7 +165,7 @@ def training(
 
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Pretraining estimate", output)
 
 
@@ -177,6 +180,7 @@ def finetune(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs used: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
@@ -192,7 +196,7 @@ def finetune(
 
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Fine-tuning estimate", output)
 
 

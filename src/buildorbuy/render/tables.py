@@ -23,6 +23,8 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
     from rich.markup import escape
     from rich.table import Table
 
+    from buildorbuy.render.escape import terminal
+
     widths: dict[int, int] = {}
 
     def total_natural(keep: list[int]) -> int:
@@ -33,7 +35,7 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
         if dropped:
             caption = f"not shown at this width: {', '.join(header[i] for i in sorted(dropped))} (see --format csv or json)"
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
-        table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
+        table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
         for i in keep:
             numeric = i >= right_from
@@ -43,12 +45,11 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
                 least = min(least, PROSE_MIN)
             least = max(least, _longest_word(header[i]))
             widths[i] = least
-            natural = max([len(c) for c in cells] + [len(header[i])])
             squeeze = width is not None and numeric and total_natural(keep) > width
-            table.add_column(escape(header[i]), justify="right" if numeric else "left", overflow="fold",
+            table.add_column(escape(terminal(header[i])), justify="right" if numeric else "left", overflow="fold",
                              min_width=max(least, 1), width=least if squeeze else None)
         for row in rows:
-            table.add_row(*(escape(str(row[i])) for i in keep))
+            table.add_row(*(escape(terminal(row[i])) for i in keep))
         return table
 
     keep, dropped = list(range(len(header))), []
@@ -66,7 +67,9 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    from buildorbuy.render.escape import markdown
+
+    return markdown(text, cell=True)
 
 
 def markdown_table(header: list[str], rows: list[list[str]], *, right_from: int = 99) -> str:
@@ -83,10 +86,33 @@ def text_console(*, color: bool, width: int | None = None, default_width: int = 
     import io
     import shutil
 
-    from rich.console import Console
 
     if width is None:
         columns = shutil.get_terminal_size((0, 0)).columns
         width = max(columns, 40) if columns else default_width
-    return Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
-                   color_system="standard" if color else None, highlight=False, emoji=False)
+    return _safe_console_class()(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
+                                 color_system="standard" if color else None, highlight=False, emoji=False)
+
+
+def _safe_console_class():
+    """A rich Console that shows control characters in any text it prints as visible escapes, so a
+    name holding `\\x1b[2J` or an OSC title/hyperlink sequence cannot drive the terminal."""
+    from rich.console import Console
+
+    from buildorbuy.render.escape import terminal
+
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs):
+            return super().render_str(terminal(text), **kwargs)
+
+        def render(self, renderable, options=None):
+            # a last guard for text that bypasses render_str (a Panel's title, a pre-built Text)
+            for segment in super().render(renderable, options):
+                if segment.control is None and segment.text and not segment.text.isprintable():
+                    yield Segment(terminal(segment.text), segment.style)
+                else:
+                    yield segment
+
+    return SafeConsole
