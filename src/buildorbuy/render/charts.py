@@ -256,11 +256,11 @@ def gpus_figure(cmp, lang: str):
             fleet = p.fleet or {}
             if any(fleet.get("reserved_gpus", ())):
                 ax.step(range(horizon), fleet["reserved_gpus"], where="post", color=color, linewidth=1.2, linestyle="--",
-                        label=t("fig.series_reserved", lang, name=p.name))
+                        label=t("fig.series_reserved", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
             owned = fleet.get("owned_gpus", ())
             if any(owned) and list(owned) != list(p.gpus):
                 ax.step(range(horizon), owned, where="post", color=color, linewidth=1.2, linestyle=":",
-                        label=t("fig.series_owned", lang, name=p.name))
+                        label=t("fig.series_owned", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
     ax.set_title(t("fig.gpus", lang))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_gpus", lang))
