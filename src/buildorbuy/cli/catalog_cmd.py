@@ -62,6 +62,11 @@ def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, titl
         return
     from buildorbuy.render.tables import rich_table, text_console
 
+    from buildorbuy.render.tables import LONG_TABLE_ROWS, plain_table
+
+    if len(text_rows) > LONG_TABLE_ROWS:  # plain aligned text: fast for long listings
+        write_output(plain_table(title, headings, text_rows, right_from=numeric_from), output)
+        return
     console = text_console(color=False, width=None)
     if group is None:
         console.print(rich_table(title, headings, text_rows, right_from=numeric_from, width=console.width, drop=drop))
