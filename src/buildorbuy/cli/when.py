@@ -12,16 +12,16 @@ from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP,
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
-@app.command()
+@app.command(short_help="The best month to start each self-hosted path.")
 @guarded
 def when(
     scenario: Path = SCENARIO_ARG,
-    path: Optional[str] = typer.Option(None, "--path", help="Only this self-hosted path (name or 0-based index); "
+    path: Optional[str] = typer.Option(None, "--path", metavar="NAME", help="Only this self-hosted path (name or 0-based index); "
                                        "default: every finetune and build path.", show_default=False),
-    latest: int = typer.Option(24, "--latest", min=0, help="Latest start month to try (capped at horizon − 1)."),
+    latest: int = typer.Option(24, "--latest", min=0, metavar="M", help="Latest start month to try (capped at horizon − 1)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Each self-hosted path's NPV by start month (the bridge serves until it is live), the best month
