@@ -18,6 +18,18 @@ from buildorbuy.scenario.models import MONTH_HOURS
 
 CURVE_POINTS = 21
 """At most this many (value, npv) points are shown, centred on the chosen count."""
+MAX_CANDIDATES = 256
+"""Most replica counts tried for one field (evenly spaced whole replicas beyond it: a fleet of
+thousands of replicas is not sized to the replica, and the batch stays small)."""
+MAX_JOINT = 48
+"""Most counts per field when two fields are searched together (their grid has up to 48² pairs)."""
+
+
+def _replica_counts(low: int, high: int, most: int) -> np.ndarray:
+    """Whole replica counts low … high, every one, or `most` of them evenly spaced (ends included)."""
+    if high - low + 1 <= most:
+        return np.arange(low, high + 1, dtype=float)
+    return np.unique(np.round(np.linspace(low, high, most)))
 
 
 def _max_replicas(plan, params, i: int) -> int:
@@ -59,8 +71,9 @@ def _candidates(plan, params, i: int, fields: list[str]) -> dict[str, np.ndarray
     per_replica = max(round(float(params[key + "gpus_per_replica"][0])), 1)
     most = _max_replicas(plan, params, i)
     least_cap = 1 + math.ceil(float(params[key + "redundancy"][0]))
-    caps = per_replica * np.arange(least_cap, max(most, least_cap) + 1, dtype=float)
-    reserved = per_replica * np.arange(most + 1, dtype=float)
+    limit = MAX_CANDIDATES if len(fields) == 1 else MAX_JOINT
+    caps = per_replica * _replica_counts(least_cap, max(most, least_cap), limit)
+    reserved = per_replica * _replica_counts(0, most, limit)
     if fields == ["reserved.gpus"]:
         return {"reserved.gpus": reserved}
     if fields == ["max_gpus"]:
