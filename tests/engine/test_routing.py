@@ -234,12 +234,3 @@ def test_a_fallback_that_is_not_live_from_month_0_is_refused(write_yaml):
     result = CliRunner().invoke(app, ["compare", str(write_yaml(data))])
     assert result.exit_code == 2 and "paths[2].routing.fallback" in result.stderr and "month 0" in result.stderr
 
-
-def test_a_huge_fleet_is_searched_on_at_most_256_evenly_spaced_counts():
-    from buildorbuy.engine.fleet_search import MAX_CANDIDATES
-
-    scenario = _auto_case(max_gpus="auto", gpu_hour_price=3.0)
-    scenario.workload.tokens_per_month = T * 1000  # ~4,000 replicas at the peak
-    estimate = _path(compare(scenario)).estimates["serving.max_gpus"]
-    assert f"among {MAX_CANDIDATES} whole-replica counts" in estimate["method"]
-    assert len(estimate["curve"]) <= 21
