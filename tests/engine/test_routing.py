@@ -233,3 +233,4 @@ def test_a_fallback_that_is_not_live_from_month_0_is_refused(write_yaml):
                                 _hosted({"share": 0.5, "fallback": "Late"})])
     result = CliRunner().invoke(app, ["compare", str(write_yaml(data))])
     assert result.exit_code == 2 and "paths[2].routing.fallback" in result.stderr and "month 0" in result.stderr
+
