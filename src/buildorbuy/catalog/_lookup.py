@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -33,6 +32,8 @@ def resolve(name: str, index: Mapping[str, str], ids: Iterable[str], *, kind: st
     key = normalise(name)
     if key in index:
         return index[key]
+    import difflib
+
     ids = list(ids)
     close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(index[k] for k in close))
@@ -102,13 +103,19 @@ def _convert(annotation, value):
     return value
 
 
+def data_path(filename: str):
+    """The path of a data file shipped in `buildorbuy/catalog/data/` (beside this module: the
+    package is always installed as files; `importlib.resources` would cost its import at start-up)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "data" / filename
+
+
 def read_data_file(filename: str, schema, *, validate: bool = False):
     """Read a YAML data file shipped in `buildorbuy/catalog/data/` into `schema`.
 
     Shipped files are validated by the tests (`validate=True`), not at every run.
     """
-    import importlib.resources
-
-    text = importlib.resources.files("buildorbuy.catalog").joinpath(f"data/{filename}").read_text(encoding="utf-8")
+    text = data_path(filename).read_text(encoding="utf-8")
     data = load_yaml(text)
     return schema.model_validate(data) if validate else construct(schema, data)

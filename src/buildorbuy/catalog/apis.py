@@ -16,7 +16,6 @@ caller's job.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 from dataclasses import dataclass
 
@@ -202,7 +201,6 @@ def _snapshot():
 
 @functools.cache
 def _extra():
-    import importlib.resources
     from typing import Literal
 
     from pydantic import BaseModel, ConfigDict, Field
@@ -256,7 +254,9 @@ def _extra():
         providers: dict[str, Provider]
         prices: list[Entry]
 
-    text = importlib.resources.files("buildorbuy.catalog").joinpath("data/api_prices_extra.yaml").read_text(encoding="utf-8")
+    from buildorbuy.catalog._lookup import data_path
+
+    text = data_path("api_prices_extra.yaml").read_text(encoding="utf-8")
     data = ExtraFile.model_validate(safe_load(text))  # libyaml when installed
     for e in data.prices:
         if e.provider not in data.providers:
@@ -418,6 +418,8 @@ def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date
 
 
 def _unknown(model: str, provider: str | None, extra_provider: str | None, at) -> CatalogError:
+    import difflib
+
     data = _extra()[0]
     snap = _snapshot()
     if provider is not None and extra_provider is None:

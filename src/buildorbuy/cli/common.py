@@ -7,7 +7,6 @@ import functools
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
@@ -200,6 +199,8 @@ def _special(output: Path) -> bool:
 
 def _temp_file(folder: Path) -> tuple[int, str]:
     """A new hidden temporary file in `folder`, with a short name whatever the target's length."""
+    import tempfile  # on writing only: it imports random, hashlib
+
     return tempfile.mkstemp(prefix=".bob-", suffix=".tmp", dir=folder)
 
 

@@ -175,11 +175,10 @@ def _schema():
 @functools.cache
 def calibration_data():
     """The shipped calibration points, validated (strict pydantic model)."""
-    import importlib.resources
-
+    from buildorbuy.catalog._lookup import data_path
     from buildorbuy.scenario._yaml import safe_load
 
-    text = importlib.resources.files("buildorbuy.catalog").joinpath("data/calibration.yaml").read_text(encoding="utf-8")
+    text = data_path("calibration.yaml").read_text(encoding="utf-8")
     return _schema().model_validate(safe_load(text))  # libyaml when installed
 
 

@@ -6,8 +6,6 @@ dotted field, with "did you mean" for unknown keys.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from pathlib import Path as FsPath
 from typing import Any, Iterable
@@ -69,6 +67,8 @@ def _resolve_index(items: list, key: str | int, where: str) -> int:
         if isinstance(item, dict) and item.get("name") == key:
             return i
     names = [str(item.get("name")) for item in items if isinstance(item, dict)]
+    import difflib
+
     hint = difflib.get_close_matches(key, names, n=1)
     suggestion = f"; did you mean '{hint[0]}'?" if hint else (f" (names: {', '.join(names)})" if names else "")
     raise ScenarioError(f"no entry named '{key}'{suggestion}", field=where)
@@ -306,6 +306,8 @@ def _read_toml(text: str) -> Any:
 
 
 def _read_json(text: str, lines: dict[tuple, int]) -> Any:
+    import json
+
     try:
         data = json.loads(text, object_pairs_hook=_unique_json_object, parse_int=_json_int)
     except json.JSONDecodeError as exc:
@@ -411,6 +413,8 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
     if kind == "extra_forbidden":
         key = field.rsplit(".", 1)[-1]
         here = _fields_at(list(parts or [])[:-1], raw) if parts else None
+        import difflib
+
         hint = difflib.get_close_matches(key, here if here is not None else sorted(_known_fields()), n=1, cutoff=0.6)
         if hint:
             return f"unknown field; did you mean '{hint[0]}'?"

@@ -84,7 +84,7 @@ def attribute_docs(schema: dict, cls: type) -> None:
 class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs, defer_build=True)
 
 
 class Staff(Strict):
@@ -143,7 +143,7 @@ class InlineGpu(BaseModel):
     tdp_watts, …); they are validated like a catalog row when the scenario is compiled.
     """
 
-    model_config = ConfigDict(extra="allow", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", validate_assignment=True, json_schema_extra=attribute_docs, defer_build=True)
 
     like: str | None = None
     """A catalog GPU id whose figures are the starting point (e.g. a100-80gb)."""
