@@ -75,7 +75,8 @@ def training_section() -> tuple[list[str], dict]:
         _row(["leave-one-out (refit without each run)", f"{s_loo.median_abs_log_ratio:.3f}", f"{s_loo.share_within:.0%}", s_loo.count]),
         _row(["baseline: constant MFU 0.4", f"{s_const.median_abs_log_ratio:.3f}", f"{s_const.share_within:.0%}", s_const.count]),
         "",
-        "Target: leave-one-out median ≤ 0.12 and ≥ 85 % within 1.5×.",
+        "Target: leave-one-out median ≤ 0.12 and ≥ 85 % within 1.5×: "
+        f"**{'met' if s_loo.median_abs_log_ratio <= 0.12 and s_loo.share_within >= 0.85 else 'NOT met'}**.",
         "",
     ]
     lines += _groups("Training groups (leave-one-out ratios)", pts.names, loo / pts.gpu_hours, _training_groups(data, pts))
@@ -89,7 +90,9 @@ def training_section() -> tuple[list[str], dict]:
     for k, name in enumerate(val.names):
         r = vby[name]
         lines.append(_row([name, r.gpu, _num(r.params_active), _num(r.tokens), _num(r.gpu_hours), _num(pred_val[k]), f"{pred_val[k] / r.gpu_hours:.2f}"]))
-    lines += ["", f"Out of sample: {s_val}.", "", "Listed, not scored:", ""]
+    val_met = s_val.median_abs_log_ratio <= 0.15 and s_val.share_within >= 0.85
+    lines += ["", f"Out of sample: {s_val}. Target: median ≤ 0.15 and ≥ 85 % within 1.5×: **{'met' if val_met else 'NOT met'}**.",
+              "", "Listed, not scored:", ""]
     for r in data.training_runs:
         if not r.scored or not r.gpu:
             peak = (get_gpu(r.gpu).bf16_tflops if r.gpu else r.peak_tflops) * 1e12
