@@ -1,7 +1,8 @@
 """`serving.reserved.gpus: auto`: the reservation that minimises NPV, found by one batched engine call.
 
 Candidates are whole replicas, R = k · gpus_per_replica for k = 0 … K, K the most replicas any
-month of the horizon needs at peak (the fixed-fleet sizing, which bounds autoscaling too). Every
+month of the horizon needs at peak (the fixed-fleet sizing, which bounds autoscaling too), or the
+autoscale floor `min_replicas` when it is higher, plus redundancy. Every
 path with `auto` is searched in the same call: batch element k holds each path's k-th candidate
 (paths with fewer candidates repeat their last). The chosen count is fixed in the plan, so sweeps,
 tornado, Monte Carlo and what-if keep it; the estimates show it with the NPV curve (DESIGN §2b).
@@ -31,8 +32,14 @@ def _max_replicas(plan, params, i: int) -> int:
         tokens = col("workload.tokens_per_month") * (1.0 + col("workload.growth_per_month")) ** np.arange(horizon)
     per_replica = max(round(col(key + "serving.gpus_per_replica")), 1)
     capacity = col(key + "serving.tokens_per_second_per_gpu") * col(key + "serving.target_utilization") * per_replica
-    peak = tokens.max() / (MONTH_HOURS * 3600.0) * col("workload.peak_to_average")
-    return max(1, math.ceil(peak / capacity - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
+    change = params.get(key + "serving.throughput_change_per_year")
+    if change is not None:  # a throughput that falls over the horizon needs more replicas later
+        capacity = capacity * (1.0 + float(change[0])) ** (np.arange(horizon) / 12.0)
+    peak = float(np.max(tokens / (MONTH_HOURS * 3600.0) * col("workload.peak_to_average") / capacity))
+    floor = 1
+    if key + "serving.min_replicas" in params:  # autoscale: the floor can exceed the peak need
+        floor = max(floor, round(col(key + "serving.min_replicas")))
+    return max(floor, math.ceil(peak - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
 
 
 def choose_reserved_gpus(plan) -> None:

@@ -105,7 +105,7 @@ def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray) -> Rented
     replicas = mean_replicas[:, :, None] * levels[:, None, :]
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
-    np.maximum(replicas, np.round(col("min_replicas"))[..., None], out=replicas)
+    replicas = np.maximum(replicas, np.round(col("min_replicas"))[..., None])  # min_replicas may be the batched input
     redundancy = np.ceil(col("redundancy"))
     top = replicas[..., -1] if levels.shape[0] == 1 else replicas.max(axis=-1)  # levels ascend when shared
     np.multiply(top + redundancy, per_replica, out=out, where=path.is_live)

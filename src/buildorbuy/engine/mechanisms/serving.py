@@ -27,7 +27,7 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
     np.maximum(replicas, 1.0, out=replicas)
-    replicas += np.ceil(col("redundancy"))
+    replicas = replicas + np.ceil(col("redundancy"))  # not in place: redundancy may be the batched input
     gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
     _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
     return gpus
