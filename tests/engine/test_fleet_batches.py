@@ -79,3 +79,52 @@ def test_auto_reservation_considers_a_falling_throughput():
                              reserved={"gpus": "auto", "gpu_hour_price": 0.2, "term_months": 12})).paths[0]
     assert max(auto.gpus) == 8
     assert auto.estimates["serving.reserved.gpus"]["value"] == 8  # reserved at a tenth of on-demand: reserve all
+
+
+# ---------------------------------------------------------------------------- supply and inline GPUs
+
+
+def test_owned_h800_in_cn_without_a_purchase_price_is_infeasible_not_an_error():
+    # The catalog has no purchase price for the H800 (not sold new in China since 2023-11-17):
+    # the path is infeasible with the rule, rather than an error asking for a price.
+    data = base_scenario(constraints={"market": "cn"}, workload={"tokens_per_month": 2000 * SECONDS},
+                         paths=[{"name": "API", "kind": "api", "price_per_1k_input": 0.001, "price_per_1k_output": 0.002},
+                                _hosted(gpu="h800", ownership="own", power_price_per_kwh=0.1, hosting_per_gpu_month=100)])
+    path = compare(scenario_from_dict(data)).paths[1]
+    assert not path.feasible
+    assert "h800 is not sold new there since 2023-11-17" in path.infeasible_reason
+    global_market = base_scenario(workload={"tokens_per_month": 2000 * SECONDS},
+                                  paths=[_hosted(gpu="h800", ownership="own")])
+    with pytest.raises(Exception, match="no purchase price for h800"):
+        compare(scenario_from_dict(global_market))  # elsewhere the missing price is still asked for
+
+
+INLINE_BAD = [
+    ("tdp", {"like": "a100-80gb", "name": "x", "tdp_watts": 1e300}, "paths[0].serving.gpu.tdp_watts"),
+    ("memory", {"like": "a100-80gb", "name": "x", "memory_gb": 1e300}, "paths[0].serving.gpu.memory_gb"),
+    ("rates", {"like": "a100-80gb", "name": "x", "bandwidth_tbps": 1e300, "bf16_tflops": 1e300},
+     "paths[0].serving.gpu.bf16_tflops"),
+    ("rent", {"like": "a100-80gb", "name": "x", "rent": {"usd_per_hour": 1e300}}, "paths[0].serving.gpu.rent.usd_per_hour"),
+    ("link", {"like": "a100-80gb", "name": "x", "nvlink_gbps": 1e300}, "paths[0].serving.gpu.nvlink_gbps"),
+    ("unknown_like", {"like": "a100-80gbz", "name": "x"}, "scenario.yaml:"),
+]
+
+
+@pytest.mark.parametrize("label,gpu,expected", INLINE_BAD, ids=[b[0] for b in INLINE_BAD])
+def test_absurd_inline_gpus_are_one_line_errors(label, gpu, expected, write_yaml):
+    data = base_scenario(paths=[_hosted(gpu=gpu)])
+    result = CliRunner().invoke(app, ["compare", str(write_yaml(data))])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output and "RuntimeWarning" not in result.output
+    assert expected in lines[0]
+    if label == "unknown_like":
+        assert "paths[0].serving.gpu.like: unknown GPU 'a100-80gbz'" in lines[0]
+
+
+def test_an_inline_gpu_keeps_its_name_in_the_market_reason():
+    data = base_scenario(constraints={"market": "cn"}, workload={"tokens_per_month": 2000 * SECONDS},
+                         paths=[_hosted(gpu={"like": "h100-sxm", "name": "H100 cheap"}, ownership="own",
+                                        purchase_price=20_000)])
+    path = compare(scenario_from_dict(data)).paths[0]
+    assert "h100-cheap is not sold new there" in path.infeasible_reason

@@ -514,7 +514,13 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
         if sv.reserved is not None and sv.reserved.gpus == "auto":
             base[k("serving.reserved.gpus")] = 0.0  # placeholder until the search below fixes it
     else:
-        if sv.purchase_price in (None, "auto"):
+        rule = gpu.market_rule(scenario.constraints.market) if scenario.constraints.market != "global" else None
+        if sv.purchase_price in (None, "auto") and gpu.purchase_usd is None and rule is not None \
+                and rule.blocks(f"{scenario.start_date:%Y-%m-%d}"):
+            # Not sold new there: the path is infeasible with the rule (_market_block), not an error.
+            fix(k("serving.purchase_price"), 0.0,
+                f"none: {gpu.id} is not sold new in {scenario.constraints.market} since {rule.since} (the path is infeasible)")
+        elif sv.purchase_price in (None, "auto"):
             _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
         if sv.tdp_watts == "auto":
             fix(k("serving.tdp_watts"), gpu.tdp_watts, f"catalog {gpu.id} TDP")
