@@ -128,3 +128,30 @@ def test_an_inline_gpu_keeps_its_name_in_the_market_reason():
                                         purchase_price=20_000)])
     path = compare(scenario_from_dict(data)).paths[0]
     assert "h100-cheap is not sold new there" in path.infeasible_reason
+
+
+UNION_BAD = [
+    ("gpu_without_name", {"gpu": {"like": "a100-80gb"}}, "paths[0].serving.gpu.name: required field is missing"),
+    ("declining_too_big", {"ownership": "own", "purchase_price": 1000, "residual": {"declining_balance": 1.5}},
+     "paths[0].serving.residual.declining_balance: Input should be less than 1"),
+    ("residual_word", {"ownership": "own", "purchase_price": 1000, "residual": "linear"},
+     "paths[0].serving.residual: Input should be 'straight_line' or 'none'"),
+]
+
+
+@pytest.mark.parametrize("label,serving,expected", UNION_BAD, ids=[b[0] for b in UNION_BAD])
+def test_a_mapping_for_a_union_field_is_blamed_on_its_own_problem(label, serving, expected, write_yaml):
+    # Not "gpu: Input should be a valid string" / "residual.DecliningBalance…" for a mapping the user wrote.
+    path = write_yaml(base_scenario(paths=[_hosted(**serving)]))
+    for command in ("compare", "validate"):
+        result = CliRunner().invoke(app, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_declining_balance_takes_a_percentage():
+    owned = dict(ownership="own", purchase_price=10_000, power_price_per_kwh=0.1, hosting_per_gpu_month=100)
+    pct = compare(_scenario(residual={"declining_balance": "35%"}, **owned)).paths[0]
+    frac = compare(_scenario(residual={"declining_balance": 0.35}, **owned)).paths[0]
+    assert pct.residual_credit == frac.residual_credit < 0
