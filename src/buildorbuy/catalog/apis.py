@@ -445,14 +445,15 @@ def iter_api_models(provider: str | None = None, at: _dt.date | None = None, *, 
     `contains` in its name) with its prices on `at` (default today), one at a time: the
     supplementary table first (every currency's row in force), then the genai-prices snapshot."""
     extra_provider = _extra_provider(provider)
+    vendor = extra_provider or _same_vendor(provider)  # deepseek → deepseek-official: the rows a lookup reads first
     needle = contains.lower() if contains else None
     wanted = currency.upper() if currency else None
     day = at or _dt.date.today()
-    if provider is None or extra_provider is not None:
+    if provider is None or vendor is not None:
         data = _extra()[0]
         seen = set()
         for e in data.prices:
-            if extra_provider not in (None, e.provider) or (wanted and e.currency != wanted):
+            if vendor not in (None, e.provider) or (wanted and e.currency != wanted):
                 continue
             if needle and needle not in e.model.lower() and not any(needle in a.lower() for a in e.aliases):
                 continue
