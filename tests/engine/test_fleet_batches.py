@@ -155,3 +155,18 @@ def test_declining_balance_takes_a_percentage():
     pct = compare(_scenario(residual={"declining_balance": "35%"}, **owned)).paths[0]
     frac = compare(_scenario(residual={"declining_balance": 0.35}, **owned)).paths[0]
     assert pct.residual_credit == frac.residual_credit < 0
+
+
+def test_a_run_shorter_than_a_month_is_reported_in_hours():
+    # The fine-tune takes hours; with lead_time_months 0 go-live still moves to month 1, and the
+    # warning must not read "takes 0.0 months of wall-clock, longer than lead_time_months 0".
+    warnings = compare(_scenario()).warnings
+    late = [w for w in warnings if "wall-clock" in w]
+    assert late and "0.0 months" not in late[0] and " hours of wall-clock" in late[0]
+
+
+def test_the_starter_template_shows_an_inline_gpu():
+    from importlib.resources import files
+
+    text = files("buildorbuy.templates").joinpath("starter.yaml").read_text(encoding="utf-8")
+    assert "gpu: {like: a100-80gb, name: a800" in text
