@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 from typer.testing import CliRunner
@@ -38,3 +39,19 @@ def test_an_empty_listing_says_so():
     rows, result = _rows("--provider", "openai", "--currency", "CNY")
     assert rows == []
     assert "no API price matches provider openai, currency CNY" in result.stderr
+
+
+def test_batch_auto_before_the_data_lists_a_batch_price_says_from_when(write_yaml):
+    from tests.conftest import base_scenario
+
+    from buildorbuy.catalog.apis import batch_listed_from
+
+    listed = batch_listed_from("gpt-4o", "openai")
+    assert listed is not None
+    data = base_scenario(start="2026-01", paths=[{"name": "A", "kind": "api", "model": "gpt-4o", "provider": "openai",
+                                                  "batch_share": 0.4}])
+    assert listed > datetime.date(2026, 1, 1)  # genai-prices 0.2.3 (pinned) dates gpt-4o's batch price 2026-10-14
+    result = CliRunner().invoke(app, ["compare", str(write_yaml(data))])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "paths[0].batch_discount" in line and f"it lists one only from {listed:%Y-%m-%d}" in line

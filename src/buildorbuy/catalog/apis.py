@@ -393,6 +393,21 @@ def lookup_api_price(
     return found
 
 
+def batch_listed_from(model: str, provider: str | None = None) -> _dt.date | None:
+    """The first date genai-prices lists a batch price for `model` (its `processing: batch` variant's
+    start date), or None when it lists none or none dated. Used to say why `batch_discount: auto`
+    finds nothing on an earlier start."""
+    from genai_prices import types
+
+    try:
+        _, info = _snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return None
+    dates = [v.constraint.start_date for v in info.price_variants or ()
+             if v.when == {"processing": "batch"} and isinstance(v.constraint, types.StartDateConstraint)]
+    return min(dates) if dates else None
+
+
 def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date]:
     """Dates on which the price data changes `model`'s list price (supplementary rows' starts and
     ends, genai-prices' dated conditional prices), sorted; an empty list when it has none."""

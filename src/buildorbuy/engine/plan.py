@@ -417,8 +417,15 @@ def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_p
         price = catalog_price()
         by_type = price.batch_discount if kind == "batch" else price.off_peak_discount
         if by_type is None:
+            later = ""
+            if kind == "batch" and price.market is None:  # a genai-prices row: it may date its batch price later
+                from buildorbuy.catalog.apis import batch_listed_from
+
+                listed = batch_listed_from(price.model, price.provider)
+                if listed is not None and listed > start:
+                    later = f" (it lists one only from {listed:%Y-%m-%d})"
             raise ScenarioError(f"the price data has no {label} price for {price.provider}/{price.model} in force on "
-                                f"{start:%Y-%m-%d}: give {field}", field=k(field))
+                                f"{start:%Y-%m-%d}{later}: give {field}", field=k(field))
         shown = ", ".join(f"{TOKEN_TYPE_LABELS[t]} {d:.0%}" for t, d in by_type.items())
         fix(k(field), by_type["input"], f"catalog {label} prices of {price.describe()}, in force on {start:%Y-%m-%d}: "
                                         f"discount off list by token type: {shown}")
