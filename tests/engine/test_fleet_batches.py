@@ -170,3 +170,21 @@ def test_the_starter_template_shows_an_inline_gpu():
 
     text = files("buildorbuy.templates").joinpath("starter.yaml").read_text(encoding="utf-8")
     assert "gpu: {like: a100-80gb, name: a800" in text
+
+
+def test_a_daily_profile_hour_varied_in_a_batch_with_a_capped_fleet():
+    # max_gpus caps the fleet, so the overflow above it is computed hour by hour from the profile:
+    # a batch over one hour of the profile must give, element by element, the single runs' figures.
+    from buildorbuy import load_scenario
+
+    file = REPO / "scenarios" / "hybrid-router.yaml"
+    chosen = {i: p.estimates["serving.max_gpus"]["value"] for i, p in enumerate(compare(load_scenario(file)).paths)
+              if "serving.max_gpus" in p.estimates}
+    assert chosen  # the scenario caps a fleet
+    fixed = [f"paths[{i}].serving.max_gpus={v:g}" for i, v in chosen.items()]  # a batch keeps the searched cap
+    key = "workload.daily_profile[10]"
+    values = np.array([0.5, 1.0, 3.0])
+    batch = evaluate(load_scenario(file, overrides=fixed), {key: values})
+    for b, value in enumerate(values):
+        single = evaluate(load_scenario(file, overrides=[*fixed, f"{key}={value}"]))
+        assert batch.npv[b] == pytest.approx(single.npv[0], rel=1e-9)
