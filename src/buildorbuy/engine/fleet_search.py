@@ -17,6 +17,10 @@ import numpy as np
 
 from buildorbuy.scenario.models import MONTH_HOURS
 
+MAX_COUNTS = 1000
+"""Most candidate counts searched for one auto field (beyond, an even whole-replica grid)."""
+MAX_COUNTS_JOINT = 150
+"""Most counts per field when reserved.gpus and max_gpus are searched together (a grid of pairs)."""
 CURVE_POINTS = 21
 """At most this many (value, npv) points are shown, centred on the chosen count."""
 
@@ -66,8 +70,9 @@ def _candidates(plan, params, i: int, fields: list[str]) -> dict[str, np.ndarray
     per_replica = max(round(float(params[key + "gpus_per_replica"][0])), 1)
     most = _max_replicas(plan, params, i)
     least_cap = 1 + math.ceil(float(params[key + "redundancy"][0]))
-    caps = per_replica * np.arange(least_cap, max(most, least_cap) + 1, dtype=float)
-    reserved = per_replica * np.arange(most + 1, dtype=float)
+    counts = MAX_COUNTS if len(fields) == 1 else MAX_COUNTS_JOINT
+    caps = per_replica * _whole_counts(least_cap, max(most, least_cap), counts)
+    reserved = per_replica * _whole_counts(0, most, counts)
     if fields == ["reserved.gpus"]:
         return {"reserved.gpus": reserved}
     if fields == ["max_gpus"]:
@@ -75,6 +80,15 @@ def _candidates(plan, params, i: int, fields: list[str]) -> dict[str, np.ndarray
     grid_r, grid_c = np.meshgrid(reserved, caps, indexing="ij")
     keep = grid_r <= grid_c
     return {"reserved.gpus": grid_r[keep], "max_gpus": grid_c[keep]}
+
+
+def _whole_counts(low: int, high: int, most: int) -> np.ndarray:
+    """Every whole count low … high, or `most` of them evenly spread (both ends kept) when there are
+    more: a fleet of 10 million replicas (a floor or a throughput typed wrong) must not make the
+    search one batch of 10 million scenarios."""
+    if high - low + 1 <= most:
+        return np.arange(low, high + 1, dtype=float)
+    return np.unique(np.round(np.linspace(low, high, most)))
 
 
 def _curve(values: np.ndarray, npv: np.ndarray, best: int, along: np.ndarray | None = None) -> list[dict[str, float]]:
