@@ -383,3 +383,32 @@ def test_autoscaling_never_pays_more_than_the_fixed_fleet_and_zero_reservation_c
     dear = _run(workload, redundancy=1, scaling="autoscale", min_replicas=min_replicas,
                 reserved={"gpus": reserved, "gpu_hour_price": 2.5})
     assert dear.paths[0].npv >= auto.paths[0].npv * (1 - 1e-12)
+
+
+def test_auto_reservation_over_a_huge_fleet_stays_bounded_and_is_locally_best(monkeypatch):
+    """Thousands of whole-replica candidates: spread, then refined around the best, every call bounded."""
+    from buildorbuy.engine import core, fleet_search
+
+    monkeypatch.setattr(fleet_search, "MAX_CANDIDATES", 64)
+    sizes = []
+    real = core.evaluate
+
+    def counting(plan, batch=None, **kw):
+        if batch:
+            sizes.append(max(len(v) for v in batch.values()))
+        return real(plan, batch, **kw)
+
+    monkeypatch.setattr(core, "evaluate", counting)
+    workload = {"tokens_per_month": 2000 * SECONDS, "growth_per_month": 0.25, "daily_profile": [2] * 8 + [0.5] * 16}
+    serving = {"scaling": "autoscale", "redundancy": 1, "gpus_per_replica": 1, "tokens_per_second_per_gpu": 1000}
+    reserved = {"gpus": "auto", "gpu_hour_price": 1.3, "term_months": 12}
+    auto = _run(workload, horizon=24, reserved=reserved, **serving)
+    estimate = auto.paths[0].estimates["serving.reserved.gpus"]
+    search_calls = [s for s in sizes if s > 1]
+    assert len(search_calls) >= 2 and max(search_calls) <= 64
+    chosen = int(estimate["value"])
+    assert "batched evaluations" in estimate["method"]
+    monkeypatch.setattr(core, "evaluate", real)
+    near = {r: _run(workload, horizon=24, reserved={**reserved, "gpus": r}, **serving).paths[0].npv
+            for r in range(max(0, chosen - 3), chosen + 4)}
+    assert auto.paths[0].npv == pytest.approx(min(near.values()), rel=1e-12)

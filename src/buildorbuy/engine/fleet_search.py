@@ -2,8 +2,7 @@
 minimise NPV, found together by one batched engine call.
 
 Candidates are whole replicas, R = k · gpus_per_replica for k = 0 … K, K the most replicas any
-month of the horizon needs at peak (the fixed-fleet sizing, which bounds autoscaling too), or the
-autoscale floor `min_replicas` when it is higher, plus redundancy. Every
+month of the horizon needs at peak (the fixed-fleet sizing, which bounds autoscaling too). Every
 path with `auto` is searched in the same call: batch element k holds each path's k-th candidate
 (paths with fewer candidates repeat their last). The chosen count is fixed in the plan, so sweeps,
 tornado, Monte Carlo and what-if keep it; the estimates show it with the NPV curve (DESIGN §2b).
@@ -17,10 +16,6 @@ import numpy as np
 
 from buildorbuy.scenario.models import MONTH_HOURS
 
-MAX_COUNTS = 1000
-"""Most candidate counts searched for one auto field (beyond, an even whole-replica grid)."""
-MAX_COUNTS_JOINT = 150
-"""Most counts per field when reserved.gpus and max_gpus are searched together (a grid of pairs)."""
 CURVE_POINTS = 21
 """At most this many (value, npv) points are shown, centred on the chosen count."""
 
@@ -60,35 +55,56 @@ def _auto_fields(plan, i: int) -> list[str]:
     return fields
 
 
-def _candidates(plan, params, i: int, fields: list[str]) -> dict[str, np.ndarray]:
-    """Whole-replica candidates of path i's `auto` fields, as aligned columns (their grid when both).
+SEARCH_ELEMENTS = 20_000_000
+"""Budget of batch × paths × months per engine call of the search (about 160 MB per float array)."""
+MAX_CANDIDATES = 4096
+"""At most this many candidates (pairs, for a joint search) per engine call."""
 
-    reserved.gpus: 0 … K replicas; max_gpus: 1 + redundancy … K replicas (K: the most any month needs
-    uncapped, redundancy included); together, every pair with reserved ≤ max_gpus.
-    """
-    key = f"paths[{i}].serving."
-    per_replica = max(round(float(params[key + "gpus_per_replica"][0])), 1)
-    most = _max_replicas(plan, params, i)
-    least_cap = 1 + math.ceil(float(params[key + "redundancy"][0]))
-    counts = MAX_COUNTS if len(fields) == 1 else MAX_COUNTS_JOINT
-    caps = per_replica * _whole_counts(least_cap, max(most, least_cap), counts)
-    reserved = per_replica * _whole_counts(0, most, counts)
-    if fields == ["reserved.gpus"]:
-        return {"reserved.gpus": reserved}
-    if fields == ["max_gpus"]:
-        return {"max_gpus": caps}
-    grid_r, grid_c = np.meshgrid(reserved, caps, indexing="ij")
+
+def _candidate_limit(plan) -> int:
+    """Candidates per engine call: MAX_CANDIDATES, less for scenarios with many paths or months."""
+    per_candidate = max(1, len(plan.paths) * plan.horizon)
+    return int(min(MAX_CANDIDATES, max(64, SEARCH_ELEMENTS // per_candidate)))
+
+
+def _replica_ranges(params, i: int, fields: list[str], most: int) -> dict[str, tuple[int, int]]:
+    """Whole-replica bounds of each field: reserved.gpus 0 … K; max_gpus 1 + redundancy … K
+    (K: the most replicas any month needs uncapped, redundancy included)."""
+    least_cap = 1 + math.ceil(float(params[f"paths[{i}].serving.redundancy"][0]))
+    bounds = {"reserved.gpus": (0, most), "max_gpus": (least_cap, max(most, least_cap))}
+    return {name: bounds[name] for name in fields}
+
+
+def _grid(lo: int, hi: int, limit: int) -> np.ndarray:
+    """Every whole count lo … hi, or `limit` of them evenly spread (ends included) when there are more."""
+    if hi - lo + 1 <= limit:
+        return np.arange(lo, hi + 1, dtype=float)
+    return np.unique(np.round(np.linspace(lo, hi, limit)))
+
+
+def _candidates(ranges: dict[str, tuple[int, int]], per_replica: int, limit: int) -> tuple[dict[str, np.ndarray], dict]:
+    """Candidates of one path's `auto` fields in GPUs, as aligned columns (their grid when both, with
+    reserved ≤ max_gpus), and the replica grid of each field (to refine around the best)."""
+    if len(ranges) == 1:
+        (name, (lo, hi)), = ranges.items()
+        grid = _grid(lo, hi, limit)
+        return {name: per_replica * grid}, {name: grid}
+    per_field = max(2, math.isqrt(2 * limit))
+    grids = {name: _grid(lo, hi, per_field) for name, (lo, hi) in ranges.items()}
+    grid_r, grid_c = np.meshgrid(grids["reserved.gpus"], grids["max_gpus"], indexing="ij")
     keep = grid_r <= grid_c
-    return {"reserved.gpus": grid_r[keep], "max_gpus": grid_c[keep]}
+    return {"reserved.gpus": per_replica * grid_r[keep], "max_gpus": per_replica * grid_c[keep]}, grids
 
 
-def _whole_counts(low: int, high: int, most: int) -> np.ndarray:
-    """Every whole count low … high, or `most` of them evenly spread (both ends kept) when there are
-    more: a fleet of 10 million replicas (a floor or a throughput typed wrong) must not make the
-    search one batch of 10 million scenarios."""
-    if high - low + 1 <= most:
-        return np.arange(low, high + 1, dtype=float)
-    return np.unique(np.round(np.linspace(low, high, most)))
+def _narrowed(grids: dict[str, np.ndarray], best: dict[str, float]) -> dict[str, tuple[int, int]] | None:
+    """The replica ranges between the best's neighbours on a coarse grid; None when the grid was whole."""
+    if all(len(g) < 2 or np.all(np.diff(g) == 1) for g in grids.values()):
+        return None
+    ranges = {}
+    for name, grid in grids.items():
+        at = int(np.searchsorted(grid, best[name]))
+        ranges[name] = (int(grid[max(at - 1, 0)]), int(grid[min(at + 1, len(grid) - 1)]))
+    return ranges
 
 
 def _curve(values: np.ndarray, npv: np.ndarray, best: int, along: np.ndarray | None = None) -> list[dict[str, float]]:
@@ -100,11 +116,27 @@ def _curve(values: np.ndarray, npv: np.ndarray, best: int, along: np.ndarray | N
     return [{"value": float(values[k]), "npv": float(npv[k])} for k in index[lo: lo + CURVE_POINTS]]
 
 
+def _evaluate_candidates(plan, candidates: dict[int, dict[str, np.ndarray]]) -> dict[int, np.ndarray]:
+    """NPV of every candidate of every searched path, from one batched engine call."""
+    from buildorbuy.engine.core import evaluate
+
+    lengths = {i: len(next(iter(c.values()))) for i, c in candidates.items()}
+    size = max(lengths.values())
+    batch = {f"paths[{i}].serving.{name}": np.concatenate([v, np.full(size - len(v), v[-1])])
+             for i, c in candidates.items() for name, v in c.items()}
+    result = evaluate(plan, batch, keep_components=False)
+    return {i: result.npv[: lengths[i], i] for i in candidates}
+
+
 def choose_fleet_autos(plan, params=None) -> None:
     """Fix every `reserved.gpus: auto` and `max_gpus: auto` at the NPV-minimising whole-replica value
     (jointly when a path has both), all paths in one batched evaluation; record the curves.
-    `params`: the plan's resolved parameters, when the caller has them."""
-    from buildorbuy.engine.core import evaluate, resolve_params
+
+    When a path has more whole-replica candidates than one call may hold (_candidate_limit), the
+    first call spreads them evenly over the range and each further call searches every whole count
+    between the best's neighbours, until the step is one replica. `params`: the plan's resolved
+    parameters, when the caller has them."""
+    from buildorbuy.engine.core import resolve_params
 
     searched = {pp.index: _auto_fields(plan, pp.index) for pp in plan.paths}
     searched = {i: fields for i, fields in searched.items() if fields}
@@ -112,30 +144,46 @@ def choose_fleet_autos(plan, params=None) -> None:
         return
     if params is None:
         params, _ = resolve_params(plan)
-    candidates = {i: _candidates(plan, params, i, fields) for i, fields in searched.items()}
-    lengths = {i: len(next(iter(c.values()))) for i, c in candidates.items()}
-    size = max(lengths.values())
-    batch = {f"paths[{i}].serving.{name}": np.concatenate([v, np.full(size - len(v), v[-1])])
-             for i, c in candidates.items() for name, v in c.items()}
-    result = evaluate(plan, batch, keep_components=False)
-    for i, columns in candidates.items():
-        npv = result.npv[: lengths[i], i]
-        best = int(np.argmin(npv))  # ties: the smallest value (the first candidate)
+    limit = _candidate_limit(plan)
+    per_replica = {i: max(round(float(params[f"paths[{i}].serving.gpus_per_replica"][0])), 1) for i in searched}
+    ranges = {i: _replica_ranges(params, i, fields, _max_replicas(plan, params, i)) for i, fields in searched.items()}
+    coarse = {i: False for i in searched}
+    final: dict[int, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+    calls = 0
+    while ranges:
+        built = {i: _candidates(r, per_replica[i], limit) for i, r in ranges.items()}
+        npvs = _evaluate_candidates(plan, {i: columns for i, (columns, _) in built.items()})
+        calls += 1
+        for i, (columns, grids) in built.items():
+            best = int(np.argmin(npvs[i]))  # ties: the smallest value (the first candidate)
+            final[i] = (columns, npvs[i])
+            narrowed = _narrowed(grids, {name: columns[name][best] / per_replica[i] for name in columns})
+            if narrowed is None or narrowed == ranges[i]:
+                del ranges[i]
+            else:
+                coarse[i] = True
+                ranges[i] = narrowed
+    for i, (columns, npv) in final.items():
+        best = int(np.argmin(npv))
         for name, values in columns.items():
             others = [v for other, v in columns.items() if other != name]
             along = None if not others else others[0] == others[0][best]
             key = f"paths[{i}].serving.{name}"
             plan.base[key] = float(values[best])
-            plan.fixed[key] = _method(name, values, best, len(columns) > 1)
+            plan.fixed[key] = _method(name, values, best, len(columns) > 1, coarse[i], calls)
             plan.curves[key] = _curve(values, npv, best, along)
 
 
-def _method(name: str, values: np.ndarray, best: int, joint: bool) -> str:
+def _method(name: str, values: np.ndarray, best: int, joint: bool, coarse: bool, calls: int) -> str:
     distinct = np.unique(values)
     what = "reservation" if name == "reserved.gpus" else "capacity cap"
-    return (f"the NPV-minimising {what} among {len(distinct)} whole-replica counts {distinct[0]:g}–{distinct[-1]:g} "
-            f"({'searched together with the other auto fleet field, ' if joint else ''}one batched evaluation); "
-            f"{values[best]:g} GPUs")
+    together = "searched together with the other auto fleet field, " if joint else ""
+    if coarse:
+        how = (f"an even spread of whole-replica counts, then every count around the best, "
+               f"{together}{calls} batched evaluations; last: {len(distinct)} counts {distinct[0]:g}–{distinct[-1]:g}")
+    else:
+        how = f"{len(distinct)} whole-replica counts {distinct[0]:g}–{distinct[-1]:g} ({together}one batched evaluation)"
+    return f"the NPV-minimising {what} among {how}; {values[best]:g} GPUs"
 
 
 choose_reserved_gpus = choose_fleet_autos
