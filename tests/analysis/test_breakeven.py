@@ -94,3 +94,66 @@ def test_errors(small):
         breakeven(small, "workload.tokens_per_month", low=5, high=1)
     with pytest.raises(ScenarioError, match="valid range"):
         breakeven(small, "workload.output_share", low=0.1, high=2)
+
+
+def _apis_and_hosted(lead_time=2, bridge="A", staff=0.5):
+    from tests.analysis.conftest import two_apis
+
+    hosted = {"name": "Hosted", "kind": "finetune", "model": {"params": "8B"},
+              "finetune": {"tokens": "10M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
+              "serving": {"gpu": "h100-sxm", "gpu_hour_price": 2, "tokens_per_second_per_gpu": 2000, "gpus_per_replica": 1},
+              "lead_time_months": lead_time, "staff": [{"role": "ML engineer", "count": staff, "annual_cost": 60000}]}
+    data = two_apis()
+    data["paths"].append(hosted)
+    if bridge:
+        data["bridge"] = bridge
+    return scenario_from_dict(data)
+
+
+def test_default_pair_is_the_best_api_path_and_the_best_self_hosted_path():
+    scenario = _apis_and_hosted()
+    npv = evaluate(scenario).npv[0]
+    assert npv[0] < npv[1] < npv[2]  # both APIs beat the hosted path: winner and runner-up are APIs
+    result = breakeven(scenario, "workload.tokens_per_month")
+    assert (result.a, result.b) == ("A", "Hosted")
+    assert "cheapest API path (A)" in result.pair and "cheapest self-hosted path (Hosted)" in result.pair
+    assert result.value is not None
+    check_answer(scenario, result)
+    assert result.to_dict()["pair"] == result.pair
+    named = breakeven(scenario, "workload.tokens_per_month", between=("A", "B"))
+    assert "--between" in named.pair
+
+
+def test_only_api_paths_fall_back_to_the_winner_and_runner_up(small):
+    result = breakeven(small, "workload.tokens_per_month")
+    assert (result.a, result.b) == ("A", "B") and "winner (A) and the runner-up (B)" in result.pair
+
+
+def test_bridge_fees_that_dominate_a_self_hosted_path_are_named():
+    scenario = _apis_and_hosted(lead_time=10, bridge="B", staff=0.1)
+    result = breakeven(scenario, "workload.tokens_per_month")
+    note = " ".join(result.notes)
+    assert "Hosted" in note and "bridge" in note and "B" in note
+    share = float(note.split("% of")[0].split()[-1])
+    res = evaluate(scenario)
+    expected = 100 * (res.components["bridge_fees"][0, 2] * res.discount[0]).sum() / res.npv[0, 2]
+    assert share == pytest.approx(expected, abs=0.5) and share >= 50
+    assert not breakeven(_apis_and_hosted(lead_time=1, bridge="B", staff=0.1), "workload.tokens_per_month").notes
+
+
+def test_the_cli_says_which_pair_it_compared_and_names_a_dominant_bridge(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from buildorbuy.cli import app
+    from tests.analysis.conftest import two_apis
+
+    data = two_apis()
+    data["paths"].append(_apis_and_hosted(lead_time=10, bridge="B", staff=0.1).model_dump(mode="json", exclude_unset=True)["paths"][2])
+    data["bridge"] = "B"
+    file = tmp_path / "s.yaml"
+    file.write_text(yaml.safe_dump(data))
+    for fmt in ("table", "markdown"):
+        out = CliRunner().invoke(app, ["breakeven", str(file), "-p", "workload.tokens_per_month", "-f", fmt]).stdout
+        assert "Compared the cheapest API path (A) and the cheapest self-hosted path (Hosted)" in out
+        assert "Bridge fees dominate Hosted" in " ".join(out.split())

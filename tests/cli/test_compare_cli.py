@@ -286,3 +286,60 @@ def test_json_errors_name_the_line_of_the_nested_value(tmp_path):
     line = next(i for i, row in enumerate(text.splitlines(), 1) if '"price_per_1k_output"' in row)
     result = run("validate", file)
     assert f"{file}:{line}: paths[0].price_per_1k_output:" in result.stderr
+
+
+def test_validate_lists_every_catalog_problem_in_one_run(write_yaml):
+    hosted = {"kind": "finetune", "finetune": {"tokens": "20M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
+              "serving": {"gpu": "h100-sxm", "gpu_hour_price": 3, "tokens_per_second_per_gpu": 1000, "gpus_per_replica": 1},
+              "lead_time_months": 1}
+    data = base_scenario(paths=[
+        {"name": "A", "kind": "api", "model": "gpt-nonexistent-9"},
+        {**hosted, "name": "B", "model": {"catalog": "llama-99b"}},
+        {**hosted, "name": "C", "model": {"params": "8B"}, "serving": {**hosted["serving"], "gpu": "h999"}},
+    ])
+    file = write_yaml(data)
+    result = run("validate", file)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 3, result.stderr
+    assert "paths[0].model" in lines[0] and "gpt-nonexistent-9" in lines[0]
+    assert "paths[1].model.catalog" in lines[1] and "llama-99b" in lines[1]
+    assert "paths[2].serving.gpu" in lines[2] and "h999" in lines[2]
+    assert all(line.startswith(f"Error: {file}:") for line in lines)
+    single = run("compare", file)
+    assert len(single.stderr.strip().splitlines()) == 1 and "+2 more problems" in single.stderr
+
+
+def _table_after(text: str, heading: str) -> list[list[str]]:
+    from tests.report.helpers import markdown_tables
+
+    after = text.split(heading, 1)[1]
+    return markdown_tables(after)[0]
+
+
+def test_every_path_has_a_cost_breakdown_and_never_is_said_when_nothing_breaks_even(tmp_path):
+    import yaml
+
+    startup = [s for s in SCENARIOS if "startup" in s.name][0]
+    data = json.loads(run("compare", startup, "-f", "json").stdout)
+    markdown = run("compare", startup, "-f", "markdown").stdout
+    table = run("compare", startup).stdout
+    report_file = tmp_path / "r.md"
+    assert run("report", startup, "-o", report_file).exit_code == 0
+    report = report_file.read_text()
+    for text, heading in ((markdown, "### Where the money goes"), (report, "### Cost by component")):
+        rows = _table_after(text, heading)
+        assert rows[0][:2] == ["Path", "Component"]
+        for path in data["paths"]:
+            first = next(i for i, row in enumerate(rows) if row[0] == path["name"])
+            group = rows[first:first + len(path["components"]) + 1]
+            for key, values in path["components"].items():
+                row = next(r for r in group if r[1] != "total" and float(r[2].replace(",", "")) == pytest.approx(sum(values), abs=0.5))
+                assert row
+            assert group[-1][1] == "total" and float(group[-1][2].replace(",", "")) == pytest.approx(path["total_cost"], abs=0.5)
+    for name in (p["name"] for p in data["paths"]):
+        assert name in table.split("Where the money goes", 1)[1]
+    # gpt-4o-mini is cheaper from month 0: the hosted path never breaks even, said the same way in both
+    for text, heading in ((markdown, "### Break-even"), (report, "## Break-even")):
+        rows = _table_after(text, heading)
+        assert ["Fine-tuned Llama 3.1 8B", "gpt-4o-mini", "never"] == rows[1][:3], rows
+    assert "never" in table.split("Break-even", 1)[1]

@@ -158,6 +158,64 @@ def test_absurd_inputs_are_errors_not_infinity(args):
     assert "Infinity" not in result.stdout and result.stderr.startswith("Error: ")
 
 
+ISO = r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$"
+"""ISO 8601: a date at day, month or year precision, or an interval of two."""
+
+
+def _plain_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "," not in text and text.strip() == text
+
+
+@pytest.mark.parametrize("args,numeric", [
+    (("estimate", "serving", "--model", "llama-3.1-8b", "--gpu", "h100", "--tokens-per-month", "5B"),
+     {"params", "active_params", "input_len", "output_tokens_per_second_per_gpu", "tokens_per_second_per_gpu",
+      "tokens_per_month", "target_utilization", "peak_tokens_per_second", "monthly_cost"}),
+    (("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--gpus", "1000"),
+     {"params", "tokens", "flops", "mfu", "gpu_hours", "gpus", "cost"}),
+    (("estimate", "finetune", "--params", "8B", "--tokens", "20M", "--gpu", "a100-80gb"), {"params", "tokens", "gpu_hours", "cost"}),
+])
+def test_estimate_csv_and_json_carry_plain_numbers(args, numeric):
+    import csv
+    import io
+
+    rows = dict(csv.reader(io.StringIO(run(*args, "-f", "csv").stdout)))
+    data = json.loads(run(*args, "--format", "json").stdout)
+    for key in numeric:
+        assert _plain_number(rows[key]), (key, rows[key])
+        assert float(rows[key]) == pytest.approx(data[key], rel=1e-12)
+
+
+@pytest.mark.parametrize("what,numeric,dates", [
+    ("gpus", ["bf16_tflops", "memory_gb", "bandwidth_tbps", "tdp_watts", "rent_usd_per_hour", "purchase_usd"],
+     ["price_date", "purchase_date"]),
+    ("models", ["params_total", "params_active", "layers", "context_length"], ["release"]),
+    ("apis", ["input_per_1m_usd", "output_per_1m_usd"], ["price_date"]),
+])
+def test_catalog_csv_and_json_carry_plain_numbers_and_iso_dates(what, numeric, dates, tmp_path):
+    import csv
+    import io
+    import re
+
+    out = tmp_path / f"{what}.csv"
+    assert run("catalog", what, "-f", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    records = json.loads(run("catalog", what, "-f", "json").stdout)
+    assert len(rows) == len(records) > 10
+    for row, record in zip(rows, records):
+        for key in numeric:
+            assert row[key] == "" or _plain_number(row[key]), (key, row[key])
+            assert (row[key] == "") == (record[key] is None)
+            if row[key]:
+                assert float(row[key]) == record[key]
+        for key in dates:
+            for value in (row[key], record[key]):
+                assert value in ("", None) or re.match(ISO, value), (key, value)
+
+
 def test_estimate_json_carries_error_factor_and_precision():
     import json as _json
 

@@ -28,3 +28,24 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert f"buildorbuy {name.split()[0]}" in readme, f"{name} is not in the README"
         result = CliRunner().invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout, name
+
+
+def test_every_command_help_has_examples_and_no_type_placeholders():
+    import re
+
+    for name, _command in _commands():
+        text = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "100"}).stdout
+        examples = [line for line in text.splitlines() if line.strip().startswith(f"buildorbuy {name}")]
+        assert 1 <= len(examples) <= 3, f"{name}: {len(examples)} examples"
+        bad = re.findall(r"<[^>]*(?:\[|,|range)[^>]*>", text)
+        assert not bad, f"{name}: {bad}"
+    for group in ("estimate training", "estimate finetune", "estimate serving", "catalog gpus", "catalog models", "catalog apis"):
+        text = CliRunner().invoke(app, [*group.split(), "--help"]).stdout
+        assert "-f, --format" in text and "-o, --output" in text, group
+
+
+def test_the_top_level_command_list_is_not_cut():
+    for width in ("80", "100"):
+        text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": width}).stdout
+        commands = text.split("Commands:", 1)[1]
+        assert "..." not in commands and "…" not in commands, commands

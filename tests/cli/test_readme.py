@@ -28,3 +28,14 @@ def test_readme_python_example_runs(monkeypatch):
     monkeypatch.chdir(REPO)
     exec(compile(code, "README.md", "exec"), {})
 
+
+
+def test_readme_installs_extras_from_the_checkout():
+    """The README is read in a checkout: `pip install 'buildorbuy[report]'` would look the package up
+    on an index instead of installing the folder, so commands install '.[extra]'."""
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if re.match(r"\s*(\S+ && )*pip install", line) or line.startswith("pip install")]
+    assert any("'.[report]'" in line for line in commands)
+    assert not any("buildorbuy[" in line for line in commands)

@@ -224,6 +224,29 @@ def test_report_refuses_an_output_name_of_another_format(tmp_path):
 
 
 @pytest.mark.with_analyses
+def test_sensitivity_ranks_inputs_by_the_margin_over_the_runner_up_with_labels_in_words(tmp_path):
+    from buildorbuy.analysis.tornado import tornado
+    from buildorbuy.scenario.loading import load_scenario
+
+    out = tmp_path / "plan.md"
+    assert run("report", STARTUP, "-o", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    section = text.split("## Sensitivity (tornado)", 1)[1]
+    assert "margin of gpt-4o-mini over Fine-tuned Llama 3.1 8B" in section.split("\n\n", 2)[1]
+    rows = markdown_tables(section)[0]
+    assert rows[0][:2] == ["Input", "Field"]
+    expected = tornado(load_scenario(STARTUP), metric="margin")
+    fields = [row[1] for row in rows[1:]]
+    assert fields == [r.param for r in expected.rows if r.effect > 0][:len(fields)]
+    labels = dict((row[1], row[0]) for row in rows[1:])
+    assert labels["paths[1].staff[0].count"] == "ML engineer count (Fine-tuned Llama 3.1 8B)"
+    assert labels["discount_rate"] == "discount rate"
+    assert labels["paths[1].serving.gpu_hour_price"] == "serving GPU-hour price (Fine-tuned Llama 3.1 8B)"
+    # ranked by the margin, the hosted path's own staff line is no longer merely the winner's cost
+    assert fields[0] != "paths[0].staff[0].annual_cost"
+
+
+@pytest.mark.with_analyses
 def test_estimator_error_option_widens_the_uncertainty_of_an_auto_estimate(tmp_path):
     """--estimator-error samples the auto training MFU: the own-model path's P10-P90 row changes;
     without the option the report is the same as before (same seed)."""

@@ -162,7 +162,7 @@ def test_a_run_shorter_than_a_month_is_reported_in_hours():
     # warning must not read "takes 0.0 months of wall-clock, longer than lead_time_months 0".
     warnings = compare(_scenario()).warnings
     late = [w for w in warnings if "wall-clock" in w]
-    assert late and "0.0 months" not in late[0] and " hours of wall-clock" in late[0]
+    assert late and "0.0 months" not in late[0] and "under a day of wall-clock" in late[0]
 
 
 def test_the_starter_template_shows_an_inline_gpu():

@@ -244,3 +244,13 @@ def test_no_engine_function_is_longer_than_80_lines():
                 if lines > 80:
                     long.append(f"{path.name}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, long
+
+
+def test_a_short_run_with_no_lead_time_is_said_in_days_not_zero_months():
+    ctx = make_context([1.0] * 3, finetune__mfu=0.5, finetune__gpus=1, finetune__gpu_hour_price=1.0, lead_time_months=0)
+    run = compute_run(ctx, make_path(ctx), "finetune", np.array([1.8e19]), 1e15)  # 10 GPU-hours
+    assert run.live[0] == 1
+    assert late_run_warning("FT", run) == ("FT: finetune takes under a day of wall-clock; go-live moved to month 1 "
+                                           "because compute must finish first (lead_time_months 0)")
+    run = compute_run(ctx, make_path(ctx), "finetune", np.array([1.8e20 * 5]), 1e15)  # 500 GPU-hours: 20.8 days
+    assert late_run_warning("FT", run).startswith("FT: finetune takes 21 days of wall-clock; go-live moved to month 1")

@@ -56,6 +56,10 @@ def test_chinese_without_a_cjk_font_keeps_english_labels_and_says_so(enterprise,
     result = charts.render_charts(enterprise, lang="zh", formats=("svg",))
     assert result.lang == "en"
     assert result.notice and "中文字体" in result.notice
+    # the reader may not read Chinese, and needs to know what to install
+    assert "No Chinese font" in result.notice and "fonts-noto-cjk" in result.notice
+    english = charts.render_charts(enterprise, lang="en", formats=("svg",))
+    assert english.notice is None
 
 
 def test_chinese_path_names_do_not_break_charts(write_yaml):
@@ -74,3 +78,74 @@ def test_missing_matplotlib_is_a_one_line_install_hint(monkeypatch):
     with pytest.raises(MissingDependencyError) as info:
         charts.require_matplotlib()
     assert "pip install 'buildorbuy[report]'" in info.value.one_line()
+
+
+@pytest.fixture(scope="module")
+def twins():
+    """enterprise-support plus an identical copy of its hosted path: three paths, two identical
+    series with the same go-live month."""
+    import yaml
+
+    from buildorbuy.scenario.loading import scenario_from_dict
+
+    data = yaml.safe_load(ENTERPRISE.read_text())
+    data["paths"].append({**data["paths"][1], "name": "Same fine-tune, other team"})
+    return compare(scenario_from_dict(data))
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _text_boxes(fig, renderer):
+    boxes = []
+    for ax in fig.axes:
+        boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text()]
+        if ax.get_legend():
+            boxes.append(ax.get_legend().get_window_extent(renderer))
+    boxes += [legend.get_window_extent(renderer) for legend in fig.legends]
+    return boxes
+
+
+def test_go_live_labels_and_the_legend_do_not_overprint(twins):
+    with charts._style(None):
+        fig = charts.cumulative_figure(twins, "en")
+        renderer = _drawn(fig)
+    boxes = _text_boxes(fig, renderer)
+    assert len(boxes) >= 1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    legend_text = " ".join(t.get_text() for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+                           for t in legend.get_texts())
+    assert "month 4" in legend_text  # the go-live month is still said, in the legend
+
+
+def test_every_components_panel_has_month_labels(twins):
+    with charts._style(None):
+        fig = charts.components_figure(twins, "en")
+        _drawn(fig)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 3
+    for ax in panels:
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert labels, ax.get_title()
+
+
+@pytest.mark.parametrize("figure", ["cumulative_figure", "gpus_figure"])
+def test_identical_series_stay_distinguishable(twins, figure):
+    with charts._style(None):
+        fig = getattr(charts, figure)(twins, "en")
+    lines = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 2]
+    styles = {}
+    for line in lines:
+        key = tuple(np.round(np.asarray(line.get_ydata(), dtype=float), 6))
+        styles.setdefault(key, []).append((line.get_marker(), line.get_linestyle(), tuple(np.asarray(line.get_xdata(), dtype=float))))
+    same = [group for group in styles.values() if len(group) > 1]
+    assert same, "the twin paths should draw identical data"
+    for group in same:
+        assert len(set(group)) == len(group), group

@@ -38,6 +38,8 @@ def variable_parameter(plan: Plan, text: str) -> tuple[str, Bounds]:
     key = resolve_parameter(plan, text)
     if key in FIXED_PARAMETERS:
         raise AnalysisError(f"cannot be varied: it {FIXED_PARAMETERS[key]}", field=text)
+    if key in plan.locked:
+        raise AnalysisError(f"cannot be varied alone: {plan.locked[key]}", field=text)
     try:
         bounds = field_bounds(plan.scenario, key)
     except ScenarioError as exc:

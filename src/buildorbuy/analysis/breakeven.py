@@ -37,7 +37,7 @@ from buildorbuy.analysis._common import (
 )
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import Plan
-from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
+from buildorbuy.engine.summary import NO_WINNER, ranked_npv, winner_and_runner_up
 from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.fields import Bounds, check_values
 from buildorbuy.scenario.models import Scenario
@@ -87,6 +87,10 @@ class BreakevenResult:
     warnings: list[str] = field(default_factory=list)
     log_scale: bool = False
     integer: bool = False
+    pair: str = ""
+    """Which two paths were compared and why (named with --between, or chosen by default)."""
+    notes: list[str] = field(default_factory=list)
+    """Facts that qualify the answer (a self-hosted path whose cost is mostly bridge fees)."""
 
     def to_dict(self) -> dict[str, Any]:
         return clean(
@@ -108,6 +112,8 @@ class BreakevenResult:
                 "engine_batches": self.engine_batches,
                 "other_crossings": self.other_crossings,
                 "reason": self.reason,
+                "pair": self.pair,
+                "notes": self.notes,
                 "warnings": self.warnings,
                 "versions": versions(),
             }
@@ -173,8 +179,9 @@ def breakeven(
 ) -> BreakevenResult:
     """Find the value of `param` at which paths a and b have equal NPV.
 
-    `between` names the two paths (name or 0-based index); default: the winner and the runner-up at
-    the scenario's values. `low`/`high` bound the search (default: /100 to ×100 of the current
+    `between` names the two paths (name or 0-based index); default: the cheapest API path and the
+    cheapest self-hosted path at the scenario's values when both are recommendable, else the winner
+    and the runner-up. `low`/`high` bound the search (default: /100 to ×100 of the current
     value, within the field's valid range). Raises ScenarioError/AnalysisError naming the problem.
     """
     plan = as_plan(scenario)
@@ -186,12 +193,11 @@ def breakeven(
         ia, ib = resolve_path(plan, between[0]), resolve_path(plan, between[1])
         if ia == ib:
             raise AnalysisError("name two different paths", field="--between")
+        pair = f"{names[ia]} and {names[ib]}, named with --between"
     else:
         base_result = evaluate(plan)
-        winner, runner = winner_and_runner_up(base_result)
-        ia, ib = int(winner[0]), int(runner[0])
-        if ia == NO_WINNER or ib == NO_WINNER:
-            raise AnalysisError("fewer than two paths are feasible and serve all traffic; name two with --between")
+        ia, ib, pair = _default_pair(plan, base_result)
+    notes = _bridge_notes(plan, base_result if base_result is not None else evaluate(plan), (ia, ib))
     d_low, d_high = default_range(current, bounds)
     low = d_low if low is None else float(low)
     high = d_high if high is None else float(high)
@@ -223,7 +229,7 @@ def breakeven(
         warnings.append(f"{key} is not used ({plan.unused[key]}): it cannot move either path's cost")
     common = dict(
         scenario=plan.scenario, param=key, label=param, a=names[ia], b=names[ib], current=current, low=low, high=high,
-        scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer,
+        scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer, pair=pair, notes=notes,
     )
     signs = np.sign(ds)
     changes = [i for i in range(len(xs) - 1) if signs[i] * signs[i + 1] < 0 or (signs[i] == 0) != (signs[i + 1] == 0)]
@@ -292,6 +298,50 @@ def breakeven(
                        names, iterations, batches, others)
     return _finish(common, res.npv[1], ia, ib, mid, True, (lo, hi), (hi - lo) / max(abs(mid), 1e-300), d_lo, d_hi,
                    names, iterations, batches, others)
+
+
+def _default_pair(plan: Plan, result) -> tuple[int, int, str]:
+    """The cheapest API path and the cheapest self-hosted path when both are recommendable (the
+    build-or-buy question), else the winner and the runner-up; with a sentence saying which."""
+    ranked = ranked_npv(result)[0]
+    names = [p.name for p in plan.paths]
+    best: dict[bool, int] = {}
+    for i, p in enumerate(plan.paths):
+        hosted = p.kind != "api"
+        if np.isfinite(ranked[i]) and (hosted not in best or ranked[i] < ranked[best[hosted]]):
+            best[hosted] = i
+    if False in best and True in best:
+        ia, ib = sorted((best[False], best[True]), key=lambda i: ranked[i])
+        return ia, ib, (f"the cheapest API path ({names[best[False]]}) and the cheapest self-hosted path "
+                        f"({names[best[True]]})")
+    winner, runner = winner_and_runner_up(result)
+    ia, ib = int(winner[0]), int(runner[0])
+    if ia == NO_WINNER or ib == NO_WINNER:
+        raise AnalysisError("fewer than two paths are feasible and serve all traffic; name two with --between")
+    return ia, ib, f"the winner ({names[ia]}) and the runner-up ({names[ib]})"
+
+
+BRIDGE_DOMINANT_SHARE = 0.5
+"""A self-hosted path whose bridge fees are at least this share of its NPV is called bridge-dominated."""
+
+
+def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> list[str]:
+    """One sentence per compared self-hosted path whose NPV is mostly bridge fees (scenario values)."""
+    notes = []
+    discount = result.discount[0]
+    for i in pair:
+        p = plan.paths[i]
+        npv = float(result.npv[0, i])
+        if p.bridge is None or npv <= 0:
+            continue
+        fees = float((result.components["bridge_fees"][0, i] * discount).sum())
+        if fees >= BRIDGE_DOMINANT_SHARE * npv:
+            notes.append(
+                f"Bridge fees dominate {p.name}: {100 * fees / npv:.0f}% of its NPV is {plan.paths[p.bridge].name} "
+                f"serving its traffic until go-live in month {int(result.live_month[0, i])}, so the break-even mostly "
+                f"moves with the bridge's prices and the lead time."
+            )
+    return notes
 
 
 def _finish(common, npv: np.ndarray, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, names, iterations, batches, others) -> BreakevenResult:

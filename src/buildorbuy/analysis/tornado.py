@@ -136,6 +136,8 @@ def _default_keys(plan: Plan) -> tuple[list[str], dict[str, str]]:
     for key in plan.parameters():
         if key in FIXED_PARAMETERS:
             skipped[key] = f"fixed: it {FIXED_PARAMETERS[key]}"
+        elif key in plan.locked:
+            skipped[key] = f"cannot move alone: {plan.locked[key]}"
         elif key in plan.unused:
             skipped[key] = f"not used: {plan.unused[key]}"
         elif key == "usd_exchange_rate":

@@ -12,18 +12,24 @@ from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, gu
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
-@app.command()
+@app.command(short_help="The value of a field where two paths cost the same.")
 @guarded
 def breakeven(
     scenario: Path = SCENARIO_ARG,
-    param: str = typer.Option(..., "--param", "-p", help="Field to solve for, as --set writes it (e.g. workload.tokens_per_month).", show_default=False),
-    between: Optional[Tuple[str, str]] = typer.Option(None, "--between", help="The two paths (names or 0-based indexes); default: the winner and the runner-up.", show_default=False),
-    search: Optional[str] = typer.Option(None, "--range", "-r", help="LO:HI to search (default: /100 to ×100 of the current value, within the field's valid range).", show_default=False),
+    param: str = typer.Option(..., "--param", "-p", metavar="FIELD", help="Field to solve for, as --set writes it (e.g. workload.tokens_per_month).", show_default=False),
+    between: Optional[Tuple[str, str]] = typer.Option(None, "--between", metavar="PATH_A PATH_B", help="The two paths (names or 0-based indexes); default: the cheapest API path and the cheapest self-hosted path (else the winner and the runner-up).", show_default=False),
+    search: Optional[str] = typer.Option(None, "--range", "-r", metavar="LO:HI", help="LO:HI to search (default: /100 to ×100 of the current value, within the field's valid range).", show_default=False),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
 ) -> None:
-    """Find the value of a field at which two paths have equal NPV (or say there is none in the range)."""
+    """Find the value of a field at which two paths have equal NPV (or say there is none in the range).
+
+    \b
+    Examples:
+      buildorbuy breakeven scenario.yaml -p workload.tokens_per_month
+      buildorbuy breakeven scenario.yaml -p 'paths[1].lead_time_months' --between gpt-4o 1
+    """
     from buildorbuy.analysis.breakeven import SCAN_POINTS, breakeven as run_breakeven
     from buildorbuy.analysis.sweep import parse_range
     from buildorbuy.render.breakeven_render import RENDERERS, render_table

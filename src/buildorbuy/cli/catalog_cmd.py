@@ -2,103 +2,153 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional
 
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, guarded, say
 
 catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(catalog_app, name="catalog")
 
 
-def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records: list[dict]) -> None:
+def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, title: str, output: Optional[Path],
+          *, drop: tuple[int, ...] = (), shown: dict[str, Callable] | None = None, group: str | None = None) -> None:
+    """`columns` are (heading, record key) pairs. CSV and JSON are data: plain numbers, ISO 8601 dates
+    (see formatting.iso_date; the text as listed is kept in `<key>_as_listed` when it differs)."""
     import json
 
     from buildorbuy.cli.common import write_output
+    from buildorbuy.render.formatting import data_number
 
     if fmt is Format.json:
-        write_output(json.dumps(records, indent=2, ensure_ascii=False), None)
+        write_output(json.dumps(records, indent=2, ensure_ascii=False), output)
         return
-    text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
-    if fmt is Format.csv:
+    keys = [key for _, key in columns]
+    if fmt is Format.csv:  # every scalar field, as in JSON (lists such as sources stay in JSON)
+        every = list(dict.fromkeys(k for r in records for k in r))
+        keys = [k for k in every if not any(isinstance(r.get(k), (list, dict)) for r in records)]
         import io
 
-        buf = io.StringIO()
         from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
+        buf = io.StringIO()
         writer = csv_writer(buf)
-        writer.writerow(columns)
-        writer.writerows(text_rows)
-        write_output(buf.getvalue(), None)
+        writer.writerow(keys)
+        for record in records:
+            writer.writerow([data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))
+                             for v in (record.get(k) for k in keys)])
+        write_output(buf.getvalue(), output)
         return
-    if fmt is Format.markdown:
-        lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        from buildorbuy.render.escape import markdown as md
+    shown = shown or {}
 
-        lines += ["| " + " | ".join(md(c, cell=True) for c in row) + " |" for row in text_rows]
-        write_output("\n".join(lines), None)
+    def text(key: str, value) -> str:
+        if value is None:
+            return ""
+        if key in shown:
+            return shown[key](value)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    headings = [heading for heading, _ in columns]
+    text_rows = [[text(k, record.get(k)) for k in keys] for record in records]
+    numeric_from = next((i for i, k in enumerate(keys) if all(isinstance(r.get(k), (int, float)) or r.get(k) is None for r in records)
+                         and any(isinstance(r.get(k), (int, float)) for r in records)), len(keys))
+    if fmt is Format.markdown:
+        from buildorbuy.render.tables import markdown_table
+
+        write_output(f"### {title}\n\n" + markdown_table(headings, text_rows, right_from=numeric_from), output)
         return
-    import sys
+    from buildorbuy.render.tables import rich_table, text_console
 
     from buildorbuy.render.tables import LONG_TABLE_ROWS, plain_table
 
-    if len(text_rows) > LONG_TABLE_ROWS:
-        numeric = next((i for i, c in enumerate(columns) if "/" in c or c.endswith(("GB", "W", "USD"))), len(columns))
-        write_output(plain_table(title, columns, text_rows, right_from=numeric), None)
+    if len(text_rows) > LONG_TABLE_ROWS:  # plain aligned text: fast for long listings
+        write_output(plain_table(title, headings, text_rows, right_from=numeric_from), output)
         return
+    console = text_console(color=False, width=None)
+    if group is None:
+        console.print(rich_table(title, headings, text_rows, right_from=numeric_from, width=console.width, drop=drop))
+    else:  # one sub-table per value of `group` (a provider), so long model ids keep their whole line
+        at = keys.index(group)
+        console.print(title)
+        values = list(dict.fromkeys(row[at] for row in text_rows))
+        for value in values:
+            rows = [[c for j, c in enumerate(row) if j != at] for row in text_rows if row[at] == value]
+            heads = [h for j, h in enumerate(headings) if j != at]
+            kept_drop = tuple(i - (i > at) for i in drop if i != at)
+            console.print(rich_table(value, heads, rows, right_from=numeric_from - 1, width=console.width, drop=kept_drop))
+    write_output(console.file.getvalue(), output)
 
-    from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c, overflow="fold", no_wrap=c in ("id", "model", "provider"))
-    for row in text_rows:
-        table.add_row(*row)
-    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
+def _dated(record: dict, *keys: str) -> dict:
+    """Dates as ISO 8601; the catalog's own text in `<key>_as_listed` when it is not already ISO."""
+    from buildorbuy.render.formatting import iso_date
+
+    out = dict(record)
+    for key in keys:
+        value = record.get(key)
+        if value is None:
+            continue
+        iso = iso_date(value)
+        out[key] = iso
+        if iso != str(value):
+            out[f"{key}_as_listed"] = str(value)
+    return out
+
+
+def _fields(obj) -> dict:
+    import dataclasses
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(obj).items()}
 
 
 @catalog_app.command("gpus")
 @guarded
-def gpus(format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP)) -> None:
-    """GPUs: dense peak TFLOP/s, memory, bandwidth, power, dated prices."""
-    import dataclasses
+def gpus(
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+) -> None:
+    """GPUs: dense peak TFLOP/s, memory, bandwidth, power, dated prices.
 
+    \b
+    Example:
+      buildorbuy catalog gpus -f csv -o gpus.csv
+    """
     from buildorbuy.catalog.gpus import list_gpus
 
-    specs = list_gpus()
-    columns = ["id", "generation", "bf16 TFLOP/s", "fp8 TFLOP/s", "memory GB", "TB/s", "TDP W", "rent USD/h", "price date", "purchase USD",
-               "new in cn"]
-
-    def cn(g) -> str:
+    def cn(g) -> str | None:
         rule = g.market_rule("cn")
-        return "" if rule is None else f"{rule.new_sales} since {rule.since}"
+        return None if rule is None else f"{rule.new_sales} since {rule.since}"
 
-    rows = [[g.id, g.generation, g.bf16_tflops, g.fp8_tflops, g.memory_gb, g.bandwidth_tbps, g.tdp_watts,
-             g.rent_usd_per_hour, g.price_date, g.purchase_usd, cn(g)] for g in specs]
-    records = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(g).items()} for g in specs]
-    _emit(columns, rows, format, "GPU catalog", records)
+    columns = [("id", "id"), ("generation", "generation"), ("bf16 TFLOP/s", "bf16_tflops"), ("fp8 TFLOP/s", "fp8_tflops"),
+               ("memory GB", "memory_gb"), ("TB/s", "bandwidth_tbps"), ("TDP W", "tdp_watts"), ("rent USD/h", "rent_usd_per_hour"),
+               ("price date", "price_date"), ("purchase USD", "purchase_usd"), ("new in cn", "new_in_cn")]
+    records = [_dated(_fields(g) | {"new_in_cn": cn(g)}, "price_date", "purchase_date") for g in list_gpus()]
+    _emit(columns, records, format, "GPU catalog", output, drop=(10, 8, 1, 3, 5, 6))
 
 
 @catalog_app.command("models")
 @guarded
-def models(format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP)) -> None:
-    """Open-weight models: total and active parameters, KV cache, context, licence."""
-    import dataclasses
+def models(
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+) -> None:
+    """Open-weight models: total and active parameters, KV cache, context, licence.
 
+    \b
+    Example:
+      buildorbuy catalog models -f json -o models.json
+    """
     from buildorbuy.catalog.models import list_models
 
-    specs = list_models()
-    columns = ["id", "name", "params", "active params", "layers", "KV elements/token", "context", "precision", "licence"]
-    rows = [[m.id, m.name, f"{m.params_total / 1e9:g}B", f"{m.params_active / 1e9:g}B", m.layers, m.kv_elements_per_token,
-             m.context_length, m.default_precision, m.license] for m in specs]
-    records = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(m).items()} for m in specs]
-    _emit(columns, rows, format, "Open-model catalog", records)
-
-
+    columns = [("id", "id"), ("name", "name"), ("params", "params_total"), ("active params", "params_active"), ("layers", "layers"),
+               ("KV elements/token", "kv_elements_per_token"), ("context", "context_length"), ("precision", "default_precision"),
+               ("licence", "license")]
+    records = [_dated(_fields(m), "release") for m in list_models()]
+    billions = {"params_total": lambda v: f"{v / 1e9:g}B", "params_active": lambda v: f"{v / 1e9:g}B"}
+    _emit(columns, records, format, "Open-model catalog", output, drop=(8, 1, 4, 5, 7, 6), shown=billions)
 
 
 def _percent(discounts: dict | None) -> str:
@@ -112,12 +162,28 @@ def _percent(discounts: dict | None) -> str:
     return f"-{main:.0%}" + (f" ({', '.join(others)})" if others else "")
 
 
-def _plain(columns: list[str], rows: list[list[str]], title: str) -> None:
+def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = ()) -> None:
+    """Plain aligned text (thousands of rows render fast and never wrap). On a terminal (or with
+    COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last line
+    names them. Piped output keeps every column."""
+    import shutil
+    import textwrap
+
+    from buildorbuy.cli.common import write_output
+
+    width = shutil.get_terminal_size((0, 0)).columns or 10**6
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
-    lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
-    sys.stdout.write("\n".join(lines) + "\n")
+    keep, hidden = list(range(len(columns))), []
+    for i in drop:
+        if sum(widths[j] + 2 for j in keep) - 2 <= width:
+            break
+        keep.remove(i)
+        hidden.append(columns[i])
+    lines = [title, "  ".join(columns[i].ljust(widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
+    lines += ["  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in rows]
+    if hidden:
+        lines += textwrap.wrap(f"not shown at this width: {', '.join(hidden)} (see --format csv or json)", width)
+    write_output("\n".join(lines), output)
 
 
 @catalog_app.command("apis")
@@ -126,11 +192,18 @@ def apis(
     model: Optional[str] = typer.Argument(None, help="Only models whose name contains this, e.g. qwen."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider, e.g. openai, dashscope."),
     currency: Optional[str] = typer.Option(None, "--currency", help="Only prices listed in this currency, e.g. CNY."),
-    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD or YYYY-MM (default: today)."),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD or YYYY-MM (default: today).", metavar="YYYY-MM-DD"),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
     """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China
-    (cn) and international (intl) lists, batch and off-peak discounts, sources and dates."""
+    (cn) and international (intl) lists, batch and off-peak discounts, sources and dates.
+
+    \b
+    Examples:
+      buildorbuy catalog apis qwen --currency CNY
+      buildorbuy catalog apis --provider openai -f csv -o openai.csv
+    """
     import dataclasses
     import datetime as dt
 
@@ -145,16 +218,20 @@ def apis(
     if not prices:
         asked = ", ".join(f"{k} {v}" for k, v in (("model", model), ("provider", provider), ("currency", currency)) if v)
         say(f"Warning: no API price matches {asked or 'the filters'} on {(at or dt.date.today()).isoformat()}", err=True)
-    columns = ["provider", "model", "input /1M", "cached input /1M", "cache write /1M", "output /1M", "currency", "market",
-               "listed from", "listed to", "batch", "off-peak", "verified", "source"]
-    rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.cache_write_per_1m, p.output_per_1m_usd,
-             p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount),
-             _percent(p.off_peak_discount), "no (unverified)" if p.unverified else (p.verification or "genai-prices"),
-             p.source] for p in prices]
     when = (at or dt.date.today()).isoformat()
     title = f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)"
-    if format is Format.table:  # plain aligned text: 14 columns and thousands of rows never wrap
-        _plain(columns, [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows], title)
+    if format is Format.table:  # plain aligned text: thousands of rows never wrap
+        columns = ["provider", "model", "input /1M", "cached input /1M", "cache write /1M", "output /1M", "currency", "market",
+                   "listed from", "listed to", "batch", "off-peak", "verified", "source"]
+        rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.cache_write_per_1m, p.output_per_1m_usd,
+                 p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount),
+                 _percent(p.off_peak_discount), "no (unverified)" if p.unverified else (p.verification or "genai-prices"),
+                 p.source] for p in prices]
+        text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
+        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6))
         return
-    records = [dataclasses.asdict(p) | {"unverified": p.unverified} for p in prices]
-    _emit(columns, rows, format, title, records)
+    records = [_dated(dataclasses.asdict(p) | {"unverified": p.unverified}, "price_date", "valid_to") for p in prices]
+    columns = [("provider", "provider"), ("model", "model"), ("input /1M", "input_per_1m_usd"),
+               ("cached input /1M", "cached_input_per_1m_usd"), ("output /1M", "output_per_1m_usd"), ("currency", "currency"),
+               ("listed from", "price_date")]
+    _emit(columns, records, format, title, output)

@@ -27,18 +27,24 @@ def print_warnings(warnings: list[str]) -> None:
         say(f"Warning: {warning}", err=True)
 
 
-@app.command()
+@app.command(short_help="Cost every path and recommend one.")
 @guarded
 def compare(
     scenario: Path = SCENARIO_ARG,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     chart: bool = typer.Option(False, "--chart", help="Draw the cumulative cost curves below the tables (table format)."),
     view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:
-    """Cost every path over the horizon and recommend one: summary, cost by year, breakdown, break-even."""
+    """Cost every path over the horizon and recommend one: summary, cost by year, breakdown, break-even.
+
+    \b
+    Examples:
+      buildorbuy compare scenarios/startup-assistant.yaml
+      buildorbuy compare scenario.yaml -f json -o result.json --set workload.tokens_per_month=5B
+    """
     from buildorbuy.analysis.compare import compare as run_compare
     from buildorbuy.render.compare_render import RENDERERS, render_table
     from buildorbuy.scenario.loading import load_scenario
@@ -54,31 +60,37 @@ def compare(
     write_output(text, output)
 
 
-@app.command()
+@app.command(short_help="Check a scenario file and list every problem.")
 @guarded
 def validate(
     scenario: Path = SCENARIO_ARG,
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
 ) -> None:
-    """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed."""
+    """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed.
+
+    \b
+    Examples:
+      buildorbuy validate scenario.yaml
+      buildorbuy validate scenario.yaml --set horizon_months=60
+    """
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
-    from buildorbuy.errors import ScenarioError
+    from buildorbuy.errors import BuildOrBuyError
     from buildorbuy.scenario.loading import load_scenario
 
     try:
         loaded = load_scenario(scenario, overrides)
-    except ScenarioError as exc:
+        plan = compile_plan(loaded)
+    except BuildOrBuyError as exc:
         for problem in [exc, *exc.others]:
             say(f"Error: {problem.one_line(mention_others=False)}", err=True)
         raise typer.Exit(2) from None
-    plan = compile_plan(loaded)
     evaluate(plan)
     print_warnings(plan.warnings)
     say(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
 
 
-@app.command()
+@app.command(short_help="Write a commented starter scenario.")
 @guarded
 def init(
     output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", help="File to write (- for stdout)."),
@@ -86,7 +98,13 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     list_templates: bool = typer.Option(False, "--list", help="List the templates and exit."),
 ) -> None:
-    """Write a commented starter scenario with sourced, realistic values."""
+    """Write a commented starter scenario with sourced, realistic values.
+
+    \b
+    Examples:
+      buildorbuy init -o scenario.yaml
+      buildorbuy init --template bank-onprem-cny -o bank.yaml
+    """
     from buildorbuy.cli.common import write_file_atomic
     from buildorbuy.templates import available, read_template
 
@@ -104,12 +122,17 @@ def init(
     say(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of the scenario format.")
 @guarded
 def schema(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Print the JSON Schema of the scenario format (for editor autocompletion and validation)."""
+    """Print the JSON Schema of the scenario format (for editor autocompletion and validation).
+
+    \b
+    Examples:
+      buildorbuy schema -o scenario.schema.json
+    """
     import json
 
     from buildorbuy.scenario.schema import scenario_json_schema

@@ -18,7 +18,7 @@ class DiffFormat(str, enum.Enum):
     json = "json"
 
 
-@app.command()
+@app.command(short_help="What changes between two scenarios.")
 @guarded
 def diff(
     base: Path = typer.Argument(..., help="The current scenario file.", show_default=False),
@@ -27,10 +27,16 @@ def diff(
     fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(
-        None, "--set", "-s", help="Override a field of the PROPOSAL (dotted.path=value). Repeatable."),
+        None, "--set", "-s", metavar="FIELD=VALUE", help="Override a field of the PROPOSAL (dotted.path=value). Repeatable."),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
-    """Show which inputs differ and how each path's NPV, the winner and break-even months change."""
+    """Show which inputs differ and how each path's NPV, the winner and break-even months change.
+
+    \b
+    Examples:
+      buildorbuy diff current.yaml proposal.yaml
+      buildorbuy diff scenario.yaml scenario.yaml --set workload.growth_per_month=0.1
+    """
     import os
     import sys
 

@@ -6,19 +6,20 @@ the catalogs are imported inside the commands, so `buildorbuy --help` stays ligh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, fail, guarded, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(estimate_app, name="estimate")
+app.add_typer(estimate_app, name="estimate", short_help="Estimate training, fine-tune or serving compute and cost.")
 
 PARAMS_HELP = "Total parameters, e.g. 70B (or use --model)."
 ACTIVE_HELP = "Active parameters per token for a mixture of experts, e.g. 37B (default: --params)."
@@ -73,7 +74,7 @@ def _model_params(params: Optional[str], active_params: Optional[str], model: Op
     return total, active, spec
 
 
-def _render(result: dict, fmt: Format, title: str) -> None:
+def _render(result: dict, fmt: Format, title: str, output=None) -> None:
     import json
 
     from buildorbuy.cli.common import write_output
@@ -81,38 +82,41 @@ def _render(result: dict, fmt: Format, title: str) -> None:
     for warning in result.get("warnings", []):
         say(f"Warning: {warning}", err=True)
     if fmt is Format.json:
-        write_output(json.dumps(result, indent=2, ensure_ascii=False), None)
+        write_output(json.dumps(result, indent=2, ensure_ascii=False), output)
         return
-    rows = [(k, _show(k, v)) for k, v in result.items() if k not in ("warnings", "cost_source")]
-    if fmt is Format.csv:
+    fields = [(k, v) for k, v in result.items() if k not in ("warnings", "cost_source")]
+    if fmt is Format.csv:  # data: plain numbers, as in JSON
         import io
+
+        from buildorbuy.render.formatting import data_number
 
         buf = io.StringIO()
         from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
         writer = csv_writer(buf)
         writer.writerow(["field", "value"])
-        writer.writerows(rows)
-        write_output(buf.getvalue(), None)
+        writer.writerows([(k, data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))) for k, v in fields])
+        write_output(buf.getvalue(), output)
         return
+    rows = [(k, _show(k, v)) for k, v in fields]
     if fmt is Format.markdown:
-        lines = [f"### {title}", "", "| field | value |", "| --- | --- |"]
-        from buildorbuy.render.escape import markdown as md
+        from buildorbuy.render.tables import markdown_table
 
-        lines += [f"| {md(k, cell=True)} | {md(v, cell=True)} |" for k, v in rows]
-        write_output("\n".join(lines), None)
+        write_output(f"### {title}\n\n" + markdown_table(["field", "value"], [list(r) for r in rows]), output)
         return
-    import sys
-
-    from rich.console import Console
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
+    from buildorbuy.render.tables import text_console
+
+    console = text_console(color=False, width=None)
+    table = Table(title=title, show_header=False, box=box.SIMPLE_HEAVY)
+    table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for k, v in rows:
         table.add_row(k, v)
-    Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
+    console.print(table)
+    write_output(console.file.getvalue(), output)
 
 
 _COUNTS = ("params", "active_params", "tokens", "tokens_per_month", "flops")
@@ -147,16 +151,22 @@ def training(
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
     precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost."""
+    """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost.
+
+    \b
+    Example:
+      buildorbuy estimate training --params 70B --tokens 2T --gpu h100-sxm --gpus 2048
+    """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_training
 
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
-    _render(result, format, "Pretraining estimate")
+    _render(result, format, "Pretraining estimate", output)
 
 
 @estimate_app.command("finetune")
@@ -172,16 +182,22 @@ def finetune(
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
     precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost."""
+    """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost.
+
+    \b
+    Example:
+      buildorbuy estimate finetune --model llama-3.1-8b --tokens 20M --epochs 3 --gpu a100-80gb
+    """
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_finetune
 
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
-    _render(result, format, "Fine-tuning estimate")
+    _render(result, format, "Fine-tuning estimate", output)
 
 
 @estimate_app.command("serving")
@@ -196,16 +212,22 @@ def serving(
     output_len: str = typer.Option("250", "--output-len", help="Output tokens per request."),
     max_concurrency: Optional[int] = typer.Option(None, "--max-concurrency", help="Requests in flight per replica at most."),
     tokens_per_month: Optional[str] = typer.Option(None, "--tokens-per-month", help="Input + output tokens per month, e.g. 5B: adds GPUs and monthly cost."),
-    peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, help="Peak load over average load (≥ 1)."),
+    peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, metavar="RATIO", help="Peak load over average load (≥ 1)."),
     target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     tpot_ms: Optional[float] = typer.Option(None, "--tpot-ms", help="Latency target: time per output token, ms (caps the batch)."),
     ttft_ms: Optional[float] = typer.Option(None, "--ttft-ms", help="Latency target: time to first token, ms (caps the batch)."),
     cached_input_share: float = typer.Option(0.0, "--cached-input-share", help="Share of input tokens served from the prefix cache (no prefill), in [0, 1]."),
     tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica (default: the degree with the lowest cost per token)."),
-    format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
+    format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
-    """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
+    """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h).
+
+    \b
+    Example:
+      buildorbuy estimate serving --model llama-3.1-70b --gpu h100-sxm --tokens-per-month 5B -f json
+    """
     if not 0 < target_utilization <= 1:
         raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
     for option, value in (("--tpot-ms", tpot_ms), ("--ttft-ms", ttft_ms), ("--tensor-parallel", tensor_parallel)):
@@ -236,4 +258,4 @@ def serving(
         raise
     if spec:
         result = {"model": spec.id, **result}
-    _render(result, format, "Serving estimate")
+    _render(result, format, "Serving estimate", output)

@@ -12,13 +12,13 @@ from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fa
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
-@app.command()
+@app.command(short_help="Write a finance workbook (.xlsx) of formulas.")
 @guarded
 def export(
     scenario: Path = SCENARIO_ARG,
     output: Path = typer.Option(..., "--output", "-o", help="Workbook to write (.xlsx); written whole or not at all.",
                                 show_default=False),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     view: View = typer.Option(View.cash, "--view", help=VIEW_HELP + " accounting adds an Accounting sheet."),
 ) -> None:

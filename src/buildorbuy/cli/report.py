@@ -19,7 +19,7 @@ class ReportFormat(str, enum.Enum):
     html = "html"
 
 
-@app.command()
+@app.command(short_help="Write a planning document with charts.")
 @guarded
 def report(
     scenario: Path = SCENARIO_ARG,
@@ -29,13 +29,19 @@ def report(
                                                help="markdown (with PNG and SVG charts beside it) or html (one self-contained "
                                                     "file). Default: from the output's suffix (.html, .htm), else markdown."),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Monte Carlo random seed, when the scenario has uncertain inputs."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, metavar="N", help="Monte Carlo random seed, when the scenario has uncertain inputs."),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
     view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:
-    """Write a planning document: recommendation, assumptions with sources, tables and charts."""
+    """Write a planning document: recommendation, assumptions with sources, tables and charts.
+
+    \b
+    Examples:
+      buildorbuy report scenario.yaml -o plan.md
+      buildorbuy report scenario.yaml -o plan.html --lang zh
+    """
     from buildorbuy.analysis.compare import compare as run_compare
     from buildorbuy.cli.common import is_stream_or_device, write_files_atomic
     from buildorbuy.render.charts import require_matplotlib

@@ -49,7 +49,7 @@ class _LazyProgress:
             self.bar.stop()
 
 
-@app.command()
+@app.command(short_help="Monte Carlo over the uncertain inputs.")
 @guarded
 def simulate(
     scenario: Path = SCENARIO_ARG,
@@ -57,10 +57,16 @@ def simulate(
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same output, byte for byte."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
 ) -> None:
-    """Monte Carlo over the fields given as distributions: percentiles, chance each path is cheapest, regret, drivers."""
+    """Monte Carlo over the fields given as distributions: percentiles, chance each path is cheapest, regret, drivers.
+
+    \b
+    Examples:
+      buildorbuy simulate scenarios/uncertain-enterprise.yaml
+      buildorbuy simulate scenario.yaml -n 1e6 --seed 7 -f json -o mc.json
+    """
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
     if seed < 0:
         raise fail(f"--seed: must be a whole number ≥ 0 (got {seed})")

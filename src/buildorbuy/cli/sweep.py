@@ -31,21 +31,27 @@ def pair_specs(params: list[str], values: list[str], ranges: list[str], order: l
     return [(param, kind, queues[kind].pop(0)) for param, kind in zip(params, kinds)]
 
 
-@app.command(cls=OrderedOptionsCommand)
+@app.command(cls=OrderedOptionsCommand, short_help="NPV per path over a grid of one or two fields.")
 @guarded
 def sweep(
     ctx: typer.Context,
     scenario: Path = SCENARIO_ARG,
-    params: List[str] = typer.Option(..., "--param", "-p", help=PARAM_HELP, show_default=False),
-    values: Optional[List[str]] = typer.Option(None, "--values", "-v", help=VALUES_HELP, show_default=False),
-    ranges: Optional[List[str]] = typer.Option(None, "--range", "-r", help=RANGE_HELP, show_default=False),
+    params: List[str] = typer.Option(..., "--param", "-p", metavar="FIELD", help=PARAM_HELP, show_default=False),
+    values: Optional[List[str]] = typer.Option(None, "--values", "-v", metavar="V1,V2,…", help=VALUES_HELP, show_default=False),
+    ranges: Optional[List[str]] = typer.Option(None, "--range", "-r", metavar="LO:HI[:N]", help=RANGE_HELP, show_default=False),
     log: bool = typer.Option(False, "--log", help="Space --range values geometrically (bounds must be positive)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     columnar: bool = typer.Option(False, "--columnar", help="With --format json: per-path arrays ('columns') instead of one object per point ('points')."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
 ) -> None:
-    """Evaluate every path over a grid of values of one or two fields: NPV per path and the winner at each point."""
+    """Evaluate every path over a grid of values of one or two fields: NPV per path and the winner at each point.
+
+    \b
+    Examples:
+      buildorbuy sweep scenario.yaml -p workload.tokens_per_month -r 1e9:1e12:13 --log
+      buildorbuy sweep scenario.yaml -p 'paths[API].price_per_1k_output' -v 0.001,0.002 -p discount_rate -r 0:0.2:5
+    """
     from buildorbuy.analysis.sweep import parse_range, parse_values
     from buildorbuy.analysis.sweep import sweep as run_sweep
     from buildorbuy.errors import AnalysisError

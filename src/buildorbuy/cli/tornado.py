@@ -18,19 +18,25 @@ class Metric(str, enum.Enum):
     margin = "margin"
 
 
-@app.command()
+@app.command(short_help="Rank inputs by how far each moves the answer.")
 @guarded
 def tornado(
     scenario: Path = SCENARIO_ARG,
     swing: float = typer.Option(0.2, "--swing", help="Move each input down and up by this share of its value (0.2 = ±20 %)."),
     metric: Metric = typer.Option(Metric.npv, "--metric", "-m", help="npv: the winner's NPV; margin: the runner-up's NPV minus the winner's."),
-    params: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Vary only these fields (repeatable); default: every numeric input.", show_default=False),
-    top: int = typer.Option(20, "--top", min=0, help="Table and markdown: show the N inputs with the largest effect (0: all); csv and json have all."),
+    params: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="FIELD", help="Vary only these fields (repeatable); default: every numeric input.", show_default=False),
+    top: int = typer.Option(20, "--top", min=0, metavar="N", help="Table and markdown: show the N inputs with the largest effect (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
 ) -> None:
-    """Move every numeric input down and up alone; rank inputs by their effect and mark those that flip the decision."""
+    """Move every numeric input down and up alone; rank inputs by their effect and mark those that flip the decision.
+
+    \b
+    Examples:
+      buildorbuy tornado scenario.yaml
+      buildorbuy tornado scenario.yaml --swing 0.3 --metric margin -f markdown
+    """
     from buildorbuy.analysis.tornado import tornado as run_tornado
     from buildorbuy.render.tornado_render import RENDERERS, render_markdown, render_table
     from buildorbuy.scenario.loading import load_scenario

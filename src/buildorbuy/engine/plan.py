@@ -99,6 +99,8 @@ class Plan:
     """Parameters computed once from non-numeric inputs (catalog prices), with their method."""
     unused: dict[str, str] = field(default_factory=dict)
     """Parameters the engine ignores for this configuration (a rented fleet's power price), with why."""
+    locked: dict[str, str] = field(default_factory=dict)
+    """Parameters an analysis must not move alone (a catalog MoE model's total params), with why."""
     curves: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     """NPV curves of `auto` searches (reserved GPUs), by parameter key: [{value, npv}]."""
 
@@ -117,12 +119,49 @@ class Plan:
 def compile_plan(scenario: Scenario) -> Plan:
     """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file line)."""
     try:
+        problems = catalog_problems(scenario)
+        if problems:
+            problems[0].others = problems[1:]
+            raise problems[0]
         return _compile(scenario)
     except BuildOrBuyError as exc:
         if exc.source is None and scenario._source is not None:
             exc.source = scenario._source
             exc.line = scenario.locate(exc.field)
         raise
+
+
+def catalog_problems(scenario: Scenario) -> list[CatalogError]:
+    """Every unknown catalog name (API model, open model, GPU), each naming its field and line."""
+    from buildorbuy.catalog.apis import lookup_api_price
+    from buildorbuy.catalog.gpus import get_gpu
+    from buildorbuy.catalog.models import get_model
+
+    checks: list[tuple[str, Callable[[], object]]] = []
+    for i, path in enumerate(scenario.paths):
+        if isinstance(path, ApiPath):
+            if path.model is not None:
+                checks.append((f"paths[{i}].model", lambda p=path: lookup_api_price(p.model, p.provider, scenario.start_date)))
+            continue
+        if path.model.catalog is not None:
+            checks.append((f"paths[{i}].model.catalog", lambda p=path: get_model(p.model.catalog)))
+        checks.append((f"paths[{i}].serving.gpu", lambda p=path, i=i: _serving_gpu(p.serving.gpu, f"paths[{i}].serving.gpu")))
+        section = "finetune" if isinstance(path, FinetunePath) else "training"
+        checks.append((f"paths[{i}].{section}.gpu", lambda p=path, s=section: get_gpu(getattr(p, s).gpu)))
+    problems: list[CatalogError] = []
+    for where, check in checks:
+        try:
+            check()
+        except CatalogError as exc:
+            if exc.field == "provider":
+                exc.field = where.rsplit(".", 1)[0] + ".provider"
+            elif not (exc.field or "").startswith(where):  # keep a more precise field (an inline GPU's memory_gb)
+                exc.field = where
+            if scenario._source is not None:
+                exc.source = scenario._source
+                exc.line = scenario.locate(exc.field)
+            problems.append(exc)
+    return problems
 
 
 def _compile(scenario: Scenario) -> Plan:
@@ -551,10 +590,17 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
             raise
         if ref.params is None:
             fix(k("model.params"), spec.params, f"catalog {spec.id}")
-        if ref.active_params is None:
+        if ref.active_params is None and spec.params_active < spec.params:
             fix(k("model.active_params"), spec.params_active, f"catalog {spec.id}")
+            plan.locked[k("model.params")] = (
+                f"{spec.id} is a mixture-of-experts model: its active parameters "
+                f"({spec.params_active / 1e9:g}B) would not follow; give model.params and model.active_params to vary them"
+            )
+        # A dense catalog model: every parameter is active, so active_params is derived below and
+        # follows params when an analysis moves params (a fixed copy would exceed a lowered params).
     if k("model.active_params") not in base:
-        derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], "default: params (dense model)")
+        dense = f"catalog {ref.catalog}: dense, active = params" if ref.catalog is not None else "default: params (dense model)"
+        derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], dense)
     if isinstance(path, BuildPath) and ref.training_tokens is None:
         derive(
             k("model.training_tokens"),

@@ -18,6 +18,8 @@ def heading(result: BreakevenResult) -> str:
 def lines(result: BreakevenResult) -> list[str]:
     cur = result.scenario.currency
     out: list[str] = []
+    if result.pair:
+        out.append(f"Compared {result.pair}" + ("." if "--between" in result.pair else "; --between names others."))
     if result.value is None:
         out.append(result.reason or "no crossover")
     else:
@@ -50,6 +52,7 @@ def lines(result: BreakevenResult) -> list[str]:
     if result.relative_tolerance is not None and result.bracket is not None:
         search += f"; bracket {result.bracket[0]:.9g} … {result.bracket[1]:.9g}, relative width {result.relative_tolerance:.1e}"
     out.append(search + ").")
+    out += result.notes
     if result.other_crossings:
         out.append("The order also changes near: " + ", ".join(value_text(v) for v in result.other_crossings) + " (use --range to look there).")
     return out

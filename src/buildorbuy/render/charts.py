@@ -132,20 +132,42 @@ def _month_axis(ax, horizon: int) -> None:
 # ---------------------------------------------------------------------- the charts
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+"""One marker shape per path, so paths whose lines coincide stay distinguishable."""
+
+
+def _series_style(index: int, count: int, horizon: int) -> dict[str, Any]:
+    """Marker shape and placement for the `index`-th of `count` paths: every path marks every
+    `step` months, each starting at its own offset, so identical lines show all their markers."""
+    step = max(1, horizon // 8)
+    return {"marker": MARKERS[index % len(MARKERS)], "markevery": ((index * step) // max(count, 1) % step, step),
+            "markersize": 5}
+
+
+def _legend_below(fig, ax, ncol_max: int = 3) -> None:
+    """The legend under the plot, outside the axes: it never covers lines or annotations."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), ncol_max), fontsize=8, frameon=False)
+
+
 def cumulative_figure(cmp, lang: str):
-    """Cumulative cost per path; dotted verticals at go-live, diamonds where the winner breaks even."""
+    """Cumulative cost per path; a hollow circle and a dotted vertical at each go-live (the month is in
+    the legend), diamonds where the winner breaks even."""
     horizon = cmp.scenario.horizon
-    fig = _figure(9, 5)
+    fig = _figure(9, 5.5)
     ax = fig.add_subplot()
     months = list(range(horizon))
     colors = {p.name: PALETTE[i % len(PALETTE)] for i, p in enumerate(cmp.paths)}
-    for p in cmp.paths:
+    for i, p in enumerate(cmp.paths):
         style = "-" if p.feasible else "--"
-        ax.plot(months, p.cumulative_cost, style, color=colors[p.name], linewidth=2, label=p.name)
-        if p.live_month > 0:
+        label = p.name if p.live_month <= 0 else t("fig.golive_legend", lang, path=p.name, month=p.live_month)
+        ax.plot(months, p.cumulative_cost, style, color=colors[p.name], linewidth=2, label=label,
+                **_series_style(i, len(cmp.paths), horizon))
+        if 0 < p.live_month < horizon:
             ax.axvline(p.live_month, color=colors[p.name], linestyle=":", linewidth=1)
-            ax.annotate(t("fig.golive", lang, path=p.name), (p.live_month, 0.98), xycoords=("data", "axes fraction"),
-                        rotation=90, va="top", ha="right", fontsize=7, color=colors[p.name])
+            ax.plot([p.live_month], [p.cumulative_cost[p.live_month]], "o", markersize=9, markerfacecolor="none",
+                    markeredgecolor=colors[p.name], markeredgewidth=1.5, zorder=4)
     winner = cmp.recommendation.get("path")
     by_name = {p.name: p for p in cmp.paths}
     for entry in cmp.breakeven:
@@ -161,7 +183,7 @@ def cumulative_figure(cmp, lang: str):
     ax.set_ylabel(t("fig.axis_cost", lang, cur=cmp.currency))
     _money_axis(ax.yaxis)
     _month_axis(ax, horizon)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=8, frameon=False)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -201,8 +223,12 @@ def components_figure(cmp, lang: str):
         _month_axis(ax, horizon)
     for index in range(len(paths), rows * cols):
         axes[index // cols][index % cols].set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel(t("fig.axis_month", lang))
+    for row in axes:  # shared months: label every panel's axis, not only the bottom row's
+        for ax in row:
+            ax.tick_params(axis="x", labelbottom=True)
+    for index in range(len(paths)):  # the lowest panel of each column says what the axis is
+        if index + cols >= len(paths):
+            axes[index // cols][index % cols].set_xlabel(t("fig.axis_month", lang))
     for row in axes:
         row[0].set_ylabel(t("fig.axis_monthly", lang, cur=cmp.currency))
     fig.suptitle(t("fig.components", lang))
@@ -220,26 +246,27 @@ def gpus_figure(cmp, lang: str):
     if not hosted:
         return None
     horizon = cmp.scenario.horizon
-    fig = _figure(9, 4)
+    fig = _figure(9, 4.5)
     ax = fig.add_subplot()
     for i, p in enumerate(cmp.paths):
         if p in hosted:
             color = PALETTE[i % len(PALETTE)]
-            ax.step(range(horizon), p.gpus, where="post", color=color, linewidth=2, label=p.name)
+            ax.step(range(horizon), p.gpus, where="post", color=color, linewidth=2, label=p.name,
+                    **_series_style(i, len(cmp.paths), horizon))
             fleet = p.fleet or {}
             if any(fleet.get("reserved_gpus", ())):
                 ax.step(range(horizon), fleet["reserved_gpus"], where="post", color=color, linewidth=1.2, linestyle="--",
-                        label=t("fig.series_reserved", lang, name=p.name))
+                        label=t("fig.series_reserved", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
             owned = fleet.get("owned_gpus", ())
             if any(owned) and list(owned) != list(p.gpus):
                 ax.step(range(horizon), owned, where="post", color=color, linewidth=1.2, linestyle=":",
-                        label=t("fig.series_owned", lang, name=p.name))
+                        label=t("fig.series_owned", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
     ax.set_title(t("fig.gpus", lang))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_gpus", lang))
     ax.set_ylim(bottom=0)
     _month_axis(ax, horizon)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -249,7 +276,7 @@ def tornado_figure(rows: list[dict[str, Any]], metric: str, baseline: float | No
     ax = fig.add_subplot()
     ordered = list(reversed(rows))  # widest swing on top
     base = baseline if baseline is not None else 0.0
-    labels = [r["input"] for r in ordered]
+    labels = [r.get("label") or r["input"] for r in ordered]
     ypos = range(len(ordered))
     low_bars = ax.barh(ypos, [r["at_low"] - base for r in ordered], left=base, color="#4e79a7", label=t("fig.low", lang))
     high_bars = ax.barh(ypos, [r["at_high"] - base for r in ordered], left=base, color="#e15759", label=t("fig.high", lang))
@@ -258,7 +285,7 @@ def tornado_figure(rows: list[dict[str, Any]], metric: str, baseline: float | No
         ax.axvline(baseline, color="black", linewidth=1)
     _money_axis(ax.xaxis)
     ax.set_xlabel(f"{metric} ({currency})")
-    ax.set_title(t("fig.tornado", lang, metric=metric))
+    fig.suptitle(t("fig.tornado", lang, metric=metric))  # centred on the figure: long labels push the axes right
     ax.legend(handles=[low_bars, high_bars], loc="lower right", fontsize=8, frameon=False)
     return fig
 
@@ -352,7 +379,7 @@ def render_charts(
         figures = {"cumulative": cumulative_figure(cmp, chart_lang), "components": components_figure(cmp, chart_lang),
                    "gpus": gpus_figure(cmp, chart_lang), "fleet_search": fleet_search_figure(cmp, chart_lang)}
         if tornado and tornado.get("rows"):
-            figures["tornado"] = tornado_figure(tornado["rows"], tornado["metric"], tornado.get("baseline"),
+            figures["tornado"] = tornado_figure(tornado["rows"], tornado.get("chart_metric", {}).get(chart_lang, tornado["metric"]), tornado.get("baseline"),
                                                 cmp.currency, chart_lang)
         if npv_samples:
             figures["npv_distribution"] = npv_distribution_figure(npv_samples, cmp.currency, chart_lang)

@@ -13,35 +13,41 @@ from buildorbuy.render.i18n import t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
+SUMMARY_DROP = (6, 1, 5, 7, 3)
+"""Summary columns left out on narrow terminals, first to last: levelised cost, kind, cost per 1M
+tokens, peak GPUs, total (path, go-live, NPV and feasibility always stay)."""
+
+
 def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang: str = "en", chart: bool = False) -> str:
     from rich.panel import Panel
 
 
     console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
-    console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2))
+    console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2, width=console.width,
+                             drop=SUMMARY_DROP))
     for line in views.notes(cmp, lang):
         console.print(f"  {escape(line)}")
-    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1))
+    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width))
     winner = cmp.recommendation.get("path")
-    if winner:
-        console.print(rich_table(t("title.components", lang, path=winner), *views.component_rows(cmp, winner, lang), right_from=1))
+    console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2,
+                             width=console.width))
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
+        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
     header, rows = views.fleet_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1))
+        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1, width=console.width))
     header, rows = views.switch_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.switch", lang), header, rows, right_from=99))
+        console.print(rich_table(t("title.switch", lang), header, rows, right_from=99, width=console.width))
     header, rows = views.accounting_rows(cmp, lang)
     if rows:
         title = t("title.accounting", lang, month=cmp.scenario.fiscal_year_start_month)
-        console.print(rich_table(title, header, rows, right_from=2))
+        console.print(rich_table(title, header, rows, right_from=2, width=console.width))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
+        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
     title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
     console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
     if chart:
@@ -69,9 +75,7 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
     if notes:
         out += [f"- {md(line)}" for line in notes] + [""]
     out += [f"### {t('title.by_year', lang)}", "", markdown_table(*views.yearly_rows(cmp, lang), right_from=1), ""]
-    if reco.get("path"):
-        out += [f"### {md(t('title.components', lang, path=reco['path']))}", "",
-                markdown_table(*views.component_rows(cmp, reco["path"], lang), right_from=1), ""]
+    out += [f"### {t('title.components_all', lang)}", "", markdown_table(*views.all_component_rows(cmp, lang), right_from=2), ""]
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.breakeven', lang)}", "", markdown_table(header, rows), ""]

@@ -70,10 +70,22 @@ def component_rows(cmp: Comparison, name: str, lang: str = "en") -> tuple[list[s
     return header, rows
 
 
+def all_component_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Every path's cost by component (undiscounted totals) with its share, and a total row per path."""
+    header = [t("col.path", lang), t("col.component", lang), t("col.total_cur", lang, cur=cmp.currency), t("col.share", lang)]
+    rows = []
+    for p in cmp.paths:
+        _, own = component_rows(cmp, p.name, lang)
+        for j, row in enumerate(own):
+            rows.append([p.name if j == 0 else "", *row])
+    return header, rows
+
+
 def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     """Per pair of paths: the month from which one stays cumulatively at or below the other.
 
-    A pair where one path is never above the other from month 0 is left out (nothing to break even).
+    A pair where one path is at or below the other from month 0 to the end says the other one
+    "never" breaks even; a pair that costs the same every month is left out.
     """
     header = [t("col.path", lang), t("col.against", lang), t("col.breakeven", lang), t("col.meaning", lang)]
     months = {(e["a"], e["b"]): e["month"] for e in cmp.breakeven}
@@ -82,7 +94,14 @@ def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[l
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             ab, ba = months[(a, b)], months[(b, a)]
+            if ab == 0 and ba == 0:
+                continue
             if ab == 0 or ba == 0:
+                cheap, dear, month = (a, b, ba) if ab == 0 else (b, a, ab)
+                if month is None:
+                    rows.append([dear, cheap, t("never", lang), t("be.never", lang, other=cheap, horizon=cmp.scenario.horizon)])
+                else:
+                    rows.append([dear, cheap, t("month_n", lang, n=month), t("be.meaning", lang, other=cheap, month=month)])
                 continue
             if ab is None and ba is None:
                 rows.append([a, b, t("never", lang), t("be.neither", lang, horizon=cmp.scenario.horizon)])

@@ -71,3 +71,37 @@ def month_label(start_year: int, start_month: int, month_index: int) -> str:
     """Month index → 'YYYY-MM'."""
     total = start_month - 1 + month_index
     return f"{start_year + total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def data_number(value) -> str:
+    """A number for CSV: plain digits, no separators or suffixes; whole values without a decimal point."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def iso_date(text) -> str | None:
+    """A catalog date in ISO 8601: `2025-01-01`, `2025-06`, `2026` as given; a quarter `2026-Q1` as the
+    interval `2026-01/2026-03`, a span `2024-2025` as `2024/2025`; None for text that is not a date."""
+    import re
+
+    if text is None:
+        return None
+    value = str(text).strip()
+    if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        return value
+    quarter = re.fullmatch(r"(\d{4})-Q([1-4])", value)
+    if quarter:
+        year, q = quarter.group(1), int(quarter.group(2))
+        return f"{year}-{3 * q - 2:02d}/{year}-{3 * q:02d}"
+    span = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", value)
+    if span:
+        return f"{span.group(1)}/{span.group(2)}"
+    return None

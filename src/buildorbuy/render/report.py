@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.labels import field_label
 from buildorbuy.render.escape import markdown as md
 from buildorbuy.render.i18n import kind_label, t
 from buildorbuy.render.tables import markdown_table
@@ -193,7 +194,7 @@ def question_blocks(cmp, lang: str) -> list[Any]:
     return [Heading(2, t("report.question_h", lang)), Paragraph(md(text)), Paragraph(t("report.paths_are", lang)), Bullets(items)]
 
 
-def tornado_rows(data: Any) -> dict[str, Any] | None:
+def tornado_rows(data: Any, lang: str = "en", scenario: Any = None) -> dict[str, Any] | None:
     """Normalise a tornado result's `.to_dict()` into {"metric", "baseline", "rows": [{input, low, high, at_low, at_high}]}.
 
     Accepts a bare list of inputs or a mapping holding one under "inputs"/"rows"/"parameters"; each
@@ -217,7 +218,8 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
         if at_low is None or at_high is None:
             continue
         rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
-                     "at_low": float(at_low), "at_high": float(at_high)})
+                     "at_low": float(at_low), "at_high": float(at_high),
+                     "label": field_label(scenario, str(name)) if scenario is not None else str(name)})
     rows = [r for r in rows if r["at_high"] != r["at_low"]]
     if not rows:
         return None
@@ -226,26 +228,34 @@ def tornado_rows(data: Any) -> dict[str, Any] | None:
     metric = str(meta.get("metric") or meta.get("metric_name") or "NPV")
     metric = {"npv": "NPV"}.get(metric, metric)
     path = meta.get("path") or meta.get("winner")
-    if path:
+    chart = {}
+    if metric == "margin" and path and meta.get("runner_up"):
+        chart = {code: t("report.metric_margin_chart", code, winner=path, runner=meta["runner_up"]) for code in ("en", lang)}
+        metric = t("report.metric_margin", lang, winner=path, runner=meta["runner_up"])
+    elif path:
         metric = f"{metric} · {path}"
     baseline = next((meta[k] for k in ("base_metric", "baseline", "base") if isinstance(meta.get(k), (int, float))), None)
-    return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows}
+    return {"metric": metric, "baseline": float(baseline) if isinstance(baseline, (int, float)) else None, "rows": rows,
+            "chart_metric": chart or {"en": metric, lang: metric}}
 
 
-def tornado_section(data: Any, lang: str = "en", *, currency: str = "", with_chart: bool = True) -> list[Any]:
-    """Blocks for the sensitivity section from a tornado result's `.to_dict()` (empty if unusable)."""
-    norm = tornado_rows(data)
+def tornado_section(data: Any, lang: str = "en", *, currency: str = "", with_chart: bool = True, scenario: Any = None) -> list[Any]:
+    """Blocks for the sensitivity section from a tornado result's `.to_dict()` (empty if unusable).
+
+    Inputs are labelled in words (with `scenario`), the dotted field path kept in its own column."""
+    norm = tornado_rows(data, lang, scenario)
     if norm is None:
         return []
     metric = norm["metric"]
-    header = [t("report.col_input", lang), t("report.col_low", lang), t("report.col_high", lang),
-              t("report.col_at_low", lang, metric=metric), t("report.col_at_high", lang, metric=metric), t("report.col_swing", lang)]
-    rows = [[r["input"], _value(r["low"]) if r["low"] is not None else "—", _value(r["high"]) if r["high"] is not None else "—",
+    short = t("report.metric_margin_short", lang) if isinstance(data, dict) and data.get("metric") == "margin" else metric
+    header = [t("report.col_input", lang), t("report.col_field", lang), t("report.col_low", lang), t("report.col_high", lang),
+              t("report.col_at_low", lang, metric=short), t("report.col_at_high", lang, metric=short), t("report.col_swing", lang)]
+    rows = [[r["label"], r["input"], _value(r["low"]) if r["low"] is not None else "—", _value(r["high"]) if r["high"] is not None else "—",
              fmt.money(r["at_low"]), fmt.money(r["at_high"]), fmt.money(abs(r["at_high"] - r["at_low"]))] for r in norm["rows"]]
     blocks: list[Any] = [Heading(2, t("report.tornado_h", lang)), Paragraph(md(t("report.tornado_intro", lang, metric=metric)))]
     if with_chart:
         blocks.append(Image("tornado", t("report.chart_alt.tornado", lang)))
-    blocks.append(Table(header, rows, right_from=1))
+    blocks.append(Table(header, rows, right_from=2))
     return blocks
 
 
@@ -299,7 +309,7 @@ def build_report(
 
     sc = cmp.scenario
     report = Report(lang=lang)
-    norm_tornado = tornado_rows(tornado)
+    norm_tornado = tornado_rows(tornado, lang, sc)
     if npv_samples is None:
         npv_samples = npv_samples_from(montecarlo)
     if not montecarlo:
@@ -329,9 +339,7 @@ def build_report(
     b += image("cumulative")
     b += [Heading(2, t("report.by_year_h", lang)), Table(*views.yearly_rows(cmp, lang), right_from=1)]
     b += [Heading(2, t("report.components_h", lang))] + image("components")
-    if reco.get("path"):
-        b += [Heading(3, t("report.components_of", lang, path=reco["path"])),
-              Table(*views.component_rows(cmp, reco["path"], lang), right_from=1)]
+    b += [Heading(3, t("report.components_all", lang)), Table(*views.all_component_rows(cmp, lang), right_from=2)]
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
@@ -347,7 +355,7 @@ def build_report(
     if fleet:
         b += [Heading(3, t("title.fleet", lang)), Table(fleet_header, fleet, right_from=1)]
     b += image("fleet_search")
-    b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
+    b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have, scenario=sc)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
@@ -456,9 +464,13 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     from buildorbuy.errors import AnalysisError
 
     try:
-        tornado = run_tornado(scenario).to_dict()
-    except AnalysisError:  # no path can be recommended: nothing to test the decision against
-        tornado = None
+        # ranked by the margin over the runner-up: what moves the decision, not the winner's own costs
+        tornado = run_tornado(scenario, metric="margin").to_dict()
+    except AnalysisError as exc:
+        try:  # only one path can be recommended: its NPV is what remains to test
+            tornado = run_tornado(scenario).to_dict() if exc.field == "--metric" else None
+        except AnalysisError:  # no path can be recommended: nothing to test the decision against
+            tornado = None
     montecarlo = npv_samples = None
     if is_uncertain(scenario) or estimator_error:
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}

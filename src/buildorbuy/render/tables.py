@@ -3,20 +3,66 @@
 from __future__ import annotations
 
 
-def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 1):
-    """A rich Table; columns from `right_from` on are right-aligned (numbers)."""
+PROSE_MIN = 16
+"""Narrowest a prose column (a method, a meaning) is squeezed to; its words may then fold."""
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in str(text).split()), default=0)
+
+
+def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 1, width: int | None = None,
+               drop: tuple[int, ...] = (), prose: tuple[int, ...] = ()):
+    """A rich Table; columns from `right_from` on are right-aligned numbers, never split.
+
+    Every column is at least as wide as its longest number or word, so text wraps between words
+    only (prose columns may fold long words below PROSE_MIN). With `width`, the columns in `drop`
+    are left out, in that order, until the table fits; the caption names them.
+    """
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
     from buildorbuy.render.escape import terminal
 
-    table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold")
-    for i, name in enumerate(header):
-        table.add_column(escape(terminal(name)), justify="right" if i >= right_from else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(escape(terminal(cell)) for cell in row))
+    widths: dict[int, int] = {}
+
+    def total_natural(keep: list[int]) -> int:
+        return sum(max([len(str(r[j])) for r in rows] + [len(header[j])]) + 2 for j in keep) + len(keep) + 1
+
+    def build(keep: list[int], dropped: list[int]):
+        caption = None
+        if dropped:
+            caption = f"not shown at this width: {', '.join(header[i] for i in sorted(dropped))} (see --format csv or json)"
+        # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
+        table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
+                      caption=escape(caption) if caption else None, caption_justify="left")
+        for i in keep:
+            numeric = i >= right_from
+            cells = [str(r[i]) for r in rows]
+            least = max((len(c) if numeric else _longest_word(c) for c in cells), default=0)
+            if i in prose:
+                least = min(least, PROSE_MIN)
+            least = max(least, _longest_word(header[i]))
+            widths[i] = least
+            squeeze = width is not None and numeric and total_natural(keep) > width
+            table.add_column(escape(terminal(header[i])), justify="right" if numeric else "left", overflow="fold",
+                             min_width=max(least, 1), width=least if squeeze else None)
+        for row in rows:
+            table.add_row(*(escape(terminal(row[i])) for i in keep))
+        return table
+
+    keep, dropped = list(range(len(header))), []
+    table = build(keep, dropped)
+    if width is None:
+        return table
+    for i in drop:
+        # each column: its width and one space of padding each side; one space between columns and at each edge
+        if sum(widths[j] + 2 for j in keep) + len(keep) + 1 <= width:
+            break
+        keep.remove(i)
+        dropped.append(i)
+        table = build(keep, dropped)
     return table
 
 
@@ -64,11 +110,10 @@ def text_console(*, color: bool, width: int | None = None, default_width: int = 
     import io
     import shutil
 
-    from rich.console import Console
 
     if width is None:
         columns = shutil.get_terminal_size((0, 0)).columns
-        width = max(columns, 100) if columns else default_width
+        width = max(columns, 40) if columns else default_width
     return _safe_console_class()(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
                                  color_system="standard" if color else None, highlight=False, emoji=False)
 

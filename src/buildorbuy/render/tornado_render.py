@@ -54,22 +54,22 @@ def decision_text(row: TornadoRow, result: TornadoResult) -> str:
     return "FLIPS — " + "; ".join(parts)
 
 
-def _bar(row: TornadoRow, base: float, scale: float):
+def _bar(row: TornadoRow, base: float, scale: float, half: int = BAR_HALF):
     """Two halves around the base line; the low input's part is ▒, the high input's █ (the shorter drawn on top)."""
     from rich.text import Text
 
     def cells(delta: float) -> int:
-        return 0 if scale <= 0 else int(round(abs(delta) / scale * BAR_HALF))
+        return 0 if scale <= 0 else int(round(abs(delta) / scale * half))
 
     d_low, d_high = row.metric_low - base, row.metric_high - base
-    left = [("", " ")] * BAR_HALF
-    right = [("", " ")] * BAR_HALF
+    left = [("", " ")] * half
+    right = [("", " ")] * half
     order = sorted([(d_low, LOW_BAR, LOW_STYLE), (d_high, HIGH_BAR, HIGH_STYLE)], key=lambda item: -abs(item[0]))
     for delta, char, style in order:  # longer first, shorter over it
         n = cells(delta)
         if delta < 0:
             for k in range(n):
-                left[BAR_HALF - 1 - k] = (style, char)
+                left[half - 1 - k] = (style, char)
         elif delta > 0:
             for k in range(n):
                 right[k] = (style, char)
@@ -80,6 +80,28 @@ def _bar(row: TornadoRow, base: float, scale: float):
     for style, char in right:
         text.append(char, style=style)
     return text
+
+
+def _layout(cells, width: int, lo: str, hi: str) -> tuple[set[int], int, str]:
+    """Columns to drop (1: values, 3: metric at low/high), bar half-width and bar header for `width`."""
+    wide = f"{LOW_BAR} {lo}   lower ◀ │ ▶ higher   {HIGH_BAR} {hi}"
+    narrow = f"{LOW_BAR} {lo} ◀│▶ {HIGH_BAR} {hi}"
+
+    def widest(j: int, header: str) -> int:
+        return max([len(c[j]) for c in cells] + [len(header)])
+
+    decision = min(max([len(c[4]) for c in cells] + [len("decision")]), 16)
+    for dropped in ((), (1,), (1, 3)):
+        for half in (BAR_HALF, 16, 12, 8):
+            header = wide if 2 * half + 1 >= len(wide) else narrow
+            columns = [widest(0, "input"), max(2 * half + 1, len(header)), decision]
+            if 1 not in dropped:
+                columns.append(widest(1, f"{lo} … {hi}"))
+            if 3 not in dropped:
+                columns += [widest(2, f"at {lo}"), widest(3, f"at {hi}")]
+            if sum(columns) + 2 * (len(columns) - 1) <= width:
+                return set(dropped), half, header
+    return {1, 3}, 6, narrow
 
 
 def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None) -> str:
@@ -95,25 +117,28 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     rows = result.rows if top is None else result.rows[:top]
     moving = [r for r in result.rows if r.effect > 0]
     scale = max((max(abs(r.metric_low - result.base_metric), abs(r.metric_high - result.base_metric)) for r in rows), default=0.0)
-    table = Table(box=box.SIMPLE, header_style="bold", pad_edge=False)
-    table.add_column("input")
-    table.add_column(f"{lo} … {hi}", justify="right")
-    table.add_column(f"{LOW_BAR} {lo}   lower ◀ │ ▶ higher   {HIGH_BAR} {hi}", justify="center", no_wrap=True)
-    table.add_column(f"at {lo}", justify="right")
-    table.add_column(f"at {hi}", justify="right")
-    table.add_column("decision")
+    cells = []
     for row in rows:
         values = f"{value_text(row.low)} … {value_text(row.high)}" + (" *" if row.clipped else "")
-        decision = decision_text(row, result)
-        table.add_row(
-            row.param,
-            values,
-            _bar(row, result.base_metric, scale),
-            fmt.money_short(row.metric_low),
-            fmt.money_short(row.metric_high),
-            Text(decision, style="bold red") if decision else "",
-        )
+        cells.append((row.param, values, fmt.money_short(row.metric_low), fmt.money_short(row.metric_high), decision_text(row, result)))
+    dropped, half, bar_header = _layout(cells, console.width, lo, hi)
+    table = Table(box=box.SIMPLE, header_style="bold", pad_edge=False)
+    table.add_column("input", no_wrap=True)  # a field path is one word: never cut or split
+    if 1 not in dropped:
+        table.add_column(f"{lo} … {hi}", justify="right", no_wrap=True)
+    table.add_column(bar_header, justify="center", no_wrap=True)
+    if 3 not in dropped:
+        table.add_column(f"at {lo}", justify="right", no_wrap=True)
+        table.add_column(f"at {hi}", justify="right", no_wrap=True)
+    table.add_column("decision", overflow="fold")
+    for row, (param, values, at_low, at_high, decision) in zip(rows, cells):
+        out = [param] + ([values] if 1 not in dropped else []) + [_bar(row, result.base_metric, scale, half)]
+        out += [at_low, at_high] if 3 not in dropped else []
+        table.add_row(*out, Text(decision, style="bold red") if decision else "")
     console.print(table)
+    if dropped:
+        hidden = [name for i, name in ((1, "the low … high values"), (3, f"the metric at {lo} and {hi}")) if i in dropped]
+        console.print(f"  not shown at this width: {' and '.join(hidden)} (--format markdown, csv or json shows them)")
     notes = []
     if any(r.clipped for r in rows):
         notes.append("* kept inside the field's valid range (or rounded to a whole number)")

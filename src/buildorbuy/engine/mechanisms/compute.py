@@ -87,9 +87,12 @@ def late_run_warning(name: str, run: ComputeRun) -> str | None:
     """The warning when the run's wall-clock is longer than the lead time (go-live moves later)."""
     if not np.any(run.run_months[:1] > run.lead[:1]):
         return None
-    months = run.wall_hours[0] / MONTH_HOURS
-    took = f"{months:.1f} months" if months >= 0.95 else f"{run.wall_hours[0]:.3g} hours"  # not "0.0 months"
+    hours = float(run.wall_hours[0])
+    if hours < MONTH_HOURS:  # a run shorter than a month still takes the whole first month
+        took = "under a day" if hours < 24 else f"{hours / 24:.0f} days"
+        return (f"{name}: {run.section} takes {took} of wall-clock; go-live moved to month {run.live[0]:g} "
+                f"because compute must finish first (lead_time_months {run.lead[0]:g})")
     return (
-        f"{name}: {run.section} takes {took} of wall-clock, longer than "
+        f"{name}: {run.section} takes {run.wall_hours[0] / MONTH_HOURS:.1f} months of wall-clock, longer than "
         f"lead_time_months {run.lead[0]:g}; go-live moved to month {run.live[0]:g}"
     )

@@ -1,0 +1,101 @@
+"""Narrow terminals (80 and 100 columns): tables fit, and no number or name is split or cut.
+
+Low-value columns are dropped (and named under the table) instead; full names stay in
+`--format markdown|csv|json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+from buildorbuy.render import formatting as fmt
+from tests.conftest import REPO
+
+SC = REPO / "scenarios"
+WIDTHS = (80, 100)
+
+
+def run(width, *args):
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def check_fits(text: str, width: int) -> None:
+    for line in text.splitlines():
+        assert len(line.rstrip()) <= width, f"{len(line.rstrip())} > {width}: {line!r}"
+    assert not re.search(r"\S…", text), "a cell was cut"
+
+
+def tokens(text: str) -> set[str]:
+    return set(re.findall(r"[^\s│┃]+", text))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scenario", ["bank-onprem-cny.yaml", "enterprise-support.yaml", "uncertain-enterprise.yaml"])
+def test_compare_fits_and_keeps_every_npv_whole(width, scenario):
+    text = run(width, "compare", SC / scenario)
+    check_fits(text, width)
+    data = json.loads(run(width, "compare", SC / scenario, "-f", "json"))
+    words = tokens(text)
+    hidden = " ".join(line for line in text.splitlines() if "not shown at this width" in line)
+    for path in data["paths"]:
+        assert fmt.money(path["npv"]) in words, path["name"]
+        assert fmt.unit_cost(path["levelised_cost_per_million_tokens"]) in words or "Levelised" in hidden
+        assert fmt.money(path["total_cost"]) in words, path["name"]
+        for word in path["name"].split():
+            assert word in words or word + " ★" in text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tornado_keeps_whole_field_names(width):
+    text = run(width, "tornado", SC / "enterprise-support.yaml")
+    check_fits(text, width)
+    rows = json.loads(run(width, "tornado", SC / "enterprise-support.yaml", "-f", "json"))["rows"]
+    words = tokens(text)
+    for row in rows[:10]:
+        assert row["param"] in words, row["param"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("args", [
+    ("catalog", "gpus"), ("catalog", "models"), ("catalog", "apis", "--provider", "openai"),
+    ("estimate", "serving", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tokens-per-month", "5B"),
+    ("simulate", SC / "uncertain-enterprise.yaml", "-n", "2000"),
+    ("diff", SC / "enterprise-support.yaml", SC / "enterprise-support.yaml", "-s", "workload.tokens_per_month=50B"),
+    ("breakeven", SC / "enterprise-support.yaml", "-p", "workload.tokens_per_month"),
+])
+def test_other_tables_fit(width, args):
+    check_fits(run(width, *args), width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_catalog_names_are_never_split(width):
+    text = run(width, "catalog", "apis", "--provider", "anthropic")
+    words = tokens(text)
+    for record in json.loads(run(width, "catalog", "apis", "--provider", "anthropic", "-f", "json")):
+        assert record["model"] in words and record["provider"] in words
+    text = run(width, "catalog", "models")
+    words = tokens(text)
+    for record in json.loads(run(width, "catalog", "models", "-f", "json")):
+        assert record["id"] in words
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_renderers_fit_a_given_console_width(width):
+    from buildorbuy import compare, load_scenario
+    from buildorbuy.analysis.tornado import tornado
+    from buildorbuy.render.compare_render import render_table as compare_table
+    from buildorbuy.render.tornado_render import render_table as tornado_table
+
+    scenario = load_scenario(SC / "uncertain-enterprise.yaml")
+    check_fits(compare_table(compare(scenario), color=False, width=width), width)
+    result = tornado(scenario)
+    text = tornado_table(result, color=False, width=width, top=12)
+    check_fits(text, width)
+    assert all(row.param in tokens(text) for row in result.rows[:12])
