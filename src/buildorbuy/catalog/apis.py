@@ -393,6 +393,21 @@ def lookup_api_price(
     return found
 
 
+def batch_listed_from(model: str, provider: str | None = None) -> _dt.date | None:
+    """The first date genai-prices lists a batch price for `model` (its `processing: batch` variant's
+    start date), or None when it lists none or none dated. Used to say why `batch_discount: auto`
+    finds nothing on an earlier start."""
+    from genai_prices import types
+
+    try:
+        _, info = _snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return None
+    dates = [v.constraint.start_date for v in info.price_variants or ()
+             if v.when == {"processing": "batch"} and isinstance(v.constraint, types.StartDateConstraint)]
+    return min(dates) if dates else None
+
+
 def price_change_dates(model: str, provider: str | None = None) -> list[_dt.date]:
     """Dates on which the price data changes `model`'s list price (supplementary rows' starts and
     ends, genai-prices' dated conditional prices), sorted; an empty list when it has none."""
@@ -448,14 +463,15 @@ def iter_api_models(provider: str | None = None, at: _dt.date | None = None, *, 
     `contains` in its name) with its prices on `at` (default today), one at a time: the
     supplementary table first (every currency's row in force), then the genai-prices snapshot."""
     extra_provider = _extra_provider(provider)
+    vendor = extra_provider or _same_vendor(provider)  # deepseek → deepseek-official: the rows a lookup reads first
     needle = contains.lower() if contains else None
     wanted = currency.upper() if currency else None
     day = at or _dt.date.today()
-    if provider is None or extra_provider is not None:
+    if provider is None or vendor is not None:
         data = _extra()[0]
         seen = set()
         for e in data.prices:
-            if extra_provider not in (None, e.provider) or (wanted and e.currency != wanted):
+            if vendor not in (None, e.provider) or (wanted and e.currency != wanted):
                 continue
             if needle and needle not in e.model.lower() and not any(needle in a.lower() for a in e.aliases):
                 continue

@@ -7,6 +7,7 @@ dense (no 2:4 sparsity); `bf16_tflops` is the 16-bit tensor-core rate with FP32 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,17 @@ VENDOR_BY_GENERATION = {"ampere": "nvidia", "hopper": "nvidia", "blackwell": "nv
 """Maker of each GPU generation (serving uses a per-vendor software efficiency)."""
 H100_MATMUL_RATIO = 794.5 / 989.0
 """H100 SXM achievable / peak BF16 matmul (stas00 MAMF table): the calibration's reference."""
+
+# Upper bounds on a GPU row (catalog or inline), about 50-100x the largest real accelerator of
+# 2026 (B200: 2,250 dense BF16 TFLOP/s, 9,000 FP4; 192 GB; 8 TB/s; 1,000 W; NVLink 1,800 GB/s):
+# a larger figure is a typing mistake, and it would turn the costs into 1e300s or divide by zero.
+MAX_TFLOPS = 1e5
+MAX_MEMORY_GB = 1e5
+MAX_BANDWIDTH_TBPS = 1e3
+MAX_TDP_WATTS = 1e5
+MAX_LINK_GB_PER_S = 1e6
+MAX_RENT_USD_PER_HOUR = 1e4
+MAX_PURCHASE_USD = 1e8
 
 
 @dataclass(frozen=True)
@@ -169,14 +181,14 @@ def _models():
         model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # validated in tests
 
     class Rent(_Strict):
-        usd_per_hour: float = Field(gt=0)
+        usd_per_hour: float = Field(gt=0, le=MAX_RENT_USD_PER_HOUR)
         """Typical on-demand price per GPU-hour, USD."""
         date: str
         source: str
         verification: Verification
 
     class Purchase(_Strict):
-        usd: float = Field(gt=0)
+        usd: float = Field(gt=0, le=MAX_PURCHASE_USD)
         """Price of one GPU, USD."""
         date: str
         source: str
@@ -190,7 +202,7 @@ def _models():
         verification: Verification
     class Interconnect(_Strict):
         kind: InterconnectKind
-        bandwidth_gb_per_s: float = Field(gt=0)
+        bandwidth_gb_per_s: float = Field(gt=0, le=MAX_LINK_GB_PER_S)
         """Per GPU, both directions together, as the vendor quotes it."""
         verification: Verification
         source: str
@@ -200,22 +212,22 @@ def _models():
         name: str
         generation: Generation
         aliases: list[str] = []
-        bf16_tflops: float = Field(gt=0)
-        fp8_tflops: float | None = Field(default=None, gt=0)
-        fp4_tflops: float | None = Field(default=None, gt=0)
-        int8_tops: float | None = Field(default=None, gt=0)
-        memory_gb: float = Field(gt=0)
-        bandwidth_tbps: float = Field(gt=0)
-        tdp_watts: float = Field(gt=0)
+        bf16_tflops: float = Field(gt=0, le=MAX_TFLOPS)
+        fp8_tflops: float | None = Field(default=None, gt=0, le=MAX_TFLOPS)
+        fp4_tflops: float | None = Field(default=None, gt=0, le=MAX_TFLOPS)
+        int8_tops: float | None = Field(default=None, gt=0, le=MAX_TFLOPS)
+        memory_gb: float = Field(gt=0, le=MAX_MEMORY_GB)
+        bandwidth_tbps: float = Field(gt=0, le=MAX_BANDWIDTH_TBPS)
+        tdp_watts: float = Field(gt=0, le=MAX_TDP_WATTS)
         interconnect: Interconnect
-        achievable_matmul_tflops: float | None = Field(default=None, gt=0)
+        achievable_matmul_tflops: float | None = Field(default=None, gt=0, le=MAX_TFLOPS)
         sources: list[str] = Field(min_length=1)
         verification: dict[str, Verification]
         notes: str | None = None
         rent: Rent | None
         purchase: Purchase | None
         market: dict[Literal["cn"], Market] = {}
-        nvlink_gbps: float | None = Field(default=None, gt=0)
+        nvlink_gbps: float | None = Field(default=None, gt=0, le=MAX_LINK_GB_PER_S)
         memory_unit: Literal["GB", "GiB"] = "GB"
 
     class Sourced(_Strict):
@@ -315,14 +327,17 @@ def inline_gpu(spec: dict, field: str) -> GpuSpec:
     """
     from pydantic import ValidationError
 
-    from buildorbuy.catalog._lookup import normalise
     from buildorbuy.errors import CatalogError
 
     spec = dict(spec)
     like = spec.pop("like", None)
     name = str(spec.pop("name"))
     if like is not None:
-        base = get_gpu(like)
+        try:
+            base = get_gpu(like)
+        except CatalogError as exc:
+            exc.field = f"{field}.like"
+            raise
         row = next(e for e in _data().gpus if e.id == base.id).model_dump()
         row.update(aliases=[], notes=f"inline GPU like {base.id}")
     else:
@@ -338,13 +353,15 @@ def inline_gpu(spec: dict, field: str) -> GpuSpec:
     row.update(spec)
     row.setdefault("name", name)
     row["name"] = name
-    row["id"] = normalise(name).replace(".", "-") or "inline"
+    row["id"] = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "inline"  # shown in messages: keep its dashes
     _, entry_model = _models()
     try:
         entry = entry_model.model_validate(row)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        if where == "interconnect.bandwidth_gb_per_s" and "nvlink_gbps" in spec and "interconnect" not in spec:
+            where = "nvlink_gbps"  # the figure the scenario gave, copied into the interconnect
         msg = err["msg"]
         if err["type"] == "missing":
             msg = "missing: a full inline GPU gives every catalog field (or write like: <catalog id>)"

@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, guarded
+from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, guarded, say
 
 catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(catalog_app, name="catalog")
@@ -192,7 +192,7 @@ def apis(
     model: Optional[str] = typer.Argument(None, help="Only models whose name contains this, e.g. qwen."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider, e.g. openai, dashscope."),
     currency: Optional[str] = typer.Option(None, "--currency", help="Only prices listed in this currency, e.g. CNY."),
-    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date (default: today).", metavar="YYYY-MM-DD"),
+    date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD or YYYY-MM (default: today).", metavar="YYYY-MM-DD"),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
 ) -> None:
@@ -210,11 +210,14 @@ def apis(
     from buildorbuy.catalog.apis import genai_prices_version, iter_api_models
     from buildorbuy.errors import BuildOrBuyError
 
-    try:
-        at = dt.date.fromisoformat(date) if date else None
+    try:  # YYYY-MM, as a scenario's start is written, means the first of that month
+        at = dt.date.fromisoformat(f"{date}-01" if date and len(date.strip()) == 7 else date) if date else None
     except ValueError:
         raise BuildOrBuyError(f"'{date}' is not a date like 2026-01-31", field="date") from None
     prices = list(iter_api_models(provider, at, currency=currency, contains=model))
+    if not prices:
+        asked = ", ".join(f"{k} {v}" for k, v in (("model", model), ("provider", provider), ("currency", currency)) if v)
+        say(f"Warning: no API price matches {asked or 'the filters'} on {(at or dt.date.today()).isoformat()}", err=True)
     when = (at or dt.date.today()).isoformat()
     title = f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)"
     if format is Format.table:  # plain aligned text: thousands of rows never wrap

@@ -32,8 +32,14 @@ def _max_replicas(plan, params, i: int) -> int:
         tokens = col("workload.tokens_per_month") * (1.0 + col("workload.growth_per_month")) ** np.arange(horizon)
     per_replica = max(round(col(key + "serving.gpus_per_replica")), 1)
     capacity = col(key + "serving.tokens_per_second_per_gpu") * col(key + "serving.target_utilization") * per_replica
-    peak = tokens.max() / (MONTH_HOURS * 3600.0) * col("workload.peak_to_average")
-    return max(1, math.ceil(peak / capacity - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
+    change = params.get(key + "serving.throughput_change_per_year")
+    if change is not None:  # a throughput that falls over the horizon needs more replicas later
+        capacity = capacity * (1.0 + float(change[0])) ** (np.arange(horizon) / 12.0)
+    peak = float(np.max(tokens / (MONTH_HOURS * 3600.0) * col("workload.peak_to_average") / capacity))
+    floor = 1
+    if key + "serving.min_replicas" in params:  # autoscale: the floor can exceed the peak need
+        floor = max(floor, round(col(key + "serving.min_replicas")))
+    return max(floor, math.ceil(peak - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
 
 
 def _auto_fields(plan, i: int) -> list[str]:

@@ -523,8 +523,15 @@ def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_p
         price = catalog_price()
         by_type = price.batch_discount if kind == "batch" else price.off_peak_discount
         if by_type is None:
+            later = ""
+            if kind == "batch" and price.market is None:  # a genai-prices row: it may date its batch price later
+                from buildorbuy.catalog.apis import batch_listed_from
+
+                listed = batch_listed_from(price.model, price.provider)
+                if listed is not None and listed > start:
+                    later = f" (it lists one only from {listed:%Y-%m-%d})"
             raise ScenarioError(f"the price data has no {label} price for {price.provider}/{price.model} in force on "
-                                f"{start:%Y-%m-%d}: give {field}", field=k(field))
+                                f"{start:%Y-%m-%d}{later}: give {field}", field=k(field))
         shown = ", ".join(f"{TOKEN_TYPE_LABELS[t]} {d:.0%}" for t, d in by_type.items())
         fix(k(field), by_type["input"], f"catalog {label} prices of {price.describe()}, in force on {start:%Y-%m-%d}: "
                                         f"discount off list by token type: {shown}")
@@ -627,7 +634,13 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
         if sv.reserved is not None and sv.reserved.gpus == "auto":
             base[k("serving.reserved.gpus")] = 0.0  # placeholder until the search below fixes it
     else:
-        if sv.purchase_price in (None, "auto"):
+        rule = gpu.market_rule(scenario.constraints.market) if scenario.constraints.market != "global" else None
+        if sv.purchase_price in (None, "auto") and gpu.purchase_usd is None and rule is not None \
+                and rule.blocks(f"{scenario.start_date:%Y-%m-%d}"):
+            # Not sold new there: the path is infeasible with the rule (_market_block), not an error.
+            fix(k("serving.purchase_price"), 0.0,
+                f"none: {gpu.id} is not sold new in {scenario.constraints.market} since {rule.since} (the path is infeasible)")
+        elif sv.purchase_price in (None, "auto"):
             _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
         if sv.tdp_watts == "auto":
             fix(k("serving.tdp_watts"), gpu.tdp_watts, f"catalog {gpu.id} TDP")

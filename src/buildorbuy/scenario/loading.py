@@ -357,7 +357,27 @@ def _field_parts(loc: tuple, raw: Any) -> list[str | int]:
 
 
 def _looks_like_tag(item: str) -> bool:
-    return item in _KIND_TAGS or "[" in item or item in {"float", "int", "str", "bool", "none", "list", "dict"}
+    """A union member's tag pydantic puts in a location: a kind, a type name, or a model class name
+    (`InlineGpu`, `DecliningBalance`: scenario keys are lower case)."""
+    return (item in _KIND_TAGS or "[" in item or item in {"float", "int", "str", "bool", "none", "list", "dict"}
+            or re.fullmatch(r"[A-Z][A-Za-z0-9]*", item) is not None)
+
+
+_SCALAR_TYPE_ERRORS = {"string_type", "literal_error", "float_type", "float_parsing", "int_type", "bool_type", "enum"}
+
+
+def _wrong_union_branch(error: dict, parts: list, all_parts: list[list], raw: Any) -> bool:
+    """A scalar member's complaint about a mapping the user wrote for a union field (`gpu: {like: …}`,
+    `residual: {declining_balance: …}`), when the mapping member has its own, deeper error."""
+    if error.get("type") not in _SCALAR_TYPE_ERRORS:
+        return False
+    node = raw
+    for part in parts:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, dict) and any(len(p) > len(parts) and p[: len(parts)] == parts for p in all_parts)
 
 
 def _known_fields() -> set[str]:
@@ -464,8 +484,11 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
     errors = sorted(exc.errors(include_url=False), key=lambda e: e.get("type") != "extra_forbidden")
     found: list[ScenarioError] = []
     seen: set[str] = set()
+    all_parts = [_field_parts(tuple(e["loc"]), raw) for e in errors]
     for error in errors:
         parts = _field_parts(tuple(error["loc"]), raw)
+        if _wrong_union_branch(error, parts, all_parts, raw):
+            continue
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             parts.append("kind")
         field = format_field_path(parts)

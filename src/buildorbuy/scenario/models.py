@@ -163,7 +163,7 @@ class Reserved(Strict):
 
 
 class DecliningBalance(Strict):
-    declining_balance: Annotated[float, Field(gt=0, lt=1)]
+    declining_balance: Annotated[Number, Field(gt=0, lt=1)]
     """Share of the remaining value lost each year (0.35 = 35 %)."""
 
 

@@ -107,7 +107,7 @@ def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray, load: np.
     replicas = mean_replicas[:, :, None] * levels[:, None, :]
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
-    np.maximum(replicas, np.round(col("min_replicas"))[..., None], out=replicas)
+    replicas = np.maximum(replicas, np.round(col("min_replicas"))[..., None])  # min_replicas may be the batched input
     if cap is not None:
         replicas = np.minimum(replicas, cap[..., None])
     redundancy = np.ceil(col("redundancy"))

@@ -78,7 +78,7 @@ def overflow_tokens(ctx: Context, path: PathContext, own_tokens: np.ndarray, rep
     capacity = capacity * throughput_factor(ctx, path)
     levels, hours = _distinct(*day_levels(ctx.params))
     mean_load = own_tokens / SECONDS_PER_MONTH
-    per_month = np.zeros(np.broadcast_shapes(mean_load.shape, np.shape(capacity)))
+    per_month = np.zeros(np.broadcast_shapes(mean_load.shape, np.shape(capacity), (levels.shape[0], 1)))  # a batched profile too
     for level in range(levels.shape[1]):  # a loop over the day's distinct levels, never over the batch
         above = np.maximum(mean_load * levels[:, level:level + 1] - capacity, 0.0)
         per_month += hours[:, level:level + 1] * above

@@ -33,7 +33,7 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
     np.maximum(replicas, 1.0, out=replicas)
     if cap is not None:
         replicas = np.minimum(replicas, cap)
-    replicas += np.ceil(col("redundancy"))
+    replicas = replicas + np.ceil(col("redundancy"))  # not in place: redundancy may be the batched input
     gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
     _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
     return gpus
