@@ -93,6 +93,12 @@ class Simulation:
     histogram: dict[str, Any]
     warnings: list[str]
     npv: np.ndarray = field(repr=False)
+    recommendable: np.ndarray | None = field(default=None, repr=False)
+    """[samples, paths]: the path is feasible, serves all traffic and is live in that sample."""
+    columns: np.ndarray | None = field(default=None, repr=False)
+    """[rows, inputs] the sampled inputs as drawn, one column per `input_keys` (rows ≤ samples: the first ones)."""
+    input_keys: list[str] = field(default_factory=list)
+    """Names of `columns`: sampled fields, then `<key> (outcome)` for drawn success/failure outcomes."""
 
     @property
     def currency(self) -> str:
@@ -363,6 +369,9 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         histogram=_histogram(plan, npv),
         warnings=warnings,
         npv=npv,
+        recommendable=recommendable,
+        columns=columns,
+        input_keys=list(sampler.labels),
     )
 
 
