@@ -1,0 +1,120 @@
+"""`buildorbuy voi` and `buildorbuy whatif` through the CLI: formats, languages, JSON contracts, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+UNCERTAIN = str(SCENARIOS / "uncertain-enterprise.yaml")
+CERTAIN = str(SCENARIOS / "enterprise-support.yaml")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_voi_json_contract_and_reproducible(runner):
+    first = runner.invoke(app, ["voi", UNCERTAIN, "-n", "2000", "--seed", "4", "--format", "json"])
+    second = runner.invoke(app, ["voi", UNCERTAIN, "-n", "2000", "--seed", "4", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert set(data) == {"evpi", "decision_now", "inputs", "samples", "seed"}
+    assert data["samples"] == 2000 and data["seed"] == 4 and data["evpi"] > 0
+    assert all(set(item) == {"field", "evppi", "share_of_evpi", "se"} for item in data["inputs"])
+
+
+def test_voi_evpi_equals_simulates_smallest_regret(runner):
+    voi = json.loads(runner.invoke(app, ["voi", UNCERTAIN, "-n", "3000", "--seed", "2", "-f", "json"]).stdout)
+    sim = json.loads(runner.invoke(app, ["simulate", UNCERTAIN, "-n", "3000", "--seed", "2", "-f", "json"]).stdout)
+    assert voi["evpi"] == pytest.approx(min(p["expected_regret"] for p in sim["paths"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("fmt, marker", [("table", "before deciding is worth"), ("markdown", "### Value of learning"),
+                                         ("csv", "field,label,evppi,share_of_evpi,se")])
+def test_voi_formats(runner, fmt, marker):
+    result = runner.invoke(app, ["voi", UNCERTAIN, "-n", "2000", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert marker in result.stdout
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert rows and all(float(r["evppi"]) >= 0 for r in rows)
+
+
+def test_voi_chinese(runner):
+    result = runner.invoke(app, ["voi", UNCERTAIN, "-n", "2000", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    assert "信息价值" in result.stdout and "决策前弄清" in result.stdout
+
+
+def test_voi_nothing_uncertain_is_a_one_line_error(runner):
+    result = runner.invoke(app, ["voi", CERTAIN])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "nothing in the scenario is uncertain" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("samples", ["999", "10"])
+def test_voi_too_few_samples_names_the_minimum(runner, samples):
+    result = runner.invoke(app, ["voi", UNCERTAIN, "--samples", samples])
+    assert result.exit_code == 2
+    assert "1,000" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_voi_writes_the_output_file(runner, tmp_path):
+    out = tmp_path / "voi.json"
+    result = runner.invoke(app, ["voi", UNCERTAIN, "-n", "1000", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["samples"] == 1000
+
+
+def test_whatif_json_contract(runner):
+    result = runner.invoke(app, ["whatif", CERTAIN, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"winner", "conditions"}
+    assert data["conditions"]
+    for item in data["conditions"]:
+        assert set(item) == {"path", "field", "current", "value", "change_fraction", "at_step"}
+    fractions = [abs(c["change_fraction"]) for c in data["conditions"] if c["change_fraction"] is not None]
+    assert fractions == sorted(fractions)
+    compare = json.loads(runner.invoke(app, ["compare", CERTAIN, "--format", "json"]).stdout)
+    assert data["winner"] == compare["recommendation"]["path"]
+
+
+def test_whatif_field_is_what_set_takes(runner):
+    data = json.loads(runner.invoke(app, ["whatif", CERTAIN, "-f", "json"]).stdout)
+    first = next(c for c in data["conditions"] if not c["at_step"])
+    moved = runner.invoke(app, ["compare", CERTAIN, "-f", "json", "--set", f"{first['field']}={first['value']!r}"])
+    assert moved.exit_code == 0, moved.output
+    npv = {p["name"]: p["npv"] for p in json.loads(moved.stdout)["paths"]}
+    assert npv[first["path"]] == pytest.approx(npv[data["winner"]], rel=1e-4)
+
+
+@pytest.mark.parametrize("fmt, marker", [("table", "wins if"), ("markdown", "### What would make"), ("csv", "winner,path,field")])
+def test_whatif_formats(runner, fmt, marker):
+    result = runner.invoke(app, ["whatif", UNCERTAIN, "--format", fmt, "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert marker in result.stdout
+
+
+def test_whatif_chinese(runner):
+    result = runner.invoke(app, ["whatif", CERTAIN, "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    assert "胜出的条件" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["voi", "whatif"])
+def test_help_has_examples(runner, command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and f"buildorbuy {command} scenarios/" in result.stdout
