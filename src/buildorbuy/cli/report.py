@@ -51,7 +51,11 @@ def report(
 
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
     tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed)
-    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples)
+    from buildorbuy.render.report import decision_analyses
+
+    voi, whatif = decision_analyses(loaded, samples=samples, seed=seed)
+    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
+                            voi=voi, whatif=whatif)
     if kind == ReportFormat.html:
         files = {output: document.html().encode("utf-8")}
     else:
