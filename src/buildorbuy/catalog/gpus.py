@@ -15,6 +15,9 @@ from buildorbuy.catalog._lookup import build_index, read_data_file, resolve
 Generation = Literal["ampere", "hopper", "blackwell", "ada", "cdna3", "ascend"]
 Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
 PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+InterconnectKind = Literal["nvlink", "nvswitch", "infinity_fabric", "hccs", "pcie"]
+VENDOR_BY_GENERATION = {"ampere": "nvidia", "hopper": "nvidia", "blackwell": "nvidia", "ada": "nvidia", "cdna3": "amd", "ascend": "huawei"}
+"""Maker of each GPU generation (serving uses a per-vendor software efficiency)."""
 H100_MATMUL_RATIO = 794.5 / 989.0
 """H100 SXM achievable / peak BF16 matmul (stas00 MAMF table): the calibration's reference."""
 
@@ -49,6 +52,31 @@ class GpuSpec:
     notes: str | None = None
     achievable_matmul_tflops: float | None = None
     """Measured maximum achievable dense BF16 matmul rate (MAMF), where published."""
+    interconnect_kind: str = "pcie"
+    """GPU-to-GPU link inside a node: nvlink, nvswitch, infinity_fabric, hccs (meshes of direct
+    links) or pcie."""
+    interconnect_gb_per_s: float = 64.0
+    """Interconnect bandwidth per GPU, GB/s, both directions together as vendors quote it."""
+
+    @property
+    def vendor(self) -> str:
+        """'nvidia', 'amd' or 'huawei', from the generation."""
+        return VENDOR_BY_GENERATION.get(self.generation, "other")
+
+    def interconnect_bytes_per_s(self, gpus) -> "float":
+        """Per-direction bytes/s one GPU can send in a collective over `gpus` GPUs (array-friendly).
+
+        Switched fabrics (NVSwitch, NVLink) and PCIe give each GPU half the quoted two-way figure
+        whatever the group size. Meshes of direct links (Infinity Fabric, HCCS: 7 links to 7
+        peers in a node of 8) use only the links to the group's other members: quoted · (g − 1) / 7 / 2
+        (at most all 7). Replicas beyond one node are not modelled apart (the estimator warns).
+        """
+        import numpy as np
+
+        half = self.interconnect_gb_per_s * 1e9 / 2.0
+        if self.interconnect_kind in ("infinity_fabric", "hccs"):
+            return half * np.clip(np.asarray(gpus, float) - 1.0, 1.0, 7.0) / 7.0
+        return half * np.ones_like(np.asarray(gpus, float))
 
     def peak_flops(self, precision: str) -> float:
         """Dense peak in FLOP/s (OP/s for integer formats) for a compute precision.
@@ -109,6 +137,13 @@ def _models():
         source: str
         verification: Verification
 
+    class Interconnect(_Strict):
+        kind: InterconnectKind
+        bandwidth_gb_per_s: float = Field(gt=0)
+        """Per GPU, both directions together, as the vendor quotes it."""
+        verification: Verification
+        source: str
+
     class GpuEntry(_Strict):
         id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
         name: str
@@ -121,6 +156,7 @@ def _models():
         memory_gb: float = Field(gt=0)
         bandwidth_tbps: float = Field(gt=0)
         tdp_watts: float = Field(gt=0)
+        interconnect: Interconnect
         achievable_matmul_tflops: float | None = Field(default=None, gt=0)
         sources: list[str] = Field(min_length=1)
         verification: dict[str, Verification]
@@ -164,6 +200,8 @@ def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
             verification=tuple(sorted(e.verification.items())),
             notes=e.notes,
             achievable_matmul_tflops=e.achievable_matmul_tflops,
+            interconnect_kind=e.interconnect.kind,
+            interconnect_gb_per_s=e.interconnect.bandwidth_gb_per_s,
         )
     index = build_index((s.id, s.aliases) for s in specs.values())
     return specs, index

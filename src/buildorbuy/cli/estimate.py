@@ -194,11 +194,20 @@ def serving(
     peak_to_average: float = typer.Option(2.0, "--peak-to-average", min=1.0, help="Peak load over average load (≥ 1)."),
     target_utilization: float = typer.Option(0.7, "--target-utilization", help="Share of peak throughput to plan for, in (0, 1]."),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
+    tpot_ms: Optional[float] = typer.Option(None, "--tpot-ms", help="Latency target: time per output token, ms (caps the batch)."),
+    ttft_ms: Optional[float] = typer.Option(None, "--ttft-ms", help="Latency target: time to first token, ms (caps the batch)."),
+    cached_input_share: float = typer.Option(0.0, "--cached-input-share", help="Share of input tokens served from the prefix cache (no prefill), in [0, 1]."),
+    tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica (default: the degree with the lowest cost per token)."),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
-    """Serving: GPUs per replica, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
+    """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h)."""
     if not 0 < target_utilization <= 1:
         raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
+    for option, value in (("--tpot-ms", tpot_ms), ("--ttft-ms", ttft_ms), ("--tensor-parallel", tensor_parallel)):
+        if value is not None and not value > 0:
+            raise fail(f"{option}: must be positive (got {value:g})")
+    if not 0 <= cached_input_share <= 1:
+        raise fail(f"--cached-input-share: must be in [0, 1] (got {cached_input_share:g})")
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_serving_capacity
     from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, _precision
@@ -206,11 +215,20 @@ def serving(
     total, active, spec = _model_params(params, active_params, model)
     prec = _precision(precision or (spec.default_precision if spec else "bf16"))
     kv = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[prec] if spec else None
-    result = estimate_serving_capacity(
-        get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
-        kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
-        peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
-    )
+    from buildorbuy.estimators._arrays import EstimatorError
+
+    try:
+        result = estimate_serving_capacity(
+            get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
+            kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
+            peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
+            layers=spec.layers if spec else None, cached_input_share=cached_input_share, gpus_per_replica=tensor_parallel,
+            time_per_output_token_ms=tpot_ms, time_to_first_token_ms=ttft_ms,
+        )
+    except EstimatorError as exc:
+        if exc.field == "gpus_per_replica":
+            exc.field = "--tensor-parallel"
+        raise
     if spec:
         result = {"model": spec.id, **result}
     _render(result, format, "Serving estimate")

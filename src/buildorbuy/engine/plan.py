@@ -287,13 +287,16 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
         from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
 
         kv_bytes = None
+        layers = None
         if path.model.catalog is not None:
             from buildorbuy.catalog.models import get_model
 
             spec = get_model(path.model.catalog)
             if getattr(spec, "kv_elements_per_token", None):
                 kv_bytes = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[sv.precision]
+            layers = getattr(spec, "layers", None)
         replica_key = k("serving.gpus_per_replica")
+        latency = getattr(sv, "latency", None)
 
         def estimate(p: Params):
             return estimate_serving(
@@ -304,7 +307,11 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
                 p["workload.input_tokens_per_request"],
                 p["workload.output_tokens_per_request"],
                 kv_bytes_per_token=kv_bytes,
+                layers=layers,
+                cached_input_share=p["workload.cached_input_share"] if "workload.cached_input_share" in p else 0.0,
                 gpus_per_replica=p[replica_key] if sv.gpus_per_replica != "auto" else None,
+                time_per_output_token_ms=latency.time_per_output_token_ms if latency else None,
+                time_to_first_token_ms=latency.time_to_first_token_ms if latency else None,
             )
 
         def describe(p: Params) -> str:
@@ -317,7 +324,9 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
 
         if sv.gpus_per_replica == "auto":
             derive(k("serving.gpus_per_replica"), lambda p: np.asarray(estimate(p).gpus_per_replica, dtype=float),
-                   f"memory fit on {gpu.id} at {sv.precision}: weights + KV cache for the request shape")
+                   f"tensor-parallel degree on {gpu.id} at {sv.precision}: the memory minimum (weights + KV cache for "
+                   "the request shape) or a doubling of it, whichever gives the lowest cost per token"
+                   + (" within the latency target" if latency else ""))
         if sv.tokens_per_second_per_gpu == "auto":
             derive(
                 k("serving.tokens_per_second_per_gpu"),

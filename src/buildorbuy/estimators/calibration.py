@@ -88,15 +88,25 @@ def _schema():
         params_total: float
         params_active: float
         layers: int
-        kv_heads: int
-        head_dim: int
+        kv_heads: int | None = None
+        head_dim: int | None = None
+        kv_elements_per_token: float | None = None
+        hidden_size: int
+        experts_per_token: int | None = None
+
+        @property
+        def kv_elements(self) -> float:
+            return self.kv_elements_per_token or 2.0 * self.layers * self.kv_heads * self.head_dim
 
     class ServingTable(_Strict):
         model: str
         gpu: str
         gpus: int
         precision: str
+        engine: str
+        date: str
         source: str
+        verification: Verification = "verified_primary"
         output_tokens_per_second: dict[str, float]
 
     class ServingRow(_Strict):
@@ -109,7 +119,33 @@ def _schema():
         osl: int
         output_tokens_per_second: float
         source: str
+        engine: str | None = None
+        date: str | None = None
         note: str | None = None
+
+    class ServingLatencyCheck(_Strict):
+        model: str
+        gpu: str
+        gpus: int
+        precision: str
+        isl: int
+        osl: int
+        concurrency: int
+        time_per_output_token_ms: float
+        output_tokens_per_second: float
+        engine: str
+        date: str
+        source: str
+
+    class ServingReference(_Strict):
+        name: str
+        model: str
+        gpu: str
+        precision: str
+        output_tokens_per_second_per_gpu: float
+        date: str
+        note: str
+        source: str
 
     class CalibrationFile(_Strict):
         schema_version: Literal[1]
@@ -120,6 +156,8 @@ def _schema():
         serving_models: dict[str, ServingModel]
         serving_tables: list[ServingTable]
         serving_rows: list[ServingRow]
+        serving_reference: list[ServingReference] = []
+        serving_latency_checks: list[ServingLatencyCheck] = []
 
     return CalibrationFile
 
@@ -210,99 +248,248 @@ def constant_mfu_hours(points: TrainingPoints, mfu: float = 0.4) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ServingPoints:
+    """Scored serving configurations as arrays, one element per configuration and request shape;
+    per-point hardware so one vectorised call predicts them all."""
+
     labels: tuple[str, ...]
+    models: tuple[str, ...]
     gpus: tuple[GpuSpec, ...]
     precision: tuple[str, ...]
+    engines: tuple[str, ...]
     tp: np.ndarray
     params_total: np.ndarray
     params_active: np.ndarray
     layers: np.ndarray
-    kv_heads: np.ndarray
-    head_dim: np.ndarray
+    hidden: np.ndarray
+    experts_per_token: np.ndarray
+    kv_bytes: np.ndarray
     isl: np.ndarray
     osl: np.ndarray
     batch: np.ndarray
+    """Published batch (max concurrency); NaN where the table ran at infinite rate."""
     reported_per_gpu: np.ndarray
+    weight_bytes_per_param: np.ndarray
+    memory_bytes: np.ndarray
+    peak_flops: np.ndarray
+    bandwidth: np.ndarray
+    link_bytes_per_s: np.ndarray
+    is_amd: np.ndarray
+
+    def groups(self, by: str) -> tuple[str, ...]:
+        """Group label of each point: by 'vendor' (NVIDIA NVLink / NVIDIA PCIe / AMD), 'interconnect',
+        'engine', 'precision', 'size' (total parameters), 'tp' or 'architecture' (dense / MoE)."""
+        if by == "vendor":
+            return tuple(_vendor_group(g) for g in self.gpus)
+        if by == "interconnect":
+            return tuple(g.interconnect_kind for g in self.gpus)
+        if by == "engine":
+            return tuple(e.split()[0] for e in self.engines)
+        if by == "precision":
+            return self.precision
+        if by == "size":
+            return tuple("< 20B" if n < 20e9 else "20-100B" if n < 100e9 else "> 100B" for n in self.params_total)
+        if by == "tp":
+            return tuple(f"TP {int(t)}" for t in self.tp)
+        if by == "architecture":
+            return tuple("MoE" if a < t else "dense" for a, t in zip(self.params_active, self.params_total))
+        raise ValueError(f"unknown grouping '{by}'")
+
+
+SERVING_GROUPINGS = ("vendor", "interconnect", "engine", "precision", "size", "tp", "architecture")
+
+
+def _vendor_group(gpu: GpuSpec) -> str:
+    if gpu.vendor == "amd":
+        return "AMD"
+    if gpu.vendor != "nvidia":
+        return gpu.vendor
+    return "NVIDIA PCIe" if gpu.interconnect_kind == "pcie" else "NVIDIA NVLink"
 
 
 def serving_points() -> ServingPoints:
+    from buildorbuy.estimators.serving import BYTES_PER_PARAM, DEFAULT_MAX_CONCURRENCY, KV_BYTES_PER_ELEMENT, MOE_DEFAULT_EXPERTS_PER_TOKEN
+
     data = calibration_data()
     rows = []
     for t in data.serving_tables:
         for shape, tps in t.output_tokens_per_second.items():
             isl, osl = (int(v) for v in shape.split("/"))
-            rows.append((f"{t.model} {t.gpu}×{t.gpus} {t.precision} {shape}", t.model, t.gpu, t.gpus, t.precision, isl, osl, np.nan, tps))
+            rows.append((f"{t.model} {t.gpu}×{t.gpus} {t.precision} {shape}", t.model, t.gpu, t.gpus, t.precision, isl, osl, np.nan, tps, t.engine))
     for r in data.serving_rows:
-        rows.append((f"{r.model} {r.gpu}×{r.gpus} {r.precision} {r.isl}/{r.osl} batch {r.batch}", r.model, r.gpu, r.gpus, r.precision, r.isl, r.osl, r.batch, r.output_tokens_per_second))
+        rows.append((f"{r.model} {r.gpu}×{r.gpus} {r.precision} {r.isl}/{r.osl} batch {r.batch}", r.model, r.gpu, r.gpus, r.precision,
+                     r.isl, r.osl, r.batch, r.output_tokens_per_second, r.engine or "TensorRT-LLM"))
     models = data.serving_models
+    gpus = tuple(get_gpu(r[2]) for r in rows)
+    prec = tuple(r[4] for r in rows)
+    tp = np.array([r[3] for r in rows], float)
+    del DEFAULT_MAX_CONCURRENCY
     return ServingPoints(
         labels=tuple(r[0] for r in rows),
-        gpus=tuple(get_gpu(r[2]) for r in rows),
-        precision=tuple(r[4] for r in rows),
-        tp=np.array([r[3] for r in rows], float),
+        models=tuple(r[1] for r in rows),
+        gpus=gpus,
+        precision=prec,
+        engines=tuple(r[9] for r in rows),
+        tp=tp,
         params_total=np.array([models[r[1]].params_total for r in rows]),
         params_active=np.array([models[r[1]].params_active for r in rows]),
         layers=np.array([models[r[1]].layers for r in rows], float),
-        kv_heads=np.array([models[r[1]].kv_heads for r in rows], float),
-        head_dim=np.array([models[r[1]].head_dim for r in rows], float),
+        hidden=np.array([models[r[1]].hidden_size for r in rows], float),
+        experts_per_token=np.array([models[r[1]].experts_per_token or MOE_DEFAULT_EXPERTS_PER_TOKEN for r in rows], float),
+        kv_bytes=np.array([models[r[1]].kv_elements * KV_BYTES_PER_ELEMENT[r[4]] for r in rows]),
         isl=np.array([r[5] for r in rows], float),
         osl=np.array([r[6] for r in rows], float),
         batch=np.array([r[7] for r in rows], float),
         reported_per_gpu=np.array([r[8] / r[3] for r in rows]),
+        weight_bytes_per_param=np.array([BYTES_PER_PARAM[p] for p in prec], float),
+        memory_bytes=np.array([g.memory_bytes for g in gpus]),
+        peak_flops=np.array([g.peak_flops("fp8" if p == "fp4" else p) for g, p in zip(gpus, prec)]),
+        bandwidth=np.array([g.bandwidth_bytes_per_s for g in gpus]),
+        link_bytes_per_s=np.array([float(g.interconnect_bytes_per_s(t)) for g, t in zip(gpus, tp)]),
+        is_amd=np.array([g.vendor != "nvidia" for g in gpus]),
     )
 
 
-def predict_serving(points: ServingPoints, prefill_efficiency, decode_efficiency, bandwidth_efficiency) -> tuple[np.ndarray, np.ndarray]:
-    """(output tokens/s per GPU, bound) for each point at its published tensor-parallel degree;
-    efficiencies broadcast against a trailing point axis."""
-    from buildorbuy.estimators.serving import estimate_serving, kv_bytes_per_token
-
-    pe = np.asarray(prefill_efficiency, float)[..., None]
-    de = np.asarray(decode_efficiency, float)[..., None]
-    be = np.asarray(bandwidth_efficiency, float)[..., None]
-    out = np.empty(np.broadcast_shapes(pe.shape, de.shape, be.shape)[:-1] + (points.tp.size,))
-    bound = np.empty(points.tp.size, dtype=object)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for k, (gpu, prec) in enumerate(zip(points.gpus, points.precision)):
-        groups.setdefault((gpu.id, prec), []).append(k)
-    for (gpu_id, prec), idx in groups.items():
-        idx_arr = np.array(idx)
-        kv = kv_bytes_per_token(points.layers[idx_arr], points.kv_heads[idx_arr], points.head_dim[idx_arr], prec)
-        batch = points.batch[idx_arr]
-        est = estimate_serving(
-            points.params_total[idx_arr], points.params_active[idx_arr], get_gpu(gpu_id), prec,
-            points.isl[idx_arr], points.osl[idx_arr],
-            kv_bytes_per_token=kv, gpus_per_replica=points.tp[idx_arr],
-            max_concurrency=np.where(np.isnan(batch), _default_cap(), batch),
-            prefill_efficiency=pe, decode_efficiency=de, bandwidth_efficiency=be,
-        )
-        out[..., idx_arr] = est.output_tokens_per_second_per_gpu
-        b = np.broadcast_to(np.asarray(est.bound), est.output_tokens_per_second_per_gpu.shape)
-        bound[idx_arr] = b.reshape(-1, len(idx))[0]
-    return out, bound
+SERVING_PARAMETERS = ("prefill_efficiency", "decode_efficiency", "bandwidth_efficiency", "comm_efficiency",
+                      "collective_latency_s", "amd_efficiency", "moe_comm_factor")
+"""The fitted serving constants, in the order `fit_serving` returns them."""
 
 
-def _default_cap() -> float:
-    from buildorbuy.estimators.serving import DEFAULT_MAX_CONCURRENCY
+def serving_constants() -> tuple[float, ...]:
+    """The shipped values of SERVING_PARAMETERS (estimators.serving)."""
+    from buildorbuy.estimators import serving as sv
 
-    return float(DEFAULT_MAX_CONCURRENCY)
+    return (sv.PREFILL_EFFICIENCY, sv.DECODE_EFFICIENCY, sv.BANDWIDTH_EFFICIENCY, sv.COMM_EFFICIENCY,
+            sv.COLLECTIVE_LATENCY_S, sv.VENDOR_EFFICIENCY["amd"], sv.MOE_COMM_FACTOR)
 
 
-EFFICIENCY_GRID = np.round(np.arange(0.10, 1.001, 0.02), 3)
+def predict_serving(points: ServingPoints, *params) -> tuple[np.ndarray, np.ndarray]:
+    """(output tokens/s per GPU, bound) of each point at its published tensor-parallel degree and
+    batch; `params` (SERVING_PARAMETERS order, default the shipped constants) broadcast against a
+    trailing point axis."""
+    from buildorbuy.estimators.serving import DEFAULT_MAX_CONCURRENCY, replica_throughput
+
+    values = params or serving_constants()
+    pe, de, be, ce, lat, amd, moe = (np.asarray(v, float)[..., None] for v in values)
+    rep = replica_throughput(
+        n_total=points.params_total, n_active=points.params_active, weight_bytes_per_param=points.weight_bytes_per_param,
+        kv=points.kv_bytes, layers=points.layers, hidden=points.hidden, experts_per_token=points.experts_per_token,
+        l_in=points.isl, l_out=points.osl, cached=0.0, g=points.tp,
+        cap=np.where(np.isnan(points.batch), float(DEFAULT_MAX_CONCURRENCY), points.batch),
+        memory_bytes=points.memory_bytes, peak_flops=points.peak_flops, bandwidth=points.bandwidth,
+        link_bytes_per_s=points.link_bytes_per_s, vendor_eff=np.where(points.is_amd, amd, 1.0),
+        prefill_eff=pe, decode_eff=de, bandwidth_eff=be, comm_eff=ce, collective_latency_s=lat, moe_comm_factor=moe,
+    )
+    bound = np.broadcast_to(rep.bound, rep.tps.shape).reshape(-1, points.tp.size)[0]
+    return rep.tps, bound
 
 
-def fit_serving(points: ServingPoints) -> tuple[float, float, float]:
-    """(PREFILL, DECODE, BANDWIDTH efficiency) minimising summed |ln(predicted/reported)| on a
-    0.02 grid from 0.1 to 1."""
-    de, be = np.meshgrid(EFFICIENCY_GRID, EFFICIENCY_GRID, indexing="ij")
-    best = (np.inf, 0.0, 0.0, 0.0)
-    for pe in EFFICIENCY_GRID:
-        pred, _ = predict_serving(points, pe, de, be)
-        loss = np.abs(np.log(pred / points.reported_per_gpu)).sum(axis=-1)
-        i, j = np.unravel_index(np.argmin(loss), loss.shape)
-        if loss[i, j] < best[0] - 1e-12:
-            best = (float(loss[i, j]), float(pe), float(de[i, j]), float(be[i, j]))
-    return best[1], best[2], best[3]
+SERVING_GRIDS = (
+    np.round(np.arange(0.10, 1.001, 0.02), 3),          # prefill efficiency
+    np.round(np.arange(0.10, 1.001, 0.02), 3),          # decode efficiency
+    np.round(np.arange(0.10, 1.001, 0.02), 3),          # bandwidth efficiency
+    np.round(np.arange(0.05, 1.001, 0.05), 3),          # comm efficiency
+    np.round(np.arange(0.0, 40.1e-6, 2e-6), 9),         # collective latency, s
+    np.round(np.arange(0.20, 1.201, 0.02), 3),          # AMD software efficiency
+    np.round(np.arange(0.0, 2.001, 0.05), 3),           # MoE all-to-all volume factor
+)
+SERVING_FIT_START = (0.5, 0.3, 0.6, 0.5, 10e-6, 0.6, 1.0)
+"""Starting point of the coordinate search (fixed, so the fit does not depend on the shipped values)."""
+
+
+def _serving_loss(points: ServingPoints, mask, params) -> np.ndarray:
+    pred, _ = predict_serving(points, *params)
+    err = np.abs(np.log(pred / points.reported_per_gpu))
+    if mask is not None:
+        err = err[..., mask]
+    return err.sum(axis=-1)
+
+
+def fit_serving(points: ServingPoints, mask=None, start=None) -> tuple[float, ...]:
+    """SERVING_PARAMETERS minimising summed |ln(predicted/reported)|: coordinate search over
+    SERVING_GRIDS from SERVING_FIT_START (each sweep sets every parameter to its best grid value
+    given the others) until a sweep changes nothing. Deterministic."""
+    current = [float(v) for v in (start or SERVING_FIT_START)]
+    for _ in range(30):
+        changed = False
+        for i, grid in enumerate(SERVING_GRIDS):
+            trial = [np.asarray(v) for v in current]
+            trial[i] = grid
+            loss = _serving_loss(points, mask, trial)
+            best = float(grid[int(np.argmin(loss))])
+            if best != current[i]:
+                current[i] = best
+                changed = True
+        if not changed:
+            break
+    return tuple(current)
+
+
+def leave_one_out_serving(points: ServingPoints, params=None) -> np.ndarray:
+    """Predicted output tokens/s per GPU of each point from a fit without it (started from the
+    full fit, which converges in a sweep or two)."""
+    full = params or fit_serving(points)
+    out = np.empty_like(points.reported_per_gpu)
+    for k in range(out.size):
+        mask = np.arange(out.size) != k
+        fitted = fit_serving(points, mask, start=full)
+        out[k] = predict_serving(points, *fitted)[0][k]
+    return out
+
+
+def serving_latency_checks() -> list[tuple[object, float]]:
+    """(published point, predicted output tokens/s per GPU at its time per output token and
+    tensor-parallel degree) for the latency checks in the calibration data (not used in the fit)."""
+    from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
+
+    data = calibration_data()
+    out = []
+    for c in data.serving_latency_checks:
+        m = data.serving_models[c.model]
+        est = estimate_serving(m.params_total, m.params_active, get_gpu(c.gpu), c.precision, c.isl, c.osl,
+                               kv_bytes_per_token=m.kv_elements * KV_BYTES_PER_ELEMENT[c.precision], layers=m.layers,
+                               hidden_size=m.hidden_size, gpus_per_replica=c.gpus,
+                               time_per_output_token_ms=c.time_per_output_token_ms)
+        out.append((c, float(np.asarray(est.output_tokens_per_second_per_gpu).reshape(-1)[0])))
+    return out
+
+
+@dataclass(frozen=True)
+class ServingResidual:
+    """One scored configuration: predicted (shipped constants) vs reported output tokens/s per GPU."""
+
+    label: str
+    model: str
+    gpu: str
+    tensor_parallel: int
+    precision: str
+    engine: str
+    vendor_group: str
+    predicted_per_gpu: float
+    reported_per_gpu: float
+
+    @property
+    def log_ratio(self) -> float:
+        """ln(predicted / reported)."""
+        return math.log(self.predicted_per_gpu / self.reported_per_gpu)
+
+
+@functools.cache
+def _loo_predictions() -> tuple[float, ...]:
+    points = serving_points()
+    return tuple(float(v) for v in leave_one_out_serving(points, serving_constants()))
+
+
+def serving_residuals(leave_one_out: bool = False) -> list[ServingResidual]:
+    """Per-configuration predicted vs reported serving throughput (output tokens/s per GPU) over the
+    shipped calibration points. Predicted from the fitted model (the shipped constants), or with
+    `leave_one_out` from a refit without that point (slow: one refit per point; cached)."""
+    points = serving_points()
+    pred = np.asarray(_loo_predictions()) if leave_one_out else predict_serving(points)[0]
+    return [
+        ServingResidual(points.labels[k], points.models[k], points.gpus[k].id, int(points.tp[k]), points.precision[k],
+                        points.engines[k], _vendor_group(points.gpus[k]), float(pred[k]), float(points.reported_per_gpu[k]))
+        for k in range(pred.size)
+    ]
 
 
 # ---------------------------------------------------------------- fine-tuning

@@ -110,22 +110,35 @@ def estimate_serving_capacity(
     gpu: GpuSpec, total_params: float, active_params: float, precision: str, input_len: float, output_len: float, *,
     kv_bytes_per_token: float | None = None, max_concurrency: float | None = None,
     tokens_per_month: float | None = None, peak_to_average: float = 2.0, target_utilization: float = 0.7,
-    gpu_hour_price_usd: float | None = None,
+    gpu_hour_price_usd: float | None = None, layers: float | None = None, cached_input_share: float = 0.0,
+    time_per_output_token_ms: float | None = None, time_to_first_token_ms: float | None = None,
+    gpus_per_replica: float | None = None,
 ) -> dict:
-    """Replica size and throughput per GPU; with a monthly volume, the GPUs for its peak and the
-    monthly rental cost (peak tokens/s = volume / (730·3600) × peak_to_average; GPUs =
-    ceil(peak / (tokens/s per GPU × target utilisation)) rounded up to whole replicas)."""
+    """Tensor-parallel degree, batch and throughput per GPU; with a monthly volume, the GPUs for its
+    peak and the monthly rental cost (peak tokens/s = volume / (730·3600) × peak_to_average; GPUs =
+    ceil(peak / (tokens/s per GPU × target utilisation)) rounded up to whole replicas). Latency
+    targets (ms) cap the batch."""
     est = sv.estimate_serving(total_params, active_params, gpu, precision, input_len, output_len,
-                              max_concurrency=max_concurrency, kv_bytes_per_token=kv_bytes_per_token)
+                              max_concurrency=max_concurrency, kv_bytes_per_token=kv_bytes_per_token, layers=layers,
+                              cached_input_share=cached_input_share, gpus_per_replica=gpus_per_replica,
+                              time_per_output_token_ms=time_per_output_token_ms, time_to_first_token_ms=time_to_first_token_ms)
     per_replica = _f(est.gpus_per_replica)
     tps = _f(est.tokens_per_second_per_gpu)
     out: dict = {
         "gpu": gpu.id, "params": float(total_params), "active_params": float(active_params), "precision": precision.lower(),
-        "input_len": float(input_len), "output_len": float(output_len),
-        "gpus_per_replica": per_replica, "concurrency_per_replica": _f(est.concurrency),
+        "input_len": float(input_len), "output_len": float(output_len), "cached_input_share": float(cached_input_share),
+        "gpus_per_replica": per_replica, "tensor_parallel": per_replica, "concurrency_per_replica": _f(est.concurrency),
+        "batch_limit": str(est.batch_limit),
         "output_tokens_per_second_per_gpu": _f(est.output_tokens_per_second_per_gpu),
         "tokens_per_second_per_gpu": tps, "bound": str(est.bound),
+        "time_per_output_token_ms": _f(est.time_per_output_token_ms), "time_to_first_token_ms": _f(est.time_to_first_token_ms),
+        "interconnect": gpu.interconnect_kind,
     }
+    if time_per_output_token_ms is not None or time_to_first_token_ms is not None:
+        out["latency_target"] = {"time_per_output_token_ms": time_per_output_token_ms, "time_to_first_token_ms": time_to_first_token_ms,
+                                 "met": bool(np.all(est.latency_met))}
+    if est.candidates:
+        out["output_tokens_per_second_per_gpu_by_tp"] = {str(k): round(v, 1) for k, v in est.candidates.items()}
     if tokens_per_month is not None:
         volume = _f(positive(tokens_per_month, "tokens_per_month"))
         peak_ratio = _f(positive(peak_to_average, "peak_to_average"))

@@ -94,6 +94,21 @@ class ModelRef(Strict):
         return self
 
 
+class ServingLatency(Strict):
+    """Interactive latency targets that cap the batch the `auto` throughput assumes (DESIGN §2b)."""
+
+    time_per_output_token_ms: Positive | None = None
+    """Average time between a request's output tokens, ms (e.g. 40)."""
+    time_to_first_token_ms: Positive | None = None
+    """One request's prefill plus one decode step, ms, without queueing (e.g. 800)."""
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if self.time_per_output_token_ms is None and self.time_to_first_token_ms is None:
+            raise ValueError("give time_per_output_token_ms, time_to_first_token_ms or both")
+        return self
+
+
 class Serving(Strict):
     gpu: str
     """GPU id from the catalog (e.g. h100-sxm, a100-80gb)."""
@@ -121,6 +136,8 @@ class Serving(Strict):
     pue: Annotated[float, Field(ge=1)] | None = None
     """Power usage effectiveness of the data centre (default 1.3 when power is priced)."""
     depreciation_years: Positive = 4.0
+    latency: ServingLatency | None = None
+    """Latency targets for `auto` throughput and replica size (default none: maximum throughput)."""
 
     @property
     def resolved_location(self) -> str:
