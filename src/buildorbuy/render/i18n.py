@@ -399,7 +399,8 @@ EN.update({
     "voi.col_share": "Share of EVPI",
     "voi.method": "EVPPI: the samples are ordered by the input and cut into about √n equal groups (by value when the input takes "
                   "few values); each path's mean NPV per group estimates its NPV given the input. The optimism of noisy group "
-                  "means is removed with a parametric bootstrap ({boot} replicates), which also gives the standard error.",
+                  "means is removed with a parametric bootstrap ({boot} replicates); the standard error comes from the same "
+                  "estimate on {batches} independent batches of the samples.",
     "whatif.heading": "{name} — what would have to be true, {cur}",
     "whatif.winner": "Winner today (compare): {path}.",
     "whatif.wins_if": "{path} wins if {conditions}.",
@@ -433,7 +434,7 @@ ZH.update({
     "voi.col_se": "± 标准误",
     "voi.col_share": "占 EVPI",
     "voi.method": "EVPPI：按该输入对样本排序并分成约 √n 个等量组（输入取值很少时按取值分组）；各方案在每组内的平均净现值"
-                  "估计给定该输入时的净现值。组均值噪声带来的乐观偏差用参数自助法（{boot} 次重抽）扣除，标准误也由此得到。",
+                  "估计给定该输入时的净现值。组均值噪声带来的乐观偏差用参数自助法（{boot} 次重抽）扣除；标准误由样本分成的 {batches} 个独立批次上的同一估计得到。",
     "whatif.heading": "{name} — 需要什么条件才会改变结论，{cur}",
     "whatif.winner": "当前胜出方案（compare）：{path}。",
     "whatif.wins_if": "{path} 胜出的条件：{conditions}。",

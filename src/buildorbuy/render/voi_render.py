@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from buildorbuy.analysis.voi import BOOTSTRAP, VoiResult
+from buildorbuy.analysis.voi import BATCHES, BOOTSTRAP, VoiResult
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
@@ -56,7 +56,7 @@ def render_table(result: VoiResult, *, color: bool = False, lang: str = "en", wi
     for line in sentences(result, lang):
         console.print(f"  {line}", markup=False)
     console.print(rich_table(t("voi.title", lang), *input_rows(result, lang), right_from=1))
-    console.print(f"  {t('voi.method', lang, boot=BOOTSTRAP)}", markup=False)
+    console.print(f"  {t('voi.method', lang, boot=BOOTSTRAP, batches=BATCHES)}", markup=False)
     for warning in result.warnings:
         console.print(f"  note: {warning}", markup=False)
     return console.file.getvalue()
@@ -65,7 +65,7 @@ def render_table(result: VoiResult, *, color: bool = False, lang: str = "en", wi
 def render_markdown(result: VoiResult, lang: str = "en") -> str:
     out = [f"## {heading(result, lang)}", ""] + [f"- {line}" for line in sentences(result, lang)] + [""]
     out += [f"### {t('voi.title', lang)}", "", markdown_table(*input_rows(result, lang), right_from=1), "",
-            t("voi.method", lang, boot=BOOTSTRAP), ""]
+            t("voi.method", lang, boot=BOOTSTRAP, batches=BATCHES), ""]
     return "\n".join(out)
 
 
