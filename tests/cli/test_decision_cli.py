@@ -118,3 +118,24 @@ def test_help_has_examples(runner, command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and f"buildorbuy {command} scenarios/" in result.stdout
+
+
+def test_report_has_before_you_decide(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "plan.md"
+    result = runner.invoke(app, ["report", UNCERTAIN, "-o", str(out), "--samples", "2000", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    section = text[text.index("## Before you decide"):]
+    voi = json.loads(runner.invoke(app, ["voi", UNCERTAIN, "-n", "2000", "--seed", "3", "-f", "json"]).stdout)
+    assert f"{voi['evpi']:,.0f} USD" in section and f"**{voi['decision_now']}**" in section
+    assert "What would have to be true" in section
+
+
+def test_report_with_too_few_samples_for_voi_says_so(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "plan.md"
+    result = runner.invoke(app, ["report", UNCERTAIN, "-o", str(out), "--samples", "500"])
+    assert result.exit_code == 0, result.output
+    assert "value of information needs at least 1,000 samples" in result.stderr
+    assert "EVPI" not in out.read_text(encoding="utf-8")

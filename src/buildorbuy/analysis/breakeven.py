@@ -532,8 +532,15 @@ def breakeven_batch(
             inner = _interior(lo, hi, BATCH_SECTIONS - 1, logs[key], integer[key])
             points = np.concatenate([[round(guess) if integer[key] else guess], inner])
             blocks.append((key, points))
-        batch, size = _rows_batch(plan, blocks)
-        npv, rec, _ = evaluate_rows(plan, batch, size)
+        try:
+            batch, size = _rows_batch(plan, blocks)
+            npv, rec, _ = evaluate_rows(plan, batch, size)
+        except BuildOrBuyError as exc:
+            # a value inside a bracket the engine refuses: leave those pairs without an answer, with the reason
+            for p in active:
+                skipped.setdefault(pairs[p][0], f"not searched: {exc.one_line()}")
+                del brackets[p]
+            break
         batches += 1
         start = 0
         for p, (key, points) in zip(active, blocks):

@@ -63,6 +63,8 @@ def report(
         files = document.chart_files(output.parent / folder_name)
         files[output] = document.markdown(folder_name).encode("utf-8")
     extra = [w for w in (montecarlo or {}).get("warnings", []) if w not in result.warnings]
+    if montecarlo is not None and voi is None and samples is not None:
+        extra.append("the value of information needs at least 1,000 samples: left out of 'Before you decide'")
     if montecarlo is None and (samples is not None or seed is not None):
         extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
     print_warnings([*result.warnings, *extra])
