@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
@@ -44,7 +45,7 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
 
     table = Table(title=title)
     for c in columns:
-        table.add_column(c, overflow="fold", no_wrap=c in ("id", "model"))
+        table.add_column(c, overflow="fold", no_wrap=c in ("id", "model", "provider"))
     for row in text_rows:
         table.add_row(*row)
     Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 120).print(table)
@@ -82,27 +83,59 @@ def models(format: Format = typer.Option(Format.table, "--format", help=FORMAT_H
     _emit(columns, rows, format, "Open-model catalog", records)
 
 
+
+
+def _percent(discounts: dict | None) -> str:
+    """Batch/off-peak discounts by token type: the input type's, then the types that differ,
+    e.g. '-50% (cached -0%)'."""
+    if not discounts:
+        return ""
+    main = discounts["input"]
+    names = {"cached_input": "cached", "cache_write": "write", "output": "output"}
+    others = [f"{names[t]} -{d:.0%}" for t, d in discounts.items() if t != "input" and abs(d - main) > 1e-9]
+    return f"-{main:.0%}" + (f" ({', '.join(others)})" if others else "")
+
+
+def _plain(columns: list[str], rows: list[list[str]], title: str) -> None:
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 @catalog_app.command("apis")
 @guarded
 def apis(
+    model: Optional[str] = typer.Argument(None, help="Only models whose name contains this, e.g. qwen."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider, e.g. openai, dashscope."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="Only prices listed in this currency, e.g. CNY."),
     date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD (default: today)."),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
-    """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table."""
+    """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China
+    (cn) and international (intl) lists, batch and off-peak discounts, sources and dates."""
     import dataclasses
     import datetime as dt
 
-    from buildorbuy.catalog.apis import genai_prices_version, list_api_models
+    from buildorbuy.catalog.apis import genai_prices_version, iter_api_models
     from buildorbuy.errors import BuildOrBuyError
 
     try:
         at = dt.date.fromisoformat(date) if date else None
     except ValueError:
         raise BuildOrBuyError(f"'{date}' is not a date like 2026-01-31", field="date") from None
-    prices = list_api_models(provider, at)
-    columns = ["provider", "model", "input /1M", "cached input /1M", "output /1M", "currency", "listed from"]
-    rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.output_per_1m_usd, p.currency, p.price_date or ""] for p in prices]
-    records = [dataclasses.asdict(p) for p in prices]
+    prices = list(iter_api_models(provider, at, currency=currency, contains=model))
+    columns = ["provider", "model", "input /1M", "cached input /1M", "cache write /1M", "output /1M", "currency", "market",
+               "listed from", "listed to", "batch", "off-peak", "verified", "source"]
+    rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.cache_write_per_1m, p.output_per_1m_usd,
+             p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount),
+             _percent(p.off_peak_discount), "no (unverified)" if p.unverified else (p.verification or "genai-prices"),
+             p.source] for p in prices]
     when = (at or dt.date.today()).isoformat()
-    _emit(columns, rows, format, f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)", records)
+    title = f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)"
+    if format is Format.table:  # plain aligned text: 14 columns and thousands of rows never wrap
+        _plain(columns, [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows], title)
+        return
+    records = [dataclasses.asdict(p) | {"unverified": p.unverified} for p in prices]
+    _emit(columns, rows, format, title, records)

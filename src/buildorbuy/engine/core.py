@@ -17,7 +17,7 @@ from buildorbuy.engine.context import (
     SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
 )
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
-from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, per_token_fees
+from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
@@ -43,8 +43,10 @@ COMPONENTS = (
     "finetune_compute",
     "data",
     "staff",
+    "api_fixed_fees",
 )
-"""Cost components, in the order tables show them."""
+"""Cost components, in the order tables show them (components added later are appended, so CSV
+columns keep their order)."""
 
 COMPONENT_LABELS = {
     "api_fees": "API fees",
@@ -58,6 +60,7 @@ COMPONENT_LABELS = {
     "finetune_compute": "fine-tune compute",
     "data": "data",
     "staff": "staff",
+    "api_fixed_fees": "API fixed and setup fees",
 }
 
 @dataclass
@@ -246,7 +249,9 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
     def base_fees(index: int) -> np.ndarray:
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
         if index not in fees_cache:
-            fees_cache[index] = per_token_fees(ctx, f"paths[{index}].", f"paths[{index}].price_change_per_year")
+            pp = plan.paths[index]
+            fees_cache[index] = per_token_fees(ctx, f"paths[{index}].", f"paths[{index}].price_change_per_year",
+                                               offsets=pp.discount_offsets, steps=pp.price_steps)
         return fees_cache[index]
 
     for pp in plan.paths:
@@ -281,9 +286,11 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
         if isinstance(path, ApiPath):
             ledger.add(i, api_path_fees(ctx, pc, base_fees(i)))
         if pp.bridge is not None:
-            ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge)))
+            ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
         else:
             out.unserved[i] = unserved_tokens(ctx, pc)
+    if isinstance(path, ApiPath):
+        ledger.add(i, own_fixed_fees(ctx, pc))
     ledger.add(i, one_off_data(ctx, pc))
     ledger.add(i, staff_costs(ctx, pc, pp.staff_count))
 

@@ -63,6 +63,16 @@ class PathPlan:
 
         return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
+    price_steps: dict[str, np.ndarray] = field(default_factory=dict)
+    """Api paths priced from the price data: per token type (`input`, `cached_input`, `output`), the
+    price in force in each month ÷ the price on `start`, where the data dates a change inside the
+    horizon (absent: no change)."""
+    price_changes: list[str] = field(default_factory=list)
+    """Those dated changes in words, for the estimates."""
+    discount_offsets: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Api paths with `auto` batch/off-peak discounts: per token type, the catalog discount minus
+    the input type's (the parameter `<kind>_discount` holds the input type's), by kind
+    (`batch`, `off_peak`)."""
 
 
 @dataclass
@@ -144,7 +154,8 @@ def _compile(scenario: Scenario) -> Plan:
                 base[k(f"staff[{j}].end_month")] = float(horizon)
 
         if isinstance(path, ApiPath):
-            _compile_api(path, k, base, derive, fix, fx, scenario)
+            _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
+            plan.unused.update(_unused_discounts(path, k, base))
             pp.has_managed_finetune = path.managed_finetune is not None
             if pp.has_managed_finetune:
                 pp.bridge = None
@@ -186,6 +197,12 @@ OWN_ONLY = ("purchase_price", "server_overhead", "hosting_per_gpu_month", "tdp_w
             "depreciation_years")
 
 
+def _unused_discounts(path: ApiPath, k, base) -> dict[str, str]:
+    """A typed batch/off-peak discount whose share is 0 moves nothing."""
+    return {k(f"{kind}_discount"): f"{kind}_share is 0 (no tokens get this discount)" for kind in ("batch", "off_peak")
+            if getattr(path, f"{kind}_share") == 0 and k(f"{kind}_discount") in base}
+
+
 def _unused_serving(ownership: str) -> dict[str, str]:
     if ownership == "rent":
         return {name: "the serving fleet is rented (ownership: rent)" for name in OWN_ONLY}
@@ -202,21 +219,44 @@ def _gpu(name: str, where: str):
         raise
 
 
-def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) -> None:
+STALE_PRICE_MONTHS = 12
+"""A catalog price listed longer than this before `start`, with nothing newer, gets a warning."""
+
+TOKEN_TYPE_LABELS = {"input": "input", "cached_input": "cached input", "cache_write": "cache write", "output": "output"}
+
+
+def _months_between(earlier: str, later) -> int:
+    year, month = int(earlier[:4]), int(earlier[5:7])
+    return (later.year - year) * 12 + later.month - month
+
+
+def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp: PathPlan | None = None,
+                 warnings: list[str] | None = None) -> None:
+    start = scenario.start_date
+    looked_up: list = []
+
+    def catalog_price():
+        """The price data's row for path.model in force on start (looked up once, on demand)."""
+        if not looked_up:
+            from buildorbuy.catalog.apis import lookup_api_price
+
+            try:
+                price = lookup_api_price(path.model, path.provider, start,
+                                         input_tokens_per_request=scenario.workload.input_tokens_per_request,
+                                         currency=scenario.currency)
+            except CatalogError as exc:
+                exc.field = k("model")
+                raise
+            if price.currency not in ("USD", scenario.currency):
+                raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
+            looked_up.append(price)
+        return looked_up[0]
+
     given = {name: getattr(path, name) for name in ("price_per_1k_input", "price_per_1k_output")}
     if path.model is not None and (given["price_per_1k_input"] is None or given["price_per_1k_output"] is None or path.price_per_1k_cached_input is None):
-        from buildorbuy.catalog.apis import lookup_api_price
-
-        try:
-            price = lookup_api_price(path.model, path.provider, scenario.start_date)
-        except CatalogError as exc:
-            exc.field = k("model")
-            raise
+        price = catalog_price()
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
-        if price.currency not in ("USD", scenario.currency):
-            raise ScenarioError(f"catalog price is in {price.currency}; give the prices in {scenario.currency}", field=k("model"))
-        where = (f"{price.provider}/{price.model}, {price.source}, price in force on {scenario.start_date:%Y-%m-%d}"
-                 + (f" (listed from {price.price_date})" if price.price_date else ""))
+        where = f"{price.describe()}; price in force on {start:%Y-%m-%d}"
         conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
         for name, per_1m in (
             ("price_per_1k_input", price.input_per_1m_usd),
@@ -225,8 +265,28 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) ->
         ):
             if getattr(path, name) is None:
                 fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+        filled = [t for t, name in (("input", "price_per_1k_input"), ("output", "price_per_1k_output"),
+                                    ("cached_input", "price_per_1k_cached_input")) if getattr(path, name) is None]
+        if pp is not None:
+            _dated_changes(path, price, filled, scenario, pp)
+            if pp.price_changes:
+                note = "; the price data changes it inside the horizon, from " + "; from ".join(pp.price_changes)
+                for t in filled:
+                    name = f"price_per_1k_{t}"
+                    per_1m = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd,
+                              "cached_input": price.cached_input_per_1m_usd}[t]
+                    fix(k(name), base[k(name)], f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}{note}")
+        if warnings is not None and price.price_date and price.valid_to is None:
+            age = _months_between(price.price_date, start)
+            if age > STALE_PRICE_MONTHS:
+                warnings.append(
+                    f"{path.name}: {price.model}: listed {price.price_date[:7]}, {age} months before start; "
+                    "check it or give price_per_1k_*"
+                )
     if k("price_per_1k_cached_input") not in base:
         derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], "default: price_per_1k_input")
+    _compile_cache_write(path, k, derive, fix, fx, scenario, catalog_price)
+    _compile_auto_discounts(path, k, fix, scenario, catalog_price, pp)
     mf = path.managed_finetune
     if mf is not None:
         for name in ("price_per_1k_input", "price_per_1k_output"):
@@ -235,6 +295,85 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario) ->
         if mf.price_per_1k_cached_input is None:
             src = k("managed_finetune.price_per_1k_input")
             derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
+
+
+def _compile_cache_write(path: ApiPath, k, derive, fix, fx, scenario: Scenario, catalog_price) -> None:
+    """price_per_1k_cache_write: the price data's cache-write price, else price_per_1k_input."""
+    # Cache writes: a parameter only when the workload writes to a cache or the price is typed
+    # (otherwise the engine bills cache writes, if a sweep adds some, at price_per_1k_input).
+    if path.price_per_1k_cache_write == "auto" and scenario.workload.cache_write_share > 0:
+        price = catalog_price() if path.model is not None else None
+        if price is not None and price.cache_write_per_1m is not None:
+            rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
+            fix(k("price_per_1k_cache_write"), price.cache_write_per_1m / 1000.0 * rate,
+                f"catalog {price.describe()}: cache write {price.cache_write_per_1m:g} {price.currency}/1M"
+                + (f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""))
+        else:
+            derive(k("price_per_1k_cache_write"), lambda p, key=k("price_per_1k_input"): p[key],
+                   "default: price_per_1k_input (the price data has no cache-write price)")
+
+
+def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_price, pp: PathPlan | None) -> None:
+    """`auto` batch/off-peak discounts per token type from the price data in force on start (read
+    only when the share is > 0; unknown then is an error naming the field)."""
+    start = scenario.start_date
+    for kind, share in (("batch", path.batch_share), ("off_peak", path.off_peak_share)):
+        field = f"{kind}_discount"
+        if getattr(path, field) != "auto" or share <= 0:
+            continue
+        label = "batch" if kind == "batch" else "off-peak"
+        if path.model is None:
+            raise ScenarioError(f"{kind}_share > 0 needs {field}: the path names no catalog model with {label} prices",
+                                field=k(field))
+        price = catalog_price()
+        by_type = price.batch_discount if kind == "batch" else price.off_peak_discount
+        if by_type is None:
+            raise ScenarioError(f"the price data has no {label} price for {price.provider}/{price.model} in force on "
+                                f"{start:%Y-%m-%d}: give {field}", field=k(field))
+        shown = ", ".join(f"{TOKEN_TYPE_LABELS[t]} {d:.0%}" for t, d in by_type.items())
+        fix(k(field), by_type["input"], f"catalog {label} prices of {price.describe()}, in force on {start:%Y-%m-%d}: "
+                                        f"discount off list by token type: {shown}")
+        if pp is not None:
+            pp.discount_offsets[kind] = {t: d - by_type["input"] for t, d in by_type.items()}
+
+
+def _dated_changes(path: ApiPath, price, filled: list[str], scenario: Scenario, pp: PathPlan) -> None:
+    """Price changes the price data dates inside the horizon, as per-month factors on the start
+    price (`pp.price_steps`): month m pays the price in force on its first day. Only the months
+    starting on or after a dated change are looked up. A change to another row's currency or
+    provider stops the schedule (the last comparable price is kept)."""
+    import datetime as _dt
+
+    from buildorbuy.catalog.apis import lookup_api_price, price_change_dates
+
+    start, horizon = scenario.start_date, scenario.horizon
+    firsts = [_dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1) for m in range(horizon)]
+    changes_on = [d for d in price_change_dates(path.model, path.provider) if start < d <= firsts[-1]]
+    if not changes_on:
+        return
+    months = sorted({next(m for m, first in enumerate(firsts) if first >= d) for d in changes_on})
+    fields = {"input": "input_per_1m_usd", "output": "output_per_1m_usd", "cached_input": "cached_input_per_1m_usd"}
+    steps = {t: np.ones(horizon) for t in filled}
+    changes, previous = [], price
+    for m in months:
+        try:
+            now = lookup_api_price(path.model, path.provider, firsts[m], currency=scenario.currency,
+                                   input_tokens_per_request=scenario.workload.input_tokens_per_request)
+        except CatalogError:
+            now = previous
+        if (now.currency, now.provider, now.model) != (price.currency, price.provider, price.model):
+            now = previous
+        for t in filled:
+            base_price = getattr(price, fields[t])
+            steps[t][m:] = getattr(now, fields[t]) / base_price if base_price else 1.0
+        if any(getattr(now, f) != getattr(previous, f) for f in fields.values()):
+            changes.append(f"{firsts[m]:%Y-%m} (month {m}): input {now.input_per_1m_usd:g}, cached {now.cached_input_per_1m_usd:g}, "
+                           f"output {now.output_per_1m_usd:g} {now.currency}/1M ({now.price_date or 'listed'} row)")
+        previous = now
+    steps = {t: v for t, v in steps.items() if np.any(v != 1.0)}
+    if steps:
+        pp.price_steps = steps
+        pp.price_changes = changes
 
 
 def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -> None:

@@ -343,6 +343,7 @@ def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
         "finetune_compute": "微调算力",
         "data": "数据",
         "staff": "人员",
+        "api_fixed_fees": "API 固定费用与开通费",
     }
     return {f"component.{k}": v for k, v in COMPONENT_LABELS.items()}, {f"component.{k}": v for k, v in zh.items()}
 

@@ -19,6 +19,7 @@ from buildorbuy.scenario.types import (
     Money,
     Months,
     NonNegative,
+    Number,
     ParamCount,
     Positive,
     PositiveCount,
@@ -27,6 +28,9 @@ from buildorbuy.scenario.types import (
     TokenCount,
     UnitFraction,
 )
+
+Discount = Annotated[Number, Field(ge=-10, lt=1)]
+"""A discount off a list price: below 1 (1 = free is not a price); negative = a surcharge."""
 
 Auto = Literal["auto"]
 Location = Literal["public_cloud", "region_cloud", "private_cloud", "on_prem"]
@@ -210,12 +214,38 @@ class ApiPath(_PathBase):
     price_change_per_year: Rate = 0.0
     deployment: Deployment = "public"
     managed_finetune: ManagedFinetune | None = None
+    discount: Discount = 0.0
+    """Negotiated discount off list on every per-token price (0.15 = 15 % off; negative = surcharge)."""
+    batch_share: Fraction = 0.0
+    """Share of this path's tokens sent through the provider's batch API."""
+    batch_discount: Discount | Auto = "auto"
+    """Discount of batch prices off list; auto: the price data's batch prices per token type in
+    force on `start` (read only when batch_share > 0; unknown then is an error)."""
+    off_peak_share: Fraction = 0.0
+    """Share of this path's tokens sent in the provider's discounted hours (DeepSeek)."""
+    off_peak_discount: Discount | Auto = "auto"
+    """Discount of off-peak prices off list; auto as batch_discount."""
+    price_per_1k_cache_write: Money | Auto = "auto"
+    """Price of input tokens written to a prompt cache (workload.cache_write_share); auto: the
+    price data's cache-write price, else price_per_1k_input."""
+    fixed_fee_per_month: Money = 0.0
+    """Licence, private deployment or platform fee, charged in every month the path serves traffic."""
+    setup_fee: Money = 0.0
+    """One-off fee in the path's first month of service."""
 
     @model_validator(mode="after")
     def _prices(self) -> "ApiPath":
         if self.model is None and (self.price_per_1k_input is None or self.price_per_1k_output is None):
             raise ValueError("give price_per_1k_input and price_per_1k_output, or a catalog model")
         return self
+
+    @field_validator("off_peak_share")
+    @classmethod
+    def _shares(cls, value: float, info) -> float:
+        batch = info.data.get("batch_share")
+        if batch is not None and batch + value > 1 + 1e-12:
+            raise ValueError(f"batch_share ({batch:g}) + off_peak_share ({value:g}) must not exceed 1")
+        return value
 
 
 class FinetunePath(_PathBase):
@@ -240,6 +270,9 @@ class Workload(Strict):
     """Input + output tokens in month 0."""
     output_share: Fraction = 0.25
     cached_input_share: Fraction = 0.0
+    cache_write_share: Fraction = 0.0
+    """Share of input tokens written to a prompt cache (billed at price_per_1k_cache_write);
+    cached_input_share + cache_write_share ≤ 1."""
     growth_per_month: Rate | None = None
     """Compound monthly growth."""
     growth_per_year: Rate | None = None
@@ -249,6 +282,14 @@ class Workload(Strict):
     peak_to_average: Annotated[float, Field(ge=1, le=1000)] = 2.0
     input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
     output_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 250.0
+
+    @field_validator("cache_write_share")
+    @classmethod
+    def _cache_shares(cls, value: float, info) -> float:
+        cached = info.data.get("cached_input_share")
+        if cached is not None and cached + value > 1 + 1e-12:
+            raise ValueError(f"cached_input_share ({cached:g}) + cache_write_share ({value:g}) must not exceed 1")
+        return value
 
     @model_validator(mode="after")
     def _one_volume(self) -> "Workload":

@@ -16,7 +16,7 @@ A new mechanism is a new function returning `Costs` with its components, called 
 `engine.core._path_costs` (or `_self_hosted`); new component names go in `engine.core.COMPONENTS`.
 The order of the `ledger.add` calls fixes the floating-point summation order, so appending a
 mechanism leaves existing figures bit-for-bit unchanged. Where upcoming terms fit (DESIGN §2b):
-API modifiers and fixed fees extend `api_fees`; fallback fees sit beside `bridge`; autoscaled and
+API modifiers and fixed fees are in `api_fees` (the bridge charges its fixed fees through `bridge`); fallback fees sit beside `bridge`; autoscaled and
 reserved fleets return their costs from `serving` given an hour-level load on `Context`; owned
 terms extend `owned`; a path's `start_month` belongs on `PathContext`.
 """

@@ -7,13 +7,19 @@ import numpy as np
 from buildorbuy.engine.context import Context, Costs, PathContext
 
 
-def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray) -> Costs:
-    """bridge_fees[m] = bridge_api_cost[m]·fallback_weight[m] (the bridge's per-token fees, not its staff).
+def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, bridge_prefix: str | None = None) -> Costs:
+    """bridge_fees[m] = bridge_api_cost[m]·fallback_weight[m] (the bridge's per-token fees, not its
+    staff), plus the bridge's fixed fees in the months it carries this path's tokens (DESIGN §2b):
+    fixed_fee_per_month·fallback_weight[m], setup_fee in the first such month.
 
     fallback_weight = 1 before go-live, 1 − p after it; `bridge_fees_full` is the bridge path's
-    per-token fees at full traffic ([batch or 1, month]).
+    per-token fees at full traffic ([batch or 1, month]); `bridge_prefix` its parameter prefix.
     """
-    return {"bridge_fees": bridge_fees_full * path.fallback_weight}
+    from buildorbuy.engine.mechanisms.api_fees import fixed_fees
+
+    fees = bridge_fees_full * path.fallback_weight
+    fixed = None if bridge_prefix is None else fixed_fees(ctx, bridge_prefix, path.fallback_weight)
+    return {"bridge_fees": fees if fixed is None else fees + fixed}
 
 
 def unserved_tokens(ctx: Context, path: PathContext) -> np.ndarray:
