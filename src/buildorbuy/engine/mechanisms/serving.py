@@ -21,7 +21,7 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
     np.maximum(replicas, 1.0, out=replicas)
-    replicas += np.ceil(col("redundancy"))
+    replicas = replicas + np.ceil(col("redundancy"))  # not in place: redundancy alone may vary over the batch
     return np.multiply(replicas, per_replica, out=out, where=path.is_live)
 
 
