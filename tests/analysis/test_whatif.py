@@ -37,8 +37,8 @@ def test_two_apis_hand_computed():
     assert found["paths[1].price_per_1k_input"].label == "price_per_1k_input"
     # discounting scales both flat paths alike: no tie
     assert "discount_rate" not in found
-    fractions = [abs(c.change_fraction) for c in result.conditions if c.change_fraction is not None]
-    assert fractions == sorted(fractions)
+    fractions = [round(abs(c.change_fraction), 9) for c in result.conditions if c.change_fraction is not None]
+    assert fractions == sorted(fractions)  # to 9 digits: equal changes sort by path and field
     from_zero = [c for c in result.conditions if c.change_fraction is None]
     assert result.conditions[len(fractions):] == from_zero  # changes from 0 have no fraction: listed last
 

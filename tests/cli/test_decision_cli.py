@@ -85,7 +85,7 @@ def test_whatif_json_contract(runner):
     assert data["conditions"]
     for item in data["conditions"]:
         assert set(item) == {"path", "field", "current", "value", "change_fraction", "at_step"}
-    fractions = [abs(c["change_fraction"]) for c in data["conditions"] if c["change_fraction"] is not None]
+    fractions = [round(abs(c["change_fraction"]), 9) for c in data["conditions"] if c["change_fraction"] is not None]
     assert fractions == sorted(fractions)
     compare = json.loads(runner.invoke(app, ["compare", CERTAIN, "--format", "json"]).stdout)
     assert data["winner"] == compare["recommendation"]["path"]
@@ -139,3 +139,17 @@ def test_report_with_too_few_samples_for_voi_says_so(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "value of information needs at least 1,000 samples" in result.stderr
     assert "EVPI" not in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, first", [
+    (["voi", UNCERTAIN], "Enterprise support platform (uncertain) — value of information"),
+    (["whatif", UNCERTAIN, "--top", "4"], "Enterprise support platform (uncertain) — what would have to be true"),
+])
+def test_readme_output_is_current(runner, monkeypatch, args, first):
+    """Regenerate with COLUMNS=110 buildorbuy voi|whatif scenarios/uncertain-enterprise.yaml."""
+    monkeypatch.setenv("COLUMNS", "110")
+    readme = (SCENARIOS.parent / "README.md").read_text()
+    start = readme.index(first)
+    shown = readme[start : readme.index("\n```", start)].splitlines()
+    actual = [line.rstrip() for line in runner.invoke(app, args).stdout.splitlines()]
+    assert shown == actual[: len(shown)]

@@ -55,7 +55,7 @@ class WhatIfResult:
     scenario: Any
     winner: str
     conditions: list[Condition]
-    """Sorted by |change_fraction| (changes from 0 last), then path and field."""
+    """Sorted by |change_fraction| (to 9 significant digits; changes from 0 last), then path and field."""
     losers: list[str]
     """Recommendable paths other than the winner, in scenario order."""
     skipped: dict[str, str] = field(default_factory=dict)
@@ -99,7 +99,9 @@ def whatif(scenario, *, rtol: float = 1e-6) -> WhatIfResult:
         change = (value - current) / abs(current) if current != 0 else None
         conditions.append(Condition(path=names[i], field=key, label=_label(names, key, i), current=current, value=value,
                                     change_fraction=change, at_step=bool(found.at_step[p])))
-    conditions.sort(key=lambda c: (c.change_fraction is None, abs(c.change_fraction) if c.change_fraction is not None else abs(c.value - c.current),
+    # equal changes (count and annual cost of the same staff line) up to rounding noise sort by path and field
+    conditions.sort(key=lambda c: (c.change_fraction is None,
+                                   float(f"{abs(c.change_fraction if c.change_fraction is not None else c.value - c.current):.9g}"),
                                    c.path, c.field))
     if found is not None:
         skipped.update(found.skipped)
