@@ -447,12 +447,17 @@ def breakeven_batch(
     derived = derived_keys(plan)
     from buildorbuy.errors import ScenarioError
 
+    from buildorbuy.scenario.fields import field_bounds
+
+    known = set(plan.parameters())
     for key in keys:
-        bounds = variable_parameter(plan, key)[1]
+        bounds = field_bounds(plan.scenario, key) if key in known else variable_parameter(plan, key)[1]
         current = base_value(plan, key)
         xs, log = search_range(current, bounds)
         try:
-            check_values(plan.scenario, key, [float(xs[0]), float(xs[-1])], label=key, cross_checks=key not in derived)
+            # the scan stays inside each field's bounds by construction; rules across fields only where the model has some
+            if key not in derived and _has_cross_rules(plan, key):
+                check_values(plan.scenario, key, [float(xs[0]), float(xs[-1])], label=key)
         except ScenarioError:
             try:
                 xs = _within_cross_checks(plan, key, xs, derived)
@@ -478,7 +483,7 @@ def breakeven_batch(
         batch, size = _rows_batch(plan, assignments)
         npv, rec, _ = evaluate_rows(plan, batch, size)
     except BuildOrBuyError:
-        # some key's range reaches values an estimator refuses: scan key by key and leave those keys out
+        # some key's range reaches values the engine refuses: find those keys by halving and leave them out
         npv, rec = _scan_key_by_key(plan, assignments, skipped)
     batches += 1
 
@@ -576,20 +581,45 @@ def breakeven_batch(
 
 
 def _scan_key_by_key(plan: Plan, assignments: list[tuple[str, np.ndarray]], skipped: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """The scan's rows one key at a time; a key whose values the engine refuses is skipped (NaN rows) with the reason."""
+    """The scan's rows when the engine refuses some key's values: halve the keys until each refusing key stands
+    alone (skipped, with the reason; its rows NaN). Groups that evaluate keep their figures, so a few bad keys
+    cost a few extra engine calls, not one per key."""
     size = sum(len(values) for _, values in assignments)
     npv = np.full((size, len(plan.paths)), np.nan)
     rec = np.zeros((size, len(plan.paths)), dtype=bool)
-    start = 0
-    for key, values in assignments:
-        rows = slice(start, start + len(values))
-        start += len(values)
+    offsets = np.cumsum([0] + [len(values) for _, values in assignments])
+
+    def run(lo: int, hi: int) -> None:
+        rows = slice(int(offsets[lo]), int(offsets[hi]))
         try:
-            batch, n = _rows_batch(plan, [(key, values)])
+            batch, n = _rows_batch(plan, assignments[lo:hi])
             npv[rows], rec[rows], _ = evaluate_rows(plan, batch, n)
         except BuildOrBuyError as exc:
-            skipped[key] = f"not searched: {exc.one_line()}"
+            if hi - lo == 1:
+                skipped[assignments[lo][0]] = f"not searched: {exc.one_line()}"
+                return
+            mid = (lo + hi) // 2
+            run(lo, mid)
+            run(mid, hi)
+
+    mid = len(assignments) // 2
+    run(0, mid)
+    run(mid, len(assignments))
     return npv, rec
+
+
+def _has_cross_rules(plan: Plan, key: str) -> bool:
+    """Whether the model holding `key` has validators across its fields (so a value needs checking with the others)."""
+    from buildorbuy.scenario.loading import split_field_path
+
+    node: Any = plan.scenario
+    for part in split_field_path(key)[:-1]:
+        try:
+            node = node[part] if isinstance(part, int) else getattr(node, part)
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return True  # cannot tell: check
+    decorators = getattr(type(node), "__pydantic_decorators__", None)
+    return decorators is None or bool(decorators.model_validators)
 
 
 def _within_cross_checks(plan: Plan, key: str, xs: np.ndarray, derived: set[str]) -> np.ndarray:

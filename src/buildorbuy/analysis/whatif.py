@@ -59,6 +59,8 @@ class WhatIfResult:
     losers: list[str]
     """Recommendable paths other than the winner, in scenario order."""
     skipped: dict[str, str] = field(default_factory=dict)
+    searched: list[str] = field(default_factory=list)
+    """The inputs searched (field paths)."""
     engine_batches: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -88,6 +90,13 @@ def whatif(scenario, *, rtol: float = 1e-6) -> WhatIfResult:
     names = [p.name for p in plan.paths]
     losers = [i for i in np.flatnonzero(base.recommendable[0]) if i != w]
     keys, skipped = _default_keys(plan)
+    parameters = set(plan.parameters())
+    for key in list(keys):
+        for kind in ("batch", "off_peak"):
+            if key.endswith(f".{kind}_share") and key[: -len("share")] + "discount" not in parameters:
+                # an `auto` discount is read only for a share the scenario itself sets above 0 (DESIGN §2b)
+                skipped[key] = f"{kind}_discount is auto and this share is 0 in the scenario, so no {kind} price was read"
+                keys.remove(key)
     pairs = [(key, int(i), w) for i in losers for key in keys]
     found = breakeven_batch(plan, pairs, rtol=rtol) if pairs else None
     conditions = []
@@ -105,8 +114,9 @@ def whatif(scenario, *, rtol: float = 1e-6) -> WhatIfResult:
                                    c.path, c.field))
     if found is not None:
         skipped.update(found.skipped)
+    searched = [key for key in keys if key not in skipped]
     return WhatIfResult(scenario=plan.scenario, winner=names[w], conditions=conditions, losers=[names[i] for i in losers],
-                        skipped=skipped, engine_batches=1 + (found.engine_batches if found else 0),
+                        skipped=skipped, searched=searched, engine_batches=1 + (found.engine_batches if found else 0),
                         warnings=list(dict.fromkeys(base.warnings)))
 
 
