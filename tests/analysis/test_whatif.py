@@ -102,3 +102,16 @@ def test_loser_input_price_tie_matches_the_algebra(price_in, price_out):
         assert tie == pytest.approx(expected, rel=1e-6)
     else:
         assert tie is None
+
+
+def test_a_batch_share_is_searched_only_when_its_discount_was_read():
+    result = whatif(scenario_from_dict(two_apis()))
+    assert "paths[1].batch_share" not in result.searched
+    assert "no batch price was read" in result.skipped["paths[1].batch_share"]
+    data = two_apis()
+    data["paths"][1]["batch_discount"] = 0.5
+    result = whatif(scenario_from_dict(data))
+    assert "paths[1].batch_share" in result.searched
+    tie = {c.field: c for c in result.conditions}["paths[1].batch_share"]
+    # B's fees 33,000·(1 − 0.5·share) = 30,000 → share = 2/11
+    assert tie.value == pytest.approx(2 / 11, rel=1e-6) and tie.direction == "≥"
