@@ -44,18 +44,20 @@ def _row(cells) -> str:
 def training_section() -> tuple[list[str], dict]:
     data = cal.calibration_data()
     pts = cal.training_points()
-    m, c = cal.fit_training(pts)
-    fitted = cal.predict_training_hours(pts, tr.MFU_MAX, tr.OVERHEAD)
+    refit = cal.fit_training(pts)
+    fitted = cal.predict_with(pts, cal.shipped_training_fit())
     loo = cal.leave_one_out_training(pts)
     const = cal.constant_mfu_hours(pts, 0.4)
     s_fit, s_loo, s_const = (cal.score(x, pts.gpu_hours) for x in (fitted, loo, const))
     lines = [
         "## Pretraining GPU-hours",
         "",
-        f"`auto` MFU = f · {tr.MFU_MAX:g} / (1 + {tr.OVERHEAD:g} · (peak / A100 peak) · (tokens per parameter) / 100), "
+        f"`auto` MFU = f · {tr.MFU_MAX:g} / (1 + {tr.OVERHEAD:g} · (peak / A100 peak) · (D/1T)^{tr.TOKENS_EXPONENT:g} · (10B/N)^{tr.SIZE_EXPONENT:g}) "
+        f"/ (1 + {tr.MOE_OVERHEAD:g} · (1 − active/total)) · g, g = 1 (BF16) or (FP8 peak / BF16 peak) · {tr.FP8_EFFICIENCY:g} (FP8); "
         "f = the GPU's achievable-to-peak matmul ratio relative to the H100's (1 unless measured lower: B200 0.97, MI300X 0.64); "
-        f"GPU-hours = 6·N_active·D / (peak dense BF16 · MFU) / 3600. A refit on these runs gives "
-        f"MFU_MAX = {m:g}, OVERHEAD = {c:.4g}. Inputs per run: active parameters, tokens and GPU type only.",
+        f"runs on 2021-22 stacks × {tr.LEGACY_STACK_FACTOR:g} (calibration only). "
+        f"GPU-hours = 6·N_active·D / (peak dense BF16 · MFU) / 3600. A refit on these runs gives {refit}. "
+        f"Calibrated error of `auto` GPU-hours: ×/÷{tr.ERROR_FACTOR_P80:g} at 80 % (exp of the 90th percentile of the leave-one-out |ln ratio|).",
         "",
         _row(["run", "GPU", "N active", "tokens", "reported GPU-h", "predicted GPU-h", "ratio", "leave-one-out ratio", "MFU 0.4 ratio"]),
         _row(["---"] * 2 + ["---:"] * 7),
@@ -73,11 +75,12 @@ def training_section() -> tuple[list[str], dict]:
         _row(["leave-one-out (refit without each run)", f"{s_loo.median_abs_log_ratio:.3f}", f"{s_loo.share_within:.0%}", s_loo.count]),
         _row(["baseline: constant MFU 0.4", f"{s_const.median_abs_log_ratio:.3f}", f"{s_const.share_within:.0%}", s_const.count]),
         "",
-        "Target: median ≤ 0.15 and ≥ 80 % within 1.5×.",
+        "Target: leave-one-out median ≤ 0.12 and ≥ 85 % within 1.5×.",
         "",
     ]
+    lines += _groups("Training groups (leave-one-out ratios)", pts.names, loo / pts.gpu_hours, _training_groups(data, pts))
     val = cal.training_points(data.validation_runs)
-    pred_val = cal.predict_training_hours(val, tr.MFU_MAX, tr.OVERHEAD)
+    pred_val = cal.predict_with(val, cal.shipped_training_fit())
     s_val = cal.score(pred_val, val.gpu_hours)
     lines += ["Out-of-sample checks (not used in the fit):", "",
               _row(["run", "GPU", "N active", "tokens", "reported GPU-h", "predicted GPU-h", "ratio"]),
@@ -97,6 +100,35 @@ def training_section() -> tuple[list[str], dict]:
     return lines, summary
 
 
+def _size_group(n: float) -> str:
+    return "< 5B" if n < 5e9 else "5-20B" if n < 20e9 else "20-100B" if n < 100e9 else "≥ 100B"
+
+
+def _vendor(gpu_id: str) -> str:
+    return "AMD" if gpu_id.startswith("mi") else "Huawei" if gpu_id.startswith("ascend") else "NVIDIA"
+
+
+def _training_groups(data, pts) -> dict[str, list[str]]:
+    by_name = {r.name: r for r in data.training_runs}
+    groups: dict[str, list[str]] = {}
+    for name in pts.names:
+        r = by_name[name]
+        keys = [f"vendor: {_vendor(r.gpu)}", f"GPU: {r.gpu}", f"precision: {r.precision}", f"size: {_size_group(r.params_active)}",
+                f"architecture: {'MoE' if r.params_total > r.params_active else 'dense'}", f"stack: {r.stack}"]
+        for key in keys:
+            groups.setdefault(key, []).append(name)
+    return groups
+
+
+def _groups(title: str, names, ratios, groups: dict[str, list[str]]) -> list[str]:
+    ratio = dict(zip(names, ratios))
+    lines = [f"{title}:", "", _row(["group", "points", "median \\|ln ratio\\|", "within 1.5×"]), _row(["---", "---:", "---:", "---:"])]
+    for key in sorted(groups):
+        s = cal.score([ratio[n] for n in groups[key]], np.ones(len(groups[key])))
+        lines.append(_row([key, s.count, f"{s.median_abs_log_ratio:.3f}", f"{s.share_within:.0%}"]))
+    return lines + [""]
+
+
 def finetune_section() -> tuple[list[str], dict]:
     data = cal.calibration_data()
     runs = cal.scored_finetune_runs()
@@ -113,7 +145,8 @@ def finetune_section() -> tuple[list[str], dict]:
         "",
         f"FLOPs = k·N·D·epochs (k: full {ft.FLOPS_PER_PARAM_TOKEN['full']:g}, LoRA {ft.FLOPS_PER_PARAM_TOKEN['lora']:g}, "
         f"QLoRA {ft.FLOPS_PER_PARAM_TOKEN['qlora']:g}); `auto` MFU = pretraining `auto` MFU × job efficiency "
-        f"(full/LoRA {ft.JOB_EFFICIENCY['full']:g}, refit {eff:.3g}; QLoRA {ft.JOB_EFFICIENCY['qlora']:g}, assumed).",
+        f"by stack and method: {ft.JOB_EFFICIENCY} (refit on the 2023 runs: {eff:.3g}); ×/÷{ft.ERROR_FACTOR_P80:g} at 80 % "
+        "(leave-one-out within groups).",
         "",
         _row(["run", "GPU", "params", "tokens × epochs", "reported GPU-h", "predicted GPU-h", "ratio", "leave-one-out ratio"]),
         _row(["---"] * 2 + ["---:"] * 6),
@@ -122,13 +155,15 @@ def finetune_section() -> tuple[list[str], dict]:
         lines.append(_row([r.name, r.gpu, _num(r.params), f"{_num(r.tokens_per_epoch)} × {r.epochs:g}", f"{r.gpu_hours:g}",
                            f"{pred[k]:.1f}", f"{pred[k] / r.gpu_hours:.2f}", f"{loo[k] / r.gpu_hours:.2f}"]))
     lines += ["", f"Fitted: {s_fit}. Leave-one-out: {s_loo}. Token counts are derived (see the data file).", "",
-              "Optimised stacks (shown, not scored): GPU time per token relative to `auto`:", ""]
+              "Current stacks (scored for the current-stack job efficiency): `auto` throughput against the published figure:", ""]
     for t in data.finetune_throughput:
         gpu = get_gpu(t.gpu)
-        auto_tps = gpu.peak_flops("bf16") * float(ft.finetune_mfu(gpu, t.params, t.method)) / (ft.FLOPS_PER_PARAM_TOKEN[t.method] * t.params)
+        auto_tps = gpu.peak_flops("bf16") * float(ft.finetune_mfu(gpu, t.params, t.method, precision=t.precision, total_params=t.params_total)) / (
+            ft.FLOPS_PER_PARAM_TOKEN[t.method] * t.params)
         mfu = t.tokens_per_second_per_gpu * ft.FLOPS_PER_PARAM_TOKEN[t.method] * t.params / gpu.peak_flops("bf16")
-        lines.append(f"- {t.name} ({t.gpu}): {t.tokens_per_second_per_gpu:g} tokens/s/GPU at FP8, MFU {mfu:.2f} of the BF16 peak by the same accounting, "
-                     f"{t.tokens_per_second_per_gpu / auto_tps:.0f}× faster than `auto`")
+        note = "" if t.scored else f" (not scored: {t.reason})"
+        lines.append(f"- {t.name} ({t.gpu}, {t.precision}): {t.tokens_per_second_per_gpu:g} tokens/s/GPU, MFU {mfu:.2f} of the BF16 peak, "
+                     f"predicted/published {auto_tps / t.tokens_per_second_per_gpu:.2f}{note}")
     lines += ["", "Listed, not scored:", ""]
     for r in data.finetune_runs:
         if r not in runs:

@@ -67,6 +67,7 @@ INFEASIBLE_EN = {
     "residency_hosted": "data_residency {residency} forbids it: {places}",
     "place": "{what} runs in {where}",
     "lead_time": "goes live in month {live_month}, after max_lead_time_months {max}",
+    "market": "constraints.market {market}: {gpu} is not sold new there since {since} ({rule}), so the owned fleet cannot be bought",
     "or": " or ",
     "sep": "; ",
 }
@@ -82,4 +83,6 @@ def phrase_infeasible(facts: dict[str, Any], phrases: dict[str, str]) -> str:
     if rule == "residency_hosted":
         places = phrases["sep"].join(phrases["place"].format(what=what, where=where) for what, where in facts["places"].items())
         return phrases[rule].format(residency=facts["residency"], places=places)
+    if rule == "market":
+        return phrases[rule].format(market=facts["market"], gpu=facts["gpu"], since=facts["since"], rule=facts["rule_text"])
     return phrases[rule].format(live_month=facts["live_month"], max=facts["max"])

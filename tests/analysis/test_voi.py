@@ -108,3 +108,15 @@ def test_bad_input():
         voi(scenario_from_dict(two_apis()), 1_000)
     with pytest.raises(AnalysisError, match="at least 1,000"):
         voi(_normal_case(0.0003, None), 999)
+
+
+def test_estimator_error_is_an_input_when_simulated():
+    scenario = load_scenario(SCENARIOS / "domain-model-50b.yaml")
+    result = voi(scenario, 2_000, 3, estimator_error=True)
+    errors = [i.field for i in result.inputs if i.field.endswith("(estimator error)")]
+    assert errors == ["paths[2].training.mfu (estimator error)"]
+    sim = simulate(scenario, 2_000, 3, estimator_error=True)
+    assert sim.input_keys[-1] == errors[0]
+    assert result.evpi == pytest.approx(min(p.expected_regret for p in sim.paths), rel=1e-12, abs=1e-9)
+    plain = voi(scenario, 2_000, 3)
+    assert not any(i.field.endswith("(estimator error)") for i in plain.inputs)

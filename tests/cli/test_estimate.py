@@ -38,7 +38,7 @@ def test_training_given_mfu_and_catalog_price():
 
 
 def test_training_without_known_price_has_no_cost():
-    out = json.loads(run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h20", "--format", "json").stdout)
+    out = json.loads(run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "ascend-910b", "--format", "json").stdout)
     assert "cost" not in out and out["gpu_hours"] > 0
 
 
@@ -156,3 +156,27 @@ def test_absurd_inputs_are_errors_not_infinity(args):
     result = CliRunner().invoke(app, ["estimate", *args, "--format", "json"])
     assert result.exit_code == 2, result.output
     assert "Infinity" not in result.stdout and result.stderr.startswith("Error: ")
+
+
+def test_estimate_json_carries_error_factor_and_precision():
+    import json as _json
+
+    from typer.testing import CliRunner as _Runner
+
+    from buildorbuy.cli import app as _app
+    from buildorbuy.estimators import training as _tr
+
+    r = _Runner()
+    out = _json.loads(r.invoke(_app, ["estimate", "training", "--params", "671B", "--active-params", "37B", "--tokens", "14.8T",
+                                      "--gpu", "h800", "--precision", "fp8", "--format", "json"]).stdout)
+    assert out["error_factor_p80"] == _tr.ERROR_FACTOR_P80 and out["precision"] == "fp8"
+    bf16 = _json.loads(r.invoke(_app, ["estimate", "training", "--params", "671B", "--active-params", "37B", "--tokens", "14.8T",
+                                       "--gpu", "h800", "--format", "json"]).stdout)
+    assert out["gpu_hours"] == __import__("pytest").approx(bf16["gpu_hours"] / (1979 / 989 * _tr.FP8_EFFICIENCY))
+    given = _json.loads(r.invoke(_app, ["estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--mfu", "0.4",
+                                        "--format", "json"]).stdout)
+    assert "error_factor_p80" not in given
+    bad = r.invoke(_app, ["estimate", "finetune", "--params", "7B", "--tokens", "1M", "--gpu", "a100", "--precision", "fp8"])
+    assert bad.exit_code == 2 and "no FP8" in bad.output
+    serving = _json.loads(r.invoke(_app, ["estimate", "serving", "--params", "8B", "--gpu", "h100", "--format", "json"]).stdout)
+    assert serving["error_factor_p80"] > 1

@@ -221,3 +221,18 @@ def test_report_refuses_an_output_name_of_another_format(tmp_path):
     result = run("report", REPO / "scenarios" / "startup-assistant.yaml", "-o", tmp_path / "plan.pdf")
     assert result.exit_code == 2 and "plan.pdf" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.with_analyses
+def test_estimator_error_option_widens_the_uncertainty_of_an_auto_estimate(tmp_path):
+    """--estimator-error samples the auto training MFU: the own-model path's P10-P90 row changes;
+    without the option the report is the same as before (same seed)."""
+    scenario = REPO / "scenarios" / "domain-model-50b.yaml"
+    rows = {}
+    for name, extra in (("off", []), ("off2", []), ("on", ["--estimator-error"])):
+        out = tmp_path / f"{name}.md"
+        result = run("report", scenario, "-o", out, "--samples", "2000", "--seed", "5", *extra)
+        assert result.exit_code == 0, result.output
+        rows[name] = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| Own 50B domain model |")]
+    assert rows["off"] == rows["off2"]
+    assert rows["on"] != rows["off"]

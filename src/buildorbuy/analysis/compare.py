@@ -41,6 +41,9 @@ class PathSummary:
     success_probability: float
     peak_gpus: float
     served_tokens: float
+    fleet: dict[str, list[float]] | None = None
+    """Self-hosted paths: serving GPUs by how they are bought, per month: reserved_gpus,
+    on_demand_gpu_hours (GPU-hours paid at the on-demand price), owned_gpus (DESIGN §2b)."""
 
 
 @dataclass
@@ -91,8 +94,13 @@ def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list
     methods = plan.methods({k: v[:1] for k, v in result.params.items()})
     top: dict[str, dict] = {}
     per_path: list[dict[str, dict]] = [{} for _ in plan.paths]
+    factors = {d.key: d.error_factor_p80 for d in plan.derived if getattr(d, "error_factor_p80", None)}
     for key, method in sorted(methods.items()):
         entry = {"value": float(result.params[key][0]), "method": method}
+        if key in factors:
+            entry["error_factor_p80"] = float(factors[key])
+        if key in plan.curves:
+            entry["curve"] = plan.curves[key]
         if key.startswith("paths["):
             index = int(key[6 : key.index("]")])
             per_path[index][key[key.index("]") + 2 :]] = entry
@@ -145,6 +153,8 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
                 success_probability=float(result.params[f"paths[{i}].success_probability"][b]),
                 peak_gpus=float(result.gpus[b, i].max(initial=0.0)),
                 served_tokens=float(result.served_tokens[b, i].sum()),
+                fleet=None if pp.kind == "api" or result.fleet is None
+                else {name: result.fleet[name][b, i].tolist() for name in result.fleet},
             )
         )
     months = breakeven_months(result)[b]

@@ -99,6 +99,8 @@ class Simulation:
     """[rows, inputs] the sampled inputs as drawn, one column per `input_keys` (rows ≤ samples: the first ones)."""
     input_keys: list[str] = field(default_factory=list)
     """Names of `columns`: sampled fields, then `<key> (outcome)` for drawn success/failure outcomes."""
+    estimator_error: list[dict[str, Any]] | None = None
+    """With `estimator_error`: each sampled `auto` estimate {field, error_factor_p80, sigma}."""
 
     @property
     def currency(self) -> str:
@@ -124,6 +126,7 @@ class Simulation:
             "drivers": self.drivers,
             "inputs": self.inputs,
             "histogram": self.histogram,
+            **({"estimator_error": self.estimator_error} if self.estimator_error else {}),
             "warnings": self.warnings,
             "versions": versions(),
         })
@@ -196,6 +199,31 @@ def _sampler(scenario: Scenario, plan) -> _Sampler:
     return _Sampler(keys=keys, uncertain=uncertain, correlated=correlated, rank_matrix=matrix, outcomes=outcomes, base=plan.base)
 
 
+def _estimator_errors(plan) -> list[tuple[str, float]]:
+    """(key, log-space σ) of every derived estimate with a calibrated error factor."""
+    from buildorbuy.estimators.error_bars import sigma_from_factor
+
+    return [(d.key, sigma_from_factor(d.error_factor_p80)) for d in plan.derived if getattr(d, "error_factor_p80", None)]
+
+
+def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.random.Generator, n: int,
+                          factors: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The batch with each estimate set to its value (following the sampled inputs) × a lognormal
+    factor exp(σ·z); MFUs are capped at 1. Draws come after the sampler's, so they change nothing else.
+    The factors drawn are written into `factors` [n, errors] when given."""
+    from buildorbuy.engine.core import resolve_params
+
+    params, _ = resolve_params(plan, batch)
+    out = dict(batch)
+    for j, (key, sigma) in enumerate(errors):
+        factor = np.exp(sigma * rng.standard_normal(n))
+        if factors is not None:
+            factors[:, j] = factor
+        value = np.broadcast_to(params[key], (n,)) * factor
+        out[key] = np.minimum(value, 1.0) if key.endswith(".mfu") else value
+    return out
+
+
 def is_uncertain(scenario: Scenario) -> bool:
     """Whether a simulation can differ from compare: some field is a distribution or some path may fail."""
     return bool(scenario._distributions) or any(path.success_probability < 1 for path in scenario.paths)
@@ -213,8 +241,14 @@ def simulate(
     seed: int | None = DEFAULT_SEED,
     *,
     progress: Progress | None = None,
+    estimator_error: bool = False,
 ) -> Simulation:
     """Monte Carlo over the scenario's distributions and success/failure outcomes.
+
+    `estimator_error`: also sample each `auto` estimate that has a calibrated error (training
+    and fine-tuning MFU, serving throughput) as a lognormal around its value with
+    σ = ln(error_factor_p80) / 1.2816, so estimator error shows in the percentiles and win
+    probabilities. Off by default: then the draws are exactly those of a run without it.
 
     The same `seed` gives the same result on every machine; `seed=None` draws a fresh seed and
     reports it (in `Simulation.seed`), so any run can be repeated.
@@ -227,6 +261,7 @@ def simulate(
     seed = int(seed)
     plan = compile_plan(scenario)
     sampler = _sampler(scenario, plan)
+    errors = _estimator_errors(plan) if estimator_error else []
     horizon = plan.horizon
     n_paths = len(plan.paths)
     year_ends = list(range(11, horizon, 12))
@@ -244,6 +279,7 @@ def simulate(
     warnings: list[str] = []
 
     year_best = np.empty((samples, len(year_ends)), dtype=np.int16 if n_paths < 32_000 else np.int64)
+    error_factors = np.empty((samples, len(errors)))
 
     def run_chunk(c: int) -> tuple[int, list[str]]:
         """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once."""
@@ -252,6 +288,8 @@ def simulate(
         rng = np.random.Generator(np.random.PCG64(seeds[c]))
         draws = sampler.draw(rng, n)
         batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
+        if errors:
+            batch = _with_estimator_error(plan, batch, errors, rng, n, error_factors[lo : lo + n])
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
         result = evaluate(plan, batch, keep_components=False)
@@ -291,7 +329,14 @@ def simulate(
     for y in range(len(year_ends)):
         year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
 
-    return _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    if errors:
+        factors = {d.key: d.error_factor_p80 for d in plan.derived}
+        result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+        # the drawn error factors are inputs too (value of information reads `columns`; drivers are unchanged)
+        result.columns = np.hstack([result.columns, error_factors])
+        result.input_keys = result.input_keys + [f"{key} (estimator error)" for key, _ in errors]
+    return result
 
 
 def _percentiles(values: np.ndarray) -> list[float | None]:

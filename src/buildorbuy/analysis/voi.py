@@ -29,9 +29,10 @@ SE = sd(batch estimates) / √G. This captures both the noise of the group means
 of the input itself (which a bootstrap of group means alone would miss when the input decides
 the NPVs almost exactly).
 
-The inputs are whatever the Monte Carlo sampler draws (`Simulation.input_keys`): every field
-given as a distribution and every drawn success/failure outcome; anything the sampler learns to
-draw later is picked up without change here.
+The inputs are whatever the Monte Carlo run draws (`Simulation.input_keys`): every field given as
+a distribution, every drawn success/failure outcome and, with `estimator_error`, each `auto`
+estimate's error factor; anything the simulation learns to draw later is picked up without change
+here.
 """
 
 from __future__ import annotations
@@ -104,10 +105,12 @@ class VoiResult:
         })
 
 
-def voi(scenario, samples: int | None = None, seed: int | None = None, *, progress=None) -> VoiResult:
+def voi(scenario, samples: int | None = None, seed: int | None = None, *, progress=None,
+        estimator_error: bool = False) -> VoiResult:
     """EVPI and each uncertain input's EVPPI from a Monte Carlo run of `samples` samples (≥ 1,000).
 
-    Raises AnalysisError when nothing in the scenario is uncertain or no path can be recommended.
+    `estimator_error` samples each `auto` estimate's calibrated error too (as `simulate` does), and
+    values learning it. Raises AnalysisError when nothing is uncertain or no path can be recommended.
     """
     from buildorbuy.analysis.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, is_uncertain, simulate
 
@@ -115,10 +118,15 @@ def voi(scenario, samples: int | None = None, seed: int | None = None, *, progre
     seed = DEFAULT_SEED if seed is None else seed
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < MIN_SAMPLES:
         raise AnalysisError(f"value of information needs at least {MIN_SAMPLES:,} samples (got {samples!r})", field="samples")
-    if not is_uncertain(scenario):
-        raise AnalysisError("nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
-                            "there is no information to value")
-    return voi_from_simulation(simulate(scenario, samples, seed, progress=progress))
+    nothing = AnalysisError("nothing in the scenario is uncertain (no distributions, every success_probability is 1"
+                            + (", no estimate with a calibrated error" if estimator_error else "") + "): there is no information to value")
+    if not is_uncertain(scenario) and not estimator_error:
+        raise nothing
+    kwargs = {"estimator_error": True} if estimator_error else {}
+    sim = simulate(scenario, samples, seed, progress=progress, **kwargs)
+    if not sim.input_keys:
+        raise nothing
+    return voi_from_simulation(sim)
 
 
 def candidates(scenario) -> list[int]:

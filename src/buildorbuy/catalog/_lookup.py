@@ -47,7 +47,7 @@ def read_data_file(filename: str, schema):
     """Read and validate a YAML data file shipped in `buildorbuy/catalog/data/`."""
     import importlib.resources
 
-    import yaml
+    from buildorbuy.scenario._yaml import safe_load
 
     text = importlib.resources.files("buildorbuy.catalog").joinpath(f"data/{filename}").read_text(encoding="utf-8")
-    return schema.model_validate(yaml.safe_load(text))
+    return schema.model_validate(safe_load(text))  # libyaml when installed

@@ -204,8 +204,9 @@ def _extra():
     import importlib.resources
     from typing import Literal
 
-    import yaml
     from pydantic import BaseModel, ConfigDict, Field
+
+    from buildorbuy.scenario._yaml import safe_load
 
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True)
@@ -255,7 +256,7 @@ def _extra():
         prices: list[Entry]
 
     text = importlib.resources.files("buildorbuy.catalog").joinpath("data/api_prices_extra.yaml").read_text(encoding="utf-8")
-    data = ExtraFile.model_validate(yaml.safe_load(text))
+    data = ExtraFile.model_validate(safe_load(text))  # libyaml when installed
     for e in data.prices:
         if e.provider not in data.providers:
             raise ValueError(f"api_prices_extra.yaml: unknown provider '{e.provider}'")

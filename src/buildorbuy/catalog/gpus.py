@@ -52,6 +52,14 @@ class GpuSpec:
     notes: str | None = None
     achievable_matmul_tflops: float | None = None
     """Measured maximum achievable dense BF16 matmul rate (MAMF), where published."""
+    market: tuple[tuple[str, "MarketRule"], ...] = ()
+    """Availability by market (e.g. `cn`): dated, sourced export rules on new sales."""
+    nvlink_gbps: float | None = None
+    """Aggregate NVLink bandwidth per GPU, GB/s, where it distinguishes a market variant (A800: 400)."""
+
+    def market_rule(self, market: str) -> "MarketRule | None":
+        """The rule on new sales of this GPU in `market` (None: no rule recorded)."""
+        return dict(self.market).get(market)
     interconnect_kind: str = "pcie"
     """GPU-to-GPU link inside a node: nvlink, nvswitch, infinity_fabric, hccs (meshes of direct
     links) or pcie."""
@@ -117,6 +125,39 @@ class GpuSpec:
         return self.bandwidth_tbps * 1e12
 
 
+@dataclass(frozen=True)
+class MarketRule:
+    """Whether a GPU is sold new in a market, since when, under which rule, per which source."""
+
+    new_sales: str
+    """`no` (not sold new there), `licence` (each sale needs an export licence; supply curtailed) or `yes`."""
+    since: str
+    """Date the rule took effect, YYYY-MM-DD."""
+    rule: str
+    source: str
+    verification: str
+
+    def blocks(self, on: str) -> bool:
+        """Whether new purchases are impossible on date `on` (YYYY-MM-DD)."""
+        return self.new_sales == "no" and on >= self.since
+
+
+@dataclass(frozen=True)
+class OwnedTerms:
+    """Sourced defaults that `auto` fills for an owned fleet (gpus.yaml `owned_terms`)."""
+
+    server_overhead: float
+    hosting_usd_per_kw_month: float
+    power_utilization: float
+    maintenance_per_year: float
+    power_price_per_kwh: dict
+    """Currency → price per kWh in that currency."""
+    reserved_price_ratio: float
+    """1-year reserved ÷ on-demand price per GPU-hour (rented fleets)."""
+    sources: dict
+    """Field → source text."""
+
+
 def _models():
     from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,6 +178,12 @@ def _models():
         source: str
         verification: Verification
 
+    class Market(_Strict):
+        new_sales: Literal["no", "licence", "yes"]
+        since: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+        rule: str
+        source: str
+        verification: Verification
     class Interconnect(_Strict):
         kind: InterconnectKind
         bandwidth_gb_per_s: float = Field(gt=0)
@@ -163,22 +210,37 @@ def _models():
         notes: str | None = None
         rent: Rent | None
         purchase: Purchase | None
+        market: dict[Literal["cn"], Market] = {}
+        nvlink_gbps: float | None = Field(default=None, gt=0)
+
+    class Sourced(_Strict):
+        value: float = Field(ge=0)
+        source: str
+        verification: Verification
+
+    class PowerPrice(_Strict):
+        by_currency: dict[str, float]
+        source: str
+        verification: Verification
+
+    class OwnedTermsEntry(_Strict):
+        server_overhead: Sourced
+        hosting_usd_per_kw_month: Sourced
+        power_utilization: Sourced
+        maintenance_per_year: Sourced
+        power_price_per_kwh: PowerPrice
+        reserved_price_ratio: Sourced
 
     class GpuFile(_Strict):
         schema_version: Literal[1]
+        owned_terms: OwnedTermsEntry
         gpus: list[GpuEntry] = Field(min_length=1)
 
-    return GpuFile
+    return GpuFile, GpuEntry
 
 
-@functools.cache
-def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
-    data = read_data_file("gpus.yaml", _models())
-    specs: dict[str, GpuSpec] = {}
-    for e in data.gpus:
-        if e.id in specs:
-            raise ValueError(f"duplicate GPU id '{e.id}' in gpus.yaml")
-        specs[e.id] = GpuSpec(
+def _spec(e) -> GpuSpec:
+    return GpuSpec(
             id=e.id,
             name=e.name,
             generation=e.generation,
@@ -200,11 +262,91 @@ def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
             verification=tuple(sorted(e.verification.items())),
             notes=e.notes,
             achievable_matmul_tflops=e.achievable_matmul_tflops,
+            market=tuple(sorted((name, MarketRule(**rule.model_dump())) for name, rule in e.market.items())),
+            nvlink_gbps=e.nvlink_gbps,
             interconnect_kind=e.interconnect.kind,
             interconnect_gb_per_s=e.interconnect.bandwidth_gb_per_s,
         )
+
+
+@functools.cache
+def _data():
+    file_model, _ = _models()
+    return read_data_file("gpus.yaml", file_model)
+
+
+@functools.cache
+def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
+    specs: dict[str, GpuSpec] = {}
+    for e in _data().gpus:
+        if e.id in specs:
+            raise ValueError(f"duplicate GPU id '{e.id}' in gpus.yaml")
+        specs[e.id] = _spec(e)
     index = build_index((s.id, s.aliases) for s in specs.values())
     return specs, index
+
+
+@functools.cache
+def owned_terms() -> OwnedTerms:
+    """The sourced values `auto` fills for owned fleets (and the reserved-price ratio)."""
+    t = _data().owned_terms
+    return OwnedTerms(
+        server_overhead=t.server_overhead.value,
+        hosting_usd_per_kw_month=t.hosting_usd_per_kw_month.value,
+        power_utilization=t.power_utilization.value,
+        maintenance_per_year=t.maintenance_per_year.value,
+        power_price_per_kwh=dict(t.power_price_per_kwh.by_currency),
+        reserved_price_ratio=t.reserved_price_ratio.value,
+        sources={name: getattr(t, name).source for name in type(t).model_fields},
+    )
+
+
+def inline_gpu(spec: dict, field: str) -> GpuSpec:
+    """A GPU described in a scenario: `like:` a catalog row with overrides, or a full spec.
+
+    The merged row is validated like a catalog row (same field names, same limits); problems are
+    CatalogErrors naming the field, e.g. `paths[1].serving.gpu.memory_gb`.
+    """
+    from pydantic import ValidationError
+
+    from buildorbuy.catalog._lookup import normalise
+    from buildorbuy.errors import CatalogError
+
+    spec = dict(spec)
+    like = spec.pop("like", None)
+    name = str(spec.pop("name"))
+    if like is not None:
+        base = get_gpu(like)
+        row = next(e for e in _data().gpus if e.id == base.id).model_dump()
+        row.update(aliases=[], notes=f"inline GPU like {base.id}")
+    else:
+        row = {"sources": ["given in the scenario"], "verification": {}, "rent": None, "purchase": None, "aliases": []}
+    if "nvlink_gbps" in spec and "interconnect" not in spec and isinstance(row.get("interconnect"), dict):
+        row["interconnect"] = {**row["interconnect"], "bandwidth_gb_per_s": spec["nvlink_gbps"],
+                               "source": "given in the scenario (nvlink_gbps)", "verification": "unverified"}
+    for part in ("interconnect", "rent", "purchase"):  # a scenario's own figures need no citation
+        if isinstance(spec.get(part), dict):
+            spec[part] = {"source": "given in the scenario", "verification": "unverified", **spec[part]}
+            if part != "interconnect":
+                spec[part].setdefault("date", "given in the scenario")
+    row.update(spec)
+    row.setdefault("name", name)
+    row["name"] = name
+    row["id"] = normalise(name).replace(".", "-") or "inline"
+    _, entry_model = _models()
+    try:
+        entry = entry_model.model_validate(row)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "missing: a full inline GPU gives every catalog field (or write like: <catalog id>)"
+        elif err["type"] == "extra_forbidden":
+            known = ", ".join(n for n in entry_model.model_fields if n not in ("id", "aliases", "verification", "sources"))
+            msg = f"not a GPU catalog field (fields: {known})"
+        raise CatalogError(msg, field=f"{field}.{where}") from None
+    return _spec(entry)
 
 
 def get_gpu(name: str) -> GpuSpec:

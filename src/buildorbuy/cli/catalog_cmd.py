@@ -24,18 +24,21 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
         return
     text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
     if fmt is Format.csv:
-        import csv
         import io
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+        writer = csv_writer(buf)
         writer.writerow(columns)
         writer.writerows(text_rows)
         write_output(buf.getvalue(), None)
         return
     if fmt is Format.markdown:
         lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in text_rows]
+        from buildorbuy.render.escape import markdown as md
+
+        lines += ["| " + " | ".join(md(c, cell=True) for c in row) + " |" for row in text_rows]
         write_output("\n".join(lines), None)
         return
     import sys
@@ -60,9 +63,15 @@ def gpus(format: Format = typer.Option(Format.table, "--format", help=FORMAT_HEL
     from buildorbuy.catalog.gpus import list_gpus
 
     specs = list_gpus()
-    columns = ["id", "generation", "bf16 TFLOP/s", "fp8 TFLOP/s", "memory GB", "TB/s", "TDP W", "rent USD/h", "price date", "purchase USD"]
+    columns = ["id", "generation", "bf16 TFLOP/s", "fp8 TFLOP/s", "memory GB", "TB/s", "TDP W", "rent USD/h", "price date", "purchase USD",
+               "new in cn"]
+
+    def cn(g) -> str:
+        rule = g.market_rule("cn")
+        return "" if rule is None else f"{rule.new_sales} since {rule.since}"
+
     rows = [[g.id, g.generation, g.bf16_tflops, g.fp8_tflops, g.memory_gb, g.bandwidth_tbps, g.tdp_watts,
-             g.rent_usd_per_hour, g.price_date, g.purchase_usd] for g in specs]
+             g.rent_usd_per_hour, g.price_date, g.purchase_usd, cn(g)] for g in specs]
     records = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(g).items()} for g in specs]
     _emit(columns, rows, format, "GPU catalog", records)
 

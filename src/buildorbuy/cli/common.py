@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 import os
 import sys
 import tempfile
@@ -35,9 +36,17 @@ FORMAT_HELP = "Output format."
 OUTPUT_HELP = "Write the output to this file (written whole or not at all) instead of stdout."
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """Print one line for people (stdout, or stderr with `err`), control characters in user text
+    (names, file names) shown as `\\x1b`-style escapes so they cannot drive the terminal."""
+    from buildorbuy.render.escape import terminal
+
+    typer.echo(terminal(text, one_line=True), err=err)
+
+
 def fail(message: str) -> typer.Exit:
     """Print `Error: message` on stderr; return the exit to raise (status 2)."""
-    typer.echo(f"Error: {message}", err=True)
+    say(f"Error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -51,7 +60,7 @@ def parse_count(text: str | None, option: str, *, low: int, high: int) -> int | 
         value = float(parse_quantity(text))
     except ValueError:
         value = float("nan")
-    if not (value == value and value == int(value) and low <= value <= high):
+    if not (math.isfinite(value) and value == int(value) and low <= value <= high):
         raise fail(f"{option}: must be a whole number from {low:,} to {high:,} (got {text})")
     return int(value)
 
@@ -74,11 +83,31 @@ def guarded(func: F) -> F:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Write to stdout, or atomically to `output` (temp file in the same folder, then rename)."""
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    """Write to stdout, or to `output`: atomically for a regular file (temp file in the same folder,
+    then rename), straight into a character device, FIFO or /dev/stdout (renaming over those would
+    replace the device)."""
+    text = text if text.endswith("\n") else text + "\n"
+    if output is None or _standard_stream(output) in (1, 2):
+        stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:  # text the stream's encoding cannot hold (a lone surrogate, a narrow locale)
+            stream.write(text.encode(stream.encoding or "utf-8", "replace").decode(stream.encoding or "utf-8"))
+        stream.flush()
         return
-    write_file_atomic(output, text.encode("utf-8"))
+    write_file_atomic(output, text.encode("utf-8", "replace"))
+
+
+STANDARD_STREAMS = {
+    "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1,
+    "/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2,
+}
+"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr."""
+
+
+def _standard_stream(output: Path) -> int | None:
+    """1 or 2 when `output` names this process's stdout or stderr (/dev/stdout, /dev/fd/1…)."""
+    return STANDARD_STREAMS.get(str(output))
 
 
 def _umask_mode() -> int:
@@ -88,20 +117,65 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
+NAME_MAX = 255
+"""Longest file name (one path component) in bytes on common file systems (ext4, APFS, NTFS)."""
+
+
+def _check_name(output: Path) -> None:
+    from buildorbuy.errors import OutputError
+
+    for part in output.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise OutputError(f"file or folder name is {size} bytes long; the limit is {NAME_MAX} "
+                              f"({part[:24]}…)")
+
+
+def is_stream_or_device(output: Path) -> bool:
+    """True for /dev/stdout, /dev/stderr, or an existing device, FIFO or socket."""
+    return bool(_standard_stream(Path(output))) or _special(Path(output))
+
+
+def _special(output: Path) -> bool:
+    """True for an existing character device, FIFO or socket: write into it, never rename over it."""
+    import stat
+
+    try:
+        mode = os.stat(output).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
+
+
+def _temp_file(folder: Path) -> tuple[int, str]:
+    """A new hidden temporary file in `folder`, with a short name whatever the target's length."""
+    return tempfile.mkstemp(prefix=".bob-", suffix=".tmp", dir=folder)
+
+
 def write_file_atomic(output: Path, data: bytes) -> None:
-    """Create missing folders, write to a temporary file beside `output`, then rename it into place."""
+    """Create missing folders, write to a temporary file beside `output`, then rename it into place.
+
+    A character device, FIFO or socket is written directly (renaming would replace it)."""
     from buildorbuy.errors import OutputError
 
     output = Path(output)
+    _check_name(output)
     try:
+        if _special(output):
+            with open(output, "wb") as handle:
+                handle.write(data)
+            return
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create folder {output.parent}: {exc.strerror or exc}") from None
-    if output.is_dir():
-        raise OutputError(f"{output} is a folder, not a file")
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        if output.is_dir():
+            raise OutputError(f"{output} is a folder, not a file")
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        fd, tmp_name = _temp_file(output.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp_name, _umask_mode())
@@ -153,8 +227,22 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
 
     Missing folders are created; each file goes to a temporary name in its folder first, and the
     renames happen only once every temporary file is written. Pass the main document last: it
-    appears only after the files it refers to.
+    appears only after the files it refers to. A device, FIFO or /dev/stdout among them is
+    written directly, after the regular files (renaming over it would replace it).
     """
+    direct = {Path(p): data for p, data in files.items() if _standard_stream(Path(p)) or _special(Path(p))}
+    if direct:
+        _write_regular_files({Path(p): data for p, data in files.items() if Path(p) not in direct})
+        for target, data in direct.items():
+            if _standard_stream(target):
+                write_output(data.decode("utf-8"), target)
+            else:
+                write_file_atomic(target, data)
+        return
+    _write_regular_files(files)
+
+
+def _write_regular_files(files: dict[Path, bytes]) -> None:
     from buildorbuy.errors import OutputError
 
     created_dirs: list[Path] = []
@@ -176,6 +264,7 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
 
     try:
         for target in files:
+            _check_name(Path(target))
             missing = []
             parent = Path(target).parent
             while not parent.exists() and parent != parent.parent:
@@ -194,7 +283,7 @@ def write_files_atomic(files: dict[Path, bytes]) -> None:
         for target, data in files.items():
             target = Path(target)
             try:
-                fd, temps[target] = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                fd, temps[target] = _temp_file(target.parent)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                 os.chmod(temps[target], _umask_mode())

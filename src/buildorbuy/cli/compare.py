@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, say, write_output
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
 
@@ -23,7 +23,7 @@ def use_color(fmt: Format, output: Path | None) -> bool:
 
 def print_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        typer.echo(f"Warning: {warning}", err=True)
+        say(f"Warning: {warning}", err=True)
 
 
 @app.command()
@@ -68,12 +68,12 @@ def validate(
         loaded = load_scenario(scenario, overrides)
     except ScenarioError as exc:
         for problem in [exc, *exc.others]:
-            typer.echo(f"Error: {problem.one_line(mention_others=False)}", err=True)
+            say(f"Error: {problem.one_line(mention_others=False)}", err=True)
         raise typer.Exit(2) from None
     plan = compile_plan(loaded)
     evaluate(plan)
     print_warnings(plan.warnings)
-    typer.echo(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
+    say(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
 
 
 @app.command()
@@ -99,7 +99,7 @@ def init(
     if output.exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     write_file_atomic(output, text.encode("utf-8"))
-    typer.echo(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
+    say(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)
 
 
 @app.command()

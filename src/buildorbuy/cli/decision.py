@@ -10,6 +10,7 @@ import typer
 from buildorbuy.cli.app import app
 from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, parse_count, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
+from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
 VOI_MIN_SAMPLES = 1_000
 """Kept equal to analysis.voi.MIN_SAMPLES (not imported: the CLI loads numpy lazily)."""
@@ -25,6 +26,7 @@ def voi(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
+    estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
 ) -> None:
     """What is it worth to find something out before deciding? EVPI and each uncertain input's EVPPI, in money.
 
@@ -33,6 +35,7 @@ def voi(
       buildorbuy voi scenarios/uncertain-enterprise.yaml
       buildorbuy voi scenarios/uncertain-enterprise.yaml --samples 200k --seed 7 --format json
       buildorbuy voi scenario.yaml --set workload.tokens_per_month=5B --lang zh
+      buildorbuy voi scenarios/enterprise-support.yaml --estimator-error
     """
     from buildorbuy.cli.simulate import MAX_SAMPLES, _LazyProgress
 
@@ -48,7 +51,7 @@ def voi(
     loaded = load_scenario(scenario, overrides)
     progress = _LazyProgress()
     try:
-        result = run_voi(loaded, samples, seed, progress=progress)
+        result = run_voi(loaded, samples, seed, progress=progress, **({"estimator_error": True} if estimator_error else {}))
     finally:
         progress.close()
     if fmt == Format.table:

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded
+from buildorbuy.cli.common import FORMAT_HELP, Format, fail, guarded, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -26,6 +26,7 @@ MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.
 GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
 PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
 MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
+TRAIN_PRECISION_HELP = "Compute precision: bf16 (default) or fp8 (auto MFU then uses the FP8 peak with its own efficiency)."
 
 
 def _quantity(value: Optional[str], field: str) -> Optional[float]:
@@ -78,25 +79,27 @@ def _render(result: dict, fmt: Format, title: str) -> None:
     from buildorbuy.cli.common import write_output
 
     for warning in result.get("warnings", []):
-        typer.echo(f"Warning: {warning}", err=True)
+        say(f"Warning: {warning}", err=True)
     if fmt is Format.json:
         write_output(json.dumps(result, indent=2, ensure_ascii=False), None)
         return
     rows = [(k, _show(k, v)) for k, v in result.items() if k not in ("warnings", "cost_source")]
     if fmt is Format.csv:
-        import csv
         import io
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+        writer = csv_writer(buf)
         writer.writerow(["field", "value"])
         writer.writerows(rows)
         write_output(buf.getvalue(), None)
         return
     if fmt is Format.markdown:
         lines = [f"### {title}", "", "| field | value |", "| --- | --- |"]
-        pipe = "\\|"
-        lines += [f"| {k} | {str(v).replace('|', pipe)} |" for k, v in rows]
+        from buildorbuy.render.escape import markdown as md
+
+        lines += [f"| {md(k, cell=True)} | {md(v, cell=True)} |" for k, v in rows]
         write_output("\n".join(lines), None)
         return
     import sys
@@ -142,6 +145,7 @@ def training(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs in the cluster: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
@@ -151,7 +155,7 @@ def training(
 
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Pretraining estimate")
 
 
@@ -166,6 +170,7 @@ def finetune(
     gpu: str = typer.Option(..., "--gpu", help=GPU_HELP),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="GPUs used: adds wall-clock days."),
     mfu: Optional[float] = typer.Option(None, "--mfu", help=MFU_HELP),
+    precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", help=FORMAT_HELP),
 ) -> None:
@@ -175,7 +180,7 @@ def finetune(
 
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
-                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price)
+                               gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
     _render(result, format, "Fine-tuning estimate")
 
 

@@ -9,8 +9,9 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
+from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
 
 class ReportFormat(str, enum.Enum):
@@ -31,10 +32,11 @@ def report(
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
     samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Monte Carlo random seed, when the scenario has uncertain inputs."),
+    estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
 ) -> None:
     """Write a planning document: recommendation, assumptions with sources, tables and charts."""
     from buildorbuy.analysis.compare import compare as run_compare
-    from buildorbuy.cli.common import write_files_atomic
+    from buildorbuy.cli.common import is_stream_or_device, write_files_atomic
     from buildorbuy.render.charts import require_matplotlib
     from buildorbuy.render.report import build_report, optional_analyses
     from buildorbuy.scenario.loading import load_scenario
@@ -42,7 +44,7 @@ def report(
     require_matplotlib()  # fail before any work when the [report] extra is missing
     kind = fmt or (ReportFormat.html if output.suffix.lower() in (".html", ".htm") else ReportFormat.markdown)
     expected = (".html", ".htm") if kind == ReportFormat.html else (".md", ".markdown")
-    if output.suffix.lower() not in expected:
+    if output.suffix.lower() not in expected and not (kind == ReportFormat.html and is_stream_or_device(output)):
         label = "an HTML" if kind == ReportFormat.html else "a Markdown"
         raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
@@ -50,10 +52,11 @@ def report(
     from buildorbuy.cli.simulate import MAX_SAMPLES
 
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
-    tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed)
+    tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed,
+                                                         **({"estimator_error": True} if estimator_error else {}))
     from buildorbuy.render.report import decision_analyses
 
-    voi, whatif = decision_analyses(loaded, samples=samples, seed=seed)
+    voi, whatif = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
                             voi=voi, whatif=whatif)
     if kind == ReportFormat.html:
@@ -69,7 +72,7 @@ def report(
         extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
     print_warnings([*result.warnings, *extra])
     for notice in document.notices:
-        typer.echo(f"Note: {notice}", err=True)
+        say(f"Note: {notice}", err=True)
     write_files_atomic(files)
     charts = len(files) - 1
-    typer.echo(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)
+    say(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)

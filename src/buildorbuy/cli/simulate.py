@@ -16,6 +16,8 @@ from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 MAX_SAMPLES = 10_000_000
 """Kept equal to analysis.montecarlo.MAX_SAMPLES (not imported: the CLI loads numpy lazily)."""
 PROGRESS_AFTER_SECONDS = 0.5
+ESTIMATOR_ERROR_HELP = ("Also sample each auto estimate (training/fine-tune MFU, serving throughput) as a lognormal "
+                        "with its calibrated ×/÷ error at 80 %, so estimator error shows in P10/P90 and win chances.")
 
 
 class _LazyProgress:
@@ -56,6 +58,7 @@ def simulate(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
 ) -> None:
     """Monte Carlo over the fields given as distributions: percentiles, chance each path is cheapest, regret, drivers."""
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
@@ -68,7 +71,7 @@ def simulate(
     loaded = load_scenario(scenario, overrides)
     progress = _LazyProgress()
     try:
-        result = run_simulate(loaded, samples, seed, progress=progress)
+        result = run_simulate(loaded, samples, seed, progress=progress, **({"estimator_error": True} if estimator_error else {}))
     finally:
         progress.close()
     if fmt == Format.table:

@@ -21,12 +21,13 @@ from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetun
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
-from buildorbuy.engine.mechanisms.owned import owned_fleet
+from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, last_term_warning, rented_fleet_costs
+from buildorbuy.engine.mechanisms.owned import owned_fleet, owned_gpus
 from buildorbuy.engine.mechanisms.serving import rented_serving, serving_gpus
 from buildorbuy.engine.mechanisms.staff import staff_costs
 from buildorbuy.engine.plan import Params, PathPlan, Plan
 from buildorbuy.errors import ScenarioError
-from buildorbuy.scenario.models import ApiPath, BuildPath
+from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
 
 __all__ = ["COMPONENTS", "COMPONENT_LABELS", "CAPEX_COMPONENTS", "SECONDS_PER_MONTH", "Components", "Result",
            "evaluate", "resolve_params"]
@@ -44,6 +45,7 @@ COMPONENTS = (
     "data",
     "staff",
     "api_fixed_fees",
+    "maintenance",
 )
 """Cost components, in the order tables show them (components added later are appended, so CSV
 columns keep their order)."""
@@ -61,7 +63,11 @@ COMPONENT_LABELS = {
     "data": "data",
     "staff": "staff",
     "api_fixed_fees": "API fixed and setup fees",
+    "maintenance": "maintenance",
 }
+
+FLEET_KEYS = ("reserved_gpus", "on_demand_gpu_hours", "owned_gpus")
+"""`paths[].fleet` keys: GPUs reserved, GPU-hours paid on demand, GPUs owned, per month."""
 
 @dataclass
 class Result:
@@ -98,6 +104,9 @@ class Result:
     training_gpu_hours: np.ndarray
     """GPU-hours of one training or fine-tune run, [batch, path] (0 for api paths)."""
     warnings: list[str] = field(default_factory=list)
+    fleet: Mapping[str, np.ndarray] | None = None
+    """Serving fleet by how it is bought, [batch, path, month] each: `reserved_gpus`,
+    `on_demand_gpu_hours`, `owned_gpus` (built when read; None when components were not kept)."""
 
     @property
     def batch_size(self) -> int:
@@ -194,9 +203,26 @@ def resolve_params(plan: Plan, batch: dict[str, np.ndarray | float] | None = Non
     return params, size
 
 
+class _Full(Mapping):
+    """Parameters broadcast to the batch size on access (read-only views; none made up front)."""
+
+    def __init__(self, params: Params, size: int):
+        self._params = params
+        self._size = size
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return np.broadcast_to(self._params[key], (self._size,))
+
+    def __iter__(self):
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+
 def _full(params: Params, size: int) -> Params:
-    """Parameters broadcast to the batch size (read-only views; no copies)."""
-    return {key: np.broadcast_to(value, (size,)) for key, value in params.items()}
+    """Parameters broadcast to the batch size (read-only views, made when read)."""
+    return _Full(params, size)  # type: ignore[return-value]
 
 
 def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
@@ -230,12 +256,46 @@ class _Outputs:
     compute_months: np.ndarray
     run_gpu_hours: np.ndarray
     warnings: list[str]
+    fleet: dict[str, dict[int, np.ndarray]] = field(default_factory=lambda: {name: {} for name in FLEET_KEYS})
+    """The fleet split by path index, [batch or 1, month] each or a function making it (kept with the
+    components only)."""
 
     @classmethod
     def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
         by_path = (n_paths, size, horizon)
         return cls(np.zeros(by_path), np.zeros(by_path), np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
+
+    def fleet_arrays(self, size: int, horizon: int) -> "FleetSplit":
+        """The fleet split as [batch, path, month] arrays, built when read."""
+        return FleetSplit(self.fleet, (size, self.gpus.shape[0], horizon))
+
+
+class FleetSplit(Mapping):
+    """`paths[].fleet` by name → [batch, path, month] array (zeros where a path has no such GPUs),
+    built on first access from each path's [batch or 1, month] part (a sweep that never reads it
+    pays nothing)."""
+
+    def __init__(self, parts: dict[str, dict[int, np.ndarray]], shape: tuple[int, int, int]):
+        self._parts = parts
+        self._shape = shape
+        self._built: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in FLEET_KEYS:
+            raise KeyError(name)
+        if name not in self._built:
+            array = np.zeros(self._shape)
+            for index, values in self._parts[name].items():
+                array[:, index] = values() if callable(values) else values
+            self._built[name] = array
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(FLEET_KEYS)
+
+    def __len__(self) -> int:
+        return len(FLEET_KEYS)
 
 
 def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
@@ -311,11 +371,45 @@ def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outp
         out.warnings.append(warning)
     out.compute_months[:, i] = run.run_months
     out.run_gpu_hours[:, i] = run.gpu_hours
-    pc.go_live(ctx, run.live)
+    live = run.live
+    if pp.ownership == "own" and pc.key("serving.procurement_months") in ctx.params:
+        live = np.maximum(live, np.ceil(ctx.params[pc.key("serving.procurement_months")]))  # GPUs racked first
+    pc.go_live(ctx, live)
     ledger.add(i, compute_costs(ctx, pc, run))
     ledger.add(i, refresh_data(ctx, pc, run.refreshes))
-    gpus = serving_gpus(ctx, pc, out=out.gpus[i])
-    ledger.add(i, rented_serving(ctx, pc, gpus) if pp.ownership == "rent" else owned_fleet(ctx, pc, gpus))
+    _serving_fleet(ctx, pc, ledger, out)
+
+
+def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs) -> None:
+    """The serving fleet's costs, by how it is bought: on demand sized for the peak, autoscaled and/or
+    reserved (rented), or owned; and its split for `paths[].fleet`."""
+    pp, i = pc.plan, pc.index
+    keep = ledger.keep_components
+    if pp.ownership == "own":
+        gpus = serving_gpus(ctx, pc, out=out.gpus[i])
+        ledger.add(i, owned_fleet(ctx, pc, gpus))
+        if keep:
+            out.fleet["owned_gpus"][i] = lambda: owned_gpus(ctx, pc, gpus)
+        return
+    if pp.scaling != "autoscale" and not pp.reserved:
+        gpus = serving_gpus(ctx, pc, out=out.gpus[i])
+        ledger.add(i, rented_serving(ctx, pc, gpus))
+        if keep:
+            out.fleet["on_demand_gpu_hours"][i] = lambda: gpus * MONTH_HOURS
+        return
+    if pp.scaling == "autoscale":
+        fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i])
+    else:
+        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus[i]))
+    costs, split = rented_fleet_costs(ctx, pc, fleet, pp.reserved)
+    ledger.add(i, costs)
+    if keep:
+        for name, values in split.items():
+            out.fleet[name][i] = values
+    if pp.reserved:
+        warning = last_term_warning(ctx, pc)
+        if warning is not None:
+            out.warnings.append(warning)
 
 
 def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
@@ -348,6 +442,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         opex=total_cost - ledger.capex - ledger.residual,
         cost_per_million_tokens=cpm, levelised_cost_per_million_tokens=lcpm, discount=discount,
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
+        fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
     )
 
 

@@ -40,6 +40,8 @@ class Derived:
     compute: DeriveFn
     method: str | Callable[[Params], str]
     """How the value is estimated, in one line (shown in the output); may depend on the inputs."""
+    error_factor_p80: float | None = None
+    """Calibrated ×/÷ factor covering 80 % of the estimator's errors, where it has one."""
 
 
 @dataclass
@@ -63,6 +65,12 @@ class PathPlan:
 
         return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
+    scaling: str = "fixed"
+    """Serving fleet: fixed (sized for the peak) or autoscale (hour by hour)."""
+    reserved: bool = False
+    """A rented fleet with a reservation (serving.reserved given)."""
+    residual: str = "straight_line"
+    """Owned fleet's value at the horizon: straight_line, declining_balance or none."""
     price_steps: dict[str, np.ndarray] = field(default_factory=dict)
     """Api paths priced from the price data: per token type (`input`, `cached_input`, `output`), the
     price in force in each month ÷ the price on `start`, where the data dates a change inside the
@@ -87,6 +95,8 @@ class Plan:
     """Parameters computed once from non-numeric inputs (catalog prices), with their method."""
     unused: dict[str, str] = field(default_factory=dict)
     """Parameters the engine ignores for this configuration (a rented fleet's power price), with why."""
+    curves: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    """NPV curves of `auto` searches (reserved GPUs), by parameter key: [{value, npv}]."""
 
     def parameters(self) -> list[str]:
         """Every parameter an analysis may vary."""
@@ -127,8 +137,8 @@ def _compile(scenario: Scenario) -> Plan:
             )
         return scenario.usd_exchange_rate
 
-    def derive(key: str, fn: DeriveFn, method: str) -> None:
-        plan.derived.append(Derived(key, fn, method))
+    def derive(key: str, fn: DeriveFn, method: str, error_factor_p80: float | None = None) -> None:
+        plan.derived.append(Derived(key, fn, method, error_factor_p80))
 
     def fix(key: str, value: float, method: str) -> None:
         base[key] = float(value)
@@ -143,6 +153,8 @@ def _compile(scenario: Scenario) -> Plan:
         )
     elif wl.schedule is None and wl.growth_per_month is None:
         base["workload.growth_per_month"] = 0.0
+    if wl.daily_profile is not None:
+        derive("workload.peak_to_average", _profile_peak, "from daily_profile: max / mean")
 
     for i, path in enumerate(scenario.paths):
         k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
@@ -164,10 +176,10 @@ def _compile(scenario: Scenario) -> Plan:
                                  "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
         else:
             _compile_model(path, k, base, derive, fix, scenario, plan)
-            pp.serving_gpu = _gpu(path.serving.gpu, f"paths[{i}].serving.gpu")
-            pp.ownership = path.serving.ownership
-            _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings)
-            plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving.ownership).items()})
+            _fleet_structure(pp, path.serving)
+            _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
+            plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
+            market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
             if isinstance(path, FinetunePath):
                 pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
                 _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
@@ -179,22 +191,96 @@ def _compile(scenario: Scenario) -> Plan:
             bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
             if bad:
                 pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
+            elif market is not None:
+                pp.infeasible = market
         plan.paths.append(pp)
 
+    return _finish(plan, bridge_index)
+
+
+def _finish(plan: Plan, bridge_index: int | None) -> Plan:
+    """Checks that need every path compiled; describe the estimates once; run the `auto` fleet searches."""
     if bridge_index is not None and plan.paths[bridge_index].infeasible_reason:
         raise ScenarioError(
             f"the bridge must satisfy the constraints itself: {plan.paths[bridge_index].infeasible_reason}",
             field="bridge",
         )
     from buildorbuy.engine.core import resolve_params
+    from buildorbuy.engine.fleet_search import choose_reserved_gpus
 
-    plan.methods(resolve_params(plan)[0])  # describing each estimate once files the estimators' warnings
+    params = resolve_params(plan)[0]
+    plan.methods(params)  # describing each estimate once files the estimators' warnings
+    _check_reserved_multiples(plan, params)
+    choose_reserved_gpus(plan)
     return plan
 
 
-RENT_ONLY = ("gpu_hour_price", "gpu_hour_price_change_per_year")
+def _profile_peak(p: Params) -> np.ndarray:
+    """peak_to_average of a daily profile: max / mean over its 24 hours, [batch]."""
+    day = np.stack(np.broadcast_arrays(*(p[f"workload.daily_profile[{h}]"] for h in range(24))))
+    return day.max(axis=0) / (day.sum(axis=0) / 24.0)
+
+
+def _fleet_structure(pp: PathPlan, serving) -> None:
+    """The serving fleet's GPU and how it is bought, on the path plan."""
+    pp.serving_gpu = _serving_gpu(serving.gpu, f"paths[{pp.index}].serving.gpu")
+    pp.ownership = serving.ownership
+    pp.scaling = serving.scaling
+    pp.reserved = serving.reserved is not None
+    pp.residual = serving.residual if isinstance(serving.residual, str) else "declining_balance"
+
+
+def _check_reserved_multiples(plan: Plan, params: Params) -> None:
+    """reserved.gpus must be whole replicas, also when gpus_per_replica is estimated."""
+    for pp in plan.paths:
+        key = f"paths[{pp.index}].serving.reserved.gpus"
+        if key in plan.base and key not in plan.fixed:
+            per_replica = float(params[f"paths[{pp.index}].serving.gpus_per_replica"][0])
+            if plan.base[key] % per_replica:
+                raise ScenarioError(
+                    f"must be a multiple of gpus_per_replica ({per_replica:g}, estimated): whole replicas are reserved",
+                    field=key,
+                )
+
+
+def _serving_gpu(spec, where: str):
+    """A catalog GPU by name, or an inline GPU validated like a catalog row."""
+    if isinstance(spec, str):
+        return _gpu(spec, where)
+    from buildorbuy.catalog.gpus import inline_gpu
+
+    data = spec.model_dump()
+    data.update(spec.model_extra or {})
+    return inline_gpu(data, where)
+
+
+def _market_block(path, gpu, scenario: Scenario, i: int, warnings: list[str]) -> dict | None:
+    """constraints.market: an owned fleet on a GPU not sold new there (on the scenario's start) is infeasible."""
+    market = scenario.constraints.market
+    if market == "global" or path.serving.ownership != "own":
+        return None
+    rule = gpu.market_rule(market)
+    sv = path.serving
+    if rule is None:
+        if not isinstance(sv.gpu, str) and sv.gpu.like is None:
+            raise ScenarioError(
+                f"constraints.market is {market} but this inline GPU has no market rule: "
+                f"add market: {{{market}: {{new_sales: 'yes' | 'no' | licence, since: YYYY-MM-DD, rule: …, source: …, verification: unverified}}}}",
+                field=f"paths[{i}].serving.gpu",
+            )
+        return None
+    on = f"{scenario.start_date:%Y-%m-%d}"
+    if rule.blocks(on):
+        return {"rule": "market", "market": market, "gpu": gpu.id, "since": rule.since, "rule_text": rule.rule,
+                "source": rule.source}
+    if rule.new_sales == "licence" and on >= rule.since:
+        warnings.append(f"{path.name}: {gpu.id} needs an export licence for {market} since {rule.since} "
+                        f"({rule.rule}); the owned fleet assumes it can be bought")
+    return None
+
+RENT_ONLY = ("gpu_hour_price", "gpu_hour_price_change_per_year", "min_replicas")
 OWN_ONLY = ("purchase_price", "server_overhead", "hosting_per_gpu_month", "tdp_watts", "power_price_per_kwh", "pue",
-            "depreciation_years")
+            "depreciation_years", "owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization")
 
 
 def _unused_discounts(path: ApiPath, k, base) -> dict[str, str]:
@@ -203,9 +289,12 @@ def _unused_discounts(path: ApiPath, k, base) -> dict[str, str]:
             if getattr(path, f"{kind}_share") == 0 and k(f"{kind}_discount") in base}
 
 
-def _unused_serving(ownership: str) -> dict[str, str]:
-    if ownership == "rent":
-        return {name: "the serving fleet is rented (ownership: rent)" for name in OWN_ONLY}
+def _unused_serving(serving) -> dict[str, str]:
+    if serving.ownership == "rent":
+        out = {name: "the serving fleet is rented (ownership: rent)" for name in OWN_ONLY}
+        if serving.scaling != "autoscale":
+            out["min_replicas"] = "the serving fleet is sized for the peak (scaling: fixed)"
+        return out
     return {name: "the serving fleet is owned (ownership: own)" for name in RENT_ONLY}
 
 
@@ -410,11 +499,20 @@ def _price_from_catalog(gpu, attr: str, label: str, key: str, fix, fx) -> None:
     fix(key, usd * rate, f"catalog {gpu.id} {label} {usd:g} USD{conv}{date}")
 
 
-def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -> None:
+def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:
     sv = path.serving
     if sv.ownership == "rent":
         if sv.gpu_hour_price in (None, "auto"):
             _price_from_catalog(gpu, "rent_usd_per_hour", "rental price per GPU-hour", k("serving.gpu_hour_price"), fix, fx)
+        if sv.reserved is not None and sv.reserved.gpu_hour_price == "auto":
+            from buildorbuy.catalog.gpus import owned_terms
+
+            terms = owned_terms()
+            derive(k("serving.reserved.gpu_hour_price"),
+                   lambda p, key=k("serving.gpu_hour_price"), r=terms.reserved_price_ratio: p[key] * r,
+                   f"on-demand gpu_hour_price × {terms.reserved_price_ratio:g} ({terms.sources['reserved_price_ratio']})")
+        if sv.reserved is not None and sv.reserved.gpus == "auto":
+            base[k("serving.reserved.gpus")] = 0.0  # placeholder until the search below fixes it
     else:
         if sv.purchase_price in (None, "auto"):
             _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
@@ -422,6 +520,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
             fix(k("serving.tdp_watts"), gpu.tdp_watts, f"catalog {gpu.id} TDP")
         if sv.pue is None:
             fix(k("serving.pue"), PUE_DEFAULT, "default: Uptime Institute 2023 average PUE")
+        _owned_autos(path, gpu, k, derive, fix, fx, warnings, scenario)
     if sv.tokens_per_second_per_gpu == "auto" or sv.gpus_per_replica == "auto":
         from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
 
@@ -471,7 +570,43 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str]) -
                 k("serving.tokens_per_second_per_gpu"),
                 lambda p: np.asarray(estimate(p).output_tokens_per_second_per_gpu) / np.maximum(p["workload.output_share"], 1e-9),
                 lambda p: f"{describe(p)}; output tokens/s ÷ workload.output_share",
+                _serving_error_factor(),
             )
+
+
+def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:
+    """Fill the owned-fleet terms written `auto` from the catalog's sourced values; warn about costs left at 0."""
+    from buildorbuy.catalog.gpus import owned_terms
+
+    sv = path.serving
+    terms = owned_terms()
+    src = terms.sources
+    if sv.server_overhead == "auto":
+        fix(k("serving.server_overhead"), terms.server_overhead, f"catalog owned_terms: {src['server_overhead']}")
+    if sv.power_utilization == "auto":
+        fix(k("serving.power_utilization"), terms.power_utilization, f"catalog owned_terms: {src['power_utilization']}")
+    if sv.maintenance_per_year == "auto":
+        fix(k("serving.maintenance_per_year"), terms.maintenance_per_year, f"catalog owned_terms: {src['maintenance_per_year']}")
+    if sv.power_price_per_kwh == "auto":
+        prices = terms.power_price_per_kwh
+        if scenario.currency in prices:
+            fix(k("serving.power_price_per_kwh"), prices[scenario.currency],
+                f"catalog owned_terms: {prices[scenario.currency]:g} {scenario.currency}/kWh ({src['power_price_per_kwh']})")
+        else:
+            rate = fx(k("serving.power_price_per_kwh"))
+            fix(k("serving.power_price_per_kwh"), prices["USD"] * rate,
+                f"catalog owned_terms: {prices['USD']:g} USD/kWh × {rate:g} ({src['power_price_per_kwh']})")
+    if sv.hosting_per_gpu_month == "auto":
+        rate = fx(k("serving.hosting_per_gpu_month"))
+        per_kw = terms.hosting_usd_per_kw_month
+        derive(k("serving.hosting_per_gpu_month"),
+               lambda p, key=k("serving.tdp_watts"): p[key] / 1000.0 * per_kw * rate,
+               f"tdp_watts / 1000 × {per_kw:g} USD per kW-month" + (f" × {rate:g}" if rate != 1.0 else "")
+               + f" (catalog owned_terms: {src['hosting_usd_per_kw_month']})")
+    for name in ("power_price_per_kwh", "hosting_per_gpu_month"):
+        if getattr(sv, name) == 0:
+            warnings.append(f"{path.name}: serving.{name} is 0 for an owned fleet, so it costs nothing; "
+                            f"write {name}: auto for a sourced value (or your own figure)")
 
 
 def _compute_price(section: str, gpu, node, k, fix, fx) -> None:
@@ -479,25 +614,47 @@ def _compute_price(section: str, gpu, node, k, fix, fx) -> None:
         _price_from_catalog(gpu, "rent_usd_per_hour", "rental price per GPU-hour", k(f"{section}.gpu_hour_price"), fix, fx)
 
 
+def _serving_error_factor() -> float | None:
+    from buildorbuy.estimators.error_bars import serving_error_factor_p80
+
+    return serving_error_factor_p80()
+
+
+def _check_precision(gpu, precision: str, field: str) -> None:
+    from buildorbuy.estimators.training import check_precision
+
+    try:
+        check_precision(gpu, precision, field)
+    except BuildOrBuyError as exc:
+        raise ScenarioError(exc.message if hasattr(exc, "message") else str(exc), field=field) from None
+
+
 def _compile_finetune(path: FinetunePath, gpu, k, base, derive, fix, fx) -> None:
     ft = path.finetune
     _compute_price("finetune", gpu, ft, k, fix, fx)
+    _check_precision(gpu, ft.precision, k("finetune.precision"))
     if ft.mfu == "auto":
-        from buildorbuy.estimators.finetune import finetune_mfu, finetune_mfu_method
+        from buildorbuy.estimators.finetune import ERROR_FACTOR_P80, finetune_mfu, finetune_mfu_method
 
-        derive(k("finetune.mfu"), lambda p: np.asarray(finetune_mfu(gpu, p[k("model.active_params")], ft.method), dtype=float),
-               finetune_mfu_method(gpu, ft.method))
+        derive(k("finetune.mfu"),
+               lambda p: np.asarray(finetune_mfu(gpu, p[k("model.active_params")], ft.method, precision=ft.precision,
+                                                 total_params=p[k("model.params")]), dtype=float),
+               finetune_mfu_method(gpu, ft.method, ft.precision), ERROR_FACTOR_P80)
 
 
 def _compile_training(path: BuildPath, gpu, k, base, derive, fix, fx) -> None:
     tr = path.training
     _compute_price("training", gpu, tr, k, fix, fx)
+    _check_precision(gpu, tr.precision, k("training.precision"))
     if tr.mfu == "auto":
-        from buildorbuy.estimators.training import training_mfu, training_mfu_method
+        from buildorbuy.estimators.training import ERROR_FACTOR_P80, training_mfu, training_mfu_method
 
+        total = base.get(k("model.params"))
+        moe = total is not None and base.get(k("model.active_params"), total) < total
         derive(k("training.mfu"),
-               lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")], tokens=p[k("model.training_tokens")]), dtype=float),
-               training_mfu_method(gpu))
+               lambda p: np.asarray(training_mfu(gpu, p[k("model.active_params")], tokens=p[k("model.training_tokens")],
+                                                 total_params=p[k("model.params")], precision=tr.precision), dtype=float),
+               training_mfu_method(gpu, tr.precision, moe), ERROR_FACTOR_P80)
 
 
 def resolve_parameter(plan: Plan, text: str) -> str:

@@ -61,15 +61,23 @@ def _finite(estimate):
 def estimate_training(
     gpu: GpuSpec, active_params: float, tokens: float, *, total_params: float | None = None,
     gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
+    precision: str = "bf16",
 ) -> dict:
-    """FLOPs, MFU, GPU-hours, wall-clock (with a cluster size) and cost of a pretraining run."""
+    """FLOPs, MFU, GPU-hours, wall-clock (with a cluster size) and cost of a pretraining run.
+    `auto` MFU carries `error_factor_p80` (×/÷ covering 80 % of the calibration errors)."""
+    precision = tr.check_precision(gpu, precision)
     flops = _f(tr.training_flops(active_params, tokens))
-    mfu_value, mfu_source, mfu_method = _mfu(mfu, tr.training_mfu(gpu, active_params, tokens), tr.training_mfu_method(gpu))
+    moe = total_params is not None and total_params > active_params
+    mfu_value, mfu_source, mfu_method = _mfu(
+        mfu, tr.training_mfu(gpu, active_params, tokens, total_params=total_params, precision=precision),
+        tr.training_mfu_method(gpu, precision, moe))
     hours = _f(tr.training_gpu_hours(flops, gpu, mfu_value))
     out: dict = {
         "gpu": gpu.id, "params": float(total_params or active_params), "active_params": float(active_params), "tokens": float(tokens),
-        "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
+        "precision": precision, "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
     }
+    if mfu_source == "auto":
+        out["error_factor_p80"] = tr.ERROR_FACTOR_P80
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
     return out
@@ -90,15 +98,21 @@ def _add_run(out: dict, gpu: GpuSpec, hours: float, gpus: float | None, gpu_hour
 def estimate_finetune(
     gpu: GpuSpec, params: float, tokens: float, epochs: float, method: str, *,
     gpus: float | None = None, mfu: float | None = None, gpu_hour_price_usd: float | None = None,
+    precision: str = "bf16",
 ) -> dict:
-    """FLOPs, MFU, GPU-hours, wall-clock and cost of a fine-tune."""
+    """FLOPs, MFU, GPU-hours, wall-clock and cost of a fine-tune (current stack). `auto` MFU
+    carries `error_factor_p80`."""
+    precision = tr.check_precision(gpu, precision)
     flops = _f(ft.finetune_flops(params, tokens, epochs, method))
-    mfu_value, mfu_source, mfu_method = _mfu(mfu, ft.finetune_mfu(gpu, params, method), ft.finetune_mfu_method(gpu, method))
+    mfu_value, mfu_source, mfu_method = _mfu(mfu, ft.finetune_mfu(gpu, params, method, precision=precision),
+                                             ft.finetune_mfu_method(gpu, method, precision))
     hours = _f(tr.training_gpu_hours(flops, gpu, mfu_value))
     out: dict = {
         "gpu": gpu.id, "params": float(params), "tokens": float(tokens), "epochs": float(epochs), "finetune_method": method.lower(),
-        "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
+        "precision": precision, "flops": flops, "mfu": mfu_value, "mfu_source": mfu_source, "gpu_hours": hours,
     }
+    if mfu_source == "auto":
+        out["error_factor_p80"] = ft.ERROR_FACTOR_P80
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     k = ft.FLOPS_PER_PARAM_TOKEN[method.lower()]
     out["method"] = f"FLOPs = {k:g}·N·D·epochs ({method.lower()}); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
@@ -151,6 +165,11 @@ def estimate_serving_capacity(
         if price is not None:
             out.update(gpu_hour_price=price, monthly_cost=out["gpus"] * HOURS_PER_MONTH * price,
                        currency="USD", cost_source=source, price_source=source)
+    from buildorbuy.estimators.error_bars import serving_error_factor_p80
+
+    factor = serving_error_factor_p80()
+    if factor is not None:
+        out["error_factor_p80"] = factor
     out["method"] = est.method
     out["warnings"] = list(est.warnings)
     return out

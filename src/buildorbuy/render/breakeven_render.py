@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -59,14 +58,16 @@ def render_table(result: BreakevenResult, *, color: bool, width: int | None = No
     console = text_console(color=color, width=width, default_width=120)
     console.print(Text(heading(result), style="bold"))
     for line in lines(result):
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)
     return console.file.getvalue()
 
 
 def render_markdown(result: BreakevenResult) -> str:
-    out = [f"## {heading(result)}", ""] + [f"- {line}" for line in lines(result)]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(heading(result))}", ""] + [f"- {md(line)}" for line in lines(result)]
     if result.warnings:
-        out += ["", "### Warnings", ""] + [f"- {w}" for w in result.warnings]
+        out += ["", "### Warnings", ""] + [f"- {md(w)}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -76,7 +77,9 @@ CSV_FIELDS = ["param", "a", "b", "value", "at_step", "bracket_low", "bracket_hig
 
 def render_csv(result: BreakevenResult) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    writer = csv_writer(buffer)
     writer.writerow(CSV_FIELDS)
 
     def num(value: float | None) -> str:

@@ -224,7 +224,16 @@ def gpus_figure(cmp, lang: str):
     ax = fig.add_subplot()
     for i, p in enumerate(cmp.paths):
         if p in hosted:
-            ax.step(range(horizon), p.gpus, where="post", color=PALETTE[i % len(PALETTE)], linewidth=2, label=p.name)
+            color = PALETTE[i % len(PALETTE)]
+            ax.step(range(horizon), p.gpus, where="post", color=color, linewidth=2, label=p.name)
+            fleet = p.fleet or {}
+            if any(fleet.get("reserved_gpus", ())):
+                ax.step(range(horizon), fleet["reserved_gpus"], where="post", color=color, linewidth=1.2, linestyle="--",
+                        label=t("fig.series_reserved", lang, name=p.name))
+            owned = fleet.get("owned_gpus", ())
+            if any(owned) and list(owned) != list(p.gpus):
+                ax.step(range(horizon), owned, where="post", color=color, linewidth=1.2, linestyle=":",
+                        label=t("fig.series_owned", lang, name=p.name))
     ax.set_title(t("fig.gpus", lang))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_gpus", lang))

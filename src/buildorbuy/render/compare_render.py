@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -30,6 +29,9 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99))
+    header, rows = views.fleet_rows(cmp, lang)
+    if rows:
+        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
@@ -50,25 +52,30 @@ def escape(text: str) -> str:
 
 
 def render_markdown(cmp: Comparison, lang: str = "en") -> str:
-    out = [f"## {views.heading(cmp, lang)}", ""]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(views.heading(cmp, lang))}", ""]
     reco = cmp.recommendation
-    out += [f"{t('reco.bold', lang, path=reco['path'] or t('reco.none', lang))} {views.reason(cmp, lang)}", ""]
+    out += [f"{t('reco.bold', lang, path=md(reco['path'] or t('reco.none', lang)))} {md(views.reason(cmp, lang))}", ""]
     out += [f"### {t('title.summary', lang)}", "", markdown_table(*views.summary_rows(cmp, lang), right_from=2), ""]
     notes = views.notes(cmp, lang)
     if notes:
-        out += [f"- {line}" for line in notes] + [""]
+        out += [f"- {md(line)}" for line in notes] + [""]
     out += [f"### {t('title.by_year', lang)}", "", markdown_table(*views.yearly_rows(cmp, lang), right_from=1), ""]
     if reco.get("path"):
-        out += [f"### {t('title.components', lang, path=reco['path'])}", "",
+        out += [f"### {md(t('title.components', lang, path=reco['path']))}", "",
                 markdown_table(*views.component_rows(cmp, reco["path"], lang), right_from=1), ""]
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.breakeven', lang)}", "", markdown_table(header, rows), ""]
+    header, rows = views.fleet_rows(cmp, lang)
+    if rows:
+        out += [f"### {t('title.fleet', lang)}", "", markdown_table(header, rows, right_from=1), ""]
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.estimates', lang)}", "", markdown_table(header, rows), ""]
     if cmp.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in cmp.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in cmp.warnings] + [""]
     return "\n".join(out)
 
 
@@ -76,7 +83,9 @@ def render_csv(cmp: Comparison, lang: str = "en") -> str:
     """Long format: one row per path and month (machine-readable: column names are not translated)."""
     sc = cmp.scenario
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    writer = csv_writer(buffer)
     writer.writerow(["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost", *COMPONENTS])
     result = cmp.result
     start = sc.start_date

@@ -92,13 +92,45 @@ def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[l
     return header, rows
 
 
+def fleet_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Serving fleets by how they are bought, per path and year: the most reserved and owned GPUs
+    in any month, on-demand GPU-hours, and all GPU-hours paid (reserved + on-demand, or owned × 730).
+
+    Empty when every fleet is rented on demand and sized for the peak (nothing to split).
+    """
+    header = [t("col.path", lang), t("col.year_short", lang), t("col.reserved_gpus", lang), t("col.on_demand_hours", lang),
+              t("col.owned_gpus", lang), t("col.gpu_hours_paid", lang)]
+    horizon = cmp.scenario.horizon
+    rows: list[list[str]] = []
+    split = False
+    for p in cmp.paths:
+        if not p.fleet:
+            continue
+        reserved, on_demand, owned = p.fleet["reserved_gpus"], p.fleet["on_demand_gpu_hours"], p.fleet["owned_gpus"]
+        plain = not any(reserved) and not any(owned) and all(abs(h - g * 730.0) < 1e-6 for h, g in zip(on_demand, p.gpus))
+        split = split or not plain
+        for y in range((horizon + 11) // 12):
+            months = slice(12 * y, 12 * (y + 1))
+            paid = sum(on_demand[months]) + 730.0 * (sum(reserved[months]) + sum(owned[months]))
+            rows.append([p.name, str(y + 1), fmt.number(max(reserved[months], default=0.0)), fmt.number(sum(on_demand[months])),
+                         fmt.number(max(owned[months], default=0.0)), fmt.number(paid)])
+    return (header, rows) if split else (header, [])
+
+
 def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("col.path", lang), t("col.field", lang), t("col.value", lang), t("col.how", lang)]
-    rows = [[t("row.scenario", lang), key, fmt.number(e["value"]), e["method"]] for key, e in cmp.estimates.items()]
+    rows = [[t("row.scenario", lang), key, estimate_value(e), e["method"]] for key, e in cmp.estimates.items()]
     for p in cmp.paths:
         for key, e in p.estimates.items():
-            rows.append([p.name, key, fmt.number(e["value"]), e["method"]])
+            rows.append([p.name, key, estimate_value(e), e["method"]])
     return header, rows
+
+
+def estimate_value(e: dict) -> str:
+    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.3 at 80 %")."""
+    text = fmt.number(e["value"])
+    factor = e.get("error_factor_p80")
+    return text if not factor else f"{text}, ×/÷{factor:.2g} at 80 %"
 
 
 def heading(cmp: Comparison, lang: str = "en") -> str:

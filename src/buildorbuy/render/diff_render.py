@@ -106,12 +106,14 @@ def render_table(d: Diff, *, color: bool, width: int | None = None, lang: str = 
 
 
 def render_markdown(d: Diff, lang: str = "en") -> str:
-    out = [f"## {title(d, lang)}", "", f"### {t('diff.inputs_h', lang)}", ""]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(title(d, lang))}", "", f"### {t('diff.inputs_h', lang)}", ""]
     header, rows = input_rows(d, lang)
     out += [markdown_table(header, rows, right_from=1) if rows else t("diff.no_inputs", lang), ""]
     out += [f"### {t('diff.paths_h', lang)}", "", markdown_table(*path_rows(d, lang), right_from=1), ""]
-    out += [f"- {line}" for line in _notes(d, lang)] + ([""] if _notes(d, lang) else [])
-    out += [f"### {t('diff.winner_h', lang)}", "", winner_line(d, lang), ""]
+    out += [f"- {md(line)}" for line in _notes(d, lang)] + ([""] if _notes(d, lang) else [])
+    out += [f"### {t('diff.winner_h', lang)}", "", md(winner_line(d, lang)), ""]
     out += [f"### {t('diff.breakeven_h', lang)}", ""]
     header, rows = breakeven_rows(d, lang)
     out += [markdown_table(header, rows, right_from=2) if rows else t("diff.no_breakeven", lang), ""]

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.escape import markdown as md
 from buildorbuy.render.i18n import kind_label, t
 from buildorbuy.render.tables import markdown_table
 
@@ -40,7 +41,8 @@ class Heading:
 @dataclass
 class Paragraph:
     text: str
-    """Markdown inline text (** for bold is the only markup used)."""
+    """Markdown inline text (** for bold is the only markup used); user text in it is escaped with
+    `escape.markdown`, and the HTML writer shows those escapes as the plain characters."""
 
 
 @dataclass
@@ -187,8 +189,8 @@ def question_blocks(cmp, lang: str) -> list[Any]:
     tokens = cmp.tokens[0] if cmp.tokens else 0.0
     text = t("report.question", lang, count=len(cmp.paths), horizon=sc.horizon, start=f"{sc.start_date:%Y-%m}",
              tokens=fmt.tokens(tokens), growth=growth_text, cur=sc.currency, rate=f"{sc.discount_rate:.1%}")
-    items = [t("report.path_item", lang, name=p.name, kind=kind_label(p.kind, lang), month=p.live_month) for p in cmp.paths]
-    return [Heading(2, t("report.question_h", lang)), Paragraph(text), Paragraph(t("report.paths_are", lang)), Bullets(items)]
+    items = [t("report.path_item", lang, name=md(p.name), kind=kind_label(p.kind, lang), month=p.live_month) for p in cmp.paths]
+    return [Heading(2, t("report.question_h", lang)), Paragraph(md(text)), Paragraph(t("report.paths_are", lang)), Bullets(items)]
 
 
 def tornado_rows(data: Any) -> dict[str, Any] | None:
@@ -240,7 +242,7 @@ def tornado_section(data: Any, lang: str = "en", *, currency: str = "", with_cha
               t("report.col_at_low", lang, metric=metric), t("report.col_at_high", lang, metric=metric), t("report.col_swing", lang)]
     rows = [[r["input"], _value(r["low"]) if r["low"] is not None else "—", _value(r["high"]) if r["high"] is not None else "—",
              fmt.money(r["at_low"]), fmt.money(r["at_high"]), fmt.money(abs(r["at_high"] - r["at_low"]))] for r in norm["rows"]]
-    blocks: list[Any] = [Heading(2, t("report.tornado_h", lang)), Paragraph(t("report.tornado_intro", lang, metric=metric))]
+    blocks: list[Any] = [Heading(2, t("report.tornado_h", lang)), Paragraph(md(t("report.tornado_intro", lang, metric=metric)))]
     if with_chart:
         blocks.append(Image("tornado", t("report.chart_alt.tornado", lang)))
     blocks.append(Table(header, rows, right_from=1))
@@ -261,7 +263,7 @@ def montecarlo_section(data: Any, lang: str = "en", *, with_chart: bool = False)
                      fmt.percent(win) if isinstance(win, (int, float)) else "—"])
     samples = data.get("samples")
     intro = t("report.mc_intro", lang, samples=f"{samples:,}" if isinstance(samples, int) else samples, seed=data.get("seed"))
-    blocks: list[Any] = [Heading(2, t("report.mc_h", lang)), Paragraph(intro)]
+    blocks: list[Any] = [Heading(2, t("report.mc_h", lang)), Paragraph(md(intro))]
     if with_chart:
         blocks.append(Image("npv_distribution", t("report.chart_alt.npv_dist", lang)))
     blocks.append(Table(header, rows, right_from=1))
@@ -297,7 +299,7 @@ def _voi_blocks(data: Any, lang: str, currency: str, shown) -> list[Any]:
     if not isinstance(data, dict) or data.get("evpi") is None or not data.get("decision_now"):
         return []
     samples = data.get("samples")
-    text = t("report.decide_voi", lang, path=data["decision_now"], samples=f"{samples:,}" if isinstance(samples, int) else samples,
+    text = t("report.decide_voi", lang, path=md(data["decision_now"]), samples=f"{samples:,}" if isinstance(samples, int) else samples,
              evpi=fmt.money(data["evpi"]), cur=currency)
     header = [t("voi.col_input", lang), t("voi.col_evppi", lang, cur=currency), t("voi.col_se", lang), t("voi.col_share", lang)]
     rows = []
@@ -330,7 +332,7 @@ def _whatif_blocks(data: Any, lang: str, label) -> list[Any]:
         return []
     header = [t("report.decide_col_path", lang), t("whatif.col_input", lang), t("whatif.col_today", lang), t("whatif.col_ties", lang),
               t("whatif.col_change", lang), ""]
-    blocks: list[Any] = [Paragraph(t("report.decide_whatif", lang, winner=data["winner"]))]
+    blocks: list[Any] = [Paragraph(t("report.decide_whatif", lang, winner=md(data["winner"])))]
     if any(row[-1] for row in rows):
         blocks += [Table(header, rows, right_from=2), Paragraph(t("whatif.step_note", lang))]
     else:
@@ -387,15 +389,15 @@ def build_report(
         return [Image(name, t(f"report.chart_alt.{name}", lang))] if name in have else []
 
     reco = cmp.recommendation
-    b: list[Any] = [Heading(1, t("report.title", lang, name=sc.name)), Paragraph(views.heading(cmp, lang))]
+    b: list[Any] = [Heading(1, t("report.title", lang, name=sc.name)), Paragraph(md(views.heading(cmp, lang)))]
     b += [Heading(2, t("report.reco_h", lang)),
-          Paragraph((t("report.reco_path", lang, path=reco["path"]) if reco.get("path") else t("report.reco_none", lang))
-                    + " " + views.reason(cmp, lang))]
+          Paragraph((t("report.reco_path", lang, path=md(reco["path"])) if reco.get("path") else t("report.reco_none", lang))
+                    + " " + md(views.reason(cmp, lang)))]
     b += question_blocks(cmp, lang)
     b += [Heading(2, t("report.summary_h", lang)), Table(*views.summary_rows(cmp, lang), right_from=2)]
     notes = views.notes(cmp, lang)
     if notes:
-        b.append(Bullets(notes))
+        b.append(Bullets([md(note) for note in notes]))
     b += image("cumulative")
     b += [Heading(2, t("report.by_year_h", lang)), Table(*views.yearly_rows(cmp, lang), right_from=1)]
     b += [Heading(2, t("report.components_h", lang))] + image("components")
@@ -405,19 +407,22 @@ def build_report(
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
-    if "gpus" in have:
+    fleet_header, fleet = views.fleet_rows(cmp, lang)
+    if "gpus" in have or fleet:
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
+    if fleet:
+        b += [Heading(3, t("title.fleet", lang)), Table(fleet_header, fleet, right_from=1)]
     b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
     b += decision_section(voi=voi, whatif=whatif, lang=lang, currency=sc.currency, names=[p.name for p in cmp.paths])
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
     if cmp.warnings:
-        b += [Heading(2, t("report.warnings_h", lang)), Bullets(list(cmp.warnings))]
+        b += [Heading(2, t("report.warnings_h", lang)), Bullets([md(w) for w in cmp.warnings])]
     if report.notices:
-        b += [Heading(2, t("report.notice_h", lang)), Bullets(list(report.notices))]
+        b += [Heading(2, t("report.notice_h", lang)), Bullets([md(n) for n in report.notices])]
     source = Path(sc._source).name if sc._source else sc.name
-    b.append(Paragraph(f"*{t('report.footer', lang, version=__version__, file=source)}*"))
+    b.append(Paragraph(f"*{md(t('report.footer', lang, version=__version__, file=source))}*"))
     report.blocks = b
     return report
 
@@ -429,7 +434,7 @@ def to_markdown(blocks: list[Any], chart_folder: str) -> str:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out += ["#" * block.level + " " + block.text, ""]
+            out += ["#" * block.level + " " + md(block.text), ""]
         elif isinstance(block, Paragraph):
             out += [block.text, ""]
         elif isinstance(block, Table):
@@ -445,9 +450,17 @@ def _inline(text: str) -> str:
     """Escape, then turn **bold** and *italic* into tags (the only inline markup the report uses)."""
     import re
 
+    escaped: list[str] = []
+
+    def hide(match: re.Match) -> str:  # a backslash-escaped character is text, never markup
+        escaped.append(match.group(1))
+        return f"\ue000{len(escaped) - 1}\ue001"
+
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", hide, text)
     text = _html.escape(text, quote=False)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
+    return re.sub("\ue000([0-9]+)\ue001", lambda m: _html.escape(escaped[int(m.group(1))], quote=False), text)
 
 
 _CSS = """
@@ -496,7 +509,8 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
 # check the names below against the merged API and drop the guards if you like.
 
 
-def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any, Any]:
+def optional_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
+                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
     """(tornado(...).to_dict(), simulate(...).to_dict(), {path: NPV samples}).
 
     The Monte Carlo parts are None when nothing in the scenario is uncertain (no distributions,
@@ -512,15 +526,18 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
     except AnalysisError:  # no path can be recommended: nothing to test the decision against
         tornado = None
     montecarlo = npv_samples = None
-    if is_uncertain(scenario):
+    if is_uncertain(scenario) or estimator_error:
         kwargs = {k: v for k, v in (("samples", samples), ("seed", seed)) if v is not None}
+        if estimator_error:
+            kwargs["estimator_error"] = True
         simulation = simulate(scenario, **kwargs)
         montecarlo = simulation.to_dict()
         npv_samples = {p.name: simulation.npv[:, i] for i, p in enumerate(simulation.paths)}
     return tornado, montecarlo, npv_samples
 
 
-def decision_analyses(scenario, *, samples: int | None = None, seed: int | None = None) -> tuple[Any, Any]:
+def decision_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
+                      estimator_error: bool = False) -> tuple[Any, Any]:
     """(voi(...).to_dict(), whatif(...).to_dict()) for "Before you decide".
 
     The value of information is None when nothing is uncertain or fewer than its minimum samples are
@@ -537,9 +554,9 @@ def decision_analyses(scenario, *, samples: int | None = None, seed: int | None 
     except AnalysisError:
         whatif = None
     voi = None
-    if is_uncertain(scenario) and (samples is None or samples >= MIN_SAMPLES):
+    if (is_uncertain(scenario) or estimator_error) and (samples is None or samples >= MIN_SAMPLES):
         try:
-            voi = run_voi(scenario, samples, seed).to_dict()
+            voi = run_voi(scenario, samples, seed, estimator_error=estimator_error).to_dict()
         except AnalysisError:
             voi = None
     return voi, whatif

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -122,26 +121,30 @@ def render_table(sim: Simulation, *, color: bool, width: int | None = None) -> s
 
 
 def render_markdown(sim: Simulation) -> str:
-    out = [f"## {heading(sim)}", ""]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(heading(sim))}", ""]
     if sim.winner:
         best = next(p for p in sim.paths if p.name == sim.winner)
-        out += [f"**{sim.winner} is cheapest in {best.win_probability:.1%} of samples.**", ""]
+        out += [f"**{md(sim.winner)} is cheapest in {best.win_probability:.1%} of samples.**", ""]
     out += ["### Present cost (NPV) and cost per 1M tokens", "", markdown_table(*summary_rows(sim), right_from=1), ""]
     out += ["### Cheapest by cumulative cost at each year-end", "", markdown_table(*yearly_rows(sim), right_from=1), ""]
     if sim.drivers:
         title, header, rows = driver_rows(sim)
-        out += [f"### {title}", "", markdown_table([header[0], header[1], header[3], header[4]], [[r[0], r[1], r[3], r[4]] for r in rows]), ""]
+        out += [f"### {md(title)}", "", markdown_table([header[0], header[1], header[3], header[4]], [[r[0], r[1], r[3], r[4]] for r in rows]), ""]
     if sim.inputs:
         out += ["### Sampled inputs", "", markdown_table(*input_rows(sim), right_from=2), ""]
     if sim.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in sim.warnings] + [""]
+        out += ["### Warnings", ""] + [f"- {md(w)}" for w in sim.warnings] + [""]
     return "\n".join(out)
 
 
 def render_csv(sim: Simulation) -> str:
     """One row per path."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    writer = csv_writer(buffer)
     years = [f"win_probability_year_{y['year']}" for y in sim.years]
     fields = ["npv_p10", "npv_p50", "npv_p90", "npv_mean", "cost_per_million_tokens_p10", "cost_per_million_tokens_p50",
               "cost_per_million_tokens_p90", "win_probability", "expected_regret", "recommendable_probability", "success_rate"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -84,7 +83,7 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None) 
     console = text_console(color=color, width=width, default_width=120)
     console.print(Text(heading(result), style="bold"))
     for line in region_lines(result):
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         console.print(rich_table("NPV by value (★ winner, ✗ infeasible or leaves traffic unserved)", header, rows, right_from=1))
@@ -93,7 +92,7 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None) 
         if extra:
             console.print(f"  (map at the first value of {', '.join(extra)}; use --format csv or json for every point)")
         console.print(_winner_map(result, color))
-        console.print("  " + "   ".join(_legend(result)))
+        console.print("  " + "   ".join(_legend(result)), markup=False)
     return console.file.getvalue()
 
 
@@ -123,8 +122,10 @@ def _winner_map(result: SweepResult, color: bool):
 
 
 def render_markdown(result: SweepResult) -> str:
-    out = [f"## {heading(result)}", ""]
-    out += [f"- {line}" for line in region_lines(result)] + [""]
+    from buildorbuy.render.escape import markdown as md
+
+    out = [f"## {md(heading(result))}", ""]
+    out += [f"- {md(line)}" for line in region_lines(result)] + [""]
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         out += ["★ winner, ✗ infeasible or leaves traffic unserved.", "", markdown_table(header, rows, right_from=1), ""]
@@ -132,16 +133,18 @@ def render_markdown(result: SweepResult) -> str:
         grid = _grid_2d(result, (0,) * (len(result.params) - 2))
         header = [f"{result.params[0]} ↓ / {result.params[1]} →", *(value_text(float(v)) for v in result.values[1])]
         rows = [[value_text(float(v)), *row] for v, row in zip(result.values[0], grid)]
-        out += ["Winner at each point: " + "; ".join(_legend(result)) + ".", "", markdown_table(header, rows, right_from=1), ""]
+        out += [md("Winner at each point: " + "; ".join(_legend(result)) + "."), "", markdown_table(header, rows, right_from=1), ""]
     if result.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+        out += ["### Warnings", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 
 def render_csv(result: SweepResult) -> str:
     """One row per point: the parameter values, each path's NPV, the winner."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    writer = csv_writer(buffer)
     writer.writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
     flat = [g.ravel() for g in result.grid()]
     npv = result.npv.reshape(result.size, len(result.names))

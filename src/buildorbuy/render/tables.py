@@ -10,16 +10,20 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
     from rich.table import Table
 
     # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
-    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold")
+    from buildorbuy.render.escape import terminal
+
+    table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold")
     for i, name in enumerate(header):
-        table.add_column(escape(name), justify="right" if i >= right_from else "left", overflow="fold")
+        table.add_column(escape(terminal(name)), justify="right" if i >= right_from else "left", overflow="fold")
     for row in rows:
-        table.add_row(*(escape(str(cell)) for cell in row))
+        table.add_row(*(escape(terminal(cell)) for cell in row))
     return table
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    from buildorbuy.render.escape import markdown
+
+    return markdown(text, cell=True)
 
 
 def markdown_table(header: list[str], rows: list[list[str]], *, right_from: int = 99) -> str:
@@ -41,5 +45,29 @@ def text_console(*, color: bool, width: int | None = None, default_width: int = 
     if width is None:
         columns = shutil.get_terminal_size((0, 0)).columns
         width = max(columns, 100) if columns else default_width
-    return Console(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
-                   color_system="standard" if color else None, highlight=False, emoji=False)
+    return _safe_console_class()(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
+                                 color_system="standard" if color else None, highlight=False, emoji=False)
+
+
+def _safe_console_class():
+    """A rich Console that shows control characters in any text it prints as visible escapes, so a
+    name holding `\\x1b[2J` or an OSC title/hyperlink sequence cannot drive the terminal."""
+    from rich.console import Console
+
+    from buildorbuy.render.escape import terminal
+
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs):
+            return super().render_str(terminal(text), **kwargs)
+
+        def render(self, renderable, options=None):
+            # a last guard for text that bypasses render_str (a Panel's title, a pre-built Text)
+            for segment in super().render(renderable, options):
+                if segment.control is None and segment.text and not segment.text.isprintable():
+                    yield Segment(terminal(segment.text), segment.style)
+                else:
+                    yield segment
+
+    return SafeConsole

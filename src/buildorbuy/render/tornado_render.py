@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -134,7 +133,7 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     if result.skipped:
         notes.append(f"skipped {len(result.skipped)} inputs ({skipped_summary(result)}; --format markdown or json lists them)")
     for note in notes:
-        console.print(f"  {note}")
+        console.print(f"  {note}", markup=False)
     return console.file.getvalue()
 
 
@@ -174,12 +173,15 @@ def _rows(result: TornadoResult, top: int | None = None) -> tuple[list[str], lis
 def render_markdown(result: TornadoResult, top: int | None = None) -> str:
     from buildorbuy.render.tables import markdown_table
 
-    out = [f"## {heading(result)}", ""]
+    from buildorbuy.render.escape import markdown as md
+    from buildorbuy.render.escape import markdown_code
+
+    out = [f"## {md(heading(result))}", ""]
     flips = result.flips
     out.append(
-        f"**{len(flips)} input(s) flip the decision:** " + ", ".join(f"`{r.param}`" for r in flips) + "."
+        f"**{len(flips)} input(s) flip the decision:** " + ", ".join(markdown_code(r.param) for r in flips) + "."
         if flips
-        else f"No single input flips the decision from {result.winner}."
+        else md(f"No single input flips the decision from {result.winner}.")
     )
     out += ["", markdown_table(*_rows(result, top), right_from=1), ""]
     if top is not None and len(result.rows) > top:
@@ -187,7 +189,7 @@ def render_markdown(result: TornadoResult, top: int | None = None) -> str:
     if any(r.clipped for r in result.rows):
         out += ["\\* kept inside the field's valid range (or rounded to a whole number).", ""]
     if result.skipped:
-        out += ["### Skipped inputs", ""] + [f"- `{k}`: {v}" for k, v in result.skipped.items()] + [""]
+        out += ["### Skipped inputs", ""] + [f"- {markdown_code(k)}: {md(v)}" for k, v in result.skipped.items()] + [""]
     if result.warnings:
         out += ["### Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
     return "\n".join(out)
@@ -195,7 +197,9 @@ def render_markdown(result: TornadoResult, top: int | None = None) -> str:
 
 def render_csv(result: TornadoResult) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe
+
+    writer = csv_writer(buffer)
     writer.writerow(["param", "base", "low", "high", "metric_low", "metric_high", "effect", "winner_low", "winner_high", "flips", "source", "clipped"])
     for r in result.rows:
         writer.writerow([r.param, repr(r.base), repr(r.low), repr(r.high), f"{r.metric_low:.2f}", f"{r.metric_high:.2f}",

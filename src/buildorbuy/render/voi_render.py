@@ -9,6 +9,7 @@ import json
 from buildorbuy.analysis.voi import BATCHES, BOOTSTRAP, VoiResult
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
+from buildorbuy.render.escape import markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 SENTENCES = 3
@@ -63,7 +64,7 @@ def render_table(result: VoiResult, *, color: bool = False, lang: str = "en", wi
 
 
 def render_markdown(result: VoiResult, lang: str = "en") -> str:
-    out = [f"## {heading(result, lang)}", ""] + [f"- {line}" for line in sentences(result, lang)] + [""]
+    out = [f"## {md(heading(result, lang))}", ""] + [f"- {md(line)}" for line in sentences(result, lang)] + [""]
     out += [f"### {t('voi.title', lang)}", "", markdown_table(*input_rows(result, lang), right_from=1), "",
             t("voi.method", lang, boot=BOOTSTRAP, batches=BATCHES), ""]
     return "\n".join(out)

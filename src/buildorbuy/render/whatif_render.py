@@ -9,6 +9,7 @@ import json
 from buildorbuy.analysis.whatif import Condition, WhatIfResult
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
+from buildorbuy.render.escape import markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 SENTENCE_CONDITIONS = 3
@@ -74,12 +75,12 @@ def render_table(result: WhatIfResult, *, color: bool = False, lang: str = "en",
 
 
 def render_markdown(result: WhatIfResult, lang: str = "en", top: int | None = None) -> str:
-    out = [f"## {heading(result, lang)}", ""] + [f"- {line}" for line in sentences(result, lang)] + [""]
+    out = [f"## {md(heading(result, lang))}", ""] + [f"- {md(line)}" for line in sentences(result, lang)] + [""]
     steps = False
     for name in result.losers:
         header, rows = condition_rows(result, name, lang, top=top)
         if rows:
-            out += [f"### {t('whatif.title', lang, path=name, winner=result.winner)}", "", markdown_table(header, rows, right_from=1), ""]
+            out += [f"### {md(t('whatif.title', lang, path=name, winner=result.winner))}", "", markdown_table(header, rows, right_from=1), ""]
             steps = steps or any(row[-1] for row in rows)
     if steps:
         out += [t("whatif.step_note", lang), ""]

@@ -245,7 +245,7 @@ class Choice(_Distribution):
     """One of a few values, with weights summing to 1 (default: equal weights)."""
 
     dist: Literal["choice"]
-    values: list[Number] = Field(min_length=1)
+    values: list[Number] = Field(min_length=1, max_length=10_000)
     weights: list[Annotated[float, Field(ge=0)]] | None = None
     """Probability of each value; they must sum to 1 (within 1e-6)."""
 

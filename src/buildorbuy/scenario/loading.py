@@ -7,7 +7,6 @@ dotted field, with "did you mean" for unknown keys.
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 import re
 from pathlib import Path as FsPath
@@ -44,8 +43,10 @@ def split_field_path(path: str) -> list[str | int]:
             inner = match.group(2).strip()
             if not inner:
                 raise ScenarioError(f"empty [] in field path '{path}'", field=path)
-            parts.append(int(inner) if re.fullmatch(r"-?\d+", inner) else inner.strip("'\""))
+            parts.append(int(inner) if re.fullmatch(r"-?[0-9]{1,9}", inner) else inner.strip("'\""))
         pos = match.end()
+    if not parts or any(part == "" for part in parts):
+        raise ScenarioError(f"cannot read field path '{path}' (write it like workload.tokens_per_month)", field=path)
     return parts
 
 
@@ -99,16 +100,23 @@ def parse_override(text: str) -> tuple[str, Any]:
     """`key=value` → (key, value); the value is read as YAML (numbers, strings, lists, `auto`)."""
     import yaml
 
+    from buildorbuy.scenario import _yaml
+
     if "=" not in text:
         raise ScenarioError(f"--set needs key=value, got '{text}'")
     key, value_text = text.split("=", 1)
+    key = _yaml.check_text(key.strip())
+    if not value_text.strip():
+        return key, ""
     try:
-        value = yaml.load(value_text, Loader=_unique_key_loader()) if value_text.strip() else ""  # noqa: S506
-    except yaml.constructor.ConstructorError as exc:
-        raise ScenarioError(str(exc.problem), field=key.strip()) from None
-    except yaml.YAMLError:
-        value = value_text
-    return key.strip(), value
+        node = _yaml.compose(value_text)
+    except (yaml.YAMLError, RecursionError):
+        return key, _yaml.check_text(value_text, where=key)
+    try:
+        value = _yaml.build(node)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, field=key) from None
+    return key, value
 
 
 def set_field(raw: dict, path: str, value: Any) -> list[str | int]:
@@ -153,31 +161,8 @@ def apply_overrides(raw: dict, overrides: Iterable[str] | None, lines: dict[tupl
 # ---------------------------------------------------------------- reading files with line numbers
 
 
-def _yaml_lines(text: str) -> dict[tuple, int]:
-    """Map each key path in a YAML document to its 1-based line."""
-    import yaml
-
-    lines: dict[tuple, int] = {}
-
-    def walk(node: Any, path: tuple) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value
-                lines[path + (key,)] = key_node.start_mark.line + 1
-                walk(value_node, path + (key,))
-                lines[path + (key,)] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, path + (i,))
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, ())
-    return lines
+MAX_FILE_BYTES = 5_000_000
+"""Largest scenario file read: real ones are a few kilobytes (a 600-month schedule is ~10 KB)."""
 
 
 def _json_lines(text: str) -> dict[tuple, int]:
@@ -189,28 +174,37 @@ def _json_lines(text: str) -> dict[tuple, int]:
     return lines
 
 
-@functools.cache
-def _unique_key_loader():
+def _yaml_error(exc: Exception) -> ScenarioError:
     import yaml
 
-    class UniqueKeyLoader(yaml.SafeLoader):
-        """SafeLoader that rejects a key given twice in one mapping (the second would silently win)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    what = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+    return ScenarioError(f"{what}: {problem}", line=mark.line + 1 if mark is not None else None)
 
-        def construct_mapping(self, node, deep=False):
-            if isinstance(node, yaml.MappingNode):
-                self.flatten_mapping(node)  # expand `<<:` merge keys before looking for duplicates
-            seen: set = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key '{key}' (the second value would silently replace the first)",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
 
-    return UniqueKeyLoader
+def _read_yaml(text: str, lines: dict[tuple, int] | None) -> Any:
+    """Parse once (libyaml when installed): the node tree gives both the data and every key's line."""
+    import yaml
+
+    from buildorbuy.scenario import _yaml
+
+    try:
+        node = _yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
+    except RecursionError:
+        raise ScenarioError(f"nested more than {_yaml.MAX_DEPTH} levels deep") from None
+    return _yaml.build(node, lines)
+
+
+def _json_int(text: str) -> int:
+    from buildorbuy.scenario._yaml import MAX_DIGITS
+
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise ScenarioError(f"a whole number of {digits:,} digits; no scenario number is that long")
+    return int(text)
 
 
 def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict:
@@ -222,53 +216,109 @@ def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict:
     return seen
 
 
+def check_plain(data: Any) -> None:
+    """Bounds for data read from JSON or TOML: nesting depth, number of values, no lone surrogates."""
+    from buildorbuy.scenario._yaml import MAX_DEPTH, MAX_VALUES, check_text
+
+    count = 0
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ScenarioError(f"the document holds more than {MAX_VALUES:,} values; a scenario needs a few hundred")
+        if len(path) > MAX_DEPTH:
+            raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep")
+        where = format_field_path(path) or None
+        if isinstance(value, str):
+            check_text(value, where=where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise ScenarioError(f"key {key!r} is not text", field=where)
+                check_text(key, where=where)
+                stack.append((item, path + (key,)))
+        elif isinstance(value, list):
+            stack.extend((item, path + (i,)) for i, item in enumerate(value))
+
+
+def _read_text(file: FsPath, source: str) -> str:
+    """The file's text (UTF-8, a leading byte-order mark dropped), at most MAX_FILE_BYTES."""
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; a scenario is a few kilobytes",
+                            source=source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                            source=source) from None
+
+
 def read_raw(path: str | FsPath) -> tuple[dict, dict[tuple, int]]:
     """Read a scenario file into plain data and a key-path → line map."""
     file = FsPath(path)
     source = str(path)
-    if not file.exists():
-        raise ScenarioError("file not found", source=source)
-    if file.is_dir():
-        raise ScenarioError("is a folder, not a scenario file", source=source)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read file: {exc}", source=source) from None
+        if not file.exists():
+            raise ScenarioError("file not found", source=source)
+        if file.is_dir():
+            raise ScenarioError("is a folder, not a scenario file", source=source)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+    text = _read_text(file, source)
     suffix = file.suffix.lower()
     lines: dict[tuple, int] = {}
-    if suffix == ".toml":
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            match = re.search(r"line (\d+)", str(exc))
-            raise ScenarioError(f"TOML syntax error: {exc}", source=source, line=int(match.group(1)) if match else None) from None
-    elif suffix == ".json":
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_json_object)
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(f"JSON syntax error: {exc.msg}", source=source, line=exc.lineno) from None
-        except ScenarioError as exc:
-            exc.source = source
-            raise
-        lines = _yaml_lines(text) or _json_lines(text)  # JSON is YAML: its parser gives every key's line
-    else:
-        import yaml
-
-        try:
-            data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            what = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
-            raise ScenarioError(
-                f"{what}: {problem}", source=source, line=mark.line + 1 if mark is not None else None
-            ) from None
-        lines = _yaml_lines(text)
+    try:
+        if suffix == ".toml":
+            data = _read_toml(text)
+        elif suffix == ".json":
+            data = _read_json(text, lines)
+        else:
+            data = _read_yaml(text, lines)
+    except ScenarioError as exc:
+        exc.source = source
+        raise
     if not isinstance(data, dict):
         raise ScenarioError("a scenario file must hold a mapping of fields (name, workload, paths…)", source=source)
     return data, lines
+
+
+def _read_toml(text: str) -> Any:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ScenarioError(f"TOML syntax error: {exc}", line=int(match.group(1)) if match else None) from None
+    except RecursionError:
+        raise ScenarioError("TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4,300-digit conversion limit
+        raise ScenarioError(f"TOML: {str(exc).split(';')[0]}") from None
+    check_plain(data)
+    return data
+
+
+def _read_json(text: str, lines: dict[tuple, int]) -> Any:
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_json_object, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"JSON syntax error: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise ScenarioError("JSON: nested too deeply") from None
+    check_plain(data)
+    try:  # JSON is YAML: the YAML parser gives every key's line
+        _read_yaml(text, lines)
+    except ScenarioError:
+        lines.clear()
+    if not lines:
+        lines.update(_json_lines(text))
+    return data
 
 
 # ---------------------------------------------------------------- validation errors
@@ -366,6 +416,10 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
         return "unknown field" + (f" (fields here: {', '.join(here)})" if here else "")
     if kind == "missing":
         return "required field is missing"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        return (f"too many entries ({ctx.get('actual_length', '?'):,}); at most {ctx.get('max_length', '?'):,}, "
+                "beyond any real scenario")
     if kind == "union_tag_invalid":
         tag = (error.get("ctx") or {}).get("tag")
         return f"unknown path kind '{tag}'; use api, finetune or build"
@@ -382,14 +436,9 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
     return message
 
 
-def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], source: str | None) -> ScenarioError:
-    """The first error of a pydantic ValidationError as one line with its field and file line."""
-    errors = sorted(exc.errors(include_url=False), key=lambda e: e.get("type") != "extra_forbidden")
-    error = errors[0]
-    parts = _field_parts(tuple(error["loc"]), raw)
-    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
-        parts.append("kind")
-    field = format_field_path(parts)
+def _blame(parts: list[str | int], lines: dict[tuple, int]) -> tuple[int | None, bool]:
+    """(file line, caused by --set) for an error at `parts`: the nearest line up the path, unless an
+    override set this field, a parent or child of it, or the `kind` of the object holding it."""
     line = None
     probe = tuple(parts)
     while probe:
@@ -397,34 +446,32 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
             line = lines[probe]
             break
         probe = probe[:-1]
-    overridden = lines.get(OVERRIDES, [])
     from_set = line == OVERRIDDEN or any(
-        tuple(parts[: len(o)]) == o or o[: len(parts)] == tuple(parts) for o in overridden
+        tuple(parts[: len(o)]) == o or o[: len(parts)] == tuple(parts)
+        or (o[-1:] == ("kind",) and tuple(parts[: len(o) - 1]) == o[:-1])  # a changed kind needs other fields
+        for o in lines.get(OVERRIDES, [])
     )
-    if from_set:
-        line = None
-    message = _message(error, field, parts, raw)
-    if from_set:
-        message += " (from --set)"
-    others: list[ScenarioError] = []
-    seen = {field}
-    for other in errors[1:]:
-        other_parts = _field_parts(tuple(other["loc"]), raw)
-        other_field = format_field_path(other_parts)
-        if other_field in seen:
+    return (None if from_set else line or None), from_set
+
+
+def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], source: str | None) -> ScenarioError:
+    """The first error of a pydantic ValidationError as one line with its field and file line."""
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e.get("type") != "extra_forbidden")
+    found: list[ScenarioError] = []
+    seen: set[str] = set()
+    for error in errors:
+        parts = _field_parts(tuple(error["loc"]), raw)
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            parts.append("kind")
+        field = format_field_path(parts)
+        if field in seen:
             continue
-        seen.add(other_field)
-        probe = tuple(other_parts)
-        other_line = None
-        while probe:
-            if probe in lines:
-                other_line = lines[probe] or None
-                break
-            probe = probe[:-1]
-        others.append(ScenarioError(_message(other, other_field, other_parts, raw), field=other_field or None,
-                                    source=source, line=other_line))
-    error_out = ScenarioError(message, field=field or None, source=source, line=line)
-    error_out.others = others
+        seen.add(field)
+        line, from_set = _blame(parts, lines)
+        message = _message(error, field, parts, raw) + (" (from --set)" if from_set else "")
+        found.append(ScenarioError(message, field=field or None, source=source, line=line))
+    error_out = found[0]
+    error_out.others = found[1:]
     return error_out
 
 

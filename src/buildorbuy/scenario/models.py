@@ -38,9 +38,17 @@ Deployment = Literal["public", "region", "private"]
 Residency = Literal["any", "region", "on_prem"]
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
+TrainingPrecision = Literal["bf16", "fp8"]
 
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
+
+MAX_PATHS = 100
+"""Most paths in one scenario; a real decision compares a handful."""
+MAX_STAFF = 200
+"""Most staff lines per path; a real team is described in a few lines."""
+MAX_CORRELATIONS = 1000
+"""Most rank correlations; a real scenario has a few."""
 
 
 class Strict(BaseModel):
@@ -98,6 +106,40 @@ class ModelRef(Strict):
         return self
 
 
+class InlineGpu(BaseModel):
+    """A GPU described in the scenario: a catalog row with overrides (`like:`), or a full spec.
+
+    Other keys are the GPU catalog's field names (bf16_tflops, memory_gb, bandwidth_tbps,
+    tdp_watts, …); they are validated like a catalog row when the scenario is compiled.
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True, use_attribute_docstrings=True)
+
+    like: str | None = None
+    """A catalog GPU id whose figures are the starting point (e.g. a100-80gb)."""
+    name: str = Field(min_length=1)
+    """The name shown in the output (e.g. a800)."""
+
+
+class Reserved(Strict):
+    """Committed rented GPUs, paid every hour of each term from go-live (DESIGN §2b)."""
+
+    gpus: Count | Auto = 0.0
+    """Committed GPUs, a multiple of gpus_per_replica (0 = none); auto: the count that minimises NPV."""
+    gpu_hour_price: Money | Auto = "auto"
+    """Reserved price per GPU-hour in the first term; auto: the on-demand price × a sourced catalog ratio."""
+    term_months: PositiveMonths = 12.0
+    """Length of one commitment; renewed at the price of the day until the horizon."""
+
+
+class DecliningBalance(Strict):
+    declining_balance: Annotated[float, Field(gt=0, lt=1)]
+    """Share of the remaining value lost each year (0.35 = 35 %)."""
+
+
+Residual = Union[Literal["straight_line", "none"], DecliningBalance]
+
+
 class ServingLatency(Strict):
     """Interactive latency targets that cap the batch the `auto` throughput assumes (DESIGN §2b)."""
 
@@ -114,8 +156,8 @@ class ServingLatency(Strict):
 
 
 class Serving(Strict):
-    gpu: str
-    """GPU id from the catalog (e.g. h100-sxm, a100-80gb)."""
+    gpu: str | InlineGpu
+    """GPU id from the catalog (e.g. h100-sxm, a100-80gb), or an inline GPU {like: a100-80gb, name: a800, …}."""
     ownership: Literal["rent", "own"] = "rent"
     location: Location | None = None
     """Where serving runs; default public_cloud when rented, on_prem when owned."""
@@ -131,17 +173,70 @@ class Serving(Strict):
     gpu_hour_price_change_per_year: Rate = 0.0
     purchase_price: Money | Auto | None = None
     """Per GPU (owned fleets); auto or omitted: catalog price × usd_exchange_rate."""
-    server_overhead: NonNegative = 0.0
-    """Share added to the GPU price for servers, network and storage (0.4 = +40 %)."""
-    hosting_per_gpu_month: Money = 0.0
-    """Rack space, support and maintenance per owned GPU per month."""
+    server_overhead: Annotated[NonNegative, Field(le=100)] | Auto = 0.0
+    """Share added to the GPU price for servers, network and storage (0.4 = +40 %); auto: sourced catalog value."""
+    hosting_per_gpu_month: Money | Auto = 0.0
+    """Rack space and support per owned GPU per month; auto: sourced colocation price per kW × TDP."""
     tdp_watts: Positive | Auto = "auto"
-    power_price_per_kwh: Money = 0.0
+    power_price_per_kwh: Money | Auto = 0.0
+    """Electricity price; auto: a sourced price for the scenario's currency (else USD × usd_exchange_rate)."""
     pue: Annotated[float, Field(ge=1)] | None = None
     """Power usage effectiveness of the data centre (default 1.3 when power is priced)."""
     depreciation_years: Positive = 4.0
+    scaling: Literal["fixed", "autoscale"] = "fixed"
+    """fixed: sized for the month's peak, paid every hour; autoscale (rented only): replicas hour by hour."""
+    min_replicas: PositiveCount = 1.0
+    """Autoscale floor, before redundancy."""
+    reserved: Reserved | None = None
+    """Rented only: committed GPUs at a reserved price; demand above them is on-demand."""
+    throughput_change_per_year: Rate = 0.0
+    """Software gains on tokens/s per GPU: tps[m] = tps · (1 + g)^(m/12)."""
+    owned_gpus: Count = 0.0
+    """Owned fleets: GPUs already owned at month 0 (no purchase, no residual credit)."""
+    procurement_months: Months = 0.0
+    """Owned fleets: order to delivery; go-live is at least this month."""
+    maintenance_per_year: Annotated[NonNegative, Field(le=1)] | Auto = 0.0
+    """Owned fleets: yearly share of the purchase price incl. server overhead; auto: sourced catalog value."""
+    power_utilization: UnitFraction | Auto = 1.0
+    """Owned fleets: average draw as a share of TDP; auto: sourced catalog value."""
+    residual: Residual = "straight_line"
+    """Owned fleets: value credited at the horizon: straight_line, {declining_balance: rate} or none."""
+
     latency: ServingLatency | None = None
     """Latency targets for `auto` throughput and replica size (default none: maximum throughput)."""
+
+    @field_validator("scaling")
+    @classmethod
+    def _autoscale_rented(cls, value: str, info) -> str:
+        if value == "autoscale" and info.data.get("ownership") == "own":
+            raise ValueError("autoscale applies to rented fleets only (ownership: rent)")
+        return value
+
+    @field_validator("min_replicas")
+    @classmethod
+    def _floor_with_autoscale(cls, value: float, info) -> float:
+        if info.data.get("scaling") != "autoscale":
+            raise ValueError("min_replicas applies with scaling: autoscale only")
+        return value
+
+    @field_validator("reserved")
+    @classmethod
+    def _reserved_rented(cls, value: "Reserved | None", info) -> "Reserved | None":
+        if value is None:
+            return value
+        if info.data.get("ownership") == "own":
+            raise ValueError("reserved applies to rented fleets only (ownership: rent): an owned fleet is already committed")
+        per_replica = info.data.get("gpus_per_replica")
+        if isinstance(value.gpus, float) and isinstance(per_replica, float) and value.gpus % per_replica:
+            raise ValueError(f"reserved.gpus ({value.gpus:g}) must be a multiple of gpus_per_replica ({per_replica:g})")
+        return value
+
+    @field_validator("owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization", "residual")
+    @classmethod
+    def _owned_only(cls, value, info):
+        if info.data.get("ownership", "rent") != "own":
+            raise ValueError(f"{info.field_name} applies to owned fleets only (ownership: own)")
+        return value
 
     @property
     def resolved_location(self) -> str:
@@ -160,6 +255,9 @@ class Finetune(Strict):
     gpu_hour_price: Money | Auto | None = None
     mfu: UnitFraction | Auto = "auto"
     location: Location = "public_cloud"
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the fine-tune (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class Training(Strict):
@@ -175,6 +273,9 @@ class Training(Strict):
     """Share of wall-clock doing useful work; stretches wall-clock only."""
     refresh_months: PositiveMonths | None = None
     """Retrain every N months after go-live (none: once)."""
+    precision: TrainingPrecision = "bf16"
+    """Compute precision of the pretraining run (bf16 or fp8); `mfu: auto` follows it. MFU stays
+    relative to the BF16 peak."""
 
 
 class ManagedFinetune(Strict):
@@ -194,7 +295,7 @@ class ManagedFinetune(Strict):
 
 class _PathBase(Strict):
     name: str = Field(min_length=1)
-    staff: list[Staff] = Field(default_factory=list)
+    staff: list[Staff] = Field(default_factory=list, max_length=MAX_STAFF)
     lead_time_months: Months = 0
     success_probability: UnitFraction = 1.0
     data: Data = Field(default_factory=Data)
@@ -277,9 +378,14 @@ class Workload(Strict):
     """Compound monthly growth."""
     growth_per_year: Rate | None = None
     """Compound yearly growth; monthly = (1+g)^(1/12) - 1."""
-    schedule: list[TokenCount] | None = None
+    schedule: Annotated[list[TokenCount], Field(max_length=600)] | None = None
     """Tokens for every month of the horizon (replaces tokens_per_month and growth)."""
     peak_to_average: Annotated[float, Field(ge=1, le=1000)] = 2.0
+    daily_profile: list[NonNegative] | None = None
+    """Relative load for each of the 24 hours of the day, normalised to mean 1; peak_to_average is then its max."""
+    peak_hours: Annotated[Positive, Field(le=24)] | None = None
+    """Without daily_profile: hours a day at peak_to_average, with a flat base keeping the mean at 1
+    (default min(4, 24 / peak_to_average))."""
     input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
     output_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 250.0
 
@@ -299,7 +405,29 @@ class Workload(Strict):
             raise ValueError("give tokens_per_month (or a schedule)")
         if self.schedule is not None and (self.growth_per_month is not None or self.growth_per_year is not None):
             raise ValueError("a schedule already gives every month: drop growth_per_month/growth_per_year")
+        profile = self.daily_profile
+        if profile is not None:
+            if len(profile) != 24:
+                raise ValueError(f"daily_profile has {len(profile)} values: give one for each of the 24 hours of the day")
+            if not any(profile):
+                raise ValueError("daily_profile is all zero: give the relative load of each hour (normalised to mean 1)")
+            if "peak_to_average" in self.model_fields_set:
+                raise ValueError("give daily_profile or peak_to_average, not both (with a profile, peak_to_average is its max)")
+            if self.peak_hours is not None:
+                raise ValueError("give daily_profile or peak_hours, not both (the profile already says when the peak is)")
+        elif self.peak_hours is not None and self.peak_to_average * self.peak_hours > 24 + 1e-9:
+            raise ValueError(
+                f"peak_to_average × peak_hours = {self.peak_to_average * self.peak_hours:g} hours exceeds the 24-hour day "
+                "(the mean load would be above 1)"
+            )
         return self
+
+    @property
+    def profile_peak_to_average(self) -> float:
+        """max(profile) / mean(profile) with a daily profile, else peak_to_average."""
+        if self.daily_profile is None:
+            return self.peak_to_average
+        return max(self.daily_profile) / (sum(self.daily_profile) / 24.0)
 
     @property
     def monthly_growth(self) -> float:
@@ -314,6 +442,9 @@ class Constraints(Strict):
     data_residency: Residency = "any"
     """Where private data (serving traffic, fine-tuning data) may go."""
     max_lead_time_months: Months | None = None
+    market: Literal["global", "cn"] = "global"
+    """Where GPUs are bought: cn makes owned fleets on GPUs the catalog marks as not sold new there
+    (dated, sourced export rules) infeasible."""
 
 
 class Correlation(Strict):
@@ -345,8 +476,8 @@ class Scenario(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     bridge: str | None = None
     """Name of the api path that serves traffic until a self-hosted path is live."""
-    paths: list[Path] = Field(min_length=1)
-    correlations: list[Correlation] = Field(default_factory=list)
+    paths: list[Path] = Field(min_length=1, max_length=MAX_PATHS)
+    correlations: list[Correlation] = Field(default_factory=list, max_length=MAX_CORRELATIONS)
     """Rank correlations between fields given as distributions (used by simulate)."""
 
     _source: str | None = PrivateAttr(default=None)

@@ -13,25 +13,49 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 _SUFFIXES = {"": 1.0, "k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "b": 1e9, "B": 1e9, "g": 1e9, "G": 1e9, "t": 1e12, "T": 1e12}
-_QUANTITY = re.compile(r"^\s*([+-]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKmMbBgGtT]?)\s*$")
+_QUANTITY = re.compile(
+    r"^\s*([+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:_[0-9]+)*)(?:\.(?:[0-9]+(?:_[0-9]+)*)?)?|\.[0-9]+(?:_[0-9]+)*)"
+    r"(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtT]?)\s*$",
+    re.ASCII,
+)
+"""A decimal number (ASCII digits; `,` only as a thousands separator, `_` only between digits),
+an optional exponent and an optional decimal suffix."""
+
+
+def _hint(text: str) -> str:
+    """Why an unreadable quantity was refused, when the reason is a known ambiguity."""
+    if re.search(r"[0-9],[0-9]{1,2}(?![0-9])|[0-9],[0-9]{4,}", text):
+        decimal = f" (write {text.replace(',', '.')} if the comma is a decimal point)" if text.count(",") == 1 else ""
+        return f"; a comma only separates thousands, as in 1,000{decimal}"
+    if "_" in text:
+        return "; underscores go only between digits (1_000)"
+    if re.search(r"[^\x00-\x7f]", text):
+        return "; write the digits in ASCII (0-9)"
+    return ""
 
 
 def parse_quantity(value: Any) -> Any:
-    """Turn `2.5B`, `500M`, `12k`, `1.4T`, `1e9`, `1_000` into a float; pass other values through.
+    """Turn `2.5B`, `500M`, `12k`, `1.4T`, `1e9`, `1_000`, `1,000` into a float; pass other values through.
 
     Suffixes are decimal (k = 1e3, M = 1e6, B or G = 1e9, T = 1e12). A trailing `%` divides by 100.
+    Ambiguous forms are refused: `1,5B` (a decimal comma?), `20%%`, `1_0_0_`.
     """
     if isinstance(value, bool):
         raise ValueError("expected a number, got a boolean")
     if isinstance(value, str):
         text = value.strip()
-        if text.endswith("%"):
-            return float(parse_quantity(text[:-1])) / 100.0
+        percent = text.endswith("%")
+        if percent:
+            text = text[:-1]
+            if text.rstrip().endswith("%"):
+                raise ValueError(f"'{value}' has more than one %; write 20% for a fifth")
         match = _QUANTITY.match(text)
         if not match:
-            raise ValueError(f"'{value}' is not a number or quantity like 2.5B, 500M, 12k")
-        number = float(match.group(1).replace("_", "").replace(",", ""))
-        return number * _SUFFIXES[match.group(2)]
+            raise ValueError(f"'{value}' is not a number or quantity like 2.5B, 500M, 12k{_hint(text)}")
+        if percent and match.group(2):
+            raise ValueError(f"'{value}' mixes a suffix and %; write one of them")
+        number = float(match.group(1).replace("_", "").replace(",", "")) * _SUFFIXES[match.group(2)]
+        return number / 100.0 if percent else number
     return value
 
 

@@ -5,24 +5,32 @@ from __future__ import annotations
 import numpy as np
 
 from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
+from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
+from buildorbuy.scenario.types import MAX_COUNT
 
 
 def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray:
-    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu · utilisation)) GPUs, ≥ 1, plus redundancy,
+    """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
     from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
+    tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
 
     ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     per_replica = np.maximum(np.round(col("gpus_per_replica")), 1.0)
     per_replica_throughput = col("tokens_per_second_per_gpu") * col("target_utilization") * per_replica
+    speedup = throughput_factor(ctx, path)
+    if not isinstance(speedup, float):
+        per_replica_throughput = per_replica_throughput * speedup
     replicas = np.divide(ctx.peak_tokens_per_second, per_replica_throughput)
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
     np.maximum(replicas, 1.0, out=replicas)
     replicas = replicas + np.ceil(col("redundancy"))  # not in place: redundancy alone may vary over the batch
-    return np.multiply(replicas, per_replica, out=out, where=path.is_live)
+    gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
+    _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
+    return gpus
 
 
 def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
@@ -30,3 +38,22 @@ def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     rent = product(MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years))
     return {"serving_rent": path.on_success(gpus * rent, in_place=True)}
+
+
+def _check_fleet(gpus: np.ndarray, path: PathContext, per_gpu_throughput: np.ndarray) -> None:
+    """A derived fleet is bounded like an input GPU count (MAX_COUNT): beyond it the throughput
+    or traffic figures are typing mistakes, and the costs would run to 1e290 or overflow."""
+    with np.errstate(invalid="ignore"):
+        largest = float(np.max(gpus, initial=0.0, where=np.isfinite(gpus))) if gpus.size else 0.0
+        finite = bool(np.isfinite(gpus).all())
+    if largest <= MAX_COUNT and finite:
+        return
+    from buildorbuy.errors import ScenarioError
+
+    shown = f"{largest:.3g}" if finite else "infinitely many"
+    if float(np.min(per_gpu_throughput)) >= 1.0:  # a GPU serves at least a token a second: the traffic is absurd
+        reason, field = "the workload's peak traffic exceeds any real volume", "workload"
+    else:
+        reason = "tokens_per_second_per_gpu is far too small for the workload's peak traffic"
+        field = path.key("serving.tokens_per_second_per_gpu")
+    raise ScenarioError(f"the serving fleet would need {shown} GPUs, more than {MAX_COUNT:,.0f}: {reason}", field=field)

@@ -1,0 +1,97 @@
+"""Escaping user text (path, GPU and scenario names, notes) for each output: terminal, Markdown, CSV.
+
+Names are data. On a terminal, control characters would move the cursor, clear the screen, set the
+window title or plant hyperlinks; in GitHub-flavoured Markdown, `*`, `_`, backticks, `<b>`, a
+leading `#` or a newline would restyle or restructure the document; in a spreadsheet, a CSV cell
+starting with `=`, `+`, `-`, `@`, a tab or a CR is run as a formula (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""C0 controls but tab and newline, DEL, C1 controls, bidirectional overrides, lone surrogates."""
+_CONTROL_LINES = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""The same, newline and tab included (for one-line contexts)."""
+
+
+def _visible(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal(text: Any, *, one_line: bool = False) -> str:
+    """`text` with control characters shown as `\\x1b`-style escapes (newlines kept unless `one_line`)."""
+    text = str(text)
+    return (_CONTROL_LINES if one_line else _CONTROL).sub(_visible, text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*<>|~&])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\](?=\()")
+"""Characters with inline meaning; `_` only at a word edge (GFM ignores intraword underscores),
+`]` only before `(` (what makes `[text](url)` a link)."""
+_MD_LEADING = re.compile(r"^(\s*)(?:(#(?=[#\s]|$)|>|\+(?=\s|$)|-(?=[\s-]|$)|=+\s*$)|([0-9]+)([.)])(?=\s|$))")
+
+
+def markdown(text: Any, *, cell: bool = False) -> str:
+    """Inline GitHub-flavoured Markdown for plain text: shown as written, on one line.
+
+    Backslash-escapes `\\ ` * < > | ~ &`, `_` at a word edge and the `]` of `](`; outside table
+    cells also a leading `#`, `>`, `+`, `-`, `=` or `1.` (headings, quotes, list items). Newlines
+    and CRs become spaces; control characters are shown as escapes.
+    """
+    text = terminal(str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " "), one_line=True)
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
+    if cell:
+        return text
+    return _MD_LEADING.sub(
+        lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), text
+    )
+
+
+def markdown_code(text: Any) -> str:
+    """A Markdown code span holding `text` verbatim, however many backticks it contains."""
+    text = terminal(str(text).replace("\r", " ").replace("\n", " "), one_line=True)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell safe to open in a spreadsheet: text starting with `= + - @`, tab or CR gets a
+    leading `'`. Numbers (and text that is just a number, such as `-1250.5`) are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
+class SafeCsvWriter:
+    """`csv.writer` whose rows pass through `csv_cell`."""
+
+    def __init__(self, buffer, **options):
+        import csv
+
+        options.setdefault("lineterminator", "\n")
+        self._writer = csv.writer(buffer, **options)
+
+    def writerow(self, row: Iterable[Any]):
+        return self._writer.writerow([csv_cell(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(buffer, **options) -> SafeCsvWriter:
+    """A CSV writer for user-facing files (lines end in `\\n`; text cells are formula-safe)."""
+    return SafeCsvWriter(buffer, **options)
