@@ -153,3 +153,26 @@ def test_readme_output_is_current(runner, monkeypatch, args, first):
     shown = readme[start : readme.index("\n```", start)].splitlines()
     actual = [line.rstrip() for line in runner.invoke(app, args).stdout.splitlines()]
     assert shown == actual[: len(shown)]
+
+
+def test_markdown_escapes_user_text(tmp_path):
+    from tests.cli.test_escaping import ESC, _assert_safe_markdown, _scenario, run
+
+    import yaml
+
+    scenario = _scenario(tmp_path)
+    result = run("whatif", scenario, "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    _assert_safe_markdown(result.stdout)
+    # voi needs something uncertain: make the API price a distribution
+    data = yaml.safe_load(Path(scenario).read_text(encoding="utf-8"))
+    data["paths"][0]["price_per_1k_input"] = {"dist": "triangular", "low": 0.0001, "mode": 0.00015, "high": 0.0004}
+    uncertain = tmp_path / "evil-uncertain.yaml"
+    uncertain.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("voi", uncertain, "-n", "1000", "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    _assert_safe_markdown(result.stdout)
+    terminal_scenario = _scenario(tmp_path, api="API" + ESC, tuned="Tuned" + ESC, name="Name" + ESC)
+    result = run("whatif", terminal_scenario)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
