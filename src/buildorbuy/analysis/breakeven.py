@@ -454,20 +454,14 @@ def breakeven_batch(
         bounds = field_bounds(plan.scenario, key) if key in known else variable_parameter(plan, key)[1]
         current = base_value(plan, key)
         xs, log = search_range(current, bounds)
-        try:
-            # the scan stays inside each field's bounds by construction; rules across fields only where the model has some
-            if key not in derived and _has_cross_rules(plan, key):
-                check_values(plan.scenario, key, [float(xs[0]), float(xs[-1])], label=key)
-        except ScenarioError:
-            try:
-                xs = _within_cross_checks(plan, key, xs, derived)
-            except ScenarioError as exc:
-                skipped[key] = exc.one_line()
-                continue
+        # the scan stays inside each field's own bounds by construction; rules across fields are checked on the answers
         currents[key], scans[key], logs[key], integer[key] = current, xs, log, bounds.integer
 
     batches = 0
-    assignments = [(key, scans[key]) for key in scans]
+    # keys at 0 or below scan their whole valid range, where the engine may refuse a value (a fleet too large to be
+    # real): they go last, in their own engine call, so a refusal there costs the others nothing
+    wide = [key for key in scans if currents[key] <= 0]
+    assignments = [(key, scans[key]) for key in scans if currents[key] > 0] + [(key, scans[key]) for key in wide]
     offsets: dict[str, int] = {}
     start = 0
     for key, values in assignments:
@@ -479,12 +473,7 @@ def breakeven_batch(
     current_of = np.array([currents.get(key, np.nan) for key, _, _ in pairs])
     if not assignments:
         return BatchBreakeven(current_of, value, at_step, [], skipped, batches)
-    try:
-        batch, size = _rows_batch(plan, assignments)
-        npv, rec, _ = evaluate_rows(plan, batch, size)
-    except BuildOrBuyError:
-        # some key's range reaches values the engine refuses: find those keys by halving and leave them out
-        npv, rec = _scan_key_by_key(plan, assignments, skipped)
+    npv, rec = _scan(plan, assignments, len(assignments) - len(wide), skipped)
     batches += 1
 
     def difference(npv_rows: np.ndarray, rec_rows: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -576,20 +565,29 @@ def breakeven_batch(
             brackets[p] = list(found)
             if finished(p):
                 settle_step(p)
+    for p, (key, _, _) in enumerate(pairs):
+        # an answer must keep the scenario valid under its rules across fields (start_month ≤ end_month, …)
+        if np.isfinite(value[p]) and key not in derived and _has_cross_rules(plan, key):
+            try:
+                check_values(plan.scenario, key, [float(value[p])], label=key)
+            except ScenarioError:
+                value[p], at_step[p] = np.nan, False
     ranges = [(float(scans[k][0]), float(scans[k][-1])) for k in scans]
     return BatchBreakeven(current_of, value, at_step, ranges, skipped, batches)
 
 
-def _scan_key_by_key(plan: Plan, assignments: list[tuple[str, np.ndarray]], skipped: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """The scan's rows when the engine refuses some key's values: halve the keys until each refusing key stands
-    alone (skipped, with the reason; its rows NaN). Groups that evaluate keep their figures, so a few bad keys
-    cost a few extra engine calls, not one per key."""
+def _scan(plan: Plan, assignments: list[tuple[str, np.ndarray]], split: int, skipped: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's rows: `assignments[:split]` and `assignments[split:]` in one engine call each. When the engine
+    refuses some key's values, the keys are halved until each refusing key stands alone (skipped with the reason;
+    its rows NaN); groups that evaluate keep their figures, so a few bad keys cost a few extra calls."""
     size = sum(len(values) for _, values in assignments)
     npv = np.full((size, len(plan.paths)), np.nan)
     rec = np.zeros((size, len(plan.paths)), dtype=bool)
     offsets = np.cumsum([0] + [len(values) for _, values in assignments])
 
     def run(lo: int, hi: int) -> None:
+        if lo >= hi:
+            return
         rows = slice(int(offsets[lo]), int(offsets[hi]))
         try:
             batch, n = _rows_batch(plan, assignments[lo:hi])
@@ -602,9 +600,8 @@ def _scan_key_by_key(plan: Plan, assignments: list[tuple[str, np.ndarray]], skip
             run(lo, mid)
             run(mid, hi)
 
-    mid = len(assignments) // 2
-    run(0, mid)
-    run(mid, len(assignments))
+    run(0, split)
+    run(split, len(assignments))
     return npv, rec
 
 
@@ -620,19 +617,3 @@ def _has_cross_rules(plan: Plan, key: str) -> bool:
             return True  # cannot tell: check
     decorators = getattr(type(node), "__pydantic_decorators__", None)
     return decorators is None or bool(decorators.model_validators)
-
-
-def _within_cross_checks(plan: Plan, key: str, xs: np.ndarray, derived: set[str]) -> np.ndarray:
-    """The scan points that keep the scenario valid under its rules across fields (checked one by one)."""
-    from buildorbuy.errors import ScenarioError
-
-    ok = []
-    for x in xs:
-        try:
-            check_values(plan.scenario, key, [float(x)], label=key, cross_checks=key not in derived)
-            ok.append(x)
-        except ScenarioError:
-            continue
-    if not ok:
-        raise ScenarioError("no value in the search range keeps the scenario valid", field=key)
-    return np.array(ok)
