@@ -176,3 +176,12 @@ def test_markdown_escapes_user_text(tmp_path):
     result = run("whatif", terminal_scenario)
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout
+
+
+def test_whatif_param_restricts_the_search(runner):
+    result = runner.invoke(app, ["whatif", CERTAIN, "-f", "json", "-p", "workload.tokens_per_month", "-p", "paths[gpt-4o].price_per_1k_output"])
+    assert result.exit_code == 0, result.output
+    fields = {c["field"] for c in json.loads(result.stdout)["conditions"]}
+    assert fields == {"workload.tokens_per_month", "paths[0].price_per_1k_output"}
+    bad = runner.invoke(app, ["whatif", CERTAIN, "-p", "workload.tokens_per_mont"])
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "tokens_per_mont" in bad.stderr

@@ -15,7 +15,7 @@ there (each condition moves one input alone).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -76,8 +76,12 @@ class WhatIfResult:
         return clean({"winner": self.winner, "conditions": [c.to_dict() for c in self.conditions]})
 
 
-def whatif(scenario, *, rtol: float = 1e-6) -> WhatIfResult:
-    """Each losing recommendable path's tie value for every numeric input, nearest change first."""
+def whatif(scenario, *, params: Iterable[str] | None = None, rtol: float = 1e-6) -> WhatIfResult:
+    """Each losing recommendable path's tie value for every numeric input, nearest change first.
+
+    `params` restricts the search to these fields (dotted paths, paths by index or name); default:
+    every numeric input tornado varies.
+    """
     from buildorbuy.analysis.breakeven import breakeven_batch
     from buildorbuy.analysis.tornado import _default_keys
 
@@ -90,6 +94,12 @@ def whatif(scenario, *, rtol: float = 1e-6) -> WhatIfResult:
     names = [p.name for p in plan.paths]
     losers = [i for i in np.flatnonzero(base.recommendable[0]) if i != w]
     keys, skipped = _default_keys(plan)
+    if params is not None:
+        from buildorbuy.analysis._common import variable_parameter
+
+        wanted = list(dict.fromkeys(variable_parameter(plan, text)[0] for text in params))
+        skipped = {key: why for key, why in skipped.items() if key in wanted}
+        keys = [key for key in wanted if key not in skipped]
     parameters = set(plan.parameters())
     for key in list(keys):
         for kind in ("batch", "off_peak"):

@@ -66,6 +66,8 @@ def voi(
 @guarded
 def whatif(
     scenario: Path = SCENARIO_ARG,
+    params: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Search only these fields (repeatable); default: every numeric input.",
+                                              show_default=False),
     top: int = typer.Option(10, "--top", min=0, help="Table and markdown: at most N conditions per path (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
@@ -79,12 +81,13 @@ def whatif(
       buildorbuy whatif scenarios/enterprise-support.yaml
       buildorbuy whatif scenarios/uncertain-enterprise.yaml --top 0 --format markdown -o whatif.md
       buildorbuy whatif scenario.yaml --format json --lang zh
+      buildorbuy whatif scenarios/enterprise-support.yaml -p workload.tokens_per_month -p 'paths[gpt-4o].price_per_1k_output'
     """
     from buildorbuy.analysis.whatif import whatif as run_whatif
     from buildorbuy.render.whatif_render import RENDERERS, render_markdown, render_table
     from buildorbuy.scenario.loading import load_scenario
 
-    result = run_whatif(load_scenario(scenario, overrides))
+    result = run_whatif(load_scenario(scenario, overrides), params=params or None)
     if fmt == Format.table:
         text = render_table(result, color=use_color(fmt, output), lang=lang.value, top=top or None)
     elif fmt == Format.markdown:
