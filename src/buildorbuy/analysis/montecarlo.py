@@ -10,11 +10,12 @@ Each chunk of samples is one `engine.evaluate` call whose batch holds every samp
 Reproducibility: chunk c draws from `SeedSequence(seed).spawn(n_chunks)[c]` and chunks have a
 fixed size (`CHUNK_SIZE`), so a seed gives the same numbers on every machine, byte for byte.
 
-Memory: the engine's [batch, path, month] arrays live for one chunk only; each chunk is reduced
-to per-sample, per-path figures (NPV, cost per 1M tokens, recommendable) and per-year winner
-counts. 1M samples keep about 8·(3·paths + inputs) MB. The chunk is 10,000 samples rather than
-a round 50k because a three-path 60-month evaluation holds ~15 [batch, path, month] arrays
-(about 23 kB per sample): 10k keeps a chunk near 250 MB.
+Memory: each chunk is evaluated in engine calls of `engine_slice(plan)` samples, sized so the
+engine's [slice, path, month] arrays stay near ENGINE_BYTES whatever the horizon and the number
+of paths (a 60-month, 3-path scenario: ~5,800 samples per call); each call is reduced at once to
+per-sample, per-path figures (NPV, cost per 1M tokens, recommendable) and per-year winner
+counts. What grows with the samples is 17·paths bytes per sample, plus the sampled inputs
+(8 bytes per input) for the first DRIVER_SAMPLES samples, which the drivers use.
 """
 
 from __future__ import annotations
@@ -39,7 +40,15 @@ FEW_SAMPLES = 1_000
 DRIVER_BLOCK = 65_536
 """Rows per block when forming the rank correlation matrix (bounds its temporaries)."""
 CHUNK_SIZE = 10_000
-"""Samples per engine call; fixed, so results never depend on the machine."""
+"""Samples per random-number stream (one chunk); fixed, so results never depend on the machine."""
+ENGINE_BYTES = 48e6
+"""Memory budget of one engine call's [slice, path, month] arrays (see `engine_slice`)."""
+ENGINE_ARRAYS = 12
+"""About how many [slice, path, month] float64 arrays an engine call holds at once (keep_components=False)."""
+DRIVER_SAMPLES = 1_000_000
+"""Drivers (rank correlations) and the sampled inputs' percentiles use the first this many samples:
+their sampling error there is about 1/sqrt(1e6) = 0.001, and beyond it they would cost
+8 bytes per sample per input (10 GB-scale at 1e7 samples with many inputs)."""
 MAX_SAMPLES = 10_000_000
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 42
@@ -175,6 +184,16 @@ class _Sampler:
         return _Draws(batch=batch, columns=columns)
 
 
+def engine_slice(plan) -> int:
+    """Samples per engine call: ENGINE_BYTES over the bytes one sample takes ([path, month] arrays).
+
+    Depends only on the scenario's shape, never on the machine; results do not depend on it at
+    all (each sample is evaluated on its own).
+    """
+    per_sample = 8.0 * max(len(plan.paths), 1) * plan.horizon * ENGINE_ARRAYS
+    return int(min(CHUNK_SIZE, max(64, ENGINE_BYTES // per_sample)))
+
+
 def _sampler(scenario: Scenario, plan) -> _Sampler:
     from buildorbuy.scenario.uncertainty import rank_correlation_matrix
 
@@ -222,6 +241,9 @@ def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.ra
         value = np.broadcast_to(params[key], (n,)) * factor
         out[key] = np.minimum(value, 1.0) if key.endswith(".mfu") else value
     return out
+
+
+NOTHING_UNCERTAIN = "nothing in the scenario is uncertain"
 
 
 def is_uncertain(scenario: Scenario) -> bool:
@@ -274,38 +296,54 @@ def simulate(
     npv = np.empty((samples, n_paths))
     cpm = np.empty((samples, n_paths))
     recommendable = np.empty((samples, n_paths), dtype=bool)
-    columns = np.empty((samples, len(sampler.labels)))
-    year_wins = np.zeros((len(year_ends), n_paths + 1), dtype=np.int64)
+    # the sampled inputs are kept for the first DRIVER_SAMPLES samples only (drivers and input
+    # percentiles); outcome successes and per-year winners are counted chunk by chunk
+    kept = min(samples, DRIVER_SAMPLES)
+    columns = np.empty((kept, len(sampler.labels)))
+    successes = np.zeros((n_chunks, len(sampler.outcomes)), dtype=np.int64)
+    chunk_year_wins = np.zeros((n_chunks, len(year_ends), n_paths + 1), dtype=np.int64)
     warnings: list[str] = []
-
-    year_best = np.empty((samples, len(year_ends)), dtype=np.int16 if n_paths < 32_000 else np.int64)
-    error_factors = np.empty((samples, len(errors)))
+    step = engine_slice(plan)
+    k = len(sampler.uncertain)
+    error_factors = np.empty((kept, len(errors)))  # drawn estimator-error factors, kept like the sampled inputs
 
     def run_chunk(c: int) -> tuple[int, list[str]]:
-        """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once."""
+        """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once.
+
+        The chunk's draws are evaluated `step` samples at a time: per-sample results do not
+        depend on the slicing, and the engine's [slice, path, month] arrays stay within
+        ENGINE_BYTES whatever the horizon and the number of paths.
+        """
         lo = c * CHUNK_SIZE
         n = min(CHUNK_SIZE, samples - lo)
         rng = np.random.Generator(np.random.PCG64(seeds[c]))
         draws = sampler.draw(rng, n)
         batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
         if errors:
-            batch = _with_estimator_error(plan, batch, errors, rng, n, error_factors[lo : lo + n])
+            batch = _with_estimator_error(plan, batch, errors, rng, n, error_factors[lo : lo + n] if lo + n <= kept else None)
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
-        result = evaluate(plan, batch, keep_components=False)
-        npv[lo : lo + n] = result.npv
-        cpm[lo : lo + n] = result.cost_per_million_tokens
-        rec = result.recommendable
-        recommendable[lo : lo + n] = rec
-        columns[lo : lo + n] = draws.columns
-        cumulative = np.cumsum(np.add.reduceat(result.monthly_cost, year_starts, axis=-1), axis=-1)
-        chunk_warnings = list(dict.fromkeys(result.warnings))
-        del result
-        ranked = np.where(rec[:, :, None], cumulative, np.inf)
-        best = np.argmin(ranked, axis=1)
-        has = np.isfinite(np.min(ranked, axis=1))
-        best[~has] = n_paths
-        year_best[lo : lo + n] = best
+        if lo < kept:
+            columns[lo : lo + n] = draws.columns[: kept - lo]
+        if sampler.outcomes:
+            successes[c] = draws.columns[:, k:].sum(axis=0)
+        chunk_warnings: list[str] = []
+        for a in range(0, n, step):
+            b = min(a + step, n)
+            result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False)
+            npv[lo + a : lo + b] = result.npv
+            cpm[lo + a : lo + b] = result.cost_per_million_tokens
+            rec = result.recommendable
+            recommendable[lo + a : lo + b] = rec
+            if a == 0:
+                chunk_warnings = list(dict.fromkeys(result.warnings))
+            cumulative = np.cumsum(np.add.reduceat(result.monthly_cost, year_starts, axis=-1), axis=-1)
+            del result
+            ranked = np.where(rec[:, :, None], cumulative, np.inf)
+            best = np.argmin(ranked, axis=1)
+            best[~np.isfinite(np.min(ranked, axis=1))] = n_paths
+            for y in range(len(year_ends)):
+                chunk_year_wins[c, y] += np.bincount(best[:, y], minlength=n_paths + 1)
         return lo + n, chunk_warnings
 
     workers = max(1, min(WORKERS, n_chunks))
@@ -326,13 +364,15 @@ def simulate(
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
-    for y in range(len(year_ends)):
-        year_wins[y] = np.bincount(year_best[:, y], minlength=n_paths + 1)
-
-    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings)
+    year_wins = chunk_year_wins.sum(axis=0)
+    success_rates = successes.sum(axis=0) / samples
+    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins,
+                        year_ends, warnings)
     if errors:
         factors = {d.key: d.error_factor_p80 for d in plan.derived}
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+        # the sampled estimator error varies the samples: 'every sample equals compare' would be false
+        result.warnings = [w for w in result.warnings if not w.startswith(NOTHING_UNCERTAIN)]
         # the drawn error factors are inputs too (value of information reads `columns`; drivers are unchanged)
         result.columns = np.hstack([result.columns, error_factors])
         result.input_keys = result.input_keys + [f"{key} (estimator error)" for key, _ in errors]
@@ -346,7 +386,8 @@ def _percentiles(values: np.ndarray) -> list[float | None]:
     return [float(v) for v in np.percentile(finite, [10, 50, 90])]
 
 
-def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, year_wins, year_ends, warnings) -> Simulation:
+def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins, year_ends,
+               warnings) -> Simulation:
     n_paths = len(plan.paths)
     ranked = np.where(recommendable, npv, np.inf)
     best = ranked.min(axis=1)
@@ -372,7 +413,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
             win_probability_by_year=[int(year_wins[y, i]) / samples for y in range(len(year_ends))],
             expected_regret=float((npv[has, i] - best[has]).mean()) if with_winner else None,
             recommendable_probability=float(recommendable[:, i].mean()),
-            success_rate=float(columns[:, k + outcome_keys[key]].mean()) if key in outcome_keys else None,
+            success_rate=float(success_rates[outcome_keys[key]]) if key in outcome_keys else None,
         ))
 
     # winner and runner-up: most often cheapest, ties broken by the lower median NPV
@@ -381,9 +422,6 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
     drivers: list[dict[str, Any]] = []
     labels = [_label(plan, key) for key in sampler.labels]
-    if winner is not None and runner is not None and columns.shape[1]:
-        drivers = _drivers(columns, npv[:, winner] - npv[:, runner], sampler.labels, labels)
-
     inputs = []
     for j, item in enumerate(sampler.uncertain):
         lo, mid, hi = np.percentile(columns[:, j], [10, 50, 90])
@@ -391,8 +429,12 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
                        "describe": item.distribution.describe(), "estimate": item.estimate,
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})
 
+    if winner is not None and runner is not None and columns.shape[1]:
+        used = columns.shape[0]
+        drivers = _drivers(columns, npv[:used, winner] - npv[:used, runner], sampler.labels, labels)  # ranks columns in place
+
     if not is_uncertain(scenario):
-        warnings = warnings + ["nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
+        warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
                                "every sample equals compare"]
     if samples < FEW_SAMPLES:
         noun = "sample" if samples == 1 else "samples"
@@ -425,26 +467,27 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
 
     ρ is the plain rank correlation the brief asks for; PRCC removes the linear effect (on ranks)
     of the other inputs, so an input correlated with a strong driver is not credited with its
-    effect. Inputs constant over the samples are left out.
+    effect. Inputs constant over the samples are left out. `columns` is overwritten with ranks.
     """
     n, k = columns.shape
-    ranks = np.empty((n, k + 1))
+    ranks = columns  # ranked in place: the sampled inputs are not needed afterwards (no second [n, inputs] matrix)
+    target = rankdata(difference)
 
     def rank_into(j: int) -> None:
-        ranks[:, j] = rankdata(difference if j == k else columns[:, j])
+        ranks[:, j] = rankdata(ranks[:, j])
 
     if WORKERS > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=WORKERS) as executor:
-            list(executor.map(rank_into, range(k + 1)))
+            list(executor.map(rank_into, range(k)))
     else:
-        for j in range(k + 1):
+        for j in range(k):
             rank_into(j)
     kept: list[int] = []
     rhos: list[float] = []
     for j in range(k):
-        rho = spearman_of_ranks(ranks[:, j], ranks[:, k])
+        rho = spearman_of_ranks(ranks[:, j], target)
         if rho is not None:
             if j != len(kept):
                 ranks[:, len(kept)] = ranks[:, j]
@@ -452,11 +495,11 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
             rhos.append(rho)
     partial: list[float | None] = [None] * len(kept)
     if kept:
-        used = [*range(len(kept)), k]
+        width = len(kept)
         centre = (n + 1) / 2.0  # the mean of any rank vector, ties averaged
-        gram = np.zeros((len(used), len(used)))
+        gram = np.zeros((width + 1, width + 1))
         for lo in range(0, n, DRIVER_BLOCK):
-            block = ranks[lo : lo + DRIVER_BLOCK][:, used] - centre
+            block = np.column_stack([ranks[lo : lo + DRIVER_BLOCK, :width], target[lo : lo + DRIVER_BLOCK]]) - centre
             gram += block.T @ block
         scale = np.sqrt(np.diag(gram))
         matrix = gram / np.outer(scale, scale)

@@ -12,7 +12,9 @@ def rankdata(values: np.ndarray) -> np.ndarray:
     """1-based ranks, ties sharing their average rank (scipy.stats.rankdata's 'average')."""
     values = np.asarray(values)
     n = values.shape[0]
-    order = np.argsort(values, kind="stable")
+    # tied values share one average rank, so their order within a tie does not matter: the
+    # default (unstable) sort gives the same ranks, several times faster than a stable one
+    order = np.argsort(values)
     ordered = values[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     ends = np.r_[starts[1:], n]

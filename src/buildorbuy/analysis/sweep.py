@@ -140,14 +140,32 @@ class SweepResult:
         """For one parameter: runs of consecutive values with the same winner."""
         if len(self.params) != 1:
             raise AnalysisError("winner regions are defined for a one-parameter sweep")
-        out: list[dict[str, Any]] = []
-        for value, w in zip(self.values[0], self.winner):
-            name = self.winner_name(int(w))
-            if out and out[-1]["winner"] == name:
-                out[-1]["to"] = float(value)
-            else:
-                out.append({"winner": name, "from": float(value), "to": float(value)})
-        return out
+        starts, ends = self._runs()
+        values = self.values[0]
+        return [{"winner": self.winner_name(int(self.winner[a])), "from": float(values[a]), "to": float(values[b])}
+                for a, b in zip(starts, ends)]
+
+    def _runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """First and last index of each run of equal winners along a one-parameter sweep."""
+        w = self.winner
+        change = np.flatnonzero(w[1:] != w[:-1]) + 1
+        return np.r_[0, change], np.r_[change - 1, w.shape[0] - 1]
+
+    def sample_indices(self, rows: int) -> np.ndarray:
+        """For one parameter: about `rows` point indexes to show a long sweep in a table.
+
+        Both ends of every winner region come first (so no change of winner is hidden); the rest
+        of the budget is spread evenly over the sweep. Sorted, without repeats; every index when
+        the sweep has at most `rows` points.
+        """
+        n = self.winner.shape[0]
+        if n <= rows:
+            return np.arange(n)
+        starts, ends = self._runs()
+        edges = np.unique(np.r_[starts, ends])
+        spare = max(rows - edges.shape[0], 2)
+        even = np.unique(np.round(np.linspace(0, n - 1, spare)).astype(np.int64))
+        return np.unique(np.r_[edges, even])
 
     def win_counts(self) -> dict[str | None, int]:
         counts: dict[str | None, int] = {}
@@ -157,14 +175,15 @@ class SweepResult:
                 counts[self.winner_name(i)] = n
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, points: bool = True) -> dict[str, Any]:
+        """Plain data for JSON; `points=False` leaves out the points (renderers stream them)."""
         return clean(
             {
                 "scenario": scenario_header(self.scenario),
                 "params": list(self.params),
                 "axes": [{"param": p, "values": v} for p, v in zip(self.params, self.values)],
                 "paths": list(self.names),
-                "points": list(self.iter_points()),
+                **({"points": list(self.iter_points())} if points else {}),
                 "wins": {str(k): v for k, v in self.win_counts().items()},
                 "engine_batches": self.engine_batches,
                 "warnings": self.warnings,
@@ -229,7 +248,7 @@ def sweep(
             # the scenario's own values lead the first batch, so the engine's warnings describe it
             chunk = {key: np.concatenate([[b], v]) for (key, v), b in zip(chunk.items(), bases)}
             lead = 1
-        result = evaluate(plan, chunk)
+        result = evaluate(plan, chunk, keep_components=False)
         batches += 1
         if start == 0:
             warnings = list(dict.fromkeys(result.warnings))

@@ -87,8 +87,9 @@ def _discounts(list_prices: dict[str, float | None], alt: dict[str, float | None
     return out
 
 
+@functools.cache
 def genai_prices_version() -> str | None:
-    """Installed genai-prices version, or None when it is not installed."""
+    """Installed genai-prices version, or None when it is not installed (looked up once: every row cites it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

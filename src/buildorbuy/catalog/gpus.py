@@ -162,7 +162,7 @@ def _models():
     from pydantic import BaseModel, ConfigDict, Field
 
     class _Strict(BaseModel):
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # validated in tests
 
     class Rent(_Strict):
         usd_per_hour: float = Field(gt=0)

@@ -52,7 +52,7 @@ def _schema():
     Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
 
     class _Strict(BaseModel):
-        model_config = ConfigDict(extra="forbid", frozen=True)
+        model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # validated in tests
 
     class ModelEntry(_Strict):
         id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")

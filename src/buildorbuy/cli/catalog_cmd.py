@@ -43,6 +43,13 @@ def _emit(columns: list[str], rows: list[list], fmt: Format, title: str, records
         return
     import sys
 
+    from buildorbuy.render.tables import LONG_TABLE_ROWS, plain_table
+
+    if len(text_rows) > LONG_TABLE_ROWS:
+        numeric = next((i for i, c in enumerate(columns) if "/" in c or c.endswith(("GB", "W", "USD"))), len(columns))
+        write_output(plain_table(title, columns, text_rows, right_from=numeric), None)
+        return
+
     from rich.console import Console
     from rich.table import Table
 

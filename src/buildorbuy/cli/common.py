@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 import typer
 
@@ -30,6 +30,13 @@ class Lang(str, enum.Enum):
     zh = "zh"
 
 
+class View(str, enum.Enum):
+    cash = "cash"
+    accounting = "accounting"
+
+
+VIEW_HELP = ("cash (the figures as paid) or accounting (adds depreciation of GPU purchases and capex/opex by fiscal "
+             "year; the cash figures do not change).")
 LANG_HELP = "Language of tables, headings and labels: en (English) or zh (Simplified Chinese)."
 SET_HELP = "Override a scenario field: dotted.path=value, e.g. 'paths[API].price_per_1k_input=0.001'. Repeatable."
 FORMAT_HELP = "Output format."
@@ -78,14 +85,23 @@ def guarded(func: F) -> F:
             raise fail(exc.one_line()) from None
         except KeyboardInterrupt:
             raise fail("interrupted") from None
+        except MemoryError:  # a last resort: inputs should be bounded before the arrays get this big
+            raise fail("out of memory: the figures are far larger than any real scenario's "
+                       "(check traffic growth, fleet sizes and the horizon)") from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: "str | Iterable[str]", output: Path | None) -> None:
     """Write to stdout, or to `output`: atomically for a regular file (temp file in the same folder,
     then rename), straight into a character device, FIFO or /dev/stdout (renaming over those would
-    replace the device)."""
+    replace the device).
+
+    `text` may be an iterable of pieces (a streamed big output): written as they come.
+    """
+    if not isinstance(text, str):
+        _write_pieces(text, output)
+        return
     text = text if text.endswith("\n") else text + "\n"
     if output is None or _standard_stream(output) in (1, 2):
         stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
@@ -96,6 +112,41 @@ def write_output(text: str, output: Path | None) -> None:
         stream.flush()
         return
     write_file_atomic(output, text.encode("utf-8", "replace"))
+
+
+def _write_pieces(pieces: "Iterable[str]", output: Path | None) -> None:
+    """write_output for text given in pieces: each piece written as it comes, one final newline."""
+    if output is None or _standard_stream(output) in (1, 2):
+        stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
+        last = ""
+        for piece in pieces:
+            try:
+                stream.write(piece)
+            except UnicodeEncodeError:  # as in write_output
+                stream.write(piece.encode(stream.encoding or "utf-8", "replace").decode(stream.encoding or "utf-8"))
+            last = piece or last
+        if not last.endswith("\n"):
+            stream.write("\n")
+        stream.flush()
+        return
+
+    def encoded() -> "Iterable[bytes]":
+        last = ""
+        for piece in pieces:
+            last = piece or last
+            yield piece.encode("utf-8", "replace")
+        if not last.endswith("\n"):
+            yield b"\n"
+
+    write_file_atomic(output, encoded())
+
+
+def _write_bytes(handle, data: "bytes | Iterable[bytes]") -> None:
+    if isinstance(data, (bytes, bytearray)):
+        handle.write(data)
+    else:
+        for piece in data:
+            handle.write(piece)
 
 
 STANDARD_STREAMS = {
@@ -152,10 +203,12 @@ def _temp_file(folder: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=".bob-", suffix=".tmp", dir=folder)
 
 
-def write_file_atomic(output: Path, data: bytes) -> None:
+def write_file_atomic(output: Path, data: "bytes | Iterable[bytes]") -> None:
     """Create missing folders, write to a temporary file beside `output`, then rename it into place.
 
-    A character device, FIFO or socket is written directly (renaming would replace it)."""
+    A character device, FIFO or socket is written directly (renaming would replace it). `data`
+    may be an iterable of byte pieces, written as they come (nothing is renamed into place
+    unless every piece was written)."""
     from buildorbuy.errors import OutputError
 
     output = Path(output)
@@ -163,7 +216,7 @@ def write_file_atomic(output: Path, data: bytes) -> None:
     try:
         if _special(output):
             with open(output, "wb") as handle:
-                handle.write(data)
+                _write_bytes(handle, data)
             return
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -177,7 +230,7 @@ def write_file_atomic(output: Path, data: bytes) -> None:
     try:
         fd, tmp_name = _temp_file(output.parent)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            _write_bytes(handle, data)
         os.chmod(tmp_name, _umask_mode())
         os.replace(tmp_name, output)
         tmp_name = None

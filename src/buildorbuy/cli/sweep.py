@@ -41,21 +41,30 @@ def sweep(
     ranges: Optional[List[str]] = typer.Option(None, "--range", "-r", help=RANGE_HELP, show_default=False),
     log: bool = typer.Option(False, "--log", help="Space --range values geometrically (bounds must be positive)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    columnar: bool = typer.Option(False, "--columnar", help="With --format json: per-path arrays ('columns') instead of one object per point ('points')."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
 ) -> None:
     """Evaluate every path over a grid of values of one or two fields: NPV per path and the winner at each point."""
     from buildorbuy.analysis.sweep import parse_range, parse_values
     from buildorbuy.analysis.sweep import sweep as run_sweep
-    from buildorbuy.render.sweep_render import RENDERERS, render_table
+    from buildorbuy.errors import AnalysisError
+    from buildorbuy.render.sweep_render import RENDERERS, STREAMS, iter_json, render_table
     from buildorbuy.scenario.loading import load_scenario
 
+    if columnar and fmt != Format.json:
+        raise AnalysisError("--columnar applies to --format json only", field="columnar")
     specs = pair_specs(list(params), list(values or []), list(ranges or []), option_order(ctx))
     axes = []
     for param, kind, text in specs:
         where = f"--values for {param}" if kind == "values" else f"--range for {param}"
         axes.append((param, parse_values(text, what=where) if kind == "values" else parse_range(text, log=log, what=where)))
     result = run_sweep(load_scenario(scenario, overrides), axes)
-    text = render_table(result, color=use_color(fmt, output)) if fmt == Format.table else RENDERERS[fmt.value](result)
+    if fmt == Format.table:
+        text = render_table(result, color=use_color(fmt, output))
+    elif fmt == Format.json:
+        text = iter_json(result, columnar=columnar)  # streamed: a 1e6-point grid is never one string
+    else:
+        text = (STREAMS.get(fmt.value) or RENDERERS[fmt.value])(result)
     print_warnings(result.warnings)
     write_output(text, output)

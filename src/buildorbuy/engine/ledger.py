@@ -14,6 +14,9 @@ from buildorbuy.engine.context import Costs, OneMonth
 
 CAPEX_COMPONENTS = ("hardware_purchase",)
 RESIDUAL_COMPONENT = "residual_credit"
+MAX_MONTHLY_COST = 1e21
+"""Largest monthly cost of a path, in the scenario's currency: world output is ~1e14 USD a year, so
+even in the currency with the most units per dollar a bigger figure is a typing mistake."""
 
 
 class Ledger:
@@ -66,3 +69,26 @@ class Ledger:
             if index in by_path:
                 month, values = by_path[index]
                 monthly[:, month] += values
+        self._check_bound(index, monthly)
+
+    def _check_bound(self, index: int, monthly: np.ndarray) -> None:
+        """A path's monthly cost is bounded like the inputs: beyond MAX_MONTHLY_COST it comes from a
+        growth rate or price far too large for the horizon, and printing it would fill the screen.
+        Infinite costs are left to `evaluate`'s overflow check."""
+        if monthly.size == 0:
+            return
+        largest = max(float(np.max(monthly)), -float(np.min(monthly)))
+        if not (MAX_MONTHLY_COST < largest < np.inf):
+            return
+        from buildorbuy.errors import ScenarioError
+
+        culprit = ""
+        if self.keep_components:
+            sizes = {name: float(np.max(np.abs(by_path[index]))) for name, by_path in self.parts.items() if index in by_path}
+            if sizes:
+                culprit = f" (mostly {max(sizes, key=sizes.get).replace('_', ' ')})"
+        raise ScenarioError(
+            f"costs reach {largest:.3g} a month{culprit}, beyond any real budget: a growth rate or price is far too "
+            "large for the horizon (e.g. salary_growth_per_year, price_change_per_year, growth_per_year)",
+            field=f"paths[{index}]",
+        )

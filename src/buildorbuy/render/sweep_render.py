@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
+from typing import Iterator
 
 import numpy as np
 
@@ -15,6 +18,11 @@ PATH_STYLES = ["black on green", "black on cyan", "black on yellow", "white on m
 """Background colours of each path's cells in a winner map (cycled)."""
 GRID_WIDTH_LIMIT = 16
 """Above this many columns a winner map uses one character per cell."""
+TABLE_ROWS = 60
+"""A one-parameter sweep with more points shows a sample of rows (every winner change, then evenly
+spaced values) in table and Markdown output; csv and json always carry every point."""
+JSON_CHUNK = 10_000
+"""Points formatted per piece of streamed JSON or CSV."""
 
 
 def value_text(value: float, digits: int = 4) -> str:
@@ -55,7 +63,8 @@ def region_lines(result: SweepResult) -> list[str]:
 def _one_param_rows(result: SweepResult) -> tuple[list[str], list[list[str]]]:
     header = [result.params[0], *result.names, "winner"]
     rows = []
-    for n, value in enumerate(result.values[0]):
+    for n in result.sample_indices(TABLE_ROWS):
+        value = result.values[0][n]
         w = int(result.winner[n])
         cells = [value_text(float(value))]
         for i in range(len(result.names)):
@@ -64,6 +73,13 @@ def _one_param_rows(result: SweepResult) -> tuple[list[str], list[list[str]]]:
         cells.append(result.winner_name(w) or "—")
         rows.append(cells)
     return header, rows
+
+
+def _sample_note(result: SweepResult, shown: int) -> str | None:
+    """Says a long sweep's table is a sample, and where the full grid is."""
+    if shown >= result.size:
+        return None
+    return f"{shown} of {result.size:,} points shown (winner changes, evenly spaced values); every point: --format csv or json"
 
 
 def _legend(result: SweepResult) -> list[str]:
@@ -87,6 +103,9 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None) 
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         console.print(rich_table("NPV by value (★ winner, ✗ infeasible or leaves traffic unserved)", header, rows, right_from=1))
+        note = _sample_note(result, len(rows))
+        if note:
+            console.print(f"  {note}")
     else:
         extra = result.params[2:]
         if extra:
@@ -129,6 +148,9 @@ def render_markdown(result: SweepResult) -> str:
     if len(result.params) == 1:
         header, rows = _one_param_rows(result)
         out += ["★ winner, ✗ infeasible or leaves traffic unserved.", "", markdown_table(header, rows, right_from=1), ""]
+        note = _sample_note(result, len(rows))
+        if note:
+            out += [note + ".", ""]
     else:
         grid = _grid_2d(result, (0,) * (len(result.params) - 2))
         header = [f"{result.params[0]} ↓ / {result.params[1]} →", *(value_text(float(v)) for v in result.values[1])]
@@ -141,21 +163,140 @@ def render_markdown(result: SweepResult) -> str:
 
 def render_csv(result: SweepResult) -> str:
     """One row per point: the parameter values, each path's NPV, the winner."""
+    return "".join(iter_csv(result))
+
+
+def iter_csv(result: SweepResult) -> Iterator[str]:
+    """render_csv in pieces of JSON_CHUNK rows, for streaming a big grid."""
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
-    writer = csv_writer(buffer)
-    writer.writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
-    flat = [g.ravel() for g in result.grid()]
+    csv_writer(buffer).writerow([*result.params, *(f"npv:{name}" for name in result.names), "winner"])
+    yield buffer.getvalue()
+    axis_texts = [list(map(repr, np.asarray(v, dtype=float).tolist())) for v in result.values]
     npv = result.npv.reshape(result.size, len(result.names))
     winners = result.winner.ravel()
-    for n in range(result.size):
-        writer.writerow([*(repr(float(g[n])) for g in flat), *(f"{v:.2f}" for v in npv[n]), result.winner_name(int(winners[n])) or ""])
-    return buffer.getvalue()
+    # the only text cells are path names: made formula-safe once; the rest are numbers, which
+    # csv_cell leaves as they are, so the rows go through the plain (fast) csv writer
+    from buildorbuy.render.escape import csv_cell
+
+    names = [csv_cell(result.winner_name(i) or "") for i in range(-1, len(result.names))]
+    for lo in range(0, result.size, JSON_CHUNK):
+        hi = min(lo + JSON_CHUNK, result.size)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        columns = _grid_texts(result, lo, hi, axis_texts)
+        money = [[f"{v:.2f}" for v in col] for col in npv[lo:hi].T.tolist()]
+        win = [names[w + 1] for w in winners[lo:hi].tolist()]
+        writer.writerows(zip(*columns, *money, win))
+        yield buffer.getvalue()
 
 
-def render_json(result: SweepResult) -> str:
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+def render_json(result: SweepResult, *, columnar: bool = False) -> str:
+    return "".join(iter_json(result, columnar=columnar))
+
+
+def _number(value: float) -> str:
+    """A float as json.dumps writes it after `clean` (non-finite → null)."""
+    return repr(value) if math.isfinite(value) else "null"
+
+
+def iter_json(result: SweepResult, *, columnar: bool = False) -> Iterator[str]:
+    """The JSON document of `SweepResult.to_dict()` (indent 2), streamed in pieces.
+
+    The points are formatted JSON_CHUNK at a time, so a 1e6-point grid never holds its whole
+    text, nor a million dicts. With `columnar`, `points` is replaced by `columns`: per-parameter
+    value arrays, per-path NPV and recommendable arrays and the winner array (one line each).
+    """
+    import dataclasses
+
+    # the document without its big arrays: placeholders stand for each axis's values and the points
+    axes = [f"__AXIS_{k}__" for k in range(len(result.values))]
+    head = dataclasses.replace(result, values=axes).to_dict(points=False)
+    placeholder = "__POINTS__"
+    key = "columns" if columnar else "points"
+    items = list(head.items())
+    at = next(i for i, (k, _) in enumerate(items) if k == "wins")
+    document = dict(items[:at] + [(key, placeholder)] + items[at:])
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    for name, values in zip(axes, result.values):
+        before, text = text.split(f'"{name}"', 1)
+        yield before
+        yield "[\n" + ",\n".join("        " + v for v in _numbers(np.asarray(values, dtype=float))) + "\n      ]"
+    before, after = text.split(f'"{placeholder}"')
+    yield before
+    yield from (_columns_json(result) if columnar else _points_json(result))
+    yield after + "\n"
+
+
+def _points_json(result: SweepResult) -> Iterator[str]:
+    if result.size == 0:  # pragma: no cover - sweeps have at least one point
+        yield "[]"
+        return
+    names = result.names
+    dumps = lambda v: json.dumps(v, ensure_ascii=False)  # noqa: E731
+    param_keys = [dumps(p) for p in result.params]
+    path_keys = [dumps(n) for n in names]
+    winners = ["null", *(dumps(n) for n in names)]
+    values_tpl = ",\n".join(f"        {k}: %s" for k in param_keys)
+    npv_tpl = ",\n".join(f"        {k}: %s" for k in path_keys)
+    point_tpl = ("    {\n      \"values\": {\n" + values_tpl + "\n      },\n      \"npv\": {\n" + npv_tpl
+                 + "\n      },\n      \"winner\": %s,\n      \"excluded\": %s\n    }")
+    def excluded(code: int) -> str:
+        out = [path_keys[i] for i in range(len(names)) if not code >> i & 1]
+        return "[]" if not out else "[\n" + ",\n".join(f"        {k}" for k in out) + "\n      ]"
+
+    axis_texts = [_numbers(np.asarray(v, dtype=float)) for v in result.values]
+    npv = result.npv.reshape(result.size, len(names))
+    # recommendable flags as one integer per point (bit i: path i), one text per distinct pattern
+    codes = result.recommendable.reshape(result.size, len(names)).astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    texts = {int(c): excluded(int(c)) for c in np.unique(codes)}
+    winner = result.winner.ravel()
+    for lo in range(0, result.size, JSON_CHUNK):
+        hi = min(lo + JSON_CHUNK, result.size)
+        values = _grid_texts(result, lo, hi, axis_texts)
+        npvs = [_numbers(col) for col in npv[lo:hi].T]
+        wins = [winners[w + 1] for w in winner[lo:hi].tolist()]
+        excl = [texts[c] for c in codes[lo:hi].tolist()]
+        text = ",\n".join([point_tpl % row for row in zip(*values, *npvs, wins, excl)])
+        yield ("[\n" if lo == 0 else ",\n") + text
+    yield "\n  ]"
+
+
+def _grid_texts(result: SweepResult, lo: int, hi: int, texts: list[list[str]]) -> list[list[str]]:
+    """Each parameter's value text at points lo…hi−1 (row-major), looked up in its axis's texts:
+    every axis value is formatted once, however many points share it."""
+    index = np.unravel_index(np.arange(lo, hi), result.shape)
+    return [[axis[i] for i in idx.tolist()] for axis, idx in zip(texts, index)]
+
+
+def _numbers(values: np.ndarray) -> list[str]:
+    """Floats as json.dumps writes them after `clean` (repr; non-finite → null)."""
+    if np.isfinite(values).all():
+        return list(map(repr, values.tolist()))
+    return list(map(_number, values.tolist()))
+
+
+def _columns_json(result: SweepResult) -> Iterator[str]:
+    def array(values) -> str:
+        return "[" + ", ".join(values) + "]"
+
+    def block(name: str, arrays: dict[str, str], last: bool = False) -> str:
+        inner = ",\n".join(f"      {json.dumps(k, ensure_ascii=False)}: {v}" for k, v in arrays.items())
+        return f"    {json.dumps(name)}: {{\n{inner}\n    }}" + ("" if last else ",\n")
+
+    npv = result.npv.reshape(result.size, len(result.names))
+    ok = result.recommendable.reshape(result.size, len(result.names))
+    yield "{\n"
+    axis_texts = [_numbers(np.asarray(v, dtype=float)) for v in result.values]
+    yield block("values", {p: array(texts) for p, texts in zip(result.params, _grid_texts(result, 0, result.size, axis_texts))})
+    yield block("npv", {name: array(_numbers(npv[:, i])) for i, name in enumerate(result.names)})
+    yield block("recommendable", {name: array("true" if v else "false" for v in ok[:, i].tolist()) for i, name in enumerate(result.names)})
+    names = ["null", *(json.dumps(n, ensure_ascii=False) for n in result.names)]
+    yield f'    "winner": {array(names[w + 1] for w in result.winner.ravel().tolist())}\n'
+    yield "  }"
 
 
 RENDERERS = {"markdown": render_markdown, "csv": render_csv, "json": render_json}
+STREAMS = {"csv": iter_csv, "json": iter_json}
+"""Renderers that yield the text in pieces (the CLI streams them)."""

@@ -20,6 +20,30 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
     return table
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+"""Control characters (terminal escapes, newlines) shown as `\\xNN` instead of reaching the terminal."""
+
+LONG_TABLE_ROWS = 100
+"""Tables with more rows than this are printed as plain aligned text (see `plain_table`)."""
+
+
+def plain_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 99) -> str:
+    """Aligned plain text for long listings: one line per row, columns separated by two spaces.
+
+    rich lays out every cell of every row (measure, wrap, pad), about 6 ms per row of a
+    2,000-row catalog; a listing that long is read with a pager or grep, so it is printed as
+    fixed columns instead: no wrapping, no box, numbers right-aligned from column `right_from`.
+    """
+    cells = [[str(c).translate(_CONTROL) for c in header], *([str(c).translate(_CONTROL) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i >= right_from else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([title, "", line(cells[0]), rule, *map(line, cells[1:])]) + "\n"
+
+
 def _cell(text: str) -> str:
     from buildorbuy.render.escape import markdown
 

@@ -42,8 +42,15 @@ WEIGHT_TOLERANCE = 1e-6
 """How far `choice` weights may sum from 1."""
 
 
+def _attribute_docs(schema: dict, cls: type) -> None:
+    """Field docstrings as schema descriptions, read only when a schema is generated."""
+    from buildorbuy.scenario.models import attribute_docs
+
+    attribute_docs(schema, cls)
+
+
 class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_attribute_docs, defer_build=True)  # built on first use
 
     def parameters(self) -> dict[str, float]:
         """The parameters the kind samples from, converted from the fields the user wrote."""

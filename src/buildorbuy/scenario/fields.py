@@ -187,12 +187,21 @@ def check_values(
     """
     field = label or key
     bounds = field_bounds(scenario, key)
-    values = [float(v) for v in values]
-    for value in values:
-        if not bounds.contains(value):
-            raise ScenarioError(f"{value:g} is outside the valid range (must be {bounds.describe()})", field=field)
-    if not values:
+    import numpy as np
+
+    array = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float).ravel()
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(array)
+        ok &= (array >= bounds.low) if bounds.low_inclusive else (array > bounds.low)
+        ok &= (array <= bounds.high) if bounds.high_inclusive else (array < bounds.high)
+        if bounds.integer:
+            ok &= array == np.trunc(array)
+    if not ok.all():  # the first bad value, as Bounds.contains judges it
+        value = float(array[np.argmin(ok)])
+        raise ScenarioError(f"{value:g} is outside the valid range (must be {bounds.describe()})", field=field)
+    if not array.size:
         return bounds
+    values = [float(array.min()), float(array.max())]
     _annotation, _info, _value, parent, last = _locate(scenario, key)
     if cross_checks and parent is not None and isinstance(last, str):
         for value in {min(values), max(values)}:

@@ -51,10 +51,40 @@ MAX_CORRELATIONS = 1000
 """Most rank correlations; a real scenario has a few."""
 
 
+def attribute_docs(schema: dict, cls: type) -> None:
+    """Give each property of `cls`'s JSON Schema the docstring written under its field.
+
+    The field docstrings are the field descriptions of `buildorbuy schema`. They are read from
+    the source only here, when a schema is generated (pydantic's `use_attribute_docstrings`
+    would parse every model's source with inspect/ast at every start of the program).
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is BaseModel or not (isinstance(klass, type) and issubclass(klass, BaseModel)):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):  # pragma: no cover - source not shipped
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, following in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                docs[node.target.id] = inspect.cleandoc(following.value.value)
+    for name, prop in schema.get("properties", {}).items():
+        if name in docs and "description" not in prop:
+            prop["description"] = docs[name]
+
+
 class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs)
 
 
 class Staff(Strict):
@@ -472,6 +502,8 @@ class Scenario(Strict):
     horizon_months: Annotated[float, Field(ge=1, le=600)] = 36
     discount_rate: Annotated[float, Field(ge=-0.99, le=10)] = 0.0
     """Annual; month m is discounted by (1+r)^(-m/12)."""
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    """Accounting view: the calendar month (1-12) a fiscal year starts; FY<y> starts in year y."""
     workload: Workload
     constraints: Constraints = Field(default_factory=Constraints)
     bridge: str | None = None

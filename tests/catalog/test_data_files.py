@@ -1,0 +1,68 @@
+"""Every data file shipped in the package is validated here with its strict schema.
+
+At run time the catalogs are built from these files without validation (`_lookup.construct`),
+so these tests are what keeps a bad figure, a typo'd key or a wrong type out of a release.
+"""
+
+import datetime as dt
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from buildorbuy.catalog import _lookup, gpus, models
+
+DATA_FILES = [("gpus.yaml", lambda: gpus._models()[0]), ("models.yaml", models._schema)]
+
+
+def _typed(value):
+    """A model's data with the type of every leaf, so 80 and 80.0 compare unequal."""
+    if isinstance(value, BaseModel):
+        return (type(value).__name__, {k: _typed(v) for k, v in value.__dict__.items()})
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("filename, schema", DATA_FILES, ids=[f for f, _ in DATA_FILES])
+def test_shipped_file_is_valid_and_unvalidated_reading_gives_the_same_values(filename, schema):
+    validated = _lookup.read_data_file(filename, schema(), validate=True)
+    constructed = _lookup.read_data_file(filename, schema())
+    assert _typed(constructed) == _typed(validated)
+
+
+def test_construct_converts_like_validation():
+    from typing import Literal
+
+    from pydantic import ConfigDict
+
+    class Inner(BaseModel):
+        model_config = ConfigDict(defer_build=True)
+        x: float
+        tags: list[str] = []
+
+    class Outer(BaseModel):
+        model_config = ConfigDict(defer_build=True)
+        kind: Literal["a", "b"]
+        inner: Inner | None
+        many: list[Inner]
+        by_name: dict[str, Inner]
+        when: dt.date | None = None
+        count: int = 3
+
+    data = {"kind": "a", "inner": {"x": "6.74e9"}, "many": [{"x": 1.5, "tags": ["t"]}], "by_name": {"k": {"x": 7}},
+            "when": dt.date(2025, 1, 2), "count": "4"}
+    assert _typed(_lookup.construct(Outer, data)) == _typed(Outer.model_validate(data))
+    assert _typed(_lookup.construct(Outer, {**data, "inner": None})) == _typed(Outer.model_validate({**data, "inner": None}))
+
+
+def test_a_bad_shipped_figure_is_caught_by_validation():
+    import importlib.resources
+
+    original = importlib.resources.files("buildorbuy.catalog").joinpath("data/gpus.yaml").read_text(encoding="utf-8")
+    assert "bf16_tflops:" in original
+    gpus._models()[0].model_validate(_lookup.load_yaml(original))
+    broken = original.replace("bf16_tflops:", "bf16_tflops: -1 #", 1)
+    with pytest.raises(ValidationError):
+        gpus._models()[0].model_validate(_lookup.load_yaml(broken))
