@@ -2,9 +2,9 @@
 
 Public API (imported lazily so the CLI starts fast):
 `load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, the sensitivity analyses
-`sweep`, `tornado`, `breakeven`, the Monte Carlo `simulate`, the decision analyses `voi` (value of information) and
-`whatif` (what would have to be true) (each returns a result object with `.to_dict()`), `diff` and
-`build_report`.
+`sweep`, `tornado`, `breakeven`, the Monte Carlo `simulate`, `when` (the best start month), the
+decision analyses `voi` (value of information) and `whatif` (what would have to be true) (each
+returns a result object with `.to_dict()`), `diff` and `build_report`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ _EXPORTS = {
     "field_bounds": "buildorbuy.scenario.fields",
     "AnalysisError": "buildorbuy.errors",
     "diff": "buildorbuy.analysis.diff",
+    "when": "buildorbuy.analysis.when",
+    "WhenResult": "buildorbuy.analysis.when",
     "build_report": "buildorbuy.render.report",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",

@@ -32,8 +32,9 @@ def _export(scenario: Path, target: Path, *args: str) -> None:
 
 
 def _month_table(rows: list[list], horizon: int) -> dict[str, list]:
-    keys = rows[FIRST_ROW - 2]
-    body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + horizon]
+    at = next(i for i, row in enumerate(rows) if row and row[0] == "month")  # the grey row of component keys
+    keys = rows[at]
+    body = rows[at + 1 : at + 1 + horizon]
     return {key: [row[c] for row in body] for c, key in enumerate(keys) if key}
 
 
@@ -136,15 +137,7 @@ def test_changing_an_input_cell_matches_compare_with_set(tmp_path):
     assert not math.isclose(cmp.paths[0].npv, base.paths[0].npv, rel_tol=1e-6)  # the edit moved the figures
 
 
-def test_accounting_sheet_and_chinese_labels_recalculate(tmp_path):
-    scenario = SCENARIOS / "uncertain-enterprise.yaml"
-    acc = tmp_path / "acc.xlsx"
-    _export(scenario, acc, "--view", "accounting", "--set", "fiscal_year_start_month=4")
-    zh = tmp_path / "zh.xlsx"
-    _export(scenario, zh, "--lang", "zh")
-    copies = recalculate([acc, zh], tmp_path)
-    cmp = compare(load_scenario(scenario, ["fiscal_year_start_month=4"]), view="accounting")
-    rows = read_values(copies[acc])["Accounting"]
+def _check_accounting(cmp, rows: list[list]) -> int:
     body = [r for r in rows[3:] if r and r[0]]
     checked = 0
     for p in cmp.paths:
@@ -158,7 +151,29 @@ def test_accounting_sheet_and_chinese_labels_recalculate(tmp_path):
                 checked += 1
         if a["book_value_end"]:
             assert close(mine[-1][5], a["book_value_end"])
-    assert checked >= 60
+    return checked
+
+
+@pytest.mark.parametrize("name,residual", [("uncertain-enterprise", None), ("bank-onprem-cny", "none"),
+                                           ("bank-onprem-cny", "straight_line"), ("bank-onprem-cny", None)])
+def test_accounting_sheet_recalculates_to_the_engine(tmp_path, name, residual):
+    scenario = SCENARIOS / f"{name}.yaml"
+    sets = ["fiscal_year_start_month=4"]
+    if residual is not None:
+        sets.append(f"paths[3].serving.residual={residual}")
+    acc = tmp_path / "acc.xlsx"
+    _export(scenario, acc, "--view", "accounting", *[x for v in sets for x in ("--set", v)])
+    copies = recalculate([acc], tmp_path)
+    cmp = compare(load_scenario(scenario, sets), view="accounting")
+    assert any(p.accounting["book_value_end"] or any(p.accounting["depreciation"]) for p in cmp.paths)
+    assert _check_accounting(cmp, read_values(copies[acc])["Accounting"]) >= 40
+
+
+def test_chinese_workbook_recalculates(tmp_path):
+    scenario = SCENARIOS / "uncertain-enterprise.yaml"
+    zh = tmp_path / "zh.xlsx"
+    _export(scenario, zh, "--lang", "zh")
+    copies = recalculate([zh], tmp_path)
     zh_values = read_values(copies[zh])
     assert {"输入", "工作负载", "汇总", "盈亏平衡"} <= set(zh_values)
     assert _check(compare(load_scenario(scenario)), {**zh_values, "Summary": zh_values["汇总"]}, never="从不", none="无") > 100

@@ -162,3 +162,13 @@ def test_accounting_view_keeps_cash_figures_and_reconciles():
 def test_fiscal_year_start_month_is_validated():
     res = runner.invoke(app, ["compare", str(SCENARIOS / "uncertain-enterprise.yaml"), "--set", "fiscal_year_start_month=13"])
     assert res.exit_code == 2 and "fiscal_year_start_month" in res.output
+
+
+def test_report_shows_switching_and_the_accounting_view(tmp_path):
+    target = tmp_path / "plan.md"
+    res = runner.invoke(app, ["report", str(SCENARIOS / "uncertain-enterprise.yaml"), "-o", str(target),
+                              "--view", "accounting"])
+    assert res.exit_code == 0, res.output
+    text = target.read_text()
+    assert "Switching from an api path" in text and "Accounting view (fiscal years from month 1)" in text
+    assert "book value at the end" in text

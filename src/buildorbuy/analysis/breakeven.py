@@ -529,10 +529,10 @@ def breakeven_batch(
         try:
             batch, size = _rows_batch(plan, blocks)
             npv, rec, _ = evaluate_rows(plan, batch, size)
-        except BuildOrBuyError as exc:
+        except (BuildOrBuyError, ValueError) as exc:
             # a value inside a bracket the engine refuses: leave those pairs without an answer, with the reason
             for p in active:
-                skipped.setdefault(pairs[p][0], f"not searched: {exc.one_line()}")
+                skipped.setdefault(pairs[p][0], f"not searched: {exc.one_line() if isinstance(exc, BuildOrBuyError) else exc}")
                 del brackets[p]
             break
         batches += 1
@@ -592,9 +592,9 @@ def _scan(plan: Plan, assignments: list[tuple[str, np.ndarray]], split: int, ski
         try:
             batch, n = _rows_batch(plan, assignments[lo:hi])
             npv[rows], rec[rows], _ = evaluate_rows(plan, batch, n)
-        except BuildOrBuyError as exc:
+        except (BuildOrBuyError, ValueError) as exc:  # ValueError: an engine defect for this key; never a traceback
             if hi - lo == 1:
-                skipped[assignments[lo][0]] = f"not searched: {exc.one_line()}"
+                skipped[assignments[lo][0]] = f"not searched: {exc.one_line() if isinstance(exc, BuildOrBuyError) else exc}"
                 return
             mid = (lo + hi) // 2
             run(lo, mid)

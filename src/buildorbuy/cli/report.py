@@ -57,9 +57,9 @@ def report(
                                                          **({"estimator_error": True} if estimator_error else {}))
     from buildorbuy.render.report import decision_analyses
 
-    voi, whatif = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
+    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
-                            voi=voi, whatif=whatif)
+                            voi=voi, whatif=whatif, when=when)
     if kind == ReportFormat.html:
         files = {output: document.html().encode("utf-8")}
     else:

@@ -276,12 +276,11 @@ DECIDE_TOP_CONDITIONS = 5
 """…and at most this many what-if conditions per path."""
 
 
-def decision_section(*, voi: Any = None, whatif: Any = None, lang: str = "en", currency: str = "",
+def decision_section(*, voi: Any = None, whatif: Any = None, when: Any = None, lang: str = "en", currency: str = "",
                      names: Sequence[str] = ()) -> list[Any]:
-    """Blocks for "Before you decide" from `voi(...).to_dict()` and `whatif(...).to_dict()` (either may be None).
+    """Blocks for "Before you decide" from `voi(...)`, `whatif(...)` and `when(...)` `.to_dict()` (each may be None).
 
-    Each question is one builder returning its paragraph and table; a best-start-month table
-    (`buildorbuy when`) slots in as one more builder in `parts`. `names` (the paths in order) show
+    Each question is one builder returning its paragraph and table. `names` (the paths in order) show
     `paths[1].x` as `paths[Name].x`.
     """
     def shown(key: Any) -> str:
@@ -290,7 +289,9 @@ def decision_section(*, voi: Any = None, whatif: Any = None, lang: str = "en", c
         return re.sub(r"^paths\[(\d+)\]", lambda m: f"paths[{names[int(m.group(1))]}]" if int(m.group(1)) < len(names) else m.group(0),
                       str(key))
 
-    parts = [_voi_blocks(voi, lang, currency, shown), _whatif_blocks(whatif, lang, shown)]
+    from buildorbuy.render.when_render import report_blocks as when_blocks
+
+    parts = [_voi_blocks(voi, lang, currency, shown), _whatif_blocks(whatif, lang, shown), when_blocks(when, lang, currency)]
     body = [block for part in parts for block in part]
     return [Heading(2, t("report.decide_h", lang))] + body if body else []
 
@@ -363,6 +364,7 @@ def build_report(
     npv_samples: dict[str, Sequence[float]] | None = None,
     voi: Any = None,
     whatif: Any = None,
+    when: Any = None,
     charts: bool = True,
     cjk_font: str | None | bool = True,
 ) -> Report:
@@ -418,9 +420,10 @@ def build_report(
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
     if fleet:
         b += [Heading(3, t("title.fleet", lang)), Table(fleet_header, fleet, right_from=1)]
+    b += image("fleet_search")
     b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
-    b += decision_section(voi=voi, whatif=whatif, lang=lang, currency=sc.currency, names=[p.name for p in cmp.paths])
+    b += decision_section(voi=voi, whatif=whatif, when=when, lang=lang, currency=sc.currency, names=[p.name for p in cmp.paths])
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
     if cmp.warnings:
@@ -543,13 +546,14 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
 
 
 def decision_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
-                      estimator_error: bool = False) -> tuple[Any, Any]:
-    """(voi(...).to_dict(), whatif(...).to_dict()) for "Before you decide".
+                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
+    """(voi(...).to_dict(), whatif(...).to_dict(), when(...).to_dict()) for "Before you decide".
 
     The value of information is None when nothing is uncertain or fewer than its minimum samples are
     asked for (it draws the same samples as the Monte Carlo section: same count and seed); what-if is
-    None when no path can be recommended.
+    None when no path can be recommended; when is None without a bridge or a self-hosted path.
     """
+    from buildorbuy.analysis.when import when as run_when
     from buildorbuy.analysis.montecarlo import is_uncertain
     from buildorbuy.analysis.voi import MIN_SAMPLES, voi as run_voi
     from buildorbuy.analysis.whatif import whatif as run_whatif
@@ -565,4 +569,8 @@ def decision_analyses(scenario, *, samples: int | None = None, seed: int | None 
             voi = run_voi(scenario, samples, seed, estimator_error=estimator_error).to_dict()
         except AnalysisError:
             voi = None
-    return voi, whatif
+    try:
+        when = run_when(scenario).to_dict()
+    except AnalysisError:
+        when = None
+    return voi, whatif, when

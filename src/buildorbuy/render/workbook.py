@@ -484,19 +484,10 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
 
 
 def _unsupported_serving(path) -> list[str]:
-    """Serving terms (from the GPU-fleets work) the month table does not express as formulas."""
+    """Serving terms (from work landing later) the month table does not express as formulas."""
     sv = path.serving
     checks = {
-        "serving.scaling": getattr(sv, "scaling", "fixed") != "fixed",
-        "serving.reserved": bool(getattr(sv, "reserved", None)),
         "serving.max_gpus": getattr(sv, "max_gpus", None) is not None,
-        "serving.throughput_change_per_year": (getattr(sv, "throughput_change_per_year", 0) or 0) != 0,
-        "serving.owned_gpus": (getattr(sv, "owned_gpus", 0) or 0) != 0,
-        "serving.procurement_months": (getattr(sv, "procurement_months", 0) or 0) != 0,
-        "serving.maintenance_per_year": getattr(sv, "maintenance_per_year", 0) not in (0, 0.0, None),
-        "serving.power_utilization": getattr(sv, "power_utilization", 1) not in (1, 1.0, None),
-        "serving.residual": getattr(sv, "residual", "straight_line") not in ("straight_line", None),
-        "workload.daily_profile": False,
         "start_month": (getattr(path, "start_month", 0) or 0) != 0,
         "routing": getattr(path, "routing", None) is not None,
     }
@@ -523,7 +514,10 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     wall = s.scalar("run_wall_hours", t("xl.scalar.wall_hours", lang), f"={gpu_hours}/{s.p(sec + '.gpus')}/{goodput}")
     run_months = s.scalar("run_months", t("xl.scalar.run_months", lang),
                           f"=MAX(1,CEILING(MAX({wall}/{MONTH_HOURS:g}-1E-9,0),1))")
-    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=MAX(ROUNDUP({s.p('lead_time_months')},0),{run_months})")
+    live_terms = f"ROUNDUP({s.p('lead_time_months')},0),{run_months}"
+    if pp.ownership == "own" and s.has("serving.procurement_months"):
+        live_terms += f",ROUNDUP({s.p('serving.procurement_months')},0)"  # GPUs racked first
+    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=MAX({live_terms})")
     run_cost = s.scalar("run_cost", t("xl.scalar.run_cost", lang), f"={gpu_hours}*{s.p(sec + '.gpu_hour_price')}")
     per_replica = s.scalar("gpus_per_replica", t("xl.scalar.per_replica", lang),
                            f"=MAX(ROUND({s.p('serving.gpus_per_replica')},0),1)")
@@ -548,31 +542,35 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     unsupported = _unsupported_serving(s.path)
     if unsupported:
         book.uncovered.append(f"{pp.name}: {', '.join(unsupported)}")
-    s.column("gpus", t("xl.col.gpus", lang),
-             lambda r, m: f"=IF(A{r}>={live},(MAX(CEILING(MAX({s.wl('C', r)}/{throughput}-1E-9,0),1),1)"
-                          f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int",
-             values=book.result.gpus[0, i] if unsupported else None)
-    if pp.ownership == "rent":
-        if unsupported:
-            s.pasted("serving_rent", component_label("serving_rent", lang), "serving_rent")
-        else:
-            s.column("serving_rent", component_label("serving_rent", lang),
-                     lambda r, m: f"={s.c('gpus', r)}*({MONTH_HOURS:g}*{s.p('serving.gpu_hour_price')}"
-                                  f"*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{r}/12))*{p}")
-        components.append("serving_rent")
-    elif unsupported:
-        for name in ("hardware_purchase", "power_and_hosting", "residual_credit", "maintenance"):
-            if name in book.result.components:
-                s.pasted(name, component_label(name, lang), name)
-                components.append(name)
+        s.column("gpus", t("xl.col.gpus", lang), None, "int", values=book.result.gpus[0, i])
+        names = ("serving_rent",) if pp.ownership == "rent" else ("hardware_purchase", "power_and_hosting", "residual_credit",
+                                                                  "maintenance")
+        for name in names:
+            s.pasted(name, component_label(name, lang), name)
+            components.append(name)
     else:
-        components += _owned(s, p)
+        speedup = lambda r: f"(1+{s.p('serving.throughput_change_per_year')})^(A{r}/12)" if s.has(  # noqa: E731
+            "serving.throughput_change_per_year") else "1"
+        if getattr(pp, "scaling", "fixed") == "autoscale":
+            _autoscaled(s, live, per_replica, throughput, speedup, p)
+        else:
+            s.column("gpus", t("xl.col.gpus", lang),
+                     lambda r, m: f"=IF(A{r}>={live},(MAX(CEILING(MAX({s.wl('C', r)}/({throughput}*{speedup(r)})-1E-9,0),1),1)"
+                                  f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int")
+        if pp.ownership == "rent":
+            _rent(s, live, p)
+            components.append("serving_rent")
+        else:
+            components += _owned(s, p)
     if _data_refresh(s, refresh):
         pass
     components.append("data")
     _bridge(s, sheets)
     if pp.bridge is not None:
         components.append("bridge_fees")
+    if pp.fallback is not None:  # routing / capacity cap: the fallback's fees as the engine computed them
+        s.pasted("fallback_fees", component_label("fallback_fees", lang), "fallback_fees")
+        components.append("fallback_fees")
     if _staff(s):
         components.append("staff")
     return components
@@ -589,28 +587,127 @@ def _data_refresh(s: PathSheet, refresh: bool) -> bool:
 
 
 def _owned(s: PathSheet, p: str) -> list[str]:
-    """Owned fleet (owned.owned_fleet): fleet = running MAX of GPUs; purchases when it grows; running
-    costs; residual credit in the last month = −Σ purchases·clip(1 − age/depreciation_years, 0, 1)·p."""
+    """Owned fleet (owned.owned_fleet): fleet = max(owned_gpus, running MAX of GPUs); purchases when it
+    grows beyond the GPUs already owned; running costs and maintenance (certain before go-live for an
+    existing fleet, × p after); residual credit in the last month = −Σ purchases·remaining·p with
+    remaining straight line clip(1 − age/depreciation_years, 0, 1), declining balance (1 − rate)^age or 0."""
     lang, horizon = s.book.lang, s.book.plan.horizon
     first = s.book.first_row
     unit = f"{s.p('serving.purchase_price')}*(1+{s.p('serving.server_overhead')})"
+    existing = s.p("serving.owned_gpus") if s.has("serving.owned_gpus") else "0"
     s.column("owned_fleet", t("xl.col.owned_fleet", lang),
-             lambda r, m: f"={s.c('gpus', r)}" if m == 0 else f"=MAX({s.c('owned_fleet', r - 1)},{s.c('gpus', r)})", "int")
+             lambda r, m: f"=MAX({existing},{s.c('gpus', r)})" if m == 0 else f"=MAX({s.c('owned_fleet', r - 1)},{s.c('gpus', r)})",
+             "int")
     s.column("purchase_value", t("xl.col.purchase_value", lang),
-             lambda r, m: (f"={s.c('owned_fleet', r)}" if m == 0 else f"=({s.c('owned_fleet', r)}-{s.c('owned_fleet', r - 1)})")
-             + f"*{unit}")
+             lambda r, m: (f"=({s.c('owned_fleet', r)}-{existing})" if m == 0
+                           else f"=({s.c('owned_fleet', r)}-{s.c('owned_fleet', r - 1)})") + f"*{unit}")
     s.column("hardware_purchase", component_label("hardware_purchase", lang), lambda r, m: f"={s.c('purchase_value', r)}*{p}")
+    s.column("running_weight", t("xl.col.running_weight", lang),
+             lambda r, m: f"=IF({existing}>0,1-(1-{p})*{s.c('live', r)},{p})", "factor")
     kw = f"{s.p('serving.tdp_watts')}/1000" if s.has("serving.tdp_watts") else "0"
+    if s.has("serving.power_utilization"):
+        kw = f"{kw}*{s.p('serving.power_utilization')}"
     pue = s.p("serving.pue") if s.has("serving.pue") else "1"
     s.column("power_and_hosting", component_label("power_and_hosting", lang),
              lambda r, m: f"={s.c('owned_fleet', r)}*({s.p('serving.hosting_per_gpu_month')}+{kw}*{pue}*{MONTH_HOURS:g}"
-                          f"*{s.p('serving.power_price_per_kwh')})*{p}")
-    s.column("residual_share", t("xl.col.residual_share", lang),
-             lambda r, m: f"=MAX(0,MIN(1,1-(({horizon}-A{r})/12)/{s.p('serving.depreciation_years')}))", "factor")
+                          f"*{s.p('serving.power_price_per_kwh')})*{s.c('running_weight', r)}")
+    names = ["hardware_purchase", "power_and_hosting", "residual_credit"]
+    if s.has("serving.maintenance_per_year"):
+        s.column("maintenance", component_label("maintenance", lang),
+                 lambda r, m: f"={s.c('owned_fleet', r)}*{unit}*{s.p('serving.maintenance_per_year')}/12"
+                              f"*{s.c('running_weight', r)}")
+        names.append("maintenance")
+    residual = getattr(s.pp, "residual", "straight_line")
+    if residual == "declining_balance":
+        share = lambda r, m: f"=(1-{s.p('serving.residual.declining_balance')})^(({horizon}-A{r})/12)"  # noqa: E731
+    elif residual == "none":
+        share = lambda r, m: "=0"  # noqa: E731
+    else:
+        share = lambda r, m: f"=MAX(0,MIN(1,1-(({horizon}-A{r})/12)/{s.p('serving.depreciation_years')}))"  # noqa: E731
+    s.column("residual_share", t("xl.col.residual_share", lang), share, "factor")
     last = first + horizon - 1
     s.column("residual_credit", component_label("residual_credit", lang),
              lambda r, m: (f"=-SUMPRODUCT({s.rng('purchase_value')},{s.rng('residual_share')})*{p}" if r == last else "=0"))
-    return ["hardware_purchase", "power_and_hosting", "residual_credit"]
+    return names
+
+
+def _levels(s: PathSheet) -> list[tuple[str, str]]:
+    """The day's load levels relative to the mean and their hours a day, as named scalars
+    (fleet.day_levels): the 24 hours of workload.daily_profile, else peak and base."""
+    book, lang = s.book, s.book.lang
+    out = []
+    if book.has("workload.daily_profile[0]"):
+        total = "+".join(book.n(f"workload.daily_profile[{h}]") for h in range(24))
+        for h in range(24):
+            level = s.scalar(f"level_{h}", t("xl.scalar.level", lang, n=h), f"={book.n(f'workload.daily_profile[{h}]')}/(({total})/24)")
+            out.append((level, "1"))
+        return out
+    peak = book.n("workload.peak_to_average")
+    hours = book.n("workload.peak_hours") if book.has("workload.peak_hours") else f"MIN(4,24/{peak})"
+    peak_hours = s.scalar("peak_hours", t("xl.scalar.peak_hours", lang), f"={hours}")
+    base = s.scalar("base_level", t("xl.scalar.base_level", lang),
+                    f"=IF(24-{peak_hours}>0,MAX((24-{peak}*{peak_hours})/(24-{peak_hours}),0),{peak})")
+    off = s.scalar("base_hours", t("xl.scalar.base_hours", lang), f"=24-{peak_hours}")
+    return [(peak, peak_hours), (base, off)]
+
+
+def _autoscaled(s: PathSheet, live: str, per_replica: str, throughput: str, speedup, p: str) -> None:
+    """Autoscaled fleet (fleet.autoscaled_fleet): replicas per level of the day r = max(min_replicas,
+    ceil(T/(730·3600)/(tps·utilisation·per_replica·speedup)·level)); GPUs = (max r + redundancy)·per_replica;
+    GPU-hours = 730/24 · per_replica · (Σ hours·r + redundancy·24), from go-live."""
+    lang = s.book.lang
+    levels = _levels(s)
+    floor = f"ROUND({s.p('serving.min_replicas')},0)" if s.has("serving.min_replicas") else "1"
+    for j, (level, _hours) in enumerate(levels):
+        s.column(f"replicas_{j}", t("xl.col.replicas", lang, n=j),
+                 lambda r, m, level=level: f"=MAX({floor},CEILING(MAX({s.wl('B', r)}/{SECONDS_PER_MONTH:.0f}/"
+                                           f"({throughput}*{speedup(r)})*{level}-1E-9,0),1))", "int")
+    redundancy = f"ROUNDUP({s.p('serving.redundancy')},0)"
+    top = ",".join(s.cols[f"replicas_{j}"] + "{r}" for j in range(len(levels)))
+    s.column("gpus", t("xl.col.gpus", lang),
+             lambda r, m: f"=IF(A{r}>={live},(MAX({top.format(r=r)})+{redundancy})*{per_replica},0)", "int")
+    total_hours = "+".join(hours for _level, hours in levels)
+    s.fleet = {"levels": levels, "per_replica": per_replica, "redundancy": redundancy}  # type: ignore[attr-defined]
+    s.column("gpu_hours", t("xl.col.gpu_hours", lang),
+             lambda r, m: f"={730 / 24!r}*{per_replica}*("
+                          + "+".join(f"{hours}*{s.c(f'replicas_{j}', r)}" for j, (_l, hours) in enumerate(levels))
+                          + f"+{redundancy}*({total_hours}))*{s.c('live', r)}")
+
+
+def _rent(s: PathSheet, live: str, p: str) -> None:
+    """serving_rent: fixed fleet gpus·730·price[m]; autoscaled GPU-hours·price[m]; with R reserved GPUs,
+    R·730·reserved price[m] from go-live plus the GPU-hours above R at price[m] (fleet.rented_fleet_costs)."""
+    lang = s.book.lang
+    price = f"{s.p('serving.gpu_hour_price')}*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{{r}}/12)"
+    autoscale = getattr(s.pp, "scaling", "fixed") == "autoscale"
+    if not getattr(s.pp, "reserved", False):
+        if autoscale:
+            s.column("serving_rent", component_label("serving_rent", lang),
+                     lambda r, m: f"={s.c('gpu_hours', r)}*({price.format(r=r)})*{p}")
+        else:
+            s.column("serving_rent", component_label("serving_rent", lang),
+                     lambda r, m: f"={s.c('gpus', r)}*({MONTH_HOURS:g}*{s.p('serving.gpu_hour_price')}"
+                                  f"*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{r}/12))*{p}")
+        return
+    count = s.p("serving.reserved.gpus")
+    term = f"MAX(ROUND({s.p('serving.reserved.term_months')},0),1)"
+    s.column("reserved_price", t("xl.col.reserved_price", lang),
+             lambda r, m: f"={s.p('serving.reserved.gpu_hour_price')}*(1+{s.p('serving.gpu_hour_price_change_per_year')})"
+                          f"^(({live}+INT(MAX(A{r}-{live},0)/{term})*{term})/12)")
+    if autoscale:
+        fleet = s.fleet  # type: ignore[attr-defined]
+        threshold = f"({count}/{fleet['per_replica']}-{fleet['redundancy']})"
+        s.column("on_demand_gpu_hours", t("xl.col.on_demand_hours", lang),
+                 lambda r, m: f"={730 / 24!r}*{fleet['per_replica']}*("
+                              + "+".join(f"{hours}*MAX({s.c(f'replicas_{j}', r)}-{threshold},0)"
+                                         for j, (_l, hours) in enumerate(fleet["levels"]))
+                              + f")*{s.c('live', r)}")
+    else:
+        s.column("on_demand_gpu_hours", t("xl.col.on_demand_hours", lang),
+                 lambda r, m: f"={730 / 24!r}*1*(MAX({s.c('gpus', r)}-({count}/1-0),0)*24)")
+    s.column("serving_rent", component_label("serving_rent", lang),
+             lambda r, m: f"=({s.c('on_demand_gpu_hours', r)}*({price.format(r=r)})"
+                          f"+{count}*{MONTH_HOURS:g}*{s.c('reserved_price', r)}*{s.c('live', r)})*{p}")
 
 
 def finish_path(s: PathSheet, components: list[str]) -> None:
@@ -803,7 +900,10 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
         "unit": wb.add_format({"num_format": "#,##0.0000"}),
         "pasted": wb.add_format({"num_format": "#,##0.00", "bg_color": "#F2F2F2", "font_color": "#7F7F7F"}),
     }
-    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=16)
+    # Month 0's row: below the scalars of the tallest path sheet (24 hourly levels under autoscaling with a profile).
+    hourly = plan.scenario.workload.daily_profile is not None and any(
+        getattr(pp, "scaling", "fixed") == "autoscale" for pp in plan.paths)
+    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=40 if hourly else 16)
     write_inputs(book, fmt)
     workload = write_workload(book, fmt)
     sheets = {pp.index: PathSheet(book, pp.index, fmt, workload) for pp in plan.paths}
@@ -840,17 +940,7 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
         s.column("fiscal_year", t("col.fiscal_year", lang),
                  lambda r, m: f"=\"FY\"&({start.year}+INT(({start.month - 1}+A{r}-{fiscal_start - 1})/12))", "int")
         if "purchase_value" in s.cols:
-            L = f"(12*{s.p('serving.depreciation_years')})"
-            first_cell = f"${s.cols['hardware_purchase']}${first}"
-
-            def dep(r: int, m: int, s=s, L=L, first_cell=first_cell) -> str:
-                purchases = f"{first_cell}:{s.c('hardware_purchase', r)}"
-                ages = f"(A{r}-$A${first}:A{r})"
-                upper = f"(({ages}+1)+(({ages}+1)>{L})*({L}-({ages}+1)))"
-                lower = f"({ages}+({ages}>{L})*({L}-{ages}))"
-                return f"=SUMPRODUCT({purchases},{upper}-{lower})/{L}"
-
-            s.column("depreciation", t("col.depreciation", lang), dep)
+            s.column("depreciation", t("col.depreciation", lang), _depreciation_formula(s))
         components = getattr(s, "components", [])
         opex = [k for k in components if k not in ("hardware_purchase", "residual_credit")]
         s.column("opex", t("col.opex", lang), lambda r, m, s=s, opex=opex: "=" + ("+".join(s.c(k, r) for k in opex) or "0"))
@@ -880,3 +970,33 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
             fy.write_string(r, 1, t("row.book_value_end", lang))
             fy.write_formula(r, 5, f"=SUM({rng('hardware_purchase')})-SUM({rng('depreciation')})", fmt["num"])
             r += 1
+
+
+def _depreciation_formula(s: PathSheet):
+    """dep[m] = Σ_{k≤m} purchase_k·(v(m−k) − v(m−k+1)), v the value share after a whole months
+    (analysis.finance.depreciation): straight line v(a) = clip(1 − a/L, 0, 1), L = 12·depreciation_years,
+    written min(a, L) = a + (a > L)·(L − a); declining balance v(a) = (1 − rate)^(a/12); none: expensed
+    in the month bought."""
+    first = s.book.first_row
+    residual = getattr(s.pp, "residual", "straight_line")
+    first_cell = f"${s.cols['hardware_purchase']}${first}"
+    if residual == "none":
+        return lambda r, m: f"={s.c('hardware_purchase', r)}"
+    if residual == "declining_balance":
+        keep = f"(1-{s.p('serving.residual.declining_balance')})"
+
+        def declining(r: int, m: int) -> str:
+            ages = f"(A{r}-$A${first}:A{r})"
+            return (f"=SUMPRODUCT({first_cell}:{s.c('hardware_purchase', r)},"
+                    f"{keep}^({ages}/12)-{keep}^(({ages}+1)/12))")
+
+        return declining
+    L = f"(12*{s.p('serving.depreciation_years')})"
+
+    def straight(r: int, m: int) -> str:
+        ages = f"(A{r}-$A${first}:A{r})"
+        upper = f"(({ages}+1)+(({ages}+1)>{L})*({L}-({ages}+1)))"
+        lower = f"({ages}+({ages}>{L})*({L}-{ages}))"
+        return f"=SUMPRODUCT({first_cell}:{s.c('hardware_purchase', r)},{upper}-{lower})/{L}"
+
+    return straight
