@@ -2,8 +2,9 @@
 
 Public API (imported lazily so the CLI starts fast):
 `load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, the sensitivity analyses
-`sweep`, `tornado`, `breakeven`, and the Monte Carlo `simulate` (each returns a result object
-with numpy arrays and `.to_dict()`), `when` (the best start month), `diff` and `build_report`.
+`sweep`, `tornado`, `breakeven`, the Monte Carlo `simulate`, `when` (the best start month), the
+decision analyses `voi` (value of information) and `whatif` (what would have to be true) (each
+returns a result object with `.to_dict()`), `diff` and `build_report`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ _EXPORTS = {
     "sweep": "buildorbuy.analysis.sweep",
     "tornado": "buildorbuy.analysis.tornado",
     "breakeven": "buildorbuy.analysis.breakeven",
+    "voi": "buildorbuy.analysis.voi",
+    "whatif": "buildorbuy.analysis.whatif",
     "SweepResult": "buildorbuy.analysis.sweep",
     "TornadoResult": "buildorbuy.analysis.tornado",
     "BreakevenResult": "buildorbuy.analysis.breakeven",
+    "VoiResult": "buildorbuy.analysis.voi",
+    "WhatIfResult": "buildorbuy.analysis.whatif",
     "field_bounds": "buildorbuy.scenario.fields",
     "AnalysisError": "buildorbuy.errors",
     "diff": "buildorbuy.analysis.diff",

@@ -138,3 +138,22 @@ def test_golden_report_for_the_startup_scenario(tmp_path):
         GOLDEN.write_text(text, encoding="utf-8")
     assert GOLDEN.exists(), "no golden file: run UPDATE_GOLDEN=1 python -m pytest tests/report"
     assert text == GOLDEN.read_text(encoding="utf-8"), "report changed; if intended: UPDATE_GOLDEN=1 python -m pytest tests/report"
+
+
+def test_before_you_decide_section_from_voi_and_whatif_dicts():
+    cmp = compare(load_scenario(STARTUP))
+    voi = {"evpi": 12000.0, "decision_now": "gpt-4o-mini", "samples": 5000, "seed": 1, "inputs": [
+        {"field": "workload.growth_per_month", "evppi": 9000.0, "share_of_evpi": 0.75, "se": 300.0},
+        {"field": "paths[1].serving.gpu_hour_price", "evppi": 0.0, "share_of_evpi": 0.0, "se": 10.0}]}
+    whatif = {"winner": "gpt-4o-mini", "conditions": [
+        {"path": "Fine-tuned Llama 3.1 8B", "field": "workload.tokens_per_month", "current": 1e9, "value": 2.5e9,
+         "change_fraction": 1.5, "at_step": True}]}
+    document = report_mod.build_report(cmp, voi=voi, whatif=whatif, charts=False).markdown("c")
+    section = document[document.index("## Before you decide"):document.index("## Assumptions")]
+    assert "**gpt-4o-mini**" in section and "12,000 USD" in section
+    tables = markdown_tables(section)
+    assert tables[0][1][:2] == ["workload.growth_per_month", "9,000"] and len(tables[0]) == 2  # inputs worth 0 left out
+    assert tables[1][1] == ["Fine-tuned Llama 3.1 8B", "workload.tokens_per_month", "1B", "≥ 2.5B", "+150 %", "at a step"]
+    assert report_mod.decision_section(lang="zh") == []
+    zh = report_mod.build_report(cmp, voi=voi, lang="zh", charts=False).markdown("c")
+    assert "## 决策之前" in zh

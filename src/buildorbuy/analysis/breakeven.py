@@ -38,7 +38,7 @@ from buildorbuy.analysis._common import (
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import Plan
 from buildorbuy.engine.summary import NO_WINNER, ranked_npv, winner_and_runner_up
-from buildorbuy.errors import AnalysisError
+from buildorbuy.errors import AnalysisError, BuildOrBuyError
 from buildorbuy.scenario.fields import Bounds, check_values
 from buildorbuy.scenario.models import Scenario
 
@@ -362,3 +362,308 @@ def _finish(common, npv: np.ndarray, ia, ib, value, at_step, bracket, rel, d_lo,
         engine_batches=batches,
         other_crossings=others,
     )
+
+
+# ---------------------------------------------------------------------- batched over inputs
+
+BATCH_SECTIONS = 8
+"""Points per pair and refinement batch in `breakeven_batch`: the regula-falsi guess and 7 section points."""
+BATCH_SCAN_POINTS = 16
+SLICE_BYTES = 4e6
+"""An engine call's [rows, path, month] arrays stay near this size (cache-sized slices run several times faster per row)."""
+
+
+@dataclass
+class BatchBreakeven:
+    """`breakeven_batch`'s answer, one entry per pair (key, a, b)."""
+
+    current: np.ndarray
+    value: np.ndarray
+    """Where NPV(a) = NPV(b), the crossing nearest the key's current value (NaN: none in range)."""
+    at_step: np.ndarray
+    """The paths swap order at a jump (whole GPU, whole month) rather than at an exact tie."""
+    ranges: list[tuple[float, float]]
+    """The range searched, per key."""
+    skipped: dict[str, str]
+    """Keys not searched, with the reason."""
+    engine_batches: int
+
+
+def search_range(current: float, bounds: Bounds) -> tuple[np.ndarray, bool]:
+    """Scan points for a key and whether they are geometric: /100 to ×100 of its value (geometric), and the value.
+
+    A value of 0 or below gets 9 more evenly spaced points across its valid range (at most 100 × |value|, or 100,
+    away), so a negative rate can be searched up past 0.
+    """
+    lo, hi = default_range(current, bounds)
+    log = lo > 0 and hi / lo >= 10
+    parts = [_grid(lo, hi, BATCH_SCAN_POINTS, log, bounds.integer), [current]]
+    if current <= 0:
+        scale = abs(current) if current != 0 else 1.0
+        parts.append(np.linspace(max(bounds.low, min(lo, -100 * scale)), min(bounds.high, max(hi, 100 * scale)), 9))
+    return np.unique(bounds.clip(np.concatenate(parts))), log
+
+
+def _rows_batch(plan: Plan, assignments: list[tuple[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], int]:
+    """One batch in which each (key, values) block of rows moves one key, every other key at its base value."""
+    from buildorbuy.engine.core import resolve_params
+
+    derived = derived_keys(plan)
+    size = sum(len(values) for _, values in assignments)
+    batch: dict[str, np.ndarray] = {}
+    later: list[tuple[str, int, np.ndarray]] = []
+    start = 0
+    for key, values in assignments:
+        if key in derived:
+            later.append((key, start, values))
+        else:
+            if key not in batch:
+                batch[key] = np.full(size, plan.base[key], dtype=float)
+            batch[key][start : start + len(values)] = values
+        start += len(values)
+    if not batch:
+        batch["discount_rate"] = np.full(size, plan.base["discount_rate"], dtype=float)
+    if later:
+        # a derived parameter set in the batch stops following its inputs: compute it row by row first
+        resolved, _ = resolve_params(plan, batch)
+        for key, start, values in later:
+            if key not in batch:
+                batch[key] = np.array(np.broadcast_to(resolved[key], (size,)), dtype=float)
+            batch[key][start : start + len(values)] = values
+    return batch, size
+
+
+def evaluate_rows(plan: Plan, batch: dict[str, np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(NPV [rows, paths], recommendable [rows, paths], warnings): one logical engine batch, evaluated in cache-sized slices."""
+    n_paths = len(plan.paths)
+    step = max(64, int(SLICE_BYTES // (8 * max(n_paths, 1) * plan.horizon * 12)))
+    npv = np.empty((size, n_paths))
+    recommendable = np.empty((size, n_paths), dtype=bool)
+    warnings: list[str] = []
+    for a in range(0, size, step):
+        b = min(size, a + step)
+        result = evaluate(plan, {key: values[a:b] for key, values in batch.items()}, keep_components=False)
+        npv[a:b] = result.npv
+        recommendable[a:b] = result.recommendable
+        if a == 0:
+            warnings = list(dict.fromkeys(result.warnings))
+    return npv, recommendable, warnings
+
+
+def _nearest_bracket(xs: np.ndarray, ds: np.ndarray, current: float) -> tuple[float, float, float, float] | None:
+    """The sign change (or exact zero) of ds over xs nearest `current`: (lo, hi, d_lo, d_hi); NaN points are skipped."""
+    ok = np.isfinite(ds)
+    x, d = xs[ok], ds[ok]
+    if x.size == 0:
+        return None
+    best = None
+    zeros = np.flatnonzero(d == 0)
+    for i in zeros:
+        distance = abs(x[i] - current)
+        if best is None or distance < best[0]:
+            best = (distance, (float(x[i]), float(x[i]), 0.0, 0.0))
+    changes = np.flatnonzero(d[:-1] * d[1:] < 0)
+    for i in changes:
+        distance = 0.0 if x[i] <= current <= x[i + 1] else min(abs(x[i] - current), abs(x[i + 1] - current))
+        if best is None or distance < best[0]:
+            best = (distance, (float(x[i]), float(x[i + 1]), float(d[i]), float(d[i + 1])))
+    return None if best is None else best[1]
+
+
+def breakeven_batch(
+    plan: Plan,
+    pairs: list[tuple[str, int, int]],
+    *,
+    rtol: float = 1e-6,
+    recommendable_only: bool = True,
+    max_batches: int = MAX_BATCHES,
+) -> BatchBreakeven:
+    """For each (key, a, b): the value of `key` nearest its current value at which NPV(a) = NPV(b).
+
+    The same bracketing search as `breakeven`, batched over every key and pair: one engine batch scans
+    all keys (`search_range` points each), then each refinement batch holds, for every unfinished pair,
+    the regula-falsi guess and `BATCH_SECTIONS − 1` section points of its bracket. A pair is done when
+    the guess ties within EQUAL_TOLERANCE (exact) or the bracket is narrower than `rtol` (a step: the
+    value is the bracket's middle) — for whole-number keys, when the bracket is two neighbours: the
+    value is the one farther from the current value (the first whole value past the swap), at a step.
+    With `recommendable_only`, points where a or b cannot be recommended do not count.
+    """
+    keys = list(dict.fromkeys(key for key, _, _ in pairs))
+    currents: dict[str, float] = {}
+    scans: dict[str, np.ndarray] = {}
+    logs: dict[str, bool] = {}
+    integer: dict[str, bool] = {}
+    skipped: dict[str, str] = {}
+    derived = derived_keys(plan)
+    from buildorbuy.errors import ScenarioError
+
+    from buildorbuy.scenario.fields import field_bounds
+
+    known = set(plan.parameters())
+    for key in keys:
+        bounds = field_bounds(plan.scenario, key) if key in known else variable_parameter(plan, key)[1]
+        current = base_value(plan, key)
+        xs, log = search_range(current, bounds)
+        # the scan stays inside each field's own bounds by construction; rules across fields are checked on the answers
+        currents[key], scans[key], logs[key], integer[key] = current, xs, log, bounds.integer
+
+    batches = 0
+    # keys at 0 or below scan their whole valid range, where the engine may refuse a value (a fleet too large to be
+    # real): they go last, in their own engine call, so a refusal there costs the others nothing
+    wide = [key for key in scans if currents[key] <= 0]
+    assignments = [(key, scans[key]) for key in scans if currents[key] > 0] + [(key, scans[key]) for key in wide]
+    offsets: dict[str, int] = {}
+    start = 0
+    for key, values in assignments:
+        offsets[key] = start
+        start += len(values)
+    n = len(pairs)
+    value = np.full(n, np.nan)
+    at_step = np.zeros(n, dtype=bool)
+    current_of = np.array([currents.get(key, np.nan) for key, _, _ in pairs])
+    if not assignments:
+        return BatchBreakeven(current_of, value, at_step, [], skipped, batches)
+    npv, rec = _scan(plan, assignments, len(assignments) - len(wide), skipped)
+    batches += 1
+
+    def difference(npv_rows: np.ndarray, rec_rows: np.ndarray, a: int, b: int) -> np.ndarray:
+        d = npv_rows[:, a] - npv_rows[:, b]
+        if recommendable_only:
+            d = np.where(rec_rows[:, a] & rec_rows[:, b], d, np.nan)
+        return d
+
+    brackets: dict[int, list[float]] = {}
+    for p, (key, a, b) in enumerate(pairs):
+        if key not in scans:
+            continue
+        lo_row = offsets[key]
+        rows = slice(lo_row, lo_row + len(scans[key]))
+        found = _nearest_bracket(scans[key], difference(npv[rows], rec[rows], a, b), currents[key])
+        if found is None:
+            continue
+        lo, hi, d_lo, d_hi = found
+        if lo == hi:
+            value[p] = lo
+            continue
+        brackets[p] = [lo, hi, d_lo, d_hi]
+
+    def finished(p: int) -> bool:
+        lo, hi = brackets[p][0], brackets[p][1]
+        return hi - lo <= 1 if integer[pairs[p][0]] else _width(lo, hi) <= rtol
+
+    def settle_step(p: int) -> None:
+        key = pairs[p][0]
+        lo, hi = brackets.pop(p)[:2]
+        if integer[key]:
+            value[p] = hi if abs(hi - currents[key]) >= abs(lo - currents[key]) else lo
+        else:
+            value[p] = float(np.sqrt(lo * hi)) if logs[key] and lo > 0 else (lo + hi) / 2
+        at_step[p] = True
+
+    for p in [p for p in brackets if finished(p)]:
+        settle_step(p)
+    while brackets:
+        if batches >= max_batches:
+            for p in list(brackets):
+                settle_step(p)
+            break
+        active = sorted(brackets)
+        blocks = []
+        for p in active:
+            key = pairs[p][0]
+            lo, hi, d_lo, d_hi = brackets[p]
+            guess = min(max(lo - d_lo * (hi - lo) / (d_hi - d_lo), lo), hi)
+            inner = _interior(lo, hi, BATCH_SECTIONS - 1, logs[key], integer[key])
+            points = np.concatenate([[round(guess) if integer[key] else guess], inner])
+            blocks.append((key, points))
+        try:
+            batch, size = _rows_batch(plan, blocks)
+            npv, rec, _ = evaluate_rows(plan, batch, size)
+        except (BuildOrBuyError, ValueError) as exc:
+            # a value inside a bracket the engine refuses: leave those pairs without an answer, with the reason
+            for p in active:
+                skipped.setdefault(pairs[p][0], f"not searched: {exc.one_line() if isinstance(exc, BuildOrBuyError) else exc}")
+                del brackets[p]
+            break
+        batches += 1
+        start = 0
+        for p, (key, points) in zip(active, blocks):
+            rows = slice(start, start + len(points))
+            start += len(points)
+            a, b = pairs[p][1], pairs[p][2]
+            d = difference(npv[rows], rec[rows], a, b)
+            lo, hi, d_lo, d_hi = brackets[p]
+            if not integer[key] and np.isfinite(d[0]):
+                scale = max(abs(float(npv[rows][0, a])), abs(float(npv[rows][0, b])), 1e-12)
+                if abs(float(d[0])) <= EQUAL_TOLERANCE * scale:
+                    value[p] = float(points[0])
+                    del brackets[p]
+                    continue
+            xs = np.concatenate([[lo], points, [hi]])
+            ds = np.concatenate([[d_lo], d, [d_hi]])
+            order = np.argsort(xs, kind="stable")
+            xs, ds = xs[order], ds[order]
+            keep = (xs >= lo) & (xs <= hi)
+            found = _nearest_bracket(xs[keep], ds[keep], currents[key])
+            if found is None:  # pragma: no cover - the ends keep their signs
+                del brackets[p]
+                continue
+            if found[0] == found[1]:
+                value[p] = found[0]
+                del brackets[p]
+                continue
+            brackets[p] = list(found)
+            if finished(p):
+                settle_step(p)
+    for p, (key, _, _) in enumerate(pairs):
+        # an answer must keep the scenario valid under its rules across fields (start_month ≤ end_month, …)
+        if np.isfinite(value[p]) and key not in derived and _has_cross_rules(plan, key):
+            try:
+                check_values(plan.scenario, key, [float(value[p])], label=key)
+            except ScenarioError:
+                value[p], at_step[p] = np.nan, False
+    ranges = [(float(scans[k][0]), float(scans[k][-1])) for k in scans]
+    return BatchBreakeven(current_of, value, at_step, ranges, skipped, batches)
+
+
+def _scan(plan: Plan, assignments: list[tuple[str, np.ndarray]], split: int, skipped: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's rows: `assignments[:split]` and `assignments[split:]` in one engine call each. When the engine
+    refuses some key's values, the keys are halved until each refusing key stands alone (skipped with the reason;
+    its rows NaN); groups that evaluate keep their figures, so a few bad keys cost a few extra calls."""
+    size = sum(len(values) for _, values in assignments)
+    npv = np.full((size, len(plan.paths)), np.nan)
+    rec = np.zeros((size, len(plan.paths)), dtype=bool)
+    offsets = np.cumsum([0] + [len(values) for _, values in assignments])
+
+    def run(lo: int, hi: int) -> None:
+        if lo >= hi:
+            return
+        rows = slice(int(offsets[lo]), int(offsets[hi]))
+        try:
+            batch, n = _rows_batch(plan, assignments[lo:hi])
+            npv[rows], rec[rows], _ = evaluate_rows(plan, batch, n)
+        except (BuildOrBuyError, ValueError) as exc:  # ValueError: an engine defect for this key; never a traceback
+            if hi - lo == 1:
+                skipped[assignments[lo][0]] = f"not searched: {exc.one_line() if isinstance(exc, BuildOrBuyError) else exc}"
+                return
+            mid = (lo + hi) // 2
+            run(lo, mid)
+            run(mid, hi)
+
+    run(0, split)
+    run(split, len(assignments))
+    return npv, rec
+
+
+def _has_cross_rules(plan: Plan, key: str) -> bool:
+    """Whether the model holding `key` has validators across its fields (so a value needs checking with the others)."""
+    from buildorbuy.scenario.loading import split_field_path
+
+    node: Any = plan.scenario
+    for part in split_field_path(key)[:-1]:
+        try:
+            node = node[part] if isinstance(part, int) else getattr(node, part)
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return True  # cannot tell: check
+    decorators = getattr(type(node), "__pydantic_decorators__", None)
+    return decorators is None or bool(decorators.model_validators)

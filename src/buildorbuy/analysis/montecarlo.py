@@ -102,6 +102,12 @@ class Simulation:
     histogram: dict[str, Any]
     warnings: list[str]
     npv: np.ndarray = field(repr=False)
+    recommendable: np.ndarray | None = field(default=None, repr=False)
+    """[samples, paths]: the path is feasible, serves all traffic and is live in that sample."""
+    columns: np.ndarray | None = field(default=None, repr=False)
+    """[rows, inputs] the sampled inputs as drawn, one column per `input_keys` (rows ≤ samples: the first ones)."""
+    input_keys: list[str] = field(default_factory=list)
+    """Names of `columns`: sampled fields, then `<key> (outcome)` for drawn success/failure outcomes."""
     estimator_error: list[dict[str, Any]] | None = None
     """With `estimator_error`: each sampled `auto` estimate {field, error_factor_p80, sigma}."""
 
@@ -219,15 +225,20 @@ def _estimator_errors(plan) -> list[tuple[str, float]]:
     return [(d.key, sigma_from_factor(d.error_factor_p80)) for d in plan.derived if getattr(d, "error_factor_p80", None)]
 
 
-def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.random.Generator, n: int,
+                          factors: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The batch with each estimate set to its value (following the sampled inputs) × a lognormal
-    factor exp(σ·z); MFUs are capped at 1. Draws come after the sampler's, so they change nothing else."""
+    factor exp(σ·z); MFUs are capped at 1. Draws come after the sampler's, so they change nothing else.
+    The factors drawn are written into `factors` [n, errors] when given."""
     from buildorbuy.engine.core import resolve_params
 
     params, _ = resolve_params(plan, batch)
     out = dict(batch)
-    for key, sigma in errors:
-        value = np.broadcast_to(params[key], (n,)) * np.exp(sigma * rng.standard_normal(n))
+    for j, (key, sigma) in enumerate(errors):
+        factor = np.exp(sigma * rng.standard_normal(n))
+        if factors is not None:
+            factors[:, j] = factor
+        value = np.broadcast_to(params[key], (n,)) * factor
         out[key] = np.minimum(value, 1.0) if key.endswith(".mfu") else value
     return out
 
@@ -294,6 +305,7 @@ def simulate(
     warnings: list[str] = []
     step = engine_slice(plan)
     k = len(sampler.uncertain)
+    error_factors = np.empty((kept, len(errors)))  # drawn estimator-error factors, kept like the sampled inputs
 
     def run_chunk(c: int) -> tuple[int, list[str]]:
         """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once.
@@ -308,7 +320,7 @@ def simulate(
         draws = sampler.draw(rng, n)
         batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
         if errors:
-            batch = _with_estimator_error(plan, batch, errors, rng, n)
+            batch = _with_estimator_error(plan, batch, errors, rng, n, error_factors[lo : lo + n] if lo + n <= kept else None)
         if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
             raise AnalysisError("internal error: batch of the wrong size")
         if lo < kept:
@@ -361,6 +373,9 @@ def simulate(
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
         # the sampled estimator error varies the samples: 'every sample equals compare' would be false
         result.warnings = [w for w in result.warnings if not w.startswith(NOTHING_UNCERTAIN)]
+        # the drawn error factors are inputs too (value of information reads `columns`; drivers are unchanged)
+        result.columns = np.hstack([result.columns, error_factors])
+        result.input_keys = result.input_keys + [f"{key} (estimator error)" for key, _ in errors]
     return result
 
 
@@ -441,6 +456,9 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         histogram=_histogram(plan, npv),
         warnings=warnings,
         npv=npv,
+        recommendable=recommendable,
+        columns=columns,
+        input_keys=list(sampler.labels),
     )
 
 

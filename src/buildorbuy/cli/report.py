@@ -61,7 +61,11 @@ def report(
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)
     tornado, montecarlo, npv_samples = optional_analyses(loaded, samples=samples, seed=seed,
                                                          **({"estimator_error": True} if estimator_error else {}))
-    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples)
+    from buildorbuy.render.report import decision_analyses
+
+    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
+    document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
+                            voi=voi, whatif=whatif, when=when)
     if kind == ReportFormat.html:
         files = {output: document.html().encode("utf-8")}
     else:
@@ -69,6 +73,8 @@ def report(
         files = document.chart_files(output.parent / folder_name)
         files[output] = document.markdown(folder_name).encode("utf-8")
     extra = [w for w in (montecarlo or {}).get("warnings", []) if w not in result.warnings]
+    if montecarlo is not None and voi is None and samples is not None:
+        extra.append("the value of information needs at least 1,000 samples: left out of 'Before you decide'")
     if montecarlo is None and (samples is not None or seed is not None):
         extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
     print_warnings([*result.warnings, *extra])

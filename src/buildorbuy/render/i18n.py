@@ -629,3 +629,74 @@ def infeasible_phrases(lang: str) -> dict[str, str]:
     """Why-infeasible phrases of a language, keyed as `phrase_infeasible` expects."""
     table = ZH if lang == "zh" else EN
     return {key: table[f"infeasible.{key}"] for key in INFEASIBLE_EN}
+
+
+# ---------------------------------------------------------------------- decision analysis: voi, whatif, report
+EN.update({
+    "voi.heading": "{name} — value of information, {samples} samples (seed {seed}), {cur}",
+    "voi.decision_now": "Deciding now: {path} (the lowest mean NPV over the samples).",
+    "voi.evpi": "Perfect information about every uncertain input is worth {value} {cur} (EVPI, ± {se}): the expected regret of deciding now.",
+    "voi.knowing": "Knowing {field} before deciding is worth {value} {cur} ({share} of EVPI).",
+    "voi.nothing_worth": "No single input is worth learning before deciding: every EVPPI is within noise of 0.",
+    "voi.title": "Value of learning one input before deciding (EVPPI)",
+    "voi.col_input": "Input",
+    "voi.col_evppi": "EVPPI ({cur})",
+    "voi.col_se": "± SE",
+    "voi.col_share": "Share of EVPI",
+    "voi.method": "EVPPI: the samples are ordered by the input and cut into about √n equal groups (by value when the input takes "
+                  "few values); each path's mean NPV per group estimates its NPV given the input. The optimism of noisy group "
+                  "means is removed with a parametric bootstrap ({boot} replicates); the standard error comes from the same "
+                  "estimate on {batches} independent batches of the samples.",
+    "whatif.heading": "{name} — what would have to be true, {cur}",
+    "whatif.winner": "Winner today (compare): {path}.",
+    "whatif.wins_if": "{path} wins if {conditions}.",
+    "whatif.or_if": ", or if ",
+    "whatif.never": "{path}: no single input within its valid range makes it tie {winner}.",
+    "whatif.title": "What would make {path} tie {winner} (one input at a time)",
+    "whatif.col_input": "Input",
+    "whatif.col_today": "Today",
+    "whatif.col_ties": "Ties at",
+    "whatif.col_change": "Change",
+    "whatif.step": "at a step",
+    "whatif.step_note": "\"at a step\": the cost jumps there (a whole GPU, a whole month), so the paths swap order without an exact tie.",
+    "whatif.alone": "Only one path can be recommended: there is nothing that could overtake it.",
+    "report.decide_h": "Before you decide",
+    "report.decide_voi": "Deciding today under the uncertainty you would pick **{path}** (lowest mean NPV over {samples} samples). "
+                         "Knowing every uncertain input first would save {evpi} {cur} on average (EVPI). What learning one "
+                         "input alone is worth:",
+    "report.decide_whatif": "What would have to be true for another path to tie {winner}, each input moved alone, nearest first:",
+    "report.decide_col_path": "Path",
+})
+
+ZH.update({
+    "voi.heading": "{name} — 信息价值，{samples} 个样本（随机种子 {seed}），{cur}",
+    "voi.decision_now": "现在决策：{path}（样本平均净现值最低）。",
+    "voi.evpi": "掌握全部不确定输入的完全信息价值 {value} {cur}（EVPI，± {se}）：即现在决策的期望遗憾。",
+    "voi.knowing": "决策前弄清 {field} 价值 {value} {cur}（占 EVPI 的 {share}）。",
+    "voi.nothing_worth": "没有哪一个输入值得在决策前去弄清：每个 EVPPI 都在噪声范围内接近 0。",
+    "voi.title": "决策前弄清单个输入的价值（EVPPI）",
+    "voi.col_input": "输入",
+    "voi.col_evppi": "EVPPI（{cur}）",
+    "voi.col_se": "± 标准误",
+    "voi.col_share": "占 EVPI",
+    "voi.method": "EVPPI：按该输入对样本排序并分成约 √n 个等量组（输入取值很少时按取值分组）；各方案在每组内的平均净现值"
+                  "估计给定该输入时的净现值。组均值噪声带来的乐观偏差用参数自助法（{boot} 次重抽）扣除；标准误由样本分成的 {batches} 个独立批次上的同一估计得到。",
+    "whatif.heading": "{name} — 需要什么条件才会改变结论，{cur}",
+    "whatif.winner": "当前胜出方案（compare）：{path}。",
+    "whatif.wins_if": "{path} 胜出的条件：{conditions}。",
+    "whatif.or_if": "；或 ",
+    "whatif.never": "{path}：在有效范围内，单独改变任何一个输入都无法与 {winner} 持平。",
+    "whatif.title": "使 {path} 与 {winner} 持平的条件（每次只改变一个输入）",
+    "whatif.col_input": "输入",
+    "whatif.col_today": "当前值",
+    "whatif.col_ties": "持平于",
+    "whatif.col_change": "变化",
+    "whatif.step": "阶跃处",
+    "whatif.step_note": "“阶跃处”：成本在该处跳变（整块 GPU、整月），两方案的先后顺序互换但没有精确持平点。",
+    "whatif.alone": "只有一个方案可被推荐：没有可以超过它的方案。",
+    "report.decide_h": "决策之前",
+    "report.decide_voi": "在当前不确定性下立即决策会选择 **{path}**（{samples} 个样本中平均净现值最低）。"
+                         "若先弄清全部不确定输入，平均可节省 {evpi} {cur}（EVPI）。单独弄清每个输入的价值：",
+    "report.decide_whatif": "其他方案需要什么条件才能与 {winner} 持平（每次只改变一个输入，按距当前值由近到远）：",
+    "report.decide_col_path": "方案",
+})

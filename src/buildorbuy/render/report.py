@@ -280,6 +280,77 @@ def montecarlo_section(data: Any, lang: str = "en", *, with_chart: bool = False)
     return blocks
 
 
+DECIDE_TOP_INPUTS = 8
+"""'Before you decide' lists the inputs with the largest EVPPI, at most this many."""
+DECIDE_TOP_CONDITIONS = 5
+"""…and at most this many what-if conditions per path."""
+
+
+def decision_section(*, voi: Any = None, whatif: Any = None, when: Any = None, lang: str = "en", currency: str = "",
+                     names: Sequence[str] = ()) -> list[Any]:
+    """Blocks for "Before you decide" from `voi(...)`, `whatif(...)` and `when(...)` `.to_dict()` (each may be None).
+
+    Each question is one builder returning its paragraph and table. `names` (the paths in order) show
+    `paths[1].x` as `paths[Name].x`.
+    """
+    def shown(key: Any) -> str:
+        import re
+
+        return re.sub(r"^paths\[(\d+)\]", lambda m: f"paths[{names[int(m.group(1))]}]" if int(m.group(1)) < len(names) else m.group(0),
+                      str(key))
+
+    from buildorbuy.render.when_render import report_blocks as when_blocks
+
+    parts = [_voi_blocks(voi, lang, currency, shown), _whatif_blocks(whatif, lang, shown), when_blocks(when, lang, currency)]
+    body = [block for part in parts for block in part]
+    return [Heading(2, t("report.decide_h", lang))] + body if body else []
+
+
+def _voi_blocks(data: Any, lang: str, currency: str, shown) -> list[Any]:
+    if not isinstance(data, dict) or data.get("evpi") is None or not data.get("decision_now"):
+        return []
+    samples = data.get("samples")
+    text = t("report.decide_voi", lang, path=md(data["decision_now"]), samples=f"{samples:,}" if isinstance(samples, int) else samples,
+             evpi=fmt.money(data["evpi"]), cur=currency)
+    header = [t("voi.col_input", lang), t("voi.col_evppi", lang, cur=currency), t("voi.col_se", lang), t("voi.col_share", lang)]
+    rows = []
+    worth = [item for item in data.get("inputs") or [] if isinstance(item.get("evppi"), (int, float)) and item["evppi"] > 0]
+    for item in worth[:DECIDE_TOP_INPUTS]:
+        share = item.get("share_of_evpi")
+        rows.append([shown(item.get("field", "?")), fmt.money(item.get("evppi")), fmt.money(item.get("se")),
+                     "—" if share is None else f"{share:.0%}".replace("%", " %")])
+    return [Paragraph(text), Table(header, rows, right_from=1)] if rows else [Paragraph(text)]
+
+
+def _whatif_blocks(data: Any, lang: str, label) -> list[Any]:
+    if not isinstance(data, dict) or not data.get("winner"):
+        return []
+    shown: dict[str, int] = {}
+    rows = []
+    for c in data.get("conditions") or []:
+        path = str(c.get("path"))
+        if shown.get(path, 0) >= DECIDE_TOP_CONDITIONS:
+            continue
+        shown[path] = shown.get(path, 0) + 1
+        current, value, change = c.get("current"), c.get("value"), c.get("change_fraction")
+        if not isinstance(current, (int, float)) or not isinstance(value, (int, float)):
+            continue
+        sign = "≥" if value > current else "≤"
+        moved = "—" if change is None else f"{change:+.0%}".replace("%", " %").replace("-", "−")
+        rows.append([path, label(c.get("field")), fmt.number(current), f"{sign} {fmt.number(value)}", moved,
+                     t("whatif.step", lang) if c.get("at_step") else ""])
+    if not rows:
+        return []
+    header = [t("report.decide_col_path", lang), t("whatif.col_input", lang), t("whatif.col_today", lang), t("whatif.col_ties", lang),
+              t("whatif.col_change", lang), ""]
+    blocks: list[Any] = [Paragraph(t("report.decide_whatif", lang, winner=md(data["winner"])))]
+    if any(row[-1] for row in rows):
+        blocks += [Table(header, rows, right_from=2), Paragraph(t("whatif.step_note", lang))]
+    else:
+        blocks.append(Table(header[:-1], [row[:-1] for row in rows], right_from=2))
+    return blocks
+
+
 def npv_samples_from(data: Any) -> dict[str, list[float]] | None:
     """Per-path arrays of NPV samples from a Monte Carlo `.to_dict()`, when it carries them."""
     if not isinstance(data, dict):
@@ -301,6 +372,9 @@ def build_report(
     tornado: Any = None,
     montecarlo: Any = None,
     npv_samples: dict[str, Sequence[float]] | None = None,
+    voi: Any = None,
+    whatif: Any = None,
+    when: Any = None,
     charts: bool = True,
     cjk_font: str | None | bool = True,
 ) -> Report:
@@ -357,6 +431,7 @@ def build_report(
     b += image("fleet_search")
     b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have, scenario=sc)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
+    b += decision_section(voi=voi, whatif=whatif, when=when, lang=lang, currency=sc.currency, names=[p.name for p in cmp.paths])
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
     if cmp.warnings:
@@ -480,3 +555,34 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
         montecarlo = simulation.to_dict()
         npv_samples = {p.name: simulation.npv[:, i] for i, p in enumerate(simulation.paths)}
     return tornado, montecarlo, npv_samples
+
+
+def decision_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
+                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
+    """(voi(...).to_dict(), whatif(...).to_dict(), when(...).to_dict()) for "Before you decide".
+
+    The value of information is None when nothing is uncertain or fewer than its minimum samples are
+    asked for (it draws the same samples as the Monte Carlo section: same count and seed); what-if is
+    None when no path can be recommended; when is None without a bridge or a self-hosted path.
+    """
+    from buildorbuy.analysis.when import when as run_when
+    from buildorbuy.analysis.montecarlo import is_uncertain
+    from buildorbuy.analysis.voi import MIN_SAMPLES, voi as run_voi
+    from buildorbuy.analysis.whatif import whatif as run_whatif
+    from buildorbuy.errors import AnalysisError
+
+    try:
+        whatif = run_whatif(scenario).to_dict()
+    except AnalysisError:
+        whatif = None
+    voi = None
+    if (is_uncertain(scenario) or estimator_error) and (samples is None or samples >= MIN_SAMPLES):
+        try:
+            voi = run_voi(scenario, samples, seed, estimator_error=estimator_error).to_dict()
+        except AnalysisError:
+            voi = None
+    try:
+        when = run_when(scenario).to_dict()
+    except AnalysisError:
+        when = None
+    return voi, whatif, when

@@ -1,0 +1,266 @@
+"""voi: what is it worth to find something out before deciding? (expected value of information)
+
+Everything is computed from one Monte Carlo run (`simulate`, same samples and seed), in money:
+
+- the decision now is the candidate path with the lowest mean NPV over the samples; candidates
+  are the paths compare can recommend (feasible, serving all traffic, live within the horizon at
+  the scenario's estimates). This is not compare's pick, which uses each distribution's estimate
+  (a mode or median), not its mean;
+- EVPI (expected value of perfect information) = mean over samples of
+  NPV(decision now) − min NPV over the paths recommendable in that sample: the expected regret of
+  deciding under today's uncertainty. It equals the smallest `expected_regret` simulate reports
+  among the candidates (samples where no path is recommendable are left out, as there);
+- EVPPI (partial EVPI) of one input X = E[NPV(decision now)] − E_X[min_d E[NPV_d | X]]: the expected
+  saving from learning X alone before choosing among the candidates.
+
+EVPPI estimator (single-input "binning" regression, after Strong & Oakley 2013, Med. Decis. Making
+33(6):755–766): the samples are ordered by X and cut into B = ⌊√n⌋ groups of equal count (an input
+with at most B distinct values, such as a success/failure outcome or a `choice`, is grouped by
+value, which is exact); E[NPV_d | X] is each group's mean. Two biases pull in opposite directions:
+a wide group averages E[NPV_d | X] over X (understates EVPPI, shrinks like 1/B), and the minimum
+over paths of noisy group means is optimistic (overstates EVPPI, grows with B/n). √n balances the
+two; the second is then estimated and removed with a parametric bootstrap: each group's mean vector
+is redrawn R times from a normal with the group's sample covariance / count, the estimate is
+recomputed, and bias = mean(redrawn) − estimate. The result is kept within [0, EVPI].
+
+Standard error by batch means: the samples are split into G = 20 consecutive batches (samples are
+independent, so each batch is a small independent run), the same estimator runs on each, and
+SE = sd(batch estimates) / √G. This captures both the noise of the group means and the sampling
+of the input itself (which a bootstrap of group means alone would miss when the input decides
+the NPVs almost exactly).
+
+The inputs are whatever the Monte Carlo run draws (`Simulation.input_keys`): every field given as
+a distribution, every drawn success/failure outcome and, with `estimator_error`, each `auto`
+estimate's error factor; anything the simulation learns to draw later is picked up without change
+here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from buildorbuy.analysis._common import clean
+from buildorbuy.errors import AnalysisError
+
+MIN_SAMPLES = 1_000
+"""Fewer samples make EVPPI groups too small to estimate anything."""
+BOOTSTRAP = 200
+"""Parametric bootstrap replicates for each input's bias correction."""
+BATCHES = 20
+"""Batches for the standard error (batch means)."""
+BATCH_BOOTSTRAP = 50
+"""Bootstrap replicates for each batch's bias correction (its noise adds ~1 % to the batch variance)."""
+
+
+@dataclass
+class InputValue:
+    field: str
+    """The sampled input: a field path (`paths[1].serving.gpu_hour_price`) or `<key> (outcome)`."""
+    label: str
+    """The same with paths by name, for people."""
+    evppi: float
+    """Expected saving from learning this input alone before deciding (currency)."""
+    share_of_evpi: float | None
+    se: float
+    """Monte Carlo standard error of `evppi`."""
+    groups: int
+    """Groups the samples were cut into along this input."""
+
+
+@dataclass
+class VoiResult:
+    scenario: Any
+    samples: int
+    seed: int
+    evpi: float
+    evpi_se: float
+    decision_now: str
+    """The candidate path with the lowest mean NPV over the samples."""
+    mean_npv: dict[str, float]
+    """Mean NPV of each candidate path over the samples used."""
+    inputs: list[InputValue]
+    """Sorted by EVPPI, largest first."""
+    used_samples: int
+    """Samples with some recommendable path (the others are left out, as in simulate's regret)."""
+    estimator_samples: int
+    """Samples the EVPPI regressions used (the first ones whose inputs the simulation kept)."""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return self.scenario.currency
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"evpi", "decision_now", "inputs": [{"field", "evppi", "share_of_evpi", "se"}], "samples", "seed"}`."""
+        return clean({
+            "evpi": self.evpi,
+            "decision_now": self.decision_now,
+            "inputs": [{"field": i.field, "evppi": i.evppi, "share_of_evpi": i.share_of_evpi, "se": i.se} for i in self.inputs],
+            "samples": self.samples,
+            "seed": self.seed,
+        })
+
+
+def voi(scenario, samples: int | None = None, seed: int | None = None, *, progress=None,
+        estimator_error: bool = False) -> VoiResult:
+    """EVPI and each uncertain input's EVPPI from a Monte Carlo run of `samples` samples (≥ 1,000).
+
+    `estimator_error` samples each `auto` estimate's calibrated error too (as `simulate` does), and
+    values learning it. Raises AnalysisError when nothing is uncertain or no path can be recommended.
+    """
+    from buildorbuy.analysis.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, is_uncertain, simulate
+
+    samples = DEFAULT_SAMPLES if samples is None else samples
+    seed = DEFAULT_SEED if seed is None else seed
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < MIN_SAMPLES:
+        raise AnalysisError(f"value of information needs at least {MIN_SAMPLES:,} samples (got {samples!r})", field="samples")
+    nothing = AnalysisError("nothing in the scenario is uncertain (no distributions, every success_probability is 1"
+                            + (", no estimate with a calibrated error" if estimator_error else "") + "): there is no information to value")
+    if not is_uncertain(scenario) and not estimator_error:
+        raise nothing
+    kwargs = {"estimator_error": True} if estimator_error else {}
+    sim = simulate(scenario, samples, seed, progress=progress, **kwargs)
+    if not sim.input_keys:
+        raise nothing
+    return voi_from_simulation(sim)
+
+
+def candidates(scenario) -> list[int]:
+    """Paths compare can recommend at the scenario's estimates (indexes)."""
+    from buildorbuy.engine.core import evaluate
+    from buildorbuy.engine.plan import compile_plan
+
+    result = evaluate(compile_plan(scenario), keep_components=False)
+    return [int(i) for i in np.flatnonzero(result.recommendable[0])]
+
+
+def voi_from_simulation(sim) -> VoiResult:
+    """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays)."""
+    if sim.recommendable is None or sim.columns is None:
+        raise AnalysisError("internal error: the simulation did not keep its samples")
+    names = [p.name for p in sim.paths]
+    cand = candidates(sim.scenario)
+    if not cand:
+        raise AnalysisError("no path is feasible, serves all traffic and is live within the horizon at the scenario's estimates")
+    npv = sim.npv
+    best = np.where(sim.recommendable, npv, np.inf).min(axis=1)
+    has = np.isfinite(best)
+    used = int(has.sum())
+    if used == 0:
+        raise AnalysisError("no path is recommendable in any sample")
+    y = npv[has][:, cand]
+    means = y.mean(axis=0)
+    now = int(np.argmin(means))
+    regret = y[:, now] - best[has]
+    evpi = float(regret.mean())
+    evpi_se = float(regret.std(ddof=1) / math.sqrt(used)) if used > 1 else 0.0
+
+    rows = sim.columns.shape[0]
+    keep = has[:rows]
+    y_est = npv[:rows][keep][:, cand]
+    x_all = sim.columns[keep]
+    labels = [_label(names, key) for key in sim.input_keys]
+    inputs = []
+    for j, key in enumerate(sim.input_keys):
+        rng = np.random.Generator(np.random.PCG64([sim.seed, j]))
+        value, se, groups = evppi(x_all[:, j], y_est, rng)
+        value = min(max(value, 0.0), evpi)
+        inputs.append(InputValue(field=key, label=labels[j], evppi=value, se=se,
+                                 share_of_evpi=value / evpi if evpi > 0 else None, groups=groups))
+    inputs.sort(key=lambda i: (-i.evppi, i.field))
+    warnings = list(sim.warnings)
+    if len(cand) < len(names):
+        left = [names[i] for i in range(len(names)) if i not in cand]
+        warnings.append(f"not a candidate (cannot be recommended at the scenario's estimates): {', '.join(left)}")
+    return VoiResult(
+        scenario=sim.scenario, samples=sim.samples, seed=sim.seed, evpi=evpi, evpi_se=evpi_se,
+        decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},
+        inputs=inputs, used_samples=used, estimator_samples=int(keep.sum()), warnings=warnings,
+    )
+
+
+def evppi(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *, replicates: int = BOOTSTRAP,
+          batches: int = BATCHES) -> tuple[float, float, int]:
+    """(EVPPI, its standard error, groups) of input samples x [n] for path NPVs y [n, paths] (lower is better).
+
+    See the module docstring for the estimator and its standard error. The input is sorted once;
+    each batch's order is read off the whole sample's.
+    """
+    n, k = y.shape
+    if n < 2 or k < 2:
+        return 0.0, 0.0, 1
+    column_mean = y.mean(axis=0)
+    centred = y - column_mean  # for the covariances' precision; the group means get it back
+    upper = np.triu_indices(k)
+    products = centred[:, upper[0]] * centred[:, upper[1]]
+    distinct = np.unique(x)
+    order = np.argsort(x, kind="stable") if distinct.size > math.isqrt(max(n // batches, 1)) else None
+
+    def groups_of(lo: int, hi: int) -> tuple[np.ndarray, int]:
+        m = hi - lo
+        bins = max(1, math.isqrt(m))
+        if distinct.size <= bins:
+            return np.searchsorted(distinct, x[lo:hi]), distinct.size
+        inside = order if m == n else order[(order >= lo) & (order < hi)] - lo
+        group = np.empty(m, dtype=np.intp)
+        group[inside] = np.arange(m) * bins // m
+        return group, bins
+
+    def binned(lo: int, hi: int, draws: int) -> tuple[float, int]:
+        group, bins = groups_of(lo, hi)
+        return _binned(group, bins, centred[lo:hi], products[lo:hi], upper, column_mean, rng, draws)
+
+    value, groups = binned(0, n, replicates)
+    size = n // batches
+    if size < 2:
+        return value, float("nan"), groups
+    each = [binned(b * size, (b + 1) * size, min(replicates, BATCH_BOOTSTRAP))[0] for b in range(batches)]
+    return value, float(np.std(each, ddof=1) / math.sqrt(batches)), groups
+
+
+def _binned(group: np.ndarray, bins: int, centred: np.ndarray, products: np.ndarray, upper, column_mean: np.ndarray,
+            rng: np.random.Generator, replicates: int) -> tuple[float, int]:
+    """The binning estimate of EVPPI with its bootstrap bias correction, and the number of (non-empty) groups.
+
+    `centred` [n, paths] are the NPVs less `column_mean`; `products` [n, pairs] their products for
+    the pairs (a ≤ b) in `upper`.
+    """
+    n, k = centred.shape
+    count = np.bincount(group, minlength=bins).astype(float)
+    used = count > 0
+    if used.sum() < 2:
+        return 0.0, int(used.sum())
+    count = count[used]
+    sums = np.stack([np.bincount(group, weights=centred[:, c], minlength=bins) for c in range(k)], axis=1)[used]
+    mean = sums / count[:, None]
+    second = np.empty((count.size, k, k))
+    for j, (a, b) in enumerate(zip(*upper)):
+        second[:, a, b] = second[:, b, a] = np.bincount(group, weights=products[:, j], minlength=bins)[used] / count
+    cov = second - mean[:, :, None] * mean[:, None, :]
+    cov *= (count / np.maximum(count - 1, 1))[:, None, None]
+    cov_of_mean = cov / count[:, None, None]
+    weight = count / n
+
+    def estimate(m: np.ndarray) -> np.ndarray:
+        """m [..., groups, paths] → EVPPI [...]."""
+        return (m * weight[:, None]).sum(axis=-2).min(axis=-1) - (m.min(axis=-1) * weight).sum(axis=-1)
+
+    mean = mean + column_mean
+    value = float(estimate(mean))
+    eigval, eigvec = np.linalg.eigh(cov_of_mean)
+    root = eigvec * np.sqrt(np.clip(eigval, 0.0, None))[:, None, :]
+    z = rng.standard_normal((count.size, k, replicates))
+    redrawn = estimate(mean[None] + np.moveaxis(root @ z, -1, 0))
+    bias = float(redrawn.mean()) - value
+    return value - bias, int(count.size)
+
+
+def _label(names: list[str], key: str) -> str:
+    if key.startswith("paths["):
+        index = int(key[6 : key.index("]")])
+        return f"paths[{names[index]}]" + key[key.index("]") + 1 :]
+    return key
