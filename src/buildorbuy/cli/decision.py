@@ -16,15 +16,15 @@ VOI_MIN_SAMPLES = 1_000
 """Kept equal to analysis.voi.MIN_SAMPLES (not imported: the CLI loads numpy lazily)."""
 
 
-@app.command()
+@app.command(short_help="What finding out each uncertain input first is worth.")
 @guarded
 def voi(
     scenario: Path = SCENARIO_ARG,
-    samples_text: str = typer.Option("100000", "--samples", "-n", help="Monte Carlo samples (at least 1,000; 1e5 and 100k work too)."),
-    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same output (and the same samples as simulate)."),
+    samples_text: str = typer.Option("100000", "--samples", "-n", metavar="N", help="Monte Carlo samples (at least 1,000; 1e5 and 100k work too)."),
+    seed: int = typer.Option(42, "--seed", metavar="S", help="Random seed: the same seed gives the same output (and the same samples as simulate)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
 ) -> None:
@@ -34,7 +34,6 @@ def voi(
     Examples:
       buildorbuy voi scenarios/uncertain-enterprise.yaml
       buildorbuy voi scenarios/uncertain-enterprise.yaml --samples 200k --seed 7 --format json
-      buildorbuy voi scenario.yaml --set workload.tokens_per_month=5B --lang zh
       buildorbuy voi scenarios/enterprise-support.yaml --estimator-error
     """
     from buildorbuy.cli.simulate import MAX_SAMPLES, _LazyProgress
@@ -62,16 +61,16 @@ def voi(
     write_output(text, output)
 
 
-@app.command()
+@app.command(short_help="What would have to be true for another path to win.")
 @guarded
 def whatif(
     scenario: Path = SCENARIO_ARG,
-    params: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Search only these fields (repeatable); default: every numeric input.",
+    params: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="FIELD", help="Search only these fields (repeatable); default: every numeric input.",
                                               show_default=False),
-    top: int = typer.Option(10, "--top", min=0, help="Table and markdown: at most N conditions per path (0: all); csv and json have all."),
+    top: int = typer.Option(10, "--top", min=0, metavar="N", help="Table and markdown: at most N conditions per path (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
-    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
+    overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """What would have to be true for another path to win? Each input's value at which a losing path ties the winner.
@@ -80,7 +79,6 @@ def whatif(
     Examples:
       buildorbuy whatif scenarios/enterprise-support.yaml
       buildorbuy whatif scenarios/uncertain-enterprise.yaml --top 0 --format markdown -o whatif.md
-      buildorbuy whatif scenario.yaml --format json --lang zh
       buildorbuy whatif scenarios/enterprise-support.yaml -p workload.tokens_per_month -p 'paths[gpt-4o].price_per_1k_output'
     """
     from buildorbuy.analysis.whatif import whatif as run_whatif
