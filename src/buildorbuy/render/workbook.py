@@ -27,7 +27,6 @@ from buildorbuy.render.i18n import component_label, t
 
 MONTH_HOURS = 730.0
 SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
-FIRST_ROW_KEYS = ("month", "tokens")
 
 
 def require_xlsxwriter():
@@ -562,8 +561,7 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
             components.append("serving_rent")
         else:
             components += _owned(s, p)
-    if _data_refresh(s, refresh):
-        pass
+    _data_refresh(s, refresh)
     components.append("data")
     _bridge(s, sheets)
     if pp.bridge is not None:
@@ -573,14 +571,13 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     return components
 
 
-def _data_refresh(s: PathSheet, refresh: bool) -> bool:
+def _data_refresh(s: PathSheet, refresh: bool) -> None:
     """data[m] = one_off in month 0 + p·per_refresh in each refresh month (data.one_off_data, refresh_data)."""
     def formula(r: int, m: int) -> str:
         text = f"=IF(A{r}=0,{s.p('data.one_off')},0)"
         return text + (f"+{s.c('refresh', r)}*{s.p('data.per_refresh')}*{s.p('success_probability')}" if refresh else "")
 
     s.column("data", component_label("data", s.book.lang), formula)
-    return True
 
 
 def _owned(s: PathSheet, p: str) -> list[str]:
@@ -719,7 +716,7 @@ def finish_path(s: PathSheet, components: list[str]) -> None:
     residual = "residual_credit" in s.cols
     s.column("cumulative_before_residual", t("xl.col.cumulative_before_residual", lang),
              lambda r, m: f"={s.c('cumulative_cost', r)}" + (f"-{s.c('residual_credit', r)}" if residual else ""))
-    unserved = f"-{s.c('unserved', 0)}" if "unserved" in s.cols else ""
+    unserved = "unserved" in s.cols
     s.column("served_tokens", t("xl.col.served", lang),
              lambda r, m: f"={s.wl('B', r)}" + (f"-{s.c('unserved', r)}" if unserved else ""))
     s.ws.freeze_panes(first - 1, 1)
@@ -768,17 +765,15 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
                 ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})")
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            cell = f"{quote(ws.name)}!${holds}${first - 3}"
             ws.write_formula(first - 4, col + 1, f"=IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{t('never', lang)}\")")
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"
-            del cell
             col += 2
     return out
 
 
 def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt: dict) -> None:
     ws = book.wb.add_worksheet(t("xl.sheet.summary", book.lang))
-    lang, plan, result = book.lang, book.plan, book.result
+    lang, plan = book.lang, book.plan
     horizon = plan.horizon
     n = len(plan.paths)
     ws.set_column(0, 0, 34)
@@ -824,17 +819,14 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"])
     rows = f"$A${top + 1}:$A${top + n}"
     ranked = f"$M${top + 1}:$M${top + n}"
-    npv = f"$G${top + 1}:$G${top + n}"
     r = top + n + 2
     ws.write_string(r - 1, 0, t("xl.winner", lang), fmt["header"])
     ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})=0,\"{t('xl.none', lang)}\",INDEX({rows},MATCH(MIN({ranked}),{ranked},0)))")
     ws.write_string(r - 1, 2, "winner", fmt["key"])
-    winner_row = r
     r += 1
     ws.write_string(r - 1, 0, t("xl.margin", lang))
     ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})<2,\"\",SMALL({ranked},2)-MIN({ranked}))", fmt["total"])
     ws.write_string(r - 1, 2, "margin", fmt["key"])
-    del npv, winner_row
     r += 2
     ws.write_string(r - 1, 0, t("xl.breakeven_title", lang), fmt["header"])
     names = [pp.name for pp in plan.paths]
@@ -915,7 +907,6 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
         write_accounting(book, sheets, fmt)
     breakeven = write_breakeven(book, sheets, fmt)
     write_summary(book, sheets, breakeven, fmt)
-    # Summary first in the tab order is not possible after creation; it is the active sheet.
     wb.close()
     return buffer.getvalue(), list(book.uncovered)
 
