@@ -293,7 +293,7 @@ class PathSheet:
         self.ws.set_column(1, 60, 16)
         self.column("month", t("xl.col.month", book.lang), None, "int", values=np.arange(book.plan.horizon), pasted=False)
 
-    # -- helpers
+    # -- cell references
     def p(self, name: str) -> str:
         return self.book.n(self.prefix + name)
 
