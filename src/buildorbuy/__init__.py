@@ -3,7 +3,7 @@
 Public API (imported lazily so the CLI starts fast):
 `load_scenario`, `scenario_from_dict`, `compare`, `evaluate`, the sensitivity analyses
 `sweep`, `tornado`, `breakeven`, and the Monte Carlo `simulate` (each returns a result object
-with numpy arrays and `.to_dict()`), `diff` and `build_report`.
+with numpy arrays and `.to_dict()`), `when` (the best start month), `diff` and `build_report`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ _EXPORTS = {
     "field_bounds": "buildorbuy.scenario.fields",
     "AnalysisError": "buildorbuy.errors",
     "diff": "buildorbuy.analysis.diff",
+    "when": "buildorbuy.analysis.when",
+    "WhenResult": "buildorbuy.analysis.when",
     "build_report": "buildorbuy.render.report",
     "BuildOrBuyError": "buildorbuy.errors",
     "ScenarioError": "buildorbuy.errors",

@@ -119,7 +119,8 @@ def test_one_gpu_per_replica_for_8b_bf16_on_pcie_gpus():
 def test_70b_fp8_on_h100_takes_the_cheapest_tp_degree():
     est = sv.estimate_serving(70e9, 70e9, get_gpu("h100-sxm"), "fp8", 1000, 1000)
     cands = est.candidates
-    assert set(cands) == {2, 4, 8}
+    assert set(cands) == {1, 2, 4, 8}  # TP 1 holds the weights and 16 requests in 80 GiB
+    assert cands[1] < cands[2] / 2  # but its KV cache is too small for a useful batch
     best = max(cands, key=cands.get)
     assert float(est.gpus_per_replica) == best
     assert float(est.output_tokens_per_second_per_gpu) == pytest.approx(cands[best])
@@ -196,3 +197,15 @@ def test_scenario_latency_needs_a_target():
 
     with pytest.raises(ScenarioError, match="time_per_output_token_ms"):
         scenario_from_dict(_latency_scenario({}))
+
+
+def test_hbm_memory_is_counted_in_gib():
+    """HBM GPUs' marketed 'GB' are GiB (H100 80GB: 80 × 2^30 bytes), so a 70B FP8 model on one
+    H100 has 0.9 · 80 · 2^30 − 70e9 = 7.31e9 bytes of KV cache: 22 requests of 2,000 tokens at
+    163,840 bytes per token (6 if the 80 were decimal GB). GDDR parts (L40S) stay decimal."""
+    h100 = get_gpu("h100-sxm")
+    assert h100.memory_bytes == 80 * 2**30
+    assert get_gpu("mi300x").memory_bytes == 192 * 2**30
+    assert get_gpu("l40s").memory_bytes == 48e9
+    est = sv.estimate_serving(70e9, 70e9, h100, "fp8", 1000, 1000, gpus_per_replica=1, kv_bytes_per_token=163840)
+    assert float(est.concurrency) == 22

@@ -25,7 +25,8 @@ def test_every_chart_is_a_nonblank_png_and_an_svg(enterprise, tmp_path):
     rng = np.random.default_rng(1)
     samples = {p.name: rng.normal(p.npv, 0.1 * p.npv, 500) for p in enterprise.paths}
     result = charts.render_charts(enterprise, tornado=tornado, npv_samples=samples)
-    assert set(result.files) == {"cumulative", "components", "gpus", "tornado", "npv_distribution"}
+    searched = {"fleet_search"} if charts.search_curves(enterprise) else set()  # an `auto` fleet search's NPV curve
+    assert set(result.files) == {"cumulative", "components", "gpus", "tornado", "npv_distribution"} | searched
     for name, files in result.files.items():
         width, height = png_size(files["png"])
         assert width >= 600 and height >= 300, name

@@ -48,6 +48,9 @@ class PathSummary:
     """Self-hosted paths: {against, irr, payback_month} of switching from an api path (None: api path)."""
     accounting: dict[str, Any] | None = None
     """With the accounting view: depreciation, capex/opex by fiscal year, book value at the end."""
+    routing: dict[str, list[float]] | None = None
+    """Routed paths (routing or a capacity cap): own_model_tokens, fallback_tokens, overflow_tokens per
+    month from go-live, success case (DESIGN §2b)."""
 
 
 @dataclass
@@ -86,7 +89,7 @@ class Comparison:
         }
 
 
-OPTIONAL_PATH_KEYS = ("switch", "accounting")
+OPTIONAL_PATH_KEYS = ("switch", "accounting", "routing")
 """Path keys left out of the JSON when they do not apply (api paths' switch; the cash view's accounting)."""
 
 
@@ -181,6 +184,8 @@ def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Com
                 else {name: result.fleet[name][b, i].tolist() for name in result.fleet},
                 switch=switches[i],
                 accounting=accounting[i],
+                routing=None if i not in result.routing
+                else {name: values[b].tolist() for name, values in result.routing[i].items()},
             )
         )
     months = breakeven_months(result)[b]

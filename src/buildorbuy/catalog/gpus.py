@@ -56,6 +56,9 @@ class GpuSpec:
     """Availability by market (e.g. `cn`): dated, sourced export rules on new sales."""
     nvlink_gbps: float | None = None
     """Aggregate NVLink bandwidth per GPU, GB/s, where it distinguishes a market variant (A800: 400)."""
+    memory_unit: str = "GB"
+    """Unit of `memory_gb` as marketed: 'GB' (10^9 bytes) or 'GiB' (2^30 bytes: HBM parts, whose
+    '80 GB' is 80 GiB of HBM stacks, 85.9e9 bytes)."""
 
     def market_rule(self, market: str) -> "MarketRule | None":
         """The rule on new sales of this GPU in `market` (None: no rule recorded)."""
@@ -118,7 +121,8 @@ class GpuSpec:
 
     @property
     def memory_bytes(self) -> float:
-        return self.memory_gb * 1e9
+        """Device memory in bytes: `memory_gb` in the catalog's `memory_unit` (HBM GPUs: GiB)."""
+        return self.memory_gb * (2.0**30 if self.memory_unit == "GiB" else 1e9)
 
     @property
     def bandwidth_bytes_per_s(self) -> float:
@@ -212,6 +216,7 @@ def _models():
         purchase: Purchase | None
         market: dict[Literal["cn"], Market] = {}
         nvlink_gbps: float | None = Field(default=None, gt=0)
+        memory_unit: Literal["GB", "GiB"] = "GB"
 
     class Sourced(_Strict):
         value: float = Field(ge=0)
@@ -264,6 +269,7 @@ def _spec(e) -> GpuSpec:
             achievable_matmul_tflops=e.achievable_matmul_tflops,
             market=tuple(sorted((name, MarketRule(**rule.model_dump())) for name, rule in e.market.items())),
             nvlink_gbps=e.nvlink_gbps,
+            memory_unit=e.memory_unit,
             interconnect_kind=e.interconnect.kind,
             interconnect_gb_per_s=e.interconnect.bandwidth_gb_per_s,
         )

@@ -19,10 +19,11 @@ from buildorbuy.engine.context import (
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
-from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops
+from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops, start_month
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
 from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, last_term_warning, rented_fleet_costs
 from buildorbuy.engine.mechanisms.owned import owned_fleet, owned_gpus
+from buildorbuy.engine.mechanisms.routing import cap_replicas, fallback_fees, route, shared_carry
 from buildorbuy.engine.mechanisms.serving import rented_serving, serving_gpus
 from buildorbuy.engine.mechanisms.staff import staff_costs
 from buildorbuy.engine.plan import Params, PathPlan, Plan
@@ -46,6 +47,7 @@ COMPONENTS = (
     "staff",
     "api_fixed_fees",
     "maintenance",
+    "fallback_fees",
 )
 """Cost components, in the order tables show them (components added later are appended, so CSV
 columns keep their order)."""
@@ -64,9 +66,13 @@ COMPONENT_LABELS = {
     "staff": "staff",
     "api_fixed_fees": "API fixed and setup fees",
     "maintenance": "maintenance",
+    "fallback_fees": "fallback API fees",
 }
 
 FLEET_KEYS = ("reserved_gpus", "on_demand_gpu_hours", "owned_gpus")
+ROUTING_KEYS = ("own_model_tokens", "fallback_tokens", "overflow_tokens")
+"""`paths[].routing` keys of routed paths: tokens the own model answered, the fallback billed, and the
+overflow above the capacity cap, per month from go-live (success case)."""
 """`paths[].fleet` keys: GPUs reserved, GPU-hours paid on demand, GPUs owned, per month."""
 
 @dataclass
@@ -107,6 +113,8 @@ class Result:
     fleet: Mapping[str, np.ndarray] | None = None
     """Serving fleet by how it is bought, [batch, path, month] each: `reserved_gpus`,
     `on_demand_gpu_hours`, `owned_gpus` (built when read; None when components were not kept)."""
+    routing: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Routed paths by index: ROUTING_KEYS → [batch, month] tokens (success case; built when read)."""
 
     @property
     def batch_size(self) -> int:
@@ -256,6 +264,8 @@ class _Outputs:
     compute_months: np.ndarray
     run_gpu_hours: np.ndarray
     warnings: list[str]
+    routes: dict = field(default_factory=dict)
+    """Routed paths' traffic split (mechanisms.routing.Route) by path index."""
     fleet: dict[str, dict[int, np.ndarray]] = field(default_factory=lambda: {name: {} for name in FLEET_KEYS})
     """The fleet split by path index, [batch or 1, month] each or a function making it (kept with the
     components only)."""
@@ -330,7 +340,8 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
     path = plan.scenario.paths[i]
     pc = path_context(ctx, pp)
     if isinstance(path, ApiPath):
-        pc.go_live(ctx, np.ceil(ctx.params[pc.key("lead_time_months")]))
+        start = ctx.params.get(pc.key("start_month"), 0.0)
+        pc.go_live(ctx, np.ceil(ctx.params[pc.key("lead_time_months")]) + np.round(start))
     else:
         _self_hosted(ctx, pc, path, ledger, out)
     out.live_month[:, i] = pc.live
@@ -345,7 +356,10 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
     else:
         if isinstance(path, ApiPath):
             ledger.add(i, api_path_fees(ctx, pc, base_fees(i)))
-        if pp.bridge is not None:
+        routed = out.routes.get(i)
+        if routed is not None:
+            _routed_fees(ctx, pc, routed, ledger, out, base_fees)
+        elif pp.bridge is not None:
             ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
         else:
             out.unserved[i] = unserved_tokens(ctx, pc)
@@ -353,6 +367,23 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
         ledger.add(i, own_fixed_fees(ctx, pc))
     ledger.add(i, one_off_data(ctx, pc))
     ledger.add(i, staff_costs(ctx, pc, pp.staff_count))
+
+
+def _routed_fees(ctx: Context, pc: PathContext, routed, ledger: Ledger, out: _Outputs, base_fees) -> None:
+    """A routed path's api legs: the bridge before go-live (and after a failure), the fallback after go-live
+    (its fixed fees once a month when the two are the same api path)."""
+    pp, i = pc.plan, pc.index
+    fallback_prefix = f"paths[{routed.fallback}]."
+    carry = None
+    if pp.bridge is None:
+        out.unserved[i] = unserved_tokens(ctx, pc)
+    elif pp.bridge == routed.fallback:
+        carry, fixed = shared_carry(ctx, pc, routed, fallback_prefix)
+        fees = bridge_fees(ctx, pc, base_fees(pp.bridge))
+        ledger.add(i, fees if fixed is None else {"bridge_fees": fees["bridge_fees"] + fixed})
+    else:
+        ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
+    ledger.add(i, fallback_fees(ctx, pc, routed, base_fees(routed.fallback), fallback_prefix, carry))
 
 
 def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outputs) -> None:
@@ -373,7 +404,8 @@ def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outp
     out.run_gpu_hours[:, i] = run.gpu_hours
     live = run.live
     if pp.ownership == "own" and pc.key("serving.procurement_months") in ctx.params:
-        live = np.maximum(live, np.ceil(ctx.params[pc.key("serving.procurement_months")]))  # GPUs racked first
+        procured = np.ceil(ctx.params[pc.key("serving.procurement_months")]) + start_month(ctx, pc)
+        live = np.maximum(live, procured)  # GPUs racked first
     pc.go_live(ctx, live)
     ledger.add(i, compute_costs(ctx, pc, run))
     ledger.add(i, refresh_data(ctx, pc, run.refreshes))
@@ -385,22 +417,27 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
     reserved (rented), or owned; and its split for `paths[].fleet`."""
     pp, i = pc.plan, pc.index
     keep = ledger.keep_components
+    load = cap = None
+    if pp.fallback is not None:
+        cap = cap_replicas(ctx, pc)
+        out.routes[i] = route(ctx, pc, pp.fallback, cap)
+        load = out.routes[i].own_tokens
     if pp.ownership == "own":
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i])
+        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
         ledger.add(i, owned_fleet(ctx, pc, gpus))
         if keep:
             out.fleet["owned_gpus"][i] = lambda: owned_gpus(ctx, pc, gpus)
         return
     if pp.scaling != "autoscale" and not pp.reserved:
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i])
+        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
         ledger.add(i, rented_serving(ctx, pc, gpus))
         if keep:
             out.fleet["on_demand_gpu_hours"][i] = lambda: gpus * MONTH_HOURS
         return
     if pp.scaling == "autoscale":
-        fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i])
+        fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i], load=load, cap=cap)
     else:
-        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus[i]))
+        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap))
     costs, split = rented_fleet_costs(ctx, pc, fleet, pp.reserved)
     ledger.add(i, costs)
     if keep:
@@ -428,7 +465,9 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
     static_ok = np.array([pp.infeasible_reason is None for pp in plan.paths])
     if plan.scenario.constraints.max_lead_time_months is not None:
-        exceeded = out.live_month > params["constraints.max_lead_time_months"][:, None]
+        starts = np.stack(np.broadcast_arrays(*(np.round(params.get(f"paths[{i}].start_month", np.zeros(1)))
+                                                for i in range(len(plan.paths)))), axis=-1)  # lead time counts from the start
+        exceeded = out.live_month - starts > params["constraints.max_lead_time_months"][:, None]
     else:
         exceeded = np.zeros_like(out.live_month, dtype=bool)
     return Result(
@@ -443,7 +482,27 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         cost_per_million_tokens=cpm, levelised_cost_per_million_tokens=lcpm, discount=discount,
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
         fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
+        routing=_RoutingSplit(out.routes, ctx.tokens, size),
     )
+
+
+class _RoutingSplit(Mapping):
+    """Routed path index → {ROUTING_KEYS: [batch, month]}, computed on first access."""
+
+    def __init__(self, routes: dict, tokens: np.ndarray, size: int):
+        self._routes, self._tokens, self._size, self._built = routes, tokens, size, {}
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        if index not in self._built:
+            split = self._routes[index].split(self._tokens)
+            self._built[index] = {k: np.broadcast_to(v, (self._size, v.shape[-1])) for k, v in split.items()}
+        return self._built[index]
+
+    def __iter__(self):
+        return iter(self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
 
 
 def _discounted_sum(values: np.ndarray, discount: np.ndarray) -> np.ndarray:

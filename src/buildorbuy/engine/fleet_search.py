@@ -1,4 +1,5 @@
-"""`serving.reserved.gpus: auto`: the reservation that minimises NPV, found by one batched engine call.
+"""`serving.reserved.gpus: auto` and `serving.max_gpus: auto`: the reservation and the capacity cap that
+minimise NPV, found together by one batched engine call.
 
 Candidates are whole replicas, R = k · gpus_per_replica for k = 0 … K, K the most replicas any
 month of the horizon needs at peak (the fixed-fleet sizing, which bounds autoscaling too). Every
@@ -35,36 +36,86 @@ def _max_replicas(plan, params, i: int) -> int:
     return max(1, math.ceil(peak / capacity - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
 
 
-def choose_reserved_gpus(plan) -> None:
-    """Fix every `reserved.gpus: auto` at the NPV-minimising whole-replica count; record the curve."""
+def _auto_fields(plan, i: int) -> list[str]:
+    """The fleet fields of path i written `auto` that the search fixes: reserved.gpus, max_gpus."""
+    serving = getattr(plan.scenario.paths[i], "serving", None)
+    if serving is None:
+        return []
+    fields = []
+    if serving.reserved is not None and serving.reserved.gpus == "auto":
+        fields.append("reserved.gpus")
+    if serving.max_gpus == "auto":
+        fields.append("max_gpus")
+    return fields
+
+
+def _candidates(plan, params, i: int, fields: list[str]) -> dict[str, np.ndarray]:
+    """Whole-replica candidates of path i's `auto` fields, as aligned columns (their grid when both).
+
+    reserved.gpus: 0 … K replicas; max_gpus: 1 + redundancy … K replicas (K: the most any month needs
+    uncapped, redundancy included); together, every pair with reserved ≤ max_gpus.
+    """
+    key = f"paths[{i}].serving."
+    per_replica = max(round(float(params[key + "gpus_per_replica"][0])), 1)
+    most = _max_replicas(plan, params, i)
+    least_cap = 1 + math.ceil(float(params[key + "redundancy"][0]))
+    caps = per_replica * np.arange(least_cap, max(most, least_cap) + 1, dtype=float)
+    reserved = per_replica * np.arange(most + 1, dtype=float)
+    if fields == ["reserved.gpus"]:
+        return {"reserved.gpus": reserved}
+    if fields == ["max_gpus"]:
+        return {"max_gpus": caps}
+    grid_r, grid_c = np.meshgrid(reserved, caps, indexing="ij")
+    keep = grid_r <= grid_c
+    return {"reserved.gpus": grid_r[keep], "max_gpus": grid_c[keep]}
+
+
+def _curve(values: np.ndarray, npv: np.ndarray, best: int, along: np.ndarray | None = None) -> list[dict[str, float]]:
+    """Up to CURVE_POINTS (value, npv) points centred on the best; `along` selects the candidates
+    sharing the best's other field (a slice of a joint grid)."""
+    index = np.arange(len(values)) if along is None else np.flatnonzero(along)
+    at = int(np.searchsorted(index, best))
+    lo = max(0, min(at - CURVE_POINTS // 2, len(index) - CURVE_POINTS))
+    return [{"value": float(values[k]), "npv": float(npv[k])} for k in index[lo: lo + CURVE_POINTS]]
+
+
+def choose_fleet_autos(plan, params=None) -> None:
+    """Fix every `reserved.gpus: auto` and `max_gpus: auto` at the NPV-minimising whole-replica value
+    (jointly when a path has both), all paths in one batched evaluation; record the curves.
+    `params`: the plan's resolved parameters, when the caller has them."""
     from buildorbuy.engine.core import evaluate, resolve_params
 
-    searched = []
-    for pp in plan.paths:
-        path = plan.scenario.paths[pp.index]
-        reserved = getattr(getattr(path, "serving", None), "reserved", None)
-        if reserved is not None and reserved.gpus == "auto":
-            searched.append(pp.index)
+    searched = {pp.index: _auto_fields(plan, pp.index) for pp in plan.paths}
+    searched = {i: fields for i, fields in searched.items() if fields}
     if not searched:
         return
-    params, _ = resolve_params(plan)
-    candidates = {}
-    for i in searched:
-        per_replica = max(round(float(params[f"paths[{i}].serving.gpus_per_replica"][0])), 1)
-        candidates[i] = per_replica * np.arange(_max_replicas(plan, params, i) + 1, dtype=float)
-    size = max(len(c) for c in candidates.values())
-    batch = {f"paths[{i}].serving.reserved.gpus": np.concatenate([c, np.full(size - len(c), c[-1])])
-             for i, c in candidates.items()}
+    if params is None:
+        params, _ = resolve_params(plan)
+    candidates = {i: _candidates(plan, params, i, fields) for i, fields in searched.items()}
+    lengths = {i: len(next(iter(c.values()))) for i, c in candidates.items()}
+    size = max(lengths.values())
+    batch = {f"paths[{i}].serving.{name}": np.concatenate([v, np.full(size - len(v), v[-1])])
+             for i, c in candidates.items() for name, v in c.items()}
     result = evaluate(plan, batch, keep_components=False)
-    for i, values in candidates.items():
-        npv = result.npv[: len(values), i]
-        best = int(np.argmin(npv))  # ties: the smallest reservation
-        lo = max(0, min(best - CURVE_POINTS // 2, len(values) - CURVE_POINTS))
-        curve = [{"value": float(values[k]), "npv": float(npv[k])} for k in range(lo, min(len(values), lo + CURVE_POINTS))]
-        key = f"paths[{i}].serving.reserved.gpus"
-        plan.base[key] = float(values[best])
-        plan.fixed[key] = (
-            f"the NPV-minimising reservation among {len(values)} whole-replica counts 0–{values[-1]:g} "
-            f"(one batched evaluation); {values[best]:g} GPUs"
-        )
-        plan.curves[key] = curve
+    for i, columns in candidates.items():
+        npv = result.npv[: lengths[i], i]
+        best = int(np.argmin(npv))  # ties: the smallest value (the first candidate)
+        for name, values in columns.items():
+            others = [v for other, v in columns.items() if other != name]
+            along = None if not others else others[0] == others[0][best]
+            key = f"paths[{i}].serving.{name}"
+            plan.base[key] = float(values[best])
+            plan.fixed[key] = _method(name, values, best, len(columns) > 1)
+            plan.curves[key] = _curve(values, npv, best, along)
+
+
+def _method(name: str, values: np.ndarray, best: int, joint: bool) -> str:
+    distinct = np.unique(values)
+    what = "reservation" if name == "reserved.gpus" else "capacity cap"
+    return (f"the NPV-minimising {what} among {len(distinct)} whole-replica counts {distinct[0]:g}–{distinct[-1]:g} "
+            f"({'searched together with the other auto fleet field, ' if joint else ''}one batched evaluation); "
+            f"{values[best]:g} GPUs")
+
+
+choose_reserved_gpus = choose_fleet_autos
+"""The earlier name (reserved GPUs only)."""

@@ -9,6 +9,7 @@ parameters vary; derived parameters follow their inputs unless the batch sets th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -65,6 +66,9 @@ class PathPlan:
 
         return None if self.infeasible is None else phrase_infeasible(self.infeasible, INFEASIBLE_EN)
     has_managed_finetune: bool = False
+    fallback: int | None = None
+    """Routed self-hosted paths (routing or serving.max_gpus): the api path taking the traffic the own
+    model does not serve (routing.fallback, default the bridge); None: not routed."""
     scaling: str = "fixed"
     """Serving fleet: fixed (sized for the peak) or autoscale (hour by hour)."""
     reserved: bool = False
@@ -177,6 +181,7 @@ def _compile(scenario: Scenario) -> Plan:
         else:
             _compile_model(path, k, base, derive, fix, scenario, plan)
             _fleet_structure(pp, path.serving)
+            _compile_routing(path, pp, scenario, base)
             _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
             plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
             market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
@@ -206,13 +211,75 @@ def _finish(plan: Plan, bridge_index: int | None) -> Plan:
             field="bridge",
         )
     from buildorbuy.engine.core import resolve_params
-    from buildorbuy.engine.fleet_search import choose_reserved_gpus
+    from buildorbuy.engine.fleet_search import choose_fleet_autos
 
+    _check_starts_and_fallbacks(plan, bridge_index)
     params = resolve_params(plan)[0]
     plan.methods(params)  # describing each estimate once files the estimators' warnings
     _check_reserved_multiples(plan, params)
-    choose_reserved_gpus(plan)
+    _check_caps(plan, params)
+    choose_fleet_autos(plan, params)
     return plan
+
+
+def _compile_routing(path, pp: PathPlan, scenario: Scenario, base: dict[str, float]) -> None:
+    """Routing and the capacity cap (DESIGN §2b): the fallback api path's index on the path plan."""
+    routing, cap = path.routing, path.serving.max_gpus
+    if routing is None and cap is None:
+        return
+    where = f"paths[{pp.index}]."
+    if routing is not None and routing.fallback is not None:
+        try:
+            pp.fallback = scenario.path_index(routing.fallback)
+        except KeyError:
+            names = ", ".join(p.name for p in scenario.paths if p.kind == "api")
+            raise ScenarioError(f"'{routing.fallback}' names no path (api paths: {names or 'none'})",
+                                field=where + "routing.fallback") from None
+        if scenario.paths[pp.fallback].kind != "api":
+            raise ScenarioError(f"the fallback must be an api path, not {scenario.paths[pp.fallback].kind} "
+                                f"('{routing.fallback}')", field=where + "routing.fallback")
+    elif scenario.bridge is not None:
+        pp.fallback = scenario.path_index(scenario.bridge)
+    elif cap == "auto":
+        raise ScenarioError("max_gpus: auto needs somewhere to send the overflow: give routing.fallback (an api path) "
+                            "or a bridge", field=where + "serving.max_gpus")
+    elif cap is not None:
+        raise ScenarioError("a capacity cap needs somewhere to send the overflow: give routing.fallback (an api path) "
+                            "or a bridge", field=where + "serving.max_gpus")
+    else:
+        raise ScenarioError("routing needs a fallback for the traffic the own model does not serve: give "
+                            "routing.fallback (an api path) or a bridge", field=where + "routing.fallback")
+    fallback = scenario.paths[pp.fallback]
+    if routing is not None and routing.fallback is not None and (fallback.lead_time_months > 0 or fallback.start_month > 0):
+        raise ScenarioError("the fallback must serve from month 0 (lead_time_months and start_month 0)",
+                            field=where + "routing.fallback")
+    if cap == "auto":
+        base[where + "serving.max_gpus"] = float("inf")  # placeholder until the search fixes it
+
+
+def _check_starts_and_fallbacks(plan: Plan, bridge_index: int | None) -> None:
+    """The bridge serves from month 0; a fallback satisfies the constraints itself."""
+    if bridge_index is not None and plan.base.get(f"paths[{bridge_index}].start_month", 0.0) != 0:
+        raise ScenarioError("the bridge must serve from month 0: its start_month must be 0",
+                            field=f"paths[{bridge_index}].start_month")
+    for pp in plan.paths:
+        if pp.fallback is not None and plan.paths[pp.fallback].infeasible_reason:
+            field = "routing.fallback" if plan.scenario.paths[pp.index].routing is not None else "serving.max_gpus"
+            raise ScenarioError(f"the fallback '{plan.paths[pp.fallback].name}' must satisfy the constraints itself: "
+                                f"{plan.paths[pp.fallback].infeasible_reason}", field=f"paths[{pp.index}].{field}")
+
+
+def _check_caps(plan: Plan, params: Params) -> None:
+    """serving.max_gpus must leave at least one replica above the redundancy replicas."""
+    for pp in plan.paths:
+        key = f"paths[{pp.index}].serving.max_gpus"
+        if key in plan.base and np.isfinite(plan.base[key]):
+            per_replica = max(round(float(params[f"paths[{pp.index}].serving.gpus_per_replica"][0])), 1)
+            redundancy = math.ceil(float(params[f"paths[{pp.index}].serving.redundancy"][0]))
+            least = (1 + redundancy) * per_replica
+            if plan.base[key] < least:
+                raise ScenarioError(f"must be at least {least:g} GPUs: one replica of {per_replica:g} GPUs plus "
+                                    f"{redundancy:g} redundancy replica(s)", field=key)
 
 
 def _profile_peak(p: Params) -> np.ndarray:

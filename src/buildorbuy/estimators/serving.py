@@ -1,7 +1,8 @@
 """Serving: tensor-parallel degree, batch and per-GPU throughput from a calibrated roofline with
 tensor-parallel communication, per-vendor software efficiency and an optional latency target.
 
-Memory. A replica of g GPUs (tensor parallel degree g) holds the weights, N_total · bytes_per_param,
+Memory (`GpuSpec.memory_bytes`: HBM parts' marketed GB are GiB, an H100's 80 GB is 85.9e9
+bytes). A replica of g GPUs (tensor parallel degree g) holds the weights, N_total · bytes_per_param,
 plus the KV cache of the requests in flight, (input_len + output_len) · kv_bytes_per_token each,
 in USABLE_MEMORY_FRACTION of each GPU's memory (the rest: activations, CUDA graphs,
 fragmentation). The smallest replica is the smallest power of two (1, 2, 4, 8: one node) that holds
@@ -53,8 +54,8 @@ absolute log error, `calibration.fit_serving`) to the published throughput in
 catalog/data/calibration.yaml at each configuration's published tensor-parallel degree: 411
 configurations from TensorRT-LLM tables (A100, H100, H200, B200 and L40S at TP 1-8; dense Llama
 7B-405B and GPT-J, MoE Mixtral 8x7B/8x22B, Qwen3-235B and Llama 4 Maverick) and vLLM on
-8 × MI300X (AMD, Oracle). Median |ln(predicted/published)| 0.092, 92 % within 1.5× (NVIDIA
-NVLink 90 %, NVIDIA PCIe 100 %, AMD 100 %; leave-one-out 92 %); docs/ACCURACY.md lists every
+8 × MI300X (AMD, Oracle). Median |ln(predicted/published)| 0.088, 92 % within 1.5× (NVIDIA
+NVLink 91 %, NVIDIA PCIe 100 %, AMD 100 %; leave-one-out 92 %); docs/ACCURACY.md lists every
 configuration. The time to first token has no queueing and is not fitted; throughput at a latency
 target is checked (not fitted) against NVIDIA NIM's published figures.
 """
@@ -98,17 +99,17 @@ degree by cost per token like the others."""
 SECONDS_PER_MONTH = 730 * 3600
 
 # Fitted by calibration.fit_serving (tests/estimators/test_accuracy.py refits and compares).
-PREFILL_EFFICIENCY = 0.58
+PREFILL_EFFICIENCY = 0.6
 """Achieved share of dense peak FLOP/s in prefill (fitted)."""
-DECODE_EFFICIENCY = 0.38
+DECODE_EFFICIENCY = 0.36
 """Achieved share of dense peak FLOP/s in compute-bound decode (fitted)."""
-BANDWIDTH_EFFICIENCY = 0.66
+BANDWIDTH_EFFICIENCY = 0.64
 """Achieved share of memory bandwidth in decode (fitted)."""
 COMM_EFFICIENCY = 0.55
 """Achieved share of per-direction interconnect bandwidth in decode collectives (fitted)."""
-COLLECTIVE_LATENCY_S = 18e-6
+COLLECTIVE_LATENCY_S = 14e-6
 """Fixed cost of one collective (all-reduce or all-to-all) in a decode step, seconds (fitted)."""
-MOE_COMM_FACTOR = 0.55
+MOE_COMM_FACTOR = 0.6
 """Share of the nominal all-to-all volume (experts_per_token copies each way) an MoE moves (fitted:
 deduplicated and FP8 dispatch, tokens routed to experts on their own GPU)."""
 VENDOR_EFFICIENCY = {"nvidia": 1.0, "amd": 0.64}

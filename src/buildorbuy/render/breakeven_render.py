@@ -37,6 +37,9 @@ def lines(result: BreakevenResult) -> list[str]:
             out.append(f"{result.param} = {shown}{ratio}: both cost {fmt.money(result.npv_a)} {cur} NPV.")
         if result.cheaper_below and result.cheaper_above:
             out.append(f"Below it {result.cheaper_below} is cheaper; above it {result.cheaper_above} is.")
+        routing = routing_sentence(result)
+        if routing:
+            out.append(routing)
         if result.at_step:
             where = "At the step:" if not result.integer else f"At {value_text(result.value)}:"
             out.append(f"{where} {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
@@ -50,6 +53,39 @@ def lines(result: BreakevenResult) -> list[str]:
     if result.other_crossings:
         out.append("The order also changes near: " + ", ".join(value_text(v) for v in result.other_crossings) + " (use --range to look there).")
     return out
+
+
+def _model_label(path) -> str:
+    """'the 8B model' from the path's model size (or its catalog id)."""
+    model = getattr(path, "model", None)
+    size = getattr(model, "params", None)
+    if size:
+        for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
+            if size >= scale:
+                value = size / scale
+                shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+                return f"the {shown}{unit} model"
+    catalog = getattr(model, "catalog", None)
+    return f"the {catalog} model" if catalog else "the own model"
+
+
+def routing_sentence(result: BreakevenResult) -> str | None:
+    """For routing.escalation_rate and routing.share, the break-even in the planner's words:
+    'hosting pays while the 8B model fails on fewer than 7.9 % of requests'."""
+    import re
+
+    match = re.fullmatch(r"paths\[(\d+)\]\.routing\.(escalation_rate|share)", result.param)
+    if not match or result.value is None:
+        return None
+    index, field = int(match.group(1)), match.group(2)
+    path = result.scenario.paths[index]
+    pct = f"{result.value * 100:.2g} %" if result.value * 100 < 10 else f"{result.value * 100:.3g} %"
+    model = _model_label(path)
+    if field == "escalation_rate" and result.cheaper_below == path.name:
+        return f"{path.name}: hosting pays while {model} fails on fewer than {pct} of requests."
+    if field == "share" and result.cheaper_above == path.name:
+        return f"{path.name}: hosting pays once {model} serves more than {pct} of traffic."
+    return None
 
 
 def render_table(result: BreakevenResult, *, color: bool, width: int | None = None) -> str:

@@ -296,6 +296,35 @@ def npv_distribution_figure(samples: dict[str, Sequence[float]], currency: str, 
 # ---------------------------------------------------------------------- everything at once
 
 
+def search_curves(cmp) -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, field, estimate) of every `auto` search that recorded an NPV curve (max_gpus, reserved.gpus)."""
+    return [(p.name, key, e) for p in cmp.paths for key, e in p.estimates.items() if e.get("curve")]
+
+
+def fleet_search_figure(cmp, lang: str):
+    """NPV against each candidate of the `auto` fleet searches, the chosen value marked (None without any)."""
+    curves = search_curves(cmp)
+    if not curves:
+        return None
+    fig = _figure(9, 3.2 * len(curves))
+    for n, (name, key, estimate) in enumerate(curves, start=1):
+        ax = fig.add_subplot(len(curves), 1, n)
+        values = [point["value"] for point in estimate["curve"]]
+        npvs = [point["npv"] for point in estimate["curve"]]
+        ax.plot(values, npvs, marker="o", color=PALETTE[0], linewidth=1.5)
+        chosen = estimate["value"]
+        if chosen in values:
+            ax.plot([chosen], [npvs[values.index(chosen)]], marker="*", markersize=14, color=PALETTE[1],
+                    linestyle="none", label=t("fig.chosen", lang, value=f"{chosen:g}"))
+            ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.set_title(f"{name}: serving.{key.removeprefix('serving.')}", fontsize=10)
+        ax.set_xlabel(t("fig.axis_gpus", lang))
+        ax.set_ylabel(t("fig.axis_npv", lang, cur=cmp.currency))
+        _money_axis(ax.yaxis)
+    fig.suptitle(t("fig.fleet_search", lang))
+    return fig
+
+
 def render_charts(
     cmp,
     *,
@@ -321,7 +350,7 @@ def render_charts(
     out = ChartSet(lang=chart_lang, notice=notice)
     with _style(chosen):
         figures = {"cumulative": cumulative_figure(cmp, chart_lang), "components": components_figure(cmp, chart_lang),
-                   "gpus": gpus_figure(cmp, chart_lang)}
+                   "gpus": gpus_figure(cmp, chart_lang), "fleet_search": fleet_search_figure(cmp, chart_lang)}
         if tornado and tornado.get("rows"):
             figures["tornado"] = tornado_figure(tornado["rows"], tornado["metric"], tornado.get("baseline"),
                                                 cmp.currency, chart_lang)

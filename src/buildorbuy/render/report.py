@@ -346,6 +346,7 @@ def build_report(
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")
     if fleet:
         b += [Heading(3, t("title.fleet", lang)), Table(fleet_header, fleet, right_from=1)]
+    b += image("fleet_search")
     b += tornado_section(tornado, lang, currency=sc.currency, with_chart="tornado" in have)
     b += montecarlo_section(montecarlo, lang, with_chart="npv_distribution" in have)
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),

@@ -566,6 +566,9 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     _bridge(s, sheets)
     if pp.bridge is not None:
         components.append("bridge_fees")
+    if pp.fallback is not None:  # routing / capacity cap: the fallback's fees as the engine computed them
+        s.pasted("fallback_fees", component_label("fallback_fees", lang), "fallback_fees")
+        components.append("fallback_fees")
     if _staff(s):
         components.append("staff")
     return components

@@ -234,6 +234,10 @@ class Serving(Strict):
 
     latency: ServingLatency | None = None
     """Latency targets for `auto` throughput and replica size (default none: maximum throughput)."""
+    max_gpus: PositiveCount | Auto | None = None
+    """Cap on all serving GPUs, redundancy included; load above the capacity of
+    floor(max_gpus / gpus_per_replica) − redundancy replicas overflows, hour by hour, to the routing
+    fallback (or the bridge); auto: the whole-replica cap that minimises NPV (default none)."""
 
     @field_validator("scaling")
     @classmethod
@@ -323,10 +327,27 @@ class ManagedFinetune(Strict):
     price_per_1k_output: Money | None = None
 
 
+class Routing(Strict):
+    """Traffic split between a self-hosted path's own model and an api fallback (DESIGN §2b)."""
+
+    share: Fraction = 1.0
+    """Share of tokens sent to the own model once live (0.8 = 80 %)."""
+    ramp_months: Months = 0.0
+    """s[m] = share · min(1, (m − live + 1) / ramp_months) from go-live; 0 = share from go-live."""
+    escalation_rate: Fraction = 0.0
+    """Share of the tokens the own model served that it fails on (measured on your evals) and the
+    fallback answers again."""
+    fallback: str | None = None
+    """The api path taking the rest, the overflow and the escalations; default: the bridge."""
+
+
 class _PathBase(Strict):
     name: str = Field(min_length=1)
     staff: list[Staff] = Field(default_factory=list, max_length=MAX_STAFF)
     lead_time_months: Months = 0
+    start_month: Months = 0
+    """The month the whole path starts: staff months, one-off data, compute, lead time and purchases
+    shift by it; until the path is live the bridge serves (default 0; the bridge's must be 0)."""
     success_probability: UnitFraction = 1.0
     data: Data = Field(default_factory=Data)
     notes: str | None = None
@@ -364,6 +385,13 @@ class ApiPath(_PathBase):
     setup_fee: Money = 0.0
     """One-off fee in the path's first month of service."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_routing(cls, data):
+        if isinstance(data, dict) and "routing" in data:
+            raise ValueError("routing applies to finetune and build paths only (an api path serves all its traffic)")
+        return data
+
     @model_validator(mode="after")
     def _prices(self) -> "ApiPath":
         if self.model is None and (self.price_per_1k_input is None or self.price_per_1k_output is None):
@@ -384,6 +412,8 @@ class FinetunePath(_PathBase):
     model: ModelRef
     finetune: Finetune
     serving: Serving
+    routing: Routing | None = None
+    """Share of traffic the own model serves, its failure rate and the api fallback (default: all traffic)."""
 
 
 class BuildPath(_PathBase):
@@ -391,6 +421,8 @@ class BuildPath(_PathBase):
     model: ModelRef
     training: Training
     serving: Serving
+    routing: Routing | None = None
+    """Share of traffic the own model serves, its failure rate and the api fallback (default: all traffic)."""
 
 
 Path = Annotated[Union[ApiPath, FinetunePath, BuildPath], Field(discriminator="kind")]

@@ -44,7 +44,8 @@ def run_flops(ctx: Context, path: PathContext, section: str, flops_per_param_tok
 def compute_run(ctx: Context, path: PathContext, section: str, flops: np.ndarray, peak_flops: float) -> ComputeRun:
     """gpu_hours = FLOPs / (peak·mfu) / 3600 · experiment_overhead; wall = gpu_hours / gpus / goodput.
 
-    run_months = max(1, ceil(wall / 730)); live = max(ceil(lead_time_months), run_months);
+    run_months = max(1, ceil(wall / 730)); live = start_month + max(ceil(lead_time_months), run_months)
+    (DESIGN §2b: the whole path shifts by start_month);
     run_cost = gpu_hours · gpu_hour_price; refreshes at live + k·refresh_months (k ≥ 1).
     Overhead and goodput apply to build paths (`training`) only.
     """
@@ -55,10 +56,16 @@ def compute_run(ctx: Context, path: PathContext, section: str, flops: np.ndarray
     wall_hours = gpu_hours / params[key("gpus")] / goodput
     run_months = np.maximum(1.0, np.ceil(wall_hours / MONTH_HOURS - 1e-9))
     lead = np.ceil(params[path.key("lead_time_months")])
-    live = np.maximum(lead, run_months)
+    live = np.maximum(lead, run_months) + start_month(ctx, path)
     run_cost = gpu_hours * params[key("gpu_hour_price")]
     refreshes = refresh_events(ctx.months, live, params.get(key("refresh_months")))
     return ComputeRun(section, gpu_hours, wall_hours, run_months, lead, live, run_cost, refreshes)
+
+
+def start_month(ctx: Context, path: PathContext) -> np.ndarray | float:
+    """The path's start_month (DESIGN §2b), [batch or 1]; 0.0 when absent."""
+    start = ctx.params.get(path.key("start_month"))
+    return 0.0 if start is None else np.round(start)
 
 
 def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:

@@ -15,6 +15,16 @@ def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None) 
 
 
 def one_off_data(ctx: Context, path: PathContext) -> Costs:
-    """data[0] = one_off (paid whatever the outcome), kept as a single-month cost."""
+    """data[s] = one_off in the path's start month s (month 0 unless start_month is set; paid whatever
+    the outcome; nothing when s is past the horizon), kept as a single-month cost when s is the same
+    for the whole batch."""
     one_off = ctx.params[path.key("data.one_off")]
-    return {"data": OneMonth(0, one_off)} if np.any(one_off != 0) else {}
+    if not np.any(one_off != 0):
+        return {}
+    start = ctx.params.get(path.key("start_month"))
+    if start is None or (start.shape[0] == 1 and start[0] == 0):
+        return {"data": OneMonth(0, one_off)}
+    start = np.round(start)
+    if start.shape[0] == 1:
+        return {"data": OneMonth(int(start[0]), one_off)} if start[0] < ctx.horizon else {}
+    return {"data": (ctx.months[None, :] == start[:, None]) * one_off[:, None]}

@@ -90,22 +90,26 @@ def throughput_factor(ctx: Context, path: PathContext) -> np.ndarray | float:
     return compound(g[:, None], ctx.years)
 
 
-def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray) -> RentedFleet:
+def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndarray | None = None,
+                     cap: np.ndarray | None = None) -> RentedFleet:
     """Replicas hour by hour, from go-live on; the month's maximum GPUs is written into `out` ([batch, month]).
 
     r[m, h] = max(min_replicas, ceil(L[m, h] / (tps[m] · utilisation · per_replica))) + redundancy,
     L[m, h] = T[m] / (730 · 3600) · level[h]; GPUs = r · gpus_per_replica. Equal levels of the day
-    are computed once (their hours added), so a 24-hour profile costs its distinct values.
+    are computed once (their hours added), so a 24-hour profile costs its distinct values. A routed
+    path scales on its own model's load (`load` = T·s) and at most `cap` replicas before redundancy.
     """
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     levels, weights = _distinct(*day_levels(ctx.params))
     per_replica = np.maximum(np.round(col("gpus_per_replica")), 1.0)
     capacity = col("tokens_per_second_per_gpu") * col("target_utilization") * per_replica * throughput_factor(ctx, path)
-    mean_replicas = ctx.tokens / SECONDS_PER_MONTH / capacity
+    mean_replicas = (ctx.tokens if load is None else load) / SECONDS_PER_MONTH / capacity
     replicas = mean_replicas[:, :, None] * levels[:, None, :]
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
     np.maximum(replicas, np.round(col("min_replicas"))[..., None], out=replicas)
+    if cap is not None:
+        replicas = np.minimum(replicas, cap[..., None])
     redundancy = np.ceil(col("redundancy"))
     top = replicas[..., -1] if levels.shape[0] == 1 else replicas.max(axis=-1)  # levels ascend when shared
     np.multiply(top + redundancy, per_replica, out=out, where=path.is_live)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
+from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound, product
 from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
 from buildorbuy.scenario.types import MAX_COUNT
 
 
-def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray:
+def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndarray | None = None,
+                 cap: np.ndarray | None = None) -> np.ndarray:
     """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
     from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
     tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
+    A routed path is sized on its own model's load (`load` = T·s tokens a month, DESIGN §2b) and
+    its replicas before redundancy are at most `cap` (the max_gpus cap's replicas, a column).
 
     ceil(ceil(x) / r) = ceil(x / r) for a whole replica size r, so the two roundings are one.
     """
@@ -23,10 +26,13 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray) -> np.ndarray
     speedup = throughput_factor(ctx, path)
     if not isinstance(speedup, float):
         per_replica_throughput = per_replica_throughput * speedup
-    replicas = np.divide(ctx.peak_tokens_per_second, per_replica_throughput)
+    peak = ctx.peak_tokens_per_second if load is None else load * (ctx.col("workload.peak_to_average") / SECONDS_PER_MONTH)
+    replicas = np.divide(peak, per_replica_throughput)
     replicas -= 1e-9
     np.ceil(replicas, out=replicas)
     np.maximum(replicas, 1.0, out=replicas)
+    if cap is not None:
+        replicas = np.minimum(replicas, cap)
     replicas += np.ceil(col("redundancy"))
     gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
     _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))

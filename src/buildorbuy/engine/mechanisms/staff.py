@@ -9,11 +9,15 @@ from buildorbuy.engine.context import Context, Costs, PathContext, compound
 
 def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
     """staff[m] = Σ_j count_j · annual_cost_j / 12 · (1 + salary_growth_per_year_j)^(m/12) for
-    start_month_j ≤ m < end_month_j; after go-live weighted by p (a failed path's staff stop)."""
+    s + start_month_j ≤ m < s + end_month_j (s: the path's start_month, DESIGN §2b); after go-live
+    weighted by p (a failed path's staff stop)."""
     if not staff_count:
         return {}
     col = lambda name: ctx.col(path.key(name))  # noqa: E731
     months = ctx.months[None, :]
+    shift = ctx.params.get(path.key("start_month"))
+    if shift is not None and np.any(shift != 0):
+        months = months - np.round(shift)[:, None]
     total = 0.0
     for j in range(staff_count):
         s = f"staff[{j}]."
