@@ -344,10 +344,12 @@ class PathSheet:
     def wl(self, col: str, row: int) -> str:
         return f"{quote(self.workload)}!{col}{row}"
 
-    def pasted(self, key: str, label: str, component: str) -> str:
-        """A component the workbook cannot express: the engine's values, marked as such."""
+    def pasted(self, key: str, label: str, component: str, listed: bool = True) -> str:
+        """A component the workbook cannot express: the engine's values, marked as such (and listed
+        among the uncovered terms unless the caller lists it otherwise)."""
         values = self.book.result.components[component][0, self.index]
-        self.book.uncovered.append(f"{self.pp.name}: {component_label(component, self.book.lang)}")
+        if listed:
+            self.book.uncovered.append(f"{self.pp.name}: {component_label(component, self.book.lang)}")
         return self.column(key, label + " " + t("xl.pasted_mark", self.book.lang), None, values=values)
 
 
@@ -480,6 +482,36 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     if _staff(s):
         components.append("staff")
     return components
+
+
+def write_pasted_path(s: PathSheet) -> list[str]:
+    """A path with a `start_month` other than 0: every month of it shifts (staff, data, compute,
+    purchases, go-live), which the month table does not express; its go-live month, GPUs, unserved
+    tokens and every cost component enter as the engine's values (an api path keeps its per-token
+    fee formula, which other paths' bridge or fallback fees may use)."""
+    book, lang, i = s.book, s.book.lang, s.index
+    result = book.result
+    book.uncovered.append(f"{s.pp.name}: start_month (the whole path)")
+    s.scalar("live_month", t("xl.scalar.live", lang), f"={float(result.live_month[0, i])!r}")
+    if s.pp.kind == "api":
+        _weights(s, book.scalars[i]["live_month"])
+        _per_token_fees(s)
+    else:
+        s.column("gpus", t("xl.col.gpus", lang), None, "int", values=result.gpus[0, i])
+    unserved = result.unserved_tokens[0, i]
+    if np.any(unserved != 0):
+        s.column("unserved", t("xl.col.unserved", lang), None, values=unserved)
+    components = []
+    for name in result.components:
+        if np.any(result.components[name][0, i] != 0):
+            s.pasted(name, component_label(name, lang), name, listed=False)
+            components.append(name)
+    return components or [_zero_column(s)]
+
+
+def _zero_column(s: PathSheet) -> str:
+    s.column("no_cost", t("xl.col.total", s.book.lang), lambda r, m: "=0")
+    return "no_cost"
 
 
 def _unsupported_serving(path) -> list[str]:
@@ -904,7 +936,10 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
     order = sorted(plan.paths, key=lambda pp: (pp.index not in bridges, pp.kind != "api"))
     for pp in order:
         s = sheets[pp.index]
-        components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
+        if (getattr(s.path, "start_month", 0) or 0) != 0:
+            components = write_pasted_path(s)
+        else:
+            components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
         finish_path(s, components)
     if accounting:
         write_accounting(book, sheets, fmt)
