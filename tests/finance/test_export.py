@@ -232,3 +232,15 @@ def test_plain_formula_writing_is_byte_identical_to_xlsxwriter_own():
         for name in a.namelist():
             if name != "docProps/core.xml":  # holds the creation time
                 assert a.read(name) == b.read(name), (scenario.name, name)
+
+
+def test_a_path_starting_later_enters_as_values_and_still_reproduces_the_engine(tmp_path):
+    scenario = SCENARIOS / "enterprise-support.yaml"
+    target = tmp_path / "late.xlsx"
+    res = runner.invoke(app, ["export", str(scenario), "-o", str(target), "--set", "paths[1].start_month=6"])
+    assert res.exit_code == 0, res.output
+    assert "start_month (the whole path)" in res.output
+    copies = recalculate([target], tmp_path)
+    values = read_values(copies[target])
+    assert _check(compare(load_scenario(scenario, ["paths[1].start_month=6"])), values) > 100
+    assert any("start_month" in str(row[0]) for row in values["Summary"] if row)

@@ -172,3 +172,18 @@ def test_report_shows_switching_and_the_accounting_view(tmp_path):
     text = target.read_text()
     assert "Switching from an api path" in text and "Accounting view (fiscal years from month 1)" in text
     assert "book value at the end" in text
+
+
+@settings(max_examples=80, deadline=None)
+@given(purchases=st.lists(st.floats(0, 1e7), min_size=1, max_size=48),
+       years=st.floats(0.25, 10), rate=st.floats(0.01, 0.99), method=st.sampled_from(["straight", "declining", "none"]))
+def test_depreciation_plus_book_value_is_the_purchases(purchases, years, rate, method):
+    """Whatever the method, each purchase is either depreciated within the horizon or left as book value."""
+    values = np.array(purchases)
+    ages = np.arange(len(values) + 1, dtype=float)
+    share = {"straight": np.clip(1 - ages / 12 / years, 0, 1), "declining": (1 - rate) ** (ages / 12),
+             "none": (ages == 0).astype(float)}[method]
+    dep = depreciation(values, share)
+    assert np.all(dep >= -1e-6)
+    book = sum(p * share[len(values) - k] for k, p in enumerate(values))  # the engine's residual share at the horizon
+    assert dep.sum() + book == pytest.approx(values.sum(), rel=1e-9, abs=1e-6)

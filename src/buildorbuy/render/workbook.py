@@ -27,7 +27,6 @@ from buildorbuy.render.i18n import component_label, t
 
 MONTH_HOURS = 730.0
 SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
-FIRST_ROW_KEYS = ("month", "tokens")
 
 
 def require_xlsxwriter():
@@ -294,7 +293,7 @@ class PathSheet:
         self.ws.set_column(1, 60, 16)
         self.column("month", t("xl.col.month", book.lang), None, "int", values=np.arange(book.plan.horizon), pasted=False)
 
-    # -- helpers
+    # -- cell references
     def p(self, name: str) -> str:
         return self.book.n(self.prefix + name)
 
@@ -345,10 +344,12 @@ class PathSheet:
     def wl(self, col: str, row: int) -> str:
         return f"{quote(self.workload)}!{col}{row}"
 
-    def pasted(self, key: str, label: str, component: str) -> str:
-        """A component the workbook cannot express: the engine's values, marked as such."""
+    def pasted(self, key: str, label: str, component: str, listed: bool = True) -> str:
+        """A component the workbook cannot express: the engine's values, marked as such (and listed
+        among the uncovered terms unless the caller lists it otherwise)."""
         values = self.book.result.components[component][0, self.index]
-        self.book.uncovered.append(f"{self.pp.name}: {component_label(component, self.book.lang)}")
+        if listed:
+            self.book.uncovered.append(f"{self.pp.name}: {component_label(component, self.book.lang)}")
         return self.column(key, label + " " + t("xl.pasted_mark", self.book.lang), None, values=values)
 
 
@@ -483,6 +484,36 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     return components
 
 
+def write_pasted_path(s: PathSheet) -> list[str]:
+    """A path with a `start_month` other than 0: every month of it shifts (staff, data, compute,
+    purchases, go-live), which the month table does not express; its go-live month, GPUs, unserved
+    tokens and every cost component enter as the engine's values (an api path keeps its per-token
+    fee formula, which other paths' bridge or fallback fees may use)."""
+    book, lang, i = s.book, s.book.lang, s.index
+    result = book.result
+    book.uncovered.append(f"{s.pp.name}: start_month (the whole path)")
+    s.scalar("live_month", t("xl.scalar.live", lang), f"={float(result.live_month[0, i])!r}")
+    if s.pp.kind == "api":
+        _weights(s, book.scalars[i]["live_month"])
+        _per_token_fees(s)
+    else:
+        s.column("gpus", t("xl.col.gpus", lang), None, "int", values=result.gpus[0, i])
+    unserved = result.unserved_tokens[0, i]
+    if np.any(unserved != 0):
+        s.column("unserved", t("xl.col.unserved", lang), None, values=unserved)
+    components = []
+    for name in result.components:
+        if np.any(result.components[name][0, i] != 0):
+            s.pasted(name, component_label(name, lang), name, listed=False)
+            components.append(name)
+    return components or [_zero_column(s)]
+
+
+def _zero_column(s: PathSheet) -> str:
+    s.column("no_cost", t("xl.col.total", s.book.lang), lambda r, m: "=0")
+    return "no_cost"
+
+
 def _unsupported_serving(path) -> list[str]:
     """Serving terms (from work landing later) the month table does not express as formulas."""
     sv = path.serving
@@ -562,8 +593,7 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
             components.append("serving_rent")
         else:
             components += _owned(s, p)
-    if _data_refresh(s, refresh):
-        pass
+    _data_refresh(s, refresh)
     components.append("data")
     _bridge(s, sheets)
     if pp.bridge is not None:
@@ -576,14 +606,13 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     return components
 
 
-def _data_refresh(s: PathSheet, refresh: bool) -> bool:
+def _data_refresh(s: PathSheet, refresh: bool) -> None:
     """data[m] = one_off in month 0 + p·per_refresh in each refresh month (data.one_off_data, refresh_data)."""
     def formula(r: int, m: int) -> str:
         text = f"=IF(A{r}=0,{s.p('data.one_off')},0)"
         return text + (f"+{s.c('refresh', r)}*{s.p('data.per_refresh')}*{s.p('success_probability')}" if refresh else "")
 
     s.column("data", component_label("data", s.book.lang), formula)
-    return True
 
 
 def _owned(s: PathSheet, p: str) -> list[str]:
@@ -722,7 +751,7 @@ def finish_path(s: PathSheet, components: list[str]) -> None:
     residual = "residual_credit" in s.cols
     s.column("cumulative_before_residual", t("xl.col.cumulative_before_residual", lang),
              lambda r, m: f"={s.c('cumulative_cost', r)}" + (f"-{s.c('residual_credit', r)}" if residual else ""))
-    unserved = f"-{s.c('unserved', 0)}" if "unserved" in s.cols else ""
+    unserved = "unserved" in s.cols
     s.column("served_tokens", t("xl.col.served", lang),
              lambda r, m: f"={s.wl('B', r)}" + (f"-{s.c('unserved', r)}" if unserved else ""))
     s.ws.freeze_panes(first - 1, 1)
@@ -771,17 +800,15 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
                 ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})")
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            cell = f"{quote(ws.name)}!${holds}${first - 3}"
             ws.write_formula(first - 4, col + 1, f"=IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{t('never', lang)}\")")
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"
-            del cell
             col += 2
     return out
 
 
 def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt: dict) -> None:
     ws = book.wb.add_worksheet(t("xl.sheet.summary", book.lang))
-    lang, plan, result = book.lang, book.plan, book.result
+    lang, plan = book.lang, book.plan
     horizon = plan.horizon
     n = len(plan.paths)
     ws.set_column(0, 0, 34)
@@ -827,17 +854,14 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"])
     rows = f"$A${top + 1}:$A${top + n}"
     ranked = f"$M${top + 1}:$M${top + n}"
-    npv = f"$G${top + 1}:$G${top + n}"
     r = top + n + 2
     ws.write_string(r - 1, 0, t("xl.winner", lang), fmt["header"])
     ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})=0,\"{t('xl.none', lang)}\",INDEX({rows},MATCH(MIN({ranked}),{ranked},0)))")
     ws.write_string(r - 1, 2, "winner", fmt["key"])
-    winner_row = r
     r += 1
     ws.write_string(r - 1, 0, t("xl.margin", lang))
     ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})<2,\"\",SMALL({ranked},2)-MIN({ranked}))", fmt["total"])
     ws.write_string(r - 1, 2, "margin", fmt["key"])
-    del npv, winner_row
     r += 2
     ws.write_string(r - 1, 0, t("xl.breakeven_title", lang), fmt["header"])
     names = [pp.name for pp in plan.paths]
@@ -912,13 +936,15 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
     order = sorted(plan.paths, key=lambda pp: (pp.index not in bridges, pp.kind != "api"))
     for pp in order:
         s = sheets[pp.index]
-        components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
+        if (getattr(s.path, "start_month", 0) or 0) != 0:
+            components = write_pasted_path(s)
+        else:
+            components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
         finish_path(s, components)
     if accounting:
         write_accounting(book, sheets, fmt)
     breakeven = write_breakeven(book, sheets, fmt)
     write_summary(book, sheets, breakeven, fmt)
-    # Summary first in the tab order is not possible after creation; it is the active sheet.
     wb.close()
     return buffer.getvalue(), list(book.uncovered)
 
