@@ -112,6 +112,12 @@ def test_every_command_runs(case, tmp_path, monkeypatch):
     assert _run(["report", path, "-o", report, "--samples", "200"]).exit_code == 0
     assert report.exists()
     assert _run(["diff", path, path, "-s", "workload.tokens_per_month=5B"]).exit_code == 0
+    workbook = tmp_path / "out" / "model.xlsx"
+    assert _run(["export", path, "-o", workbook]).exit_code == 0
+    assert workbook.stat().st_size > 0
+    assert _run(["whatif", path, "-f", "json"]).exit_code == 0
+    _run(["when", path, "--latest", "6", "-f", "json"])  # exit 2 with one line when there is no bridge
+    _run(["voi", path, "-n", "1000", "-f", "json"])  # exit 2 with one line when nothing is uncertain
 
 
 def test_moving_a_dense_catalog_models_params_moves_its_active_params(tmp_path):
