@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy_model  # noqa: E402
+from _memory import PEAK_MB_SOURCE  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "uncertain-enterprise.yaml"
 
@@ -57,18 +58,7 @@ def alternate(a, b, runs: int) -> tuple[list[float], list[float]]:
 
 CHILD = """
 import json, sys, time
-def _peak_mb():
-    # peak RSS in MB: VmHWM (Linux) belongs to this process's own memory map, unlike ru_maxrss,
-    # which also counts the parent's memory at fork time; ru_maxrss elsewhere
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-start = time.perf_counter()
+""" + PEAK_MB_SOURCE + """start = time.perf_counter()
 from buildorbuy.analysis.montecarlo import simulate
 from buildorbuy.render.simulate_render import render_json
 from buildorbuy.scenario.loading import load_scenario

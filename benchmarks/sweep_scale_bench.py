@@ -24,23 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _memory import PEAK_MB_SOURCE  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = str(ROOT / "scenarios" / "enterprise-support.yaml")
 
 CHILD = """
 import sys
-def _peak_mb():
-    # peak RSS in MB: VmHWM (Linux) belongs to this process's own memory map, unlike ru_maxrss,
-    # which also counts the parent's memory at fork time; ru_maxrss elsewhere
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-from buildorbuy.cli import main
+""" + PEAK_MB_SOURCE + """from buildorbuy.cli import main
 sys.argv = ["buildorbuy", *sys.argv[1:]]
 try:
     main()
