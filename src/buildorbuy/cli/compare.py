@@ -27,6 +27,17 @@ def print_warnings(warnings: list[str]) -> None:
         say(f"Warning: {warning}", err=True)
 
 
+def emit(result, fmt: Format, output: Path | None, lang: str, render_table, renderers, **table_options) -> None:
+    """Render `result` in `fmt` (the table with colour when it goes to a terminal), print its warnings
+    on stderr and write the text to `output` or stdout."""
+    if fmt == Format.table:
+        text = render_table(result, color=use_color(fmt, output), lang=lang, **table_options)
+    else:
+        text = renderers[fmt.value](result, lang=lang)
+    print_warnings(result.warnings)
+    write_output(text, output)
+
+
 @app.command(short_help="Cost every path and recommend one.")
 @guarded
 def compare(
@@ -52,12 +63,7 @@ def compare(
     if chart and fmt != Format.table:
         raise fail("--chart draws in the terminal: use it with --format table (buildorbuy report writes PNG/SVG charts)")
     result = run_compare(load_scenario(scenario, overrides), view=view.value)
-    if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output), lang=lang.value, chart=chart)
-    else:
-        text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
-    write_output(text, output)
+    emit(result, fmt, output, lang.value, render_table, RENDERERS, chart=chart)
 
 
 @app.command(short_help="Check a scenario file and list every problem.")

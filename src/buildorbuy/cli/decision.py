@@ -9,7 +9,7 @@ import typer
 
 from buildorbuy.cli.app import app
 from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, parse_count, write_output
-from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
+from buildorbuy.cli.compare import SCENARIO_ARG, emit, print_warnings, use_color
 from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
 VOI_MIN_SAMPLES = 1_000
@@ -53,12 +53,7 @@ def voi(
         result = run_voi(loaded, samples, seed, progress=progress, **({"estimator_error": True} if estimator_error else {}))
     finally:
         progress.close()
-    if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output), lang=lang.value)
-    else:
-        text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
-    write_output(text, output)
+    emit(result, fmt, output, lang.value, render_table, RENDERERS)
 
 
 @app.command(short_help="What would have to be true for another path to win.")

@@ -8,8 +8,8 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
-from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded
+from buildorbuy.cli.compare import SCENARIO_ARG, emit
 
 
 @app.command(short_help="The best month to start each self-hosted path.")
@@ -38,9 +38,4 @@ def when(
     from buildorbuy.scenario.loading import load_scenario
 
     result = run_when(load_scenario(scenario, overrides), path=path, latest=latest)
-    if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output), lang=lang.value)
-    else:
-        text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
-    write_output(text, output)
+    emit(result, fmt, output, lang.value, render_table, RENDERERS)
