@@ -41,20 +41,22 @@ def main() -> int:
     patch_cached_command(setattr)
     runner = CliRunner()
     failures: list[str] = []
-    counts = {"loader": 0, "command": 0}
+    counts = {"loader": 0, "command": 0, "command ok": 0}
     numbers = [args.case] if args.case is not None else range(args.cases)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         for done, number in enumerate(numbers, start=1):
-            case = make_case(number, args.seed)
             rng = random.Random(f"command:{args.seed}:{number}")
-            if rng.random() < args.command_share:
+            as_command = rng.random() < args.command_share
+            case = make_case(number, args.seed, mild_share=0.4 if as_command else 0.0)
+            if as_command:
                 path = work / f"case{case.suffix}"
                 path.write_bytes(case.data)
                 line = commands(case, path, rng)
-                problem = check_command(runner, app, line, work)
+                problem, status = check_command(runner, app, line, work)
                 counts["command"] += 1
+                counts["command ok"] += status == 0
                 where = " ".join(part if len(part) < 60 else part[:57] + "…" for part in line[:4])
             else:
                 problem = check_loader(case, work)
@@ -68,7 +70,8 @@ def main() -> int:
                 print(f"{done:,} cases, {len(failures)} failures, {rate:,.0f} cases/s", flush=True)
     elapsed = time.perf_counter() - start
     total = counts["loader"] + counts["command"]
-    print(f"seed {args.seed}: {total:,} cases ({counts['loader']:,} loader, {counts['command']:,} command lines) "
+    print(f"seed {args.seed}: {total:,} cases ({counts['loader']:,} loader, {counts['command']:,} command lines, "
+          f"{counts['command ok']:,} of them exit 0) "
           f"in {elapsed:.1f} s ({total / elapsed:,.0f} cases/s): {len(failures)} failures")
     return 1 if failures else 0
 

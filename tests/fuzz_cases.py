@@ -14,6 +14,7 @@ problem description, or None when the outcome is acceptable:
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 HOSTILE_SCALARS = [
     "036", "1:30", "0x1F", "0b11", "0o17", "1_0_0_", "'1,5B'", "'20%%'", "'1_0_0_,,,_M'", "'\uff11\uff12'",
@@ -50,6 +53,7 @@ HOSTILE_SETS = [
     "paths[0].staff=[{annual_cost: 1}]", "workload.growth_per_year=100", "horizon_months=600",
     "paths[0].price_per_1k_input=-1", "discount_rate=-0.99", "workload.schedule=[1, 2]", "a.b.c=1",
     "paths[0].serving.tokens_per_second_per_gpu=1e-300", "workload=1", "paths=1",
+    "name=\udcff\udcfe", "na\udcffme=1",  # bytes that are not UTF-8 in argv arrive as lone surrogates
 ]
 
 KEYS = ["name", "horizon_months", "discount_rate", "tokens_per_month", "output_share", "growth_per_year",
@@ -57,6 +61,7 @@ KEYS = ["name", "horizon_months", "discount_rate", "tokens_per_month", "output_s
         "annual_cost", "lead_time_months", "success_probability", "kind", "ownership", "start", "currency"]
 
 
+@functools.cache
 def seeds() -> list[tuple[str, str]]:
     """(suffix, text) of every seed scenario."""
     out = [(".yaml", path.read_text(encoding="utf-8")) for path in sorted((REPO / "scenarios").glob("*.yaml"))]
@@ -130,7 +135,7 @@ def _leaves(data, path=()):
 
 def _structural(rng: random.Random, text: str, suffix: str, ops: list[str]) -> tuple[str, str]:
     try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_LOADER)  # noqa: S506 - safe
     except Exception:
         return suffix, text
     if not isinstance(data, dict):
@@ -153,7 +158,7 @@ def _structural(rng: random.Random, text: str, suffix: str, ops: list[str]) -> t
         if rng.random() < 0.3:
             ops.append("as json")
             return ".json", json.dumps(data, allow_nan=True, default=str)
-        return ".yaml", yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        return ".yaml", yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False)
     except (ValueError, RecursionError, yaml.YAMLError):  # a self-containing structure
         return suffix, text
 
@@ -177,11 +182,33 @@ def _bytes(rng: random.Random, data: bytes, ops: list[str]) -> bytes:
     return bytes(buf)
 
 
-def make_case(number: int, seed: int = 0) -> Case:
-    """The case `number` of the stream `seed` (the same arguments give the same case)."""
+PLAUSIBLE = ["0", "0.5", "1", "2", "3", "12", "36", "0.05", "-0.3", "1e9", "2.5B", "100k", "250k", "0.9", "10%"]
+
+
+def _mild(rng: random.Random, text: str, ops: list[str]) -> str:
+    """A plausible edit: one number replaced by another ordinary number (most such files stay valid)."""
+    lines = _lines(text)
+    numeric = [i for i, line in enumerate(lines)
+               if ":" in line and line.split(":", 1)[1].split("#")[0].strip()[:1].isdigit()]
+    if numeric:
+        i = rng.choice(numeric)
+        head, rest = lines[i].split(":", 1)
+        comment = "  #" + rest.split("#", 1)[1] if "#" in rest else ""
+        lines[i] = f"{head}: {rng.choice(PLAUSIBLE)}{comment}"
+        ops.append("mild")
+    return "\n".join(lines)
+
+
+def make_case(number: int, seed: int = 0, *, mild_share: float = 0.0) -> Case:
+    """The case `number` of the stream `seed` (the same arguments give the same case). A share
+    `mild_share` of cases gets one plausible edit instead of hostile ones, so commands also run to
+    the end on valid files."""
     rng = random.Random(f"{seed}:{number}")
     suffix, text = rng.choice(seeds())
     ops: list[str] = []
+    if rng.random() < mild_share:
+        text = _mild(rng, text, ops) if suffix == ".yaml" else text
+        return Case(number, suffix, text.encode("utf-8"), [], ops or ["none"])
     for _ in range(rng.choice([1, 1, 2, 3])):
         if rng.random() < 0.25:
             suffix, text = _structural(rng, text, suffix, ops)
@@ -237,10 +264,10 @@ def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True)
         ["diff", s, str(REPO / "scenarios" / "startup-assistant.yaml"), "-f", "json"],
         ["simulate", s, "--samples", "64", "--seed", "1", "-f", "json"],
         ["estimate", "training", "--params", value, "--tokens", rng.choice(["2T", value]), "--gpu",
-         rng.choice(["h100-sxm", value]), "-f", "json"],
-        ["estimate", "serving", "--params", value, "--gpu", rng.choice(["h100-sxm", value]), "-f", "json"],
-        ["estimate", "finetune", "--params", value, "--tokens", "25M", "--gpu", "a100-80gb", "-f", "json"],
-        ["catalog", rng.choice(["gpus", "models"]), "-f", rng.choice(["json", "csv"])],
+         rng.choice(["h100-sxm", value]), "--format", "json"],
+        ["estimate", "serving", "--params", value, "--gpu", rng.choice(["h100-sxm", value]), "--format", "json"],
+        ["estimate", "finetune", "--params", value, "--tokens", "25M", "--gpu", "a100-80gb", "--format", "json"],
+        ["catalog", rng.choice(["gpus", "models"]), "--format", rng.choice(["json", "csv"])],
     ]
     if report:
         choices.append(["report", s, "-f", "html", "-o", str(path.parent / "report.html")])
@@ -251,9 +278,14 @@ def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True)
     return args
 
 
-def check_command(runner, app, args: list[str], folder: Path) -> str | None:
-    """Run one command line: exit 0 or 2, never a traceback; JSON output without NaN/Infinity."""
+def check_command(runner, app, args: list[str], folder: Path) -> tuple[str | None, int]:
+    """Run one command line: exit 0 or 2, never a traceback; JSON output without NaN/Infinity.
+    Returns (the problem or None, the exit status)."""
     result = runner.invoke(app, args)
+    return _judge(result, args), result.exit_code
+
+
+def _judge(result, args: list[str]) -> str | None:
     if result.exit_code not in (0, 2):
         exc = result.exception
         return f"exit {result.exit_code}: {type(exc).__name__ if exc else ''}: {exc}"[:300]

@@ -74,3 +74,18 @@ def test_sigma_matches_the_80_percent_band():
     f = 1.32
     share = np.mean(np.abs(sigma_from_factor(f) * z) <= math.log(f))
     assert abs(share - 0.80) < 0.005
+
+
+def test_no_nothing_uncertain_warning_when_estimator_error_is_sampled(tmp_path):
+    """A scenario without distributions still varies under --estimator-error when it has an
+    `auto` estimate: the 'every sample equals compare' warning would then be false."""
+    runner = CliRunner()
+    starter = tmp_path / "s.yaml"
+    assert runner.invoke(app, ["init", "-o", str(starter)]).exit_code == 0
+    sc = load_scenario(starter)
+    off = simulate(sc, 2000, 1)
+    on = simulate(sc, 2000, 1, estimator_error=True)
+    assert any("nothing in the scenario is uncertain" in w for w in off.warnings)
+    assert on.estimator_error  # the starter has auto estimates with calibrated error
+    assert not any("nothing in the scenario is uncertain" in w for w in on.warnings)
+    assert any(p.npv_p90 > p.npv_p10 for p in on.paths)

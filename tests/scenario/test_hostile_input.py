@@ -118,6 +118,7 @@ def test_a_lone_surrogate_is_refused_in_yaml_too(tmp_path):
         (".=1", "field path"),
         ("=1", "field path"),
         ("paths[].name=x", "field path"),
+        ("name=\udcff\udcfe", "surrogate"),  # `--set name=$'\xff\xfe'`: argv bytes that are not UTF-8
     ],
 )
 def test_crashing_overrides_give_one_line_errors(tmp_path, override, words):
@@ -309,3 +310,14 @@ def test_the_pure_python_parser_reads_the_same_data_and_lines(tmp_path, monkeypa
     fast = read_raw(path)
     monkeypatch.setattr(_yaml, "_loader_class", lambda: yaml.SafeLoader)
     assert read_raw(path) == fast
+
+
+def test_running_out_of_memory_is_a_one_line_error(tmp_path, monkeypatch):
+    import buildorbuy.analysis.compare as compare_module
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 39.5 GiB")
+
+    monkeypatch.setattr(compare_module, "compare", exhausted)
+    line = one_line_error(run("compare", write(tmp_path, BASE)))
+    assert "out of memory" in line

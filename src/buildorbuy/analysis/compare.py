@@ -44,6 +44,10 @@ class PathSummary:
     fleet: dict[str, list[float]] | None = None
     """Self-hosted paths: serving GPUs by how they are bought, per month: reserved_gpus,
     on_demand_gpu_hours (GPU-hours paid at the on-demand price), owned_gpus (DESIGN §2b)."""
+    switch: dict[str, Any] | None = None
+    """Self-hosted paths: {against, irr, payback_month} of switching from an api path (None: api path)."""
+    accounting: dict[str, Any] | None = None
+    """With the accounting view: depreciation, capex/opex by fiscal year, book value at the end."""
 
 
 @dataclass
@@ -72,7 +76,7 @@ class Comparison:
 
         return {
             "scenario": scenario_header(self.scenario),
-            "paths": [_clean(p.__dict__) for p in self.paths],
+            "paths": [_clean(_present(p.__dict__)) for p in self.paths],
             "tokens": self.tokens,
             "breakeven": self.breakeven,
             "recommendation": self.recommendation,
@@ -80,6 +84,14 @@ class Comparison:
             "warnings": self.warnings,
             "versions": versions(),
         }
+
+
+OPTIONAL_PATH_KEYS = ("switch", "accounting")
+"""Path keys left out of the JSON when they do not apply (api paths' switch; the cash view's accounting)."""
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if not (k in OPTIONAL_PATH_KEYS and v is None)}
 
 
 def _clean(value: Any) -> Any:
@@ -109,15 +121,27 @@ def estimates_by_path(plan: Plan, result: Result) -> tuple[dict[str, dict], list
     return top, per_path
 
 
-def compare(scenario: Scenario) -> Comparison:
-    """Evaluate every path of a scenario; pick the cheapest feasible one by NPV and say why."""
+VIEWS = ("cash", "accounting")
+
+
+def compare(scenario: Scenario, view: str = "cash") -> Comparison:
+    """Evaluate every path of a scenario; pick the cheapest feasible one by NPV and say why.
+
+    `view`: cash (the figures as paid) or accounting (adds paths[].accounting; cash figures unchanged).
+    """
     plan = compile_plan(scenario)
     result = evaluate(plan)
-    return summarise(plan, result)
+    return summarise(plan, result, view=view)
 
 
-def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
+def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Comparison:
+    from buildorbuy.analysis.finance import accounting_figures, switch_figures
+
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}")
     scenario = plan.scenario
+    switches = switch_figures(plan, result, b)
+    accounting = accounting_figures(plan, result, b) if view == "accounting" else [None] * len(plan.paths)
     top_estimates, path_estimates = estimates_by_path(plan, result)
     summaries = []
     for pp in plan.paths:
@@ -155,6 +179,8 @@ def summarise(plan: Plan, result: Result, b: int = 0) -> Comparison:
                 served_tokens=float(result.served_tokens[b, i].sum()),
                 fleet=None if pp.kind == "api" or result.fleet is None
                 else {name: result.fleet[name][b, i].tolist() for name in result.fleet},
+                switch=switches[i],
+                accounting=accounting[i],
             )
         )
     months = breakeven_months(result)[b]

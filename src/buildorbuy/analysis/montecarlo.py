@@ -232,6 +232,9 @@ def _with_estimator_error(plan, batch: dict[str, np.ndarray], errors, rng: np.ra
     return out
 
 
+NOTHING_UNCERTAIN = "nothing in the scenario is uncertain"
+
+
 def is_uncertain(scenario: Scenario) -> bool:
     """Whether a simulation can differ from compare: some field is a distribution or some path may fail."""
     return bool(scenario._distributions) or any(path.success_probability < 1 for path in scenario.paths)
@@ -356,6 +359,8 @@ def simulate(
     if errors:
         factors = {d.key: d.error_factor_p80 for d in plan.derived}
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
+        # the sampled estimator error varies the samples: 'every sample equals compare' would be false
+        result.warnings = [w for w in result.warnings if not w.startswith(NOTHING_UNCERTAIN)]
     return result
 
 
@@ -414,7 +419,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         drivers = _drivers(columns, npv[:used, winner] - npv[:used, runner], sampler.labels, labels)  # ranks columns in place
 
     if not is_uncertain(scenario):
-        warnings = warnings + ["nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
+        warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
                                "every sample equals compare"]
     if samples < FEW_SAMPLES:
         noun = "sample" if samples == 1 else "samples"

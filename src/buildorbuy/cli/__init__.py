@@ -12,6 +12,7 @@ from buildorbuy.cli import tornado as _tornado  # noqa: F401
 from buildorbuy.cli import breakeven as _breakeven  # noqa: F401
 from buildorbuy.cli import diff as _diff  # noqa: F401
 from buildorbuy.cli import report as _report  # noqa: F401
+from buildorbuy.cli import export as _export  # noqa: F401
 
 
 def main() -> None:

@@ -30,6 +30,13 @@ class Lang(str, enum.Enum):
     zh = "zh"
 
 
+class View(str, enum.Enum):
+    cash = "cash"
+    accounting = "accounting"
+
+
+VIEW_HELP = ("cash (the figures as paid) or accounting (adds depreciation of GPU purchases and capex/opex by fiscal "
+             "year; the cash figures do not change).")
 LANG_HELP = "Language of tables, headings and labels: en (English) or zh (Simplified Chinese)."
 SET_HELP = "Override a scenario field: dotted.path=value, e.g. 'paths[API].price_per_1k_input=0.001'. Repeatable."
 FORMAT_HELP = "Output format."
@@ -78,6 +85,9 @@ def guarded(func: F) -> F:
             raise fail(exc.one_line()) from None
         except KeyboardInterrupt:
             raise fail("interrupted") from None
+        except MemoryError:  # a last resort: inputs should be bounded before the arrays get this big
+            raise fail("out of memory: the figures are far larger than any real scenario's "
+                       "(check traffic growth, fleet sizes and the horizon)") from None
 
     return wrapper  # type: ignore[return-value]
 

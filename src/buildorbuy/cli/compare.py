@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, say, write_output
+from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, VIEW_HELP, Format, Lang, View, fail, guarded,
+                                   say, write_output)
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
 
@@ -35,6 +36,7 @@ def compare(
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     chart: bool = typer.Option(False, "--chart", help="Draw the cumulative cost curves below the tables (table format)."),
+    view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:
     """Cost every path over the horizon and recommend one: summary, cost by year, breakdown, break-even."""
     from buildorbuy.analysis.compare import compare as run_compare
@@ -43,7 +45,7 @@ def compare(
 
     if chart and fmt != Format.table:
         raise fail("--chart draws in the terminal: use it with --format table (buildorbuy report writes PNG/SVG charts)")
-    result = run_compare(load_scenario(scenario, overrides))
+    result = run_compare(load_scenario(scenario, overrides), view=view.value)
     if fmt == Format.table:
         text = render_table(result, color=use_color(fmt, output), lang=lang.value, chart=chart)
     else:

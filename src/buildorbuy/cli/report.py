@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, Lang, fail, guarded, parse_count, say
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, parse_count, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
@@ -33,6 +33,7 @@ def report(
     samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Monte Carlo random seed, when the scenario has uncertain inputs."),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
+    view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:
     """Write a planning document: recommendation, assumptions with sources, tables and charts."""
     from buildorbuy.analysis.compare import compare as run_compare
@@ -48,7 +49,7 @@ def report(
         label = "an HTML" if kind == ReportFormat.html else "a Markdown"
         raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
     loaded = load_scenario(scenario, overrides)
-    result = run_compare(loaded)
+    result = run_compare(loaded, view=view.value)
     from buildorbuy.cli.simulate import MAX_SAMPLES
 
     samples = parse_count(samples_text, "--samples", low=1, high=MAX_SAMPLES)

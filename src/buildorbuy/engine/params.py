@@ -12,8 +12,8 @@ from typing import Any, Iterator
 from pydantic import BaseModel
 
 
-NOT_PARAMETERS = {"correlations"}
-"""Top-level fields whose numbers describe the analysis, not the costs."""
+NOT_PARAMETERS = {"correlations", "fiscal_year_start_month"}
+"""Top-level fields whose numbers describe the analysis or its presentation, not the costs."""
 
 
 def numeric_leaves(model: BaseModel) -> dict[str, float]:

@@ -32,6 +32,13 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     header, rows = views.fleet_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1))
+    header, rows = views.switch_rows(cmp, lang)
+    if rows:
+        console.print(rich_table(t("title.switch", lang), header, rows, right_from=99))
+    header, rows = views.accounting_rows(cmp, lang)
+    if rows:
+        title = t("title.accounting", lang, month=cmp.scenario.fiscal_year_start_month)
+        console.print(rich_table(title, header, rows, right_from=2))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99))
@@ -71,6 +78,13 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
     header, rows = views.fleet_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.fleet', lang)}", "", markdown_table(header, rows, right_from=1), ""]
+    header, rows = views.switch_rows(cmp, lang)
+    if rows:
+        out += [f"### {t('title.switch', lang)}", "", markdown_table(header, rows), ""]
+    header, rows = views.accounting_rows(cmp, lang)
+    if rows:
+        out += [f"### {t('title.accounting', lang, month=cmp.scenario.fiscal_year_start_month)}", "",
+                markdown_table(header, rows, right_from=2), ""]
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
         out += [f"### {t('title.estimates', lang)}", "", markdown_table(header, rows), ""]

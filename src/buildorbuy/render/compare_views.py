@@ -150,3 +150,35 @@ def reason(cmp_or_reco, lang: str = "en") -> str:
         return reco["reason"]
     return phrase_reason(parts, reason_phrases(lang), money=lambda v: f"{fmt.money(v)} {parts['currency']}",
                          infeasible_phrases=infeasible_phrases(lang))
+
+
+def switch_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Self-hosted paths: IRR and discounted payback of switching from the api path they replace."""
+    header = [t("col.path", lang), t("col.against", lang), t("col.irr", lang), t("col.payback", lang), t("col.why", lang)]
+    rows = []
+    for p in cmp.paths:
+        sw = p.switch
+        if not sw:
+            continue
+        payback = t("never", lang) if sw["payback_month"] is None else t("month_n", lang, n=sw["payback_month"])
+        rows.append([p.name, sw["against"], "—" if sw["irr"] is None else fmt.percent(sw["irr"]), payback,
+                     sw.get("reason") or ""])
+    return header, rows
+
+
+def accounting_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Accounting view: capex, opex, depreciation and expense by fiscal year, per path (empty in the cash view)."""
+    header = [t("col.path", lang), t("col.fiscal_year", lang), t("col.capex", lang), t("col.opex", lang),
+              t("col.depreciation", lang), t("col.expense", lang)]
+    rows = []
+    for p in cmp.paths:
+        acc = p.accounting
+        if not acc:
+            continue
+        for capex, opex, dep, expense in zip(acc["capex_by_fiscal_year"], acc["opex_by_fiscal_year"],
+                                             acc["depreciation_by_fiscal_year"], acc["expense_by_fiscal_year"]):
+            rows.append([p.name, capex["fiscal_year"], fmt.money(capex["amount"]), fmt.money(opex["amount"]),
+                         fmt.money(dep["amount"]), fmt.money(expense["amount"])])
+        if acc["book_value_end"]:
+            rows.append([p.name, t("row.book_value_end", lang), "", "", "", fmt.money(acc["book_value_end"])])
+    return header, rows

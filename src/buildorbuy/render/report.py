@@ -335,6 +335,12 @@ def build_report(
     b.append(Heading(2, t("report.breakeven_h", lang)))
     header, rows = views.breakeven_rows(cmp, lang)
     b.append(Table(header, rows) if rows else Paragraph(t("report.breakeven_none", lang)))
+    header, rows = views.switch_rows(cmp, lang)
+    if rows:
+        b += [Heading(2, t("title.switch", lang)), Table(header, rows)]
+    header, rows = views.accounting_rows(cmp, lang)
+    if rows:
+        b += [Heading(2, t("title.accounting", lang, month=sc.fiscal_year_start_month)), Table(header, rows, right_from=2)]
     fleet_header, fleet = views.fleet_rows(cmp, lang)
     if "gpus" in have or fleet:
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")

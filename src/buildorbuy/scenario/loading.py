@@ -106,6 +106,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set needs key=value, got '{text}'")
     key, value_text = text.split("=", 1)
     key = _yaml.check_text(key.strip())
+    _yaml.check_text(value_text, where=key)  # bytes that are not UTF-8 in argv arrive as lone surrogates
     if not value_text.strip():
         return key, ""
     try:

@@ -502,6 +502,8 @@ class Scenario(Strict):
     horizon_months: Annotated[float, Field(ge=1, le=600)] = 36
     discount_rate: Annotated[float, Field(ge=-0.99, le=10)] = 0.0
     """Annual; month m is discounted by (1+r)^(-m/12)."""
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    """Accounting view: the calendar month (1-12) a fiscal year starts; FY<y> starts in year y."""
     workload: Workload
     constraints: Constraints = Field(default_factory=Constraints)
     bridge: str | None = None
