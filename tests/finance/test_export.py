@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from buildorbuy.analysis.compare import compare
 from buildorbuy.cli import app
-from buildorbuy.engine.core import COMPONENTS
+from buildorbuy.engine.core import COMPONENTS, ROUTING_KEYS
 from buildorbuy.render.workbook import sheet_title
 from buildorbuy.scenario.loading import load_scenario
 from tests.finance.recalc import read_values, recalculate
@@ -23,6 +23,8 @@ runner = CliRunner()
 
 
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
+    if max(abs(a), abs(b)) >= 1:
+        MAX_DIFF["value"] = max(MAX_DIFF.get("value", 0.0), rel_diff(a, b))
     return abs(a - b) <= rel * max(abs(a), abs(b)) or abs(a - b) <= 1e-6
 
 
@@ -53,7 +55,35 @@ def _summary(rows: list[list]) -> tuple[list[dict], dict]:
     return paths, extra
 
 
-def _check(cmp, values: dict[str, list[list]], never: str = "never", none: str = "none") -> int:
+def _check_switch(p, row: dict, na: str) -> int:
+    """Summary's switch columns against compare's paths[].switch: the IRR within 1e-6 relative (the
+    spreadsheet's IRR() iterates to its own tolerance), the payback month and `against` exactly, and
+    n/a exactly where compare's figure is null."""
+    if p.switch is None:
+        assert row.get("switch_irr") in (None, ""), (p.name, row.get("switch_irr"))
+        return 0
+    sw = p.switch
+    assert row["switch_against"] == sw["against"], (p.name, row["switch_against"], sw)
+    if sw["irr"] is None:
+        assert row["switch_irr"] == na, (p.name, row["switch_irr"], sw)
+    else:
+        assert isinstance(row["switch_irr"], float), (p.name, row["switch_irr"], sw)
+        assert rel_diff(row["switch_irr"], sw["irr"]) <= 1e-6, (p.name, row["switch_irr"], sw)
+        MAX_DIFF["irr"] = max(MAX_DIFF.get("irr", 0.0), rel_diff(row["switch_irr"], sw["irr"]))
+    assert row["switch_payback_month"] == (na if sw["payback_month"] is None else sw["payback_month"]), (p.name, row, sw)
+    return 3
+
+
+MAX_DIFF: dict[str, float] = {}
+"""Largest relative differences seen (printed with -s: the report quotes them)."""
+
+
+def rel_diff(a: float, b: float) -> float:
+    scale = max(abs(a), abs(b))
+    return 0.0 if scale == 0 else abs(a - b) / scale
+
+
+def _check(cmp, values: dict[str, list[list]], never: str = "never", none: str = "none", na: str = "n/a") -> int:
     """Compare every monthly component and summary figure; return how many numbers were checked."""
     result = cmp.result
     horizon = cmp.scenario.horizon
@@ -68,9 +98,14 @@ def _check(cmp, values: dict[str, list[list]], never: str = "never", none: str =
             for m in range(horizon):
                 assert close(table[name][m], engine[m]), (p.name, name, m, table[name][m], engine[m])
                 checked += 1
+        routing = result.routing[i] if i in result.routing else {}
         for key, engine in (("monthly_cost", p.monthly_cost), ("cumulative_cost", p.cumulative_cost),
-                            ("tokens", None), ("gpus", p.gpus), ("discount_factor", result.discount[0])):
-            if key not in table or engine is None:
+                            ("tokens", None), ("gpus", p.gpus), ("discount_factor", result.discount[0]),
+                            *((key, routing[key][0]) for key in ROUTING_KEYS if key in routing)):
+            if engine is None:
+                continue
+            assert key in table or key not in ROUTING_KEYS, (p.name, key)
+            if key not in table:
                 continue
             for m in range(horizon):
                 assert close(table[key][m], engine[m]), (p.name, key, m, table[key][m], engine[m])
@@ -88,6 +123,7 @@ def _check(cmp, values: dict[str, list[list]], never: str = "never", none: str =
             checked += 1
         assert bool(row["feasible"]) == p.feasible
         assert bool(row["recommendable"]) == bool(result.recommendable[0, i])
+        checked += _check_switch(p, row, na)
     winner = cmp.recommendation["path"]
     assert extra["winner"] == (winner if winner else none)
     if cmp.recommendation["margin"] is not None:
@@ -112,8 +148,11 @@ def test_every_bundled_scenario_recalculates_to_the_engine(tmp_path):
     copies = recalculate(files, tmp_path)
     for scenario, target in zip(BUNDLED, files):
         cmp = compare(load_scenario(scenario))
+        MAX_DIFF.clear()
         checked = _check(cmp, read_values(copies[target]))
         assert checked > 100, scenario
+        print(f"{scenario.name}: {checked} figures, max relative difference {MAX_DIFF.get('value', 0):.2e} "
+              f"(IRR {MAX_DIFF.get('irr', float('nan')):.2e})")
 
 
 def test_changing_an_input_cell_matches_compare_with_set(tmp_path):
