@@ -602,6 +602,7 @@ ZH.update({
 # ------------------------------------------------------------------ workbook: routing, managed fine-tune, switching
 EN.update({
     "xl.col.own_weight": "Base-model fee weight (every month)",
+    "xl.scalar.run_end": "Month the run ends (before the GPUs arrive)",
     "xl.col.tuned_fees_full": "Fine-tuned model's per-token fees at full traffic",
     "xl.scalar.managed_run_fee": "Managed fine-tune fee per run",
     "xl.col.own_share": "Own model's share of traffic",
@@ -650,6 +651,7 @@ EN.update({
 })
 ZH.update({
     "xl.col.own_weight": "基础模型费用权重（每月）",
+    "xl.scalar.run_end": "运行结束月份（GPU 到货之前）",
     "xl.col.tuned_fees_full": "微调模型全部流量的按 token 费用",
     "xl.scalar.managed_run_fee": "每次托管微调费用",
     "xl.col.own_share": "自有模型流量份额",

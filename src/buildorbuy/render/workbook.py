@@ -542,11 +542,16 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     wall = s.scalar("run_wall_hours", t("xl.scalar.wall_hours", lang), f"={gpu_hours}/{s.p(sec + '.gpus')}/{goodput}")
     run_months = s.scalar("run_months", t("xl.scalar.run_months", lang),
                           f"=MAX(1,CEILING(MAX({wall}/{MONTH_HOURS:g}-1E-9,0),1))")
-    live_terms = f"ROUNDUP({s.p('lead_time_months')},0),{run_months}"
-    if pp.ownership == "own" and s.has("serving.procurement_months"):
-        live_terms += f",ROUNDUP({s.p('serving.procurement_months')},0)"  # GPUs racked first
     shift = s.start()  # the whole path shifts by start_month
-    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=MAX({live_terms})" + ("" if shift == "0" else f"+{shift}"))
+    plus_shift = "" if shift == "0" else f"+{shift}"
+    run_end = f"MAX(ROUNDUP({s.p('lead_time_months')},0),{run_months}){plus_shift}"
+    if pp.ownership == "own" and s.has("serving.procurement_months"):
+        # the run (and its refreshes) ends at the lead time or its wall-clock; go-live waits for the GPUs
+        run_end = s.scalar("run_end", t("xl.scalar.run_end", lang), f"={run_end}")
+        live = s.scalar("live_month", t("xl.scalar.live", lang),
+                        f"=MAX({run_end},ROUNDUP({s.p('serving.procurement_months')},0){plus_shift})")
+    else:
+        live = run_end = s.scalar("live_month", t("xl.scalar.live", lang), f"={run_end}")
     run_cost = s.scalar("run_cost", t("xl.scalar.run_cost", lang), f"={gpu_hours}*{s.p(sec + '.gpu_hour_price')}")
     per_replica = s.scalar("gpus_per_replica", t("xl.scalar.per_replica", lang),
                            f"=MAX(ROUND({s.p('serving.gpus_per_replica')},0),1)")
@@ -558,12 +563,12 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     if refresh:
         period = f"MAX(ROUND({s.p(sec + '.refresh_months')},0),1)"
         s.column("refresh", t("xl.col.refresh", lang),
-                 lambda r, m: f"=IF(AND(A{r}-{live}>0,MOD(A{r}-{live},{period})=0),1,0)", "int")
+                 lambda r, m: f"=IF(AND(A{r}-{run_end}>0,MOD(A{r}-{run_end},{period})=0),1,0)", "int")
     components = []
     compute_key = f"{sec}_compute"
 
     def compute(r: int, m: int) -> str:
-        text = f"=IF(AND(A{r}>={live}-{run_months},A{r}<{live}),{run_cost}/{run_months},0)"
+        text = f"=IF(AND(A{r}>={run_end}-{run_months},A{r}<{run_end}),{run_cost}/{run_months},0)"
         return text + (f"+{s.c('refresh', r)}*{run_cost}*{p}" if refresh else "")
 
     s.column(compute_key, component_label(compute_key, lang), compute)
@@ -1136,8 +1141,8 @@ def _plain_formula(formula: str, expand_future_functions: bool = False) -> str:
 
 
 def _first_row(plan) -> int:
-    """Excel row of month 0 on the path sheets: below the scalars of the tallest path sheet (8 of a
-    compute run and fleet, the cap's replicas, and the day's load levels where autoscaling or a
+    """Excel row of month 0 on the path sheets: below the scalars of the tallest path sheet (up to 9
+    of a compute run and fleet, the cap's replicas, and the day's load levels where autoscaling or a
     capacity cap uses them: 24 with a daily profile, else 3)."""
     tallest = 2
     for pp in plan.paths:
@@ -1145,7 +1150,7 @@ def _first_row(plan) -> int:
             continue
         capped = pp.fallback is not None and getattr(plan.scenario.paths[pp.index].serving, "max_gpus", None) is not None
         levels = getattr(pp, "scaling", "fixed") == "autoscale" or capped
-        count = 8 + capped + (0 if not levels else 24 if plan.scenario.workload.daily_profile is not None else 3)
+        count = 9 + capped + (0 if not levels else 24 if plan.scenario.workload.daily_profile is not None else 3)
         tallest = max(tallest, count)
     return max(16, tallest + 5)
 
