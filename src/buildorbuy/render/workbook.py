@@ -916,9 +916,12 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     cumulative discounted saving stays ≥ −1e-9·scale to the end. The IRR exists when the saving has
     a month of each sign and its NPV Σ saving[m]·(1+x)^(−m) changes sign exactly once over the same
     grid of monthly rates x (−50 % … +1000 %, 2049 points log-spaced in 1 + x) as the engine's; it
-    is then IRR() started at the grid rate just before that root. Returns per path the cells of
-    `against`, `irr` (annual) and `payback`."""
-    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+    is then IRR() started at the grid rate just before that root (IRR() iterates to its own
+    tolerance; the recalculation tests allow 1e-6 relative to the engine's bisection). Sign changes are counted between
+    neighbouring grid points with SIGN()·SIGN() < 0, so an NPV of exactly 0 at a grid rate (which
+    the engine steps over) would count differently. Returns per path the cells of `against`, `irr`
+    (annual) and `payback`."""
+    from xlsxwriter.utility import xl_col_to_name
 
     from buildorbuy.analysis.finance import _GRID_POINTS, IRR_MONTHLY_HIGH, IRR_MONTHLY_LOW
 
@@ -971,7 +974,7 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     ws.write_string(head, 0, "month", fmt["key"])
     for m in range(horizon):
         ws.write_number(top + m - 1, 0, m)
-    grid_col = 1 + 4 * len(hosted) + 1
+    grid_col = 1 + 4 * len(hosted) + 1  # the rate grid, then one column of NPVs per path
     grid = np.expm1(np.linspace(np.log1p(IRR_MONTHLY_LOW), np.log1p(IRR_MONTHLY_HIGH), _GRID_POINTS))
     rate = xl_col_to_name(grid_col)
     ws.write_string(head - 1, grid_col, t("xl.col.rate_grid", lang), fmt["header"])
@@ -1015,26 +1018,24 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
             ws.write_formula(r - 1, 4 + 4 * k, f"=AND({cum}{r}>=-1E-9*{scale},{after})")
         savings = f"${saving}${top}:${saving}${bottom}"
         flow_scale = f"MAX(MAX({savings}),-MIN({savings}),1E-300)"
-        # the NPV of the saving over the rate grid, its sign carried over zeros, and the sign changes
-        npv_col, sign_col = grid_col + 1 + 2 * k, grid_col + 2 + 2 * k
-        npv, sign = xl_col_to_name(npv_col), xl_col_to_name(sign_col)
+        # the NPV of the saving over the rate grid and its sign changes; with exactly one, the grid
+        # points before the root are those with the first point's sign (COUNTIF), the last of them
+        # is IRR()'s start value
+        npv_col = grid_col + 1 + k
+        npv = xl_col_to_name(npv_col)
         ws.write_string(head - 1, npv_col, t("xl.col.npv_at_rate", lang, path=name), fmt["header"])
-        ws.write_string(head - 1, sign_col, t("xl.col.npv_sign", lang, path=name), fmt["header"])
         ws.write_string(head, npv_col, "npv_at_rate", fmt["key"])
-        ws.write_string(head, sign_col, "npv_sign", fmt["key"])
         for g in range(_GRID_POINTS):
             r = top + g
             ws.write_formula(r - 1, npv_col, f"=(1+{rate}{r})*NPV({rate}{r},{savings})", fmt["num"])
-            previous = "0" if g == 0 else f"{sign}{r - 1}"
-            ws.write_formula(r - 1, sign_col, f"=IF({npv}{r}=0,{previous},SIGN({npv}{r}))", fmt["int"])
-        signs = lambda a, b: f"${sign}${a}:${sign}${b}"  # noqa: E731
         grid_last = top + _GRID_POINTS - 1
+        values = lambda a, b: f"${npv}${a}:${npv}${b}"  # noqa: E731
         ws.write_formula(pr - 1, 7, f"=SUMPRODUCT(({savings}>1E-12*{flow_scale})*1)", fmt["int"])
         ws.write_formula(pr - 1, 8, f"=SUMPRODUCT(({savings}<-1E-12*{flow_scale})*1)", fmt["int"])
-        ws.write_formula(pr - 1, 9, f"=SUMPRODUCT(({signs(top + 1, grid_last)}<>{signs(top, grid_last - 1)})"
-                                    f"*({signs(top, grid_last - 1)}<>0))", fmt["int"])
-        ws.write_formula(pr - 1, 10, f"=IFERROR(INDEX({rates},MAX(MATCH(${sign}${grid_last},{signs(top, grid_last)},0)-1,1)),0)",
-                         fmt["factor"])
+        ws.write_formula(pr - 1, 9, f"=SUMPRODUCT((SIGN({values(top + 1, grid_last)})*SIGN({values(top, grid_last - 1)})<0)*1)",
+                         fmt["int"])
+        before_root = f"IF(${npv}${top}>0,COUNTIF({values(top, grid_last)},\">0\"),COUNTIF({values(top, grid_last)},\"<0\"))"
+        ws.write_formula(pr - 1, 10, f"=INDEX({rates},MAX({before_root},1))", fmt["factor"])
         before, after_count = t("xl.why.several", lang, n="\0").split("\0")
         several = f"\"{before}\"&J{pr}&\"{after_count}\""
         why = (f"=IF(AND(H{pr}>0,I{pr}>0),IF(J{pr}=1,\"\",IF(J{pr}>1,{several},\"{t('xl.why.outside', lang)}\")),"
