@@ -4,13 +4,13 @@ Sheets: `Inputs` (every numeric input, one per row: field path as `--set` takes 
 defined name, unit, source), `Workload` (tokens, peak load and discount factor per month), one
 sheet per path (a row per month: each cost component, total, discounted cost, cumulative; the
 path's scalars — go-live, run cost, replica throughput — above the month table, named), then
-`Break-even` and `Summary` (total, NPV, cost per 1M tokens, levelised cost, break-even months,
-winner). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
+`Break-even`, `Switch` (IRR and discounted payback of switching from an api path) and `Summary`
+(total, NPV, cost per 1M tokens, levelised cost, break-even months, winner, switching). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
 in plain functions (no macros, no LAMBDA, no dynamic arrays), so LibreOffice and Excel agree.
 
-`auto` results (estimates, catalog prices) enter as values: changing an input does not re-run an
-estimator. A term the workbook cannot express enters as the engine's values, and the sheet and
-the Summary's notes say which (see `uncovered`).
+`auto` results (estimates, catalog prices, `auto` searches) enter as values: changing an input does
+not re-run an estimator or a search. A term the workbook could not express would enter as the
+engine's values, marked on its sheet and listed in the Summary's notes (`uncovered`, empty today).
 """
 
 from __future__ import annotations
@@ -697,7 +697,7 @@ def _route(s: PathSheet, live: str, per_replica: str, throughput: str, speedup) 
     without routing); own tokens T·s; cap replicas max(floor(max_gpus/per_replica) − redundancy, 1);
     overflow[m] = 730/24·3600·Σ_h hours_h·max(0, T·s/(730·3600)·level_h − cap·tps·utilisation·
     per_replica·speedup); fallback share = (1 − s) + ov/T + (s − ov/T)·escalation_rate."""
-    book, lang = s.book, s.book.lang
+    lang = s.book.lang
     if s.has("routing.share"):
         share, escalation = s.p("routing.share"), s.p("routing.escalation_rate")
         ramp = f"ROUND({s.p('routing.ramp_months')},0)"
@@ -953,7 +953,6 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     ws.write_string(api_head - 2, 0, t("xl.api_table", lang), fmt["header"])
     ws.write_row(api_head - 1, 0, [t("xl.col.path", lang), t("xl.col.api_position", lang), t("xl.col.feasible", lang),
                                    t("xl.col.npv", lang), t("xl.col.npv_if_feasible", lang)], fmt["header"])
-    last_path_row = first + horizon - 1
     for k, i in enumerate(api):
         r = api_head + 1 + k
         a = sheets[i]
