@@ -453,8 +453,9 @@ def test_terms_no_bundled_scenario_has_recalculate_to_the_engine(tmp_path, key):
 
 
 def test_editing_a_routed_input_matches_compare_with_set(tmp_path):
-    """The fallback's output price and the routing share are edited in Inputs; the cap found by the
-    `auto` search stays the value written (auto searches are not re-run), so compare pins it too."""
+    """The fallback's output price, the routing share and the peak hour of the daily profile (which
+    peak_to_average and the overflow's load levels follow) are edited in Inputs; the cap found by
+    the `auto` search stays the value written (auto searches are not re-run), so compare pins it too."""
     import openpyxl
 
     scenario = SCENARIOS / "hybrid-router.yaml"
@@ -462,7 +463,9 @@ def test_editing_a_routed_input_matches_compare_with_set(tmp_path):
     _export(scenario, target)
     wb = openpyxl.load_workbook(target)
     rows = {r[0].value: r for r in wb["Inputs"].iter_rows(min_row=2) if r[0].value}
-    edits = {"paths[1].routing.share": 0.7, "paths[0].price_per_1k_output": rows["paths[0].price_per_1k_output"][1].value * 1.25}
+    edits = {"paths[1].routing.share": 0.7, "paths[0].price_per_1k_output": rows["paths[0].price_per_1k_output"][1].value * 1.25,
+             "workload.daily_profile[10]": 2.2}
+    assert rows["workload.peak_to_average"][1].value.startswith("=MAX(")
     for key, value in edits.items():
         rows[key][1].value = value
     cap = rows["paths[1].serving.max_gpus"][1].value

@@ -157,8 +157,15 @@ def _given(scenario, key: str) -> bool:
     return isinstance(parts[-1], str) and parts[-1] in getattr(node, "model_fields_set", set())
 
 
+def _profile_peak(book, key: str) -> str:
+    """peak_to_average of a daily profile: its max over its mean (plan._profile_peak)."""
+    hours = ",".join(book.n(f"workload.daily_profile[{h}]") for h in range(24))
+    return f"=MAX({hours})/(SUM({hours})/24)"
+
+
 DERIVED_FORMULAS = {
     "from growth_per_year": lambda book, key: f"=(1+{book.n('workload.growth_per_year')})^(1/12)-1",
+    "from daily_profile: max / mean": _profile_peak,
 }
 """Derived parameters that are plain arithmetic on other inputs become formulas (not estimates)."""
 
@@ -183,11 +190,11 @@ def write_inputs(book: Book, fmt: dict) -> None:
         d = derived.get(key)
         method = d.method if d is not None and isinstance(d.method, str) else ""
         formula = None
-        if d is not None and key not in book.result.plan.base:
-            prefix = next((p for p in DERIVED_FORMULAS if method.startswith(p)), None)
-            if prefix is not None:
-                formula = DERIVED_FORMULAS[prefix](book, key)
-            elif method.startswith("default: "):
+        prefix = next((p for p in DERIVED_FORMULAS if method.startswith(p)), None) if d is not None else None
+        if prefix is not None:  # the derived value is what the engine uses, a base value or not
+            formula = DERIVED_FORMULAS[prefix](book, key)
+        elif d is not None and key not in book.result.plan.base:
+            if method.startswith("default: "):
                 target = _default_target(key, method[len("default: "):])
                 if target is not None and target in book.names and target != key:
                     formula = f"={book.n(target)}"
