@@ -375,7 +375,7 @@ CASES = {
         {"name": "Frontier", "kind": "api", "price_per_1k_input": 0.005, "price_per_1k_output": 0.02,
          "fixed_fee_per_month": 80, "setup_fee": 700},
         _tuned("Routed autoscale", success_probability=0.85,
-               serving={"scaling": "autoscale", "min_replicas": 1, "max_gpus": 6, "throughput_change_per_year": 0.2},
+               serving={"scaling": "autoscale", "min_replicas": 1, "max_gpus": 4, "throughput_change_per_year": 0.2},
                routing={"share": 0.7, "ramp_months": 2, "escalation_rate": 0.1, "fallback": "Frontier"}),
         _tuned("Routed owned", success_probability=0.9,
                serving={"ownership": "own", "purchase_price": 15_000, "max_gpus": 5, "hosting_per_gpu_month": 150,
@@ -433,6 +433,9 @@ def test_cases_exercise_the_terms_they_are_meant_to():
         else:
             assert all(any(p.components.get("fallback_fees", [0])) for p in cmp.paths if p.kind != "api"
                        and p.name != "Plain")
+            for i, split in cmp.result.routing.items():  # every cap binds in some month
+                capped = data["paths"][i]["serving"].get("max_gpus") is not None
+                assert capped == bool(np.any(split["overflow_tokens"][0] > 0)), (key, cmp.paths[i].name)
         assert any(p.switch and p.switch["irr"] is not None for p in cmp.paths), key
 
 
