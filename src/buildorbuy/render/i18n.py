@@ -955,3 +955,67 @@ ZH.update({
     "sim.md_cheapest": "**{winner} 在 {share} 的样本中最便宜。**",
     "sim.md_summary": "现值成本（净现值）与每百万 token 成本",
 })
+
+# ---------------------------------------------------------------------- estimate (table and markdown labels; the
+# csv and json keys stay the same in every language; estimator methods and sources are shown as they are)
+EN.update({
+    "est.title.training": "Pretraining estimate",
+    "est.title.finetune": "Fine-tuning estimate",
+    "est.title.serving": "Serving estimate",
+})
+ZH.update({
+    "est.title.training": "预训练估算",
+    "est.title.finetune": "微调估算",
+    "est.title.serving": "推理服务估算",
+})
+ESTIMATE_FIELDS_ZH = {
+    "model": "模型",
+    "gpu": "GPU",
+    "params": "参数量",
+    "active_params": "激活参数量",
+    "tokens": "token 数",
+    "epochs": "训练轮数",
+    "finetune_method": "微调方法",
+    "precision": "精度",
+    "flops": "计算量（FLOPs）",
+    "mfu": "模型算力利用率（MFU）",
+    "mfu_source": "MFU 来源",
+    "gpu_hours": "GPU 小时",
+    "gpus": "GPU 数量",
+    "wall_clock_days": "实际耗时（天）",
+    "error_factor_p80": "80% 区间误差倍数（×/÷）",
+    "gpu_hour_price": "每 GPU 小时价格",
+    "cost": "成本",
+    "monthly_cost": "月度成本",
+    "currency": "币种",
+    "price_source": "价格来源",
+    "method": "估算方法",
+    "input_len": "每请求输入 token 数",
+    "output_len": "每请求输出 token 数",
+    "cached_input_share": "缓存命中的输入占比",
+    "gpus_per_replica": "每副本 GPU 数",
+    "tensor_parallel": "张量并行度",
+    "concurrency_per_replica": "每副本并发请求数",
+    "batch_limit": "批大小限制因素",
+    "output_tokens_per_second_per_gpu": "每 GPU 每秒输出 token 数",
+    "tokens_per_second_per_gpu": "每 GPU 每秒 token 数",
+    "bound": "性能瓶颈",
+    "time_per_output_token_ms": "每个输出 token 耗时（毫秒）",
+    "time_to_first_token_ms": "首 token 延迟（毫秒）",
+    "interconnect": "GPU 互联",
+    "output_tokens_per_second_per_gpu_by_tp": "各张量并行度下每 GPU 每秒输出 token 数",
+    "latency_target": "延迟目标",
+    "tokens_per_month": "每月 token 数",
+    "peak_to_average": "峰均比",
+    "target_utilization": "目标利用率",
+    "peak_tokens_per_second": "峰值每秒 token 数",
+    "replicas": "副本数",
+}
+"""Chinese labels of the `estimate` result keys (English tables show the keys themselves)."""
+
+
+def estimate_field_label(key: str, lang: str = "en") -> str:
+    """An estimate result key as a table shows it: the key itself in English, a label in Chinese."""
+    if lang == "en":
+        return key
+    return ESTIMATE_FIELDS_ZH.get(key, key)
