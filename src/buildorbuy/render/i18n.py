@@ -8,7 +8,7 @@ scenario or the engine (path names, estimate methods, warnings) is shown as it i
 
 from __future__ import annotations
 
-from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN
+from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, SWITCH_EN
 
 from typing import Any
 
@@ -1121,4 +1121,19 @@ ZH.update({
     "catalog.apis.others": "（{items}）",
     "catalog.apis.sep": "，",
     "table.not_shown": "此宽度下未显示：{items}（见 --format csv 或 json）",
+})
+
+# ---------------------------------------------------------------------- validate (its `Error:` lines name fields by
+# their dotted paths and keep the validator's English messages, like every command's errors and warnings on stderr)
+EN.update({"validate.valid": "{file}: valid — {n} paths ({names}), {horizon} months"})
+ZH.update({"validate.valid": "{file}：有效 — {n} 个方案（{names}），{horizon} 个月"})
+
+# ---------------------------------------------------------------------- compare: why the IRR of switching is undefined
+EN.update({f"switch.{key}": text for key, text in SWITCH_EN.items()})
+ZH.update({
+    "switch.all_cheaper": "每个月都比 API 方案便宜：没有需要回收的投入，因此没有收益率",
+    "switch.never_cheaper": "没有任何一个月比 API 方案便宜：没有收益率",
+    "switch.same": "每个月的成本都与 API 方案相同",
+    "switch.several": "节省额多次改变正负号，存在 {count} 个内部收益率：单独看任何一个都没有意义",
+    "switch.outside": "内部收益率超出每月 {low} … {high} 的范围",
 })
