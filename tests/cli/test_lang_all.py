@@ -281,3 +281,17 @@ def test_breakeven_pair_and_bridge_note_in_chinese_carry_the_same_figures():
     between = breakeven(_apis_and_hosted(lead_time=10, bridge="B", staff=0.1), "workload.tokens_per_month",
                         between=("B", "Hosted"))
     assert "比较 B 与 Hosted（由 --between 指定）。" in lines(between, "zh")
+
+
+def test_tornado_skipped_reasons_in_chinese():
+    from buildorbuy.analysis._common import FIXED_PARAMETERS
+    from buildorbuy.render.tornado_render import skipped_reason
+
+    out = run("tornado", STARTUP, "-f", "markdown", lang="zh")
+    skipped = out.split("### 跳过的输入", 1)[1]
+    for english in ("defaults to the horizon", "not given", "is 0, so", "fixed:", "not used:", "follows other inputs"):
+        assert english not in skipped, english
+    assert "默认等于评估期" in skipped and "未使用：" in skipped and "值为 0" in skipped
+    for reason in FIXED_PARAMETERS.values():  # every fixed input has a whole Chinese sentence
+        assert not re.search(r"[a-z]{4,}", skipped_reason(f"fixed: it {reason}", "zh").replace("horizon_months", ""))
+    assert skipped_reason("something new", "zh") == "something new"

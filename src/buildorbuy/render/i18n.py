@@ -1137,3 +1137,30 @@ ZH.update({
     "switch.several": "节省额多次改变正负号，存在 {count} 个内部收益率：单独看任何一个都没有意义",
     "switch.outside": "内部收益率超出每月 {low} … {high} 的范围",
 })
+
+# ---------------------------------------------------------------------- tornado: why an input was not moved (the
+# engine's own explanation after the leading words is shown as written)
+EN.update({
+    "tornado.why.horizon": "defaults to the horizon",
+    "tornado.why.no_risk": "not given (default 1: no project risk modelled)",
+    "tornado.why.zero": "is 0, so a relative swing does not move it",
+    "tornado.why.exchange_rate": "only converts catalog prices when the scenario is read; the converted prices are varied instead",
+    "tornado.why.fixed": "fixed: it {detail}",
+    "tornado.why.fixed_horizon": "fixed: it sets the length of the month axis; change it with --set horizon_months=N",
+    "tornado.why.fixed_version": "fixed: it is the file format version, not a cost input",
+    "tornado.why.locked": "cannot move alone: {detail}",
+    "tornado.why.unused": "not used: {detail}",
+    "tornado.why.follows": "follows other inputs ({detail})",
+})
+ZH.update({
+    "tornado.why.horizon": "默认等于评估期",
+    "tornado.why.no_risk": "未给出（默认 1：不考虑项目风险）",
+    "tornado.why.zero": "值为 0，按比例变动不会改变它",
+    "tornado.why.exchange_rate": "只在读取场景时用于换算目录价格；变动的是换算后的价格",
+    "tornado.why.fixed": "固定：{detail}",
+    "tornado.why.fixed_horizon": "固定：它决定月份轴的长度；请用 --set horizon_months=N 修改",
+    "tornado.why.fixed_version": "固定：它是文件格式版本，不是成本输入",
+    "tornado.why.locked": "不能单独变动：{detail}",
+    "tornado.why.unused": "未使用：{detail}",
+    "tornado.why.follows": "由其他输入决定（{detail}）",
+})

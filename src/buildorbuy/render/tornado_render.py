@@ -180,6 +180,34 @@ def skipped_summary(result: TornadoResult, lang: str = "en") -> str:
     return t("tornado.skip_sep", lang).join(t(f"tornado.skip.{label}", lang, count=count) for label, count in groups.items())
 
 
+_SKIPPED_WHOLE = {
+    "defaults to the horizon": "horizon",
+    "not given (default 1: no project risk modelled)": "no_risk",
+    "is 0, so a relative swing does not move it": "zero",
+    "only converts catalog prices when the scenario is read; the converted prices are varied instead": "exchange_rate",
+    "fixed: it sets the length of the month axis; change it with --set horizon_months=N": "fixed_horizon",
+    "fixed: it is the file format version, not a cost input": "fixed_version",
+}
+_SKIPPED_PREFIX = (("fixed: it ", "fixed"), ("cannot move alone: ", "locked"), ("not used: ", "unused"),
+                   ("follows other inputs (", "follows"))
+
+
+def skipped_reason(text: str, lang: str = "en") -> str:
+    """Why an input was not moved, in `lang`: the analysis's fixed sentences translated whole; for the
+    others the leading words, with the engine's own explanation kept as written."""
+    if lang == "en":
+        return text
+    if text in _SKIPPED_WHOLE:
+        return t(f"tornado.why.{_SKIPPED_WHOLE[text]}", lang)
+    for prefix, key in _SKIPPED_PREFIX:
+        if text.startswith(prefix):
+            rest = text[len(prefix):]
+            if key == "follows" and rest.endswith(")"):
+                rest = rest[:-1]
+            return t(f"tornado.why.{key}", lang, detail=rest)
+    return text
+
+
 def _rows(result: TornadoResult, top: int | None = None, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     lo, hi = _low_label(result, lang)
     header = [t("tornado.col_input", lang), t("tornado.col_base", lang), lo, hi, t("tornado.col_metric_at", lang, side=lo),
@@ -219,7 +247,8 @@ def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "
     if any(r.clipped for r in result.rows):
         out += ["\\" + t("tornado.md_clipped", lang), ""]
     if result.skipped:
-        out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {markdown_code(k)}: {md(v)}" for k, v in result.skipped.items()] + [""]
+        out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {markdown_code(k)}: {md(skipped_reason(v, lang))}"
+                                                            for k, v in result.skipped.items()] + [""]
     if result.warnings:
         out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in result.warnings] + [""]
     return "\n".join(out)
