@@ -295,3 +295,10 @@ def test_tornado_skipped_reasons_in_chinese():
     for reason in FIXED_PARAMETERS.values():  # every fixed input has a whole Chinese sentence
         assert not re.search(r"[a-z]{4,}", skipped_reason(f"fixed: it {reason}", "zh").replace("horizon_months", ""))
     assert skipped_reason("something new", "zh") == "something new"
+
+
+def test_drawn_outcomes_are_named_in_chinese_by_simulate_and_voi():
+    for args in (["simulate", UNCERTAIN, "-n", "500"], ["voi", UNCERTAIN, "-n", "500"]):
+        en, zh = run(*args), run(*args, lang="zh")
+        assert "success_probability (outcome)" in en
+        assert "(outcome)" not in zh and "success_probability（成败结果）" in zh

@@ -1164,3 +1164,15 @@ ZH.update({
     "tornado.why.unused": "未使用：{detail}",
     "tornado.why.follows": "由其他输入决定（{detail}）",
 })
+
+
+# ---------------------------------------------------------------------- sampled inputs named by simulate and voi
+EN.update({"input.outcome": "{key} (outcome)"})
+ZH.update({"input.outcome": "{key}（成败结果）"})
+
+
+def input_label(label: str, lang: str = "en") -> str:
+    """A sampled input's label (`<key> (outcome)` for a drawn success or failure) in `lang`; the key stays as written."""
+    if lang != "en" and label.endswith(" (outcome)"):
+        return t("input.outcome", lang, key=label[: -len(" (outcome)")])
+    return label

@@ -7,7 +7,7 @@ import json
 
 from buildorbuy.analysis.montecarlo import Simulation
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import input_label, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 BAR_WIDTH = 30
@@ -69,7 +69,7 @@ def driver_rows(sim: Simulation, lang: str = "en") -> tuple[str, list[str], list
         partial = d.get("partial_spearman")
         direction = partial if partial is not None else rho
         favours = sim.runner_up if direction > 0 else sim.winner
-        rows.append([d["label"], f"{rho:+.2f}", bar(abs(rho), 16), "—" if partial is None else f"{partial:+.2f}",
+        rows.append([input_label(d["label"], lang), f"{rho:+.2f}", bar(abs(rho), 16), "—" if partial is None else f"{partial:+.2f}",
                      favours if abs(direction) >= 0.05 else "—"])
     return title, header, rows
 
@@ -77,7 +77,7 @@ def driver_rows(sim: Simulation, lang: str = "en") -> tuple[str, list[str], list
 def input_rows(sim: Simulation, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("sim.col_input", lang), t("sim.col_distribution", lang), t("sim.col_estimate", lang),
               t("sim.col_sampled_p10", lang), "P50", "P90"]
-    rows = [[i["label"], i["describe"], _value(i["estimate"]), _value(i["p10"]), _value(i["p50"]), _value(i["p90"])]
+    rows = [[input_label(i["label"], lang), i["describe"], _value(i["estimate"]), _value(i["p10"]), _value(i["p50"]), _value(i["p90"])]
             for i in sim.inputs]
     return header, rows
 
