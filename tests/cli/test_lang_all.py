@@ -298,7 +298,7 @@ def test_tornado_skipped_reasons_in_chinese():
 
 
 def test_drawn_outcomes_are_named_in_chinese_by_simulate_and_voi():
-    for args in (["simulate", UNCERTAIN, "-n", "500"], ["voi", UNCERTAIN, "-n", "500"]):
+    for args in (["simulate", UNCERTAIN, "-n", "500"], ["voi", UNCERTAIN, "-n", "1000"]):
         en, zh = run(*args), run(*args, lang="zh")
         assert "success_probability (outcome)" in en
         assert "(outcome)" not in zh and "success_probability（成败结果）" in zh
