@@ -302,3 +302,19 @@ def test_drawn_outcomes_are_named_in_chinese_by_simulate_and_voi():
         en, zh = run(*args), run(*args, lang="zh")
         assert "success_probability (outcome)" in en
         assert "(outcome)" not in zh and "success_probability（成败结果）" in zh
+
+
+def test_the_string_tables_load_no_engine_and_cover_every_component():
+    import subprocess
+    import sys
+
+    code = ("import sys, buildorbuy.render.i18n as i18n; "
+            "assert 'buildorbuy.engine.core' not in sys.modules and 'numpy' not in sys.modules, 'engine loaded'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # catalog and estimate use the tables without the engine's start-up cost
+    from buildorbuy.engine.core import COMPONENT_LABELS
+    from buildorbuy.render.i18n import COMPONENTS_ZH, component_label
+
+    assert set(COMPONENTS_ZH) == set(COMPONENT_LABELS)
+    for key, label in COMPONENT_LABELS.items():
+        assert component_label(key, "en") == label and component_label(key, "zh") == COMPONENTS_ZH[key]

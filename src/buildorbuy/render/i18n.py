@@ -395,33 +395,38 @@ ZH: dict[str, str] = {
 }
 
 
-def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
+COMPONENTS_ZH = {
+    "api_fees": "API 费用",
+    "bridge_fees": "过渡 API 费用",
+    "managed_finetune": "托管微调",
+    "serving_rent": "租用推理 GPU",
+    "hardware_purchase": "GPU 采购",
+    "power_and_hosting": "电力与托管",
+    "maintenance": "维护",
+    "residual_credit": "残值抵扣",
+    "training_compute": "训练算力",
+    "finetune_compute": "微调算力",
+    "data": "数据",
+    "staff": "人员",
+    "api_fixed_fees": "API 固定费用与开通费",
+    "fallback_fees": "回退 API 费用",
+}
+"""Cost components in Chinese; the English labels are the engine's COMPONENT_LABELS."""
+
+
+def _load_components() -> None:
+    """Add the `component.*` keys to both tables on first use: the English labels live in the engine,
+    which commands such as `catalog` and `estimate` never load (importing it costs start-up time)."""
+    if "component.api_fees" in ZH:
+        return
     from buildorbuy.engine.core import COMPONENT_LABELS
 
-    zh = {
-        "api_fees": "API 费用",
-        "bridge_fees": "过渡 API 费用",
-        "managed_finetune": "托管微调",
-        "serving_rent": "租用推理 GPU",
-        "hardware_purchase": "GPU 采购",
-        "power_and_hosting": "电力与托管",
-        "maintenance": "维护",
-        "residual_credit": "残值抵扣",
-        "training_compute": "训练算力",
-        "finetune_compute": "微调算力",
-        "data": "数据",
-        "staff": "人员",
-        "api_fixed_fees": "API 固定费用与开通费",
-        "fallback_fees": "回退 API 费用",
-    }
-    return {f"component.{k}": v for k, v in COMPONENT_LABELS.items()}, {f"component.{k}": v for k, v in zh.items()}
+    EN.update({f"component.{k}": v for k, v in COMPONENT_LABELS.items()})
+    ZH.update({f"component.{k}": v for k, v in COMPONENTS_ZH.items()})
 
 
-_en_components, _zh_components = _component_labels()
-EN.update(_en_components)
 EN.update({f"reason.{key}": text for key, text in REASON_EN.items()})
 EN.update({f"infeasible.{key}": text for key, text in INFEASIBLE_EN.items()})
-ZH.update(_zh_components)
 
 # ------------------------------------------------------------------ finance: switching, accounting view, workbook
 EN.update({
@@ -612,6 +617,7 @@ def t(key: str, lang: str = "en", /, **values: Any) -> str:
 
 
 def component_label(key: str, lang: str = "en") -> str:
+    _load_components()
     return TABLES[lang].get(f"component.{key}", key)
 
 
