@@ -274,3 +274,45 @@ def test_chinese_accounting_workbook_labels_and_figures(tmp_path):
         k for k, row in enumerate(values[sheet_title(i, p["name"])]) if row and row[0] == "month")]
         for i, p in enumerate(data["paths"])) == 1
     assert _check_accounting(data, values, accounting_sheet="会计视图", book_label="期末账面价值") > 90
+
+
+# ------------------------------------------------------------------ editing the accounting inputs
+
+
+@pytest.mark.parametrize("key,edits", [
+    # 3 fiscal years (from July) become 2 (from March, the scenario's start month): a row turns blank
+    ("one-gpu", {"fiscal_year_start_month": 3, "paths[1].serving.depreciation_years": 1.5}),
+    ("managed-declining", {"fiscal_year_start_month": 11, "paths[4].serving.residual.declining_balance": 0.45,
+                           "paths[4].serving.purchase_price": 18_000}),
+])
+def test_editing_accounting_inputs_matches_compare_with_set(tmp_path, key, edits):
+    """fiscal_year_start_month is an input cell too: the fiscal-year labels of every month and of the
+    by-year table follow it; so do depreciation's life or rate and the purchase price."""
+    import openpyxl
+
+    if key == "one-gpu":
+        scenario, sets = tmp_path / "one.yaml", []
+        scenario.write_text(ONE_GPU.format(horizon=24))
+    else:
+        name, sets = CASES[key]
+        scenario = _scenario(tmp_path, name)
+    target = tmp_path / "base.xlsx"
+    _export(scenario, target, sets)
+    wb = openpyxl.load_workbook(target)
+    rows = {r[0].value: r for r in wb["Inputs"].iter_rows(min_row=2) if r[0].value}
+    source = rows["fiscal_year_start_month"][3].value
+    assert source == ("user input (one.yaml:8)" if key == "one-gpu" else "user input (--set)"), source
+    for field_path, value in edits.items():
+        assert not isinstance(rows[field_path][1].value, str), field_path  # an input, not a formula
+        rows[field_path][1].value = value
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    values = read_values(recalculate([edited], tmp_path)[edited])
+    sets = sets + [f"{k}={v!r}" for k, v in edits.items()]
+    data = _accounting_json(scenario, sets)
+    assert _check_accounting(data, values) > 60
+    assert _check_accounting(_engine_data(scenario, sets), values) > 60
+    assert f"month {edits['fiscal_year_start_month']})" in values["Accounting"][0][0]
+    base = _accounting_json(scenario, sets[: len(sets) - len(edits)])
+    assert ([y["fiscal_year"] for y in base["paths"][0]["accounting"]["capex_by_fiscal_year"]]
+            != [y["fiscal_year"] for y in data["paths"][0]["accounting"]["capex_by_fiscal_year"]])  # the edit moved them

@@ -92,6 +92,8 @@ class Book:
     uncovered: list[str] = field(default_factory=list)
     first_row: int = 0
     """Excel row number of month 0 on the path and workload sheets."""
+    accounting: bool = False
+    """Whether the accounting view is written (Inputs then also holds fiscal_year_start_month)."""
 
     def n(self, key: str) -> str:
         return self.names[key]
@@ -113,34 +115,35 @@ def sheet_title(index: int, name: str) -> str:
 
 def _sources(plan, result) -> list[tuple[str, float, str]]:
     """(key, value, source) of every parameter, in the scenario's order."""
-    from buildorbuy.scenario.loading import OVERRIDDEN, split_field_path
-
     scenario = plan.scenario
     methods = plan.methods({k: v[:1] for k, v in result.params.items()})
-    lines = scenario._lines or {}
-    file_name = scenario._source.rsplit("/", 1)[-1] if scenario._source else None
     rows = []
     for key in list(plan.base) + [d.key for d in plan.derived if d.key not in plan.base]:
         if key not in result.params:
             continue
         value = float(result.params[key][0])
-        if key in methods:
-            source = f"estimated: {methods[key]}"
-        else:
-            try:
-                where = lines.get(tuple(split_field_path(key)))
-            except Exception:  # noqa: BLE001 - a key that does not parse has no line
-                where = None
-            if where == OVERRIDDEN:
-                source = "user input (--set)"
-            elif where is not None:
-                source = f"user input ({file_name}:{where})" if file_name else "user input"
-            elif file_name is None and _given(scenario, key):
-                source = "user input"
-            else:
-                source = "default"
+        source = f"estimated: {methods[key]}" if key in methods else _field_source(scenario, key)
         rows.append((key, value, source))
     return rows
+
+
+def _field_source(scenario, key: str) -> str:
+    """`user input (file.yaml:42)`, `user input (--set)`, `user input` or `default` for a field path."""
+    from buildorbuy.scenario.loading import OVERRIDDEN, split_field_path
+
+    lines = scenario._lines or {}
+    file_name = scenario._source.rsplit("/", 1)[-1] if scenario._source else None
+    try:
+        where = lines.get(tuple(split_field_path(key)))
+    except Exception:  # noqa: BLE001 - a key that does not parse has no line
+        where = None
+    if where == OVERRIDDEN:
+        return "user input (--set)"
+    if where is not None:
+        return f"user input ({file_name}:{where})" if file_name else "user input"
+    if file_name is None and _given(scenario, key):
+        return "user input"
+    return "default"
 
 
 def _given(scenario, key: str) -> bool:
@@ -206,7 +209,17 @@ def write_inputs(book: Book, fmt: dict) -> None:
         ws.write_string(r, 2, unit_of(key, currency))
         ws.write_string(r, 3, source)
         book.wb.define_name(book.names[key], f"={quote(ws.name)}!$B${r + 1}")
-    r = len(rows) + 2
+    r = len(rows) + 1
+    if book.accounting:  # not an engine parameter, but the accounting view's fiscal years follow it
+        key = "fiscal_year_start_month"
+        ws.write_string(r, 0, key)
+        ws.write_number(r, 1, plan.scenario.fiscal_year_start_month, fmt["input"])
+        ws.write_string(r, 2, "month of the year (1-12)")
+        ws.write_string(r, 3, _field_source(plan.scenario, key))
+        book.names[key] = defined_name(key)
+        book.wb.define_name(book.names[key], f"={quote(ws.name)}!$B${r + 1}")
+        r += 1
+    r += 1
     ws.write_string(r, 0, t("xl.constants", lang), fmt["header"])
     for name, (value, label) in _constants(book).items():
         r += 1
@@ -1190,7 +1203,7 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
         "unit": wb.add_format({"num_format": "#,##0.0000"}),
         "pasted": wb.add_format({"num_format": "#,##0.00", "bg_color": "#F2F2F2", "font_color": "#7F7F7F"}),
     }
-    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=_first_row(plan))
+    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=_first_row(plan), accounting=accounting)
     write_inputs(book, fmt)
     workload = write_workload(book, fmt)
     sheets = {pp.index: PathSheet(book, pp.index, fmt, workload) for pp in plan.paths}
@@ -1213,7 +1226,11 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
 def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> None:
     """Accounting view: fiscal year per month, depreciation of owned purchases (straight line, as a
     formula: dep[m] = Σ_{k≤m} purchase_k·(min(m−k+1, L) − min(m−k, L))/L with L = 12·depreciation_years),
-    and capex / opex / depreciation by fiscal year with SUMIF."""
+    and capex / opex / depreciation by fiscal year with SUMIF.
+
+    `fiscal_year_start_month` is an input cell F: month m is in FY(year + INT((start_month − F + m)/12)).
+    The by-year table has a row per fiscal year for every F (the most any F gives); its labels are
+    formulas, and rows past the last fiscal year of the current F are blank."""
     lang, plan = book.lang, book.plan
     horizon, first = plan.horizon, book.first_row
     last = first + horizon - 1
@@ -1221,11 +1238,13 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
     fy = book.wb.add_worksheet(t("xl.sheet.accounting", lang))
     fy.set_column(0, 0, 34)
     fy.set_column(1, 60, 16)
-    fy.write_string(0, 0, t("title.accounting", lang, month=plan.scenario.fiscal_year_start_month), fmt["title"])
-    fiscal_start = plan.scenario.fiscal_year_start_month
+    fiscal_start = book.n("fiscal_year_start_month")
+    before, _, after = t("title.accounting", lang, month="\0").partition("\0")
+    fy.write_formula(0, 0, f"={_text(before)}&{fiscal_start}&{_text(after)}", fmt["title"])
+    offset = f"({start.month}-{fiscal_start})"  # months from the first fiscal year's start to month 0, + 12·k
     for s in sheets.values():
         s.column("fiscal_year", t("col.fiscal_year", lang),
-                 lambda r, m: f"=\"FY\"&({start.year}+INT(({start.month - 1}+A{r}-{fiscal_start - 1})/12))", "int")
+                 lambda r, m: f"=\"FY\"&({start.year}+INT(({offset}+A{r})/12))", "int")
         if "purchase_value" in s.cols:
             s.column("depreciation", t("col.depreciation", lang), _depreciation_formula(s))
         components = getattr(s, "components", [])
@@ -1233,7 +1252,8 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
         s.column("opex", t("col.opex", lang), lambda r, m, s=s, opex=opex: "=" + ("+".join(s.c(k, r) for k in opex) or "0"))
     from buildorbuy.analysis.finance import fiscal_years
 
-    labels, _ = fiscal_years(start.year, start.month, horizon, fiscal_start)
+    years = max(len(fiscal_years(start.year, start.month, horizon, f)[0]) for f in range(1, 13))
+    count = f"(INT(({offset}+{horizon - 1})/12)-INT({offset}/12))"  # the last fiscal year's index
     header = [t("col.path", lang), t("col.fiscal_year", lang), t("col.capex", lang), t("col.opex", lang),
               t("col.depreciation", lang), t("col.expense", lang)]
     fy.write_row(2, 0, header, fmt["header"])
@@ -1241,22 +1261,28 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
     for i, s in sheets.items():
         q = quote(s.ws.name)
         rng = lambda key: f"{q}!${s.cols[key]}${first}:${s.cols[key]}${last}"  # noqa: E731
-        for label in labels:
-            fy.write_string(r, 0, plan.paths[i].name)
-            fy.write_string(r, 1, label)
+        for j in range(years):
             crit = f"$B${r + 1}"
+            blank = lambda formula: f'=IF({crit}="","",{formula})'  # noqa: E731 - a row past the last fiscal year
+            fy.write_formula(r, 0, blank(_text(plan.paths[i].name)))
+            fy.write_formula(r, 1, f'=IF({j}<={count},"FY"&({start.year}+INT({offset}/12)+{j}),"")')
             capex = f"SUMIF({rng('fiscal_year')},{crit},{rng('hardware_purchase')})" if "hardware_purchase" in s.cols else "0"
             dep = f"SUMIF({rng('fiscal_year')},{crit},{rng('depreciation')})" if "depreciation" in s.cols else "0"
-            fy.write_formula(r, 2, f"={capex}", fmt["num"])
-            fy.write_formula(r, 3, f"=SUMIF({rng('fiscal_year')},{crit},{rng('opex')})", fmt["num"])
-            fy.write_formula(r, 4, f"={dep}", fmt["num"])
-            fy.write_formula(r, 5, f"=D{r + 1}+E{r + 1}", fmt["num"])
+            fy.write_formula(r, 2, blank(capex), fmt["num"])
+            fy.write_formula(r, 3, blank(f"SUMIF({rng('fiscal_year')},{crit},{rng('opex')})"), fmt["num"])
+            fy.write_formula(r, 4, blank(dep), fmt["num"])
+            fy.write_formula(r, 5, blank(f"D{r + 1}+E{r + 1}"), fmt["num"])
             r += 1
         if "depreciation" in s.cols:
             fy.write_string(r, 0, plan.paths[i].name)
             fy.write_string(r, 1, t("row.book_value_end", lang))
             fy.write_formula(r, 5, f"=SUM({rng('hardware_purchase')})-SUM({rng('depreciation')})", fmt["num"])
             r += 1
+
+
+def _text(value: str) -> str:
+    """A spreadsheet string literal."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _depreciation_formula(s: PathSheet):
