@@ -316,3 +316,29 @@ def test_editing_accounting_inputs_matches_compare_with_set(tmp_path, key, edits
     base = _accounting_json(scenario, sets[: len(sets) - len(edits)])
     assert ([y["fiscal_year"] for y in base["paths"][0]["accounting"]["capex_by_fiscal_year"]]
             != [y["fiscal_year"] for y in data["paths"][0]["accounting"]["capex_by_fiscal_year"]])  # the edit moved them
+
+
+def test_every_bundled_scenario_accounting_view_recalculates_to_compare(tmp_path):
+    """Every bundled scenario in the accounting view, fiscal years starting five months after the
+    scenario's start month (so never aligned with it), month by month and by fiscal year against
+    compare's JSON."""
+    bundled = sorted(SCENARIOS.glob("*.yaml"))
+    files, sets = {}, {}
+    for scenario in bundled:
+        start_month = load_scenario(scenario).start_date.month
+        sets[scenario] = [f"fiscal_year_start_month={(start_month + 4) % 12 + 1}"]
+        files[scenario] = tmp_path / f"{scenario.stem}.xlsx"
+        _export(scenario, files[scenario], sets[scenario])
+    copies = recalculate(list(files.values()), tmp_path)
+    owned = 0
+    for scenario in bundled:
+        values = read_values(copies[files[scenario]])
+        data = _accounting_json(scenario, sets[scenario])
+        MAX_DIFF.clear()
+        checked = _check_accounting(data, values)
+        json_diff = MAX_DIFF.pop("value", 0.0)
+        assert _check_accounting(_engine_data(scenario, sets[scenario]), values) == checked > 50
+        owned += any(any(p["accounting"]["depreciation"]) for p in data["paths"])
+        print(f"{scenario.name}: {checked} accounting figures, max relative difference "
+              f"{MAX_DIFF.get('value', 0):.2e} ({json_diff:.2e} against the JSON)")
+    assert owned >= 2
