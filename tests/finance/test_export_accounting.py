@@ -243,6 +243,36 @@ def test_one_gpu_purchase_depreciates_straight_line_by_hand(tmp_path, horizon):
     assert _check_accounting(data, values) > 2 * horizon
 
 
+def test_one_gpu_declining_balance_and_none_by_hand(tmp_path):
+    """The same GPU (12,000 in month 3, 24 months): declining balance 50 % a year keeps
+    12,000 · 0.5^(a/12) after a months, so month m (≥ 3) expenses 12,000 · (0.5^((m−3)/12) − 0.5^((m−2)/12))
+    and 12,000 · 0.5^(21/12) = 3,567.6… is left; `none` expenses all 12,000 in month 3, nothing left."""
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(ONE_GPU.format(horizon=24))
+    cases = {"declining": ["paths[1].serving.residual={declining_balance: 0.5}"], "none": ["paths[1].serving.residual=none"]}
+    expected = {
+        "declining": ([0.0] * 3 + [12_000 * (0.5 ** ((m - 3) / 12) - 0.5 ** ((m - 2) / 12)) for m in range(3, 24)],
+                      12_000 * 0.5 ** (21 / 12)),
+        "none": ([0.0] * 3 + [12_000.0] + [0.0] * 20, 0.0),
+    }
+    assert 3567 < expected["declining"][1] < 3568
+    files = {}
+    for key, sets in cases.items():
+        files[key] = tmp_path / f"{key}.xlsx"
+        _export(scenario, files[key], sets)
+    copies = recalculate(list(files.values()), tmp_path)
+    for key, sets in cases.items():
+        dep, book = expected[key]
+        a = _accounting_json(scenario, sets)["paths"][1]["accounting"]
+        assert a["depreciation"] == pytest.approx(dep, rel=1e-9, abs=1e-6)
+        assert a["book_value_end"] == pytest.approx(book, rel=1e-9, abs=1e-6)
+        values = read_values(copies[files[key]])
+        assert _month_table(values[sheet_title(1, "Own")], 24)["depreciation"] == pytest.approx(dep, rel=1e-12, abs=1e-9)
+        rows = {r[1]: r for r in values["Accounting"][3:] if r and r[0] == "Own"}
+        assert rows["book value at the end"][5] == pytest.approx(book, rel=1e-12, abs=1e-9)
+        assert rows["FY2025"][4] == pytest.approx(dep[3], rel=1e-12)  # months 0–3 (Mar–Jun 2026)
+
+
 # ------------------------------------------------------------------ Chinese labels
 
 
