@@ -77,3 +77,23 @@ def test_compare_and_validate_import_only_what_they_use():
         unexpected = sorted(m for m in modules if m in NOT_FOR_COMPARE or m.split(".")[0] in NOT_FOR_COMPARE)
         assert not unexpected, unexpected
     assert not any(m.startswith("rich") and m != "rich" for m in validate)  # validate draws no table
+
+
+def test_start_up_settings_belong_to_the_program_not_to_the_library():
+    code = ("import gc, os, sys\n"
+            "import buildorbuy.cli, buildorbuy.scenario.loading\n"
+            "print(gc.get_threshold()[0], os.environ.get('PYDANTIC_DISABLE_PLUGINS'))\n"
+            "import atexit\n"
+            "atexit.register(lambda: print(gc.get_threshold()[0], os.environ.get('PYDANTIC_DISABLE_PLUGINS')))\n"
+            "sys.argv = ['buildorbuy', 'schema', '-o', sys.argv[1]]\n"
+            "buildorbuy.cli.main()\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, "-c", code, f"{folder}/s.json"], capture_output=True, text=True,
+                              cwd=REPO, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    library, program = done.stdout.split("\n")[:2]
+    assert library == "700 None"
+    assert program == "50000 __all__"
