@@ -30,12 +30,18 @@ def main() -> None:
     - the cyclic garbage collector runs every 700 new container objects by default, dozens of
       times while start-up builds the ~50k long-lived objects (modules, classes, validators) in
       which there is no garbage to find: it runs every 50,000 here. Cost arrays are numpy
-      buffers, freed by reference counting either way.
+      buffers, freed by reference counting either way;
+    - numpy's OpenBLAS starts worker threads (one fewer than the cores) when numpy is imported,
+      and each busy-waits up to 2^28 clock ticks for work before it sleeps: up to a tenth of a
+      second of every other core, taken from whatever else runs on the machine. The program's linear algebra is a few
+      small products, so the workers go to sleep at once (OPENBLAS_THREAD_TIMEOUT=4, OpenBLAS's
+      shortest); the number of threads and every result stay the same. Not when already set.
     """
     import gc
     import os
 
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # read when numpy is first imported: after this
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     app_for(sys.argv[1:])()
 
