@@ -100,3 +100,24 @@ def test_start_up_settings_belong_to_the_program_not_to_the_library():
     library, program = done.stdout.split("\n")[:2]
     assert library == "700 None None"
     assert program == "50000 __all__ 4"
+
+
+def test_building_the_scenario_validator_does_not_inspect_the_number_validators_field_by_field(monkeypatch):
+    """pydantic asks for a validator's signature for every field using it; the number types'
+    validators carry theirs (`__signature__`), computed once."""
+    import inspect
+
+    from buildorbuy.scenario import types
+    from buildorbuy.scenario.models import Scenario
+
+    seen = []
+    original = inspect._signature_from_function
+
+    def spy(cls, func, *args, **kwargs):
+        seen.append(func)
+        return original(cls, func, *args, **kwargs)
+
+    monkeypatch.setattr(inspect, "_signature_from_function", spy)
+    Scenario.model_rebuild(force=True)
+    assert seen  # the spy sees the other validators
+    assert not {types.parse_quantity, types._finite, types._whole} & set(seen)
