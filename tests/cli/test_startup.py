@@ -64,7 +64,8 @@ NOT_FOR_COMPARE = [
     "buildorbuy.analysis.montecarlo", "buildorbuy.analysis.sweep", "buildorbuy.analysis.tornado",
     "buildorbuy.analysis.voi", "buildorbuy.analysis.breakeven", "buildorbuy.render.report",
     "buildorbuy.render.workbook", "buildorbuy.render.charts", "buildorbuy.estimators.calibration",
-    "buildorbuy.scenario.schema", "buildorbuy.scenario.distributions",  # the scenario has no distributions
+    "buildorbuy.scenario.schema",
+    "buildorbuy.scenario.distributions", "buildorbuy.catalog.models", "buildorbuy.catalog.apis",  # not in this scenario
     "rich.markdown", "rich.syntax", "rich.progress", "rich.traceback", "rich.live", "matplotlib", "scipy",
 ]
 
