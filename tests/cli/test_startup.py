@@ -100,7 +100,7 @@ def test_start_up_settings_belong_to_the_program_not_to_the_library():
     assert done.returncode == 0, done.stderr
     library, program = done.stdout.split("\n")[:2]
     assert library == "700 None None"
-    assert program == "50000 __all__ 4"
+    assert program == "100000 __all__ 4"
 
 
 def test_building_the_scenario_validator_does_not_inspect_the_number_validators_field_by_field(monkeypatch):

@@ -29,13 +29,14 @@ def main() -> None:
       its parameter types), unless PYDANTIC_DISABLE_PLUGINS is already set;
     - the cyclic garbage collector runs every 700 new container objects by default, dozens of
       times while start-up builds the ~50k long-lived objects (modules, classes, validators) in
-      which there is no garbage to find: it runs every 50,000 here. Cost arrays are numpy
-      buffers, freed by reference counting either way;
+      which there is no garbage to find: it runs every 100,000 here (not once in a compare).
+      Cost arrays are numpy buffers, freed by reference counting either way;
     - numpy's OpenBLAS starts worker threads (one fewer than the cores) when numpy is imported,
       and each busy-waits up to 2^28 clock ticks for work before it sleeps: up to a tenth of a
-      second of every other core, taken from whatever else runs on the machine. The program's linear algebra is a few
-      small products, so the workers go to sleep at once (OPENBLAS_THREAD_TIMEOUT=4, OpenBLAS's
-      shortest); the number of threads and every result stay the same. Not when already set.
+      second of every other core, taken from whatever else runs on the machine. The program's
+      linear algebra is a few small products, so the workers go to sleep at once
+      (OPENBLAS_THREAD_TIMEOUT=4, OpenBLAS's shortest); the number of threads and every result
+      stay the same. Not when already set.
     """
     import gc
     import os
@@ -46,7 +47,7 @@ def main() -> None:
     app_for(sys.argv[1:])()
 
 
-GC_THRESHOLD = 50_000
+GC_THRESHOLD = 100_000
 """New container objects between two young-generation collections in the program (Python's default: 700)."""
 
 
