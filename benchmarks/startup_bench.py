@@ -12,6 +12,10 @@ Compiled `.pyc` files are warmed first (one untimed run of each), with PYTHONDON
 removed from the commands' environment: an installed package has its bytecode (pip compiles it),
 and without it a checkout recompiles ~60 modules at every start.
 
+The program sets OPENBLAS_THREAD_TIMEOUT=4 for itself unless it is set (numpy's OpenBLAS workers
+then sleep at once instead of busy-waiting after numpy's import; README, footnote 1); the floor
+does not. `OPENBLAS_THREAD_TIMEOUT=4 python benchmarks/startup_bench.py` gives both the setting.
+
 Targets (issue 9): compare and validate ≤ 1.7×, estimate ≤ 1.9×, catalog apis ≤ 3×.
 """
 
