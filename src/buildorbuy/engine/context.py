@@ -192,6 +192,7 @@ def refresh_events(months: np.ndarray, live: np.ndarray, every: np.ndarray | Non
         steps = np.arange(-horizon, horizon + 1)
         table = (steps > 0) & (steps % period[0] == 0)
         offset = horizon - np.clip(live, -1, horizon).astype(np.int64)
-        return table[np.arange(horizon)[None, :] + offset[:, None]]
+        # row b is table[offset_b : offset_b + horizon]: gather whole rows of the table's windows
+        return np.lib.stride_tricks.sliding_window_view(table, horizon)[offset]
     since = np.clip(np.arange(horizon)[None, :] - live.astype(np.int64)[:, None], -horizon, horizon)
     return (since > 0) & (since % period[:, None] == 0)

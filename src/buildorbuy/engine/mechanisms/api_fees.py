@@ -86,8 +86,13 @@ def cache_write_share(ctx: Context) -> np.ndarray | None:
 
 
 def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:
-    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p)."""
-    return {"api_fees": fees * path.success_weight}
+    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p).
+
+    A weight of 1 in every month (live from month 0, p = 1) leaves `fees` as they are (no copy)."""
+    weight = path.success_weight
+    if weight.dtype == bool and weight.shape[0] == 1 and weight.all():
+        return {"api_fees": fees}
+    return {"api_fees": fees * weight}
 
 
 def managed_finetune_fees(ctx: Context, path: PathContext, fees: np.ndarray, events: np.ndarray | None) -> Costs:

@@ -71,9 +71,7 @@ def start_month(ctx: Context, path: PathContext) -> np.ndarray | float:
 def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
     """{section}_compute[m] = run_cost / run_months in the run_months just before go-live,
     + p·run_cost in each refresh month."""
-    months = ctx.months[None, :]
-    in_run = (months >= (run.live - run.run_months)[:, None]) & (months < run.live[:, None])
-    costs = in_run * (run.run_cost / run.run_months)[:, None]
+    costs = _run_months_mask(ctx, run) * (run.run_cost / run.run_months)[:, None]
     if run.refreshes is not None and run.refreshes.any():
         refresh_costs = run.refreshes * (run.run_cost[:, None] * path.p_success)
         if costs.shape == refresh_costs.shape:
@@ -81,6 +79,24 @@ def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
         else:
             costs = costs + refresh_costs
     return {f"{run.section}_compute": costs}
+
+
+def _run_months_mask(ctx: Context, run: ComputeRun) -> np.ndarray:
+    """live − run_months ≤ m < live, [batch or 1, month] bool.
+
+    With whole go-live months and one run length for the batch, each row is a window of one
+    table over m − live (rows gathered whole, no [batch, month] comparisons)."""
+    horizon = ctx.horizon
+    live, length = run.live, run.run_months
+    whole = live.shape[0] > 1 and length.shape[0] == 1 and length[0] <= horizon and np.all(live == np.floor(live))
+    if not whole:
+        months = ctx.months[None, :]
+        return (months >= (live - length)[:, None]) & (months < live[:, None])
+    longest = horizon + int(length[0])  # a go-live past this (or before month 0) has no run month inside
+    steps = np.arange(-longest, horizon + 1)  # m − live for m in 0 … horizon−1, live in −1 … longest
+    table = (steps >= -length[0]) & (steps < 0)
+    offset = longest - np.clip(live, -1, longest).astype(np.int64)
+    return np.lib.stride_tricks.sliding_window_view(table, horizon)[offset]
 
 
 def late_run_warning(name: str, run: ComputeRun) -> str | None:
