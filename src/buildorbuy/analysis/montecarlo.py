@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from buildorbuy.analysis.sampling import iman_conover, rankdata, spearman_of_ranks
+from buildorbuy.analysis.sampling import iman_conover, rankdata, round_relative, spearman_of_ranks
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
@@ -431,7 +431,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
 
     if winner is not None and runner is not None and columns.shape[1]:
         used = columns.shape[0]
-        drivers = _drivers(columns, npv[:used, winner] - npv[:used, runner], sampler.labels, labels)  # ranks columns in place
+        drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels)  # ranks columns in place
 
     if not is_uncertain(scenario):
         warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
@@ -462,19 +462,26 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     )
 
 
-def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], labels: list[str]) -> list[dict[str, Any]]:
-    """Spearman ρ of each input with the NPV difference, and the partial rank correlation (PRCC).
+def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray, keys: list[str],
+             labels: list[str]) -> list[dict[str, Any]]:
+    """Spearman ρ of each input with the NPV difference winner − runner-up, and the partial rank
+    correlation (PRCC).
 
     ρ is the plain rank correlation the brief asks for; PRCC removes the linear effect (on ranks)
     of the other inputs, so an input correlated with a strong driver is not credited with its
-    effect. Inputs constant over the samples are left out. `columns` is overwritten with ranks.
+    effect. Inputs constant over the samples are left out. The difference is ranked after
+    `round_relative` (differences equal but for rounding noise tie). `columns` is overwritten with ranks.
     """
     n, k = columns.shape
     ranks = columns  # ranked in place: the sampled inputs are not needed afterwards (no second [n, inputs] matrix)
-    target = rankdata(difference)
+    npv_scale = max(float(np.max(np.abs(winner_npv), initial=0.0)), float(np.max(np.abs(runner_npv), initial=0.0)))
+    target = rankdata(round_relative(winner_npv - runner_npv, npv_scale))
+    rhos_by_column: list[float | None] = [None] * k
 
     def rank_into(j: int) -> None:
-        ranks[:, j] = rankdata(ranks[:, j])
+        column = rankdata(ranks[:, j])  # contiguous: ρ is computed here, not on the strided column
+        rhos_by_column[j] = spearman_of_ranks(column, target)
+        ranks[:, j] = column
 
     if WORKERS > 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -487,7 +494,7 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
     kept: list[int] = []
     rhos: list[float] = []
     for j in range(k):
-        rho = spearman_of_ranks(ranks[:, j], target)
+        rho = rhos_by_column[j]
         if rho is not None:
             if j != len(kept):
                 ranks[:, len(kept)] = ranks[:, j]

@@ -25,6 +25,19 @@ def rankdata(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+RANK_RELATIVE_PRECISION = 1e-9
+"""Differences closer than this × the figures' scale are ties for ranking: double rounding leaves
+noise of ~1e-16 × the scale in a difference of two NPVs, which must not order equal values."""
+
+
+def round_relative(values: np.ndarray, scale: float, precision: float = RANK_RELATIVE_PRECISION) -> np.ndarray:
+    """`values` rounded to multiples of precision × scale (unchanged when scale is 0 or not finite)."""
+    step = precision * scale
+    if not (step > 0 and np.isfinite(step)):
+        return np.asarray(values, dtype=float)
+    return np.round(np.asarray(values, dtype=float) / step) * step
+
+
 def spearman_of_ranks(x_ranks: np.ndarray, y_ranks: np.ndarray) -> float | None:
     """Pearson correlation of two rank vectors (= Spearman's ρ); None if either is constant."""
     rx = x_ranks - x_ranks.mean()
@@ -55,7 +68,9 @@ def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.rand
     lower_target = np.linalg.cholesky(target)
     correlated = scores @ np.linalg.inv(lower_now).T @ lower_target.T
     out = np.empty_like(samples)
+    positions = np.arange(n)
+    ranks = np.empty(n, dtype=np.intp)
     for j in range(k):
-        ranks = np.argsort(np.argsort(correlated[:, j], kind="stable"), kind="stable")
+        ranks[np.argsort(correlated[:, j], kind="stable")] = positions  # the inverse permutation: each row's rank
         out[:, j] = np.sort(samples[:, j], kind="stable")[ranks]
     return out
