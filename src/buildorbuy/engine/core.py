@@ -337,11 +337,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
 
     for pp in plan.paths:
         _path_costs(ctx, plan, pp, ledger, out, base_fees)
-        if not keep_components:
-            ledger.flush(pp.index)
-    if keep_components:
-        for index in range(n_paths):
-            ledger.flush(index)
+        ledger.flush(pp.index)
     return _result(plan, ctx, ledger, out)
 
 

@@ -124,9 +124,9 @@ def fixed_fees(ctx: Context, path_prefix: str, weight: np.ndarray) -> np.ndarray
     carries it only in some outcomes, 0 where it carries none: the path's own service weight, or,
     for a bridge, the fallback weight of the path it carries. None when both fees are 0.
     """
-    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
-    if (fee is None or not np.any(fee != 0)) and (setup is None or not np.any(setup != 0)):
+    if not has_fixed_fees(ctx, path_prefix):
         return None
+    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
     weight = np.asarray(weight, dtype=float)
     out = 0.0 if fee is None else fee[:, None] * weight
     if setup is not None:
@@ -135,6 +135,12 @@ def fixed_fees(ctx: Context, path_prefix: str, weight: np.ndarray) -> np.ndarray
         at_first = (ctx.months[None, :] == first[:, None]) & serving.any(axis=-1)[:, None]
         out = out + setup[:, None] * weight * at_first
     return out
+
+
+def has_fixed_fees(ctx: Context, path_prefix: str) -> bool:
+    """Whether the api path at `path_prefix` has a fixed or setup fee other than 0 in some batch element."""
+    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
+    return (fee is not None and bool(np.any(fee != 0))) or (setup is not None and bool(np.any(setup != 0)))
 
 
 def own_fixed_fees(ctx: Context, path: PathContext) -> Costs:
