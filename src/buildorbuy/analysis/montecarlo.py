@@ -399,8 +399,9 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     k = len(sampler.uncertain)
 
     outcomes = []
+    npv_percentiles = np.percentile(npv, [10, 50, 90], axis=0).T.tolist()  # NPVs are finite (the engine refuses others)
     for i, pp in enumerate(plan.paths):
-        p10, p50, p90 = _percentiles(npv[:, i])
+        p10, p50, p90 = npv_percentiles[i]
         c10, c50, c90 = _percentiles(cpm[:, i])
         key = f"paths[{i}].success_probability"
         outcomes.append(PathOutcome(
@@ -423,8 +424,9 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     drivers: list[dict[str, Any]] = []
     labels = [_label(plan, key) for key in sampler.labels]
     inputs = []
+    input_percentiles = np.percentile(columns[:, : len(sampler.uncertain)], [10, 50, 90], axis=0).T
     for j, item in enumerate(sampler.uncertain):
-        lo, mid, hi = np.percentile(columns[:, j], [10, 50, 90])
+        lo, mid, hi = input_percentiles[j]
         inputs.append({"field": item.key, "label": labels[j], "distribution": item.distribution.model_dump(),
                        "describe": item.distribution.describe(), "estimate": item.estimate,
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})

@@ -42,10 +42,11 @@ def spearman_of_ranks(x_ranks: np.ndarray, y_ranks: np.ndarray) -> float | None:
     """Pearson correlation of two rank vectors (= Spearman's ρ); None if either is constant."""
     rx = x_ranks - x_ranks.mean()
     ry = y_ranks - y_ranks.mean()
-    denominator = float(np.sqrt((rx @ rx) * (ry @ ry)))
+    # einsum, not `@`: a BLAS dot may hand 1e5-long vectors to its threads, which stall on a busy machine
+    denominator = float(np.sqrt(np.einsum("i,i->", rx, rx) * np.einsum("i,i->", ry, ry)))
     if denominator == 0.0:
         return None
-    return float(rx @ ry) / denominator
+    return float(np.einsum("i,i->", rx, ry)) / denominator
 
 
 def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -278,12 +278,15 @@ class _Outputs:
     @classmethod
     def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
         by_path = (n_paths, size, horizon)
-        return cls(np.zeros(by_path), np.zeros(by_path), np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+        nothing_unserved = np.broadcast_to(np.zeros(1), by_path)  # read-only; an array once a path leaves some
+        return cls(np.zeros(by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
 
     def leave_unserved(self, index: int, tokens: np.ndarray) -> None:
         """Record a path's unserved tokens ([batch or 1, month]); all-zero weights write nothing."""
         if np.any(tokens):
+            if not self.unserved_paths:
+                self.unserved = np.zeros(self.unserved.shape)
             self.unserved[index] = tokens
             self.unserved_paths.append(index)
 
