@@ -39,3 +39,12 @@ def test_round_relative_keeps_real_differences_and_merges_noise():
     assert rounded[0] == rounded[1] and rounded[2] == 2.0 and rounded[3] == -3.0
     assert np.array_equal(round_relative(values, scale=0.0), values)
     assert np.array_equal(round_relative(values, scale=float("inf")), values)
+
+
+def test_whole_number_inputs_are_ranked_by_counting_with_the_same_ranks_as_sorting():
+    assert rankdata(np.array([2.0, 0.0, 2.0, 1.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
+    rng = np.random.default_rng(5)
+    for values in (rng.integers(0, 2, 3_000).astype(float), rng.choice([6.0, 9.0, 12.0], 3_000),
+                   rng.integers(0, 4_000, 500).astype(float)):
+        # + 0.5 keeps the order and the ties but is not a whole number: ranked by sorting
+        assert np.array_equal(rankdata(values), rankdata(values + 0.5))
