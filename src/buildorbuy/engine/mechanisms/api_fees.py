@@ -42,7 +42,12 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
             + input_share * cached_share * col(prefix + "price_per_1k_cached_input")
             + output_share * col(prefix + "price_per_1k_output")
         ) / 1000.0
-        return product(ctx.tokens, per_token, compound(col(change_key), ctx.years))
+        change = compound(col(change_key), ctx.years)  # a temporary of its own
+        if change.shape == np.broadcast_shapes(change.shape, ctx.tokens.shape, per_token.shape):
+            change *= ctx.tokens  # the fees in the exp's array: one [batch, month] array, not two
+            change *= per_token
+            return change
+        return product(ctx.tokens, per_token, change)
     w = 0.0 if write_share is None else write_share
     shares = {"input": input_share * (1.0 - cached_share - w), "cached_input": input_share * cached_share,
               "cache_write": input_share * w, "output": output_share}
