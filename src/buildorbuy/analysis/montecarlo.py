@@ -39,6 +39,9 @@ FEW_SAMPLES = 1_000
 """Below this many samples the summary says its figures are rough."""
 DRIVER_BLOCK = 65_536
 """Rows per block when forming the rank correlation matrix (bounds its temporaries)."""
+DRIVER_BLOCK_BYTES = 8 * 1024 * 1024
+"""At most this many bytes per block of that matrix: fewer rows when there are many inputs (a
+51-path scenario has ~200), so the block stays small whatever the number of paths."""
 CHUNK_SIZE = 10_000
 """Samples per random-number stream (one chunk); fixed, so results never depend on the machine."""
 ENGINE_BYTES = 48e6
@@ -389,19 +392,16 @@ def _percentiles(values: np.ndarray) -> list[float | None]:
 def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins, year_ends,
                warnings) -> Simulation:
     n_paths = len(plan.paths)
-    ranked = np.where(recommendable, npv, np.inf)
-    best = ranked.min(axis=1)
+    best, winner_index = _cheapest(npv, recommendable)
     has = np.isfinite(best)
-    winner_index = np.where(has, np.argmin(ranked, axis=1), n_paths)
     wins = np.bincount(winner_index, minlength=n_paths + 1)
     with_winner = int(has.sum())
     outcome_keys = {key: m for m, (_, key) in enumerate(sampler.outcomes)}
     k = len(sampler.uncertain)
 
     outcomes = []
-    npv_percentiles = np.percentile(npv, [10, 50, 90], axis=0).T.tolist()  # NPVs are finite (the engine refuses others)
     for i, pp in enumerate(plan.paths):
-        p10, p50, p90 = npv_percentiles[i]
+        p10, p50, p90 = _percentiles(npv[:, i])  # column by column: a copy of one column at a time
         c10, c50, c90 = _percentiles(cpm[:, i])
         key = f"paths[{i}].success_probability"
         outcomes.append(PathOutcome(
@@ -412,21 +412,24 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
             cost_per_million_tokens_p10=c10, cost_per_million_tokens_p50=c50, cost_per_million_tokens_p90=c90,
             win_probability=wins[i] / samples,
             win_probability_by_year=[int(year_wins[y, i]) / samples for y in range(len(year_ends))],
-            expected_regret=float((npv[has, i] - best[has]).mean()) if with_winner else None,
+            expected_regret=float((npv[:, i] - best)[has].mean()) if with_winner else None,
             recommendable_probability=float(recommendable[:, i].mean()),
             success_rate=float(success_rates[outcome_keys[key]]) if key in outcome_keys else None,
         ))
 
     # winner and runner-up: most often cheapest, ties broken by the lower median NPV
-    order = sorted(range(n_paths), key=lambda i: (-wins[i], np.median(ranked[:, i]) if np.any(np.isfinite(ranked[:, i])) else np.inf, i))
+    def median_if_recommendable(i: int) -> float:
+        """Median NPV with samples where the path is not recommendable counted as +inf."""
+        return float(np.median(np.where(recommendable[:, i], npv[:, i], np.inf))) if np.any(recommendable[:, i]) else np.inf
+
+    order = sorted(range(n_paths), key=lambda i: (-wins[i], median_if_recommendable(i), i))
     winner = order[0] if wins[order[0]] > 0 else None
     runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
     drivers: list[dict[str, Any]] = []
     labels = [_label(plan, key) for key in sampler.labels]
     inputs = []
-    input_percentiles = np.percentile(columns[:, : len(sampler.uncertain)], [10, 50, 90], axis=0).T
     for j, item in enumerate(sampler.uncertain):
-        lo, mid, hi = input_percentiles[j]
+        lo, mid, hi = np.percentile(columns[:, j], [10, 50, 90])
         inputs.append({"field": item.key, "label": labels[j], "distribution": item.distribution.model_dump(),
                        "describe": item.distribution.describe(), "estimate": item.estimate,
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})
@@ -462,6 +465,20 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         columns=columns,
         input_keys=list(sampler.labels),
     )
+
+
+def _cheapest(npv: np.ndarray, recommendable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest NPV among the recommendable paths and its path ([samples] each; inf and n_paths where none
+    is), path by path: no [samples, paths] temporary (240 MB at 1e7 samples × 3 paths)."""
+    n, n_paths = npv.shape
+    best = np.full(n, np.inf)
+    index = np.full(n, n_paths, dtype=np.intp)
+    for i in range(n_paths):
+        candidate = np.where(recommendable[:, i], npv[:, i], np.inf)
+        better = candidate < best  # strict: on a tie the earlier path stays, as argmin would keep it
+        np.copyto(best, candidate, where=better)
+        index[better] = i
+    return best, index
 
 
 def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray, keys: list[str],
@@ -507,8 +524,10 @@ def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray
         width = len(kept)
         centre = (n + 1) / 2.0  # the mean of any rank vector, ties averaged
         gram = np.zeros((width + 1, width + 1))
-        for lo in range(0, n, DRIVER_BLOCK):
-            block = np.column_stack([ranks[lo : lo + DRIVER_BLOCK, :width], target[lo : lo + DRIVER_BLOCK]]) - centre
+        rows = int(max(1, min(DRIVER_BLOCK, DRIVER_BLOCK_BYTES // (8 * (width + 1)))))
+        for lo in range(0, n, rows):
+            block = np.column_stack([ranks[lo : lo + rows, :width], target[lo : lo + rows]])
+            block -= centre
             gram += block.T @ block
         scale = np.sqrt(np.diag(gram))
         matrix = gram / np.outer(scale, scale)
