@@ -170,20 +170,22 @@ class _Sampler:
 
     def draw(self, rng: np.random.Generator, n: int) -> _Draws:
         k = len(self.uncertain)
-        raw = np.empty((n, k))
+        # column-major: each input is one contiguous column, and the engine's batch holds views of
+        # `columns` (the engine never writes into its inputs), not a second copy of every input
+        columns = np.empty((n, k + len(self.outcomes)), order="F")
+        raw = columns[:, :k]
         for j, item in enumerate(self.uncertain):
             raw[:, j] = item.distribution.sample(rng, n)
         if self.correlated:
             raw[:, self.correlated] = iman_conover(raw[:, self.correlated], self.rank_matrix, rng)
         batch: dict[str, np.ndarray] = {}
-        columns = np.empty((n, k + len(self.outcomes)))
         for j, item in enumerate(self.uncertain):
-            columns[:, j] = batch[item.key] = item.range.to_field(raw[:, j])
+            raw[:, j] = item.range.to_field(raw[:, j])
+            batch[item.key] = columns[:, j]
         for m, (_, key) in enumerate(self.outcomes):
             p = batch[key] if key in batch else np.full(n, self.base[key])
-            success = (rng.random(n) < p).astype(float)
-            columns[:, k + m] = success
-            batch[key] = success
+            np.less(rng.random(n), p, out=columns[:, k + m])  # success as 1.0 / 0.0
+            batch[key] = columns[:, k + m]
         return _Draws(batch=batch, columns=columns)
 
 
