@@ -38,7 +38,12 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
         replicas += redundancy  # replicas is this function's own temporary
     else:  # a month row [1, month] and a batched redundancy [batch, 1]
         replicas = replicas + redundancy
-    gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
+    if replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
+        replicas *= per_replica
+        np.copyto(out, replicas, where=path.is_live)
+        gpus = out
+    else:
+        gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
     _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
     return gpus
 
