@@ -340,7 +340,8 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
 
     for pp in plan.paths:
         _path_costs(ctx, plan, pp, ledger, out, base_fees)
-        ledger.flush(pp.index)
+    for index in range(n_paths):  # bounds checked once every path is costed: a fleet's own error comes first
+        ledger.flush(index)
     return _result(plan, ctx, ledger, out)
 
 
