@@ -48,3 +48,33 @@ def test_whole_number_inputs_are_ranked_by_counting_with_the_same_ranks_as_sorti
                    rng.integers(0, 4_000, 500).astype(float)):
         # + 0.5 keeps the order and the ties but is not a whole number: ranked by sorting
         assert np.array_equal(rankdata(values), rankdata(values + 0.5))
+
+
+def _iman_conover_stable(samples, rank_correlation, rng):
+    """The reordering with stable sorts throughout (the implementation before the faster sorts)."""
+    from buildorbuy.scenario.distributions import normal_ppf
+    from buildorbuy.scenario.uncertainty import normal_scores_correlation
+
+    n, k = samples.shape
+    target = np.vectorize(normal_scores_correlation)(np.asarray(rank_correlation, dtype=float))
+    np.fill_diagonal(target, 1.0)
+    base = normal_ppf(np.arange(1, n + 1) / (n + 1.0))
+    scores = np.column_stack([rng.permutation(base) for _ in range(k)])
+    correlated = scores @ np.linalg.inv(np.linalg.cholesky(np.corrcoef(scores, rowvar=False))).T @ np.linalg.cholesky(target).T
+    out = np.empty_like(samples)
+    for j in range(k):
+        ranks = np.argsort(np.argsort(correlated[:, j], kind="stable"), kind="stable")
+        out[:, j] = np.sort(samples[:, j], kind="stable")[ranks]
+    return out
+
+
+def test_iman_conover_gives_the_same_reordering_as_with_stable_sorts():
+    from buildorbuy.analysis.sampling import iman_conover
+
+    matrix = np.array([[1.0, 0.4, -0.2], [0.4, 1.0, 0.1], [-0.2, 0.1, 1.0]])
+    for seed in range(5):
+        data = np.random.default_rng(seed).random((2_000, 3))
+        data[:, 2] = np.round(data[:, 2] * 4)  # many tied values in one column
+        fast = iman_conover(data, matrix, np.random.default_rng(100 + seed))
+        stable = _iman_conover_stable(data, matrix, np.random.default_rng(100 + seed))
+        assert np.array_equal(fast, stable)
