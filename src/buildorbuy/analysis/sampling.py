@@ -36,6 +36,9 @@ def _rank_counts(values: np.ndarray) -> np.ndarray | None:
     """`rankdata` for whole numbers 0 … COUNTED_RANKS − 1 by counting them (O(n), no sort); None otherwise."""
     if values.ndim != 1 or values.shape[0] == 0 or values.dtype.kind not in "fiu":
         return None
+    head = values[:64]
+    if not np.array_equal(head, np.floor(head)):  # a continuous input: refused without a pass over all of it
+        return None
     low, high = values.min(), values.max()
     if not (low >= 0 and high < COUNTED_RANKS):  # also refuses NaN
         return None
