@@ -43,3 +43,18 @@ def write_yaml(tmp_path):
         return path
 
     return write
+
+
+def cli_commands():
+    """(name, click command) for every command of the CLI, sub-commands as `group sub`."""
+    import typer
+
+    from buildorbuy.cli import app
+
+    root = typer.main.get_command(app)
+    for name, command in root.commands.items():
+        if hasattr(command, "commands"):
+            for sub_name, sub in command.commands.items():
+                yield f"{name} {sub_name}", sub
+        else:
+            yield name, command

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import typer
 from typer.testing import CliRunner
 
 from buildorbuy.cli import app
-from tests.conftest import REPO
+from tests.conftest import REPO, cli_commands
 
 
-def _commands():
-    root = typer.main.get_command(app)
-    for name, command in root.commands.items():
-        if hasattr(command, "commands"):
-            for sub_name, sub in command.commands.items():
-                yield f"{name} {sub_name}", sub
-        else:
-            yield name, command
 
 
 def test_every_command_has_help_and_is_in_the_readme():
     readme = (REPO / "README.md").read_text()
-    commands = list(_commands())
+    commands = list(cli_commands())
     assert len(commands) >= 12
     for name, command in commands:
         assert (command.help or "").strip(), f"{name} has no help text"
@@ -33,7 +24,7 @@ def test_every_command_has_help_and_is_in_the_readme():
 def test_every_command_help_has_examples_and_no_type_placeholders():
     import re
 
-    for name, _command in _commands():
+    for name, _command in cli_commands():
         text = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "100"}).stdout
         examples = [line for line in text.splitlines() if line.strip().startswith(f"buildorbuy {name}")]
         assert 1 <= len(examples) <= 3, f"{name}: {len(examples)} examples"

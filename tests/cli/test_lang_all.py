@@ -11,11 +11,10 @@ import re
 import string
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from buildorbuy.cli import app
-from tests.conftest import REPO
+from tests.conftest import REPO, cli_commands
 
 runner = CliRunner()
 SCENARIOS = REPO / "scenarios"
@@ -187,14 +186,6 @@ def test_csv_and_json_are_the_same_in_every_language(args, fmt):
     assert not re.search(r"[\u4e00-\u9fff]", zh)  # no Chinese crept into the data
 
 
-def _commands():
-    root = typer.main.get_command(app)
-    for name, command in root.commands.items():
-        if hasattr(command, "commands"):
-            for sub_name, sub in command.commands.items():
-                yield f"{name} {sub_name}", sub
-        else:
-            yield name, command
 
 
 WITHOUT_LANG = {"init", "schema"}
@@ -203,7 +194,7 @@ WITHOUT_LANG = {"init", "schema"}
 
 def test_every_command_that_renders_words_has_lang():
     names = []
-    for name, command in _commands():
+    for name, command in cli_commands():
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         if name in WITHOUT_LANG:
             assert "--lang" not in options, name
