@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from buildorbuy.scenario.types import (
     MAX_COUNT,
@@ -39,6 +40,12 @@ Residency = Literal["any", "region", "on_prem"]
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
 TrainingPrecision = Literal["bf16", "fp8"]
+
+def field_error(subfield: str, message: str) -> PydanticCustomError:
+    """A validator's error about one field below the validated one (`subfield`, dotted), so the
+    one-line error names that field and its file line (scenario.loading reads `ctx.subfield`)."""
+    return PydanticCustomError("value_error", message, {"subfield": subfield})
+
 
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
@@ -85,6 +92,17 @@ class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs, defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data):
+        """`key: null` (or an empty `key:` in YAML) on an optional field means its default, as if the
+        key were left out; a required field still needs a value."""
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            fields = cls.model_fields
+            return {key: value for key, value in data.items()
+                    if not (value is None and key in fields and not fields[key].is_required() and fields[key].default is not None)}
+        return data
 
 
 class Staff(Strict):
@@ -262,7 +280,7 @@ class Serving(Strict):
             raise ValueError("reserved applies to rented fleets only (ownership: rent): an owned fleet is already committed")
         per_replica = info.data.get("gpus_per_replica")
         if isinstance(value.gpus, float) and isinstance(per_replica, float) and value.gpus % per_replica:
-            raise ValueError(f"reserved.gpus ({value.gpus:g}) must be a multiple of gpus_per_replica ({per_replica:g})")
+            raise field_error("gpus", f"must be a multiple of gpus_per_replica ({per_replica:g}): whole replicas are reserved (got {value.gpus:g})")
         return value
 
     @field_validator("owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization", "residual")
@@ -389,7 +407,7 @@ class ApiPath(_PathBase):
     @classmethod
     def _no_routing(cls, data):
         if isinstance(data, dict) and "routing" in data:
-            raise ValueError("routing applies to finetune and build paths only (an api path serves all its traffic)")
+            raise field_error("routing", "routing applies to finetune and build paths only (an api path serves all its traffic)")
         return data
 
     @model_validator(mode="after")
