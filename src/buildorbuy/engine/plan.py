@@ -656,6 +656,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
             from buildorbuy.catalog.models import get_model
 
             spec = get_model(path.model.catalog)
+            _check_context(scenario, spec, k("model.catalog"))
             if getattr(spec, "kv_elements_per_token", None):
                 kv_bytes = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[sv.precision]
             layers = getattr(spec, "layers", None)
@@ -698,6 +699,18 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
                 lambda p: f"{describe(p)}; output tokens/s ÷ workload.output_share",
                 _serving_error_factor(),
             )
+
+
+def _check_context(scenario: Scenario, spec, where: str) -> None:
+    """A request must fit the catalog model's context window when its throughput is estimated."""
+    workload = scenario.workload
+    tokens = workload.input_tokens_per_request + workload.output_tokens_per_request
+    if tokens > spec.context_length:
+        field = ("workload.output_tokens_per_request" if workload.output_tokens_per_request > spec.context_length
+                 else "workload.input_tokens_per_request")
+        raise ScenarioError(
+            f"{workload.input_tokens_per_request:g} input + {workload.output_tokens_per_request:g} output tokens per "
+            f"request exceed {spec.id}'s context window of {spec.context_length:,} tokens ({where})", field=field)
 
 
 def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:

@@ -54,6 +54,9 @@ MAX_PATHS = 100
 """Most paths in one scenario; a real decision compares a handful."""
 MAX_STAFF = 200
 """Most staff lines per path; a real team is described in a few lines."""
+MAX_TOKENS_PER_REQUEST = 1e7
+"""Most input (or output) tokens in one request: 10M, the longest context window published for an
+open model (Llama 4 Scout, Meta's model card, April 2025); the open-model catalog stops at 128k."""
 MAX_CORRELATIONS = 1000
 """Most rank correlations; a real scenario has a few."""
 
@@ -466,8 +469,11 @@ class Workload(Strict):
     peak_hours: Annotated[Positive, Field(le=24)] | None = None
     """Without daily_profile: hours a day at peak_to_average, with a flat base keeping the mean at 1
     (default min(4, 24 / peak_to_average))."""
-    input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
-    output_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 250.0
+    input_tokens_per_request: Annotated[Positive, Field(le=MAX_TOKENS_PER_REQUEST)] = 1000.0
+    """Average input tokens per request (at most 10M, the longest published context window; a
+    catalog model's own context window bounds input + output when its throughput is estimated)."""
+    output_tokens_per_request: Annotated[Positive, Field(le=MAX_TOKENS_PER_REQUEST)] = 250.0
+    """Average output tokens per request (at most 10M)."""
 
     @field_validator("cache_write_share")
     @classmethod
