@@ -141,7 +141,7 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
         console.print(f"  not shown at this width: {' and '.join(hidden)} (--format markdown, csv or json shows them)")
     notes = []
     if any(r.clipped for r in rows):
-        notes.append("* kept inside the field's valid range (or rounded to a whole number)")
+        notes.append("* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas)")
     if top is not None and len(result.rows) > top:
         notes.append(f"{len(result.rows) - top} more inputs not shown (--top); {len(moving)} of {len(result.rows)} move the metric at all")
     still = [r.param for r in result.rows if r.effect == 0]
@@ -212,7 +212,7 @@ def render_markdown(result: TornadoResult, top: int | None = None) -> str:
     if top is not None and len(result.rows) > top:
         out += [f"{len(result.rows) - top} more inputs with smaller effects not shown (--top).", ""]
     if any(r.clipped for r in result.rows):
-        out += ["\\* kept inside the field's valid range (or rounded to a whole number).", ""]
+        out += ["\\* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).", ""]
     if result.skipped:
         out += ["### Skipped inputs", ""] + [f"- {markdown_code(k)}: {md(v)}" for k, v in result.skipped.items()] + [""]
     if result.warnings:
