@@ -297,3 +297,18 @@ def test_a_scenario_request_longer_than_the_catalog_models_context_is_an_error(w
     data["workload"]["input_tokens_per_request"] = "20M"
     result = run("validate", str(write_yaml(data)))
     assert result.exit_code == 2 and "workload.input_tokens_per_request: Input should be less than or equal to 10000000" in result.stderr
+
+
+def test_a_scenario_replica_size_the_serving_estimate_cannot_model_is_an_error(write_yaml):
+    from tests.conftest import api_path, base_scenario
+
+    own = {"name": "Own", "kind": "finetune", "model": {"catalog": "llama-3.1-8b"}, "finetune": {"tokens": "10M"},
+           "serving": {"gpu": "h100-sxm", "gpus_per_replica": 3}}
+    result = run("validate", str(write_yaml(base_scenario(paths=[api_path(), own]))))
+    assert result.exit_code == 2
+    assert ("paths[1].serving.gpus_per_replica: must be 1, 2, 4 or 8 GPUs in one node, or a multiple of 8 (whole nodes), "
+            "for the estimated tokens_per_second_per_gpu: auto (got 3)") in result.stderr
+    own["serving"]["tokens_per_second_per_gpu"] = 3000  # a measured throughput: any layout
+    assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0
+    own["serving"].update(gpus_per_replica=4, tokens_per_second_per_gpu="auto")
+    assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0
