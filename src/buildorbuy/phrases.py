@@ -86,3 +86,25 @@ def phrase_infeasible(facts: dict[str, Any], phrases: dict[str, str]) -> str:
     if rule == "market":
         return phrases[rule].format(market=facts["market"], gpu=facts["gpu"], since=facts["since"], rule=facts["rule_text"])
     return phrases[rule].format(live_month=facts["live_month"], max=facts["max"])
+
+
+SWITCH_EN = {
+    "all_cheaper": "cheaper than the api path in every month: nothing to pay back, so no rate of return",
+    "never_cheaper": "never cheaper than the api path in any month: no rate of return",
+    "same": "the same cost as the api path in every month",
+    "several": "the saving changes sign several times and has {count} IRRs: none is meaningful alone",
+    "outside": "the IRR lies outside {low} … {high} a month",
+}
+"""Why the IRR of switching from an api path is undefined (paths[].switch.reason), in English."""
+
+
+def switch_reason_facts(text: str) -> tuple[str, dict[str, str]] | None:
+    """(key, values) of a SWITCH_EN sentence, so a renderer can phrase it in another language; None if none matches."""
+    import re
+
+    for key, template in SWITCH_EN.items():
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+        match = re.fullmatch(pattern, text)
+        if match:
+            return key, match.groupdict()
+    return None

@@ -93,6 +93,10 @@ class BreakevenResult:
     """Which two paths were compared and why (named with --between, or chosen by default)."""
     notes: list[str] = field(default_factory=list)
     """Facts that qualify the answer (a self-hosted path whose cost is mostly bridge fees)."""
+    pair_facts: dict[str, Any] = field(default_factory=dict)
+    """`pair` as facts, for renderers in other languages: {rule: between|api_hosted|winner_runner, api, hosted}."""
+    note_facts: list[dict[str, Any]] = field(default_factory=list)
+    """`notes` as facts: {path, share (percent), bridge, month} per bridge-dominated path."""
 
     def to_dict(self) -> dict[str, Any]:
         return clean(
@@ -196,10 +200,11 @@ def breakeven(
         if ia == ib:
             raise AnalysisError("name two different paths", field="--between")
         pair = f"{names[ia]} and {names[ib]}, named with --between"
+        pair_facts: dict[str, Any] = {"rule": "between"}
     else:
         base_result = evaluate(plan)
-        ia, ib, pair = _default_pair(plan, base_result)
-    notes = _bridge_notes(plan, base_result if base_result is not None else evaluate(plan), (ia, ib))
+        ia, ib, pair, pair_facts = _default_pair(plan, base_result)
+    notes, note_facts = _bridge_notes(plan, base_result if base_result is not None else evaluate(plan), (ia, ib))
     d_low, d_high = default_range(current, bounds)
     low = d_low if low is None else float(low)
     high = d_high if high is None else float(high)
@@ -237,6 +242,7 @@ def breakeven(
     common = dict(
         scenario=plan.scenario, param=key, label=param, a=names[ia], b=names[ib], current=current, low=low, high=high,
         scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer, pair=pair, notes=notes,
+        pair_facts=pair_facts, note_facts=note_facts,
     )
     signs = np.sign(ds)
     changes = [i for i in range(len(xs) - 1) if signs[i] * signs[i + 1] < 0 or (signs[i] == 0) != (signs[i + 1] == 0)]
@@ -309,7 +315,7 @@ def breakeven(
                    names, iterations, batches, others)
 
 
-def _default_pair(plan: Plan, result) -> tuple[int, int, str]:
+def _default_pair(plan: Plan, result) -> tuple[int, int, str, dict[str, Any]]:
     """The cheapest API path and the cheapest self-hosted path when both are recommendable (the
     build-or-buy question), else the winner and the runner-up; with a sentence saying which."""
     ranked = ranked_npv(result)[0]
@@ -322,21 +328,22 @@ def _default_pair(plan: Plan, result) -> tuple[int, int, str]:
     if False in best and True in best:
         ia, ib = sorted((best[False], best[True]), key=lambda i: ranked[i])
         return ia, ib, (f"the cheapest API path ({names[best[False]]}) and the cheapest self-hosted path "
-                        f"({names[best[True]]})")
+                        f"({names[best[True]]})"), {"rule": "api_hosted", "api": names[best[False]], "hosted": names[best[True]]}
     winner, runner = winner_and_runner_up(result)
     ia, ib = int(winner[0]), int(runner[0])
     if ia == NO_WINNER or ib == NO_WINNER:
         raise AnalysisError("fewer than two paths are feasible and serve all traffic; name two with --between")
-    return ia, ib, f"the winner ({names[ia]}) and the runner-up ({names[ib]})"
+    return ia, ib, f"the winner ({names[ia]}) and the runner-up ({names[ib]})", {"rule": "winner_runner"}
 
 
 BRIDGE_DOMINANT_SHARE = 0.5
 """A self-hosted path whose bridge fees are at least this share of its NPV is called bridge-dominated."""
 
 
-def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> list[str]:
-    """One sentence per compared self-hosted path whose NPV is mostly bridge fees (scenario values)."""
+def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> tuple[list[str], list[dict[str, Any]]]:
+    """One sentence per compared self-hosted path whose NPV is mostly bridge fees (scenario values), and its facts."""
     notes = []
+    facts: list[dict[str, Any]] = []
     discount = result.discount[0]
     for i in pair:
         p = plan.paths[i]
@@ -350,7 +357,9 @@ def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> list[str]:
                 f"serving its traffic until go-live in month {int(result.live_month[0, i])}, so the break-even mostly "
                 f"moves with the bridge's prices and the lead time."
             )
-    return notes
+            facts.append({"path": p.name, "share": f"{100 * fees / npv:.0f}", "bridge": plan.paths[p.bridge].name,
+                          "month": int(result.live_month[0, i])})
+    return notes, facts
 
 
 def _finish(common, npv: np.ndarray, ia, ib, value, at_step, bracket, rel, d_lo, d_hi, names, iterations, batches, others) -> BreakevenResult:

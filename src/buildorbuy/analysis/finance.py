@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from buildorbuy.phrases import SWITCH_EN
+
 IRR_MONTHLY_LOW = -0.5
 """Lowest monthly rate searched (−99.98 % a year): flows losing more than that have no IRR worth stating."""
 IRR_MONTHLY_HIGH = 10.0
@@ -82,13 +84,12 @@ def irr_monthly(flows: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         if ok[b]:
             reasons.append(None)
         elif not (has_pos[b] and has_neg[b]):
-            reasons.append("cheaper than the api path in every month: nothing to pay back, so no rate of return"
-                           if has_pos[b] else "never cheaper than the api path in any month: no rate of return"
-                           if has_neg[b] else "the same cost as the api path in every month")
+            reasons.append(SWITCH_EN["all_cheaper"] if has_pos[b] else SWITCH_EN["never_cheaper"] if has_neg[b]
+                           else SWITCH_EN["same"])
         elif changes[b] > 1:
-            reasons.append(f"the saving changes sign several times and has {changes[b]} IRRs: none is meaningful alone")
+            reasons.append(SWITCH_EN["several"].format(count=changes[b]))
         else:
-            reasons.append(f"the IRR lies outside {IRR_MONTHLY_LOW:.0%} … {IRR_MONTHLY_HIGH:.0%} a month")
+            reasons.append(SWITCH_EN["outside"].format(low=f"{IRR_MONTHLY_LOW:.0%}", high=f"{IRR_MONTHLY_HIGH:.0%}"))
     return rate, reasons
 
 

@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
@@ -22,6 +22,7 @@ def breakeven(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Find the value of a field at which two paths have equal NPV (or say there is none in the range).
 
@@ -42,6 +43,9 @@ def breakeven(
         low, high = float(values[0]), float(values[-1])
         scan_points = max(len(values), 2)
     result = run_breakeven(load_scenario(scenario, overrides), param, between=between, low=low, high=high, scan_points=scan_points)
-    text = render_table(result, color=use_color(fmt, output)) if fmt == Format.table else RENDERERS[fmt.value](result)
+    if fmt == Format.table:
+        text = render_table(result, color=use_color(fmt, output), lang=lang.value)
+    else:
+        text = RENDERERS[fmt.value](result, lang=lang.value)
     print_warnings(result.warnings)
     write_output(text, output)

@@ -8,14 +8,15 @@ from typing import Callable, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, guarded, say
 
 catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(catalog_app, name="catalog")
 
 
 def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, title: str, output: Optional[Path],
-          *, drop: tuple[int, ...] = (), shown: dict[str, Callable] | None = None, group: str | None = None) -> None:
+          *, drop: tuple[int, ...] = (), shown: dict[str, Callable] | None = None, group: str | None = None,
+          lang: str = "en") -> None:
     """`columns` are (heading, record key) pairs. CSV and JSON are data: plain numbers, ISO 8601 dates
     (see formatting.iso_date; the text as listed is kept in `<key>_as_listed` when it differs)."""
     import json
@@ -69,7 +70,7 @@ def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, titl
         return
     console = text_console(color=False, width=None)
     if group is None:
-        console.print(rich_table(title, headings, text_rows, right_from=numeric_from, width=console.width, drop=drop))
+        console.print(rich_table(title, headings, text_rows, right_from=numeric_from, width=console.width, drop=drop, lang=lang))
     else:  # one sub-table per value of `group` (a provider), so long model ids keep their whole line
         at = keys.index(group)
         console.print(title)
@@ -78,7 +79,7 @@ def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, titl
             rows = [[c for j, c in enumerate(row) if j != at] for row in text_rows if row[at] == value]
             heads = [h for j, h in enumerate(headings) if j != at]
             kept_drop = tuple(i - (i > at) for i in drop if i != at)
-            console.print(rich_table(value, heads, rows, right_from=numeric_from - 1, width=console.width, drop=kept_drop))
+            console.print(rich_table(value, heads, rows, right_from=numeric_from - 1, width=console.width, drop=kept_drop, lang=lang))
     write_output(console.file.getvalue(), output)
 
 
@@ -109,6 +110,7 @@ def _fields(obj) -> dict:
 def gpus(
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """GPUs: dense peak TFLOP/s, memory, bandwidth, power, dated prices.
 
@@ -117,16 +119,22 @@ def gpus(
       buildorbuy catalog gpus -f csv -o gpus.csv
     """
     from buildorbuy.catalog.gpus import list_gpus
+    from buildorbuy.render.i18n import t
 
     def cn(g) -> str | None:
         rule = g.market_rule("cn")
         return None if rule is None else f"{rule.new_sales} since {rule.since}"
 
-    columns = [("id", "id"), ("generation", "generation"), ("bf16 TFLOP/s", "bf16_tflops"), ("fp8 TFLOP/s", "fp8_tflops"),
-               ("memory GB", "memory_gb"), ("TB/s", "bandwidth_tbps"), ("TDP W", "tdp_watts"), ("rent USD/h", "rent_usd_per_hour"),
-               ("price date", "price_date"), ("purchase USD", "purchase_usd"), ("new in cn", "new_in_cn")]
+    keys = ["id", "generation", "bf16_tflops", "fp8_tflops", "memory_gb", "bandwidth_tbps", "tdp_watts", "rent_usd_per_hour",
+            "price_date", "purchase_usd", "new_in_cn"]
+    columns = [(t(f"catalog.gpus.{key}", lang.value), key) for key in keys]
     records = [_dated(_fields(g) | {"new_in_cn": cn(g)}, "price_date", "purchase_date") for g in list_gpus()]
-    _emit(columns, records, format, "GPU catalog", output, drop=(10, 8, 1, 3, 5, 6))
+    def cn_shown(text: str) -> str:  # "no since 2022-10-07" in the table's language
+        what, _, since = text.partition(" since ")
+        return t("catalog.since", lang.value, what=t(f"catalog.new_sales.{what}", lang.value), since=since)
+
+    shown = {} if lang.value == "en" else {"new_in_cn": cn_shown}
+    _emit(columns, records, format, t("catalog.gpus.title", lang.value), output, drop=(10, 8, 1, 3, 5, 6), shown=shown, lang=lang.value)
 
 
 @catalog_app.command("models")
@@ -134,6 +142,7 @@ def gpus(
 def models(
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Open-weight models: total and active parameters, KV cache, context, licence.
 
@@ -142,47 +151,57 @@ def models(
       buildorbuy catalog models -f json -o models.json
     """
     from buildorbuy.catalog.models import list_models
+    from buildorbuy.render.i18n import t
 
-    columns = [("id", "id"), ("name", "name"), ("params", "params_total"), ("active params", "params_active"), ("layers", "layers"),
-               ("KV elements/token", "kv_elements_per_token"), ("context", "context_length"), ("precision", "default_precision"),
-               ("licence", "license")]
+    keys = ["id", "name", "params_total", "params_active", "layers", "kv_elements_per_token", "context_length",
+            "default_precision", "license"]
+    columns = [(t(f"catalog.models.{key}", lang.value), key) for key in keys]
     records = [_dated(_fields(m), "release") for m in list_models()]
     billions = {"params_total": lambda v: f"{v / 1e9:g}B", "params_active": lambda v: f"{v / 1e9:g}B"}
-    _emit(columns, records, format, "Open-model catalog", output, drop=(8, 1, 4, 5, 7, 6), shown=billions)
+    _emit(columns, records, format, t("catalog.models.title", lang.value), output, drop=(8, 1, 4, 5, 7, 6), shown=billions, lang=lang.value)
 
 
-def _percent(discounts: dict | None) -> str:
+def _percent(discounts: dict | None, lang: str = "en") -> str:
     """Batch/off-peak discounts by token type: the input type's, then the types that differ,
     e.g. '-50% (cached -0%)'."""
+    from buildorbuy.render.i18n import t
+
     if not discounts:
         return ""
     main = discounts["input"]
-    names = {"cached_input": "cached", "cache_write": "write", "output": "output"}
-    others = [f"{names[t]} -{d:.0%}" for t, d in discounts.items() if t != "input" and abs(d - main) > 1e-9]
-    return f"-{main:.0%}" + (f" ({', '.join(others)})" if others else "")
+    others = [f"{t(f'catalog.apis.type.{kind}', lang)} -{d:.0%}" for kind, d in discounts.items()
+              if kind != "input" and abs(d - main) > 1e-9]
+    return f"-{main:.0%}" + (t("catalog.apis.others", lang, items=t("catalog.apis.sep", lang).join(others)) if others else "")
 
 
-def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = ()) -> None:
+def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = (),
+                 lang: str = "en") -> None:
     """Plain aligned text (thousands of rows render fast and never wrap). On a terminal (or with
     COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last line
     names them. Piped output keeps every column."""
     import shutil
     import textwrap
 
+    from rich.cells import cell_len
+
     from buildorbuy.cli.common import write_output
+    from buildorbuy.render.i18n import t
+
+    def pad(text: str, size: int) -> str:  # by terminal cells: a Chinese character takes two
+        return text + " " * (size - cell_len(text))
 
     width = shutil.get_terminal_size((0, 0)).columns or 10**6
-    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    widths = [max(cell_len(c), *(cell_len(r[i]) for r in rows)) if rows else cell_len(c) for i, c in enumerate(columns)]
     keep, hidden = list(range(len(columns))), []
     for i in drop:
         if sum(widths[j] + 2 for j in keep) - 2 <= width:
             break
         keep.remove(i)
         hidden.append(columns[i])
-    lines = [title, "  ".join(columns[i].ljust(widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
-    lines += ["  ".join(row[i].ljust(widths[i]) for i in keep).rstrip() for row in rows]
+    lines = [title, "  ".join(pad(columns[i], widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
+    lines += ["  ".join(pad(row[i], widths[i]) for i in keep).rstrip() for row in rows]
     if hidden:
-        lines += textwrap.wrap(f"not shown at this width: {', '.join(hidden)} (see --format csv or json)", width)
+        lines += textwrap.wrap(t("table.not_shown", lang, items=", ".join(hidden)), width)
     write_output("\n".join(lines), output)
 
 
@@ -195,6 +214,7 @@ def apis(
     date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD or YYYY-MM (default: today).", metavar="YYYY-MM-DD"),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China
     (cn) and international (intl) lists, batch and off-peak discounts, sources and dates.
@@ -209,6 +229,7 @@ def apis(
 
     from buildorbuy.catalog.apis import genai_prices_version, iter_api_models
     from buildorbuy.errors import BuildOrBuyError
+    from buildorbuy.render.i18n import t
 
     try:  # YYYY-MM, as a scenario's start is written, means the first of that month
         at = dt.date.fromisoformat(f"{date}-01" if date and len(date.strip()) == 7 else date) if date else None
@@ -219,19 +240,22 @@ def apis(
         asked = ", ".join(f"{k} {v}" for k, v in (("model", model), ("provider", provider), ("currency", currency)) if v)
         say(f"Warning: no API price matches {asked or 'the filters'} on {(at or dt.date.today()).isoformat()}", err=True)
     when = (at or dt.date.today()).isoformat()
-    title = f"API prices in force on {when} (genai-prices {genai_prices_version()} + supplementary table)"
+    title = t("catalog.apis.title", lang.value, when=when, version=genai_prices_version())
+    heads = {key: t(f"catalog.apis.{key}", lang.value) for key in (
+        "provider", "model", "input", "cached_input", "cache_write", "output", "currency", "market", "listed_from", "listed_to",
+        "batch", "off_peak", "verified", "source")}
     if format is Format.table:  # plain aligned text: thousands of rows never wrap
-        columns = ["provider", "model", "input /1M", "cached input /1M", "cache write /1M", "output /1M", "currency", "market",
-                   "listed from", "listed to", "batch", "off-peak", "verified", "source"]
+        columns = list(heads.values())
         rows = [[p.provider, p.model, p.input_per_1m_usd, p.cached_input_per_1m_usd, p.cache_write_per_1m, p.output_per_1m_usd,
-                 p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount),
-                 _percent(p.off_peak_discount), "no (unverified)" if p.unverified else (p.verification or "genai-prices"),
+                 p.currency, p.market or "", p.price_date or "", p.valid_to or "", _percent(p.batch_discount, lang.value),
+                 _percent(p.off_peak_discount, lang.value),
+                 t("catalog.apis.unverified", lang.value) if p.unverified else (p.verification or "genai-prices"),
                  p.source] for p in prices]
         text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
-        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6))
+        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6), lang=lang.value)
         return
     records = [_dated(dataclasses.asdict(p) | {"unverified": p.unverified}, "price_date", "valid_to") for p in prices]
-    columns = [("provider", "provider"), ("model", "model"), ("input /1M", "input_per_1m_usd"),
-               ("cached input /1M", "cached_input_per_1m_usd"), ("output /1M", "output_per_1m_usd"), ("currency", "currency"),
-               ("listed from", "price_date")]
-    _emit(columns, records, format, title, output)
+    columns = [(heads["provider"], "provider"), (heads["model"], "model"), (heads["input"], "input_per_1m_usd"),
+               (heads["cached_input"], "cached_input_per_1m_usd"), (heads["output"], "output_per_1m_usd"),
+               (heads["currency"], "currency"), (heads["listed_from"], "price_date")]
+    _emit(columns, records, format, title, output, lang=lang.value)

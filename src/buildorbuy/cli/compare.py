@@ -71,6 +71,7 @@ def compare(
 def validate(
     scenario: Path = SCENARIO_ARG,
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Check a scenario file: fields, ranges, catalog names, and that its costs can be computed.
 
@@ -93,7 +94,10 @@ def validate(
         raise typer.Exit(2) from None
     evaluate(plan)
     print_warnings(plan.warnings)
-    say(f"{scenario}: valid — {len(loaded.paths)} paths ({', '.join(p.name for p in loaded.paths)}), {loaded.horizon} months")
+    from buildorbuy.render.i18n import t
+
+    say(t("validate.valid", lang.value, file=scenario, n=len(loaded.paths), names=", ".join(p.name for p in loaded.paths),
+          horizon=loaded.horizon))
 
 
 @app.command(short_help="Write a commented starter scenario.")

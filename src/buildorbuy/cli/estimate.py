@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, Format, fail, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, fail, guarded, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
@@ -94,10 +94,14 @@ def _request_lengths(input_len: str, output_len: str, spec) -> tuple[float, floa
     return lengths
 
 
-def _render(result: dict, fmt: Format, title: str, output=None) -> None:
+def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en") -> None:
+    """`title` is an i18n key (est.title.*); table and markdown label fields in `lang`, csv and json keep the keys."""
     import json
 
     from buildorbuy.cli.common import write_output
+    from buildorbuy.render.i18n import estimate_field_label, t
+
+    title = t(title, lang)
 
     for warning in result.get("warnings", []):
         say(f"Warning: {warning}", err=True)
@@ -118,11 +122,12 @@ def _render(result: dict, fmt: Format, title: str, output=None) -> None:
         writer.writerows([(k, data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))) for k, v in fields])
         write_output(buf.getvalue(), output)
         return
-    rows = [(k, _show(k, v)) for k, v in fields]
+    rows = [(estimate_field_label(k, lang), _show(k, v)) for k, v in fields]
     if fmt is Format.markdown:
         from buildorbuy.render.tables import markdown_table
 
-        write_output(f"### {title}\n\n" + markdown_table(["field", "value"], [list(r) for r in rows]), output)
+        header = ["field", "value"] if lang == "en" else [t("col.field", lang), t("col.value", lang)]
+        write_output(f"### {title}\n\n" + markdown_table(header, [list(r) for r in rows]), output)
         return
     from rich import box
     from rich.table import Table
@@ -173,6 +178,7 @@ def training(
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost.
 
@@ -186,7 +192,7 @@ def training(
     total, active, _ = _model_params(params, active_params, model)
     result = estimate_training(get_gpu(gpu), active, _quantity(tokens, "tokens"), total_params=total,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
-    _render(result, format, "Pretraining estimate", output)
+    _render(result, format, "est.title.training", output, lang.value)
 
 
 @estimate_app.command("finetune")
@@ -204,6 +210,7 @@ def finetune(
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost.
 
@@ -217,7 +224,7 @@ def finetune(
     total, _, _ = _model_params(params, None, model)
     result = estimate_finetune(get_gpu(gpu), total, _quantity(tokens, "tokens"), epochs, method,
                                gpus=gpus, mfu=mfu, gpu_hour_price_usd=gpu_hour_price, precision=precision)
-    _render(result, format, "Fine-tuning estimate", output)
+    _render(result, format, "est.title.finetune", output, lang.value)
 
 
 @estimate_app.command("serving")
@@ -241,6 +248,7 @@ def serving(
     tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica: 1, 2, 4, 8 or a multiple of 8 (default: the degree with the lowest cost per token)."),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h).
 
@@ -283,4 +291,4 @@ def serving(
         raise
     if spec:
         result = {"model": spec.id, **result}
-    _render(result, format, "Serving estimate", output)
+    _render(result, format, "est.title.serving", output, lang.value)

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, fail, guarded, parse_count, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, parse_count, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 MAX_SAMPLES = 10_000_000
@@ -59,6 +59,7 @@ def simulate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Monte Carlo over the fields given as distributions: percentiles, chance each path is cheapest, regret, drivers.
 
@@ -81,8 +82,8 @@ def simulate(
     finally:
         progress.close()
     if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output))
+        text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     else:
-        text = RENDERERS[fmt.value](result)
+        text = RENDERERS[fmt.value](result, lang=lang.value)
     print_warnings(result.warnings)
     write_output(text, output)

@@ -8,7 +8,8 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, OrderedOptionsCommand, guarded, option_order, write_output
+from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, OrderedOptionsCommand, guarded,
+                                   option_order, write_output)
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 PARAM_HELP = "Field to vary, as --set writes it (e.g. workload.tokens_per_month, 'paths[API].price_per_1k_input'). Give twice for a 2-D grid."
@@ -44,6 +45,7 @@ def sweep(
     columnar: bool = typer.Option(False, "--columnar", help="With --format json: per-path arrays ('columns') instead of one object per point ('points')."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Evaluate every path over a grid of values of one or two fields: NPV per path and the winner at each point.
 
@@ -67,10 +69,10 @@ def sweep(
         axes.append((param, parse_values(text, what=where) if kind == "values" else parse_range(text, log=log, what=where)))
     result = run_sweep(load_scenario(scenario, overrides), axes)
     if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output))
+        text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     elif fmt == Format.json:
         text = iter_json(result, columnar=columnar)  # streamed: a 1e6-point grid is never one string
     else:
-        text = (STREAMS.get(fmt.value) or RENDERERS[fmt.value])(result)
+        text = (STREAMS.get(fmt.value) or RENDERERS[fmt.value])(result, lang=lang.value)
     print_warnings(result.warnings)
     write_output(text, output)

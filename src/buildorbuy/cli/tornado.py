@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, OUTPUT_HELP, SET_HELP, Format, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
@@ -29,6 +29,7 @@ def tornado(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
+    lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Move every numeric input down and up alone; rank inputs by their effect and mark those that flip the decision.
 
@@ -43,10 +44,10 @@ def tornado(
 
     result = run_tornado(load_scenario(scenario, overrides), swing=swing, metric=metric.value, params=params or None)
     if fmt == Format.table:
-        text = render_table(result, color=use_color(fmt, output), top=top or None)
+        text = render_table(result, color=use_color(fmt, output), top=top or None, lang=lang.value)
     elif fmt == Format.markdown:
-        text = render_markdown(result, top=top or None)
+        text = render_markdown(result, top=top or None, lang=lang.value)
     else:
-        text = RENDERERS[fmt.value](result)
+        text = RENDERERS[fmt.value](result, lang=lang.value)
     print_warnings(result.warnings)
     write_output(text, output)

@@ -8,57 +8,86 @@ import json
 from buildorbuy.analysis.breakeven import BreakevenResult
 from buildorbuy.render.tables import text_console
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import t
 from buildorbuy.render.sweep_render import value_text
 
 
-def heading(result: BreakevenResult) -> str:
-    return f"Break-even of {result.param}: {result.a} vs {result.b} ({result.scenario.name})"
+def heading(result: BreakevenResult, lang: str = "en") -> str:
+    return t("be2.heading", lang, param=result.param, a=result.a, b=result.b, name=result.scenario.name)
 
 
-def lines(result: BreakevenResult) -> list[str]:
+def _pair_line(result: BreakevenResult, lang: str) -> str:
+    """Which two paths were compared: the analysis's sentence in English, phrased from its facts otherwise."""
+    facts = result.pair_facts
+    if lang == "en" or not facts:
+        return f"Compared {result.pair}" + ("." if "--between" in result.pair else "; --between names others.")
+    if facts["rule"] == "between":
+        return t("be2.pair_between", lang, a=result.a, b=result.b)
+    if facts["rule"] == "api_hosted":
+        return t("be2.pair_api_hosted", lang, api=facts["api"], hosted=facts["hosted"])
+    return t("be2.pair_winner_runner", lang, a=result.a, b=result.b)
+
+
+def _reason(result: BreakevenResult, lang: str) -> str:
+    """Why there is no value, in `lang` (the analysis's sentence in English)."""
+    if lang == "en":
+        return result.reason or "no crossover"
+    if result.cheaper_below is not None and result.cheaper_below == result.cheaper_above:
+        return t("be2.no_crossover", lang, low=f"{result.low:g}", high=f"{result.high:g}", cheaper=result.cheaper_below)
+    if result.cheaper_below is None and result.cheaper_above is None and result.reason:
+        return t("be2.same_everywhere", lang)
+    return result.reason or t("be2.no_crossover_short", lang)
+
+
+def _notes(result: BreakevenResult, lang: str) -> list[str]:
+    if lang == "en" or len(result.note_facts) != len(result.notes):
+        return list(result.notes)
+    return [t("be2.bridge_dominates", lang, **facts) for facts in result.note_facts]
+
+
+def lines(result: BreakevenResult, lang: str = "en") -> list[str]:
     cur = result.scenario.currency
     out: list[str] = []
     if result.pair:
-        out.append(f"Compared {result.pair}" + ("." if "--between" in result.pair else "; --between names others."))
+        out.append(_pair_line(result, lang))
     if result.value is None:
-        out.append(result.reason or "no crossover")
+        out.append(_reason(result, lang))
     else:
-        ratio = f" ({result.value / result.current:.3g}× the current {value_text(result.current)})" if result.current else ""
+        ratio = t("be2.ratio", lang, ratio=f"{result.value / result.current:.3g}", current=value_text(result.current)) if result.current else ""
         shown = value_text(result.value, 6)
         if result.at_step and result.integer and result.bracket is not None:
-            out.append(
-                f"{result.param} takes whole values: the cheaper path changes between {value_text(result.bracket[0])} and "
-                f"{value_text(result.bracket[1])}{ratio}."
-            )
+            out.append(t("be2.whole_values", lang, param=result.param, lo=value_text(result.bracket[0]),
+                         hi=value_text(result.bracket[1]), ratio=ratio))
         elif result.at_step:
-            out.append(
-                f"No exact equality (a whole-GPU capacity or whole-month step): the NPV difference jumps across zero "
-                f"at {result.param} ≈ {shown}{ratio}."
-            )
+            out.append(t("be2.step", lang, param=result.param, value=shown, ratio=ratio))
         else:
-            out.append(f"{result.param} = {shown}{ratio}: both cost {fmt.money(result.npv_a)} {cur} NPV.")
+            out.append(t("be2.equal", lang, param=result.param, value=shown, ratio=ratio, npv=fmt.money(result.npv_a), cur=cur))
         if result.cheaper_below and result.cheaper_above:
-            out.append(f"Below it {result.cheaper_below} is cheaper; above it {result.cheaper_above} is.")
-        routing = routing_sentence(result)
+            out.append(t("be2.below_above", lang, below=result.cheaper_below, above=result.cheaper_above))
+        routing = routing_sentence(result, lang)
         if routing:
             out.append(routing)
         if result.at_step:
-            where = "At the step:" if not result.integer else f"At {value_text(result.value)}:"
-            out.append(f"{where} {result.a} {fmt.money(result.npv_a)}, {result.b} {fmt.money(result.npv_b)} {cur} NPV.")
+            where = t("be2.at_step", lang) if not result.integer else t("be2.at_value", lang, value=value_text(result.value))
+            out.append(t("be2.npvs", lang, where=where, a=result.a, npv_a=fmt.money(result.npv_a), b=result.b,
+                         npv_b=fmt.money(result.npv_b), cur=cur))
     lo, hi = value_text(result.low), value_text(result.high)
-    search = f"Searched {result.param} from {lo} to {hi} ({'log' if result.log_scale else 'linear'} scan"
-    search += (f", {result.engine_batches} engine batch{'es' if result.engine_batches != 1 else ''}, "
-               f"{result.iterations} refinement{'s' if result.iterations != 1 else ''}")
+    scan = t("be2.scan_log" if result.log_scale else "be2.scan_linear", lang)
+    batches = t("be2.batch" if result.engine_batches == 1 else "be2.batches", lang, n=result.engine_batches)
+    refinements = t("be2.refinement" if result.iterations == 1 else "be2.refinements", lang, n=result.iterations)
+    bracket = ""
     if result.relative_tolerance is not None and result.bracket is not None:
-        search += f"; bracket {result.bracket[0]:.9g} … {result.bracket[1]:.9g}, relative width {result.relative_tolerance:.1e}"
-    out.append(search + ").")
-    out += result.notes
+        bracket = t("be2.bracket", lang, lo=f"{result.bracket[0]:.9g}", hi=f"{result.bracket[1]:.9g}",
+                    width=f"{result.relative_tolerance:.1e}")
+    out.append(t("be2.searched", lang, param=result.param, lo=lo, hi=hi, scan=scan, batches=batches,
+                 refinements=refinements, bracket=bracket))
+    out += _notes(result, lang)
     if result.other_crossings:
-        out.append("The order also changes near: " + ", ".join(value_text(v) for v in result.other_crossings) + " (use --range to look there).")
+        out.append(t("be2.other_crossings", lang, values=", ".join(value_text(v) for v in result.other_crossings)))
     return out
 
 
-def _model_label(path) -> str:
+def _model_label(path, lang: str = "en") -> str:
     """'the 8B model' from the path's model size (or its catalog id)."""
     model = getattr(path, "model", None)
     size = getattr(model, "params", None)
@@ -67,12 +96,12 @@ def _model_label(path) -> str:
             if size >= scale:
                 value = size / scale
                 shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
-                return f"the {shown}{unit} model"
+                return t("be2.the_model", lang, model=f"{shown}{unit}")
     catalog = getattr(model, "catalog", None)
-    return f"the {catalog} model" if catalog else "the own model"
+    return t("be2.the_model", lang, model=catalog) if catalog else t("be2.own_model", lang)
 
 
-def routing_sentence(result: BreakevenResult) -> str | None:
+def routing_sentence(result: BreakevenResult, lang: str = "en") -> str | None:
     """For routing.escalation_rate and routing.share, the break-even in the planner's words:
     'hosting pays while the 8B model fails on fewer than 7.9 % of requests'."""
     import re
@@ -83,30 +112,30 @@ def routing_sentence(result: BreakevenResult) -> str | None:
     index, field = int(match.group(1)), match.group(2)
     path = result.scenario.paths[index]
     pct = f"{result.value * 100:.2g} %" if result.value * 100 < 10 else f"{result.value * 100:.3g} %"
-    model = _model_label(path)
+    model = _model_label(path, lang)
     if field == "escalation_rate" and result.cheaper_below == path.name:
-        return f"{path.name}: hosting pays while {model} fails on fewer than {pct} of requests."
+        return t("be2.routing_escalation", lang, path=path.name, model=model, pct=pct)
     if field == "share" and result.cheaper_above == path.name:
-        return f"{path.name}: hosting pays once {model} serves more than {pct} of traffic."
+        return t("be2.routing_share", lang, path=path.name, model=model, pct=pct)
     return None
 
 
-def render_table(result: BreakevenResult, *, color: bool, width: int | None = None) -> str:
+def render_table(result: BreakevenResult, *, color: bool, width: int | None = None, lang: str = "en") -> str:
     from rich.text import Text
 
     console = text_console(color=color, width=width, default_width=120)
-    console.print(Text(heading(result), style="bold"))
-    for line in lines(result):
+    console.print(Text(heading(result, lang), style="bold"))
+    for line in lines(result, lang):
         console.print(f"  {line}", markup=False)
     return console.file.getvalue()
 
 
-def render_markdown(result: BreakevenResult) -> str:
+def render_markdown(result: BreakevenResult, lang: str = "en") -> str:
     from buildorbuy.render.escape import markdown as md
 
-    out = [f"## {md(heading(result))}", ""] + [f"- {md(line)}" for line in lines(result)]
+    out = [f"## {md(heading(result, lang))}", ""] + [f"- {md(line)}" for line in lines(result, lang)]
     if result.warnings:
-        out += ["", "### Warnings", ""] + [f"- {md(w)}" for w in result.warnings]
+        out += ["", f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -114,7 +143,8 @@ CSV_FIELDS = ["param", "a", "b", "value", "at_step", "bracket_low", "bracket_hig
               "cheaper_above", "current_value", "range_low", "range_high", "iterations", "engine_batches"]
 
 
-def render_csv(result: BreakevenResult) -> str:
+def render_csv(result: BreakevenResult, lang: str = "en") -> str:
+    """One data row: column names and values are the same in every language."""
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
@@ -131,7 +161,7 @@ def render_csv(result: BreakevenResult) -> str:
     return buffer.getvalue()
 
 
-def render_json(result: BreakevenResult) -> str:
+def render_json(result: BreakevenResult, lang: str = "en") -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
 
 

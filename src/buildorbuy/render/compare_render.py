@@ -25,7 +25,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
     console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2, width=console.width,
-                             drop=SUMMARY_DROP))
+                             drop=SUMMARY_DROP, lang=lang))
     for line in views.notes(cmp, lang):
         console.print(f"  {escape(line)}")
     console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width))

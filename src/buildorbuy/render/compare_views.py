@@ -181,8 +181,19 @@ def switch_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list
             continue
         payback = t("never", lang) if sw["payback_month"] is None else t("month_n", lang, n=sw["payback_month"])
         rows.append([p.name, sw["against"], "—" if sw["irr"] is None else fmt.percent(sw["irr"]), payback,
-                     sw.get("reason") or ""])
+                     switch_reason(sw.get("reason") or "", lang)])
     return header, rows
+
+
+def switch_reason(text: str, lang: str = "en") -> str:
+    """Why the IRR of switching is undefined: the analysis's English sentence, phrased again in `lang`."""
+    from buildorbuy.phrases import switch_reason_facts
+
+    facts = switch_reason_facts(text) if lang != "en" and text else None
+    if facts is None:
+        return text
+    key, values = facts
+    return t(f"switch.{key}", lang, **values)
 
 
 def accounting_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:

@@ -8,7 +8,7 @@ scenario or the engine (path names, estimate methods, warnings) is shown as it i
 
 from __future__ import annotations
 
-from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN
+from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, SWITCH_EN
 
 from typing import Any
 
@@ -395,33 +395,38 @@ ZH: dict[str, str] = {
 }
 
 
-def _component_labels() -> tuple[dict[str, str], dict[str, str]]:
+COMPONENTS_ZH = {
+    "api_fees": "API 费用",
+    "bridge_fees": "过渡 API 费用",
+    "managed_finetune": "托管微调",
+    "serving_rent": "租用推理 GPU",
+    "hardware_purchase": "GPU 采购",
+    "power_and_hosting": "电力与托管",
+    "maintenance": "维护",
+    "residual_credit": "残值抵扣",
+    "training_compute": "训练算力",
+    "finetune_compute": "微调算力",
+    "data": "数据",
+    "staff": "人员",
+    "api_fixed_fees": "API 固定费用与开通费",
+    "fallback_fees": "回退 API 费用",
+}
+"""Cost components in Chinese; the English labels are the engine's COMPONENT_LABELS."""
+
+
+def _load_components() -> None:
+    """Add the `component.*` keys to both tables on first use: the English labels live in the engine,
+    which commands such as `catalog` and `estimate` never load (importing it costs start-up time)."""
+    if "component.api_fees" in ZH:
+        return
     from buildorbuy.engine.core import COMPONENT_LABELS
 
-    zh = {
-        "api_fees": "API 费用",
-        "bridge_fees": "过渡 API 费用",
-        "managed_finetune": "托管微调",
-        "serving_rent": "租用推理 GPU",
-        "hardware_purchase": "GPU 采购",
-        "power_and_hosting": "电力与托管",
-        "maintenance": "维护",
-        "residual_credit": "残值抵扣",
-        "training_compute": "训练算力",
-        "finetune_compute": "微调算力",
-        "data": "数据",
-        "staff": "人员",
-        "api_fixed_fees": "API 固定费用与开通费",
-        "fallback_fees": "回退 API 费用",
-    }
-    return {f"component.{k}": v for k, v in COMPONENT_LABELS.items()}, {f"component.{k}": v for k, v in zh.items()}
+    EN.update({f"component.{k}": v for k, v in COMPONENT_LABELS.items()})
+    ZH.update({f"component.{k}": v for k, v in COMPONENTS_ZH.items()})
 
 
-_en_components, _zh_components = _component_labels()
-EN.update(_en_components)
 EN.update({f"reason.{key}": text for key, text in REASON_EN.items()})
 EN.update({f"infeasible.{key}": text for key, text in INFEASIBLE_EN.items()})
-ZH.update(_zh_components)
 
 # ------------------------------------------------------------------ finance: switching, accounting view, workbook
 EN.update({
@@ -599,6 +604,103 @@ ZH.update({
     "xl.scalar.base_hours": "每日基础小时数",
 })
 
+# ------------------------------------------------------------------ workbook: routing, managed fine-tune, switching
+EN.update({
+    "xl.col.own_weight": "Base-model fee weight (every month)",
+    "xl.scalar.run_end": "Month the run ends (before the GPUs arrive)",
+    "xl.col.tuned_fees_full": "Fine-tuned model's per-token fees at full traffic",
+    "xl.scalar.managed_run_fee": "Managed fine-tune fee per run",
+    "xl.col.own_share": "Own model's share of traffic",
+    "xl.col.own_tokens": "Tokens routed to the own model",
+    "xl.scalar.cap_replicas": "Replicas under the capacity cap (before redundancy)",
+    "xl.col.overflow": "Overflow above the cap (tokens)",
+    "xl.col.fallback_share": "Fallback's share of traffic (rest, overflow, escalations)",
+    "xl.col.own_model_tokens": "Answered by the own model (tokens, from go-live)",
+    "xl.col.overflow_tokens": "Overflow tokens (from go-live)",
+    "xl.col.fallback_tokens": "Billed by the fallback (tokens, from go-live)",
+    "xl.col.carry_weight": "Fallback's fixed-fee weight",
+    "xl.sheet.switch": "Switch",
+    "xl.switch_title": "Switching from an api path: incremental cash flow saving = api path's cost − this path's cost",
+    "xl.switch_note": "IRR: the monthly rate x with Σ saving[m]·(1+x)^(−m) = 0 (IRR() started next to the one root the "
+                      "rate grid on the right brackets), annual (1+x)^12 − 1; payback: first month from which the "
+                      "cumulative discounted saving stays ≥ 0.",
+    "xl.col.against": "Against (api path it replaces)",
+    "xl.col.against_position": "Position among api paths",
+    "xl.col.irr_monthly": "IRR (monthly)",
+    "xl.col.irr_annual": "IRR (effective annual)",
+    "xl.col.payback_month": "Discounted payback month",
+    "xl.col.why_no_irr": "Why no IRR",
+    "xl.col.months_positive": "Months with a saving",
+    "xl.col.months_negative": "Months with a loss",
+    "xl.col.npv_sign_changes": "Sign changes of the NPV over the rate grid",
+    "xl.col.irr_guess": "IRR start value (last grid rate before the root)",
+    "xl.api_table": "Api paths (the cheapest feasible by NPV is replaced when a path has no bridge or fallback)",
+    "xl.col.api_position": "Position",
+    "xl.col.npv_if_feasible": "NPV if feasible",
+    "xl.col.saving": "{path}: saving",
+    "xl.col.discounted_saving": "{path}: discounted saving",
+    "xl.col.cumulative_saving": "{path}: cumulative discounted saving",
+    "xl.col.saving_holds": "{path}: ≥ 0 from here to the end",
+    "xl.col.rate_grid": "Monthly rate (grid)",
+    "xl.col.npv_at_rate": "{path}: NPV of the saving at the rate",
+    "xl.na": "n/a",
+    "xl.why.cheaper": "cheaper than the api path in every month: nothing to pay back, so no rate of return",
+    "xl.why.never": "never cheaper than the api path in any month: no rate of return",
+    "xl.why.same": "the same cost as the api path in every month",
+    "xl.why.several": "the saving changes sign several times and has {n} IRRs: none is meaningful alone",
+    "xl.why.outside": "the IRR lies outside -50% … 1000% a month",
+    "xl.col.switch_against": "Switch: against",
+    "xl.col.switch_irr": "Switch: IRR (annual)",
+    "xl.col.switch_payback": "Switch: discounted payback month",
+})
+ZH.update({
+    "xl.col.own_weight": "基础模型费用权重（每月）",
+    "xl.scalar.run_end": "运行结束月份（GPU 到货之前）",
+    "xl.col.tuned_fees_full": "微调模型全部流量的按 token 费用",
+    "xl.scalar.managed_run_fee": "每次托管微调费用",
+    "xl.col.own_share": "自有模型流量份额",
+    "xl.col.own_tokens": "路由到自有模型的 token 数",
+    "xl.scalar.cap_replicas": "容量上限内的副本数（不含冗余）",
+    "xl.col.overflow": "超出上限的溢出（token 数）",
+    "xl.col.fallback_share": "回退路径的流量份额（其余、溢出、升级）",
+    "xl.col.own_model_tokens": "自有模型回答的 token 数（上线后）",
+    "xl.col.overflow_tokens": "溢出 token 数（上线后）",
+    "xl.col.fallback_tokens": "回退路径计费的 token 数（上线后）",
+    "xl.col.carry_weight": "回退路径固定费用权重",
+    "xl.sheet.switch": "切换",
+    "xl.switch_title": "从 API 路径切换：增量现金流 节省 = API 路径成本 − 本路径成本",
+    "xl.switch_note": "内部收益率：使 Σ 节省[m]·(1+x)^(−m) = 0 的月利率 x（IRR() 从右侧利率网格所夹唯一根的旁边开始），"
+                      "年化 (1+x)^12 − 1；回收期：累计折现节省自该月起保持 ≥ 0 的第一个月。",
+    "xl.col.against": "对比（被替换的 API 路径）",
+    "xl.col.against_position": "在 API 路径中的位置",
+    "xl.col.irr_monthly": "内部收益率（月）",
+    "xl.col.irr_annual": "内部收益率（实际年化）",
+    "xl.col.payback_month": "折现回收月",
+    "xl.col.why_no_irr": "无内部收益率的原因",
+    "xl.col.months_positive": "有节省的月数",
+    "xl.col.months_negative": "有亏损的月数",
+    "xl.col.npv_sign_changes": "利率网格上净现值的变号次数",
+    "xl.col.irr_guess": "内部收益率初值（根之前最后一个网格利率）",
+    "xl.api_table": "API 路径（没有过渡或回退路径时，替换净现值最低的可行 API 路径）",
+    "xl.col.api_position": "位置",
+    "xl.col.npv_if_feasible": "可行时的净现值",
+    "xl.col.saving": "{path}：节省",
+    "xl.col.discounted_saving": "{path}：折现节省",
+    "xl.col.cumulative_saving": "{path}：累计折现节省",
+    "xl.col.saving_holds": "{path}：自此至期末 ≥ 0",
+    "xl.col.rate_grid": "月利率（网格）",
+    "xl.col.npv_at_rate": "{path}：该利率下节省的净现值",
+    "xl.na": "不适用",
+    "xl.why.cheaper": "每个月都比 API 路径便宜：无需回收，因此没有收益率",
+    "xl.why.never": "任何月份都不比 API 路径便宜：没有收益率",
+    "xl.why.same": "每个月成本都与 API 路径相同",
+    "xl.why.several": "节省多次变号，有 {n} 个内部收益率：单独任何一个都没有意义",
+    "xl.why.outside": "内部收益率超出每月 -50% … 1000% 的范围",
+    "xl.col.switch_against": "切换：对比",
+    "xl.col.switch_irr": "切换：内部收益率（年化）",
+    "xl.col.switch_payback": "切换：折现回收月",
+})
+
 TABLES = {"en": EN, "zh": ZH}
 
 
@@ -612,6 +714,7 @@ def t(key: str, lang: str = "en", /, **values: Any) -> str:
 
 
 def component_label(key: str, lang: str = "en") -> str:
+    _load_components()
     return TABLES[lang].get(f"component.{key}", key)
 
 
@@ -700,3 +803,479 @@ ZH.update({
     "report.decide_whatif": "其他方案需要什么条件才能与 {winner} 持平（每次只改变一个输入，按距当前值由近到远）：",
     "report.decide_col_path": "方案",
 })
+
+
+# ---------------------------------------------------------------------- tornado
+EN.update({
+    "tornado.metric_margin": "margin of {winner} over {runner} (runner-up NPV − winner NPV)",
+    "tornado.metric_npv": "NPV of {winner}",
+    "tornado.how_ranged": "within given ranges",
+    "tornado.how_mixed": "within given ranges (distributions: P10 to P90), the others ±{swing},",
+    "tornado.heading": "Tornado of {name}: {metric}, base {base} {cur}; each input moved {how} alone",
+    "tornado.low": "low",
+    "tornado.high": "high",
+    "tornado.wins": "{side}: {who} wins",
+    "tornado.none": "none",
+    "tornado.flips": "FLIPS — {parts}",
+    "tornado.sep": "; ",
+    "tornado.bar_wide": "{low_bar} {lo}   lower ◀ │ ▶ higher   {high_bar} {hi}",
+    "tornado.col_input": "input",
+    "tornado.col_decision": "decision",
+    "tornado.col_at": "at {side}",
+    "tornado.col_base": "base",
+    "tornado.col_metric_at": "metric at {side}",
+    "tornado.col_swing": "swing",
+    "tornado.hidden_values": "the low … high values",
+    "tornado.hidden_metric": "the metric at {lo} and {hi}",
+    "tornado.and": " and ",
+    "tornado.not_shown": "not shown at this width: {items} (--format markdown, csv or json shows them)",
+    "tornado.clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas)",
+    "tornado.more": "{more} more inputs not shown (--top); {moving} of {total} move the metric at all",
+    "tornado.no_effect": "no effect: {items}",
+    "tornado.flip_one": "{n} input flips the decision: {items}",
+    "tornado.flip_many": "{n} inputs flip the decision: {items}",
+    "tornado.no_flip_swing": "no single input moved {swing} flips the decision from {winner}",
+    "tornado.no_flip_range": "no input within its range flips the decision from {winner}",
+    "tornado.skipped": "skipped {n} inputs ({summary}; --format markdown or json lists them)",
+    "tornado.skip.zero": "{count} value 0",
+    "tornado.skip.derived": "{count} derived from other inputs",
+    "tornado.skip.defaults": "{count} defaults not given",
+    "tornado.skip.unused": "{count} not used by their path",
+    "tornado.skip.fixed": "{count} fixed",
+    "tornado.skip_sep": ", ",
+    "tornado.md_flips": "**{n} input(s) flip the decision:** {items}.",
+    "tornado.md_no_flip": "No single input flips the decision from {winner}.",
+    "tornado.md_more": "{n} more inputs with smaller effects not shown (--top).",
+    "tornado.md_clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).",
+    "tornado.skipped_h": "Skipped inputs",
+})
+ZH.update({
+    "tornado.metric_margin": "{winner} 相对 {runner} 的优势（次优方案净现值 − 胜出方案净现值）",
+    "tornado.metric_npv": "{winner} 的净现值",
+    "tornado.how_ranged": "在给定范围内",
+    "tornado.how_mixed": "在给定范围内（分布取 P10 至 P90），其余 ±{swing}",
+    "tornado.heading": "{name} 的龙卷风图（敏感性分析）：{metric}，基准 {base} {cur}；每次单独变动一个输入（{how}）",
+    "tornado.low": "低值",
+    "tornado.high": "高值",
+    "tornado.wins": "{side}：{who} 胜出",
+    "tornado.none": "无方案",
+    "tornado.flips": "结论翻转 — {parts}",
+    "tornado.sep": "；",
+    "tornado.bar_wide": "{low_bar} {lo}   更低 ◀ │ ▶ 更高   {high_bar} {hi}",
+    "tornado.col_input": "输入",
+    "tornado.col_decision": "决策",
+    "tornado.col_at": "{side}时",
+    "tornado.col_base": "基准值",
+    "tornado.col_metric_at": "{side}时指标",
+    "tornado.col_swing": "摆幅",
+    "tornado.hidden_values": "低值 … 高值",
+    "tornado.hidden_metric": "{lo} 和 {hi} 时的指标",
+    "tornado.and": "以及",
+    "tornado.not_shown": "此宽度下未显示：{items}（--format markdown、csv 或 json 可显示）",
+    "tornado.clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）",
+    "tornado.more": "另有 {more} 个输入未显示（--top）；{total} 个输入中有 {moving} 个会改变该指标",
+    "tornado.no_effect": "无影响：{items}",
+    "tornado.flip_one": "{n} 个输入会翻转决策：{items}",
+    "tornado.flip_many": "{n} 个输入会翻转决策：{items}",
+    "tornado.no_flip_swing": "单独变动任一输入 {swing} 都不会使决策偏离 {winner}",
+    "tornado.no_flip_range": "在各自范围内，没有哪个输入会使决策偏离 {winner}",
+    "tornado.skipped": "跳过 {n} 个输入（{summary}；--format markdown 或 json 会列出）",
+    "tornado.skip.zero": "值为 0 的 {count} 个",
+    "tornado.skip.derived": "由其他输入推导的 {count} 个",
+    "tornado.skip.defaults": "未给出、取默认值的 {count} 个",
+    "tornado.skip.unused": "所属方案未使用的 {count} 个",
+    "tornado.skip.fixed": "固定的 {count} 个",
+    "tornado.skip_sep": "，",
+    "tornado.md_flips": "**{n} 个输入会翻转决策：**{items}。",
+    "tornado.md_no_flip": "没有哪个单一输入会使决策偏离 {winner}。",
+    "tornado.md_more": "另有 {n} 个影响较小的输入未显示（--top）。",
+    "tornado.md_clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）。",
+    "tornado.skipped_h": "跳过的输入",
+})
+
+# ---------------------------------------------------------------------- sweep
+EN.update({
+    "sweep.heading": "Sweep of {name}: NPV ({cur}) over {over}",
+    "sweep.axis_one": "{param} ({n} value)",
+    "sweep.axis_many": "{param} ({n} values)",
+    "sweep.no_path_long": "no path (none feasible and serving all traffic)",
+    "sweep.no_path": "no path",
+    "sweep.span": "{lo} to {hi}",
+    "sweep.wins_for": "{who} wins for {param} = {span}",
+    "sweep.wins_at": "{who} wins at {count} of {total} points ({share})",
+    "sweep.col_winner": "winner",
+    "sweep.sample_note": "{shown} of {size} points shown (winner changes, evenly spaced values); every point: --format csv or json",
+    "sweep.legend_none": "· = no path feasible and serving all traffic",
+    "sweep.legend_sep": "; ",
+    "sweep.table_title": "NPV by value (★ winner, ✗ infeasible or leaves traffic unserved)",
+    "sweep.map_at_first": "(map at the first value of {params}; use --format csv or json for every point)",
+    "sweep.map_axes": "rows: {rows}   columns: {columns}",
+    "sweep.n_values": "({n} values)",
+    "sweep.md_marks": "★ winner, ✗ infeasible or leaves traffic unserved.",
+    "sweep.md_winner_at": "Winner at each point: {legend}.",
+    "sweep.end": ".",
+})
+ZH.update({
+    "sweep.heading": "{name} 的参数扫描：各方案净现值（{cur}），扫描 {over}",
+    "sweep.axis_one": "{param}（{n} 个取值）",
+    "sweep.axis_many": "{param}（{n} 个取值）",
+    "sweep.no_path_long": "无方案（没有既可行又能服务全部流量的方案）",
+    "sweep.no_path": "无方案",
+    "sweep.span": "{lo} 至 {hi}",
+    "sweep.wins_for": "{param} = {span} 时，{who} 胜出",
+    "sweep.wins_at": "{who} 在 {total} 个点中的 {count} 个胜出（{share}）",
+    "sweep.col_winner": "胜出方案",
+    "sweep.sample_note": "显示 {size} 个点中的 {shown} 个（胜出方案变化处及均匀间隔的取值）；全部点：--format csv 或 json",
+    "sweep.legend_none": "· = 没有既可行又能服务全部流量的方案",
+    "sweep.legend_sep": "；",
+    "sweep.table_title": "各取值下的净现值（★ 胜出，✗ 不可行或有未服务流量）",
+    "sweep.map_at_first": "（图中 {params} 取第一个值；全部点请用 --format csv 或 json）",
+    "sweep.map_axes": "行：{rows}   列：{columns}",
+    "sweep.n_values": "（{n} 个取值）",
+    "sweep.md_marks": "★ 胜出，✗ 不可行或有未服务流量。",
+    "sweep.md_winner_at": "各点的胜出方案：{legend}。",
+    "sweep.end": "。",
+})
+
+# ---------------------------------------------------------------------- breakeven (the English pair, reason and notes
+# sentences come from the analysis; the be2.pair_*/no_crossover/same_everywhere/bridge_dominates keys phrase them
+# from its facts in other languages)
+EN.update({
+    "be2.heading": "Break-even of {param}: {a} vs {b} ({name})",
+    "be2.pair_between": "Compared {a} and {b}, named with --between.",
+    "be2.pair_api_hosted": "Compared the cheapest API path ({api}) and the cheapest self-hosted path ({hosted}); --between names others.",
+    "be2.pair_winner_runner": "Compared the winner ({a}) and the runner-up ({b}); --between names others.",
+    "be2.no_crossover": "no crossover in [{low}, {high}]: {cheaper} is cheaper throughout",
+    "be2.same_everywhere": "the two paths cost the same everywhere in the range: the parameter does not separate them",
+    "be2.no_crossover_short": "no crossover",
+    "be2.bridge_dominates": "Bridge fees dominate {path}: {share}% of its NPV is {bridge} serving its traffic until go-live in "
+                            "month {month}, so the break-even mostly moves with the bridge's prices and the lead time.",
+    "be2.ratio": " ({ratio}× the current {current})",
+    "be2.whole_values": "{param} takes whole values: the cheaper path changes between {lo} and {hi}{ratio}.",
+    "be2.step": "No exact equality (a whole-GPU capacity or whole-month step): the NPV difference jumps across zero at "
+                "{param} ≈ {value}{ratio}.",
+    "be2.equal": "{param} = {value}{ratio}: both cost {npv} {cur} NPV.",
+    "be2.below_above": "Below it {below} is cheaper; above it {above} is.",
+    "be2.at_step": "At the step:",
+    "be2.at_value": "At {value}:",
+    "be2.npvs": "{where} {a} {npv_a}, {b} {npv_b} {cur} NPV.",
+    "be2.searched": "Searched {param} from {lo} to {hi} ({scan}, {batches}, {refinements}{bracket}).",
+    "be2.scan_log": "log scan",
+    "be2.scan_linear": "linear scan",
+    "be2.batch": "{n} engine batch",
+    "be2.batches": "{n} engine batches",
+    "be2.refinement": "{n} refinement",
+    "be2.refinements": "{n} refinements",
+    "be2.bracket": "; bracket {lo} … {hi}, relative width {width}",
+    "be2.other_crossings": "The order also changes near: {values} (use --range to look there).",
+    "be2.the_model": "the {model} model",
+    "be2.own_model": "the own model",
+    "be2.routing_escalation": "{path}: hosting pays while {model} fails on fewer than {pct} of requests.",
+    "be2.routing_share": "{path}: hosting pays once {model} serves more than {pct} of traffic.",
+})
+ZH.update({
+    "be2.heading": "{param} 的盈亏平衡点：{a} 对比 {b}（{name}）",
+    "be2.pair_between": "比较 {a} 与 {b}（由 --between 指定）。",
+    "be2.pair_api_hosted": "比较最便宜的 API 方案（{api}）与最便宜的自托管方案（{hosted}）；可用 --between 指定其他方案。",
+    "be2.pair_winner_runner": "比较胜出方案（{a}）与次优方案（{b}）；可用 --between 指定其他方案。",
+    "be2.no_crossover": "在 [{low}, {high}] 内没有交点：{cheaper} 始终更便宜",
+    "be2.same_everywhere": "两个方案在整个范围内成本相同：该参数无法区分它们",
+    "be2.no_crossover_short": "没有交点",
+    "be2.bridge_dominates": "{path} 的成本以过渡 API 费用为主：其净现值的 {share}% 是第 {month} 月上线前由 {bridge} "
+                            "承担流量的费用，因此盈亏平衡点主要随过渡 API 的价格和准备周期变化。",
+    "be2.ratio": "（当前值 {current} 的 {ratio} 倍）",
+    "be2.whole_values": "{param} 只取整数：更便宜的方案在 {lo} 与 {hi} 之间切换{ratio}。",
+    "be2.step": "不存在精确相等点（整块 GPU 容量或整月的阶跃）：净现值之差在 {param} ≈ {value}{ratio} 处跨越零。",
+    "be2.equal": "{param} = {value}{ratio}：两者净现值均为 {npv} {cur}。",
+    "be2.below_above": "低于该值时 {below} 更便宜；高于该值时 {above} 更便宜。",
+    "be2.at_step": "阶跃处：",
+    "be2.at_value": "取 {value} 时：",
+    "be2.npvs": "{where}{a} {npv_a}，{b} {npv_b}（{cur}，净现值）。",
+    "be2.searched": "在 {lo} 至 {hi} 范围内搜索 {param}（{scan}，{batches}，{refinements}{bracket}）。",
+    "be2.scan_log": "对数扫描",
+    "be2.scan_linear": "线性扫描",
+    "be2.batch": "{n} 批引擎计算",
+    "be2.batches": "{n} 批引擎计算",
+    "be2.refinement": "{n} 次细化",
+    "be2.refinements": "{n} 次细化",
+    "be2.bracket": "；区间 {lo} … {hi}，相对宽度 {width}",
+    "be2.other_crossings": "在以下取值附近方案的先后顺序也会改变：{values}（可用 --range 查看）。",
+    "be2.the_model": "{model} 模型",
+    "be2.own_model": "自有模型",
+    "be2.routing_escalation": "{path}：只要 {model}处理失败（需升级）的请求少于 {pct}，自托管就更划算。",
+    "be2.routing_share": "{path}：只要 {model}承担超过 {pct} 的流量，自托管就更划算。",
+})
+
+# ---------------------------------------------------------------------- simulate
+EN.update({
+    "sim.heading": "{name} — Monte Carlo, {samples} samples (seed {seed}), {horizon} months from {start}, {cur}, "
+                   "discount rate {rate}/year",
+    "sim.col_npv_cur": "NPV {p} ({cur})",
+    "sim.col_npv": "NPV {p}",
+    "sim.col_per_1m_cur": "Per 1M {p} ({cur})",
+    "sim.col_per_1m": "Per 1M {p}",
+    "sim.col_cheapest": "P(cheapest)",
+    "sim.col_regret_cur": "Expected regret ({cur})",
+    "sim.none_recommendable": "(none recommendable)",
+    "sim.drivers_title": "What decides {winner} against {runner}",
+    "sim.col_input": "Input",
+    "sim.col_partial": "Partial ρ",
+    "sim.col_favours": "Raising it favours",
+    "sim.col_distribution": "Distribution",
+    "sim.col_estimate": "Estimate (compare)",
+    "sim.col_sampled_p10": "Sampled P10",
+    "sim.title_summary": "Present cost (NPV) and cost per 1M tokens, by percentile",
+    "sim.title_probability": "Probability of being cheapest (NPV, among recommendable paths)",
+    "sim.title_yearly": "Cheapest by cumulative cost at each year-end",
+    "sim.title_distribution": "NPV distribution ({cur})",
+    "sim.title_inputs": "Sampled inputs",
+    "sim.note": "note: {warning}",
+    "sim.md_cheapest": "**{winner} is cheapest in {share} of samples.**",
+    "sim.md_summary": "Present cost (NPV) and cost per 1M tokens",
+})
+ZH.update({
+    "sim.heading": "{name} — 蒙特卡洛模拟，{samples} 个样本（随机种子 {seed}），自 {start} 起 {horizon} 个月，{cur}，年折现率 {rate}",
+    "sim.col_npv_cur": "净现值 {p} ({cur})",
+    "sim.col_npv": "净现值 {p}",
+    "sim.col_per_1m_cur": "每百万 token {p} ({cur})",
+    "sim.col_per_1m": "每百万 token {p}",
+    "sim.col_cheapest": "最便宜概率",
+    "sim.col_regret_cur": "期望遗憾 ({cur})",
+    "sim.none_recommendable": "（无可推荐方案）",
+    "sim.drivers_title": "决定 {winner} 与 {runner} 胜负的因素",
+    "sim.col_input": "输入",
+    "sim.col_partial": "偏相关 ρ",
+    "sim.col_favours": "调高后有利于",
+    "sim.col_distribution": "分布",
+    "sim.col_estimate": "估计值（compare 使用）",
+    "sim.col_sampled_p10": "抽样 P10",
+    "sim.title_summary": "现值成本（净现值）与每百万 token 成本，按分位数",
+    "sim.title_probability": "成为最便宜方案的概率（按净现值，在可推荐方案中）",
+    "sim.title_yearly": "各年末累计成本最低的方案",
+    "sim.title_distribution": "净现值分布 ({cur})",
+    "sim.title_inputs": "抽样的输入",
+    "sim.note": "说明：{warning}",
+    "sim.md_cheapest": "**{winner} 在 {share} 的样本中最便宜。**",
+    "sim.md_summary": "现值成本（净现值）与每百万 token 成本",
+})
+
+# ---------------------------------------------------------------------- estimate (table and markdown labels; the
+# csv and json keys stay the same in every language; estimator methods and sources are shown as they are)
+EN.update({
+    "est.title.training": "Pretraining estimate",
+    "est.title.finetune": "Fine-tuning estimate",
+    "est.title.serving": "Serving estimate",
+})
+ZH.update({
+    "est.title.training": "预训练估算",
+    "est.title.finetune": "微调估算",
+    "est.title.serving": "推理服务估算",
+})
+ESTIMATE_FIELDS_ZH = {
+    "model": "模型",
+    "gpu": "GPU",
+    "params": "参数量",
+    "active_params": "激活参数量",
+    "tokens": "token 数",
+    "epochs": "训练轮数",
+    "finetune_method": "微调方法",
+    "precision": "精度",
+    "flops": "计算量（FLOPs）",
+    "mfu": "模型算力利用率（MFU）",
+    "mfu_source": "MFU 来源",
+    "gpu_hours": "GPU 小时",
+    "gpus": "GPU 数量",
+    "wall_clock_days": "实际耗时（天）",
+    "error_factor_p80": "80% 区间误差倍数（×/÷）",
+    "gpu_hour_price": "每 GPU 小时价格",
+    "cost": "成本",
+    "monthly_cost": "月度成本",
+    "currency": "币种",
+    "price_source": "价格来源",
+    "method": "估算方法",
+    "input_len": "每请求输入 token 数",
+    "output_len": "每请求输出 token 数",
+    "cached_input_share": "缓存命中的输入占比",
+    "gpus_per_replica": "每副本 GPU 数",
+    "tensor_parallel": "张量并行度",
+    "concurrency_per_replica": "每副本并发请求数",
+    "batch_limit": "批大小限制因素",
+    "output_tokens_per_second_per_gpu": "每 GPU 每秒输出 token 数",
+    "tokens_per_second_per_gpu": "每 GPU 每秒 token 数",
+    "bound": "性能瓶颈",
+    "time_per_output_token_ms": "每个输出 token 耗时（毫秒）",
+    "time_to_first_token_ms": "首 token 延迟（毫秒）",
+    "interconnect": "GPU 互联",
+    "output_tokens_per_second_per_gpu_by_tp": "各张量并行度下每 GPU 每秒输出 token 数",
+    "latency_target": "延迟目标",
+    "tokens_per_month": "每月 token 数",
+    "peak_to_average": "峰均比",
+    "target_utilization": "目标利用率",
+    "peak_tokens_per_second": "峰值每秒 token 数",
+    "replicas": "副本数",
+}
+"""Chinese labels of the `estimate` result keys (English tables show the keys themselves)."""
+
+
+def estimate_field_label(key: str, lang: str = "en") -> str:
+    """An estimate result key as a table shows it: the key itself in English, a label in Chinese."""
+    if lang == "en":
+        return key
+    return ESTIMATE_FIELDS_ZH.get(key, key)
+
+# ---------------------------------------------------------------------- catalog (table and markdown headings; csv
+# and json keep the record keys in every language)
+EN.update({
+    "catalog.gpus.title": "GPU catalog",
+    "catalog.gpus.id": "id",
+    "catalog.gpus.generation": "generation",
+    "catalog.gpus.bf16_tflops": "bf16 TFLOP/s",
+    "catalog.gpus.fp8_tflops": "fp8 TFLOP/s",
+    "catalog.gpus.memory_gb": "memory GB",
+    "catalog.gpus.bandwidth_tbps": "TB/s",
+    "catalog.gpus.tdp_watts": "TDP W",
+    "catalog.gpus.rent_usd_per_hour": "rent USD/h",
+    "catalog.gpus.price_date": "price date",
+    "catalog.gpus.purchase_usd": "purchase USD",
+    "catalog.gpus.new_in_cn": "new in cn",
+    "catalog.since": "{what} since {since}",
+    "catalog.new_sales.no": "no",
+    "catalog.new_sales.licence": "licence",
+    "catalog.new_sales.yes": "yes",
+    "catalog.models.title": "Open-model catalog",
+    "catalog.models.id": "id",
+    "catalog.models.name": "name",
+    "catalog.models.params_total": "params",
+    "catalog.models.params_active": "active params",
+    "catalog.models.layers": "layers",
+    "catalog.models.kv_elements_per_token": "KV elements/token",
+    "catalog.models.context_length": "context",
+    "catalog.models.default_precision": "precision",
+    "catalog.models.license": "licence",
+    "catalog.apis.title": "API prices in force on {when} (genai-prices {version} + supplementary table)",
+    "catalog.apis.provider": "provider",
+    "catalog.apis.model": "model",
+    "catalog.apis.input": "input /1M",
+    "catalog.apis.cached_input": "cached input /1M",
+    "catalog.apis.cache_write": "cache write /1M",
+    "catalog.apis.output": "output /1M",
+    "catalog.apis.currency": "currency",
+    "catalog.apis.market": "market",
+    "catalog.apis.listed_from": "listed from",
+    "catalog.apis.listed_to": "listed to",
+    "catalog.apis.batch": "batch",
+    "catalog.apis.off_peak": "off-peak",
+    "catalog.apis.verified": "verified",
+    "catalog.apis.source": "source",
+    "catalog.apis.unverified": "no (unverified)",
+    "catalog.apis.type.cached_input": "cached",
+    "catalog.apis.type.cache_write": "write",
+    "catalog.apis.type.output": "output",
+    "catalog.apis.others": " ({items})",
+    "catalog.apis.sep": ", ",
+    "table.not_shown": "not shown at this width: {items} (see --format csv or json)",
+})
+ZH.update({
+    "catalog.gpus.title": "GPU 目录",
+    "catalog.gpus.id": "ID",
+    "catalog.gpus.generation": "架构",
+    "catalog.gpus.bf16_tflops": "BF16 TFLOP/s",
+    "catalog.gpus.fp8_tflops": "FP8 TFLOP/s",
+    "catalog.gpus.memory_gb": "显存 GB",
+    "catalog.gpus.bandwidth_tbps": "带宽 TB/s",
+    "catalog.gpus.tdp_watts": "TDP 瓦",
+    "catalog.gpus.rent_usd_per_hour": "租金 USD/小时",
+    "catalog.gpus.price_date": "价格日期",
+    "catalog.gpus.purchase_usd": "购置价 USD",
+    "catalog.gpus.new_in_cn": "中国大陆新卡销售",
+    "catalog.since": "自 {since} 起{what}",
+    "catalog.new_sales.no": "不再销售",
+    "catalog.new_sales.licence": "需出口许可",
+    "catalog.new_sales.yes": "可销售",
+    "catalog.models.title": "开源模型目录",
+    "catalog.models.id": "ID",
+    "catalog.models.name": "名称",
+    "catalog.models.params_total": "参数量",
+    "catalog.models.params_active": "激活参数量",
+    "catalog.models.layers": "层数",
+    "catalog.models.kv_elements_per_token": "每 token KV 元素数",
+    "catalog.models.context_length": "上下文长度",
+    "catalog.models.default_precision": "精度",
+    "catalog.models.license": "许可证",
+    "catalog.apis.title": "{when} 生效的 API 价格（genai-prices {version} + 补充价格表）",
+    "catalog.apis.provider": "服务商",
+    "catalog.apis.model": "模型",
+    "catalog.apis.input": "输入 /百万",
+    "catalog.apis.cached_input": "缓存输入 /百万",
+    "catalog.apis.cache_write": "缓存写入 /百万",
+    "catalog.apis.output": "输出 /百万",
+    "catalog.apis.currency": "币种",
+    "catalog.apis.market": "市场",
+    "catalog.apis.listed_from": "生效日期",
+    "catalog.apis.listed_to": "截止日期",
+    "catalog.apis.batch": "批处理折扣",
+    "catalog.apis.off_peak": "错峰折扣",
+    "catalog.apis.verified": "核实情况",
+    "catalog.apis.source": "来源",
+    "catalog.apis.unverified": "否（未核实）",
+    "catalog.apis.type.cached_input": "缓存",
+    "catalog.apis.type.cache_write": "写入",
+    "catalog.apis.type.output": "输出",
+    "catalog.apis.others": "（{items}）",
+    "catalog.apis.sep": "，",
+    "table.not_shown": "此宽度下未显示：{items}（见 --format csv 或 json）",
+})
+
+# ---------------------------------------------------------------------- validate (its `Error:` lines name fields by
+# their dotted paths and keep the validator's English messages, like every command's errors and warnings on stderr)
+EN.update({"validate.valid": "{file}: valid — {n} paths ({names}), {horizon} months"})
+ZH.update({"validate.valid": "{file}：有效 — {n} 个方案（{names}），{horizon} 个月"})
+
+# ---------------------------------------------------------------------- compare: why the IRR of switching is undefined
+EN.update({f"switch.{key}": text for key, text in SWITCH_EN.items()})
+ZH.update({
+    "switch.all_cheaper": "每个月都比 API 方案便宜：没有需要回收的投入，因此没有收益率",
+    "switch.never_cheaper": "没有任何一个月比 API 方案便宜：没有收益率",
+    "switch.same": "每个月的成本都与 API 方案相同",
+    "switch.several": "节省额多次改变正负号，存在 {count} 个内部收益率：单独看任何一个都没有意义",
+    "switch.outside": "内部收益率超出每月 {low} … {high} 的范围",
+})
+
+# ---------------------------------------------------------------------- tornado: why an input was not moved (the
+# engine's own explanation after the leading words is shown as written)
+EN.update({
+    "tornado.why.horizon": "defaults to the horizon",
+    "tornado.why.no_risk": "not given (default 1: no project risk modelled)",
+    "tornado.why.zero": "is 0, so a relative swing does not move it",
+    "tornado.why.exchange_rate": "only converts catalog prices when the scenario is read; the converted prices are varied instead",
+    "tornado.why.fixed": "fixed: it {detail}",
+    "tornado.why.fixed_horizon": "fixed: it sets the length of the month axis; change it with --set horizon_months=N",
+    "tornado.why.fixed_version": "fixed: it is the file format version, not a cost input",
+    "tornado.why.locked": "cannot move alone: {detail}",
+    "tornado.why.unused": "not used: {detail}",
+    "tornado.why.follows": "follows other inputs ({detail})",
+})
+ZH.update({
+    "tornado.why.horizon": "默认等于评估期",
+    "tornado.why.no_risk": "未给出（默认 1：不考虑项目风险）",
+    "tornado.why.zero": "值为 0，按比例变动不会改变它",
+    "tornado.why.exchange_rate": "只在读取场景时用于换算目录价格；变动的是换算后的价格",
+    "tornado.why.fixed": "固定：{detail}",
+    "tornado.why.fixed_horizon": "固定：它决定月份轴的长度；请用 --set horizon_months=N 修改",
+    "tornado.why.fixed_version": "固定：它是文件格式版本，不是成本输入",
+    "tornado.why.locked": "不能单独变动：{detail}",
+    "tornado.why.unused": "未使用：{detail}",
+    "tornado.why.follows": "由其他输入决定（{detail}）",
+})
+
+
+# ---------------------------------------------------------------------- sampled inputs named by simulate and voi
+EN.update({"input.outcome": "{key} (outcome)"})
+ZH.update({"input.outcome": "{key}（成败结果）"})
+
+
+def input_label(label: str, lang: str = "en") -> str:
+    """A sampled input's label (`<key> (outcome)` for a drawn success or failure) in `lang`; the key stays as written."""
+    if lang != "en" and label.endswith(" (outcome)"):
+        return t("input.outcome", lang, key=label[: -len(" (outcome)")])
+    return label

@@ -7,6 +7,7 @@ import json
 
 from buildorbuy.analysis.montecarlo import Simulation
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import input_label, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 BAR_WIDTH = 30
@@ -14,18 +15,17 @@ SPARKS = " ▁▂▃▄▅▆▇█"
 TOP_DRIVERS = 8
 
 
-def heading(sim: Simulation) -> str:
+def heading(sim: Simulation, lang: str = "en") -> str:
     sc = sim.scenario
-    return (
-        f"{sc.name} — Monte Carlo, {sim.samples:,} samples (seed {sim.seed}), {sc.horizon} months from "
-        f"{sc.start_date:%Y-%m}, {sc.currency}, discount rate {sc.discount_rate:.1%}/year"
-    )
+    return t("sim.heading", lang, name=sc.name, samples=f"{sim.samples:,}", seed=sim.seed, horizon=sc.horizon,
+             start=f"{sc.start_date:%Y-%m}", cur=sc.currency, rate=f"{sc.discount_rate:.1%}")
 
 
-def summary_rows(sim: Simulation) -> tuple[list[str], list[list[str]]]:
+def summary_rows(sim: Simulation, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     cur = sim.currency
-    header = ["Path", f"NPV P10 ({cur})", "NPV P50", "NPV P90", f"Per 1M P10 ({cur})", "Per 1M P50", "Per 1M P90",
-              "P(cheapest)", f"Expected regret ({cur})"]
+    header = [t("col.path", lang), t("sim.col_npv_cur", lang, p="P10", cur=cur), t("sim.col_npv", lang, p="P50"),
+              t("sim.col_npv", lang, p="P90"), t("sim.col_per_1m_cur", lang, p="P10", cur=cur), t("sim.col_per_1m", lang, p="P50"),
+              t("sim.col_per_1m", lang, p="P90"), t("sim.col_cheapest", lang), t("sim.col_regret_cur", lang, cur=cur)]
     rows = []
     for p in sim.paths:
         name = p.name + (" ★" if p.name == sim.winner else "")
@@ -44,38 +44,40 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
     return "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
 
 
-def probability_rows(sim: Simulation) -> tuple[list[str], list[list[str]]]:
-    header = ["Path", "P(cheapest)", ""]
+def probability_rows(sim: Simulation, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    header = [t("col.path", lang), t("sim.col_cheapest", lang), ""]
     rows = [[p.name, fmt.percent(p.win_probability), bar(p.win_probability)] for p in sim.paths]
     if sim.no_winner_probability > 0:
-        rows.append(["(none recommendable)", fmt.percent(sim.no_winner_probability), bar(sim.no_winner_probability)])
+        rows.append([t("sim.none_recommendable", lang), fmt.percent(sim.no_winner_probability), bar(sim.no_winner_probability)])
     return header, rows
 
 
-def yearly_rows(sim: Simulation) -> tuple[list[str], list[list[str]]]:
-    header = ["Path"] + [f"Year {y['year']}" + ("" if (y["month"] + 1) % 12 == 0 else f" ({y['month'] + 1 - 12 * (y['year'] - 1)} mo)")
-                         for y in sim.years]
+def yearly_rows(sim: Simulation, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    header = [t("col.path", lang)] + [t("col.year", lang, n=y["year"]) if (y["month"] + 1) % 12 == 0
+                                      else t("col.year_part", lang, n=y["year"], months=y["month"] + 1 - 12 * (y["year"] - 1))
+                                      for y in sim.years]
     rows = [[p.name] + [fmt.percent(v) for v in p.win_probability_by_year] for p in sim.paths]
     return header, rows
 
 
-def driver_rows(sim: Simulation) -> tuple[str, list[str], list[list[str]]]:
-    title = f"What decides {sim.winner} against {sim.runner_up}"
-    header = ["Input", "Spearman ρ", "", "Partial ρ", "Raising it favours"]
+def driver_rows(sim: Simulation, lang: str = "en") -> tuple[str, list[str], list[list[str]]]:
+    title = t("sim.drivers_title", lang, winner=sim.winner, runner=sim.runner_up)
+    header = [t("sim.col_input", lang), "Spearman ρ", "", t("sim.col_partial", lang), t("sim.col_favours", lang)]
     rows = []
     for d in sim.drivers[:TOP_DRIVERS]:
         rho = d["spearman"]
         partial = d.get("partial_spearman")
         direction = partial if partial is not None else rho
         favours = sim.runner_up if direction > 0 else sim.winner
-        rows.append([d["label"], f"{rho:+.2f}", bar(abs(rho), 16), "—" if partial is None else f"{partial:+.2f}",
+        rows.append([input_label(d["label"], lang), f"{rho:+.2f}", bar(abs(rho), 16), "—" if partial is None else f"{partial:+.2f}",
                      favours if abs(direction) >= 0.05 else "—"])
     return title, header, rows
 
 
-def input_rows(sim: Simulation) -> tuple[list[str], list[list[str]]]:
-    header = ["Input", "Distribution", "Estimate (compare)", "Sampled P10", "P50", "P90"]
-    rows = [[i["label"], i["describe"], _value(i["estimate"]), _value(i["p10"]), _value(i["p50"]), _value(i["p90"])]
+def input_rows(sim: Simulation, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    header = [t("sim.col_input", lang), t("sim.col_distribution", lang), t("sim.col_estimate", lang),
+              t("sim.col_sampled_p10", lang), "P50", "P90"]
+    rows = [[input_label(i["label"], lang), i["describe"], _value(i["estimate"]), _value(i["p10"]), _value(i["p50"]), _value(i["p90"])]
             for i in sim.inputs]
     return header, rows
 
@@ -99,48 +101,48 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def render_table(sim: Simulation, *, color: bool, width: int | None = None) -> str:
+def render_table(sim: Simulation, *, color: bool, width: int | None = None, lang: str = "en") -> str:
     from rich.markup import escape
 
     console = text_console(color=color, width=width, default_width=140)
-    console.print(f"[bold]{escape(heading(sim))}[/bold]")
-    console.print(rich_table("Present cost (NPV) and cost per 1M tokens, by percentile", *summary_rows(sim), right_from=1))
-    console.print(rich_table("Probability of being cheapest (NPV, among recommendable paths)", *probability_rows(sim), right_from=1))
-    console.print(rich_table("Cheapest by cumulative cost at each year-end", *yearly_rows(sim), right_from=1))
-    console.print(f"[bold]NPV distribution ({escape(sim.currency)})[/bold]")
+    console.print(f"[bold]{escape(heading(sim, lang))}[/bold]")
+    console.print(rich_table(t("sim.title_summary", lang), *summary_rows(sim, lang), right_from=1))
+    console.print(rich_table(t("sim.title_probability", lang), *probability_rows(sim, lang), right_from=1))
+    console.print(rich_table(t("sim.title_yearly", lang), *yearly_rows(sim, lang), right_from=1))
+    console.print(f"[bold]{escape(t('sim.title_distribution', lang, cur=sim.currency))}[/bold]")
     for line in histogram_lines(sim):
         console.print(f"  {line}", markup=False)
     if sim.drivers:
-        title, header, rows = driver_rows(sim)
+        title, header, rows = driver_rows(sim, lang)
         console.print(rich_table(title, header, rows, right_from=1))
     if sim.inputs:
-        console.print(rich_table("Sampled inputs", *input_rows(sim), right_from=2))
+        console.print(rich_table(t("sim.title_inputs", lang), *input_rows(sim, lang), right_from=2))
     for warning in sim.warnings:
-        console.print(f"  note: {warning}", markup=False)
+        console.print("  " + t("sim.note", lang, warning=warning), markup=False)
     return console.file.getvalue()
 
 
-def render_markdown(sim: Simulation) -> str:
+def render_markdown(sim: Simulation, lang: str = "en") -> str:
     from buildorbuy.render.escape import markdown as md
 
-    out = [f"## {md(heading(sim))}", ""]
+    out = [f"## {md(heading(sim, lang))}", ""]
     if sim.winner:
         best = next(p for p in sim.paths if p.name == sim.winner)
-        out += [f"**{md(sim.winner)} is cheapest in {best.win_probability:.1%} of samples.**", ""]
-    out += ["### Present cost (NPV) and cost per 1M tokens", "", markdown_table(*summary_rows(sim), right_from=1), ""]
-    out += ["### Cheapest by cumulative cost at each year-end", "", markdown_table(*yearly_rows(sim), right_from=1), ""]
+        out += [t("sim.md_cheapest", lang, winner=md(sim.winner), share=f"{best.win_probability:.1%}"), ""]
+    out += [f"### {t('sim.md_summary', lang)}", "", markdown_table(*summary_rows(sim, lang), right_from=1), ""]
+    out += [f"### {t('sim.title_yearly', lang)}", "", markdown_table(*yearly_rows(sim, lang), right_from=1), ""]
     if sim.drivers:
-        title, header, rows = driver_rows(sim)
+        title, header, rows = driver_rows(sim, lang)
         out += [f"### {md(title)}", "", markdown_table([header[0], header[1], header[3], header[4]], [[r[0], r[1], r[3], r[4]] for r in rows]), ""]
     if sim.inputs:
-        out += ["### Sampled inputs", "", markdown_table(*input_rows(sim), right_from=2), ""]
+        out += [f"### {t('sim.title_inputs', lang)}", "", markdown_table(*input_rows(sim, lang), right_from=2), ""]
     if sim.warnings:
-        out += ["### Warnings", ""] + [f"- {md(w)}" for w in sim.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in sim.warnings] + [""]
     return "\n".join(out)
 
 
-def render_csv(sim: Simulation) -> str:
-    """One row per path."""
+def render_csv(sim: Simulation, lang: str = "en") -> str:
+    """One row per path (data: column names and values are the same in every language)."""
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
@@ -163,7 +165,7 @@ def _num(value: float | None) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def render_json(sim: Simulation) -> str:
+def render_json(sim: Simulation, lang: str = "en") -> str:
     return json.dumps(sim.to_dict(), indent=2, ensure_ascii=False)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from buildorbuy.analysis.sweep import SweepResult
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 PATH_STYLES = ["black on green", "black on cyan", "black on yellow", "white on magenta", "white on blue", "white on red"]
@@ -42,26 +43,29 @@ def codes(result: SweepResult) -> list[str]:
     return [chr(ord("A") + i) if i < 26 else str(i) for i in range(len(result.names))]
 
 
-def heading(result: SweepResult) -> str:
+def heading(result: SweepResult, lang: str = "en") -> str:
     sc = result.scenario
-    over = " × ".join(f"{p} ({len(v)} value{'s' if len(v) != 1 else ''})" for p, v in zip(result.params, result.values))
-    return f"Sweep of {sc.name}: NPV ({sc.currency}) over {over}"
+    over = " × ".join(t("sweep.axis_one" if len(v) == 1 else "sweep.axis_many", lang, param=p, n=len(v))
+                      for p, v in zip(result.params, result.values))
+    return t("sweep.heading", lang, name=sc.name, cur=sc.currency, over=over)
 
 
-def region_lines(result: SweepResult) -> list[str]:
+def region_lines(result: SweepResult, lang: str = "en") -> list[str]:
     if len(result.params) == 1:
         lines = []
         for region in result.regions():
-            who = region["winner"] or "no path (none feasible and serving all traffic)"
-            span = value_text(region["from"]) if region["from"] == region["to"] else f"{value_text(region['from'])} to {value_text(region['to'])}"
-            lines.append(f"{who} wins for {result.params[0]} = {span}")
+            who = region["winner"] or t("sweep.no_path_long", lang)
+            span = (value_text(region["from"]) if region["from"] == region["to"]
+                    else t("sweep.span", lang, lo=value_text(region["from"]), hi=value_text(region["to"])))
+            lines.append(t("sweep.wins_for", lang, who=who, param=result.params[0], span=span))
         return lines
     total = result.size
-    return [f"{name or 'no path'} wins at {count:,} of {total:,} points ({count / total:.0%})" for name, count in result.win_counts().items()]
+    return [t("sweep.wins_at", lang, who=name or t("sweep.no_path", lang), count=f"{count:,}", total=f"{total:,}",
+              share=f"{count / total:.0%}") for name, count in result.win_counts().items()]
 
 
-def _one_param_rows(result: SweepResult) -> tuple[list[str], list[list[str]]]:
-    header = [result.params[0], *result.names, "winner"]
+def _one_param_rows(result: SweepResult, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    header = [result.params[0], *result.names, t("sweep.col_winner", lang)]
     rows = []
     for n in result.sample_indices(TABLE_ROWS):
         value = result.values[0][n]
@@ -75,15 +79,15 @@ def _one_param_rows(result: SweepResult) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _sample_note(result: SweepResult, shown: int) -> str | None:
+def _sample_note(result: SweepResult, shown: int, lang: str = "en") -> str | None:
     """Says a long sweep's table is a sample, and where the full grid is."""
     if shown >= result.size:
         return None
-    return f"{shown} of {result.size:,} points shown (winner changes, evenly spaced values); every point: --format csv or json"
+    return t("sweep.sample_note", lang, shown=shown, size=f"{result.size:,}")
 
 
-def _legend(result: SweepResult) -> list[str]:
-    return [f"{code} = {name}" for code, name in zip(codes(result), result.names)] + ["· = no path feasible and serving all traffic"]
+def _legend(result: SweepResult, lang: str = "en") -> list[str]:
+    return [f"{code} = {name}" for code, name in zip(codes(result), result.names)] + [t("sweep.legend_none", lang)]
 
 
 def _grid_2d(result: SweepResult, index: tuple[int, ...] = ()) -> np.ndarray:
@@ -93,29 +97,29 @@ def _grid_2d(result: SweepResult, index: tuple[int, ...] = ()) -> np.ndarray:
     return letters[np.where(winners < 0, len(result.names), winners)]
 
 
-def render_table(result: SweepResult, *, color: bool, width: int | None = None) -> str:
+def render_table(result: SweepResult, *, color: bool, width: int | None = None, lang: str = "en") -> str:
     from rich.text import Text
 
     console = text_console(color=color, width=width, default_width=120)
-    console.print(Text(heading(result), style="bold"))
-    for line in region_lines(result):
+    console.print(Text(heading(result, lang), style="bold"))
+    for line in region_lines(result, lang):
         console.print(f"  {line}", markup=False)
     if len(result.params) == 1:
-        header, rows = _one_param_rows(result)
-        console.print(rich_table("NPV by value (★ winner, ✗ infeasible or leaves traffic unserved)", header, rows, right_from=1))
-        note = _sample_note(result, len(rows))
+        header, rows = _one_param_rows(result, lang)
+        console.print(rich_table(t("sweep.table_title", lang), header, rows, right_from=1))
+        note = _sample_note(result, len(rows), lang)
         if note:
             console.print(f"  {note}")
     else:
         extra = result.params[2:]
         if extra:
-            console.print(f"  (map at the first value of {', '.join(extra)}; use --format csv or json for every point)")
-        console.print(_winner_map(result, color))
-        console.print("  " + "   ".join(_legend(result)), markup=False)
+            console.print("  " + t("sweep.map_at_first", lang, params=", ".join(extra)), markup=False)
+        console.print(_winner_map(result, color, lang))
+        console.print("  " + "   ".join(_legend(result, lang)), markup=False)
     return console.file.getvalue()
 
 
-def _winner_map(result: SweepResult, color: bool):
+def _winner_map(result: SweepResult, color: bool, lang: str = "en"):
     from rich.text import Text
 
     grid = _grid_2d(result, (0,) * (len(result.params) - 2))
@@ -126,9 +130,10 @@ def _winner_map(result: SweepResult, color: bool):
     cell = 1 if compact else max(3, *(len(value_text(float(v))) for v in cols_v)) + 1
     styles = {code: PATH_STYLES[i % len(PATH_STYLES)] for i, code in enumerate(codes(result))}
     text = Text()
-    text.append(f"rows: {result.params[0]}   columns: {result.params[1]}\n", style="bold")
+    text.append(t("sweep.map_axes", lang, rows=result.params[0], columns=result.params[1]) + "\n", style="bold")
     if compact:
-        text.append(" " * label_width + f" {value_text(float(cols_v[0]))} … {value_text(float(cols_v[-1]))} ({len(cols_v)} values)\n")
+        text.append(" " * label_width + f" {value_text(float(cols_v[0]))} … {value_text(float(cols_v[-1]))} "
+                    + t("sweep.n_values", lang, n=len(cols_v)) + "\n")
     else:
         text.append(" " * label_width + "".join(value_text(float(v)).rjust(cell) for v in cols_v) + "\n")
     for label, row in zip(row_labels, grid):
@@ -140,33 +145,34 @@ def _winner_map(result: SweepResult, color: bool):
     return text
 
 
-def render_markdown(result: SweepResult) -> str:
+def render_markdown(result: SweepResult, lang: str = "en") -> str:
     from buildorbuy.render.escape import markdown as md
 
-    out = [f"## {md(heading(result))}", ""]
-    out += [f"- {md(line)}" for line in region_lines(result)] + [""]
+    out = [f"## {md(heading(result, lang))}", ""]
+    out += [f"- {md(line)}" for line in region_lines(result, lang)] + [""]
     if len(result.params) == 1:
-        header, rows = _one_param_rows(result)
-        out += ["★ winner, ✗ infeasible or leaves traffic unserved.", "", markdown_table(header, rows, right_from=1), ""]
-        note = _sample_note(result, len(rows))
+        header, rows = _one_param_rows(result, lang)
+        out += [t("sweep.md_marks", lang), "", markdown_table(header, rows, right_from=1), ""]
+        note = _sample_note(result, len(rows), lang)
         if note:
-            out += [note + ".", ""]
+            out += [note + t("sweep.end", lang), ""]
     else:
         grid = _grid_2d(result, (0,) * (len(result.params) - 2))
         header = [f"{result.params[0]} ↓ / {result.params[1]} →", *(value_text(float(v)) for v in result.values[1])]
         rows = [[value_text(float(v)), *row] for v, row in zip(result.values[0], grid)]
-        out += [md("Winner at each point: " + "; ".join(_legend(result)) + "."), "", markdown_table(header, rows, right_from=1), ""]
+        out += [md(t("sweep.md_winner_at", lang, legend=t("sweep.legend_sep", lang).join(_legend(result, lang)))), "",
+                markdown_table(header, rows, right_from=1), ""]
     if result.warnings:
-        out += ["### Warnings", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 
-def render_csv(result: SweepResult) -> str:
-    """One row per point: the parameter values, each path's NPV, the winner."""
+def render_csv(result: SweepResult, lang: str = "en") -> str:
+    """One row per point: the parameter values, each path's NPV, the winner (data: the same in every language)."""
     return "".join(iter_csv(result))
 
 
-def iter_csv(result: SweepResult) -> Iterator[str]:
+def iter_csv(result: SweepResult, lang: str = "en") -> Iterator[str]:
     """render_csv in pieces of JSON_CHUNK rows, for streaming a big grid."""
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
@@ -192,7 +198,7 @@ def iter_csv(result: SweepResult) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def render_json(result: SweepResult, *, columnar: bool = False) -> str:
+def render_json(result: SweepResult, *, columnar: bool = False, lang: str = "en") -> str:
     return "".join(iter_json(result, columnar=columnar))
 
 

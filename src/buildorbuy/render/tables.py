@@ -8,11 +8,14 @@ PROSE_MIN = 16
 
 
 def _longest_word(text: str) -> int:
-    return max((len(word) for word in str(text).split()), default=0)
+    """Terminal cells of the longest word (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in str(text).split()), default=0)
 
 
 def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 1, width: int | None = None,
-               drop: tuple[int, ...] = (), prose: tuple[int, ...] = ()):
+               drop: tuple[int, ...] = (), prose: tuple[int, ...] = (), lang: str = "en"):
     """A rich Table; columns from `right_from` on are right-aligned numbers, never split.
 
     Every column is at least as wide as its longest number or word, so text wraps between words
@@ -33,7 +36,9 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
     def build(keep: list[int], dropped: list[int]):
         caption = None
         if dropped:
-            caption = f"not shown at this width: {', '.join(header[i] for i in sorted(dropped))} (see --format csv or json)"
+            from buildorbuy.render.i18n import t
+
+            caption = t("table.not_shown", lang, items=", ".join(header[i] for i in sorted(dropped)))
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
         table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")

@@ -7,6 +7,7 @@ import json
 
 from buildorbuy.analysis.tornado import TornadoResult, TornadoRow
 from buildorbuy.render import formatting as fmt
+from buildorbuy.render.i18n import t
 from buildorbuy.render.sweep_render import value_text
 
 LOW_BAR, HIGH_BAR = "▒", "█"
@@ -15,43 +16,42 @@ BAR_HALF = 24
 """Characters on each side of the base line."""
 
 
-def metric_label(result: TornadoResult) -> str:
+def metric_label(result: TornadoResult, lang: str = "en") -> str:
     if result.metric == "margin":
-        return f"margin of {result.winner} over {result.runner_up} (runner-up NPV − winner NPV)"
-    return f"NPV of {result.winner}"
+        return t("tornado.metric_margin", lang, winner=result.winner, runner=result.runner_up)
+    return t("tornado.metric_npv", lang, winner=result.winner)
 
 
-def heading(result: TornadoResult) -> str:
+def heading(result: TornadoResult, lang: str = "en") -> str:
     cur = result.scenario.currency
     swung = any(r.source == "swing" for r in result.rows)
     ranged = any(r.source == "range" for r in result.rows)
+    swing = f"{result.swing:.0%}"
     how = (
-        f"±{result.swing:.0%}" if not ranged
-        else "within given ranges" if not swung
-        else f"within given ranges (distributions: P10 to P90), the others ±{result.swing:.0%},"
+        f"±{swing}" if not ranged
+        else t("tornado.how_ranged", lang) if not swung
+        else t("tornado.how_mixed", lang, swing=swing)
     )
-    return (
-        f"Tornado of {result.scenario.name}: {metric_label(result)}, base {fmt.money(result.base_metric)} {cur}; "
-        f"each input moved {how} alone"
-    )
+    return t("tornado.heading", lang, name=result.scenario.name, metric=metric_label(result, lang),
+             base=fmt.money(result.base_metric), cur=cur, how=how)
 
 
-def _low_label(result: TornadoResult) -> tuple[str, str]:
+def _low_label(result: TornadoResult, lang: str = "en") -> tuple[str, str]:
     if any(r.source == "range" for r in result.rows):
-        return "low", "high"
+        return t("tornado.low", lang), t("tornado.high", lang)
     return f"−{result.swing:.0%}", f"+{result.swing:.0%}"
 
 
-def decision_text(row: TornadoRow, result: TornadoResult) -> str:
+def decision_text(row: TornadoRow, result: TornadoResult, lang: str = "en") -> str:
     if not row.flips:
         return ""
-    lo, hi = _low_label(result)
+    lo, hi = _low_label(result, lang)
     parts = []
     if row.winner_low != result.winner:
-        parts.append(f"{lo}: {row.winner_low or 'none'} wins")
+        parts.append(t("tornado.wins", lang, side=lo, who=row.winner_low or t("tornado.none", lang)))
     if row.winner_high != result.winner:
-        parts.append(f"{hi}: {row.winner_high or 'none'} wins")
-    return "FLIPS — " + "; ".join(parts)
+        parts.append(t("tornado.wins", lang, side=hi, who=row.winner_high or t("tornado.none", lang)))
+    return t("tornado.flips", lang, parts=t("tornado.sep", lang).join(parts))
 
 
 def _bar(row: TornadoRow, base: float, scale: float, half: int = BAR_HALF):
@@ -82,29 +82,32 @@ def _bar(row: TornadoRow, base: float, scale: float, half: int = BAR_HALF):
     return text
 
 
-def _layout(cells, width: int, lo: str, hi: str) -> tuple[set[int], int, str]:
+def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[int], int, str]:
     """Columns to drop (1: values, 3: metric at low/high), bar half-width and bar header for `width`."""
-    wide = f"{LOW_BAR} {lo}   lower ◀ │ ▶ higher   {HIGH_BAR} {hi}"
+    from rich.cells import cell_len  # terminal cells: a Chinese character takes two
+
+    wide = t("tornado.bar_wide", lang, low_bar=LOW_BAR, lo=lo, high_bar=HIGH_BAR, hi=hi)
     narrow = f"{LOW_BAR} {lo} ◀│▶ {HIGH_BAR} {hi}"
 
     def widest(j: int, header: str) -> int:
-        return max([len(c[j]) for c in cells] + [len(header)])
+        return max([cell_len(c[j]) for c in cells] + [cell_len(header)])
 
-    decision = min(max([len(c[4]) for c in cells] + [len("decision")]), 16)
+    decision = min(max([cell_len(c[4]) for c in cells] + [cell_len(t("tornado.col_decision", lang))]), 16)
     for dropped in ((), (1,), (1, 3)):
         for half in (BAR_HALF, 16, 12, 8):
-            header = wide if 2 * half + 1 >= len(wide) else narrow
-            columns = [widest(0, "input"), max(2 * half + 1, len(header)), decision]
+            header = wide if 2 * half + 1 >= cell_len(wide) else narrow
+            columns = [widest(0, t("tornado.col_input", lang)), max(2 * half + 1, cell_len(header)), decision]
             if 1 not in dropped:
                 columns.append(widest(1, f"{lo} … {hi}"))
             if 3 not in dropped:
-                columns += [widest(2, f"at {lo}"), widest(3, f"at {hi}")]
+                columns += [widest(2, t("tornado.col_at", lang, side=lo)), widest(3, t("tornado.col_at", lang, side=hi))]
             if sum(columns) + 2 * (len(columns) - 1) <= width:
                 return set(dropped), half, header
     return {1, 3}, 6, narrow
 
 
-def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None) -> str:
+def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None,
+                 lang: str = "en") -> str:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -112,73 +115,103 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     from buildorbuy.render.tables import text_console
 
     console = text_console(color=color, width=width, default_width=160)
-    console.print(Text(heading(result), style="bold"))
-    lo, hi = _low_label(result)
+    console.print(Text(heading(result, lang), style="bold"))
+    lo, hi = _low_label(result, lang)
     rows = result.rows if top is None else result.rows[:top]
     moving = [r for r in result.rows if r.effect > 0]
     scale = max((max(abs(r.metric_low - result.base_metric), abs(r.metric_high - result.base_metric)) for r in rows), default=0.0)
     cells = []
     for row in rows:
         values = f"{value_text(row.low)} … {value_text(row.high)}" + (" *" if row.clipped else "")
-        cells.append((row.param, values, fmt.money_short(row.metric_low), fmt.money_short(row.metric_high), decision_text(row, result)))
-    dropped, half, bar_header = _layout(cells, console.width, lo, hi)
+        cells.append((row.param, values, fmt.money_short(row.metric_low), fmt.money_short(row.metric_high), decision_text(row, result, lang)))
+    dropped, half, bar_header = _layout(cells, console.width, lo, hi, lang)
     table = Table(box=box.SIMPLE, header_style="bold", pad_edge=False)
-    table.add_column("input", no_wrap=True)  # a field path is one word: never cut or split
+    table.add_column(t("tornado.col_input", lang), no_wrap=True)  # a field path is one word: never cut or split
     if 1 not in dropped:
         table.add_column(f"{lo} … {hi}", justify="right", no_wrap=True)
     table.add_column(bar_header, justify="center", no_wrap=True)
     if 3 not in dropped:
-        table.add_column(f"at {lo}", justify="right", no_wrap=True)
-        table.add_column(f"at {hi}", justify="right", no_wrap=True)
-    table.add_column("decision", overflow="fold")
+        table.add_column(t("tornado.col_at", lang, side=lo), justify="right", no_wrap=True)
+        table.add_column(t("tornado.col_at", lang, side=hi), justify="right", no_wrap=True)
+    table.add_column(t("tornado.col_decision", lang), overflow="fold")
     for row, (param, values, at_low, at_high, decision) in zip(rows, cells):
         out = [param] + ([values] if 1 not in dropped else []) + [_bar(row, result.base_metric, scale, half)]
         out += [at_low, at_high] if 3 not in dropped else []
         table.add_row(*out, Text(decision, style="bold red") if decision else "")
     console.print(table)
     if dropped:
-        hidden = [name for i, name in ((1, "the low … high values"), (3, f"the metric at {lo} and {hi}")) if i in dropped]
-        console.print(f"  not shown at this width: {' and '.join(hidden)} (--format markdown, csv or json shows them)")
+        hidden = [name for i, name in ((1, t("tornado.hidden_values", lang)), (3, t("tornado.hidden_metric", lang, lo=lo, hi=hi)))
+                  if i in dropped]
+        console.print("  " + t("tornado.not_shown", lang, items=t("tornado.and", lang).join(hidden)), markup=False)
     notes = []
     if any(r.clipped for r in rows):
-        notes.append("* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas)")
+        notes.append(t("tornado.clipped", lang))
     if top is not None and len(result.rows) > top:
-        notes.append(f"{len(result.rows) - top} more inputs not shown (--top); {len(moving)} of {len(result.rows)} move the metric at all")
+        notes.append(t("tornado.more", lang, more=len(result.rows) - top, moving=len(moving), total=len(result.rows)))
     still = [r.param for r in result.rows if r.effect == 0]
     if still and (top is None or len(result.rows) <= top):
-        notes.append(f"no effect: {', '.join(still)}")
+        notes.append(t("tornado.no_effect", lang, items=", ".join(still)))
     flips = result.flips
     notes.append(
-        f"{len(flips)} input{'s flip' if len(flips) != 1 else ' flips'} the decision: " + ", ".join(r.param for r in flips)
+        t("tornado.flip_many" if len(flips) != 1 else "tornado.flip_one", lang, n=len(flips), items=", ".join(r.param for r in flips))
         if flips
-        else f"no single input moved {result.swing:.0%} flips the decision from {result.winner}"
+        else t("tornado.no_flip_swing", lang, swing=f"{result.swing:.0%}", winner=result.winner)
         if any(r.source == "swing" for r in result.rows)
-        else f"no input within its range flips the decision from {result.winner}"
+        else t("tornado.no_flip_range", lang, winner=result.winner)
     )
     if result.skipped:
-        notes.append(f"skipped {len(result.skipped)} inputs ({skipped_summary(result)}; --format markdown or json lists them)")
+        notes.append(t("tornado.skipped", lang, n=len(result.skipped), summary=skipped_summary(result, lang)))
     for note in notes:
         console.print(f"  {note}", markup=False)
     return console.file.getvalue()
 
 
-def skipped_summary(result: TornadoResult) -> str:
+def skipped_summary(result: TornadoResult, lang: str = "en") -> str:
     groups: dict[str, int] = {}
     for reason in result.skipped.values():
         label = (
-            "value 0" if reason.startswith("is 0")
-            else "derived from other inputs" if reason.startswith("follows")
-            else "defaults not given" if reason.startswith(("defaults", "not given"))
-            else "not used by their path" if reason.startswith("not used")
+            "zero" if reason.startswith("is 0")
+            else "derived" if reason.startswith("follows")
+            else "defaults" if reason.startswith(("defaults", "not given"))
+            else "unused" if reason.startswith("not used")
             else "fixed"
         )
         groups[label] = groups.get(label, 0) + 1
-    return ", ".join(f"{count} {label}" for label, count in groups.items())
+    return t("tornado.skip_sep", lang).join(t(f"tornado.skip.{label}", lang, count=count) for label, count in groups.items())
 
 
-def _rows(result: TornadoResult, top: int | None = None) -> tuple[list[str], list[list[str]]]:
-    lo, hi = _low_label(result)
-    header = ["input", "base", lo, hi, f"metric at {lo}", f"metric at {hi}", "swing", "decision"]
+_SKIPPED_WHOLE = {
+    "defaults to the horizon": "horizon",
+    "not given (default 1: no project risk modelled)": "no_risk",
+    "is 0, so a relative swing does not move it": "zero",
+    "only converts catalog prices when the scenario is read; the converted prices are varied instead": "exchange_rate",
+    "fixed: it sets the length of the month axis; change it with --set horizon_months=N": "fixed_horizon",
+    "fixed: it is the file format version, not a cost input": "fixed_version",
+}
+_SKIPPED_PREFIX = (("fixed: it ", "fixed"), ("cannot move alone: ", "locked"), ("not used: ", "unused"),
+                   ("follows other inputs (", "follows"))
+
+
+def skipped_reason(text: str, lang: str = "en") -> str:
+    """Why an input was not moved, in `lang`: the analysis's fixed sentences translated whole; for the
+    others the leading words, with the engine's own explanation kept as written."""
+    if lang == "en":
+        return text
+    if text in _SKIPPED_WHOLE:
+        return t(f"tornado.why.{_SKIPPED_WHOLE[text]}", lang)
+    for prefix, key in _SKIPPED_PREFIX:
+        if text.startswith(prefix):
+            rest = text[len(prefix):]
+            if key == "follows" and rest.endswith(")"):
+                rest = rest[:-1]
+            return t(f"tornado.why.{key}", lang, detail=rest)
+    return text
+
+
+def _rows(result: TornadoResult, top: int | None = None, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    lo, hi = _low_label(result, lang)
+    header = [t("tornado.col_input", lang), t("tornado.col_base", lang), lo, hi, t("tornado.col_metric_at", lang, side=lo),
+              t("tornado.col_metric_at", lang, side=hi), t("tornado.col_swing", lang), t("tornado.col_decision", lang)]
     rows = [
         [
             r.param,
@@ -188,39 +221,41 @@ def _rows(result: TornadoResult, top: int | None = None) -> tuple[list[str], lis
             fmt.money(r.metric_low),
             fmt.money(r.metric_high),
             fmt.money(r.effect),
-            decision_text(r, result),
+            decision_text(r, result, lang),
         ]
         for r in (result.rows if top is None else result.rows[:top])
     ]
     return header, rows
 
 
-def render_markdown(result: TornadoResult, top: int | None = None) -> str:
+def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "en") -> str:
     from buildorbuy.render.tables import markdown_table
 
     from buildorbuy.render.escape import markdown as md
     from buildorbuy.render.escape import markdown_code
 
-    out = [f"## {md(heading(result))}", ""]
+    out = [f"## {md(heading(result, lang))}", ""]
     flips = result.flips
     out.append(
-        f"**{len(flips)} input(s) flip the decision:** " + ", ".join(markdown_code(r.param) for r in flips) + "."
+        t("tornado.md_flips", lang, n=len(flips), items=", ".join(markdown_code(r.param) for r in flips))
         if flips
-        else md(f"No single input flips the decision from {result.winner}.")
+        else md(t("tornado.md_no_flip", lang, winner=result.winner))
     )
-    out += ["", markdown_table(*_rows(result, top), right_from=1), ""]
+    out += ["", markdown_table(*_rows(result, top, lang), right_from=1), ""]
     if top is not None and len(result.rows) > top:
-        out += [f"{len(result.rows) - top} more inputs with smaller effects not shown (--top).", ""]
+        out += [t("tornado.md_more", lang, n=len(result.rows) - top), ""]
     if any(r.clipped for r in result.rows):
-        out += ["\\* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).", ""]
+        out += ["\\" + t("tornado.md_clipped", lang), ""]
     if result.skipped:
-        out += ["### Skipped inputs", ""] + [f"- {markdown_code(k)}: {md(v)}" for k, v in result.skipped.items()] + [""]
+        out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {markdown_code(k)}: {md(skipped_reason(v, lang))}"
+                                                            for k, v in result.skipped.items()] + [""]
     if result.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 
-def render_csv(result: TornadoResult) -> str:
+def render_csv(result: TornadoResult, lang: str = "en") -> str:
+    """Data: column names and values are the same in every language."""
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
@@ -232,7 +267,7 @@ def render_csv(result: TornadoResult) -> str:
     return buffer.getvalue()
 
 
-def render_json(result: TornadoResult) -> str:
+def render_json(result: TornadoResult, lang: str = "en") -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
 
 

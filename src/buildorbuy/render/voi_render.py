@@ -8,7 +8,7 @@ import json
 
 from buildorbuy.analysis.voi import BATCHES, BOOTSTRAP, VoiResult
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import input_label, t
 from buildorbuy.render.escape import markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
@@ -37,7 +37,7 @@ def sentences(result: VoiResult, lang: str = "en") -> list[str]:
     lines = [t("voi.decision_now", lang, path=result.decision_now),
              t("voi.evpi", lang, value=fmt.money_short(result.evpi), cur=cur, se=fmt.money_short(result.evpi_se))]
     top = worth(result)[:SENTENCES]
-    lines += [t("voi.knowing", lang, field=i.label, value=fmt.money_short(i.evppi), cur=cur, share=share(i.share_of_evpi)) for i in top]
+    lines += [t("voi.knowing", lang, field=input_label(i.label, lang), value=fmt.money_short(i.evppi), cur=cur, share=share(i.share_of_evpi)) for i in top]
     if not top:
         lines.append(t("voi.nothing_worth", lang))
     return lines
@@ -45,7 +45,7 @@ def sentences(result: VoiResult, lang: str = "en") -> list[str]:
 
 def input_rows(result: VoiResult, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("voi.col_input", lang), t("voi.col_evppi", lang, cur=result.currency), t("voi.col_se", lang), t("voi.col_share", lang)]
-    rows = [[i.label, fmt.money(i.evppi), fmt.money(i.se), share(i.share_of_evpi)] for i in result.inputs]
+    rows = [[input_label(i.label, lang), fmt.money(i.evppi), fmt.money(i.se), share(i.share_of_evpi)] for i in result.inputs]
     return header, rows
 
 

@@ -4,13 +4,13 @@ Sheets: `Inputs` (every numeric input, one per row: field path as `--set` takes 
 defined name, unit, source), `Workload` (tokens, peak load and discount factor per month), one
 sheet per path (a row per month: each cost component, total, discounted cost, cumulative; the
 path's scalars — go-live, run cost, replica throughput — above the month table, named), then
-`Break-even` and `Summary` (total, NPV, cost per 1M tokens, levelised cost, break-even months,
-winner). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
+`Break-even`, `Switch` (IRR and discounted payback of switching from an api path) and `Summary`
+(total, NPV, cost per 1M tokens, levelised cost, break-even months, winner, switching). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
 in plain functions (no macros, no LAMBDA, no dynamic arrays), so LibreOffice and Excel agree.
 
-`auto` results (estimates, catalog prices) enter as values: changing an input does not re-run an
-estimator. A term the workbook cannot express enters as the engine's values, and the sheet and
-the Summary's notes say which (see `uncovered`).
+`auto` results (estimates, catalog prices, `auto` searches) enter as values: changing an input does
+not re-run an estimator or a search. A term the workbook could not express would enter as the
+engine's values, marked on its sheet and listed in the Summary's notes (`uncovered`, empty today).
 """
 
 from __future__ import annotations
@@ -157,8 +157,15 @@ def _given(scenario, key: str) -> bool:
     return isinstance(parts[-1], str) and parts[-1] in getattr(node, "model_fields_set", set())
 
 
+def _profile_peak(book, key: str) -> str:
+    """peak_to_average of a daily profile: its max over its mean (plan._profile_peak)."""
+    hours = ",".join(book.n(f"workload.daily_profile[{h}]") for h in range(24))
+    return f"=MAX({hours})/(SUM({hours})/24)"
+
+
 DERIVED_FORMULAS = {
     "from growth_per_year": lambda book, key: f"=(1+{book.n('workload.growth_per_year')})^(1/12)-1",
+    "from daily_profile: max / mean": _profile_peak,
 }
 """Derived parameters that are plain arithmetic on other inputs become formulas (not estimates)."""
 
@@ -183,11 +190,11 @@ def write_inputs(book: Book, fmt: dict) -> None:
         d = derived.get(key)
         method = d.method if d is not None and isinstance(d.method, str) else ""
         formula = None
-        if d is not None and key not in book.result.plan.base:
-            prefix = next((p for p in DERIVED_FORMULAS if method.startswith(p)), None)
-            if prefix is not None:
-                formula = DERIVED_FORMULAS[prefix](book, key)
-            elif method.startswith("default: "):
+        prefix = next((p for p in DERIVED_FORMULAS if method.startswith(p)), None) if d is not None else None
+        if prefix is not None:  # the derived value is what the engine uses, a base value or not
+            formula = DERIVED_FORMULAS[prefix](book, key)
+        elif d is not None and key not in book.result.plan.base:
+            if method.startswith("default: "):
                 target = _default_target(key, method[len("default: "):])
                 if target is not None and target in book.names and target != key:
                     formula = f"={book.n(target)}"
@@ -300,10 +307,16 @@ class PathSheet:
     def has(self, name: str) -> bool:
         return self.book.has(self.prefix + name)
 
+    def start(self) -> str:
+        """The path's start_month as whole months (DESIGN §2b: the whole path shifts by it), or 0."""
+        return f"ROUND({self.p('start_month')},0)" if self.has("start_month") else "0"
+
     def scalar(self, key: str, label: str, formula: str) -> str:
         """A named scalar above the month table (e.g. go-live month)."""
         name = f"p{self.index}_{key}"
         r = self.scalar_row
+        if r >= self.book.first_row - 3:
+            raise AssertionError(f"{self.pp.name}: too many scalars above the month table (row {r})")
         self.ws.write_string(r, 0, label)
         self.ws.write_formula(r, 1, formula, self.fmt["num"])
         self.ws.write_string(r, 2, key, self.fmt["key"])
@@ -373,18 +386,23 @@ def _first_month_flag(s: PathSheet, key: str, weight_key: str) -> None:
     s.column(key, t("xl.col.first_month", s.book.lang), formula, "int")
 
 
-def _per_token_fees(s: PathSheet, api: PathSheet | None = None) -> None:
-    """An api path's per-token fees at full traffic (api_fees.per_token_fees), column `fees_full`."""
+def _per_token_fees(s: PathSheet, prices_of: str = "", key: str = "fees_full", label: str | None = None) -> None:
+    """An api path's per-token fees at full traffic (api_fees.per_token_fees), column `key`; `prices_of`
+    names the prices ("" the path's, "managed_finetune." the fine-tuned model's, which the price
+    data's dated steps do not move); the path's discount, batch and off-peak terms apply to both."""
     book, lang, pp = s.book, s.book.lang, s.pp
     n = book.n
     o, c = n("workload.output_share"), n("workload.cached_input_share")
     w = n("workload.cache_write_share") if book.has("workload.cache_write_share") else "0"
     shares = {"input": f"(1-{o})*(1-{c}-{w})", "cached_input": f"(1-{o})*{c}", "cache_write": f"(1-{o})*{w}",
               "output": o}
-    write_price = s.p("price_per_1k_cache_write") if s.has("price_per_1k_cache_write") else s.p("price_per_1k_input")
-    prices = {"input": s.p("price_per_1k_input"), "cached_input": s.p("price_per_1k_cached_input"),
-              "cache_write": write_price, "output": s.p("price_per_1k_output")}
-    for token_type, steps in pp.price_steps.items():
+    price = lambda name: s.p(prices_of + name)  # noqa: E731
+    write_price = price("price_per_1k_cache_write") if s.has(prices_of + "price_per_1k_cache_write") else price(
+        "price_per_1k_input")
+    prices = {"input": price("price_per_1k_input"), "cached_input": price("price_per_1k_cached_input"),
+              "cache_write": write_price, "output": price("price_per_1k_output")}
+    steps_of = pp.price_steps if not prices_of else {}
+    for token_type, steps in steps_of.items():
         key = f"step_{token_type}"
         s.column(key, t("xl.col.price_step", lang, type=token_type), None, values=steps)
         prices[token_type] = f"{prices[token_type]}*{{{key}}}"
@@ -405,11 +423,11 @@ def _per_token_fees(s: PathSheet, api: PathSheet | None = None) -> None:
 
     def formula(r: int, m: int) -> str:
         text = q
-        for token_type in pp.price_steps:
+        for token_type in steps_of:
             text = text.replace(f"{{step_{token_type}}}", s.c(f"step_{token_type}", r))
         return f"={s.wl('B', r)}*{text}*(1+{change})^(A{r}/12)"
 
-    s.column("fees_full", t("xl.col.fees_full", lang), formula)
+    s.column(key, label or t("xl.col.fees_full", lang), formula)
 
 
 def _fixed_fees(s: PathSheet, owner_prefix: str, weight_key: str, flag_key: str, r: int) -> str:
@@ -420,17 +438,20 @@ def _fixed_fees(s: PathSheet, owner_prefix: str, weight_key: str, flag_key: str,
 
 
 def _staff(s: PathSheet) -> str | None:
-    """staff[m] = Σ_j count·annual_cost/12·(1+g)^(m/12)·[start ≤ m < end], × p once live (staff.staff_costs)."""
+    """staff[m] = Σ_j count·annual_cost/12·(1+g)^(m/12)·[s + start ≤ m < s + end] (s: the path's
+    start_month), × p once live (staff.staff_costs)."""
     count = s.pp.staff_count
     if not count:
         return None
+    shift = s.start()
 
     def formula(r: int, m: int) -> str:
         parts = []
+        since = f"A{r}" if shift == "0" else f"(A{r}-{shift})"
         for j in range(count):
             k = f"staff[{j}]."
             parts.append(f"{s.p(k + 'count')}*{s.p(k + 'annual_cost')}/12*(1+{s.p(k + 'salary_growth_per_year')})^(A{r}/12)"
-                         f"*AND(A{r}>={s.p(k + 'start_month')},A{r}<{s.p(k + 'end_month')})")
+                         f"*AND({since}>={s.p(k + 'start_month')},{since}<{s.p(k + 'end_month')})")
         return f"=({'+'.join(parts)})*IF({s.c('live', r)}=1,{s.p('success_probability')},1)"
 
     return s.column("staff", component_label("staff", s.book.lang), formula)
@@ -453,16 +474,19 @@ def _bridge(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
 
 
 def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
+    """An api path: go-live ceil(lead_time_months) + start_month, its fees once live, the bridge
+    before (or a managed fine-tune's base model), fixed fees, data, staff."""
     lang = s.book.lang
-    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=ROUNDUP({s.p('lead_time_months')},0)")
+    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=ROUNDUP({s.p('lead_time_months')},0)+{s.start()}")
     _weights(s, live)
     _per_token_fees(s)
     components = []
     if s.pp.has_managed_finetune:
-        for name in ("api_fees", "managed_finetune"):
-            s.pasted(name, component_label(name, lang), name)
-            components.append(name)
-        own_weight = None
+        _managed_finetune(s, live)
+        components += ["api_fees", "managed_finetune"]
+        # the base model serves before go-live and after a failure: the path's own fees in every month
+        s.column("own_weight", t("xl.col.own_weight", lang), lambda r, m: "=1", "int")
+        own_weight = "own_weight"
     else:
         s.column("api_fees", component_label("api_fees", lang), lambda r, m: f"={s.c('fees_full', r)}*{s.c('success_weight', r)}")
         components.append("api_fees")
@@ -470,59 +494,39 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
         _bridge(s, sheets)
         if s.pp.bridge is not None:
             components.append("bridge_fees")
-    if own_weight is not None:
-        _first_month_flag(s, "own_first", own_weight)
-        s.column("api_fixed_fees", component_label("api_fixed_fees", lang),
-                 lambda r, m: f"={_fixed_fees(s, s.prefix, own_weight, 'own_first', r)}")
-    else:
-        s.pasted("api_fixed_fees", component_label("api_fixed_fees", lang), "api_fixed_fees")
+    _first_month_flag(s, "own_first", own_weight)
+    s.column("api_fixed_fees", component_label("api_fixed_fees", lang),
+             lambda r, m: f"={_fixed_fees(s, s.prefix, own_weight, 'own_first', r)}")
     components.append("api_fixed_fees")
-    s.column("data", component_label("data", lang), lambda r, m: f"=IF(A{r}=0,{s.p('data.one_off')},0)")
+    s.column("data", component_label("data", lang), lambda r, m: f"=IF(A{r}={s.start()},{s.p('data.one_off')},0)")
     components.append("data")
     if _staff(s):
         components.append("staff")
     return components
 
 
-def write_pasted_path(s: PathSheet) -> list[str]:
-    """A path with a `start_month` other than 0: every month of it shifts (staff, data, compute,
-    purchases, go-live), which the month table does not express; its go-live month, GPUs, unserved
-    tokens and every cost component enter as the engine's values (an api path keeps its per-token
-    fee formula, which other paths' bridge or fallback fees may use)."""
-    book, lang, i = s.book, s.book.lang, s.index
-    result = book.result
-    book.uncovered.append(f"{s.pp.name}: start_month (the whole path)")
-    s.scalar("live_month", t("xl.scalar.live", lang), f"={float(result.live_month[0, i])!r}")
-    if s.pp.kind == "api":
-        _weights(s, book.scalars[i]["live_month"])
-        _per_token_fees(s)
+def _managed_finetune(s: PathSheet, live: str) -> None:
+    """A managed fine-tune on an api path (api_fees.managed_finetune_fees): api_fees = base fees ·
+    bridge weight + tuned-model fees · success weight; managed_finetune = training_tokens·epochs/1e6 ·
+    price_per_1m_training_tokens at go-live and, × p, at each refresh (go-live + k·refresh_months),
+    + hosting_fee_per_hour · 730 · success weight."""
+    lang = s.book.lang
+    mf = "managed_finetune."
+    _per_token_fees(s, mf, "tuned_fees_full", t("xl.col.tuned_fees_full", lang))
+    s.column("api_fees", component_label("api_fees", lang),
+             lambda r, m: f"={s.c('fees_full', r)}*{s.c('fallback_weight', r)}+{s.c('tuned_fees_full', r)}*{s.c('success_weight', r)}")
+    run_fee = s.scalar("managed_run_fee", t("xl.scalar.managed_run_fee", lang),
+                       f"={s.p(mf + 'training_tokens')}*{s.p(mf + 'epochs')}/1000000*{s.p(mf + 'price_per_1m_training_tokens')}")
+    if s.has(mf + "refresh_months"):
+        period = f"MAX(ROUND({s.p(mf + 'refresh_months')},0),1)"
+        s.column("refresh", t("xl.col.refresh", lang),
+                 lambda r, m: f"=IF(AND(A{r}-{live}>0,MOD(A{r}-{live},{period})=0),1,0)", "int")
+        refresh = lambda r: f"+{s.c('refresh', r)}*{s.p('success_probability')}"  # noqa: E731
     else:
-        s.column("gpus", t("xl.col.gpus", lang), None, "int", values=result.gpus[0, i])
-    unserved = result.unserved_tokens[0, i]
-    if np.any(unserved != 0):
-        s.column("unserved", t("xl.col.unserved", lang), None, values=unserved)
-    components = []
-    for name in result.components:
-        if np.any(result.components[name][0, i] != 0):
-            s.pasted(name, component_label(name, lang), name, listed=False)
-            components.append(name)
-    return components or [_zero_column(s)]
-
-
-def _zero_column(s: PathSheet) -> str:
-    s.column("no_cost", t("xl.col.total", s.book.lang), lambda r, m: "=0")
-    return "no_cost"
-
-
-def _unsupported_serving(path) -> list[str]:
-    """Serving terms (from work landing later) the month table does not express as formulas."""
-    sv = path.serving
-    checks = {
-        "serving.max_gpus": getattr(sv, "max_gpus", None) is not None,
-        "start_month": (getattr(path, "start_month", 0) or 0) != 0,
-        "routing": getattr(path, "routing", None) is not None,
-    }
-    return [name for name, on in checks.items() if on]
+        refresh = lambda r: ""  # noqa: E731
+    s.column("managed_finetune", component_label("managed_finetune", lang),
+             lambda r, m: f"={run_fee}*(IF(A{r}={live},1,0){refresh(r)})"
+                          f"+{s.p(mf + 'hosting_fee_per_hour')}*{MONTH_HOURS:g}*{s.c('success_weight', r)}")
 
 
 def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
@@ -545,10 +549,16 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     wall = s.scalar("run_wall_hours", t("xl.scalar.wall_hours", lang), f"={gpu_hours}/{s.p(sec + '.gpus')}/{goodput}")
     run_months = s.scalar("run_months", t("xl.scalar.run_months", lang),
                           f"=MAX(1,CEILING(MAX({wall}/{MONTH_HOURS:g}-1E-9,0),1))")
-    live_terms = f"ROUNDUP({s.p('lead_time_months')},0),{run_months}"
+    shift = s.start()  # the whole path shifts by start_month
+    plus_shift = "" if shift == "0" else f"+{shift}"
+    run_end = f"MAX(ROUNDUP({s.p('lead_time_months')},0),{run_months}){plus_shift}"
     if pp.ownership == "own" and s.has("serving.procurement_months"):
-        live_terms += f",ROUNDUP({s.p('serving.procurement_months')},0)"  # GPUs racked first
-    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=MAX({live_terms})")
+        # the run (and its refreshes) ends at the lead time or its wall-clock; go-live waits for the GPUs
+        run_end = s.scalar("run_end", t("xl.scalar.run_end", lang), f"={run_end}")
+        live = s.scalar("live_month", t("xl.scalar.live", lang),
+                        f"=MAX({run_end},ROUNDUP({s.p('serving.procurement_months')},0){plus_shift})")
+    else:
+        live = run_end = s.scalar("live_month", t("xl.scalar.live", lang), f"={run_end}")
     run_cost = s.scalar("run_cost", t("xl.scalar.run_cost", lang), f"={gpu_hours}*{s.p(sec + '.gpu_hour_price')}")
     per_replica = s.scalar("gpus_per_replica", t("xl.scalar.per_replica", lang),
                            f"=MAX(ROUND({s.p('serving.gpus_per_replica')},0),1)")
@@ -560,46 +570,45 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     if refresh:
         period = f"MAX(ROUND({s.p(sec + '.refresh_months')},0),1)"
         s.column("refresh", t("xl.col.refresh", lang),
-                 lambda r, m: f"=IF(AND(A{r}-{live}>0,MOD(A{r}-{live},{period})=0),1,0)", "int")
+                 lambda r, m: f"=IF(AND(A{r}-{run_end}>0,MOD(A{r}-{run_end},{period})=0),1,0)", "int")
     components = []
     compute_key = f"{sec}_compute"
 
     def compute(r: int, m: int) -> str:
-        text = f"=IF(AND(A{r}>={live}-{run_months},A{r}<{live}),{run_cost}/{run_months},0)"
+        text = f"=IF(AND(A{r}>={run_end}-{run_months},A{r}<{run_end}),{run_cost}/{run_months},0)"
         return text + (f"+{s.c('refresh', r)}*{run_cost}*{p}" if refresh else "")
 
     s.column(compute_key, component_label(compute_key, lang), compute)
     components.append(compute_key)
-    unsupported = _unsupported_serving(s.path)
-    if unsupported:
-        book.uncovered.append(f"{pp.name}: {', '.join(unsupported)}")
-        s.column("gpus", t("xl.col.gpus", lang), None, "int", values=book.result.gpus[0, i])
-        names = ("serving_rent",) if pp.ownership == "rent" else ("hardware_purchase", "power_and_hosting", "residual_credit",
-                                                                  "maintenance")
-        for name in names:
-            s.pasted(name, component_label(name, lang), name)
-            components.append(name)
+    speedup = lambda r: f"(1+{s.p('serving.throughput_change_per_year')})^(A{r}/12)" if s.has(  # noqa: E731
+        "serving.throughput_change_per_year") else "1"
+    routed = _route(s, live, per_replica, throughput, speedup) if pp.fallback is not None else None
+    if getattr(pp, "scaling", "fixed") == "autoscale":
+        _autoscaled(s, live, per_replica, throughput, speedup, p, routed)
     else:
-        speedup = lambda r: f"(1+{s.p('serving.throughput_change_per_year')})^(A{r}/12)" if s.has(  # noqa: E731
-            "serving.throughput_change_per_year") else "1"
-        if getattr(pp, "scaling", "fixed") == "autoscale":
-            _autoscaled(s, live, per_replica, throughput, speedup, p)
-        else:
-            s.column("gpus", t("xl.col.gpus", lang),
-                     lambda r, m: f"=IF(A{r}>={live},(MAX(CEILING(MAX({s.wl('C', r)}/({throughput}*{speedup(r)})-1E-9,0),1),1)"
-                                  f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int")
-        if pp.ownership == "rent":
-            _rent(s, live, p)
-            components.append("serving_rent")
-        else:
-            components += _owned(s, p)
+        if routed is None:
+            peak = lambda r: s.wl("C", r)  # noqa: E731
+            cap = lambda text: text  # noqa: E731
+        else:  # sized on the own model's load T·s, at most the cap's replicas
+            peak = lambda r: f"{s.c('own_tokens', r)}*({book.n('workload.peak_to_average')}/{SECONDS_PER_MONTH:.0f})"  # noqa: E731
+            cap = (lambda text: f"MIN({text},{routed})") if routed != "none" else (lambda text: text)  # noqa: E731
+        s.column("gpus", t("xl.col.gpus", lang),
+                 lambda r, m: f"=IF(A{r}>={live},({cap(f'MAX(CEILING(MAX({peak(r)}/({throughput}*{speedup(r)})-1E-9,0),1),1)')}"
+                              f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int")
+    if pp.ownership == "rent":
+        _rent(s, live, p)
+        components.append("serving_rent")
+    else:
+        components += _owned(s, p)
     _data_refresh(s, refresh)
     components.append("data")
-    _bridge(s, sheets)
+    if routed is None:
+        _bridge(s, sheets)
+    else:
+        _routed_fees(s, sheets)
     if pp.bridge is not None:
         components.append("bridge_fees")
-    if pp.fallback is not None:  # routing / capacity cap: the fallback's fees as the engine computed them
-        s.pasted("fallback_fees", component_label("fallback_fees", lang), "fallback_fees")
+    if routed is not None:
         components.append("fallback_fees")
     if _staff(s):
         components.append("staff")
@@ -607,9 +616,10 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
 
 
 def _data_refresh(s: PathSheet, refresh: bool) -> None:
-    """data[m] = one_off in month 0 + p·per_refresh in each refresh month (data.one_off_data, refresh_data)."""
+    """data[m] = one_off in the start month (0 unless start_month is set) + p·per_refresh in each refresh
+    month (data.one_off_data, refresh_data)."""
     def formula(r: int, m: int) -> str:
-        text = f"=IF(A{r}=0,{s.p('data.one_off')},0)"
+        text = f"=IF(A{r}={s.start()},{s.p('data.one_off')},0)"
         return text + (f"+{s.c('refresh', r)}*{s.p('data.per_refresh')}*{s.p('success_probability')}" if refresh else "")
 
     s.column("data", component_label("data", s.book.lang), formula)
@@ -662,7 +672,14 @@ def _owned(s: PathSheet, p: str) -> list[str]:
 
 def _levels(s: PathSheet) -> list[tuple[str, str]]:
     """The day's load levels relative to the mean and their hours a day, as named scalars
-    (fleet.day_levels): the 24 hours of workload.daily_profile, else peak and base."""
+    (fleet.day_levels): the 24 hours of workload.daily_profile, else peak and base (written once
+    per sheet)."""
+    if getattr(s, "levels", None) is None:
+        s.levels = _write_levels(s)  # type: ignore[attr-defined]
+    return s.levels  # type: ignore[attr-defined]
+
+
+def _write_levels(s: PathSheet) -> list[tuple[str, str]]:
     book, lang = s.book, s.book.lang
     out = []
     if book.has("workload.daily_profile[0]"):
@@ -680,17 +697,99 @@ def _levels(s: PathSheet) -> list[tuple[str, str]]:
     return [(peak, peak_hours), (base, off)]
 
 
-def _autoscaled(s: PathSheet, live: str, per_replica: str, throughput: str, speedup, p: str) -> None:
+def _route(s: PathSheet, live: str, per_replica: str, throughput: str, speedup) -> str:
+    """A routed path's traffic split (routing.route); returns the cap's replicas scalar, or "none".
+
+    own share s[m] = share·min(1, (m − live + 1)/ramp) from go-live (share when ramp = 0; 1 for a cap
+    without routing); own tokens T·s; cap replicas max(floor(max_gpus/per_replica) − redundancy, 1);
+    overflow[m] = 730/24·3600·Σ_h hours_h·max(0, T·s/(730·3600)·level_h − cap·tps·utilisation·
+    per_replica·speedup); fallback share = (1 − s) + ov/T + (s − ov/T)·escalation_rate."""
+    lang = s.book.lang
+    if s.has("routing.share"):
+        share, escalation = s.p("routing.share"), s.p("routing.escalation_rate")
+        ramp = f"ROUND({s.p('routing.ramp_months')},0)"
+        s.column("own_share", t("xl.col.own_share", lang),
+                 lambda r, m: f"={share}*IF({ramp}>0,MIN(MAX((A{r}-{live}+1)/MAX({ramp},1),0),1),IF(A{r}-{live}+1>0,1,0))",
+                 "factor")
+    else:  # a capacity cap without routing: all traffic to the own model, the overflow to the fallback
+        escalation = "0"
+        s.column("own_share", t("xl.col.own_share", lang), lambda r, m: "=1", "factor")
+    s.column("own_tokens", t("xl.col.own_tokens", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('own_share', r)}")
+    cap = "none"
+    if s.has("serving.max_gpus"):
+        cap = s.scalar("cap_replicas", t("xl.scalar.cap_replicas", lang),
+                       f"=MAX(INT({s.p('serving.max_gpus')}/{per_replica}+1E-9)-ROUNDUP({s.p('serving.redundancy')},0),1)")
+        levels = _levels(s)
+
+        def overflow(r: int, m: int) -> str:
+            capacity = f"{cap}*{throughput}*{speedup(r)}"
+            load = f"{s.c('own_tokens', r)}/{SECONDS_PER_MONTH:.0f}"
+            terms = "+".join(f"{hours}*MAX({load}*{level}-{capacity},0)" for level, hours in levels)
+            return f"={730 / 24!r}*3600*({terms})"
+
+        s.column("overflow", t("xl.col.overflow", lang), overflow)
+        overflow_share = lambda r: f"IF({s.wl('B', r)}>0,{s.c('overflow', r)}/{s.wl('B', r)},0)"  # noqa: E731
+    else:
+        overflow_share = lambda r: "0"  # noqa: E731
+    s.column("fallback_share", t("xl.col.fallback_share", lang),
+             lambda r, m: f"=(1-{s.c('own_share', r)})+{overflow_share(r)}+({s.c('own_share', r)}-{overflow_share(r)})"
+                          f"*{escalation}", "factor")
+    over = (lambda r: s.c("overflow", r)) if cap != "none" else (lambda r: "0")  # noqa: E731
+    s.column("own_model_tokens", t("xl.col.own_model_tokens", lang),
+             lambda r, m: f"=({s.c('own_tokens', r)}-{over(r)})*{s.c('live', r)}")
+    s.column("overflow_tokens", t("xl.col.overflow_tokens", lang), lambda r, m: f"={over(r)}*{s.c('live', r)}")
+    s.column("fallback_tokens", t("xl.col.fallback_tokens", lang),
+             lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_share', r)}*{s.c('live', r)}")
+    return cap
+
+
+def _routed_fees(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
+    """A routed path's api legs (core._routed_fees, routing.fallback_fees / shared_carry): the bridge's
+    per-token fees × bridge weight before go-live and after a failure; the fallback's per-token fees ×
+    fallback share × success weight, and its fixed fees (fixed_fee_per_month·w, setup_fee·w in the
+    first month with w > 0) on w = [fallback share > 0]·success weight from go-live. When the bridge
+    is the fallback, w = bridge weight + [fallback share > 0]·success weight (one fee a month, one
+    setup fee), charged as bridge fees before go-live and as fallback fees from it."""
+    lang, pp = s.book.lang, s.pp
+    fb = sheets[pp.fallback]
+    fb_prefix = f"paths[{pp.fallback}]."
+    shared = pp.bridge is not None and pp.bridge == pp.fallback
+    if shared:
+        s.column("carry_weight", t("xl.col.carry_weight", lang),
+                 lambda r, m: f"={s.c('fallback_weight', r)}+IF({s.c('fallback_share', r)}>0,1,0)*{s.c('success_weight', r)}",
+                 "factor")
+    else:
+        s.column("carry_weight", t("xl.col.carry_weight", lang),
+                 lambda r, m: f"=IF({s.c('fallback_share', r)}>0,1,0)*{s.c('success_weight', r)}", "factor")
+    _first_month_flag(s, "carry_first", "carry_weight")
+    if pp.bridge is None:
+        s.column("unserved", t("xl.col.unserved", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_weight', r)}")
+    elif shared:
+        b = sheets[pp.bridge]
+        s.column("bridge_fees", component_label("bridge_fees", lang),
+                 lambda r, m: f"={quote(b.ws.name)}!{b.c('fees_full', r)}*{s.c('fallback_weight', r)}"
+                              f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*(1-{s.c('live', r)})")
+    else:
+        _bridge(s, sheets)
+    s.column("fallback_fees", component_label("fallback_fees", lang),
+             lambda r, m: f"={quote(fb.ws.name)}!{fb.c('fees_full', r)}*{s.c('fallback_share', r)}*{s.c('success_weight', r)}"
+                          f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*{s.c('live', r)}")
+
+
+def _autoscaled(s: PathSheet, live: str, per_replica: str, throughput: str, speedup, p: str, cap: str | None = None) -> None:
     """Autoscaled fleet (fleet.autoscaled_fleet): replicas per level of the day r = max(min_replicas,
     ceil(T/(730·3600)/(tps·utilisation·per_replica·speedup)·level)); GPUs = (max r + redundancy)·per_replica;
-    GPU-hours = 730/24 · per_replica · (Σ hours·r + redundancy·24), from go-live."""
+    GPU-hours = 730/24 · per_replica · (Σ hours·r + redundancy·24), from go-live. A routed path
+    (`cap` not None) scales on its own model's tokens T·s, at most `cap` replicas ("none": no cap)."""
     lang = s.book.lang
     levels = _levels(s)
     floor = f"ROUND({s.p('serving.min_replicas')},0)" if s.has("serving.min_replicas") else "1"
+    load = (lambda r: s.wl("B", r)) if cap is None else (lambda r: s.c("own_tokens", r))  # noqa: E731
+    capped = (lambda text: f"MIN({text},{cap})") if cap not in (None, "none") else (lambda text: text)  # noqa: E731
     for j, (level, _hours) in enumerate(levels):
         s.column(f"replicas_{j}", t("xl.col.replicas", lang, n=j),
-                 lambda r, m, level=level: f"=MAX({floor},CEILING(MAX({s.wl('B', r)}/{SECONDS_PER_MONTH:.0f}/"
-                                           f"({throughput}*{speedup(r)})*{level}-1E-9,0),1))", "int")
+                 lambda r, m, level=level: "=" + capped(f"MAX({floor},CEILING(MAX({load(r)}/{SECONDS_PER_MONTH:.0f}/"
+                                                        f"({throughput}*{speedup(r)})*{level}-1E-9,0),1))"), "int")
     redundancy = f"ROUNDUP({s.p('serving.redundancy')},0)"
     top = ",".join(s.cols[f"replicas_{j}"] + "{r}" for j in range(len(levels)))
     s.column("gpus", t("xl.col.gpus", lang),
@@ -761,7 +860,8 @@ def finish_path(s: PathSheet, components: list[str]) -> None:
 # ------------------------------------------------------------------------------------------ Summary
 
 SUMMARY_KEYS = ("name", "kind", "live_month", "feasible", "recommendable", "total_cost", "npv", "cost_per_million_tokens",
-                "levelised_cost_per_million_tokens", "unserved_tokens", "capex", "residual_credit", "ranked_npv")
+                "levelised_cost_per_million_tokens", "unserved_tokens", "capex", "residual_credit", "ranked_npv",
+                "switch_against", "switch_irr", "switch_payback_month")
 
 
 def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[tuple[int, int], str]:
@@ -806,7 +906,157 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
     return out
 
 
-def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt: dict) -> None:
+def _feasible(book: Book, i: int) -> str:
+    """Path i is feasible: no static infeasibility, and go-live − start_month ≤ max_lead_time_months."""
+    feasible = "TRUE" if book.plan.paths[i].infeasible is None else "FALSE"
+    if book.has("constraints.max_lead_time_months"):
+        start = f"ROUND({book.n(f'paths[{i}].start_month')},0)" if book.has(f"paths[{i}].start_month") else "0"
+        feasible = (f"AND({feasible},{book.scalars[i]['live_month']}-{start}"
+                    f"<={book.n('constraints.max_lead_time_months')})")  # lead time counts from the start
+    return feasible
+
+
+def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[int, dict[str, str]]:
+    """IRR and discounted payback of switching (analysis.finance.switch_figures) for each self-hosted
+    path against the api path it replaces (its bridge, else its fallback, else the cheapest feasible
+    api path by NPV). saving[m] = api cost[m] − path cost[m]; payback = first month from which the
+    cumulative discounted saving stays ≥ −1e-9·scale to the end. The IRR exists when the saving has
+    a month of each sign and its NPV Σ saving[m]·(1+x)^(−m) changes sign exactly once over the same
+    grid of monthly rates x (−50 % … +1000 %, 2049 points log-spaced in 1 + x) as the engine's; it
+    is then IRR() started at the grid rate just before that root (IRR() iterates to its own
+    tolerance; the recalculation tests allow 1e-6 relative to the engine's bisection). Sign changes are counted between
+    neighbouring grid points with SIGN()·SIGN() < 0, so an NPV of exactly 0 at a grid rate (which
+    the engine steps over) would count differently. Returns per path the cells of `against`, `irr`
+    (annual) and `payback`."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from buildorbuy.analysis.finance import _GRID_POINTS, IRR_MONTHLY_HIGH, IRR_MONTHLY_LOW
+
+    plan, lang = book.plan, book.lang
+    hosted = [pp.index for pp in plan.paths if pp.kind != "api"]
+    api = [pp.index for pp in plan.paths if pp.kind == "api"]
+    if not hosted or not api:
+        return {}
+    ws = book.wb.add_worksheet(t("xl.sheet.switch", lang))
+    q = quote(ws.name)
+    horizon, first = plan.horizon, book.first_row
+    na = f"\"{t('xl.na', lang)}\""
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 200, 16)
+    ws.write_string(0, 0, t("xl.switch_title", lang), fmt["title"])
+    ws.write_string(1, 0, t("xl.switch_note", lang))
+    # per-path table: rows 5 … (Excel), one per self-hosted path
+    keys = ["path", "against", "against_position", "irr_monthly", "irr", "payback_month", "why", "months_positive",
+            "months_negative", "npv_sign_changes", "irr_guess"]
+    labels = [t("xl.col.path", lang), t("xl.col.against", lang), t("xl.col.against_position", lang),
+              t("xl.col.irr_monthly", lang), t("xl.col.irr_annual", lang), t("xl.col.payback_month", lang),
+              t("xl.col.why_no_irr", lang), t("xl.col.months_positive", lang), t("xl.col.months_negative", lang),
+              t("xl.col.npv_sign_changes", lang), t("xl.col.irr_guess", lang)]
+    ws.write_row(3, 0, labels, fmt["header"])
+    ws.write_row(4, 0, keys, fmt["key"])
+    path_row = {i: 6 + k for k, i in enumerate(hosted)}  # Excel row of each path
+    # api paths (for "the cheapest feasible api path by NPV")
+    api_head = 6 + len(hosted) + 1  # Excel row of the api table's header
+    ws.write_string(api_head - 2, 0, t("xl.api_table", lang), fmt["header"])
+    ws.write_row(api_head - 1, 0, [t("xl.col.path", lang), t("xl.col.api_position", lang), t("xl.col.feasible", lang),
+                                   t("xl.col.npv", lang), t("xl.col.npv_if_feasible", lang)], fmt["header"])
+    for k, i in enumerate(api):
+        r = api_head + 1 + k
+        a = sheets[i]
+        ws.write_string(r - 1, 0, plan.paths[i].name)
+        ws.write_number(r - 1, 1, k + 1)
+        ws.write_formula(r - 1, 2, f"={_feasible(book, i)}")
+        ws.write_formula(r - 1, 3, f"=SUM({quote(a.ws.name)}!{a.rng('discounted_cost')})", fmt["total"])
+        ws.write_formula(r - 1, 4, f"=IF(C{r},D{r},\"\")", fmt["total"])
+    api_rows = (api_head + 1, api_head + len(api))
+    rng = lambda c: f"${c}${api_rows[0]}:${c}${api_rows[1]}"  # noqa: E731
+    cheapest = (f"=IF(COUNT({rng('E')})>0,INDEX({rng('B')},MATCH(MIN({rng('E')}),{rng('E')},0)),"
+                f"INDEX({rng('B')},MATCH(MIN({rng('D')}),{rng('D')},0)))")
+    # month table: month m at Excel row `top + m`; four columns per path; then the rate grid
+    head = api_rows[1] + 3  # Excel row of the month table's header
+    top = head + 2
+    bottom = top + horizon - 1
+    ws.write_string(head - 1, 0, t("xl.col.month", lang), fmt["header"])
+    ws.write_string(head, 0, "month", fmt["key"])
+    for m in range(horizon):
+        ws.write_number(top + m - 1, 0, m)
+    grid_col = 1 + 4 * len(hosted) + 1  # the rate grid, then one column of NPVs per path
+    grid = np.expm1(np.linspace(np.log1p(IRR_MONTHLY_LOW), np.log1p(IRR_MONTHLY_HIGH), _GRID_POINTS))
+    rate = xl_col_to_name(grid_col)
+    ws.write_string(head - 1, grid_col, t("xl.col.rate_grid", lang), fmt["header"])
+    ws.write_string(head, grid_col, "rate", fmt["key"])
+    for k, x in enumerate(grid):
+        ws.write_number(top + k - 1, grid_col, float(x), fmt["factor"])
+    rates = f"${rate}${top}:${rate}${top + _GRID_POINTS - 1}"
+    out: dict[int, dict[str, str]] = {}
+    for k, i in enumerate(hosted):
+        s = sheets[i]
+        name = plan.paths[i].name
+        cols = [xl_col_to_name(1 + 4 * k + j) for j in range(4)]
+        saving, disc, cum, holds = cols
+        for j, (key, label) in enumerate([("saving", "xl.col.saving"), ("discounted_saving", "xl.col.discounted_saving"),
+                                          ("cumulative_saving", "xl.col.cumulative_saving"),
+                                          ("holds_to_end", "xl.col.saving_holds")]):
+            ws.write_string(head - 1, 1 + 4 * k + j, t(label, lang, path=name), fmt["header"])
+            ws.write_string(head, 1 + 4 * k + j, key, fmt["key"])
+        pr = path_row[i]
+        fixed = plan.paths[i].bridge if plan.paths[i].bridge is not None else plan.paths[i].fallback
+        if fixed is not None:
+            ws.write_formula(pr - 1, 2, f"={api.index(fixed) + 1}", fmt["int"])
+        else:
+            ws.write_formula(pr - 1, 2, cheapest, fmt["int"])
+        ws.write_string(pr - 1, 0, name)
+        ws.write_formula(pr - 1, 1, f"=INDEX({rng('A')},C{pr})")
+        own = lambda rp: f"{quote(s.ws.name)}!{s.c('monthly_cost', rp)}"  # noqa: E731
+        api_cost = lambda j, rp: f"{quote(sheets[j].ws.name)}!{sheets[j].c('monthly_cost', rp)}"  # noqa: E731
+        cum_rng = f"${cum}${top}:${cum}${bottom}"
+        scale = f"MAX(MAX({cum_rng}),-MIN({cum_rng}),1)"
+        for m in range(horizon):
+            r, rp = top + m, first + m
+            if fixed is not None:
+                against = api_cost(fixed, rp)
+            else:
+                against = f"CHOOSE($C${pr}," + ",".join(api_cost(j, rp) for j in api) + ")"
+            ws.write_formula(r - 1, 1 + 4 * k, f"={against}-{own(rp)}", fmt["num"])
+            ws.write_formula(r - 1, 2 + 4 * k, f"={saving}{r}*{s.wl('D', rp)}", fmt["num"])
+            ws.write_formula(r - 1, 3 + 4 * k, f"=SUM(${disc}${top}:{disc}{r})", fmt["num"])
+            after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
+            ws.write_formula(r - 1, 4 + 4 * k, f"=AND({cum}{r}>=-1E-9*{scale},{after})")
+        savings = f"${saving}${top}:${saving}${bottom}"
+        flow_scale = f"MAX(MAX({savings}),-MIN({savings}),1E-300)"
+        # the NPV of the saving over the rate grid and its sign changes; with exactly one, the grid
+        # points before the root are those with the first point's sign (COUNTIF), the last of them
+        # is IRR()'s start value
+        npv_col = grid_col + 1 + k
+        npv = xl_col_to_name(npv_col)
+        ws.write_string(head - 1, npv_col, t("xl.col.npv_at_rate", lang, path=name), fmt["header"])
+        ws.write_string(head, npv_col, "npv_at_rate", fmt["key"])
+        for g in range(_GRID_POINTS):
+            r = top + g
+            ws.write_formula(r - 1, npv_col, f"=(1+{rate}{r})*NPV({rate}{r},{savings})", fmt["num"])
+        grid_last = top + _GRID_POINTS - 1
+        values = lambda a, b: f"${npv}${a}:${npv}${b}"  # noqa: E731
+        ws.write_formula(pr - 1, 7, f"=SUMPRODUCT(({savings}>1E-12*{flow_scale})*1)", fmt["int"])
+        ws.write_formula(pr - 1, 8, f"=SUMPRODUCT(({savings}<-1E-12*{flow_scale})*1)", fmt["int"])
+        ws.write_formula(pr - 1, 9, f"=SUMPRODUCT((SIGN({values(top + 1, grid_last)})*SIGN({values(top, grid_last - 1)})<0)*1)",
+                         fmt["int"])
+        before_root = f"IF(${npv}${top}>0,COUNTIF({values(top, grid_last)},\">0\"),COUNTIF({values(top, grid_last)},\"<0\"))"
+        ws.write_formula(pr - 1, 10, f"=INDEX({rates},MAX({before_root},1))", fmt["factor"])
+        before, after_count = t("xl.why.several", lang, n="\0").split("\0")
+        several = f"\"{before}\"&J{pr}&\"{after_count}\""
+        why = (f"=IF(AND(H{pr}>0,I{pr}>0),IF(J{pr}=1,\"\",IF(J{pr}>1,{several},\"{t('xl.why.outside', lang)}\")),"
+               f"IF(H{pr}>0,\"{t('xl.why.cheaper', lang)}\",IF(I{pr}>0,\"{t('xl.why.never', lang)}\",\"{t('xl.why.same', lang)}\")))")
+        ws.write_formula(pr - 1, 6, why)
+        ws.write_formula(pr - 1, 3, f"=IF(G{pr}=\"\",IRR({savings},K{pr}),{na})", fmt["factor"])
+        ws.write_formula(pr - 1, 4, f"=IF(ISNUMBER(D{pr}),(1+D{pr})^12-1,{na})", fmt["factor"])
+        ws.write_formula(pr - 1, 5, f"=IFERROR(MATCH(TRUE,${holds}${top}:${holds}${bottom},0)-1,{na})", fmt["int"])
+        out[i] = {key: f"{q}!${col}${pr}" for key, col in (("against", "B"), ("irr", "E"), ("payback", "F"))}
+    ws.freeze_panes(head + 1, 1)
+    return out
+
+
+def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt: dict,
+                  switch: dict[int, dict[str, str]] | None = None) -> None:
     ws = book.wb.add_worksheet(t("xl.sheet.summary", book.lang))
     lang, plan = book.lang, book.plan
     horizon = plan.horizon
@@ -818,23 +1068,20 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
     labels = [t("xl.col.path", lang), t("xl.col.kind", lang), t("xl.scalar.live", lang), t("xl.col.feasible", lang),
               t("xl.col.recommendable", lang), t("xl.col.total_cost", lang), t("xl.col.npv", lang), t("xl.col.per_1m", lang),
               t("xl.col.levelised", lang), t("xl.col.unserved_total", lang), t("xl.col.capex", lang),
-              t("xl.col.residual", lang), t("xl.col.ranked_npv", lang)]
+              t("xl.col.residual", lang), t("xl.col.ranked_npv", lang), t("xl.col.switch_against", lang),
+              t("xl.col.switch_irr", lang), t("xl.col.switch_payback", lang)]
     head = 3
     ws.write_row(head, 0, labels, fmt["header"])
     ws.write_row(head + 1, 0, list(SUMMARY_KEYS), fmt["key"])
     first = book.first_row
     last = first + horizon - 1
     top = head + 2  # 0-based row of the first path
-    max_lead = book.n("constraints.max_lead_time_months") if book.has("constraints.max_lead_time_months") else None
     for i in range(n):
         s = sheets[i]
         q = quote(s.ws.name)
         r = top + i + 1  # Excel row
         col = lambda key: f"{q}!${s.cols[key]}${first}:${s.cols[key]}${last}"  # noqa: E731
-        static_ok = plan.paths[i].infeasible is None
-        feasible = "TRUE" if static_ok else "FALSE"
-        if max_lead is not None:
-            feasible = f"AND({feasible},{book.scalars[i]['live_month']}<={max_lead})"
+        feasible = _feasible(book, i)
         unserved = f"SUM({col('unserved')})" if "unserved" in s.cols else "0"
         capex = f"SUM({col('hardware_purchase')})" if "hardware_purchase" in s.cols else "0"
         residual = f"SUM({col('residual_credit')})" if "residual_credit" in s.cols else "0"
@@ -852,6 +1099,10 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_formula(r - 1, 10, f"={capex}", fmt["num"])
         ws.write_formula(r - 1, 11, f"={residual}", fmt["num"])
         ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"])
+        if switch and i in switch:
+            ws.write_formula(r - 1, 13, f"={switch[i]['against']}")
+            ws.write_formula(r - 1, 14, f"={switch[i]['irr']}", fmt["factor"])
+            ws.write_formula(r - 1, 15, f"={switch[i]['payback']}", fmt["int"])
     rows = f"$A${top + 1}:$A${top + n}"
     ranked = f"$M${top + 1}:$M${top + n}"
     r = top + n + 2
@@ -896,6 +1147,21 @@ def _plain_formula(formula: str, expand_future_functions: bool = False) -> str:
     return formula[1:] if formula.startswith("=") else formula
 
 
+def _first_row(plan) -> int:
+    """Excel row of month 0 on the path sheets: below the scalars of the tallest path sheet (up to 9
+    of a compute run and fleet, the cap's replicas, and the day's load levels where autoscaling or a
+    capacity cap uses them: 24 with a daily profile, else 3)."""
+    tallest = 2
+    for pp in plan.paths:
+        if pp.kind == "api":
+            continue
+        capped = pp.fallback is not None and getattr(plan.scenario.paths[pp.index].serving, "max_gpus", None) is not None
+        levels = getattr(pp, "scaling", "fixed") == "autoscale" or capped
+        count = 9 + capped + (0 if not levels else 24 if plan.scenario.workload.daily_profile is not None else 3)
+        tallest = max(tallest, count)
+    return max(16, tallest + 5)
+
+
 def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
                    fast_formulas: bool = True) -> tuple[bytes, list[str]]:
     """The workbook as .xlsx bytes, and the list of terms entered as values instead of formulas."""
@@ -924,10 +1190,7 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
         "unit": wb.add_format({"num_format": "#,##0.0000"}),
         "pasted": wb.add_format({"num_format": "#,##0.00", "bg_color": "#F2F2F2", "font_color": "#7F7F7F"}),
     }
-    # Month 0's row: below the scalars of the tallest path sheet (24 hourly levels under autoscaling with a profile).
-    hourly = plan.scenario.workload.daily_profile is not None and any(
-        getattr(pp, "scaling", "fixed") == "autoscale" for pp in plan.paths)
-    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=40 if hourly else 16)
+    book = Book(wb=wb, lang=lang, plan=plan, result=result, first_row=_first_row(plan))
     write_inputs(book, fmt)
     workload = write_workload(book, fmt)
     sheets = {pp.index: PathSheet(book, pp.index, fmt, workload) for pp in plan.paths}
@@ -936,15 +1199,13 @@ def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
     order = sorted(plan.paths, key=lambda pp: (pp.index not in bridges, pp.kind != "api"))
     for pp in order:
         s = sheets[pp.index]
-        if (getattr(s.path, "start_month", 0) or 0) != 0:
-            components = write_pasted_path(s)
-        else:
-            components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
+        components = write_api_path(s, sheets) if pp.kind == "api" else write_hosted_path(s, sheets)
         finish_path(s, components)
     if accounting:
         write_accounting(book, sheets, fmt)
     breakeven = write_breakeven(book, sheets, fmt)
-    write_summary(book, sheets, breakeven, fmt)
+    switch = write_switch(book, sheets, fmt)
+    write_summary(book, sheets, breakeven, fmt, switch)
     wb.close()
     return buffer.getvalue(), list(book.uncovered)
 
