@@ -17,7 +17,9 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
     3 paths × 60 months, of 600 months, and of 51 paths (the scenario's paths repeated); 1e6 and
     1e7 samples.
 
-Machine noise matters: on a shared 2-core machine, runs vary by ±15 % or more.
+Machine noise matters: on a shared 2-core machine, runs vary by ±15 % or more. (a) prints wall and
+CPU-time ratios (simulate runs its chunks on two threads, the baseline on one: on a busy machine
+the threads gain little wall-clock) and the load average.
 """
 
 from __future__ import annotations
@@ -48,12 +50,32 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
+def _times(fn) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call; CPU is the process's, all threads (simulate uses two)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def alternate(a, b, runs: int) -> tuple[list[float], list[float]]:
     ta, tb = [], []
     for _ in range(runs):
         ta.append(_time(a))
         tb.append(_time(b))
     return ta, tb
+
+
+def alternate_cpu(a, b, runs: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Like `alternate`, with (wall, CPU) per run."""
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(_times(a))
+        tb.append(_times(b))
+    return ta, tb
+
+
+def _ratio_line(a: list[tuple[float, float]], b: list[tuple[float, float]], k: int) -> float:
+    return statistics.median([x[k] / y[k] for x, y in zip(a, b)])
 
 
 CHILD = """
@@ -96,7 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NO_COLOR", "1")
 
-    from buildorbuy.analysis.montecarlo import _sampler, engine_slice, simulate
+    from buildorbuy.analysis.montecarlo import WORKERS, _sampler, engine_slice, simulate
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
     from buildorbuy.scenario.loading import load_scenario
@@ -110,20 +132,24 @@ def main() -> None:
     n = args.samples
     simulate(scenario, 2_000, 1)
     numpy_model.run(2_000)
-    whole, base = alternate(lambda: simulate(scenario, n, 42), lambda: numpy_model.run(n, 42), args.runs)
-    ratios = [a / b for a, b in zip(whole, base)]
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    whole, base = alternate_cpu(lambda: simulate(scenario, n, 42), lambda: numpy_model.run(n, 42), args.runs)
     print(f"(a) {n:,} samples × 3 paths × 60 months, in-process, medians of {args.runs} alternated runs:")
-    print(f"    simulate() {statistics.median(whole):.3f} s, hand-written numpy {statistics.median(base):.3f} s"
-          f" → ratio {statistics.median(ratios):.2f}× (target ≤ 1.5×)")
+    print(f"    simulate() {statistics.median(w for w, _ in whole):.3f} s wall, {statistics.median(c for _, c in whole):.3f} s CPU"
+          f" ({WORKERS} threads); hand-written numpy {statistics.median(w for w, _ in base):.3f} s wall,"
+          f" {statistics.median(c for _, c in base):.3f} s CPU (one thread)")
+    print(f"    → wall ratio {_ratio_line(whole, base, 0):.2f}× (target ≤ 1.5×), CPU ratio {_ratio_line(whole, base, 1):.2f}×")
 
     plan = compile_plan(scenario)
     for size in (engine_slice(plan), numpy_model.BEST_CHUNK, 10_000):
         batch = _sampler(scenario, plan).draw(np.random.default_rng(0), size).batch
         short = {s: batch[k] for s, k in numpy_model.KEYS.items()}
-        engine, hand = alternate(lambda: evaluate(plan, batch, keep_components=False), lambda: numpy_model.npv(short), args.runs * 3)
-        ratios = [a / b for a, b in zip(engine, hand)]
-        print(f"    engine alone, one batch of {size:,} samples: evaluate {statistics.median(engine) * 1e3:.1f} ms, "
-              f"numpy_model.npv {statistics.median(hand) * 1e3:.1f} ms → ratio {statistics.median(ratios):.2f}×")
+        engine, hand = alternate_cpu(lambda: evaluate(plan, batch, keep_components=False), lambda: numpy_model.npv(short),
+                                     args.runs * 3)
+        print(f"    engine alone, one batch of {size:,} samples: evaluate {statistics.median(w for w, _ in engine) * 1e3:.1f} ms, "
+              f"numpy_model.npv {statistics.median(w for w, _ in hand) * 1e3:.1f} ms → ratio {_ratio_line(engine, hand, 0):.2f}× wall,"
+              f" {_ratio_line(engine, hand, 1):.2f}× CPU")
+    print(f"load average after (a): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     sub = [_time(lambda: subprocess.run([sys.executable, "-m", "buildorbuy", "simulate", str(SCENARIO), "--samples", str(n),
                                          "--format", "json"], check=True, stdout=subprocess.DEVNULL)) for _ in range(max(3, args.runs // 2))]

@@ -8,7 +8,13 @@ yaml"`: what any CLI on this stack pays before doing anything. Commands are alte
 floor round by round (floor, compare, validate, …, floor, compare, …), so load on the machine
 hits both alike; each ratio is the median over rounds of (command / that round's floor), for
 wall time and for CPU time (user + system of the child: steadier on a loaded machine).
-Compiled `.pyc` files are warmed first (one untimed run of each).
+Compiled `.pyc` files are warmed first (one untimed run of each), with PYTHONDONTWRITEBYTECODE
+removed from the commands' environment: an installed package has its bytecode (pip compiles it),
+and without it a checkout recompiles ~60 modules at every start.
+
+The program sets OPENBLAS_THREAD_TIMEOUT=4 for itself unless it is set (numpy's OpenBLAS workers
+then sleep at once instead of busy-waiting after numpy's import; README, footnote 1); the floor
+does not. `OPENBLAS_THREAD_TIMEOUT=4 python benchmarks/startup_bench.py` gives both the setting.
 
 Targets (issue 9): compare and validate ≤ 1.7×, estimate ≤ 1.9×, catalog apis ≤ 3×.
 """
@@ -27,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = str(ROOT / "scenarios" / "enterprise-support.yaml")
 PY = sys.executable
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "NO_COLOR": "1"}
 
 COMMANDS = {
     "floor": ([PY, "-c", "import numpy, pydantic, rich, typer, yaml"], None),
@@ -42,7 +49,7 @@ def run(argv: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds: user + system of the child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, NO_COLOR="1"))
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from buildorbuy.analysis.sampling import iman_conover, rankdata, spearman_of_ranks
+from buildorbuy.analysis.sampling import iman_conover, rankdata, round_relative, spearman_of_ranks
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
@@ -39,6 +39,9 @@ FEW_SAMPLES = 1_000
 """Below this many samples the summary says its figures are rough."""
 DRIVER_BLOCK = 65_536
 """Rows per block when forming the rank correlation matrix (bounds its temporaries)."""
+DRIVER_BLOCK_BYTES = 8 * 1024 * 1024
+"""At most this many bytes per block of that matrix: fewer rows when there are many inputs (a
+51-path scenario has ~200), so the block stays small whatever the number of paths."""
 CHUNK_SIZE = 10_000
 """Samples per random-number stream (one chunk); fixed, so results never depend on the machine."""
 ENGINE_BYTES = 48e6
@@ -167,20 +170,22 @@ class _Sampler:
 
     def draw(self, rng: np.random.Generator, n: int) -> _Draws:
         k = len(self.uncertain)
-        raw = np.empty((n, k))
+        # column-major: each input is one contiguous column, and the engine's batch holds views of
+        # `columns` (the engine never writes into its inputs), not a second copy of every input
+        columns = np.empty((n, k + len(self.outcomes)), order="F")
+        raw = columns[:, :k]
         for j, item in enumerate(self.uncertain):
             raw[:, j] = item.distribution.sample(rng, n)
         if self.correlated:
             raw[:, self.correlated] = iman_conover(raw[:, self.correlated], self.rank_matrix, rng)
         batch: dict[str, np.ndarray] = {}
-        columns = np.empty((n, k + len(self.outcomes)))
         for j, item in enumerate(self.uncertain):
-            columns[:, j] = batch[item.key] = item.range.to_field(raw[:, j])
+            raw[:, j] = item.range.to_field(raw[:, j])
+            batch[item.key] = columns[:, j]
         for m, (_, key) in enumerate(self.outcomes):
             p = batch[key] if key in batch else np.full(n, self.base[key])
-            success = (rng.random(n) < p).astype(float)
-            columns[:, k + m] = success
-            batch[key] = success
+            np.less(rng.random(n), p, out=columns[:, k + m])  # success as 1.0 / 0.0
+            batch[key] = columns[:, k + m]
         return _Draws(batch=batch, columns=columns)
 
 
@@ -389,10 +394,8 @@ def _percentiles(values: np.ndarray) -> list[float | None]:
 def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins, year_ends,
                warnings) -> Simulation:
     n_paths = len(plan.paths)
-    ranked = np.where(recommendable, npv, np.inf)
-    best = ranked.min(axis=1)
+    best, winner_index = _cheapest(npv, recommendable)
     has = np.isfinite(best)
-    winner_index = np.where(has, np.argmin(ranked, axis=1), n_paths)
     wins = np.bincount(winner_index, minlength=n_paths + 1)
     with_winner = int(has.sum())
     outcome_keys = {key: m for m, (_, key) in enumerate(sampler.outcomes)}
@@ -400,7 +403,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
 
     outcomes = []
     for i, pp in enumerate(plan.paths):
-        p10, p50, p90 = _percentiles(npv[:, i])
+        p10, p50, p90 = _percentiles(npv[:, i])  # column by column: a copy of one column at a time
         c10, c50, c90 = _percentiles(cpm[:, i])
         key = f"paths[{i}].success_probability"
         outcomes.append(PathOutcome(
@@ -411,13 +414,17 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
             cost_per_million_tokens_p10=c10, cost_per_million_tokens_p50=c50, cost_per_million_tokens_p90=c90,
             win_probability=wins[i] / samples,
             win_probability_by_year=[int(year_wins[y, i]) / samples for y in range(len(year_ends))],
-            expected_regret=float((npv[has, i] - best[has]).mean()) if with_winner else None,
+            expected_regret=float((npv[:, i] - best)[has].mean()) if with_winner else None,
             recommendable_probability=float(recommendable[:, i].mean()),
             success_rate=float(success_rates[outcome_keys[key]]) if key in outcome_keys else None,
         ))
 
     # winner and runner-up: most often cheapest, ties broken by the lower median NPV
-    order = sorted(range(n_paths), key=lambda i: (-wins[i], np.median(ranked[:, i]) if np.any(np.isfinite(ranked[:, i])) else np.inf, i))
+    def median_if_recommendable(i: int) -> float:
+        """Median NPV with samples where the path is not recommendable counted as +inf."""
+        return float(np.median(np.where(recommendable[:, i], npv[:, i], np.inf))) if np.any(recommendable[:, i]) else np.inf
+
+    order = sorted(range(n_paths), key=lambda i: (-wins[i], median_if_recommendable(i), i))
     winner = order[0] if wins[order[0]] > 0 else None
     runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
     drivers: list[dict[str, Any]] = []
@@ -431,7 +438,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
 
     if winner is not None and runner is not None and columns.shape[1]:
         used = columns.shape[0]
-        drivers = _drivers(columns, npv[:used, winner] - npv[:used, runner], sampler.labels, labels)  # ranks columns in place
+        drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels)  # ranks columns in place
 
     if not is_uncertain(scenario):
         warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
@@ -462,19 +469,40 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     )
 
 
-def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], labels: list[str]) -> list[dict[str, Any]]:
-    """Spearman ρ of each input with the NPV difference, and the partial rank correlation (PRCC).
+def _cheapest(npv: np.ndarray, recommendable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest NPV among the recommendable paths and its path ([samples] each; inf and n_paths where none
+    is), path by path: no [samples, paths] temporary (240 MB at 1e7 samples × 3 paths)."""
+    n, n_paths = npv.shape
+    best = np.full(n, np.inf)
+    index = np.full(n, n_paths, dtype=np.intp)
+    for i in range(n_paths):
+        candidate = np.where(recommendable[:, i], npv[:, i], np.inf)
+        better = candidate < best  # strict: on a tie the earlier path stays, as argmin would keep it
+        np.copyto(best, candidate, where=better)
+        index[better] = i
+    return best, index
+
+
+def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray, keys: list[str],
+             labels: list[str]) -> list[dict[str, Any]]:
+    """Spearman ρ of each input with the NPV difference winner − runner-up, and the partial rank
+    correlation (PRCC).
 
     ρ is the plain rank correlation the brief asks for; PRCC removes the linear effect (on ranks)
     of the other inputs, so an input correlated with a strong driver is not credited with its
-    effect. Inputs constant over the samples are left out. `columns` is overwritten with ranks.
+    effect. Inputs constant over the samples are left out. The difference is ranked after
+    `round_relative` (differences equal but for rounding noise tie). `columns` is overwritten with ranks.
     """
     n, k = columns.shape
     ranks = columns  # ranked in place: the sampled inputs are not needed afterwards (no second [n, inputs] matrix)
-    target = rankdata(difference)
+    npv_scale = max(float(np.max(np.abs(winner_npv), initial=0.0)), float(np.max(np.abs(runner_npv), initial=0.0)))
+    target = rankdata(round_relative(winner_npv - runner_npv, npv_scale))
+    rhos_by_column: list[float | None] = [None] * k
 
     def rank_into(j: int) -> None:
-        ranks[:, j] = rankdata(ranks[:, j])
+        column = rankdata(ranks[:, j])  # contiguous: ρ is computed here, not on the strided column
+        rhos_by_column[j] = spearman_of_ranks(column, target)
+        ranks[:, j] = column
 
     if WORKERS > 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -487,7 +515,7 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
     kept: list[int] = []
     rhos: list[float] = []
     for j in range(k):
-        rho = spearman_of_ranks(ranks[:, j], target)
+        rho = rhos_by_column[j]
         if rho is not None:
             if j != len(kept):
                 ranks[:, len(kept)] = ranks[:, j]
@@ -498,8 +526,10 @@ def _drivers(columns: np.ndarray, difference: np.ndarray, keys: list[str], label
         width = len(kept)
         centre = (n + 1) / 2.0  # the mean of any rank vector, ties averaged
         gram = np.zeros((width + 1, width + 1))
-        for lo in range(0, n, DRIVER_BLOCK):
-            block = np.column_stack([ranks[lo : lo + DRIVER_BLOCK, :width], target[lo : lo + DRIVER_BLOCK]]) - centre
+        rows = int(max(1, min(DRIVER_BLOCK, DRIVER_BLOCK_BYTES // (8 * (width + 1)))))
+        for lo in range(0, n, rows):
+            block = np.column_stack([ranks[lo : lo + rows, :width], target[lo : lo + rows]])
+            block -= centre
             gram += block.T @ block
         scale = np.sqrt(np.diag(gram))
         matrix = gram / np.outer(scale, scale)

@@ -50,8 +50,6 @@ def load_yaml(text: str):
 
     return safe_load(text)
 
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
 
 def construct(schema, data):
     """Build `schema` (a pydantic model class) from trusted data without validating it.
@@ -111,11 +109,52 @@ def data_path(filename: str):
     return Path(__file__).resolve().parent / "data" / filename
 
 
+def load_data(filename: str):
+    """The data of a YAML file shipped in `buildorbuy/catalog/data/`, read from its JSON copy.
+
+    YAML is the source (it carries the comments); `<name>.json` beside it holds the same data
+    and the SHA-256 of the YAML it was made from (`write_json_copy`). Reading JSON takes a
+    fraction of a millisecond where YAML takes several (libyaml parses, PyYAML's Python code
+    builds the objects). The copy is used only when the YAML's hash matches, so an edited YAML
+    is never shadowed by a stale copy (it is then parsed as YAML); a test checks the copies
+    are current and hold the same data.
+    """
+    import hashlib
+    import json
+
+    raw = data_path(filename).read_bytes()
+    try:
+        copy = json.loads(data_path(filename).with_suffix(".json").read_bytes())
+    except (OSError, ValueError):
+        copy = None
+    if isinstance(copy, dict) and copy.get("source_sha256") == hashlib.sha256(raw).hexdigest():
+        return copy["data"]
+    return load_yaml(raw.decode("utf-8"))
+
+
+def write_json_copy(filename: str) -> None:
+    """(Re)write the JSON copy of a shipped YAML data file (see `load_data`); run after editing it:
+
+        python -c "from buildorbuy.catalog._lookup import write_json_copy as w; w('gpus.yaml')"
+    """
+    import hashlib
+    import json
+
+    raw = data_path(filename).read_bytes()
+    copy = {"generated_from": filename, "source_sha256": hashlib.sha256(raw).hexdigest(),
+            "data": load_yaml(raw.decode("utf-8"))}
+    text = json.dumps(copy, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+    data_path(filename).with_suffix(".json").write_text(text, encoding="utf-8")
+
+
+DATA_FILES = ("gpus.yaml", "models.yaml", "api_prices_extra.yaml", "calibration.yaml")
+"""The YAML data files shipped with a JSON copy."""
+
+
 def read_data_file(filename: str, schema, *, validate: bool = False):
-    """Read a YAML data file shipped in `buildorbuy/catalog/data/` into `schema`.
+    """Read a data file shipped in `buildorbuy/catalog/data/` into `schema`.
 
     Shipped files are validated by the tests (`validate=True`), not at every run.
     """
-    text = data_path(filename).read_text(encoding="utf-8")
-    data = load_yaml(text)
+    data = load_data(filename)
     return schema.model_validate(data) if validate else construct(schema, data)

@@ -205,8 +205,6 @@ def _extra():
 
     from pydantic import BaseModel, ConfigDict, Field
 
-    from buildorbuy.scenario._yaml import safe_load
-
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -254,10 +252,9 @@ def _extra():
         providers: dict[str, Provider]
         prices: list[Entry]
 
-    from buildorbuy.catalog._lookup import data_path
+    from buildorbuy.catalog._lookup import load_data
 
-    text = data_path("api_prices_extra.yaml").read_text(encoding="utf-8")
-    data = ExtraFile.model_validate(safe_load(text))  # libyaml when installed
+    data = ExtraFile.model_validate(load_data("api_prices_extra.yaml"))
     for e in data.prices:
         if e.provider not in data.providers:
             raise ValueError(f"api_prices_extra.yaml: unknown provider '{e.provider}'")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from buildorbuy.catalog._lookup import build_index, read_data_file, resolve
+from buildorbuy.catalog._lookup import build_index, load_data, read_data_file, resolve
 
 Generation = Literal["ampere", "hopper", "blackwell", "ada", "cdna3", "ascend"]
 Verification = Literal["verified_primary", "verified_secondary", "derived", "unverified"]
@@ -256,34 +256,40 @@ def _models():
     return GpuFile, GpuEntry
 
 
-def _spec(e) -> GpuSpec:
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _spec(row: dict) -> GpuSpec:
+    """A GpuSpec from a row of gpus.yaml as plain data (numbers as validation makes them: float)."""
+    rent, purchase, link = row.get("rent"), row.get("purchase"), row["interconnect"]
     return GpuSpec(
-            id=e.id,
-            name=e.name,
-            generation=e.generation,
-            bf16_tflops=e.bf16_tflops,
-            fp8_tflops=e.fp8_tflops,
-            int8_tops=e.int8_tops,
-            memory_gb=e.memory_gb,
-            bandwidth_tbps=e.bandwidth_tbps,
-            tdp_watts=e.tdp_watts,
-            rent_usd_per_hour=e.rent.usd_per_hour if e.rent else None,
-            purchase_usd=e.purchase.usd if e.purchase else None,
-            price_date=e.rent.date if e.rent else None,
-            sources=tuple(e.sources),
-            fp4_tflops=e.fp4_tflops,
-            aliases=tuple(e.aliases),
-            rent_source=e.rent.source if e.rent else None,
-            purchase_date=e.purchase.date if e.purchase else None,
-            purchase_source=e.purchase.source if e.purchase else None,
-            verification=tuple(sorted(e.verification.items())),
-            notes=e.notes,
-            achievable_matmul_tflops=e.achievable_matmul_tflops,
-            market=tuple(sorted((name, MarketRule(**rule.model_dump())) for name, rule in e.market.items())),
-            nvlink_gbps=e.nvlink_gbps,
-            memory_unit=e.memory_unit,
-            interconnect_kind=e.interconnect.kind,
-            interconnect_gb_per_s=e.interconnect.bandwidth_gb_per_s,
+            id=row["id"],
+            name=row["name"],
+            generation=row["generation"],
+            bf16_tflops=float(row["bf16_tflops"]),
+            fp8_tflops=_number(row.get("fp8_tflops")),
+            int8_tops=_number(row.get("int8_tops")),
+            memory_gb=float(row["memory_gb"]),
+            bandwidth_tbps=float(row["bandwidth_tbps"]),
+            tdp_watts=float(row["tdp_watts"]),
+            rent_usd_per_hour=float(rent["usd_per_hour"]) if rent else None,
+            purchase_usd=float(purchase["usd"]) if purchase else None,
+            price_date=rent["date"] if rent else None,
+            sources=tuple(row["sources"]),
+            fp4_tflops=_number(row.get("fp4_tflops")),
+            aliases=tuple(row.get("aliases") or ()),
+            rent_source=rent["source"] if rent else None,
+            purchase_date=purchase["date"] if purchase else None,
+            purchase_source=purchase["source"] if purchase else None,
+            verification=tuple(sorted(row["verification"].items())),
+            notes=row.get("notes"),
+            achievable_matmul_tflops=_number(row.get("achievable_matmul_tflops")),
+            market=tuple(sorted((name, MarketRule(**rule)) for name, rule in (row.get("market") or {}).items())),
+            nvlink_gbps=_number(row.get("nvlink_gbps")),
+            memory_unit=row.get("memory_unit", "GB"),
+            interconnect_kind=link["kind"],
+            interconnect_gb_per_s=float(link["bandwidth_gb_per_s"]),
         )
 
 
@@ -294,28 +300,41 @@ def _data():
 
 
 @functools.cache
+def _rows() -> dict:
+    """gpus.yaml as plain data: the catalog and the owned-fleet terms are built from it directly,
+    without the pydantic models (their classes cost more to create than the rows to read); the
+    tests validate the file and check this gives the validated values and types."""
+    return load_data("gpus.yaml")
+
+
+@functools.cache
 def _catalog() -> tuple[dict[str, GpuSpec], dict[str, str]]:
     specs: dict[str, GpuSpec] = {}
-    for e in _data().gpus:
-        if e.id in specs:
-            raise ValueError(f"duplicate GPU id '{e.id}' in gpus.yaml")
-        specs[e.id] = _spec(e)
+    for row in _rows()["gpus"]:
+        if row["id"] in specs:
+            raise ValueError(f"duplicate GPU id '{row['id']}' in gpus.yaml")
+        specs[row["id"]] = _spec(row)
     index = build_index((s.id, s.aliases) for s in specs.values())
     return specs, index
+
+
+OWNED_TERMS = ("server_overhead", "hosting_usd_per_kw_month", "power_utilization", "maintenance_per_year",
+               "power_price_per_kwh", "reserved_price_ratio")
+"""The fields of gpus.yaml's `owned_terms`, in the schema's order."""
 
 
 @functools.cache
 def owned_terms() -> OwnedTerms:
     """The sourced values `auto` fills for owned fleets (and the reserved-price ratio)."""
-    t = _data().owned_terms
+    t = _rows()["owned_terms"]
     return OwnedTerms(
-        server_overhead=t.server_overhead.value,
-        hosting_usd_per_kw_month=t.hosting_usd_per_kw_month.value,
-        power_utilization=t.power_utilization.value,
-        maintenance_per_year=t.maintenance_per_year.value,
-        power_price_per_kwh=dict(t.power_price_per_kwh.by_currency),
-        reserved_price_ratio=t.reserved_price_ratio.value,
-        sources={name: getattr(t, name).source for name in type(t).model_fields},
+        server_overhead=float(t["server_overhead"]["value"]),
+        hosting_usd_per_kw_month=float(t["hosting_usd_per_kw_month"]["value"]),
+        power_utilization=float(t["power_utilization"]["value"]),
+        maintenance_per_year=float(t["maintenance_per_year"]["value"]),
+        power_price_per_kwh={currency: float(price) for currency, price in t["power_price_per_kwh"]["by_currency"].items()},
+        reserved_price_ratio=float(t["reserved_price_ratio"]["value"]),
+        sources={name: t[name]["source"] for name in OWNED_TERMS},
     )
 
 
@@ -369,7 +388,7 @@ def inline_gpu(spec: dict, field: str) -> GpuSpec:
             known = ", ".join(n for n in entry_model.model_fields if n not in ("id", "aliases", "verification", "sources"))
             msg = f"not a GPU catalog field (fields: {known})"
         raise CatalogError(msg, field=f"{field}.{where}") from None
-    return _spec(entry)
+    return _spec(entry.model_dump())
 
 
 def get_gpu(name: str) -> GpuSpec:

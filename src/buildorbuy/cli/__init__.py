@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from buildorbuy.cli.app import app
 from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
 from buildorbuy.cli import estimate as _estimate  # noqa: F401
@@ -18,4 +20,60 @@ from buildorbuy.cli import when as _when  # noqa: F401
 
 
 def main() -> None:
-    app()
+    """The `buildorbuy` program: the click command tree holds only the command being run.
+
+    Start-up settings of this process only (not of `import buildorbuy`):
+    - pydantic looks for plugins (observability hooks) by reading the entry points of every
+      installed distribution the first time it builds a validator, a cost that grows with the
+      environment; the program's validators are its own, so it asks for none (as typer does for
+      its parameter types), unless PYDANTIC_DISABLE_PLUGINS is already set;
+    - the cyclic garbage collector runs every 700 new container objects by default, dozens of
+      times while start-up builds the ~50k long-lived objects (modules, classes, validators) in
+      which there is no garbage to find: it runs every 100,000 here (not once in a compare).
+      Cost arrays are numpy buffers, freed by reference counting either way;
+    - numpy's OpenBLAS starts worker threads (one fewer than the cores) when numpy is imported,
+      and each busy-waits up to 2^28 clock ticks for work before it sleeps: up to a tenth of a
+      second of every other core, taken from whatever else runs on the machine. The program's
+      linear algebra is a few small products, so the workers go to sleep at once
+      (OPENBLAS_THREAD_TIMEOUT=4, OpenBLAS's shortest); the number of threads and every result
+      stay the same. Not when already set.
+    """
+    import gc
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # read when numpy is first imported: after this
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    app_for(sys.argv[1:])()
+
+
+GC_THRESHOLD = 100_000
+"""New container objects between two young-generation collections in the program (Python's default: 700)."""
+
+
+def app_for(args: list[str]):
+    """`app` with only the sub-command that `args` name (a copy), or `app` itself.
+
+    Typer turns every registered command into a click command with its parameter types each
+    time the program starts (~20 commands, ~13 ms); a run uses one. The root has no options
+    taking a value, so the first argument not starting with `-` names the command. Without one
+    (`buildorbuy`, `buildorbuy --help`) or with an unknown name (click suggests close names),
+    the whole app is used. The one command keeps its help, options and error messages: they
+    depend on the command alone and the program's name.
+    """
+    import copy
+
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = [info for info in app.registered_commands if _command_name(info) == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = commands
+    lean.registered_groups = groups
+    return lean
+
+
+def _command_name(info) -> str:
+    """The name typer gives a registered command (its function's name, `_` → `-`, unless named)."""
+    return info.name or info.callback.__name__.lower().replace("_", "-")

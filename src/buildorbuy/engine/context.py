@@ -82,7 +82,12 @@ def workload_context(plan: Plan, params: Params, size: int) -> Context:
         tokens = np.stack(np.broadcast_arrays(*(params[f"workload.schedule[{m}]"] for m in range(horizon))), axis=1)
     else:
         months = np.arange(horizon, dtype=float)[None, :]
-        tokens = product(params["workload.tokens_per_month"][:, None], compound(params["workload.growth_per_month"][:, None], months))
+        tokens = compound(params["workload.growth_per_month"][:, None], months)  # a temporary of its own
+        volume = params["workload.tokens_per_month"][:, None]
+        if tokens.shape == np.broadcast_shapes(tokens.shape, volume.shape):
+            tokens *= volume  # = volume · growth factor (one array instead of two)
+        else:
+            tokens = tokens * volume
     return Context(params, size, horizon, tokens)
 
 
@@ -150,7 +155,8 @@ class PathContext:
     def go_live(self, ctx: Context, live: np.ndarray) -> None:
         """Record the go-live month (the weights below follow from it)."""
         self.live = live
-        self.is_live = ctx.months[None, :] >= live[:, None]
+        windows = month_windows(ctx.horizon, live, 0, None)
+        self.is_live = ctx.months[None, :] >= live[:, None] if windows is None else windows
         self._weights.clear()
 
     @property
@@ -180,6 +186,23 @@ def path_context(ctx: Context, path: PathPlan) -> PathContext:
     return PathContext(path, prefix, p_success, certain)
 
 
+def month_windows(horizon: int, live: np.ndarray, first: int, last: int | None) -> np.ndarray | None:
+    """first ≤ m − live < last (no upper bound when `last` is None) for m in 0 … horizon−1, [batch, month]
+    bool; None unless `live` is whole months over a batch (then the caller compares cell by cell).
+
+    Each row is a window of one table over m − live: rows are gathered whole instead of comparing
+    every [batch, month] cell (~3× faster). A go-live below `low` or above `high` has the same row as there.
+    """
+    if live.shape[0] < 2 or not np.all(live == np.floor(live)):
+        return None
+    high = horizon - first  # from here on no month reaches m − live ≥ first
+    low = -last if last is not None else -first  # up to here every month is past `last` (or, unbounded, ≥ first)
+    steps = np.arange(-high, horizon - low)  # m − live for every m and every clipped live
+    table = steps >= first if last is None else (steps >= first) & (steps < last)
+    offset = high - np.clip(live, low, high).astype(np.int64)
+    return np.lib.stride_tricks.sliding_window_view(table, horizon)[offset]
+
+
 def refresh_events(months: np.ndarray, live: np.ndarray, every: np.ndarray | None) -> np.ndarray | None:
     """Refresh months: go-live + k·every for k ≥ 1, as a [batch, month] mask (None: no refreshes)."""
     if every is None:
@@ -192,6 +215,7 @@ def refresh_events(months: np.ndarray, live: np.ndarray, every: np.ndarray | Non
         steps = np.arange(-horizon, horizon + 1)
         table = (steps > 0) & (steps % period[0] == 0)
         offset = horizon - np.clip(live, -1, horizon).astype(np.int64)
-        return table[np.arange(horizon)[None, :] + offset[:, None]]
+        # row b is table[offset_b : offset_b + horizon]: gather whole rows of the table's windows
+        return np.lib.stride_tricks.sliding_window_view(table, horizon)[offset]
     since = np.clip(np.arange(horizon)[None, :] - live.astype(np.int64)[:, None], -horizon, horizon)
     return (since > 0) & (since % period[:, None] == 0)

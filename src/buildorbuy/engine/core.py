@@ -115,6 +115,8 @@ class Result:
     `on_demand_gpu_hours`, `owned_gpus` (built when read; None when components were not kept)."""
     routing: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     """Routed paths by index: ROUTING_KEYS → [batch, month] tokens (success case; built when read)."""
+    unserved_total: np.ndarray | None = None
+    """Unserved tokens over the horizon, [batch, path] (the month sum of `unserved_tokens`)."""
 
     @property
     def batch_size(self) -> int:
@@ -148,7 +150,8 @@ class Result:
     @property
     def recommendable(self) -> np.ndarray:
         """Feasible, serving all traffic and live within the horizon, [batch, path]."""
-        return self.feasible & (self.unserved_tokens.sum(axis=-1) <= 0) & self.live_within_horizon
+        unserved = self.unserved_tokens.sum(axis=-1) if self.unserved_total is None else self.unserved_total
+        return self.feasible & (unserved <= 0) & self.live_within_horizon
 
 
 class Components(Mapping):
@@ -266,6 +269,8 @@ class _Outputs:
     warnings: list[str]
     routes: dict = field(default_factory=dict)
     """Routed paths' traffic split (mechanisms.routing.Route) by path index."""
+    unserved_paths: list[int] = field(default_factory=list)
+    """Indexes of the paths that leave some traffic unserved (the others' rows of `unserved` stay 0)."""
     fleet: dict[str, dict[int, np.ndarray]] = field(default_factory=lambda: {name: {} for name in FLEET_KEYS})
     """The fleet split by path index, [batch or 1, month] each or a function making it (kept with the
     components only)."""
@@ -273,8 +278,17 @@ class _Outputs:
     @classmethod
     def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
         by_path = (n_paths, size, horizon)
-        return cls(np.zeros(by_path), np.zeros(by_path), np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+        nothing_unserved = np.broadcast_to(np.zeros(1), by_path)  # read-only; an array once a path leaves some
+        return cls(np.zeros(by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
+
+    def leave_unserved(self, index: int, tokens: np.ndarray) -> None:
+        """Record a path's unserved tokens ([batch or 1, month]); all-zero weights write nothing."""
+        if np.any(tokens):
+            if not self.unserved_paths:
+                self.unserved = np.zeros(self.unserved.shape)
+            self.unserved[index] = tokens
+            self.unserved_paths.append(index)
 
     def fleet_arrays(self, size: int, horizon: int) -> "FleetSplit":
         """The fleet split as [batch, path, month] arrays, built when read."""
@@ -326,11 +340,8 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
 
     for pp in plan.paths:
         _path_costs(ctx, plan, pp, ledger, out, base_fees)
-        if not keep_components:
-            ledger.flush(pp.index)
-    if keep_components:
-        for index in range(n_paths):
-            ledger.flush(index)
+    for index in range(n_paths):  # bounds checked once every path is costed: a fleet's own error comes first
+        ledger.flush(index)
     return _result(plan, ctx, ledger, out)
 
 
@@ -362,7 +373,7 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
         elif pp.bridge is not None:
             ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
         else:
-            out.unserved[i] = unserved_tokens(ctx, pc)
+            out.leave_unserved(i, unserved_tokens(ctx, pc))
     if isinstance(path, ApiPath):
         ledger.add(i, own_fixed_fees(ctx, pc))
     ledger.add(i, one_off_data(ctx, pc))
@@ -376,7 +387,7 @@ def _routed_fees(ctx: Context, pc: PathContext, routed, ledger: Ledger, out: _Ou
     fallback_prefix = f"paths[{routed.fallback}]."
     carry = None
     if pp.bridge is None:
-        out.unserved[i] = unserved_tokens(ctx, pc)
+        out.leave_unserved(i, unserved_tokens(ctx, pc))
     elif pp.bridge == routed.fallback:
         carry, fixed = shared_carry(ctx, pc, routed, fallback_prefix)
         fees = bridge_fees(ctx, pc, base_fees(pp.bridge))
@@ -458,8 +469,9 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
     tokens = np.broadcast_to(ctx.tokens, (size, horizon))
     total_cost = monthly_cost.sum(axis=-1)
     npv = _discounted_sum(monthly_cost, discount)
-    served_total = tokens.sum(axis=-1)[:, None] - unserved.sum(axis=-1)
-    served_npv = np.einsum("bm,bm->b", tokens, discount)[:, None] - _discounted_sum(unserved, discount)
+    unserved_total, unserved_npv = _unserved_sums(out, discount)
+    served_total = tokens.sum(axis=-1)[:, None] - unserved_total
+    served_npv = np.einsum("bm,bm->b", tokens, discount)[:, None] - unserved_npv
     with np.errstate(divide="ignore", invalid="ignore"):
         cpm = np.where(served_total > 0, total_cost / served_total * 1e6, np.nan)
         lcpm = np.where(served_npv > 0, npv / served_npv * 1e6, np.nan)
@@ -482,8 +494,19 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         cost_per_million_tokens=cpm, levelised_cost_per_million_tokens=lcpm, discount=discount,
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
         fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
-        routing=_RoutingSplit(out.routes, ctx.tokens, size),
+        routing=_RoutingSplit(out.routes, ctx.tokens, size), unserved_total=unserved_total,
     )
+
+
+def _unserved_sums(out: _Outputs, discount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unserved tokens over the horizon and their discounted sum, [batch, path] each (only the
+    paths that leave traffic unserved are summed; the others are 0)."""
+    n_paths, size, _ = out.unserved.shape
+    total, discounted = np.zeros((size, n_paths)), np.zeros((size, n_paths))
+    for index in out.unserved_paths:
+        total[:, index] = out.unserved[index].sum(axis=-1)
+        discounted[:, index] = _discounted_sum(out.unserved[index][:, None, :], discount)[:, 0]
+    return total, discounted
 
 
 class _RoutingSplit(Mapping):

@@ -2,8 +2,9 @@
 
 Each path's component stays at its natural shape ([1, month] when nothing it depends on varies
 across the batch), so a big batch pays only for what varies; single-month costs (one-off data,
-the residual credit) stay out of the [batch, month] arrays. `flush` sums a path's components into
-its monthly cost (and capex); without keep_components it drops them after summing.
+the residual credit) stay out of the [batch, month] arrays. `add` sums [batch, month] costs into the
+path's monthly cost as they come (the order of the `add` calls is the summation order); `flush`
+adds the path's [1, month] and single-month costs. Components are kept only with keep_components.
 """
 
 from __future__ import annotations
@@ -23,20 +24,32 @@ class Ledger:
     def __init__(self, size: int, n_paths: int, horizon: int, keep_components: bool):
         self.keep_components = keep_components
         self.parts: dict[str, dict[int, np.ndarray]] = {}
+        """Component → path → [batch or 1, month] values (kept with keep_components only)."""
         self.single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
         """(month, [batch] or [1] values) per path."""
         self.monthly_by_path = np.zeros((n_paths, size, horizon))
         self.capex = np.zeros((size, n_paths))
         self.residual = np.zeros((size, n_paths))
+        self._shared: dict[int, np.ndarray] = {}
+        """Per path, the sum of its [1, month] components (added to its months once, at flush)."""
 
     def add(self, index: int, costs: Costs) -> None:
-        """Add a mechanism's costs to path `index`, keeping the smallest shape that broadcasts."""
+        """Add a mechanism's costs to path `index`: [batch, month] values go into its monthly cost at
+        once (in the order of the `add` calls, so a temporary is freed right away), [1, month] values
+        into one shared row; components are kept at their smallest shape when asked for."""
         for name, values in costs.items():
             if isinstance(values, OneMonth):
                 self._add_one_month(name, index, values)
                 continue
-            by_path = self.parts.setdefault(name, {})
-            by_path[index] = by_path[index] + values if index in by_path else values
+            by_path = self.parts.setdefault(name, {})  # the names seen, even when nothing is kept
+            if self.keep_components:
+                by_path[index] = by_path[index] + values if index in by_path else values
+            if values.shape[0] == 1:
+                self._shared[index] = self._shared[index] + values if index in self._shared else values
+            else:
+                self.monthly_by_path[index] += values
+            if name in CAPEX_COMPONENTS:
+                self.capex[:, index] += values.sum(axis=-1)
 
     def _add_one_month(self, name: str, index: int, cost: OneMonth) -> None:
         by_path = self.single_months.setdefault(name, {})
@@ -51,20 +64,11 @@ class Ledger:
             self.residual[:, index] += cost.values
 
     def flush(self, index: int) -> None:
-        """Sum a path's components into its monthly cost (and capex); without keep_components, drop them."""
+        """Finish a path's monthly cost: its shared [1, month] row and single-month costs; check the bound."""
         monthly = self.monthly_by_path[index]
-        shared = 0.0
-        for name, by_path in self.parts.items():
-            values = by_path.get(index) if self.keep_components else by_path.pop(index, None)
-            if values is None:
-                continue
-            if values.shape[0] == 1:
-                shared = shared + values
-            else:
-                monthly += values
-            if name in CAPEX_COMPONENTS:
-                self.capex[:, index] += values.sum(axis=-1)
-        monthly += shared
+        shared = self._shared.pop(index, None)
+        if shared is not None:
+            monthly += shared
         for by_path in self.single_months.values():
             if index in by_path:
                 month, values = by_path[index]

@@ -133,17 +133,19 @@ def compile_plan(scenario: Scenario) -> Plan:
 
 def catalog_problems(scenario: Scenario) -> list[CatalogError]:
     """Every unknown catalog name (API model, open model, GPU), each naming its field and line."""
-    from buildorbuy.catalog.apis import lookup_api_price
     from buildorbuy.catalog.gpus import get_gpu
-    from buildorbuy.catalog.models import get_model
 
     checks: list[tuple[str, Callable[[], object]]] = []
     for i, path in enumerate(scenario.paths):
         if isinstance(path, ApiPath):
             if path.model is not None:
+                from buildorbuy.catalog.apis import lookup_api_price  # imported when a scenario needs it
+
                 checks.append((f"paths[{i}].model", lambda p=path: lookup_api_price(p.model, p.provider, scenario.start_date)))
             continue
         if path.model.catalog is not None:
+            from buildorbuy.catalog.models import get_model
+
             checks.append((f"paths[{i}].model.catalog", lambda p=path: get_model(p.model.catalog)))
         checks.append((f"paths[{i}].serving.gpu", lambda p=path, i=i: _serving_gpu(p.serving.gpu, f"paths[{i}].serving.gpu")))
         section = "finetune" if isinstance(path, FinetunePath) else "training"

@@ -175,11 +175,9 @@ def _schema():
 @functools.cache
 def calibration_data():
     """The shipped calibration points, validated (strict pydantic model)."""
-    from buildorbuy.catalog._lookup import data_path
-    from buildorbuy.scenario._yaml import safe_load
+    from buildorbuy.catalog._lookup import load_data
 
-    text = data_path("calibration.yaml").read_text(encoding="utf-8")
-    return _schema().model_validate(safe_load(text))  # libyaml when installed
+    return _schema().model_validate(load_data("calibration.yaml"))
 
 
 # ---------------------------------------------------------------- training

@@ -136,12 +136,23 @@ def _safe_console_class():
         def render_str(self, text: str, **kwargs):
             return super().render_str(terminal(text), **kwargs)
 
+        _rendering = False
+
         def render(self, renderable, options=None):
-            # a last guard for text that bypasses render_str (a Panel's title, a pre-built Text)
-            for segment in super().render(renderable, options):
-                if segment.control is None and segment.text and not segment.text.isprintable():
-                    yield Segment(terminal(segment.text), segment.style)
-                else:
-                    yield segment
+            # a last guard for text that bypasses render_str (a Panel's title, a pre-built Text); the
+            # outermost call sees every segment (nested renders of cells and padding pass theirs up
+            # through it), so nested calls are not checked again (each level re-checked them all)
+            if self._rendering:
+                yield from super().render(renderable, options)
+                return
+            self._rendering = True
+            try:
+                for segment in super().render(renderable, options):
+                    if segment.control is None and segment.text and not segment.text.isprintable():
+                        yield Segment(terminal(segment.text), segment.style)
+                    else:
+                        yield segment
+            finally:
+                self._rendering = False
 
     return SafeConsole

@@ -71,6 +71,18 @@ def _whole(value: float) -> float:
     return value
 
 
+def _signature_once(*functions) -> None:
+    """Give each validator its `inspect.signature` as `__signature__` (PEP 362), which
+    `inspect.signature` returns as is: pydantic inspects a validator's signature for every field
+    using it (about 230 times while it builds the scenario's validator), each time from scratch."""
+    import inspect
+
+    for function in functions:
+        function.__signature__ = inspect.signature(function)
+
+
+_signature_once(parse_quantity, _finite, _whole)
+
 _QTY = BeforeValidator(parse_quantity, json_schema_input_type=float | str)
 
 Number = Annotated[float, _QTY, AfterValidator(_finite)]

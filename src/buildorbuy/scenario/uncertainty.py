@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from buildorbuy.errors import ScenarioError
-from buildorbuy.scenario.distributions import KINDS, Distribution, FieldRange
+
+if TYPE_CHECKING:  # pragma: no cover
+    from buildorbuy.scenario.distributions import FieldRange
+
+# `buildorbuy.scenario.distributions` (eight pydantic models) is imported where a distribution is
+# met, so loading a scenario without any does not pay for it.
 
 _ADAPTER: TypeAdapter | None = None
 
@@ -30,6 +35,8 @@ NOT_VARIABLE = {
 def _adapter() -> TypeAdapter:
     global _ADAPTER
     if _ADAPTER is None:
+        from buildorbuy.scenario.distributions import Distribution
+
         _ADAPTER = TypeAdapter(Distribution)
     return _ADAPTER
 
@@ -131,6 +138,7 @@ def _range_from(metadata: list) -> FieldRange:
     from pydantic.fields import FieldInfo
 
     from buildorbuy.scenario import types
+    from buildorbuy.scenario.distributions import FieldRange
 
     low = high = None
     low_open = high_open = whole = False
@@ -199,6 +207,7 @@ def _line(lines: dict[tuple, int], parts: tuple) -> int | None:
 
 
 def _parse(value: dict, parts: tuple, data: dict, lines, source, key: str) -> Uncertain:
+    from buildorbuy.scenario.distributions import KINDS, FieldRange
     from buildorbuy.scenario.loading import format_field_path
 
     where = field_range(data, parts)

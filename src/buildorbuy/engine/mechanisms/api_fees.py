@@ -42,7 +42,12 @@ def per_token_fees(ctx: Context, prefix: str, change_key: str, *, path_prefix: s
             + input_share * cached_share * col(prefix + "price_per_1k_cached_input")
             + output_share * col(prefix + "price_per_1k_output")
         ) / 1000.0
-        return product(ctx.tokens, per_token, compound(col(change_key), ctx.years))
+        change = compound(col(change_key), ctx.years)  # a temporary of its own
+        if change.shape == np.broadcast_shapes(change.shape, ctx.tokens.shape, per_token.shape):
+            change *= ctx.tokens  # the fees in the exp's array: one [batch, month] array, not two
+            change *= per_token
+            return change
+        return product(ctx.tokens, per_token, change)
     w = 0.0 if write_share is None else write_share
     shares = {"input": input_share * (1.0 - cached_share - w), "cached_input": input_share * cached_share,
               "cache_write": input_share * w, "output": output_share}
@@ -86,8 +91,13 @@ def cache_write_share(ctx: Context) -> np.ndarray | None:
 
 
 def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:
-    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p)."""
-    return {"api_fees": fees * path.success_weight}
+    """api_fees[m] = fees[m]·success_weight[m]: the path's own fees once live (weighted by p).
+
+    A weight of 1 in every month (live from month 0, p = 1) leaves `fees` as they are (no copy)."""
+    weight = path.success_weight
+    if weight.dtype == bool and weight.shape[0] == 1 and weight.all():
+        return {"api_fees": fees}
+    return {"api_fees": fees * weight}
 
 
 def managed_finetune_fees(ctx: Context, path: PathContext, fees: np.ndarray, events: np.ndarray | None) -> Costs:
@@ -119,9 +129,9 @@ def fixed_fees(ctx: Context, path_prefix: str, weight: np.ndarray) -> np.ndarray
     carries it only in some outcomes, 0 where it carries none: the path's own service weight, or,
     for a bridge, the fallback weight of the path it carries. None when both fees are 0.
     """
-    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
-    if (fee is None or not np.any(fee != 0)) and (setup is None or not np.any(setup != 0)):
+    if not has_fixed_fees(ctx, path_prefix):
         return None
+    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
     weight = np.asarray(weight, dtype=float)
     out = 0.0 if fee is None else fee[:, None] * weight
     if setup is not None:
@@ -130,6 +140,12 @@ def fixed_fees(ctx: Context, path_prefix: str, weight: np.ndarray) -> np.ndarray
         at_first = (ctx.months[None, :] == first[:, None]) & serving.any(axis=-1)[:, None]
         out = out + setup[:, None] * weight * at_first
     return out
+
+
+def has_fixed_fees(ctx: Context, path_prefix: str) -> bool:
+    """Whether the api path at `path_prefix` has a fixed or setup fee other than 0 in some batch element."""
+    fee, setup = ctx.params.get(path_prefix + "fixed_fee_per_month"), ctx.params.get(path_prefix + "setup_fee")
+    return (fee is not None and bool(np.any(fee != 0))) or (setup is not None and bool(np.any(setup != 0)))
 
 
 def own_fixed_fees(ctx: Context, path: PathContext) -> Costs:

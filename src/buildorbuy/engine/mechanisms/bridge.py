@@ -15,10 +15,16 @@ def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, b
     fallback_weight = 1 before go-live, 1 − p after it; `bridge_fees_full` is the bridge path's
     per-token fees at full traffic ([batch or 1, month]); `bridge_prefix` its parameter prefix.
     """
-    from buildorbuy.engine.mechanisms.api_fees import fixed_fees
+    from buildorbuy.engine.mechanisms.api_fees import fixed_fees, has_fixed_fees
 
-    fees = bridge_fees_full * path.fallback_weight
-    fixed = None if bridge_prefix is None else fixed_fees(ctx, bridge_prefix, path.fallback_weight)
+    has_fixed = bridge_prefix is not None and has_fixed_fees(ctx, bridge_prefix)
+    fixed = fixed_fees(ctx, bridge_prefix, path.fallback_weight) if has_fixed else None
+    if path.certain:
+        fees = bridge_fees_full * path.fallback_weight
+    else:  # the same figures without a [batch, month] weight array: full fees, × (1 − p) from go-live
+        fees = np.empty(np.broadcast_shapes(bridge_fees_full.shape, path.is_live.shape, path.p_success.shape))
+        fees[...] = bridge_fees_full
+        np.multiply(fees, 1.0 - path.p_success, out=fees, where=path.is_live)
     return {"bridge_fees": fees if fixed is None else fees + fixed}
 
 

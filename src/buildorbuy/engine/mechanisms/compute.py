@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, refresh_events
+from buildorbuy.engine.context import Context, Costs, PathContext, month_windows, refresh_events
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -71,16 +71,27 @@ def start_month(ctx: Context, path: PathContext) -> np.ndarray | float:
 def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
     """{section}_compute[m] = run_cost / run_months in the run_months just before go-live,
     + p·run_cost in each refresh month."""
-    months = ctx.months[None, :]
-    in_run = (months >= (run.live - run.run_months)[:, None]) & (months < run.live[:, None])
-    costs = in_run * (run.run_cost / run.run_months)[:, None]
+    costs = _run_months_mask(ctx, run) * (run.run_cost / run.run_months)[:, None]
     if run.refreshes is not None and run.refreshes.any():
-        refresh_costs = run.refreshes * (run.run_cost[:, None] * path.p_success)
-        if costs.shape == refresh_costs.shape:
-            costs += refresh_costs
+        per_refresh = run.run_cost[:, None] * path.p_success
+        if costs.shape == np.broadcast_shapes(costs.shape, run.refreshes.shape, per_refresh.shape):
+            # refreshes come after go-live, the run before it: the months are disjoint, so adding is writing
+            np.copyto(costs, np.broadcast_to(per_refresh, costs.shape), where=run.refreshes)
         else:
-            costs = costs + refresh_costs
+            costs = costs + run.refreshes * per_refresh
     return {f"{run.section}_compute": costs}
+
+
+def _run_months_mask(ctx: Context, run: ComputeRun) -> np.ndarray:
+    """live − run_months ≤ m < live, [batch or 1, month] bool (windows of one table when the batch
+    shares one whole run length)."""
+    live, length = run.live, run.run_months
+    if length.shape[0] == 1 and length[0] == np.floor(length[0]) and length[0] <= ctx.horizon:
+        windows = month_windows(ctx.horizon, live, -int(length[0]), 0)
+        if windows is not None:
+            return windows
+    months = ctx.months[None, :]
+    return (months >= (live - length)[:, None]) & (months < live[:, None])
 
 
 def late_run_warning(name: str, run: ComputeRun) -> str | None:

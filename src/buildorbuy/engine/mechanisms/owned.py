@@ -14,9 +14,17 @@ def owned_gpus(ctx: Context, path: PathContext, gpus: np.ndarray) -> np.ndarray:
 
     owned_gpus (already owned at month 0) are there from month 0, before go-live too.
     """
-    fleet = np.maximum.accumulate(gpus, axis=-1)
+    fleet = running_max(gpus)
     owned = _existing(ctx, path)
     return fleet if owned is None else np.maximum(fleet, owned)
+
+
+def running_max(gpus: np.ndarray) -> np.ndarray:
+    """max(gpus[..., 0..m]) along months, [batch, month]: `gpus` itself when it never falls (the usual
+    growing fleet; one comparison instead of numpy's unvectorised maximum.accumulate), else accumulated."""
+    if gpus.shape[-1] < 2 or bool(np.all(gpus[..., 1:] >= gpus[..., :-1])):
+        return gpus
+    return np.maximum.accumulate(gpus, axis=-1)
 
 
 def _existing(ctx: Context, path: PathContext) -> np.ndarray | None:

@@ -33,8 +33,17 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
     np.maximum(replicas, 1.0, out=replicas)
     if cap is not None:
         replicas = np.minimum(replicas, cap)
-    replicas = replicas + np.ceil(col("redundancy"))  # not in place: redundancy may be the batched input
-    gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
+    redundancy = np.ceil(col("redundancy"))
+    if replicas.shape == np.broadcast_shapes(replicas.shape, redundancy.shape):
+        replicas += redundancy  # replicas is this function's own temporary
+    else:  # a month row [1, month] and a batched redundancy [batch, 1]
+        replicas = replicas + redundancy
+    if replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
+        replicas *= per_replica
+        np.copyto(out, replicas, where=path.is_live)
+        gpus = out
+    else:
+        gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
     _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
     return gpus
 
@@ -43,12 +52,17 @@ def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     """serving_rent[m] = gpus[m] · 730 · gpu_hour_price · (1 + gpu_hour_price_change_per_year)^(m/12), weighted by p."""
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
     rent = product(MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years))
+    if rent.shape == np.broadcast_shapes(rent.shape, gpus.shape):
+        rent *= gpus  # rent is a temporary of its own here: gpus·rent without a second array
+        return {"serving_rent": path.on_success(rent, in_place=True)}
     return {"serving_rent": path.on_success(gpus * rent, in_place=True)}
 
 
 def _check_fleet(gpus: np.ndarray, path: PathContext, per_gpu_throughput: np.ndarray) -> None:
     """A derived fleet is bounded like an input GPU count (MAX_COUNT): beyond it the throughput
     or traffic figures are typing mistakes, and the costs would run to 1e290 or overflow."""
+    if gpus.size == 0 or float(np.max(gpus)) <= MAX_COUNT:  # NaN and inf fail the test: they are looked at below
+        return
     with np.errstate(invalid="ignore"):
         largest = float(np.max(gpus, initial=0.0, where=np.isfinite(gpus))) if gpus.size else 0.0
         finite = bool(np.isfinite(gpus).all())

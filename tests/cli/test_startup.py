@@ -1,0 +1,128 @@
+"""Start-up structure (no timing): the program builds only the command it runs and imports only
+what that command needs. Timings are in benchmarks/startup_bench.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import typer
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app, app_for
+from tests.conftest import REPO
+
+SCENARIO = str(REPO / "scenarios" / "enterprise-support.yaml")
+
+
+def _names() -> list[list[str]]:
+    root = typer.main.get_command(app)
+    names = []
+    for name, command in root.commands.items():
+        names.append([name])
+        for sub in getattr(command, "commands", {}):
+            names.append([name, sub])
+    return names
+
+
+def test_the_program_builds_only_the_command_it_runs():
+    for args in (["compare", SCENARIO], ["catalog", "apis"], ["estimate", "training", "--params", "7B"]):
+        names = sorted(typer.main.get_command(app_for(args)).commands)
+        assert names == [next(a for a in args if not a.startswith("-"))], args
+    assert app_for(["compare", SCENARIO]).registered_callback is app.registered_callback
+    assert len(app.registered_commands) > 10  # app itself is untouched
+    for args in ([], ["--help"], ["--version"], ["compar", SCENARIO], ["-f", "json"]):
+        assert app_for(args) is app, args
+
+
+def test_one_command_app_gives_the_same_help_and_errors_as_the_whole_app():
+    runner = CliRunner()
+    cases = [[*name, "--help"] for name in _names()]
+    cases += [["compare", SCENARIO, "--format", "xml"], ["validate"], ["catalog", "apis", "--nope"],
+              ["estimate", "training", "--params", "7B", "--tokens"], ["compare", SCENARIO, "--set", "nope=1"]]
+    assert len(cases) > 20
+    for args in cases:
+        whole = runner.invoke(app, args, env={"COLUMNS": "100"})
+        lean = runner.invoke(app_for(args), args, env={"COLUMNS": "100"})
+        assert (lean.exit_code, lean.stdout, lean.stderr) == (whole.exit_code, whole.stdout, whole.stderr), args
+
+
+def _modules_after(*args: str) -> set[str]:
+    """The modules a fresh `buildorbuy ARGS` process has imported when it exits."""
+    code = ("import atexit, json, sys\n"
+            "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
+            f"sys.argv = ['buildorbuy', *{list(args)!r}]\n"
+            "from buildorbuy.cli import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+
+
+NOT_FOR_COMPARE = [
+    "buildorbuy.analysis.montecarlo", "buildorbuy.analysis.sweep", "buildorbuy.analysis.tornado",
+    "buildorbuy.analysis.voi", "buildorbuy.analysis.breakeven", "buildorbuy.render.report",
+    "buildorbuy.render.workbook", "buildorbuy.render.charts", "buildorbuy.estimators.calibration",
+    "buildorbuy.scenario.schema",
+    "buildorbuy.scenario.distributions", "buildorbuy.catalog.models", "buildorbuy.catalog.apis",  # not in this scenario
+    "rich.markdown", "rich.syntax", "rich.progress", "rich.traceback", "rich.live", "matplotlib", "scipy",
+]
+
+
+def test_compare_and_validate_import_only_what_they_use():
+    compare = _modules_after("compare", SCENARIO)
+    validate = _modules_after("validate", SCENARIO)
+    for modules in (compare, validate):
+        assert "buildorbuy.engine.core" in modules and "buildorbuy.scenario.models" in modules  # the check can fail
+        unexpected = sorted(m for m in modules if m in NOT_FOR_COMPARE or m.split(".")[0] in NOT_FOR_COMPARE)
+        assert not unexpected, unexpected
+    assert not any(m.startswith("rich") and m != "rich" for m in validate)  # validate draws no table
+
+
+def test_start_up_settings_belong_to_the_program_not_to_the_library():
+    code = ("import gc, os, sys\n"
+            "import buildorbuy.cli, buildorbuy.scenario.loading\n"
+            "assert 'numpy' not in sys.modules  # OpenBLAS reads its settings when numpy is imported\n"
+            "show = lambda: print(gc.get_threshold()[0], os.environ.get('PYDANTIC_DISABLE_PLUGINS'),"
+            " os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n"
+            "show()\n"
+            "import atexit\n"
+            "atexit.register(show)\n"
+            "sys.argv = ['buildorbuy', 'schema', '-o', sys.argv[1]]\n"
+            "buildorbuy.cli.main()\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("PYDANTIC_DISABLE_PLUGINS", "OPENBLAS_THREAD_TIMEOUT")}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, "-c", code, f"{folder}/s.json"], capture_output=True, text=True,
+                              cwd=REPO, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    library, program = done.stdout.split("\n")[:2]
+    assert library == "700 None None"
+    assert program == "100000 __all__ 4"
+
+
+def test_building_the_scenario_validator_does_not_inspect_the_number_validators_field_by_field(monkeypatch):
+    """pydantic asks for a validator's signature for every field using it; the number types'
+    validators carry theirs (`__signature__`), computed once."""
+    import inspect
+
+    from buildorbuy.scenario import types
+    from buildorbuy.scenario.models import Scenario
+
+    seen = []
+    original = inspect._signature_from_function
+
+    def spy(cls, func, *args, **kwargs):
+        seen.append(func)
+        return original(cls, func, *args, **kwargs)
+
+    parsed = []  # signatures of builtins, parsed from text with the tokenizer (its patterns compiled on first use)
+    from_text = inspect._signature_fromstr
+    monkeypatch.setattr(inspect, "_signature_from_function", spy)
+    monkeypatch.setattr(inspect, "_signature_fromstr", lambda cls, obj, *a, **k: parsed.append(obj) or from_text(cls, obj, *a, **k))
+    Scenario.model_rebuild(force=True)
+    assert seen  # the spy sees the other validators
+    assert not {types.parse_quantity, types._finite, types._whole} & set(seen)
+    assert not parsed  # list fields default to models.no_items, not `list`
