@@ -238,3 +238,77 @@ def test_estimate_json_carries_error_factor_and_precision():
     assert bad.exit_code == 2 and "no FP8" in bad.output
     serving = _json.loads(r.invoke(_app, ["estimate", "serving", "--params", "8B", "--gpu", "h100", "--format", "json"]).stdout)
     assert serving["error_factor_p80"] > 1
+
+
+@pytest.mark.parametrize("degree", ["3", "6", "12", "20"])
+def test_serving_tensor_parallel_must_be_a_replica_size(degree):
+    result = run("estimate", "serving", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tensor-parallel", degree)
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: --tensor-parallel: must be 1, 2, 4 or 8 GPUs in one node, or a multiple of 8 "
+                             f"(whole nodes), as the serving estimate splits a model (got {degree})\n")
+
+
+@pytest.mark.parametrize("degree, gpus", [("1", 1), ("4", 4), ("8", 8), ("16", 16)])
+def test_serving_tensor_parallel_replica_sizes_are_taken(degree, gpus):
+    result = run("estimate", "serving", "--params", "8B", "--gpu", "h100-sxm", "--tensor-parallel", degree, "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["gpus_per_replica"] == gpus
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "llama-3.1-8b", "--input-len", "1e12"],
+     "--input-len: must be at most 10,000,000 tokens, the longest published context window (got 1e+12)"),
+    (["--params", "8B", "--output-len", "20M"],
+     "--output-len: must be at most 10,000,000 tokens, the longest published context window (got 2e+07)"),
+    (["--model", "llama-3.1-8b", "--input-len", "131000", "--output-len", "100"],
+     "--input-len: 131000 input + 100 output tokens per request exceed llama-3.1-8b's context window of 131,072 tokens"),
+    (["--model", "llama-2-7b", "--output-len", "5000"],
+     "--output-len: 1000 input + 5000 output tokens per request exceed llama-2-7b's context window of 4,096 tokens"),
+    (["--params", "8B", "--input-len", "0"], "--input-len: must be a positive number of tokens (got 0)"),
+])
+def test_serving_request_lengths_are_bounded(args, message):
+    result = run("estimate", "serving", *args, "--gpu", "h100-sxm", "-f", "json")
+    assert result.exit_code == 2
+    assert result.stdout == "" and result.stderr == f"Error: {message}\n"
+
+
+def test_serving_request_filling_the_context_window_is_taken():
+    result = run("estimate", "serving", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--input-len", "130822",
+                 "--output-len", "250", "-f", "json")  # 131,072 tokens: the whole window
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["input_len"] == 130822
+
+
+def test_a_scenario_request_longer_than_the_catalog_models_context_is_an_error(write_yaml):
+    from tests.conftest import api_path, base_scenario
+
+    own = {"name": "Own", "kind": "finetune", "model": {"catalog": "llama-3.1-8b"}, "finetune": {"tokens": "10M"},
+           "serving": {"gpu": "h100-sxm"}}
+    data = base_scenario(paths=[api_path(), own])
+    data["workload"]["input_tokens_per_request"] = 200_000
+    path = write_yaml(data)
+    line = path.read_text().splitlines().index("  input_tokens_per_request: 200000") + 1
+    result = run("compare", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {path}:{line}: workload.input_tokens_per_request: 200000 input + 250 output tokens "
+                             "per request exceed llama-3.1-8b's context window of 131,072 tokens (paths[1].model.catalog)\n")
+    data["workload"]["input_tokens_per_request"] = 100_000
+    assert run("compare", str(write_yaml(data))).exit_code == 0
+    data["workload"]["input_tokens_per_request"] = "20M"
+    result = run("validate", str(write_yaml(data)))
+    assert result.exit_code == 2 and "workload.input_tokens_per_request: Input should be less than or equal to 10000000" in result.stderr
+
+
+def test_a_scenario_replica_size_the_serving_estimate_cannot_model_is_an_error(write_yaml):
+    from tests.conftest import api_path, base_scenario
+
+    own = {"name": "Own", "kind": "finetune", "model": {"catalog": "llama-3.1-8b"}, "finetune": {"tokens": "10M"},
+           "serving": {"gpu": "h100-sxm", "gpus_per_replica": 3}}
+    result = run("validate", str(write_yaml(base_scenario(paths=[api_path(), own]))))
+    assert result.exit_code == 2
+    assert ("paths[1].serving.gpus_per_replica: must be 1, 2, 4 or 8 GPUs in one node, or a multiple of 8 (whole nodes), "
+            "for the estimated tokens_per_second_per_gpu: auto (got 3)") in result.stderr
+    own["serving"]["tokens_per_second_per_gpu"] = 3000  # a measured throughput: any layout
+    assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0
+    own["serving"].update(gpus_per_replica=4, tokens_per_second_per_gpu="auto")
+    assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0

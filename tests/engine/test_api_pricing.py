@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from buildorbuy import compare, load_scenario, scenario_from_dict
 from buildorbuy.cli import app
 from tests.conftest import REPO, api_path, base_scenario
+from tests.engine._builders import hosted
 
 ONE_MONTH = {"horizon_months": 1, "workload": {"tokens_per_month": 1e9, "output_share": 0.25}}
 LIST_FEE = 0.75e9 / 1000 * 0.001 + 0.25e9 / 1000 * 0.002  # 750 + 500 = 1250 per month at list
@@ -76,13 +77,9 @@ def test_fixed_fees_start_at_an_api_paths_go_live():
 
 
 def _hosted(**extra):
-    return {
-        "name": "Hosted", "kind": "finetune", "model": {"params": "8B"},
-        "finetune": {"tokens": "10M", "epochs": 1, "method": "full", "gpu": "a100-80gb", "gpus": 8, "gpu_hour_price": 2.0, "mfu": 0.4},
-        "serving": {"gpu": "a100-80gb", "ownership": "rent", "gpu_hour_price": 2.0, "tokens_per_second_per_gpu": 1000,
-                    "gpus_per_replica": 1, "target_utilization": 1.0, "redundancy": 0},
-        "lead_time_months": 3, **extra,
-    }
+    """The shared hosted path live in month 3: 1000 tokens/s a replica, planned at 100 %."""
+    return hosted(path={"lead_time_months": 3, **extra}, ownership="rent", tokens_per_second_per_gpu=1000,
+                  target_utilization=1.0)
 
 
 def test_the_bridges_fixed_fees_are_charged_to_the_path_it_carries():

@@ -10,6 +10,7 @@ import pytest
 
 from buildorbuy import compare, scenario_from_dict
 from tests.conftest import api_path, base_scenario
+from tests.engine._builders import hosted
 
 
 def test_api_only_month_by_month():
@@ -52,15 +53,8 @@ def test_schedule_gives_every_month():
 
 
 def _rented(**serving):
-    return {
-        "name": "Hosted",
-        "kind": "finetune",
-        "model": {"params": "8B"},
-        "finetune": {"tokens": "10M", "epochs": 1, "method": "full", "gpu": "a100-80gb", "gpus": 8,
-                     "gpu_hour_price": 2.0, "mfu": 0.4},
-        "serving": {"gpu": "a100-80gb", "gpu_hour_price": 2.0, "tokens_per_second_per_gpu": 1000,
-                    "gpus_per_replica": 1, "target_utilization": 0.5, "redundancy": 1, **serving},
-    }
+    """The shared hosted path at 1000 tokens/s per GPU (500 a replica at 50 %) with one spare replica."""
+    return hosted(**{"tokens_per_second_per_gpu": 1000, "redundancy": 1, **serving})
 
 
 def test_rented_serving_with_given_throughput():

@@ -9,20 +9,7 @@ from typer.testing import CliRunner
 from buildorbuy import compare, evaluate, scenario_from_dict
 from buildorbuy.cli import app
 from tests.conftest import REPO, base_scenario
-
-SECONDS = 730 * 3600
-
-
-def _hosted(**serving):
-    return {
-        "name": "Hosted",
-        "kind": "finetune",
-        "model": {"params": "8B"},
-        "finetune": {"tokens": "10M", "epochs": 1, "method": "full", "gpu": "a100-80gb", "gpus": 8,
-                     "gpu_hour_price": 2.0, "mfu": 0.4},
-        "serving": {"gpu": "a100-80gb", "gpu_hour_price": 2.0, "tokens_per_second_per_gpu": 2000,
-                    "gpus_per_replica": 1, "target_utilization": 0.5, "redundancy": 0, **serving},
-    }
+from tests.engine._builders import SECONDS, hosted as _hosted
 
 
 def _scenario(workload=None, horizon=12, **serving):

@@ -9,22 +9,8 @@ from typer.testing import CliRunner
 
 from buildorbuy import compare, scenario_from_dict
 from buildorbuy.cli import app
-from tests.conftest import REPO, base_scenario
-
-SECONDS = 730 * 3600
-
-
-def _hosted(**serving):
-    """A fine-tuned path whose fine-tune takes one month (go-live in month 1), serving with given throughput."""
-    return {
-        "name": "Hosted",
-        "kind": "finetune",
-        "model": {"params": "8B"},
-        "finetune": {"tokens": "10M", "epochs": 1, "method": "full", "gpu": "a100-80gb", "gpus": 8,
-                     "gpu_hour_price": 2.0, "mfu": 0.4},
-        "serving": {"gpu": "a100-80gb", "gpu_hour_price": 2.0, "tokens_per_second_per_gpu": 2000,
-                    "gpus_per_replica": 1, "target_utilization": 0.5, "redundancy": 0, **serving},
-    }
+from tests.conftest import REPO, api_path, base_scenario
+from tests.engine._builders import SECONDS, hosted as _hosted
 
 
 def _run(workload: dict, horizon: int = 12, **serving):
@@ -412,3 +398,35 @@ def test_auto_reservation_over_a_huge_fleet_stays_bounded_and_is_locally_best(mo
     near = {r: _run(workload, horizon=24, reserved={**reserved, "gpus": r}, **serving).paths[0].npv
             for r in range(max(0, chosen - 3), chosen + 4)}
     assert auto.paths[0].npv == pytest.approx(min(near.values()), rel=1e-12)
+
+
+def test_compare_csv_carries_the_fleet_split_as_plain_numbers(write_yaml):
+    # Autoscaled: mean 2000 tokens/s at 1.5× for 12 h and 0.5× for 12 h; 1000 tokens/s a replica of 1 GPU
+    # → 3 GPUs at peak, 1 at base. R = 2 reserved from go-live (month 1): on demand 730/24 · 12 h · (3 − 2) = 365
+    # GPU-hours a month. An owned fixed fleet is sized for the 3000 tokens/s peak: a replica of 2 GPUs serves
+    # 2 · 1000 · 0.5 = 1000 tokens/s → 3 replicas = 6 GPUs owned from month 1.
+    import csv
+    import io
+
+    workload = {"tokens_per_month": 2000 * SECONDS, "output_share": 0.25, "daily_profile": [1.5] * 12 + [0.5] * 12}
+    rented = _hosted(scaling="autoscale", reserved={"gpus": 2, "gpu_hour_price": 1.0})
+    owned = _hosted(path={"name": "Owned"}, ownership="own", purchase_price=10_000, tokens_per_second_per_gpu=1000,
+                    gpus_per_replica=2)
+    data = base_scenario(horizon_months=3, workload=workload, paths=[api_path(), rented, owned])
+    scenario = str(write_yaml(data))
+    result = CliRunner().invoke(app, ["compare", scenario, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:9] == ["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost"]
+    assert header[-3:] == ["reserved_gpus", "on_demand_gpu_hours", "owned_gpus"]  # after the components
+    rows = {(r["path"], int(r["month"])): r for r in csv.DictReader(io.StringIO(result.stdout))}
+    split = lambda name, m: [float(rows[name, m][k]) for k in header[-3:]]  # noqa: E731
+    assert split("API", 1) == [0, 0, 0]
+    assert split("Hosted", 0) == [0, 0, 0]
+    assert split("Hosted", 1) == split("Hosted", 2) == [2, pytest.approx(365), 0]
+    assert split("Owned", 0) == [0, 0, 0]
+    assert split("Owned", 1) == split("Owned", 2) == [0, 0, 6]
+    fleet = {p["name"]: p["fleet"] for p in json.loads(CliRunner().invoke(app, ["compare", scenario, "-f", "json"]).stdout)["paths"]}
+    for name in ("Hosted", "Owned"):
+        for m in range(3):
+            assert split(name, m) == pytest.approx([fleet[name][k][m] for k in header[-3:]], rel=1e-9)

@@ -8,29 +8,13 @@ from typer.testing import CliRunner
 from buildorbuy import compare, scenario_from_dict
 from buildorbuy.cli import app
 from tests.conftest import api_path, base_scenario
+from tests.engine._builders import SECONDS, hosted as _hosted
 
-SECONDS = 730 * 3600
 PRICE = 0.002
 """Per 1k tokens for input and output alike: every token costs 2e-6 whatever the mix."""
 Q = PRICE / 1000
 T = 2000 * SECONDS
 """Mean 2000 tokens/s."""
-
-
-def _hosted(routing=None, **serving):
-    """A fine-tuned path live in month 1; one GPU per replica serves 2000 · 0.5 = 1000 tokens/s."""
-    path = {
-        "name": "Hosted",
-        "kind": "finetune",
-        "model": {"params": "8B"},
-        "finetune": {"tokens": "10M", "epochs": 1, "method": "full", "gpu": "a100-80gb", "gpus": 8,
-                     "gpu_hour_price": 2.0, "mfu": 0.4},
-        "serving": {"gpu": "a100-80gb", "gpu_hour_price": 2.0, "tokens_per_second_per_gpu": 2000,
-                    "gpus_per_replica": 1, "target_utilization": 0.5, "redundancy": 0, **serving},
-    }
-    if routing is not None:
-        path["routing"] = routing
-    return path
 
 
 def _scenario(hosted, *, api=None, extra_paths=(), horizon=12, **top):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,34 @@ def base_value(plan: Plan, key: str) -> float:
 
     params, _ = resolve_params(plan)
     return float(params[key][0])
+
+
+def reservations(plan: Plan) -> dict[int, tuple[str, str]]:
+    """Paths with a reservation: index → (their `serving.reserved.gpus` key, `serving.gpus_per_replica` key).
+
+    Reserved GPUs are whole replicas (compare refuses others, DESIGN §2b); an analysis that moves
+    either, or an input the estimated replica size follows, must keep them so.
+    """
+    return {pp.index: (f"paths[{pp.index}].serving.reserved.gpus", f"paths[{pp.index}].serving.gpus_per_replica")
+            for pp in plan.paths if getattr(pp, "reserved", False)}
+
+
+def fractional_reservations(plan: Plan, params, size: int) -> np.ndarray:
+    """[size, path] bool: the path's reserved GPUs are not a whole number of its replicas there."""
+    bad = np.zeros((size, len(plan.paths)), dtype=bool)
+    for i, (reserved_key, replica_key) in reservations(plan).items():
+        reserved = np.broadcast_to(np.asarray(params[reserved_key], dtype=float), (size,))
+        per_replica = np.broadcast_to(np.asarray(params[replica_key], dtype=float), (size,))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bad[:, i] = np.mod(reserved, per_replica) != 0
+    return bad
+
+
+def whole_replicas(value: float, per_replica: float, direction: str) -> float:
+    """`value` GPUs as whole replicas of `per_replica` GPUs, rounded 'down', 'up' or to the 'nearest' (≥ 0)."""
+    replicas = round(value / per_replica, 9)  # 5.9999999999 replicas is 6
+    rounded = {"down": math.floor, "up": math.ceil, "nearest": lambda r: math.floor(r + 0.5)}[direction](replicas)
+    return float(max(rounded, 0) * per_replica)
 
 
 def resolve_path(plan: Plan, text: str, *, what: str = "--between") -> int:

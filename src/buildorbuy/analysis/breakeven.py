@@ -30,10 +30,12 @@ from buildorbuy.analysis._common import (
     base_value,
     clean,
     derived_keys,
+    reservations,
     resolve_path,
     scenario_header,
     variable_parameter,
     versions,
+    whole_replicas,
 )
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import Plan
@@ -222,6 +224,11 @@ def breakeven(
         return result.npv[:, ia] - result.npv[:, ib], result
 
     xs = _grid(low, high, max(scan_points, 2), log, integer)
+    per_replica = {r: base_value(plan, g) for r, g in reservations(plan).values()}.get(key)
+    if per_replica is not None:
+        # reserved GPUs are whole replicas (as compare requires): scan those; the costs are linear between them
+        xs = np.unique([whole_replicas(x, per_replica, "nearest") for x in xs])
+        xs = xs[(xs >= low) & (xs <= high)] if np.count_nonzero((xs >= low) & (xs <= high)) >= 2 else xs
     if base_result is None:
         # the current value leads the scan batch, so the engine's warnings describe the scenario itself
         ds, scan_result = diff(np.concatenate([[current], xs]))
@@ -292,6 +299,8 @@ def breakeven(
         _, res = diff(np.array([lo]))
         return _finish(common, res.npv[0], ia, ib, lo, False, (lo, hi), 0.0, d_lo, d_hi, names, iterations, batches, others)
     if integer:
+        if per_replica is not None:  # the first whole replica past the swap
+            lo, hi = whole_replicas(lo, per_replica, "down"), whole_replicas(hi, per_replica, "up")
         _, res = diff(np.array([hi]))
         return _finish(common, res.npv[0], ia, ib, hi, True, (lo, hi), _width(lo, hi), d_lo, d_hi, names, iterations, batches, others)
     guess = lo - d_lo * (hi - lo) / (d_hi - d_lo)

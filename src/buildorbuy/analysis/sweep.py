@@ -21,6 +21,8 @@ from buildorbuy.analysis._common import (
     chunk_size,
     clean,
     derived_keys,
+    fractional_reservations,
+    reservations,
     scenario_header,
     variable_parameter,
     versions,
@@ -192,6 +194,30 @@ class SweepResult:
         )
 
 
+def _refuse_fractional_reservations(plan: Plan, params, size: int, lead: int, keys: list[str], labels: list[str],
+                                    chunk: Mapping[str, np.ndarray]) -> None:
+    """AnalysisError at the first point whose reserved GPUs are not whole replicas (see `sweep`)."""
+    if not reservations(plan):
+        return
+    bad = fractional_reservations(plan, params, size)[lead:]
+    if not bad.any():
+        return
+    point, path = (int(v) for v in np.argwhere(bad)[0])
+    reserved_key, replica_key = reservations(plan)[path]
+    value = lambda key: float(np.broadcast_to(params[key], (size,))[lead + point])  # noqa: E731
+    reserved, per_replica = value(reserved_key), value(replica_key)
+    rule = "reservations are whole replicas, as compare requires"
+    if reserved_key in keys:
+        raise AnalysisError(f"{reserved:g} GPUs is not a whole number of replicas of {per_replica:g} GPUs (gpus_per_replica): "
+                            f"{rule}; sweep multiples of {per_replica:g}", field=labels[keys.index(reserved_key)])
+    if replica_key in keys:
+        raise AnalysisError(f"{per_replica:g} GPUs per replica do not divide the {reserved:g} reserved GPUs of "
+                            f"{plan.paths[path].name} (serving.reserved.gpus): {rule}", field=labels[keys.index(replica_key)])
+    at = ", ".join(f"{label} = {float(chunk[key][lead + point]):g}" for key, label in zip(keys, labels))
+    raise AnalysisError(f"at {at} the estimated gpus_per_replica of {plan.paths[path].name} is {per_replica:g}, which does "
+                        f"not divide its {reserved:g} reserved GPUs: {rule}", field=labels[0])
+
+
 def sweep(
     scenario: Scenario | Plan,
     params: Mapping[str, Sequence[float] | np.ndarray] | Sequence[tuple[str, Sequence[float] | np.ndarray]],
@@ -249,6 +275,7 @@ def sweep(
             chunk = {key: np.concatenate([[b], v]) for (key, v), b in zip(chunk.items(), bases)}
             lead = 1
         result = evaluate(plan, chunk, keep_components=False)
+        _refuse_fractional_reservations(plan, result.params, stop - start + lead, lead, keys, labels, chunk)
         batches += 1
         if start == 0:
             warnings = list(dict.fromkeys(result.warnings))

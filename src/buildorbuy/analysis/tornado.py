@@ -23,9 +23,12 @@ from buildorbuy.analysis._common import (
     base_value,
     clean,
     derived_keys,
+    fractional_reservations,
+    reservations,
     scenario_header,
     variable_parameter,
     versions,
+    whole_replicas,
 )
 from buildorbuy.engine.core import evaluate, resolve_params
 from buildorbuy.engine.plan import Plan
@@ -56,7 +59,8 @@ class TornadoRow:
     source: str
     """'swing' or 'range'."""
     clipped: bool = False
-    """The ±swing value was moved to stay within the field's valid range (or rounded to a whole number)."""
+    """The ±swing value was moved to stay within the field's valid range (or rounded to a whole number; reserved
+    GPUs outward to whole replicas)."""
 
     def to_dict(self) -> dict[str, Any]:
         return clean(dict(self.__dict__))
@@ -206,20 +210,27 @@ def tornado(
     keys = list(dict.fromkeys([*keys, *explicit]))
 
     base_values = {key: base_value(plan, key) for key in keys}
+    replica_of = {reserved: base_value(plan, replica) for reserved, replica in reservations(plan).values()}
     rows_in: list[tuple[str, float, float, float, str, bool]] = []
     for key in keys:
         base = base_values[key]
         if key in explicit:
             low, high = explicit[key]
             rows_in.append((key, base, low, high, "range", False))
-            continue
-        if base == 0:
+        elif base == 0:
             skipped[key] = "is 0, so a relative swing does not move it"
             continue
-        bounds = field_bounds(plan.scenario, key)
-        raw = np.array([base * (1 - swing), base * (1 + swing)])
-        low, high = (float(v) for v in bounds.clip(raw))
-        rows_in.append((key, base, low, high, "swing", bool(np.any(np.array([low, high]) != raw))))
+        else:
+            bounds = field_bounds(plan.scenario, key)
+            raw = np.array([base * (1 - swing), base * (1 + swing)])
+            low, high = (float(v) for v in bounds.clip(raw))
+            rows_in.append((key, base, low, high, "swing", bool(np.any(np.array([low, high]) != raw))))
+        if key in replica_of:
+            # reserved GPUs are whole replicas (as compare requires): the moves round outward to the
+            # nearest whole replicas, so the input moves by at least one replica each way
+            key, base, low, high, source, clipped = rows_in[-1]
+            whole = whole_replicas(low, replica_of[key], "down"), whole_replicas(high, replica_of[key], "up")
+            rows_in[-1] = (key, base, *whole, source, clipped or whole != (low, high))
     if not rows_in:
         raise AnalysisError("no input to vary")
 
@@ -242,6 +253,27 @@ def tornado(
             values[1 + 2 * j], values[2 + 2 * j] = low, high
             batch[key] = values
     result = evaluate(plan, batch)
+    fractional = fractional_reservations(plan, result.params, size)
+    if fractional.any():
+        # a move that leaves some path's reserved GPUs off whole replicas (gpus_per_replica moved, or an input the
+        # estimated replica size follows) would cost a fractional replica: the row is left out, with the reason
+        kept = []
+        for j, row in enumerate(rows_in):
+            bad = np.flatnonzero(fractional[1 + 2 * j] | fractional[2 + 2 * j])
+            if bad.size:
+                i = int(bad[0])
+                reserved_key, replica_key = reservations(plan)[i]
+                per_replica = np.broadcast_to(result.params[replica_key], (size,))
+                at = [f"{float(per_replica[e]):g}" for e in (1 + 2 * j, 2 + 2 * j) if fractional[e, i]]
+                skipped[row[0]] = (f"moving it leaves the {base_value(plan, reserved_key):g} reserved GPUs of {plan.paths[i].name} "
+                                   f"off whole replicas (gpus_per_replica {' and '.join(at)}); reservations are whole "
+                                   "replicas, as compare requires")
+            else:
+                kept.append(j)
+        if not kept:
+            raise AnalysisError("no input to vary: every move leaves reserved GPUs off whole replicas")
+    else:
+        kept = list(range(len(rows_in)))
 
     winner, runner = winner_and_runner_up(result)
     w, r = int(winner[0]), int(runner[0])
@@ -256,7 +288,8 @@ def tornado(
         values = result.npv[:, w]
 
     rows = []
-    for j, (key, base, low, high, src, clipped) in enumerate(rows_in):
+    for j in kept:
+        key, base, low, high, src, clipped = rows_in[j]
         lo_i, hi_i = 1 + 2 * j, 2 + 2 * j
         wl, wh = int(winner[lo_i]), int(winner[hi_i])
         rows.append(

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from buildorbuy.analysis._common import as_plan, clean
+from buildorbuy.analysis._common import as_plan, base_value, clean, reservations, whole_replicas
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
 from buildorbuy.errors import AnalysisError
@@ -110,14 +110,28 @@ def whatif(scenario, *, params: Iterable[str] | None = None, rtol: float = 1e-6)
     pairs = [(key, int(i), w) for i in losers for key in keys]
     found = breakeven_batch(plan, pairs, rtol=rtol) if pairs else None
     conditions = []
+    # reserved GPUs are whole replicas (as compare requires): a tie between two whole-replica counts is
+    # reported at the first whole replica past it, where the costs are linear in between (DESIGN §2b)
+    replica_of = {reserved: base_value(plan, replica) for reserved, replica in reservations(plan).values()}
+    reserved_of = {replica: base_value(plan, reserved) for reserved, replica in reservations(plan).values()}
     for p, (key, i, _) in enumerate(pairs):
         value = float(found.value[p])
         if not np.isfinite(value):
             continue
         current = float(found.current[p])
+        at_step = bool(found.at_step[p])
+        if key in replica_of:
+            value = whole_replicas(value, replica_of[key], "up" if value > current else "down")
+            at_step = at_step or value != float(found.value[p])
+            if value == current:
+                continue
+        if reserved_of.get(key) and reserved_of[key] % value:
+            skipped[key] = (f"its tie value ({value:g} GPUs per replica) does not divide the {reserved_of[key]:g} reserved "
+                            "GPUs; reservations are whole replicas, as compare requires")
+            continue
         change = (value - current) / abs(current) if current != 0 else None
         conditions.append(Condition(path=names[i], field=key, label=_label(names, key, i), current=current, value=value,
-                                    change_fraction=change, at_step=bool(found.at_step[p])))
+                                    change_fraction=change, at_step=at_step))
     # equal changes (count and annual cost of the same staff line) up to rounding noise sort by path and field
     conditions.sort(key=lambda c: (c.change_fraction is None,
                                    float(f"{abs(c.change_fraction if c.change_fraction is not None else c.value - c.current):.9g}"),

@@ -74,6 +74,26 @@ def _model_params(params: Optional[str], active_params: Optional[str], model: Op
     return total, active, spec
 
 
+def _request_lengths(input_len: str, output_len: str, spec) -> tuple[float, float]:
+    """--input-len and --output-len as numbers, within the model's context window (a catalog
+    model's own, else the longest published one, `MAX_TOKENS_PER_REQUEST`)."""
+    from buildorbuy.errors import BuildOrBuyError
+    from buildorbuy.scenario.models import MAX_TOKENS_PER_REQUEST
+
+    lengths = _quantity(input_len, "--input-len"), _quantity(output_len, "--output-len")
+    for option, value in zip(("--input-len", "--output-len"), lengths):
+        if not value > 0:
+            raise BuildOrBuyError(f"must be a positive number of tokens (got {value:g})", field=option)
+        if value > MAX_TOKENS_PER_REQUEST:
+            raise BuildOrBuyError(f"must be at most {MAX_TOKENS_PER_REQUEST:,.0f} tokens, the longest published "
+                                  f"context window (got {value:g})", field=option)
+    if spec is not None and sum(lengths) > spec.context_length:
+        option = "--output-len" if lengths[1] > spec.context_length else "--input-len"
+        raise BuildOrBuyError(f"{lengths[0]:g} input + {lengths[1]:g} output tokens per request exceed {spec.id}'s "
+                              f"context window of {spec.context_length:,} tokens", field=option)
+    return lengths
+
+
 def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en") -> None:
     """`title` is an i18n key (est.title.*); table and markdown label fields in `lang`, csv and json keep the keys."""
     import json
@@ -225,7 +245,7 @@ def serving(
     tpot_ms: Optional[float] = typer.Option(None, "--tpot-ms", help="Latency target: time per output token, ms (caps the batch)."),
     ttft_ms: Optional[float] = typer.Option(None, "--ttft-ms", help="Latency target: time to first token, ms (caps the batch)."),
     cached_input_share: float = typer.Option(0.0, "--cached-input-share", help="Share of input tokens served from the prefix cache (no prefill), in [0, 1]."),
-    tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica (default: the degree with the lowest cost per token)."),
+    tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica: 1, 2, 4, 8 or a multiple of 8 (default: the degree with the lowest cost per token)."),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
@@ -245,16 +265,21 @@ def serving(
         raise fail(f"--cached-input-share: must be in [0, 1] (got {cached_input_share:g})")
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_serving_capacity
-    from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, _precision
+    from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, NODE_GPUS, _precision, is_replica_size
+
+    if tensor_parallel is not None and not is_replica_size(tensor_parallel):
+        raise fail(f"--tensor-parallel: must be 1, 2, 4 or {NODE_GPUS} GPUs in one node, or a multiple of {NODE_GPUS} "
+                   f"(whole nodes), as the serving estimate splits a model (got {tensor_parallel})")
 
     total, active, spec = _model_params(params, active_params, model)
+    l_in, l_out = _request_lengths(input_len, output_len, spec)
     prec = _precision(precision or (spec.default_precision if spec else "bf16"))
     kv = spec.kv_elements_per_token * KV_BYTES_PER_ELEMENT[prec] if spec else None
     from buildorbuy.estimators._arrays import EstimatorError
 
     try:
         result = estimate_serving_capacity(
-            get_gpu(gpu), total, active, prec, _quantity(input_len, "input_len"), _quantity(output_len, "output_len"),
+            get_gpu(gpu), total, active, prec, l_in, l_out,
             kv_bytes_per_token=kv, max_concurrency=max_concurrency, tokens_per_month=_quantity(tokens_per_month, "tokens_per_month"),
             peak_to_average=peak_to_average, target_utilization=target_utilization, gpu_hour_price_usd=gpu_hour_price,
             layers=spec.layers if spec else None, cached_input_share=cached_input_share, gpus_per_replica=tensor_parallel,

@@ -652,6 +652,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
     if sv.tokens_per_second_per_gpu == "auto" or sv.gpus_per_replica == "auto":
         from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
 
+        _check_estimable(scenario, path, k)
         kv_bytes = None
         layers = None
         if path.model.catalog is not None:
@@ -700,6 +701,31 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
                 lambda p: f"{describe(p)}; output tokens/s ÷ workload.output_share",
                 _serving_error_factor(),
             )
+
+
+def _check_estimable(scenario: Scenario, path, k) -> None:
+    """What the serving estimate needs: a replica size it models (when it estimates the throughput for
+    a given one), and a request that fits the catalog model's context window."""
+    from buildorbuy.estimators.serving import NODE_GPUS, is_replica_size
+
+    sv = path.serving
+    if sv.tokens_per_second_per_gpu == "auto" and sv.gpus_per_replica != "auto" and not is_replica_size(sv.gpus_per_replica):
+        raise ScenarioError(
+            f"must be 1, 2, 4 or {NODE_GPUS} GPUs in one node, or a multiple of {NODE_GPUS} (whole nodes), for the "
+            f"estimated tokens_per_second_per_gpu: auto (got {sv.gpus_per_replica:g}); give tokens_per_second_per_gpu "
+            "for another layout", field=k("serving.gpus_per_replica"))
+    if path.model.catalog is None:
+        return
+    from buildorbuy.catalog.models import get_model
+
+    spec, workload = get_model(path.model.catalog), scenario.workload
+    tokens = workload.input_tokens_per_request + workload.output_tokens_per_request
+    if tokens > spec.context_length:
+        field = ("workload.output_tokens_per_request" if workload.output_tokens_per_request > spec.context_length
+                 else "workload.input_tokens_per_request")
+        raise ScenarioError(
+            f"{workload.input_tokens_per_request:g} input + {workload.output_tokens_per_request:g} output tokens per "
+            f"request exceed {spec.id}'s context window of {spec.context_length:,} tokens ({k('model.catalog')})", field=field)
 
 
 def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:

@@ -212,6 +212,15 @@ def hidden_from_params(active_params, layers) -> np.ndarray:
     return np.sqrt(np.asarray(active_params, float) / (12.0 * np.asarray(layers, float)))
 
 
+def is_replica_size(gpus: float) -> bool:
+    """Whether a tensor-parallel degree is one the estimator sizes replicas in: a power of two up
+    to NODE_GPUS (1, 2, 4, 8: within one node), else whole nodes (a multiple of NODE_GPUS)."""
+    g = float(gpus)
+    if not (g >= 1 and g == int(g)):
+        return False
+    return (g <= NODE_GPUS and int(g) & (int(g) - 1) == 0) or g % NODE_GPUS == 0
+
+
 def gpus_for_memory(required_bytes, gpu: GpuSpec) -> np.ndarray:
     """Smallest power of two ≤ 8 GPUs, else multiple of 8, whose usable memory holds `required_bytes`."""
     per_gpu = gpu.memory_bytes * USABLE_MEMORY_FRACTION

@@ -6,7 +6,7 @@ import io
 import json
 
 from buildorbuy.analysis.compare import Comparison
-from buildorbuy.engine.core import COMPONENTS
+from buildorbuy.engine.core import COMPONENTS, FLEET_KEYS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
@@ -98,22 +98,28 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
 
 
 def render_csv(cmp: Comparison, lang: str = "en") -> str:
-    """Long format: one row per path and month (machine-readable: column names are not translated)."""
+    """Long format: one row per path and month (machine-readable: column names are not translated):
+    totals, the cost components, then the serving fleet by how it is bought (reserved_gpus,
+    on_demand_gpu_hours, owned_gpus as in JSON `paths[].fleet`; 0 for api paths)."""
     sc = cmp.scenario
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
     writer = csv_writer(buffer)
-    writer.writerow(["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost", *COMPONENTS])
+    writer.writerow(["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost",
+                     *COMPONENTS, *FLEET_KEYS])
     result = cmp.result
     start = sc.start_date
     for i, p in enumerate(cmp.paths):
+        # the fleet split of JSON `paths[].fleet`: an api path has no serving GPUs (0)
+        fleet = p.fleet if p.fleet is not None else {key: [0.0] * sc.horizon for key in FLEET_KEYS} if p.kind == "api" else None
         for m in range(sc.horizon):
             writer.writerow([
                 p.name, p.kind, m, fmt.month_label(start.year, start.month, m),
                 _num(result.tokens[0, m]), _num(result.served_tokens[0, i, m]), _num(p.gpus[m]),
                 _num(p.monthly_cost[m]), _num(p.cumulative_cost[m]),
                 *(_num(result.components[c][0, i, m]) for c in COMPONENTS),
+                *(("" if fleet is None else _num(fleet[key][m])) for key in FLEET_KEYS),
             ])
     return buffer.getvalue()
 

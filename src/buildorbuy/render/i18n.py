@@ -829,7 +829,7 @@ EN.update({
     "tornado.hidden_metric": "the metric at {lo} and {hi}",
     "tornado.and": " and ",
     "tornado.not_shown": "not shown at this width: {items} (--format markdown, csv or json shows them)",
-    "tornado.clipped": "* kept inside the field's valid range (or rounded to a whole number)",
+    "tornado.clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas)",
     "tornado.more": "{more} more inputs not shown (--top); {moving} of {total} move the metric at all",
     "tornado.no_effect": "no effect: {items}",
     "tornado.flip_one": "{n} input flips the decision: {items}",
@@ -846,7 +846,7 @@ EN.update({
     "tornado.md_flips": "**{n} input(s) flip the decision:** {items}.",
     "tornado.md_no_flip": "No single input flips the decision from {winner}.",
     "tornado.md_more": "{n} more inputs with smaller effects not shown (--top).",
-    "tornado.md_clipped": "* kept inside the field's valid range (or rounded to a whole number).",
+    "tornado.md_clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).",
     "tornado.skipped_h": "Skipped inputs",
 })
 ZH.update({
@@ -872,7 +872,7 @@ ZH.update({
     "tornado.hidden_metric": "{lo} 和 {hi} 时的指标",
     "tornado.and": "以及",
     "tornado.not_shown": "此宽度下未显示：{items}（--format markdown、csv 或 json 可显示）",
-    "tornado.clipped": "* 已限制在字段的有效范围内（或取整）",
+    "tornado.clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）",
     "tornado.more": "另有 {more} 个输入未显示（--top）；{total} 个输入中有 {moving} 个会改变该指标",
     "tornado.no_effect": "无影响：{items}",
     "tornado.flip_one": "{n} 个输入会翻转决策：{items}",
@@ -889,7 +889,7 @@ ZH.update({
     "tornado.md_flips": "**{n} 个输入会翻转决策：**{items}。",
     "tornado.md_no_flip": "没有哪个单一输入会使决策偏离 {winner}。",
     "tornado.md_more": "另有 {n} 个影响较小的输入未显示（--top）。",
-    "tornado.md_clipped": "* 已限制在字段的有效范围内（或取整）。",
+    "tornado.md_clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）。",
     "tornado.skipped_h": "跳过的输入",
 })
 

@@ -450,6 +450,8 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
         return f"unknown path kind '{tag}'; use api, finetune or build"
     if kind == "union_tag_not_found":
         return "each path needs a kind: api, finetune or build"
+    if error.get("input", "") is None and (kind in _SCALAR_TYPE_ERRORS or kind.endswith("_type")):
+        return "needs a value (null stands for the default, and this field has none)"
     message = re.sub(r"\b\d{10,}(?:\.0)?\b", lambda m: f"{float(m.group()):.0e}".replace("e+", "e"),
                      str(error.get("msg", "invalid value")))
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -489,6 +491,9 @@ def validation_error(exc: ValidationError, raw: dict, lines: dict[tuple, int], s
         parts = _field_parts(tuple(error["loc"]), raw)
         if _wrong_union_branch(error, parts, all_parts, raw):
             continue
+        subfield = (error.get("ctx") or {}).get("subfield")
+        if isinstance(subfield, str):  # models.field_error: the validator names a field below its own
+            parts.extend(split_field_path(subfield))
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             parts.append("kind")
         field = format_field_path(parts)

@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from buildorbuy.scenario.types import (
     MAX_COUNT,
@@ -40,6 +41,12 @@ Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
 TrainingPrecision = Literal["bf16", "fp8"]
 
+def field_error(subfield: str, message: str) -> PydanticCustomError:
+    """A validator's error about one field below the validated one (`subfield`, dotted), so the
+    one-line error names that field and its file line (scenario.loading reads `ctx.subfield`)."""
+    return PydanticCustomError("value_error", message, {"subfield": subfield})
+
+
 MONTH_HOURS = 730.0
 """Hours in a month: 8760 / 12."""
 
@@ -47,6 +54,9 @@ MAX_PATHS = 100
 """Most paths in one scenario; a real decision compares a handful."""
 MAX_STAFF = 200
 """Most staff lines per path; a real team is described in a few lines."""
+MAX_TOKENS_PER_REQUEST = 1e7
+"""Most input (or output) tokens in one request: 10M, the longest context window published for an
+open model (Llama 4 Scout, Meta's model card, April 2025); the open-model catalog stops at 128k."""
 MAX_CORRELATIONS = 1000
 """Most rank correlations; a real scenario has a few."""
 
@@ -92,6 +102,17 @@ class Strict(BaseModel):
     """Base for every scenario model: unknown keys are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, json_schema_extra=attribute_docs, defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data):
+        """`key: null` (or an empty `key:` in YAML) on an optional field means its default, as if the
+        key were left out; a required field still needs a value."""
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            fields = cls.model_fields
+            return {key: value for key, value in data.items()
+                    if not (value is None and key in fields and not fields[key].is_required() and fields[key].default is not None)}
+        return data
 
 
 class Staff(Strict):
@@ -269,7 +290,7 @@ class Serving(Strict):
             raise ValueError("reserved applies to rented fleets only (ownership: rent): an owned fleet is already committed")
         per_replica = info.data.get("gpus_per_replica")
         if isinstance(value.gpus, float) and isinstance(per_replica, float) and value.gpus % per_replica:
-            raise ValueError(f"reserved.gpus ({value.gpus:g}) must be a multiple of gpus_per_replica ({per_replica:g})")
+            raise field_error("gpus", f"must be a multiple of gpus_per_replica ({per_replica:g}): whole replicas are reserved (got {value.gpus:g})")
         return value
 
     @field_validator("owned_gpus", "procurement_months", "maintenance_per_year", "power_utilization", "residual")
@@ -396,7 +417,7 @@ class ApiPath(_PathBase):
     @classmethod
     def _no_routing(cls, data):
         if isinstance(data, dict) and "routing" in data:
-            raise ValueError("routing applies to finetune and build paths only (an api path serves all its traffic)")
+            raise field_error("routing", "routing applies to finetune and build paths only (an api path serves all its traffic)")
         return data
 
     @model_validator(mode="after")
@@ -455,8 +476,11 @@ class Workload(Strict):
     peak_hours: Annotated[Positive, Field(le=24)] | None = None
     """Without daily_profile: hours a day at peak_to_average, with a flat base keeping the mean at 1
     (default min(4, 24 / peak_to_average))."""
-    input_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 1000.0
-    output_tokens_per_request: Annotated[Positive, Field(le=1e8)] = 250.0
+    input_tokens_per_request: Annotated[Positive, Field(le=MAX_TOKENS_PER_REQUEST)] = 1000.0
+    """Average input tokens per request (at most 10M, the longest published context window; a
+    catalog model's own context window bounds input + output when its throughput is estimated)."""
+    output_tokens_per_request: Annotated[Positive, Field(le=MAX_TOKENS_PER_REQUEST)] = 250.0
+    """Average output tokens per request (at most 10M)."""
 
     @field_validator("cache_write_share")
     @classmethod

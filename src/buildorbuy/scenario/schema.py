@@ -29,12 +29,34 @@ def scenario_json_schema() -> dict[str, Any]:
     for name, definition in list(defs.items()):
         _rewrite(definition, allow_distribution=name not in _NOT_UNCERTAIN)
     _rewrite({key: value for key, value in document.items() if key != "$defs"}, allow_distribution=True)
+    for definition in [document, *defs.values()]:
+        _optional_null(definition)
     distribution = TypeAdapter(Distribution).json_schema(ref_template="#/$defs/{model}")
     defs.update(distribution.pop("$defs", {}))
     defs["Distribution"] = distribution
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "buildorbuy scenario"
     return document
+
+
+_META = ("title", "description", "default", "examples")
+
+
+def _optional_null(definition: dict) -> None:
+    """`null` on an optional property means its default (models.Strict), so the schema allows it."""
+    required = set(definition.get("required", ()))
+    for name, prop in (definition.get("properties") or {}).items():
+        if name in required or not isinstance(prop, dict):
+            continue
+        branches = prop.get("anyOf")
+        if isinstance(branches, list):
+            if {"type": "null"} not in branches:
+                branches.append({"type": "null"})
+            continue
+        if prop.get("type") == "null":
+            continue
+        inner = {key: prop.pop(key) for key in list(prop) if key not in _META}
+        prop["anyOf"] = [inner, {"type": "null"}]
 
 
 def _is_number(node: Any) -> bool:
