@@ -200,3 +200,34 @@ def test_triangular_estimate_is_the_mode_and_draws_stay_inside(low, width, at):
     assert dist.estimate() == mode
     draws = dist.sample(np.random.default_rng(0), 1000)
     assert draws.min() >= low - 1e-12 and draws.max() <= high + 1e-12
+
+
+def _reserved_scenario(per_replica):
+    import yaml
+
+    from tests.conftest import REPO
+
+    data = yaml.safe_load((REPO / "scenarios" / "enterprise-support-reserved.yaml").read_text())
+    serving = data["paths"][1]["serving"]
+    serving["reserved"]["gpus"] = {"dist": "triangular", "low": 2, "mode": 7, "high": 16}
+    if per_replica is None:
+        del serving["gpus_per_replica"]
+    else:
+        serving["gpus_per_replica"] = per_replica
+    return data
+
+
+def test_reserved_gpus_are_drawn_as_whole_replicas():
+    scenario = scenario_from_dict(_reserved_scenario(2))
+    item = scenario._distributions["paths[1].serving.reserved.gpus"]
+    assert item.estimate == 8.0  # the mode 7 GPUs is 3.5 replicas of 2: the nearest whole replica count up
+    draws = item.range.to_field(item.distribution.sample(np.random.default_rng(3), 20_000))
+    assert set(np.unique(draws).tolist()) <= set(range(2, 17, 2))
+    assert draws.min() == 2.0 and draws.max() == 16.0
+    assert draws.mean() == pytest.approx((2 + 7 + 16) / 3, abs=0.1)
+
+
+def test_reserved_gpus_distribution_needs_a_numeric_replica_size():
+    with pytest.raises(ScenarioError, match="gpus_per_replica given as a number") as info:
+        scenario_from_dict(_reserved_scenario(None))
+    assert info.value.field == "paths[1].serving.reserved.gpus"

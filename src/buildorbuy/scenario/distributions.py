@@ -314,13 +314,19 @@ class FieldRange:
     high_open: bool = False
     whole: bool = False
     """Whole numbers only (months, counts): draws are rounded up, as the engine rounds lead times."""
+    multiple: float | None = None
+    """Draws are rounded to the nearest multiple of this (reserved GPUs: whole replicas of
+    `gpus_per_replica` GPUs, as compare requires of a reservation)."""
 
     def to_field(self, values: "np.ndarray") -> "np.ndarray":
-        """Clip draws into the range (open ends: the next representable number) and round up whole fields."""
+        """Clip draws into the range (open ends: the next representable number); round up whole fields,
+        round to the nearest multiple where one is set."""
         import numpy as np
 
         out = np.asarray(values, dtype=float)
-        if self.whole:
+        if self.multiple:
+            out = np.floor(out / self.multiple + 0.5) * self.multiple
+        elif self.whole:
             out = np.ceil(out - 1e-9)
         low = self.low
         if low is not None:
@@ -330,7 +336,9 @@ class FieldRange:
         return out
 
     def scalar(self, value: float) -> float:
-        """The estimate as the field will hold it (whole fields rounded up; no clipping)."""
+        """The estimate as the field will hold it (whole fields rounded up, multiples to the nearest; no clipping)."""
+        if self.multiple:
+            return float(math.floor(value / self.multiple + 0.5) * self.multiple)
         return float(math.ceil(value - 1e-9)) if self.whole else float(value)
 
 

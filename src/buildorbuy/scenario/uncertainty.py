@@ -238,8 +238,27 @@ def _parse(value: dict, parts: tuple, data: dict, lines, source, key: str) -> Un
         here = parts + tuple(loc)
         raise ScenarioError(message, field=format_field_path(here), source=source, line=_line(lines, here)) from None
     field_range_ = where if isinstance(where, FieldRange) else FieldRange()
+    if parts[-3:] == ("serving", "reserved", "gpus"):
+        field_range_ = _whole_replicas(field_range_, data, parts, lines, source, key)
     estimate = field_range_.scalar(distribution.estimate())
     return Uncertain(key=key, parts=parts, distribution=distribution, range=field_range_, estimate=estimate)
+
+
+def _whole_replicas(field_range_: Any, data: dict, parts: tuple, lines, source, key: str) -> Any:
+    """A reserved GPU count is drawn as whole replicas: the range rounds draws to `gpus_per_replica`,
+    which must then be a plain number (an estimated or uncertain replica size has no fixed multiple)."""
+    import dataclasses
+
+    serving = data
+    for part in parts[:-2]:
+        serving = serving[part]
+    per_replica = serving.get("gpus_per_replica", "auto") if isinstance(serving, dict) else None
+    if isinstance(per_replica, bool) or not isinstance(per_replica, (int, float)) or not per_replica > 0:
+        raise ScenarioError(
+            "a distribution on reserved.gpus needs gpus_per_replica given as a number: reserved GPUs are drawn "
+            "as whole replicas",
+            field=key, source=source, line=_line(lines, parts))
+    return dataclasses.replace(field_range_, multiple=float(per_replica))
 
 
 def _takes(kind: Any) -> str:
