@@ -434,7 +434,7 @@ EN.update({
     "col.irr": "IRR (annual)",
     "col.payback": "Discounted payback",
     "col.why": "Why",
-    "title.accounting": "Accounting view (fiscal years from month {month})",
+    "title.accounting": "Accounting view (fiscal years starting in {month_name})",
     "col.fiscal_year": "Fiscal year",
     "col.capex": "Capex",
     "col.opex": "Opex",
@@ -702,6 +702,18 @@ ZH.update({
 })
 
 TABLES = {"en": EN, "zh": ZH}
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+"""Calendar month names (English), for `month_name` placeholders (fiscal_year_start_month 1 = January)."""
+
+
+def accounting_title(lang: str, fiscal_year_start_month: int) -> str:
+    """The accounting view's heading: the fiscal years' first calendar month (a month of the year, not a
+    scenario month)."""
+    month = int(fiscal_year_start_month)
+    return t("title.accounting", lang, month=month, month_name=MONTH_NAMES[month - 1])
 
 
 def t(key: str, lang: str = "en", /, **values: Any) -> str:

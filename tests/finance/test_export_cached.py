@@ -1,0 +1,141 @@
+"""`buildorbuy export` stores every formula's result with it: a reader of cached values (openpyxl
+`data_only=True`, pandas, previewers, LibreOffice without recalculation on load) sees the figures,
+and they are the figures LibreOffice computes when it recalculates."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.analysis.compare import compare
+from buildorbuy.cli import app
+from buildorbuy.scenario.loading import load_scenario
+from tests.finance.recalc import recalculate
+from tests.finance.test_export import CASES, _write_case
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
+runner = CliRunner()
+
+IRR_KEYS = {"irr_monthly", "irr", "switch_irr"}
+"""Columns (by their grey key row) holding IRR() results: LibreOffice's IRR() iterates to its own
+tolerance while the cached value is the engine's root (bisection to machine precision); they agree
+within 1e-6 relative (as test_export checks against compare)."""
+
+
+def _export(scenario: Path, target: Path, *args: str) -> None:
+    res = runner.invoke(app, ["export", str(scenario), "-o", str(target), *args])
+    assert res.exit_code == 0, res.output
+
+
+def _cells(path: Path, data_only: bool) -> dict[tuple[str, str], object]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=data_only)
+    return {(ws.title, cell.coordinate): cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+            if cell.value is not None or not data_only}
+
+
+def _irr_cells(path: Path) -> set[tuple[str, str]]:
+    """Cells of the columns whose key (grey row) is an IRR."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    out = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in IRR_KEYS:
+                    out |= {(ws.title, c.coordinate) for c in ws[cell.column_letter][cell.row:]}
+    return out
+
+
+def _same(cached, recalculated, rel: float) -> bool:
+    if cached in (None, "") or recalculated in (None, ""):
+        return cached in (None, "") and recalculated in (None, "")
+    if isinstance(cached, str) or isinstance(recalculated, str):
+        return cached == recalculated
+    a, b = float(cached), float(recalculated)  # booleans are 1/0
+    return abs(a - b) <= rel * max(abs(a), abs(b)) or abs(a - b) <= 1e-6
+
+
+def _check_cached(original: Path, recalculated: Path) -> tuple[int, float]:
+    """Every formula cell's cached value equals LibreOffice's recalculated value: within 1e-9 relative
+    (1e-6 absolute for figures near 0; 1e-6 relative for IRR() results), text exactly. Returns the
+    number of formula cells and the largest relative difference seen."""
+    formulas = {key for key, value in _cells(original, data_only=False).items()
+                if isinstance(value, str) and value.startswith("=")}
+    cached = _cells(original, data_only=True)
+    values = _cells(recalculated, data_only=True)
+    irr = _irr_cells(original)
+    wrong, worst = [], 0.0
+    for key in sorted(formulas):
+        a, b = cached.get(key), values.get(key)
+        if not _same(a, b, 1e-6 if key in irr else 1e-9):
+            wrong.append((key, a, b))
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and key not in irr and max(abs(a), abs(b)) >= 1:
+            worst = max(worst, abs(a - b) / max(abs(a), abs(b)))
+    assert not wrong, f"{original.name}: {len(wrong)} formula cells cache a value other than LibreOffice's: {wrong[:8]}"
+    return len(formulas), worst
+
+
+def _targets(tmp_path: Path) -> list[tuple[Path, list[str]]]:
+    cases = [(_write_case(tmp_path, key), []) for key in CASES]
+    return ([(s, []) for s in BUNDLED] + cases
+            + [(s, ["--view", "accounting", "--set", "fiscal_year_start_month=4"]) for s in BUNDLED]
+            + [(SCENARIOS / "uncertain-enterprise.yaml", ["--lang", "zh", "--view", "accounting"]),
+               (SCENARIOS / "hybrid-router.yaml", ["--lang", "zh"])])
+
+
+def test_every_formula_cell_caches_the_recalculated_value(tmp_path):
+    """For every bundled scenario (cash and accounting views), the cases no bundled scenario has, and
+    --lang zh: the values stored with the formulas are those LibreOffice computes, cell by cell."""
+    files = []
+    for k, (scenario, args) in enumerate(_targets(tmp_path)):
+        target = tmp_path / f"{k:02d}-{scenario.stem}.xlsx"
+        _export(scenario, target, *args)
+        files.append(target)
+    copies = recalculate(files, tmp_path)
+    for target in files:
+        count, worst = _check_cached(target, copies[target])
+        assert count > 500, (target.name, count)
+        print(f"{target.name}: {count} formula cells cached, max relative difference {worst:.2e}")
+
+
+def test_cached_values_need_no_recalculation(tmp_path):
+    """Read without any recalculation, the Summary shows compare's figures and winner (not 0), the
+    workbook still asks for a full recalculation on load, and the accounting heading names the month."""
+    import openpyxl
+
+    scenario = SCENARIOS / "enterprise-support.yaml"
+    target = tmp_path / "model.xlsx"
+    _export(scenario, target, "--view", "accounting", "--set", "fiscal_year_start_month=4")
+    cmp = compare(load_scenario(scenario, ["fiscal_year_start_month=4"]), view="accounting")
+    wb = openpyxl.load_workbook(target, data_only=True)
+    rows = [list(r) for r in wb["Summary"].iter_rows(values_only=True)]
+    keys_row = next(i for i, row in enumerate(rows) if row and row[0] == "name")
+    keys = rows[keys_row]
+    for p, row in zip(cmp.paths, rows[keys_row + 1:]):
+        got = dict(zip(keys, row))
+        assert got["name"] == p.name
+        for key in ("total_cost", "npv", "live_month"):
+            assert math.isclose(got[key], getattr(p, key), rel_tol=1e-9), (p.name, key, got[key])
+        assert got["total_cost"] > 0
+    winner = next(row[1] for row in rows if len(row) > 2 and row[2] == "winner")
+    assert winner == cmp.recommendation["path"]
+    assert wb["Accounting"]["A1"].value == "Accounting view (fiscal years starting in April)"
+    with zipfile.ZipFile(target) as z:
+        assert 'fullCalcOnLoad="1"' in z.read("xl/workbook.xml").decode()
+
+
+@pytest.mark.parametrize("lang,expected", [("en", "Accounting view (fiscal years starting in July)"),
+                                           ("zh", "会计视图（财年自 7 月起）")])
+def test_accounting_heading_names_the_calendar_month(lang, expected):
+    res = runner.invoke(app, ["compare", str(SCENARIOS / "startup-assistant.yaml"), "--view", "accounting",
+                              "--set", "fiscal_year_start_month=7", "--lang", lang])
+    assert res.exit_code == 0, res.output
+    assert expected in res.output
