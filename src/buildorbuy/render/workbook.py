@@ -1565,11 +1565,9 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
     fiscal_start_v = book.v(fiscal_start)
     # the heading names the fiscal years' first calendar month: a formula over the input cell
     pieces = []
-    for part in re.split("(\0|\x01)", t("title.accounting", lang, month="\0", month_name="\x01")):
+    for part in re.split("(\0)", t("title.accounting", lang, month_name="\0")):
         if part == "\0":
-            pieces.append(fiscal_start)
-        elif part == "\x01":
-            pieces.append(f"CHOOSE({fiscal_start}," + ",".join(_text(name) for name in MONTH_NAMES) + ")")
+            pieces.append(f"CHOOSE({fiscal_start}," + ",".join(_text(name) for name in MONTH_NAMES[lang]) + ")")
         elif part:
             pieces.append(_text(part))
     fy.write_formula(0, 0, "=" + "&".join(pieces), fmt["title"], accounting_title(lang, int(fiscal_start_v)))
