@@ -8,6 +8,11 @@ path's scalars — go-live, run cost, replica throughput — above the month tab
 (total, NPV, cost per 1M tokens, levelised cost, break-even months, winner, switching). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
 in plain functions (no macros, no LAMBDA, no dynamic arrays), so LibreOffice and Excel agree.
 
+Every formula is written with its result as the cached value (the engine's figures; intermediate
+cells computed here with the same arithmetic on the same inputs), so readers that do not recalculate
+(openpyxl `data_only`, pandas, previewers, LibreOffice's default for xlsx) show the figures; the
+workbook still asks for a full recalculation on load, for Excel after edits.
+
 `auto` results (estimates, catalog prices, `auto` searches) enter as values: changing an input does
 not re-run an estimator or a search. A term the workbook could not express would enter as the
 engine's values, marked on its sheet and listed in the Summary's notes (`uncovered`, empty today).
