@@ -32,26 +32,32 @@ def _export(scenario: Path, target: Path, *args: str) -> None:
     assert res.exit_code == 0, res.output
 
 
-def _cells(path: Path, data_only: bool) -> dict[tuple[str, str], object]:
+def _formulas(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The workbook's formula cells, and those of the columns whose key (grey row) is an IRR."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, data_only=data_only)
-    return {(ws.title, cell.coordinate): cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row
-            if cell.value is not None or not data_only}
-
-
-def _irr_cells(path: Path) -> set[tuple[str, str]]:
-    """Cells of the columns whose key (grey row) is an IRR."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    out = set()
+    wb = openpyxl.load_workbook(path, read_only=True)
+    formulas, irr_columns = set(), set()
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if cell.value in IRR_KEYS:
-                    out |= {(ws.title, c.coordinate) for c in ws[cell.column_letter][cell.row:]}
-    return out
+                value = getattr(cell, "value", None)
+                if isinstance(value, str) and value.startswith("="):
+                    formulas.add((ws.title, cell.coordinate))
+                elif value in IRR_KEYS:
+                    irr_columns.add((ws.title, cell.column_letter, cell.row))
+    irr = {(sheet, coord) for sheet, coord in formulas for title, letter, key_row in irr_columns
+           if sheet == title and coord.rstrip("0123456789") == letter and int(coord[len(letter):]) > key_row}
+    return formulas, irr
+
+
+def _values(path: Path) -> dict[tuple[str, str], object]:
+    """Every cell's stored value (no recalculation)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    return {(ws.title, cell.coordinate): cell.value for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+            if getattr(cell, "value", None) is not None}
 
 
 def _same(cached, recalculated, rel: float) -> bool:
@@ -67,11 +73,9 @@ def _check_cached(original: Path, recalculated: Path) -> tuple[int, float]:
     """Every formula cell's cached value equals LibreOffice's recalculated value: within 1e-9 relative
     (1e-6 absolute for figures near 0; 1e-6 relative for IRR() results), text exactly. Returns the
     number of formula cells and the largest relative difference seen."""
-    formulas = {key for key, value in _cells(original, data_only=False).items()
-                if isinstance(value, str) and value.startswith("=")}
-    cached = _cells(original, data_only=True)
-    values = _cells(recalculated, data_only=True)
-    irr = _irr_cells(original)
+    formulas, irr = _formulas(original)
+    cached = _values(original)
+    values = _values(recalculated)
     wrong, worst = [], 0.0
     for key in sorted(formulas):
         a, b = cached.get(key), values.get(key)

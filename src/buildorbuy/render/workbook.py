@@ -101,6 +101,9 @@ class Book:
     """Whether the accounting view is written (Inputs then also holds fiscal_year_start_month)."""
     values: dict[str, float] = field(default_factory=dict)
     """defined name → its value (inputs, constants, scalars): the cached results written with the formulas."""
+    results: dict[str, Any] = field(default_factory=dict)
+    """Cached results other sheets repeat: `breakeven_{a}_{b}` (month or "never"), `switch_{i}`
+    (against, annual IRR or "n/a", payback month or "n/a")."""
     tokens: Any = None
     """Workload tokens per month (the Workload sheet's column B), [month]."""
     discount: Any = None
@@ -1174,7 +1177,7 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
             month = first_true(holding)
             ws.write_formula(first - 4, col + 1, f"=IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{t('never', lang)}\")",
                              None, t("never", lang) if month is None else month)
-            book.values[f"breakeven_{a}_{b}"] = t("never", lang) if month is None else month  # type: ignore[assignment]
+            book.results[f"breakeven_{a}_{b}"] = t("never", lang) if month is None else month
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"
             col += 2
     return out
@@ -1371,7 +1374,7 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
         ws.write_formula(pr - 1, 4, f"=IF(ISNUMBER(D{pr}),(1+D{pr})^12-1,{na})", fmt["factor"], annual_v)
         ws.write_formula(pr - 1, 5, f"=IFERROR(MATCH(TRUE,${holds}${top}:${holds}${bottom},0)-1,{na})", fmt["int"],
                          na_text if payback_v is None else payback_v)
-        book.values[f"switch_{i}"] = (against_name, annual_v, na_text if payback_v is None else payback_v)  # type: ignore[assignment]
+        book.results[f"switch_{i}"] = (against_name, annual_v, na_text if payback_v is None else payback_v)
         out[i] = {key: f"{q}!${col}${pr}" for key, col in (("against", "B"), ("irr", "E"), ("payback", "F"))}
     ws.freeze_panes(head + 1, 1)
     return out
@@ -1436,7 +1439,7 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"], npv_v if recommendable_v else "")
         ranked_v.append(npv_v if recommendable_v else None)
         if switch and i in switch:
-            against_v, irr_v, payback_v = book.values[f"switch_{i}"]  # type: ignore[misc]
+            against_v, irr_v, payback_v = book.results[f"switch_{i}"]
             ws.write_formula(r - 1, 13, f"={switch[i]['against']}", None, against_v)
             ws.write_formula(r - 1, 14, f"={switch[i]['irr']}", fmt["factor"], irr_v)
             ws.write_formula(r - 1, 15, f"={switch[i]['payback']}", fmt["int"], payback_v)
@@ -1464,7 +1467,7 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_string(r - 1, 0, names[a])
         for b in range(n):
             if a != b:
-                ws.write_formula(r - 1, 1 + b, f"={breakeven[(a, b)]}", fmt["int"], book.values[f"breakeven_{a}_{b}"])
+                ws.write_formula(r - 1, 1 + b, f"={breakeven[(a, b)]}", fmt["int"], book.results[f"breakeven_{a}_{b}"])
             else:
                 ws.write_string(r - 1, 1 + b, "—")
     r += 2
