@@ -5,6 +5,7 @@ and they are the figures LibreOffice computes when it recalculates."""
 from __future__ import annotations
 
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -22,9 +23,9 @@ BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
 runner = CliRunner()
 
 IRR_KEYS = {"irr_monthly", "irr", "switch_irr"}
-"""Columns (by their grey key row) holding IRR() results: LibreOffice's IRR() iterates to its own
-tolerance while the cached value is the engine's root (bisection to machine precision); they agree
-within 1e-6 relative (as test_export checks against compare)."""
+"""Columns (by their grey key row) holding IRR() results: the cached value is the engine's root
+(bisection to machine precision), LibreOffice's IRR() iterates to its own tolerance from the grid
+start; they are held to the same 1e-9 and their largest difference is reported apart (≤ 2e-12 seen)."""
 
 
 def _export(scenario: Path, target: Path, *args: str) -> None:
@@ -33,21 +34,27 @@ def _export(scenario: Path, target: Path, *args: str) -> None:
 
 
 def _formulas(path: Path) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """The workbook's formula cells, and those of the columns whose key (grey row) is an IRR."""
+    """The workbook's formula cells, and the IRR results among them: in a column keyed (grey row)
+    irr_monthly, irr or switch_irr, the formulas calling IRR(), converting its result to an annual
+    rate (ISNUMBER) or repeating the Switch sheet's annual IRR (Summary)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
-    formulas, irr_columns = set(), set()
+    formulas, irr = set(), set()
     for ws in wb.worksheets:
+        keyed, cells = set(), []
         for row in ws.iter_rows():
             for cell in row:
                 value = getattr(cell, "value", None)
                 if isinstance(value, str) and value.startswith("="):
                     formulas.add((ws.title, cell.coordinate))
+                    cells.append((cell.column_letter, cell.row, value))
                 elif value in IRR_KEYS:
-                    irr_columns.add((ws.title, cell.column_letter, cell.row))
-    irr = {(sheet, coord) for sheet, coord in formulas for title, letter, key_row in irr_columns
-           if sheet == title and coord.rstrip("0123456789") == letter and int(coord[len(letter):]) > key_row}
+                    keyed.add((cell.column_letter, cell.row))
+        for letter, row, formula in cells:
+            below_key = any(letter == key_letter and row > key_row for key_letter, key_row in keyed)
+            if below_key and re.search(r"IRR\(|ISNUMBER\(|!\$E\$\d+$", formula):
+                irr.add((ws.title, f"{letter}{row}"))
     return formulas, irr
 
 
@@ -69,22 +76,24 @@ def _same(cached, recalculated, rel: float) -> bool:
     return abs(a - b) <= rel * max(abs(a), abs(b)) or abs(a - b) <= 1e-6
 
 
-def _check_cached(original: Path, recalculated: Path) -> tuple[int, float]:
+def _check_cached(original: Path, recalculated: Path) -> tuple[int, float, float]:
     """Every formula cell's cached value equals LibreOffice's recalculated value: within 1e-9 relative
-    (1e-6 absolute for figures near 0; 1e-6 relative for IRR() results), text exactly. Returns the
-    number of formula cells and the largest relative difference seen."""
+    (1e-6 absolute for figures near 0), text exactly (booleans as 1/0, "" as empty). Returns the
+    number of formula cells and the largest relative differences seen (figures ≥ 1, IRR cells)."""
     formulas, irr = _formulas(original)
     cached = _values(original)
     values = _values(recalculated)
-    wrong, worst = [], 0.0
+    wrong, worst, worst_irr = [], 0.0, 0.0
     for key in sorted(formulas):
         a, b = cached.get(key), values.get(key)
-        if not _same(a, b, 1e-6 if key in irr else 1e-9):
+        if not _same(a, b, 1e-9):
             wrong.append((key, a, b))
-        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and key not in irr and max(abs(a), abs(b)) >= 1:
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and key in irr:
+            worst_irr = max(worst_irr, abs(a - b) / max(abs(a), abs(b), 1e-300))
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and max(abs(a), abs(b)) >= 1:
             worst = max(worst, abs(a - b) / max(abs(a), abs(b)))
     assert not wrong, f"{original.name}: {len(wrong)} formula cells cache a value other than LibreOffice's: {wrong[:8]}"
-    return len(formulas), worst
+    return len(formulas), worst, worst_irr
 
 
 def _targets(tmp_path: Path) -> list[tuple[Path, list[str]]]:
@@ -105,9 +114,9 @@ def test_every_formula_cell_caches_the_recalculated_value(tmp_path):
         files.append(target)
     copies = recalculate(files, tmp_path)
     for target in files:
-        count, worst = _check_cached(target, copies[target])
+        count, worst, worst_irr = _check_cached(target, copies[target])
         assert count > 500, (target.name, count)
-        print(f"{target.name}: {count} formula cells cached, max relative difference {worst:.2e}")
+        print(f"{target.name}: {count} formula cells cached, max relative difference {worst:.2e} (IRR {worst_irr:.2e})")
 
 
 def test_cached_values_need_no_recalculation(tmp_path):
