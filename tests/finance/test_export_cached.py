@@ -73,12 +73,12 @@ def _same(cached, recalculated, rel: float) -> bool:
     if isinstance(cached, str) or isinstance(recalculated, str):
         return cached == recalculated
     a, b = float(cached), float(recalculated)  # booleans are 1/0
-    return abs(a - b) <= rel * max(abs(a), abs(b)) or abs(a - b) <= 1e-6
+    return abs(a - b) <= rel * max(abs(a), abs(b)) or abs(a - b) <= 1e-9
 
 
 def _check_cached(original: Path, recalculated: Path) -> tuple[int, float, float]:
     """Every formula cell's cached value equals LibreOffice's recalculated value: within 1e-9 relative
-    (1e-6 absolute for figures near 0), text exactly (booleans as 1/0, "" as empty). Returns the
+    (1e-9 absolute for figures near 0), text exactly (booleans as 1/0, "" as empty). Returns the
     number of formula cells and the largest relative differences seen (figures ≥ 1, IRR cells)."""
     formulas, irr = _formulas(original)
     cached = _values(original)
