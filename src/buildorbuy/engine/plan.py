@@ -761,6 +761,28 @@ def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: S
         if getattr(sv, name) == 0:
             warnings.append(f"{path.name}: serving.{name} is 0 for an owned fleet, so it costs nothing; "
                             f"write {name}: auto for a sourced value (or your own figure)")
+    left_out = _owned_terms_left_out(sv, terms)
+    if left_out:
+        warnings.append(f"{path.name}: owned fleet without " + ", ".join(f"serving.{name}" for name, _, _ in left_out)
+                        + ": " + ("they default to " if len(left_out) > 1 else "it defaults to ")
+                        + " and ".join(default for _, default, _ in left_out)
+                        + "; write auto for the catalog's sourced values (" + ", ".join(auto for _, _, auto in left_out)
+                        + ") or your own figures")
+
+
+def _owned_terms_left_out(sv, terms) -> list[tuple[str, str, str]]:
+    """Owned-fleet cost terms the scenario leaves out, whose defaults price nothing (no server overhead,
+    no maintenance, power at full TDP): (name, the default in words, the `auto` value in words).
+    Power draw counts only when power is priced."""
+    given = sv.model_fields_set
+    out = []
+    if "server_overhead" not in given:
+        out.append(("server_overhead", "0 (no servers, network or storage)", f"+{terms.server_overhead * 100:g} % on the GPU price"))
+    if "maintenance_per_year" not in given:
+        out.append(("maintenance_per_year", "0 (no maintenance)", f"{terms.maintenance_per_year * 100:g} % of the purchase a year"))
+    if "power_utilization" not in given and sv.power_price_per_kwh != 0:
+        out.append(("power_utilization", "1 (draw at full TDP)", f"{terms.power_utilization:g} of TDP"))
+    return out
 
 
 def _compute_price(section: str, gpu, node, k, fix, fx) -> None:
