@@ -200,6 +200,7 @@ def _compile(scenario: Scenario) -> Plan:
         base["workload.growth_per_month"] = 0.0
     if wl.daily_profile is not None:
         derive("workload.peak_to_average", _profile_peak, "from daily_profile: max / mean")
+    _check_request_shape(scenario, plan.warnings)
 
     for i, path in enumerate(scenario.paths):
         k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
@@ -308,6 +309,35 @@ def _check_starts_and_fallbacks(plan: Plan, bridge_index: int | None) -> None:
             field = "routing.fallback" if plan.scenario.paths[pp.index].routing is not None else "serving.max_gpus"
             raise ScenarioError(f"the fallback '{plan.paths[pp.fallback].name}' must satisfy the constraints itself: "
                                 f"{plan.paths[pp.fallback].infeasible_reason}", field=f"paths[{pp.index}].{field}")
+
+
+OUTPUT_SHARE_TOLERANCE = 0.05
+"""workload.output_share may differ from the per-request shape's out / (in + out) by this share of it."""
+
+
+def _check_request_shape(scenario: Scenario, warnings: list[str]) -> None:
+    """Warn when workload.output_share contradicts the request shape the scenario gives.
+
+    Costs (API bills, the fleet's output tokens) use output_share; the `auto` serving estimate
+    models requests of input + output tokens and turns its output tokens/s into all tokens/s with
+    output_share, while `estimate serving` uses the shape's own out / (in + out).
+    """
+    wl = scenario.workload
+    if not {"input_tokens_per_request", "output_tokens_per_request"} & wl.model_fields_set:
+        return
+    implied = wl.output_tokens_per_request / (wl.input_tokens_per_request + wl.output_tokens_per_request)
+    if abs(wl.output_share - implied) <= OUTPUT_SHARE_TOLERANCE * implied:
+        return
+    share = f"{wl.output_share:g}" + ("" if "output_share" in wl.model_fields_set else " (the default)")
+    text = (f"workload.output_share {share} disagrees with input_tokens_per_request {wl.input_tokens_per_request:g} "
+            f"and output_tokens_per_request {wl.output_tokens_per_request:g}, which imply an output share of "
+            f"{implied:.3g}: the costs use output_share {wl.output_share:g}")
+    if any(p.kind != "api" and p.serving.tokens_per_second_per_gpu == "auto" for p in scenario.paths):
+        text += (f"; tokens_per_second_per_gpu: auto models requests of {wl.input_tokens_per_request:g} + "
+                 f"{wl.output_tokens_per_request:g} tokens and counts all tokens with output_share {wl.output_share:g}, "
+                 f"so it gives {implied / wl.output_share:.3g} × the tokens/s per GPU of `estimate serving`, which "
+                 f"uses {implied:.3g}")
+    warnings.append(text + "; make them agree")
 
 
 def _check_caps(plan: Plan, params: Params) -> None:
