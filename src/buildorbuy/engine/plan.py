@@ -117,18 +117,42 @@ class Plan:
 
 
 def compile_plan(scenario: Scenario) -> Plan:
-    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file line)."""
+    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file
+    line), the others found with it in `others` (`validate` lists them all)."""
+    plan, problems = plan_problems(scenario)
+    if problems:
+        problems[0].others = problems[1:]
+        raise problems[0]
+    assert plan is not None
+    return plan
+
+
+def plan_problems(scenario: Scenario) -> tuple[Plan | None, list[BuildOrBuyError]]:
+    """The plan, or every problem compiling finds: unknown catalog names, then each path's own
+    problems (a path with one is skipped, the others still compiled), a missing usd_exchange_rate
+    (once), and the checks across paths when every path compiled. Each names its field and line."""
+    problems: list[BuildOrBuyError] = list(catalog_problems(scenario))
+    plan = None
     try:
-        problems = catalog_problems(scenario)
-        if problems:
-            problems[0].others = problems[1:]
-            raise problems[0]
-        return _compile(scenario)
+        plan = _compile(scenario, problems)
     except BuildOrBuyError as exc:
+        problems.append(exc)
+    if not problems:
+        return plan, []
+    out: list[BuildOrBuyError] = []
+    for exc in problems:
         if exc.source is None and scenario._source is not None:
             exc.source = scenario._source
             exc.line = scenario.locate(exc.field)
-        raise
+        exc.others = []
+        if not any(_same_problem(exc, seen) for seen in out):
+            out.append(exc)
+    return None, out
+
+
+def _same_problem(a: BuildOrBuyError, b: BuildOrBuyError) -> bool:
+    """The same problem found twice (a catalog name checked up front and again while compiling)."""
+    return a.field == b.field and (a.message == b.message or (isinstance(a, CatalogError) and isinstance(b, CatalogError)))
 
 
 def catalog_problems(scenario: Scenario) -> list[CatalogError]:
@@ -166,20 +190,31 @@ def catalog_problems(scenario: Scenario) -> list[CatalogError]:
     return problems
 
 
-def _compile(scenario: Scenario) -> Plan:
+def _compile(scenario: Scenario, problems: list[BuildOrBuyError] | None = None) -> Plan:
+    """Compile the plan. With `problems` (a list), a path's problem is added to it and the path
+    skipped, a missing exchange rate is added once (the catalog prices then stay unconverted), and
+    the checks across paths run only when every path compiled; the caller discards the plan when
+    `problems` is not empty."""
     base = numeric_leaves(scenario)
     horizon = scenario.horizon
     plan = Plan(scenario=scenario, horizon=horizon, base=base, derived=[], paths=[])
     bridge_index = scenario.path_index(scenario.bridge) if scenario.bridge else None
     residency = scenario.constraints.data_residency
     fx_given = "usd_exchange_rate" in scenario.model_fields_set
+    collect = problems is not None
+    fx_missing: list[ScenarioError] = []
 
     def fx(where: str) -> float:
         if scenario.currency != "USD" and not fx_given:
-            raise ScenarioError(
+            exc = ScenarioError(
                 f"catalog prices are in USD: set usd_exchange_rate (units of {scenario.currency} per USD)",
                 field=where,
             )
+            if not collect:
+                raise exc
+            if not fx_missing:  # one line for the missing rate, at the first field that needs it
+                fx_missing.append(exc)
+                problems.append(exc)
         return scenario.usd_exchange_rate
 
     def derive(key: str, fn: DeriveFn, method: str, error_factor_p80: float | None = None) -> None:
@@ -203,46 +238,63 @@ def _compile(scenario: Scenario) -> Plan:
     _check_request_shape(scenario, plan.warnings)
 
     for i, path in enumerate(scenario.paths):
-        k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
-        pp = PathPlan(index=i, name=path.name, kind=path.kind, bridge=None, staff_count=len(path.staff))
-        if bridge_index is not None and i != bridge_index:
-            pp.bridge = bridge_index
-        for j, staff in enumerate(path.staff):
-            if staff.end_month is None:
-                base[k(f"staff[{j}].end_month")] = float(horizon)
-
-        if isinstance(path, ApiPath):
-            _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
-            plan.unused.update(_unused_discounts(path, k, base))
-            pp.has_managed_finetune = path.managed_finetune is not None
-            if pp.has_managed_finetune:
-                pp.bridge = None
-            if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
-                pp.infeasible = {"rule": "residency_api", "residency": residency,
-                                 "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
-        else:
-            _compile_model(path, k, base, derive, fix, scenario, plan)
-            _fleet_structure(pp, path.serving)
-            _compile_routing(path, pp, scenario, base)
-            _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
-            plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
-            market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
-            if isinstance(path, FinetunePath):
-                pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
-                _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
-                locations = {"serving": path.serving.resolved_location, "finetune": path.finetune.location}
-            else:
-                pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
-                _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
-                locations = {"serving": path.serving.resolved_location}
-            bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
-            if bad:
-                pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
-            elif market is not None:
-                pp.infeasible = market
-        plan.paths.append(pp)
-
+        if not collect:
+            plan.paths.append(_compile_path(scenario, plan, i, path, bridge_index, residency, derive, fix, fx))
+            continue
+        if any((exc.field or "").startswith(f"paths[{i}].") for exc in problems):
+            continue  # an unknown catalog name: its compile would only find that again
+        try:
+            plan.paths.append(_compile_path(scenario, plan, i, path, bridge_index, residency, derive, fix, fx))
+        except BuildOrBuyError as exc:
+            problems.append(exc)
+    if collect and len(plan.paths) < len(scenario.paths):
+        return plan  # the checks across paths need every path
     return _finish(plan, bridge_index)
+
+
+def _compile_path(scenario: Scenario, plan: Plan, i: int, path, bridge_index: int | None, residency: str,
+                  derive, fix, fx) -> PathPlan:
+    """One path's plan: its parameters and estimates go into `plan`."""
+    base = plan.base
+    horizon = plan.horizon
+    k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
+    pp = PathPlan(index=i, name=path.name, kind=path.kind, bridge=None, staff_count=len(path.staff))
+    if bridge_index is not None and i != bridge_index:
+        pp.bridge = bridge_index
+    for j, staff in enumerate(path.staff):
+        if staff.end_month is None:
+            base[k(f"staff[{j}].end_month")] = float(horizon)
+
+    if isinstance(path, ApiPath):
+        _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
+        plan.unused.update(_unused_discounts(path, k, base))
+        pp.has_managed_finetune = path.managed_finetune is not None
+        if pp.has_managed_finetune:
+            pp.bridge = None
+        if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
+            pp.infeasible = {"rule": "residency_api", "residency": residency,
+                             "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
+    else:
+        _compile_model(path, k, base, derive, fix, scenario, plan)
+        _fleet_structure(pp, path.serving)
+        _compile_routing(path, pp, scenario, base)
+        _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
+        plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
+        market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
+        if isinstance(path, FinetunePath):
+            pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
+            _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
+            locations = {"serving": path.serving.resolved_location, "finetune": path.finetune.location}
+        else:
+            pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
+            _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
+            locations = {"serving": path.serving.resolved_location}
+        bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
+        if bad:
+            pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
+        elif market is not None:
+            pp.infeasible = market
+    return pp
 
 
 def _finish(plan: Plan, bridge_index: int | None) -> Plan:
