@@ -45,7 +45,7 @@ def check_file(path: str | FsPath, overrides: Iterable[str] | None = None) -> Ch
     source = str(path)
     raw, lines = read_with_overrides(path, overrides)
     try:
-        scenario = validate(copy.deepcopy(raw), source=source, lines=lines)
+        scenario = validate(raw, source=source, lines=lines)  # validation leaves `raw` as it was
     except ScenarioError as exc:
         problems = _flatten(exc)
         problems += raw_catalog_problems(raw, lines, source, skip={p.field for p in problems if p.field})
@@ -156,7 +156,7 @@ def _repaired(raw: dict, problems: list[BuildOrBuyError], lines: dict[tuple, int
                 return None
             removed.append(format_field_path(parts))
         try:
-            return validate(copy.deepcopy(data), source=source, lines=lines), removed
+            return validate(data, source=source, lines=lines), removed
         except ScenarioError as exc:
             errors = _flatten(exc)
         except BuildOrBuyError:
