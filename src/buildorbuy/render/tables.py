@@ -20,17 +20,18 @@ def _width(text: str) -> int:
     return cell_len(text)
 
 
-_LATIN = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"[^\w]*[A-Za-z]")
+"""A word starts with a Latin letter (after any opening punctuation); a number starts with a digit."""
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 _DOT_BREAK = re.compile(r"(?<=[^\d\s]\.)(?=[A-Za-z_])")
 """In a heading, a field path may fold after a dot (`paths[1].` / `fixed_fee_per_month`), never elsewhere."""
 
 
 def _breakable(before: str, after: str) -> bool:
-    """May a line break at the spaces between `before` and `after`? Only between two words of Latin
-    letters: never next to a number or a mark (`Year 1`, `1,088,150 ✗` stay whole) or a Chinese
-    character (`第 0 月` stays whole)."""
-    return bool(_LATIN.search(before) and _LATIN.search(after) and not _CJK.match(after[0]) and not _CJK.match(before[-1]))
+    """May a line break at the spaces between the words `before` and `after`? Only before a word of
+    Latin letters: a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark with what
+    it marks (`1,088,150 ✗`), and nothing next to a Chinese character is split off (`第 0 月`)."""
+    return bool(_WORD.match(after) and not _CJK.match(before[-1]))
 
 
 def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
@@ -40,7 +41,7 @@ def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
     pieces: list[list[str]] = []
     for k in range(0, len(tokens), 2):
         word = tokens[k]
-        if pieces and not _breakable(pieces[-1][0], word):
+        if pieces and not _breakable(tokens[k - 2], word):
             pieces[-1][0] += pieces[-1][1] + word
             pieces[-1][1] = tokens[k + 1] if k + 1 < len(tokens) else ""
         else:
@@ -257,10 +258,11 @@ class NarrowTable:
         else:
             keep, dropped, widths = _layout(self.header, self.rows, width, numeric=right, drop=self.drop, prose=self.prose)
         caption = None
-        if dropped:
+        named = [" ".join(self.header[i].split()) for i in sorted(dropped) if self.header[i].strip()]
+        if named:  # a column without a heading is a bar drawn from the numbers beside it
             from buildorbuy.render.i18n import t
 
-            caption = t("table.not_shown", self.lang, items=", ".join(" ".join(self.header[i].split()) for i in sorted(dropped)))
+            caption = t("table.not_shown", self.lang, items=", ".join(named))
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
         table = Table(title=escape(self.title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
