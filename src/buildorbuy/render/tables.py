@@ -23,15 +23,16 @@ def _width(text: str) -> int:
 _WORD = re.compile(r"[^\w]*[A-Za-z]")
 """A word starts with a Latin letter (after any opening punctuation); a number starts with a digit."""
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_CJK_BREAK = re.compile(r"(?<=[\u2e80-\u9fff])(?=（)")
 _DOT_BREAK = re.compile(r"(?<=[^\d\s]\.)(?=[A-Za-z_])")
 """In a heading, a field path may fold after a dot (`paths[1].` / `fixed_fee_per_month`), never elsewhere."""
 
 
 def _breakable(before: str, after: str) -> bool:
-    """May a line break at the spaces between the words `before` and `after`? Only before a word of
-    Latin letters: a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark with what
-    it marks (`1,088,150 ✗`), and nothing next to a Chinese character is split off (`第 0 月`)."""
-    return bool(_WORD.match(after) and not _CJK.match(before[-1]))
+    """May a line break at the spaces before the word `after`? Only before a word of Latin letters:
+    a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark with what it marks
+    (`1,088,150 ✗`), and a Chinese character with what comes before it (`第 0 月`)."""
+    return bool(_WORD.match(after))
 
 
 def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
@@ -46,6 +47,11 @@ def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
             pieces[-1][1] = tokens[k + 1] if k + 1 < len(tokens) else ""
         else:
             pieces.append([word, tokens[k + 1] if k + 1 < len(tokens) else ""])
+    split = []
+    for word, sep in pieces:  # Chinese text may fold before a full-width bracket: 立即启动的净现值 / （CNY）
+        parts = _CJK_BREAK.split(word)
+        split += [[part, ""] for part in parts[:-1]] + [[parts[-1], sep]]
+    pieces = split
     if dots:
         split = []
         for word, sep in pieces:
@@ -84,7 +90,7 @@ def _wrap(text: str, width: int, *, dots: bool = False) -> str:
     return "\n".join(out)
 
 
-def _layout(header: list[str], rows: list[list[str]], width: int, *, numeric: list[bool], drop: tuple[int, ...],
+def _layout(header: list[str], rows: list[list[str]], width: int, *, drop: tuple[int, ...],
             prose: tuple[int, ...]) -> tuple[list[int], list[int], dict[int, int] | None]:
     """Which columns to show and how wide: (kept, dropped, widths), widths None when every column
     fits at its natural width (rich lays the table out as it always has).
@@ -129,7 +135,7 @@ def _layout(header: list[str], rows: list[list[str]], width: int, *, numeric: li
 def _share(header: list[str], rows: list[list[str]], keep: list[int], minimum: list[int], natural: list[int],
            room: int) -> dict[int, int]:
     """Widths from each column's minimum: the spare width goes, step by step, where it saves the most
-    printed lines per cell of width (a heading counts as one cell)."""
+    printed lines per cell of width (a line of a heading counts half a line of a row)."""
     widths = {i: minimum[i] for i in keep}
     spare = room - sum(widths.values())
     texts = {i: [(header[i], True)] + [(str(r[i]), False) for r in rows] for i in keep}
@@ -138,7 +144,8 @@ def _share(header: list[str], rows: list[list[str]], keep: list[int], minimum: l
 
     def lines(i: int, w: int) -> int:
         if (i, w) not in memo:
-            memo[i, w] = sum(text.count("\n") + 1 if size <= w else _wrap(text, w, dots=heading).count("\n") + 1
+            # a row's extra line costs twice a heading's: fold headings before names
+            memo[i, w] = sum((1 if heading else 2) * (text.count("\n") + 1 if size <= w else _wrap(text, w, dots=heading).count("\n") + 1)
                              for (text, heading), size in zip(texts[i], sizes[i]))
         return memo[i, w]
 
@@ -256,7 +263,7 @@ class NarrowTable:
         if width is None:
             keep, dropped, widths = list(range(n)), [], None
         else:
-            keep, dropped, widths = _layout(self.header, self.rows, width, numeric=right, drop=self.drop, prose=self.prose)
+            keep, dropped, widths = _layout(self.header, self.rows, width, drop=self.drop, prose=self.prose)
         caption = None
         named = [" ".join(self.header[i].split()) for i in sorted(dropped) if self.header[i].strip()]
         if named:  # a column without a heading is a bar drawn from the numbers beside it
@@ -284,7 +291,8 @@ class NarrowTable:
         width = options.max_width if self.width is None else min(self.width, options.max_width)
         old, keep = _legacy_table(self.title, self.header, self.rows, right_from=self.right_from, width=self.width,
                                   drop=self.drop, prose=self.prose, lang=self.lang)
-        if _laid_out_well(old, keep, self.header, self.rows, console, options, width, self.prose):
+        shown = len(_layout(self.header, self.rows, width, drop=self.drop, prose=self.prose)[0])
+        if len(keep) >= shown and _laid_out_well(old, keep, self.header, self.rows, console, options, width, self.prose):
             yield old
         else:
             yield self.build(width)
