@@ -21,6 +21,7 @@ def _width(text: str) -> int:
 
 
 _WORD = re.compile(r"[^\w]*[A-Za-z]")
+_SIZE = re.compile(r"[0-9][0-9.,]*[A-Za-z]+[^\w]*$")
 """A word starts with a Latin letter (after any opening punctuation); a number starts with a digit."""
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 _CJK_BREAK = re.compile(r"(?<=[\u2e80-\u9fff])(?=（)")
@@ -29,10 +30,10 @@ _DOT_BREAK = re.compile(r"(?<=[^\d\s]\.)(?=[A-Za-z_])")
 
 
 def _breakable(before: str, after: str) -> bool:
-    """May a line break at the spaces before the word `after`? Only before a word of Latin letters:
-    a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark with what it marks
-    (`1,088,150 ✗`), and a Chinese character with what comes before it (`第 0 月`)."""
-    return bool(_WORD.match(after))
+    """May a line break at the spaces before the word `after`? Only before a word of Latin letters
+    or a size such as `70B`: a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark
+    with what it marks (`1,088,150 ✗`), and a Chinese character with what comes before it (`第 0 月`)."""
+    return bool(_WORD.match(after) or _SIZE.match(after))
 
 
 def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
@@ -233,7 +234,7 @@ def _laid_out_well(table, keep: list[int], header: list[str], rows: list[list[st
             if max((_width(line) for line in text.split("\n")), default=0) <= w:
                 continue
             if i in prose:
-                return False  # rich folds prose its own way; lay it out here instead
+                continue  # prose may fold anywhere past PROSE_MIN
             lines = [line.plain.strip() for line in Text(text).wrap(console, max(w, 1), overflow="fold")]
             pieces = [piece for line in text.split("\n") for piece, _ in _pieces(line, dots=text is header[i])]
             if not all(any(piece in line for line in lines) for piece in pieces):
