@@ -30,10 +30,11 @@ _DOT_BREAK = re.compile(r"(?<=[^\d\s]\.)(?=[A-Za-z_])")
 
 
 def _breakable(before: str, after: str) -> bool:
-    """May a line break at the spaces before the word `after`? Only before a word of Latin letters
-    or a size such as `70B`: a number stays with the word before it (`Year 1`, `p10: 5e+09`), a mark
-    with what it marks (`1,088,150 ✗`), and a Chinese character with what comes before it (`第 0 月`)."""
-    return bool(_WORD.match(after) or _SIZE.match(after))
+    """May a line break at the spaces between the words `before` and `after`? Only before a word of
+    Latin letters, a size such as `70B` or Chinese text not right after a number: a number stays with
+    the word before it (`Year 1`, `p10: 5e+09`), a mark with what it marks (`1,088,150 ✗`), and a
+    counter with its number (`第 0 月`)."""
+    return bool(_WORD.match(after) or _SIZE.match(after) or (_CJK.match(after[0]) and not before[-1].isdigit()))
 
 
 def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
@@ -342,9 +343,19 @@ def _cell(text: str) -> str:
     return markdown(text, cell=True)
 
 
+_NUMERIC_CELL = re.compile(r"([≤≥<>≈~] ?)?[-+−±]?[$¥€£]?\d[\d,]*(\.\d+)?(e[-+]?\d+)? ?[kMBT%×x]?( ?[★✗*])*|[—–-]?")
+"""A cell that reads as a number (`1,088,150 ✗`, `-0.25`, `97.5%`, `−94 %`, `≤ 13,644`, `8.03B`), or
+empty / a dash."""
+
+
 def markdown_table(header: list[str], rows: list[list[str]], *, right_from: int = 99) -> str:
-    """A GitHub-flavoured Markdown table; numeric columns right-aligned."""
-    align = ["---:" if i >= right_from else ":---" for i in range(len(header))]
+    """A GitHub-flavoured Markdown table: columns whose every cell is a number right-aligned, text
+    columns left-aligned (`right_from` is kept for callers; the cells decide)."""
+    def numeric(i: int) -> bool:
+        cells = [str(r[i]).strip() for r in rows]
+        return any(c.strip("—–-") for c in cells) and all(_NUMERIC_CELL.fullmatch(c) for c in cells)
+
+    align = ["---:" if numeric(i) else ":---" for i in range(len(header))]
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
