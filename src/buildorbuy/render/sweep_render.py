@@ -106,7 +106,11 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None, 
         console.print(f"  {line}", markup=False)
     if len(result.params) == 1:
         header, rows = _one_param_rows(result, lang)
-        console.print(rich_table(t("sweep.table_title", lang), header, rows, right_from=1))
+        # too narrow: the winner column first (the ★ marks say it), then paths that never win, from the right
+        winners = {int(w) for w in np.unique(result.winner)}
+        never = tuple(1 + i for i in reversed(range(len(result.names))) if i not in winners)
+        console.print(rich_table(t("sweep.table_title", lang), header, rows, right_from=1, drop=(len(header) - 1, *never),
+                                 lang=lang))
         note = _sample_note(result, len(rows), lang)
         if note:
             console.print(f"  {note}")

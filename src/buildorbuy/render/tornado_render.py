@@ -92,7 +92,8 @@ def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[
     def widest(j: int, header: str) -> int:
         return max([cell_len(c[j]) for c in cells] + [cell_len(header)])
 
-    decision = min(max([cell_len(c[4]) for c in cells] + [cell_len(t("tornado.col_decision", lang))]), 16)
+    # the decision column: at most 16 cells unless a name or the heading needs more (they fold between words only)
+    decision = _decision_width(cells, lang)
     for dropped in ((), (1,), (1, 3)):
         for half in (BAR_HALF, 16, 12, 8):
             header = wide if 2 * half + 1 >= cell_len(wide) else narrow
@@ -101,9 +102,19 @@ def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[
                 columns.append(widest(1, f"{lo} … {hi}"))
             if 3 not in dropped:
                 columns += [widest(2, t("tornado.col_at", lang, side=lo)), widest(3, t("tornado.col_at", lang, side=hi))]
-            if sum(columns) + 2 * (len(columns) - 1) <= width:
+            # one space of padding each side of a divider (none at the edges), the dividers and both edges
+            if sum(columns) + 3 * (len(columns) - 1) + 2 <= width:
                 return set(dropped), half, header
     return {1, 3}, 6, narrow
+
+
+def _decision_width(cells, lang: str) -> int:
+    from rich.cells import cell_len
+
+    from buildorbuy.render.tables import _longest_word
+
+    return max([min(max([cell_len(c[4]) for c in cells], default=0), 16)] + [_longest_word(c[4]) for c in cells]
+               + [cell_len(t("tornado.col_decision", lang))])
 
 
 def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None,
@@ -133,7 +144,7 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     if 3 not in dropped:
         table.add_column(t("tornado.col_at", lang, side=lo), justify="right", no_wrap=True)
         table.add_column(t("tornado.col_at", lang, side=hi), justify="right", no_wrap=True)
-    table.add_column(t("tornado.col_decision", lang), overflow="fold")
+    table.add_column(t("tornado.col_decision", lang), overflow="fold", min_width=_decision_width(cells, lang))
     for row, (param, values, at_low, at_high, decision) in zip(rows, cells):
         out = [param] + ([values] if 1 not in dropped else []) + [_bar(row, result.base_metric, scale, half)]
         out += [at_low, at_high] if 3 not in dropped else []
