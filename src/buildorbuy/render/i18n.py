@@ -848,6 +848,7 @@ EN.update({
     "tornado.md_more": "{n} more inputs with smaller effects not shown (--top).",
     "tornado.md_clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).",
     "tornado.skipped_h": "Skipped inputs",
+    "tornado.paths_by_index": "paths by index at this width: {items}",
 })
 ZH.update({
     "tornado.metric_margin": "{winner} 相对 {runner} 的优势（次优方案净现值 − 胜出方案净现值）",
@@ -891,6 +892,7 @@ ZH.update({
     "tornado.md_more": "另有 {n} 个影响较小的输入未显示（--top）。",
     "tornado.md_clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）。",
     "tornado.skipped_h": "跳过的输入",
+    "tornado.paths_by_index": "此宽度下方案以序号表示：{items}",
 })
 
 # ---------------------------------------------------------------------- sweep
