@@ -103,7 +103,7 @@ def test_usage_error_exits_2():
 
 def test_table_output():
     r = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "a100")
-    assert r.exit_code == 0 and "gpu_hours" in r.stdout and "7B" in r.stdout
+    assert r.exit_code == 0 and "GPU-hours" in r.stdout and "7B" in r.stdout
 
 
 @pytest.mark.parametrize("what", ["gpus", "models", "apis"])

@@ -64,3 +64,52 @@ def test_every_analysis_names_a_field_as_set_takes_it(tmp_path):
     assert moved["paths"][2]["npv"] < base["paths"][2]["npv"]
     # JSON keeps the index form (data contract)
     assert any(c["field"] == "paths[2].staff[0].annual_cost" for c in json.loads(out("whatif", sc, "-f", "json"))["conditions"])
+
+
+def _repo_scenario(name):
+    from tests.conftest import REPO
+
+    return str(REPO / "scenarios" / name)
+
+
+def test_chinese_wording_is_consistent():
+    compare = run("compare", _repo_scenario("domain-model-50b.yaml"), "--lang", "zh")
+    assert "不会持平" in compare and "未回本" in compare and "从不" not in compare
+    assert "路径" not in compare
+    assert "80 % 区间 ×/÷" in compare and ", ×/÷" not in compare  # the value column (the method text is the estimator's)
+    estimate = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--mfu", "0.4", "--lang", "zh")
+    source = next(line for line in estimate.splitlines() if "MFU 来源" in line)
+    assert "给定值" in source and "given" not in source
+    estimate = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--lang", "zh")
+    assert "自动估算" in estimate and "目录：" in estimate
+    narrow = runner.invoke(app, ["compare", _repo_scenario("enterprise-support.yaml"), "--lang", "zh"], env={"COLUMNS": "80"}).stdout
+    shown = next(line for line in narrow.splitlines() if "此宽度下未显示" in line)
+    assert ", " not in shown and "，" in shown
+    proposal = run("diff", _repo_scenario("enterprise-support.yaml"), _repo_scenario("enterprise-support.yaml"),
+                   "-s", "workload.tokens_per_month=50B", "--lang", "zh")
+    assert "推荐方案：由 " in proposal and "推荐方案: " not in proposal
+
+
+def test_chinese_workbook_says_方案_and_has_chinese_units(tmp_path):
+    import openpyxl
+
+    book = tmp_path / "model.xlsx"
+    run("export", _repo_scenario("enterprise-support.yaml"), "-o", book, "--lang", "zh")
+    wb = openpyxl.load_workbook(book, read_only=True)
+    texts = {str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)}
+    assert not any("路径" in text for text in texts)
+    units = {row[2] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True) if len(row) > 2 and row[2]}
+    assert "月" in units and "比例/年" in units
+    assert not units & {"months", "fraction/year", "fraction", "people"}
+
+
+def test_estimate_tables_speak_words_and_readable_numbers():
+    text = run("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "a100-80gb", "--gpus", "2048")
+    assert "GPU-hours" in text and "wall-clock days" in text and "MFU source" in text
+    assert "gpu_hours" not in text and "wall_clock_days" not in text and "mfu_source" not in text
+    assert "e+0" not in text.split("compute (FLOPs)")[1]  # FLOPs stay in scientific notation, nothing else
+    serving = run("estimate", "serving", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tokens-per-month", "5B")
+    assert "{'" not in serving and "TP 4: 587.2" in serving
+    # data unchanged
+    data = json.loads(run("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "a100-80gb", "-f", "json"))
+    assert "gpu_hours" in data and data["mfu_source"] == "auto"

@@ -201,7 +201,7 @@ def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, 
     lines = [title, "  ".join(pad(columns[i], widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
     lines += ["  ".join(pad(row[i], widths[i]) for i in keep).rstrip() for row in rows]
     if hidden:
-        lines += textwrap.wrap(t("table.not_shown", lang, items=", ".join(hidden)), width)
+        lines += textwrap.wrap(t("table.not_shown", lang, items=t("list.sep", lang).join(hidden)), width)
     write_output("\n".join(lines), output)
 
 
