@@ -113,3 +113,14 @@ def test_estimate_tables_speak_words_and_readable_numbers():
     # data unchanged
     data = json.loads(run("estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "a100-80gb", "-f", "json"))
     assert "gpu_hours" in data and data["mfu_source"] == "auto"
+
+
+def test_samples_and_seed_read_the_same_in_every_help():
+    import re
+
+    for command in ("simulate", "voi", "report"):
+        text = re.sub(r"\s+", " ", runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout)
+        assert "-n, --samples N " in text, command
+        assert re.search(r"--seed N .*?\[default: \(?42\)?", text), command
+    finetune = runner.invoke(app, ["estimate", "finetune", "--help"]).stdout
+    assert "--active-params" not in finetune

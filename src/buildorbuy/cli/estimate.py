@@ -24,6 +24,7 @@ app.add_typer(estimate_app, name="estimate", short_help="Estimate training, fine
 PARAMS_HELP = "Total parameters, e.g. 70B (or use --model)."
 ACTIVE_HELP = "Active parameters per token for a mixture of experts, e.g. 37B (default: --params)."
 MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.1-70b (see `buildorbuy catalog models`)."
+FINETUNE_MODEL_HELP = "A catalog model instead of --params, e.g. llama-3.1-8b (see `buildorbuy catalog models`)."
 GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
 PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
 MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
@@ -210,7 +211,7 @@ def training(
 @guarded
 def finetune(
     params: Optional[str] = typer.Option(None, "--params", help=PARAMS_HELP),
-    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help=FINETUNE_MODEL_HELP),
     tokens: str = typer.Option(..., "--tokens", help="Fine-tuning tokens per epoch, e.g. 25M."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the data."),
     method: str = typer.Option("lora", "--method", help="full, lora or qlora."),
