@@ -124,3 +124,11 @@ def test_samples_and_seed_read_the_same_in_every_help():
         assert re.search(r"--seed N .*?\[default: \(?42\)?", text), command
     finetune = runner.invoke(app, ["estimate", "finetune", "--help"]).stdout
     assert "--active-params" not in finetune
+
+
+def test_init_list_aligns_and_schema_says_what_it_wrote(tmp_path):
+    lines = run("init", "--list").splitlines()
+    starts = {len(line) - len(line.split("  ", 1)[1].lstrip()) for line in lines}
+    assert len(starts) == 1, lines  # every summary starts in the same column
+    result = runner.invoke(app, ["schema", "-o", str(tmp_path / "s.json")])
+    assert result.exit_code == 0 and f"wrote {tmp_path / 's.json'}" in result.output
