@@ -192,8 +192,9 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
         if dropped:
             from buildorbuy.render.i18n import t
 
-            caption = t("table.not_shown", lang, items=", ".join(header[i] for i in sorted(dropped)))
-        table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
+            caption = t("table.not_shown", lang, items=t("list.sep", lang).join(header[i] for i in sorted(dropped)))
+        # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
+        table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
         for i in keep:
             numeric = i >= right_from
