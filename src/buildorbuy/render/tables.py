@@ -194,7 +194,7 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
 
             caption = t("table.not_shown", lang, items=t("list.sep", lang).join(header[i] for i in sorted(dropped)))
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
-        table = Table(title=escape(terminal(title)), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
+        table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
         for i in keep:
             numeric = i >= right_from
@@ -282,7 +282,7 @@ class NarrowTable:
         if named:  # a column without a heading is a bar drawn from the numbers beside it
             from buildorbuy.render.i18n import t
 
-            caption = t("table.not_shown", self.lang, items=", ".join(named))
+            caption = t("table.not_shown", self.lang, items=t("list.sep", self.lang).join(named))
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
         table = Table(title=escape(self.title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
