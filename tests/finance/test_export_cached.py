@@ -152,3 +152,39 @@ def test_accounting_heading_names_the_calendar_month(lang, expected):
                               "--set", "fiscal_year_start_month=7", "--lang", lang])
     assert res.exit_code == 0, res.output
     assert expected in res.output
+
+
+DATED = """version: 1
+name: Dated price change
+start: 2025-06
+horizon_months: 8
+currency: CNY
+usd_exchange_rate: 7.2
+workload:
+  tokens_per_month: 1000000000
+  output_share: 0.25
+paths:
+  - name: DeepSeek
+    kind: api
+    model: deepseek-chat
+"""
+
+
+def test_a_dated_catalog_price_change_exports_and_recalculates(tmp_path):
+    """deepseek-chat in CNY changes price inside the horizon (the price data's 2025-09-29 row): the
+    path sheet gets its price-step columns (values) and per-token fee formulas over them. (The step
+    column's key used to take the fee column's place: the export stopped with a KeyError.)"""
+    from tests.finance.test_export import _check
+
+    scenario = tmp_path / "dated.yaml"
+    scenario.write_text(DATED)
+    cmp = compare(load_scenario(scenario))
+    assert cmp.result.plan.paths[0].price_steps, "the price data no longer dates a change inside this horizon"
+    target = tmp_path / "dated.xlsx"
+    _export(scenario, target)
+    copy = recalculate([target], tmp_path)[target]
+    from tests.finance.recalc import read_values
+
+    assert _check(cmp, read_values(copy)) >= 8
+    count, worst, _ = _check_cached(target, copy)
+    assert count > 50
