@@ -156,3 +156,28 @@ def test_a_workbook_too_large_is_refused_before_any_work(tmp_path):
 def test_every_bundled_scenario_is_within_the_size_limit():
     for path in sorted(SCENARIOS.glob("*.yaml")):
         assert estimate_cells(load_scenario(path), accounting=True) < MAX_CELLS / 10, path.name
+
+
+def test_a_long_url_name_past_the_loader_is_still_text_without_warnings():
+    """build_workbook on its own (a plan built in memory, past the loader's 200-character cap): a
+    3,000-character URL name and control characters stay plain text, with no warning (XlsxWriter
+    warns about URLs over 2,079 characters when it makes hyperlinks)."""
+    import io
+
+    from buildorbuy.analysis.compare import compare
+    from buildorbuy.render.workbook import build_workbook
+
+    cmp = compare(load_scenario(SCENARIOS / "enterprise-support.yaml"))
+    name = "http://evil.example/" + "a" * 3000 + "\x01"
+    cmp.result.plan.paths[1].name = name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data, _ = build_workbook(cmp.result.plan, cmp.result)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in archive.namelist():
+            text = archive.read(part).decode("utf-8")
+            assert "<hyperlink" not in text and 'TargetMode="External"' not in text, part
+            if part.endswith((".xml", ".rels")):
+                ET.fromstring(text.encode("utf-8"))
+    summary = openpyxl.load_workbook(io.BytesIO(data))["Summary"]
+    assert any(c.value == name[:-1] + "\ufffd" for row in summary.iter_rows() for c in row)
