@@ -32,13 +32,15 @@ def export(
     """
     from buildorbuy.analysis.compare import compare as run_compare
     from buildorbuy.cli.common import write_files_atomic
-    from buildorbuy.render.workbook import build_workbook, require_xlsxwriter
+    from buildorbuy.render.workbook import build_workbook, check_size, require_xlsxwriter
     from buildorbuy.scenario.loading import load_scenario
 
     require_xlsxwriter()  # fail before any work when the [export] extra is missing
     if output.suffix.lower() != ".xlsx":
         raise fail(f"--output: the workbook is written to a .xlsx file, not '{output.name}'")
-    cmp = run_compare(load_scenario(scenario, overrides), view=view.value)
+    loaded = load_scenario(scenario, overrides)
+    check_size(loaded, accounting=view == View.accounting)  # before the computation: a huge workbook is refused at once
+    cmp = run_compare(loaded, view=view.value)
     data, uncovered = build_workbook(cmp.result.plan, cmp.result, lang=lang.value, accounting=view == View.accounting)
     print_warnings(cmp.warnings)
     for term in uncovered:

@@ -173,9 +173,30 @@ def quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 does not allow (and DEL): a workbook holding them raw does not load."""
+
+SHEET_NAME_UNITS = 31
+"""Excel's limit on a sheet name, in UTF-16 code units (an emoji counts 2)."""
+
+
+def plain(text: str) -> str:
+    """User text as it is written into the workbook: characters XML cannot hold become U+FFFD."""
+    return XML_INVALID.sub("\ufffd", text)
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def sheet_title(index: int, name: str) -> str:
-    clean = re.sub(r"[\[\]:*?/\\']", " ", name).strip()
-    return f"{index + 1} {clean}"[:31]
+    """`{index + 1} {name}`, without the characters a sheet name cannot hold (control characters, ``[]:*?/\\'``),
+    cut to Excel's 31 UTF-16 units without splitting a character; the index keeps titles unique."""
+    clean = re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]", " ", name).strip()
+    title = f"{index + 1} {clean}"[:SHEET_NAME_UNITS]  # a code point is 1 or 2 units
+    while utf16_units(title) > SHEET_NAME_UNITS:
+        title = title[:-1]
+    return title.rstrip()
 
 
 # ------------------------------------------------------------------------------------------ Inputs
@@ -1522,22 +1543,67 @@ def _first_row(plan) -> int:
     return max(16, tallest + 5)
 
 
+MAX_CELLS = 500_000
+"""Most cells an exported workbook may have (measured: ~460,000 cells took 5.8 s of CPU and 284 MB,
+wall-clock several times that on a busy machine; a bundled scenario's workbook has under 20,000).
+The Break-even sheet grows with paths² × months."""
+
+PATH_SHEET_COLUMNS = 30
+"""Month columns of a path sheet, for the estimate (an api path has ~15, a self-hosted one up to ~40)."""
+
+
+def estimate_cells(scenario, accounting: bool = False) -> int:
+    """About how many cells build_workbook writes for a scenario (known before any computation):
+    Inputs (~30 rows of 4 per path), Workload, the path sheets, Break-even (2 columns per ordered
+    pair of paths), Switch (4 columns per self-hosted path and its rate grid)."""
+    from buildorbuy.analysis.finance import _GRID_POINTS
+
+    n, months = len(scenario.paths), int(scenario.horizon_months)
+    hosted = sum(1 for path in scenario.paths if path.kind != "api")
+    cells = 4 * 30 * n + 4 * months + n * PATH_SHEET_COLUMNS * months
+    cells += 2 * n * (n - 1) * (months + 2) + n * (n + 16)
+    cells += hosted * (4 * months + _GRID_POINTS + 11) if hosted < n else 0
+    if accounting:
+        cells += n * 3 * months + n * 6 * (months // 12 + 2)
+    return cells
+
+
+def check_size(scenario, accounting: bool = False) -> None:
+    """Refuse, before any work, a workbook larger than MAX_CELLS (a one-line error naming the fields)."""
+    from buildorbuy.errors import OutputError
+
+    cells = estimate_cells(scenario, accounting)
+    if cells > MAX_CELLS:
+        raise OutputError(f"the workbook would have about {cells:,} cells ({len(scenario.paths)} paths × "
+                          f"{int(scenario.horizon_months)} horizon_months); the limit is {MAX_CELLS:,}: "
+                          "export fewer paths or a shorter horizon")
+
+
 def build_workbook(plan, result, *, lang: str = "en", accounting: bool = False,
                    fast_formulas: bool = True) -> tuple[bytes, list[str]]:
     """The workbook as .xlsx bytes, and the list of terms entered as values instead of formulas."""
     xlsxwriter = require_xlsxwriter()
+    check_size(plan.scenario, accounting)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
-    if fast_formulas:
-        add_worksheet = wb.add_worksheet
+    # user text is plain text: never a formula, a number or a hyperlink (a path named
+    # `http://…`, `file://…`, `external:…` or `mailto:…` stays a string)
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                      "strings_to_urls": False})
+    add_worksheet = wb.add_worksheet
 
-        def add_plain_worksheet(name=None):
-            ws = add_worksheet(name)
+    def add_plain_worksheet(name=None):
+        ws = add_worksheet(name)
+        if fast_formulas:
             ws._prepare_formula = _plain_formula
-            return ws
+        # every text cell and text result (names, sources) without XML-invalid characters
+        write_string, write_formula = ws._write_string, ws._write_formula
+        ws._write_string = lambda row, col, string, cell_format=None: write_string(row, col, plain(string), cell_format)
+        ws._write_formula = lambda row, col, formula, cell_format=None, value=0: write_formula(
+            row, col, formula, cell_format, plain(value) if isinstance(value, str) else value)
+        return ws
 
-        wb.add_worksheet = add_plain_worksheet
-    wb.set_properties({"title": plan.scenario.name, "comments": "buildorbuy export: formulas over the Inputs sheet"})
+    wb.add_worksheet = add_plain_worksheet
+    wb.set_properties({"title": plain(plan.scenario.name), "comments": "buildorbuy export: formulas over the Inputs sheet"})
     fmt = {
         "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"}),
         "key": wb.add_format({"font_color": "#808080", "italic": True, "font_size": 8}),
@@ -1633,7 +1699,7 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
             capex_v, opex_v, dep_v = by_year("hardware_purchase"), by_year("opex"), by_year("depreciation")
             row_values = ([plan.paths[i].name, label, capex_v, opex_v, dep_v, opex_v + dep_v] if label
                           else ["", "", "", "", "", ""])
-            fy.write_formula(r, 0, blank(_text(plan.paths[i].name)), None, row_values[0])
+            fy.write_formula(r, 0, blank(f"{q}!$A$1"), None, row_values[0])  # the path sheet's title: no name in a formula
             fy.write_formula(r, 1, f'=IF({j}<={count},"FY"&({start.year}+INT({offset}/12)+{j}),"")', None, row_values[1])
             capex = f"SUMIF({rng('fiscal_year')},{crit},{rng('hardware_purchase')})" if "hardware_purchase" in s.cols else "0"
             dep = f"SUMIF({rng('fiscal_year')},{crit},{rng('depreciation')})" if "depreciation" in s.cols else "0"

@@ -459,7 +459,10 @@ def _message(error: dict, field: str, parts: list[str | int] | None = None, raw:
             message = message[len(prefix):]
     value = error.get("input")
     if kind not in {"model_type"} and "(got " not in message and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        message += f" (got {value!r})"
+        shown = repr(value)
+        if isinstance(value, str) and len(shown) > 80:  # a 40,000-character name is not echoed whole
+            shown = f"{shown[:60]}… ({len(value):,} characters)"
+        message += f" (got {shown})"
     return message
 
 

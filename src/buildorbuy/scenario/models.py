@@ -59,6 +59,8 @@ MAX_TOKENS_PER_REQUEST = 1e7
 open model (Llama 4 Scout, Meta's model card, April 2025); the open-model catalog stops at 128k."""
 MAX_CORRELATIONS = 1000
 """Most rank correlations; a real scenario has a few."""
+MAX_NAME = 200
+"""Most characters in a scenario or path name: names head tables and name workbook sheets."""
 
 
 def attribute_docs(schema: dict, cls: type) -> None:
@@ -370,7 +372,7 @@ class Routing(Strict):
 
 
 class _PathBase(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     staff: list[Staff] = Field(default_factory=no_items, max_length=MAX_STAFF)
     lead_time_months: Months = 0
     start_month: Months = 0
@@ -555,7 +557,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 class Scenario(Strict):
     version: Literal[1] = 1
-    name: str = "Unnamed scenario"
+    name: str = Field(default="Unnamed scenario", max_length=MAX_NAME)
     description: str | None = None
     currency: str = "USD"
     usd_exchange_rate: Positive = 1.0
