@@ -350,3 +350,21 @@ def test_a_fifo_as_scenario_is_refused_without_waiting(tmp_path, command):
 
 def test_a_character_device_as_scenario_is_refused(tmp_path):
     _one_line_error(run("validate", "/dev/zero"), "is a device")
+
+
+def test_markdown_report_charts_hold_no_raw_control_characters(tmp_path, monkeypatch):
+    from buildorbuy.render import charts
+    from buildorbuy.render import report as report_mod
+
+    monkeypatch.setattr(charts, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(report_mod, "optional_analyses", lambda *a, **k: (None, None, None))
+    data = yaml.safe_load((REPO / "scenarios" / "startup-assistant.yaml").read_text())
+    data = _rename(data, {data["paths"][0]["name"]: "api\x01\x1b[31mred\x07"})
+    scenario = tmp_path / "ctl.yaml"
+    scenario.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("report", scenario, "-o", tmp_path / "plan.md")
+    assert result.exit_code == 0, result.output
+    written = [tmp_path / "plan.md", *sorted((tmp_path / "plan_charts").glob("*.svg"))]
+    assert len(written) > 1
+    for path in written:
+        assert not CONTROL.search(path.read_text(encoding="utf-8")), path  # before: raw \x01 \x1b \x07 in the SVG
