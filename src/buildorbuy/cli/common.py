@@ -280,7 +280,7 @@ def _set_mode(tmp_name: str, existing: "os.stat_result | None") -> None:
     if existing is None:
         os.chmod(tmp_name, _umask_mode())
         return
-    for uid, gid in ((existing.st_uid, existing.st_gid), (-1, existing.st_gid)):
+    for uid, gid in ((existing.st_uid, existing.st_gid), (-1, existing.st_gid)) if hasattr(os, "chown") else ():
         try:
             os.chown(tmp_name, uid, gid)
             break
