@@ -116,7 +116,7 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("command", ["compare", "validate"])
 def test_bad_input_is_one_line_exit_2(label, content, expected, command, write_yaml, tmp_path):
     file = tmp_path / "missing.yaml" if content is None else write_yaml(content)
-    out = tmp_path / "never.json"
+    out = tmp_path / "never.txt"
     result = run(command, file, *(["-o", out] if command == "compare" else []))
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()

@@ -121,7 +121,7 @@ def test_csv_cells_that_start_a_formula_are_prefixed_but_numbers_are_not(tmp_pat
 
 
 @pytest.mark.parametrize("value, expected", [("=1+1", "'=1+1"), ("+1x", "'+1x"), ("@SUM(A1)", "'@SUM(A1)"),
-                                             ("\tx", "'\tx"), ("\rx", "'\rx"), ("-x", "'-x"), ("-1250.5", "-1250.5"),
+                                             ("\tx", "'\tx"), ("\rx", "'\nx"), ("-x", "'-x"), ("-1250.5", "-1250.5"),
                                              ("+3", "+3"), ("plain", "plain"), (-3.5, -3.5)])
 def test_csv_cell(value, expected):
     assert csv_cell(value) == expected

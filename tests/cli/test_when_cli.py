@@ -50,7 +50,7 @@ def test_json_contract_and_the_other_formats(tmp_path):
     assert [r["best"] for r in rows].count("true") == 1
     markdown = runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "-f", "markdown"]).stdout
     assert markdown.startswith("## When to start") and "| Start month |" in markdown
-    out = tmp_path / "when.md"
+    out = tmp_path / "when.txt"
     table = runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "--lang", "zh", "-o", str(out)])
     assert table.exit_code == 0 and "何时启动" in out.read_text(encoding="utf-8")
     assert runner.invoke(app, ["when", "--help"]).stdout.count("buildorbuy when") >= 2

@@ -71,6 +71,37 @@ def parse_count(text: str | None, option: str, *, low: int, high: int) -> int | 
     return int(value)
 
 
+OUTPUT_SUFFIXES = {
+    ".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table",
+    ".html": "html", ".htm": "html", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods",
+    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".tsv": "tsv", ".xml": "xml", ".pdf": "pdf",
+    ".png": "png", ".svg": "svg", ".docx": "docx", ".zip": "zip",
+}
+"""Output file suffixes we know and the format each holds (`table`: the plain-text table)."""
+SUFFIX_NAMES = {"table": "a plain-text", "markdown": "a Markdown", "json": "a JSON", "csv": "a CSV",
+                "html": "an HTML", "xlsx": "an Excel workbook", "xls": "an Excel workbook", "ods": "a spreadsheet",
+                "yaml": "a YAML", "toml": "a TOML", "tsv": "a TSV", "xml": "an XML", "pdf": "a PDF", "png": "an image",
+                "svg": "an image", "docx": "a Word document", "zip": "a zip archive"}
+FORMAT_SUFFIX = {"table": ".txt", "markdown": ".md", "json": ".json", "csv": ".csv", "html": ".html"}
+
+
+def check_output_suffix(output: Path, fmt: str) -> None:
+    """A one-line error (exit 2, before any work) when `output` has a known suffix that holds
+    another format than `fmt` (`-f json -o model.xlsx`); a name without a suffix, with a suffix we
+    do not know (`.log`, `.out`), `-`, a device, FIFO or /dev/stdout is accepted."""
+    from buildorbuy.errors import OutputError
+
+    suffix = Path(output).suffix.lower()
+    holds = OUTPUT_SUFFIXES.get(suffix)
+    if holds is None or holds == fmt or str(output) == "-" or is_stream_or_device(Path(output)):
+        return
+    what = SUFFIX_NAMES.get(holds, holds)
+    want = FORMAT_SUFFIX.get(fmt)
+    hint = f": use a {want} name, or --format {holds}" if want and holds in FORMAT_SUFFIX else (
+        f": use a {want} name" if want else "")
+    raise OutputError(f"--output: '{Path(output).name}' is {what} file name, but the format is {fmt}{hint}")
+
+
 def guarded(func: F) -> F:
     """Turn the core's exceptions into one-line errors with exit status 2: the single error boundary."""
 
@@ -79,6 +110,9 @@ def guarded(func: F) -> F:
         from buildorbuy.errors import BuildOrBuyError
 
         try:
+            fmt = kwargs.get("fmt", kwargs.get("format"))
+            if isinstance(kwargs.get("output"), Path) and fmt is not None:
+                check_output_suffix(kwargs["output"], getattr(fmt, "value", fmt))
             return func(*args, **kwargs)
         except BuildOrBuyError as exc:
             raise fail(exc.one_line()) from None
@@ -204,12 +238,65 @@ def _temp_file(folder: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=".bob-", suffix=".tmp", dir=folder)
 
 
+def _target(output: Path) -> Path:
+    """The file to replace for `output`: the link's final target when `output` is a symbolic link
+    (the link itself is kept and still points at the new file), `output` otherwise."""
+    from buildorbuy.errors import OutputError
+
+    if not os.path.islink(output):
+        return output
+    target = Path(os.path.realpath(output))
+    if os.path.islink(target):
+        raise OutputError(f"cannot write {output}: its symbolic links form a loop")
+    return target
+
+
+def _existing(target: Path, shown: Path) -> "os.stat_result | None":
+    """The stat of the regular file `target` when it exists (None when it does not); a one-line
+    error when it is a folder or read-only (no write permission for this user, or no write bit at
+    all, which root would otherwise ignore): such a file is never replaced."""
+    import stat
+
+    from buildorbuy.errors import OutputError
+
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{shown} is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise OutputError(f"{shown} is read-only: not replaced")
+    return st
+
+
+def _set_mode(tmp_name: str, existing: "os.stat_result | None") -> None:
+    """Give the temporary file the replaced file's permission bits and (where allowed) its owner
+    and group; a new file gets the umask's mode (mkstemp alone would give 0o600)."""
+    if existing is None:
+        os.chmod(tmp_name, _umask_mode())
+        return
+    for uid, gid in ((existing.st_uid, existing.st_gid), (-1, existing.st_gid)) if hasattr(os, "chown") else ():
+        try:
+            os.chown(tmp_name, uid, gid)
+            break
+        except OSError:  # only root gives a file away; a member of the group may still set the group
+            continue
+    os.chmod(tmp_name, existing.st_mode & 0o777)
+
+
 def write_file_atomic(output: Path, data: "bytes | Iterable[bytes]") -> None:
     """Create missing folders, write to a temporary file beside `output`, then rename it into place.
 
-    A character device, FIFO or socket is written directly (renaming would replace it). `data`
-    may be an iterable of byte pieces, written as they come (nothing is renamed into place
-    unless every piece was written)."""
+    A character device, FIFO or socket is written directly (renaming would replace it). A
+    symbolic link is followed: its target is replaced (atomically, in the target's folder) and the
+    link stays. An existing file keeps its permission bits (and owner where allowed); a read-only
+    one is a one-line error and is left as it is. `data` may be an iterable of byte pieces, written
+    as they come (nothing is renamed into place unless every piece was written)."""
     from buildorbuy.errors import OutputError
 
     output = Path(output)
@@ -222,18 +309,15 @@ def write_file_atomic(output: Path, data: "bytes | Iterable[bytes]") -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        if output.is_dir():
-            raise OutputError(f"{output} is a folder, not a file")
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    target = _target(output)
+    existing = _existing(target, output)
     tmp_name = None
     try:
-        fd, tmp_name = _temp_file(output.parent)
+        fd, tmp_name = _temp_file(target.parent)
         with os.fdopen(fd, "wb") as handle:
             _write_bytes(handle, data)
-        os.chmod(tmp_name, _umask_mode())
-        os.replace(tmp_name, output)
+        _set_mode(tmp_name, existing)
+        os.replace(tmp_name, target)
         tmp_name = None
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
@@ -302,6 +386,8 @@ def _write_regular_files(files: dict[Path, bytes]) -> None:
     created_dirs: list[Path] = []
     temps: dict[Path, str] = {}
     placed: list[Path] = []
+    existing: dict[Path, "os.stat_result | None"] = {}
+    shown: dict[Path, Path] = {}  # the file replaced (a link's target) → the name given
 
     def rollback() -> None:
         for tmp in temps.values():
@@ -332,27 +418,28 @@ def _write_regular_files(files: dict[Path, bytes]) -> None:
                 created_dirs.append(folder)
             if not Path(target).parent.is_dir():
                 raise OutputError(f"cannot write {target}: {Path(target).parent} is not a folder")
-            if Path(target).is_dir():
-                raise OutputError(f"{target} is a folder, not a file")
-        for target, data in files.items():
-            target = Path(target)
+            real = _target(Path(target))
+            if real in shown:
+                raise OutputError(f"{target} and {shown[real]} are the same file")
+            existing[real] = _existing(real, Path(target))
+            shown[real] = Path(target)
+        for real, data in zip(shown, files.values()):  # one entry per file, in order (checked above)
             try:
-                fd, temps[target] = _temp_file(target.parent)
+                fd, temps[real] = _temp_file(real.parent)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
-                os.chmod(temps[target], _umask_mode())
+                _set_mode(temps[real], existing[real])
             except OSError as exc:
-                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-        for target in files:
-            target = Path(target)
-            existed = target.exists()
+                raise OutputError(f"cannot write {shown[real]}: {exc.strerror or exc}") from None
+        for real in shown:
+            existed = real.exists()
             try:
-                os.replace(temps[target], target)
-                del temps[target]
+                os.replace(temps[real], real)
+                del temps[real]
             except OSError as exc:
-                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+                raise OutputError(f"cannot write {shown[real]}: {exc.strerror or exc}") from None
             if not existed:
-                placed.append(target)
+                placed.append(real)
     except BaseException:
         rollback()
         raise

@@ -9,8 +9,8 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, VIEW_HELP, Format, Lang, View, fail, guarded,
-                                   say, write_output)
+from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, OUTPUT_SUFFIXES, SET_HELP, VIEW_HELP, Format, Lang,
+                                   View, check_output_suffix, fail, guarded, say, write_output)
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
 
@@ -130,6 +130,8 @@ def init(
     if str(output) == "-":
         write_output(text, None)
         return
+    if output.suffix.lower() not in (".yaml", ".yml") and output.suffix.lower() in OUTPUT_SUFFIXES:
+        raise fail(f"--output: init writes a commented YAML scenario; name it .yaml, not '{output.name}'")
     if output.exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     write_file_atomic(output, text.encode("utf-8"))
@@ -151,6 +153,8 @@ def schema(
 
     from buildorbuy.scenario.schema import scenario_json_schema
 
+    if output is not None:
+        check_output_suffix(output, "json")
     write_output(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False), output)
     if output is not None and str(output) != "-":
         say(f"wrote {output}", err=True)

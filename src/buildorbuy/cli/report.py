@@ -56,6 +56,8 @@ def report(
     if output.suffix.lower() not in expected and not (kind == ReportFormat.html and is_stream_or_device(output)):
         label = "an HTML" if kind == ReportFormat.html else "a Markdown"
         raise fail(f"--output: {label} report is written to a {' or '.join(expected)} file, not '{output.name}'")
+    if kind == ReportFormat.markdown:
+        _check_chart_links(output.parent / f"{output.stem}_charts", {})
     loaded = load_scenario(scenario, overrides)
     result = run_compare(loaded, view=view.value)
     from buildorbuy.cli.simulate import MAX_SAMPLES
@@ -73,6 +75,7 @@ def report(
     else:
         folder_name = f"{output.stem}_charts"
         files = document.chart_files(output.parent / folder_name)
+        _check_chart_links(output.parent / folder_name, files)
         files[output] = document.markdown(folder_name).encode("utf-8")
     extra = [w for w in (montecarlo or {}).get("warnings", []) if w not in result.warnings]
     if montecarlo is not None and voi is None and samples is not None:
@@ -85,3 +88,17 @@ def report(
     write_files_atomic(files)
     charts = len(files) - 1
     say(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)
+
+
+def _check_chart_links(folder: Path, files: dict) -> None:
+    """Charts are written only into a real folder: a symbolic link as the charts folder, or as one of
+    the chart files in it, is refused (it would send files the user never named somewhere else)."""
+    for path in [folder, *files]:
+        try:
+            link = path.is_symlink()
+        except OSError:  # a name too long, a folder we cannot read: the writing reports it
+            continue
+        if link:
+            what = "the charts folder" if path == folder else "a chart file"
+            raise fail(f"{path} is a symbolic link; {what} is never written through a link (remove it, or choose "
+                       f"another -o name)")

@@ -113,6 +113,10 @@ def _encode(fig, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
             fig.savefig(buffer, format=kind, dpi=DPI, metadata=metadata)
         out[kind] = buffer.getvalue()
+        if kind == "svg":  # names reach the SVG as text (comments): XML allows no control characters
+            from buildorbuy.render.escape import plain_text
+
+            out[kind] = plain_text(out[kind].decode("utf-8")).encode("utf-8")
     return out
 
 

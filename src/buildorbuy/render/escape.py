@@ -60,19 +60,32 @@ def markdown_code(text: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A plain decimal number as a spreadsheet reads it (no `_` separators, no `inf`/`nan`)."""
+REPLACEMENT = "\ufffd"
+
+
+def plain_text(text: str) -> str:
+    """`text` without control characters, for files opened by other programs (CSV, HTML): a CRLF or
+    CR becomes a newline; other C0 controls but tab and newline, DEL, C1 controls, bidirectional
+    overrides and lone surrogates become U+FFFD (visible, and nothing that could drive a terminal
+    or reorder the text)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(REPLACEMENT, text)
 
 
 def csv_cell(value: Any) -> Any:
-    """A CSV cell safe to open in a spreadsheet: text starting with `= + - @`, tab or CR gets a
-    leading `'`. Numbers (and text that is just a number, such as `-1250.5`) are left as they are."""
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+    """A CSV cell safe to open in a spreadsheet or print: control characters replaced (`plain_text`),
+    then text starting with `= + - @`, tab, CR or newline gets a leading `'`. Numbers (and text that is just a
+    number, such as `-1250.5`) are left as they are."""
+    if not isinstance(value, str):
         return value
-    try:
-        float(value)
-    except ValueError:
-        return "'" + value
-    return value if value.strip() == value else "'" + value
+    value = plain_text(value)
+    if not value.startswith(_FORMULA_START) or _NUMBER.fullmatch(value):
+        return value
+    return "'" + value
 
 
 class SafeCsvWriter:

@@ -471,7 +471,7 @@ def _inline(text: str) -> str:
         escaped.append(match.group(1))
         return f"\ue000{len(escaped) - 1}\ue001"
 
-    text = re.sub(r"\\([!-/:-@\[-`{-~])", hide, text)
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", hide, _plain(text))
     text = _html.escape(text, quote=False)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
@@ -487,21 +487,32 @@ img{max-width:100%;height:auto}h1,h2{border-bottom:1px solid #d8dee4;padding-bot
 """
 
 
+def _plain(text: Any) -> str:
+    from buildorbuy.render.escape import plain_text
+
+    return plain_text(str(text))
+
+
+def _escape(text: Any) -> str:
+    """Text for HTML: control characters replaced (they are not allowed in HTML), then `& < > " '` escaped."""
+    return _html.escape(_plain(text))
+
+
 def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -> str:
     """One self-contained HTML file: inline CSS, charts as base64 PNG, no external references."""
     title = next((b.text for b in blocks if isinstance(b, Heading)), "buildorbuy")
     out = ["<!DOCTYPE html>", f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">', "<head>", '<meta charset="utf-8">',
-           f"<title>{_html.escape(title)}</title>", f"<style>{_CSS.strip()}</style>", "</head>", "<body>"]
+           f"<title>{_escape(title)}</title>", f"<style>{_CSS.strip()}</style>", "</head>", "<body>"]
     for block in blocks:
         if isinstance(block, Heading):
             out.append(f"<h{block.level}>{_inline(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             out.append(f"<p>{_inline(block.text)}</p>")
         elif isinstance(block, Table):
-            out.append("<table><thead><tr>" + "".join(f"<th>{_html.escape(h)}</th>" for h in block.header) + "</tr></thead><tbody>")
+            out.append("<table><thead><tr>" + "".join(f"<th>{_escape(h)}</th>" for h in block.header) + "</tr></thead><tbody>")
             for row in block.rows:
                 cells = "".join(
-                    f'<td class="num">{_html.escape(c)}</td>' if i >= block.right_from else f"<td>{_html.escape(c)}</td>"
+                    f'<td class="num">{_escape(c)}</td>' if i >= block.right_from else f"<td>{_escape(c)}</td>"
                     for i, c in enumerate(row)
                 )
                 out.append(f"<tr>{cells}</tr>")
@@ -512,7 +523,7 @@ def to_html(blocks: list[Any], charts: dict[str, dict[str, bytes]], lang: str) -
             png = charts.get(block.name, {}).get("png")
             if png:
                 data = base64.b64encode(png).decode("ascii")
-                out.append(f'<figure><img alt="{_html.escape(block.alt)}" src="data:image/png;base64,{data}"></figure>')
+                out.append(f'<figure><img alt="{_escape(block.alt)}" src="data:image/png;base64,{data}"></figure>')
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
 

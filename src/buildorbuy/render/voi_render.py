@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from buildorbuy.analysis.voi import BATCHES, BOOTSTRAP, VoiResult
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import input_label, t
-from buildorbuy.render.escape import markdown as md
+from buildorbuy.render.escape import csv_writer, markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 SENTENCES = 3
@@ -73,7 +72,7 @@ def render_markdown(result: VoiResult, lang: str = "en") -> str:
 def render_csv(result: VoiResult, lang: str = "en") -> str:
     """One row per input; EVPI and the decision now repeated on each row."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)  # text cells formula-safe, control characters replaced
     writer.writerow(["field", "label", "evppi", "share_of_evpi", "se", "evpi", "decision_now", "samples", "seed"])
     for i in result.inputs:
         writer.writerow([i.field, i.label, _num(i.evppi), _num(i.share_of_evpi), _num(i.se), _num(result.evpi),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from buildorbuy.analysis.whatif import Condition, WhatIfResult
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import t
-from buildorbuy.render.escape import markdown as md
+from buildorbuy.render.escape import csv_writer, markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 SENTENCE_CONDITIONS = 3
@@ -90,7 +89,7 @@ def render_markdown(result: WhatIfResult, lang: str = "en", top: int | None = No
 def render_csv(result: WhatIfResult, lang: str = "en") -> str:
     """One row per condition, sorted as in JSON."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)  # text cells formula-safe, control characters replaced
     writer.writerow(["winner", "path", "field", "current", "value", "change_fraction", "at_step"])
     for c in result.conditions:
         writer.writerow([result.winner, c.path, c.field, repr(c.current), repr(c.value),

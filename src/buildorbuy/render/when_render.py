@@ -3,7 +3,6 @@ markdown, csv, json)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -104,14 +103,14 @@ def render_markdown(result: WhenResult, lang: str = "en") -> str:
 def render_csv(result: WhenResult, lang: str = "en") -> str:
     """One row per path and start month: path, start_month, live_month, npv (empty: not
     recommendable), best (true on the best start month)."""
-    from buildorbuy.render.escape import csv_cell
+    from buildorbuy.render.escape import csv_writer  # text cells formula-safe, control characters replaced
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(["path", "start_month", "live_month", "npv", "best"])
     for p in result.paths:
         for k, npv in enumerate(p.npv_by_start_month):
-            writer.writerow([csv_cell(p.name), k, p.live_month_by_start_month[k], "" if npv is None else f"{npv:.2f}",
+            writer.writerow([p.name, k, p.live_month_by_start_month[k], "" if npv is None else f"{npv:.2f}",
                              "true" if k == p.best_start_month else "false"])
     return buffer.getvalue()
 

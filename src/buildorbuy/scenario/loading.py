@@ -6,6 +6,7 @@ dotted field, with "did you mean" for unknown keys.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path as FsPath
 from typing import Any, Iterable
@@ -245,8 +246,19 @@ def check_plain(data: Any) -> None:
 
 def _read_text(file: FsPath, source: str) -> str:
     """The file's text (UTF-8, a leading byte-order mark dropped), at most MAX_FILE_BYTES."""
+    import stat
+
     try:
-        with open(file, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+                        stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+                raise ScenarioError(f"is {kind}, not a scenario file: give a regular file", source=source)
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"cannot read file: {exc.strerror or exc}", source=source) from None
