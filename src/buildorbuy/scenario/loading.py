@@ -15,6 +15,8 @@ from pydantic import BaseModel, ValidationError
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import Scenario
 
+MAX_PATH_PARTS = 64
+"""A field path (--set, -p) longer than this is refused: a scenario's fields are under ten deep."""
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 
 
@@ -41,8 +43,14 @@ def split_field_path(path: str) -> list[str | int]:
             inner = match.group(2).strip()
             if not inner:
                 raise ScenarioError(f"empty [] in field path '{path}'", field=path)
+            if re.fullmatch(r"-[0-9]+", inner):
+                raise ScenarioError(f"negative index [{inner}] in field path: count from 0 (paths[0]) or name the entry "
+                                    "(paths[gpt-4o])", field=path[:200])
             parts.append(int(inner) if re.fullmatch(r"-?[0-9]{1,9}", inner) else inner.strip("'\""))
         pos = match.end()
+        if len(parts) > MAX_PATH_PARTS:
+            raise ScenarioError(f"field path has more than {MAX_PATH_PARTS} parts; a scenario's fields are a few deep",
+                                field=path[:60] + "…")
     if not parts or any(part == "" for part in parts):
         raise ScenarioError(f"cannot read field path '{path}' (write it like workload.tokens_per_month)", field=path)
     return parts

@@ -1,0 +1,83 @@
+"""Hostile input through the CLI: one-line errors naming the right field, exit 2, never a traceback
+or an absurd number."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+SUPPORT = REPO / "scenarios" / "enterprise-support.yaml"
+RESERVED = REPO / "scenarios" / "enterprise-support-reserved.yaml"
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def refused(result, *needles):
+    """Exit 2, one error line (no traceback), containing every needle."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error) == 1, result.output
+    for needle in needles:
+        assert needle in error[0], result.output
+    return error[0]
+
+
+@pytest.mark.parametrize("command", ["validate", "compare"])
+@pytest.mark.parametrize("start", ["0000-01", "9999-01", "1899-12"])
+def test_start_year_out_of_range_is_refused(command, start):
+    refused(run(command, SUPPORT, "--set", f"start={start}"), "start", "year must be between 1900 and 2999")
+
+
+def test_start_at_the_latest_year_with_the_longest_horizon_runs():
+    result = run("compare", SUPPORT, "--set", "start=2999-12", "--set", "horizon_months=600",
+                 "--set", "workload.growth_per_year=0")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("override, field", [
+    ("paths[1].serving.target_utilization=1e-300", "paths[1].serving.target_utilization"),
+    ("paths[1].serving.tokens_per_second_per_gpu=1e-20", "paths[1].serving.tokens_per_second_per_gpu"),
+    ("paths[1].serving.tokens_per_second_per_gpu=1e-3", "paths[1].serving.tokens_per_second_per_gpu"),
+    ("paths[1].serving.tokens_per_second_per_gpu=1e-9", "paths[1].serving.tokens_per_second_per_gpu"),
+    ("paths[1].serving.min_replicas=1e7", "paths[1].serving.min_replicas"),
+    ("paths[1].serving.redundancy=1e7", "paths[1].serving.redundancy"),
+])
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_autoscaled_reserved_fleet_is_bounded_like_a_fixed_one(command, override, field, tmp_path):
+    extra = ("-o", tmp_path / "out.html") if command == "report" else ()
+    refused(run(command, RESERVED, "--set", override, *extra), field, "more than 10,000,000")
+    assert not (tmp_path / "out.html").exists()
+
+
+@pytest.mark.parametrize("override, field", [
+    ("paths[1].serving.target_utilization=1e-6", "paths[1].serving.target_utilization"),
+    ("paths[1].serving.redundancy=1e7", "paths[1].serving.redundancy"),
+    ("paths[1].serving.tokens_per_second_per_gpu=1e-3", "paths[1].serving.tokens_per_second_per_gpu"),
+])
+def test_fixed_fleet_error_names_the_field_that_makes_it_absurd(override, field):
+    line = refused(run("compare", SUPPORT, "--set", override), field, "more than 10,000,000")
+    assert "workload" not in line.split(":")[1]
+
+
+def test_the_workload_is_blamed_when_the_traffic_is_absurd():
+    refused(run("compare", SUPPORT, "--set", "workload.tokens_per_month=1e18"), "workload", "real volume")
+
+
+def test_a_deep_set_path_is_refused_in_one_line():
+    refused(run("validate", SUPPORT, "--set", "a." * 600 + "b=1"), "more than 64 parts")
+
+
+@pytest.mark.parametrize("args", [
+    ("validate", SUPPORT, "--set", "paths[-1].name=x"),
+    ("compare", SUPPORT, "--set", "paths[-2].serving.redundancy=2"),
+    ("sweep", SUPPORT, "-p", "paths[-1].serving.gpu_hour_price", "--values", "1,2"),
+])
+def test_negative_indexes_are_refused_everywhere(args):
+    refused(run(*args), "negative index")
