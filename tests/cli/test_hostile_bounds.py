@@ -81,3 +81,33 @@ def test_a_deep_set_path_is_refused_in_one_line():
 ])
 def test_negative_indexes_are_refused_everywhere(args):
     refused(run(*args), "negative index")
+
+
+SERVING = ("estimate", "serving", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tokens-per-month", "5B")
+BIG = "99999999999999999999"
+
+
+def test_tensor_parallel_is_capped_at_1024():
+    refused(run(*SERVING, "--tensor-parallel", BIG), "--tensor-parallel", "at most 1,024")
+    refused(run(*SERVING, "--tensor-parallel", "1032"), "--tensor-parallel", "at most 1,024")
+    assert run(*SERVING, "--tensor-parallel", "1024").exit_code == 0
+
+
+@pytest.mark.parametrize("args, field", [
+    (("--target-utilization", "1e-300"), "target_utilization"),
+    (("--tokens-per-month", "1e18"), "tokens_per_month"),
+])
+def test_estimate_serving_fleet_is_bounded(args, field):
+    line = refused(run(*SERVING, *args), field, "more than 10,000,000")
+    assert line.startswith(f"Error: {field}:")
+
+
+@pytest.mark.parametrize("command", [
+    ("estimate", "training", "--params", "70B", "--tokens", "15T", "--gpu", "h100-sxm"),
+    ("estimate", "finetune", "--params", "70B", "--tokens", "15M", "--gpu", "h100-sxm"),
+])
+def test_estimate_gpus_are_bounded_and_a_tiny_mfu_is_blamed(command):
+    refused(run(*command, "--gpus", BIG), "gpus", "at most 10,000,000")
+    assert run(*command, "--gpus", "10000000").exit_code == 0
+    line = refused(run(*command, "--mfu", "1e-300"), "mfu", "at least 0.001")
+    assert line.startswith("Error: mfu:")
