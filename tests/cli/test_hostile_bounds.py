@@ -111,3 +111,35 @@ def test_estimate_gpus_are_bounded_and_a_tiny_mfu_is_blamed(command):
     assert run(*command, "--gpus", "10000000").exit_code == 0
     line = refused(run(*command, "--mfu", "1e-300"), "mfu", "at least 0.001")
     assert line.startswith("Error: mfu:")
+
+
+SMALL = ("name: x\nworkload: {tokens_per_month: 1e9}\n"
+         "paths: [{name: a, kind: api, price_per_1k_input: 1, price_per_1k_output: 1}]\n")
+
+
+def test_an_explicit_float_tag_on_a_whole_number_is_read():
+    path = "s.yaml"
+    with open(path, "w") as handle:
+        handle.write(SMALL + "horizon_months: !!float 24\n")
+    result = run("validate", path)
+    assert result.exit_code == 0 and "24 months" in result.output, result.output
+
+
+@pytest.mark.parametrize("value, message", [("!!float abc", "'abc' is not a number;"),
+                                            ("!!int 2.5", "'2.5' is not a plain whole number;")])
+def test_a_bad_tagged_number_does_not_talk_about_underscores(value, message):
+    with open("s.yaml", "w") as handle:
+        handle.write(SMALL + f"horizon_months: {value}\n")
+    line = refused(run("validate", "s.yaml"), "horizon_months", message)
+    assert "underscore" not in line
+
+
+@pytest.mark.parametrize("name, text", [
+    ("big.yaml", "name: x\njunk: [" + ",".join(["1"] * 1_000_000) + "]\n"),
+    ("big.json", '{"name": "x",\n"junk": [' + ",".join(["1"] * 1_000_000) + "]}"),
+])
+def test_a_long_list_without_aliases_is_refused_without_mentioning_aliases(name, text):
+    with open(name, "w") as handle:
+        handle.write(text)
+    line = refused(run("validate", name), "more than 20,000 values", f"{name}:2:")
+    assert "alias" not in line

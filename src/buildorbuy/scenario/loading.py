@@ -198,6 +198,7 @@ def _read_yaml(text: str, lines: dict[tuple, int] | None) -> Any:
 
     from buildorbuy.scenario import _yaml
 
+    _yaml.check_count(text)
     try:
         node = _yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -316,6 +317,9 @@ def _read_toml(text: str) -> Any:
 def _read_json(text: str, lines: dict[tuple, int]) -> Any:
     import json
 
+    from buildorbuy.scenario import _yaml
+
+    _yaml.check_count(text)  # JSON is YAML: refuse a huge document before building it
     try:
         data = json.loads(text, object_pairs_hook=_unique_json_object, parse_int=_json_int)
     except json.JSONDecodeError as exc:
