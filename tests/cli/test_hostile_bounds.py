@@ -143,3 +143,18 @@ def test_a_long_list_without_aliases_is_refused_without_mentioning_aliases(name,
         handle.write(text)
     line = refused(run("validate", name), "more than 20,000 values", f"{name}:2:")
     assert "alias" not in line
+
+
+def test_reserved_gpus_show_in_the_json_and_the_peak_gpus_column():
+    import json
+
+    base = json.loads(run("compare", RESERVED, "-f", "json").stdout)["paths"][1]
+    data = json.loads(run("compare", RESERVED, "--set", "paths[1].serving.reserved.gpus=1000", "-f", "json").stdout)
+    own = data["paths"][1]
+    assert own["reserved_gpus"] == 1000 and own["peak_gpus"] == base["peak_gpus"] < 1000
+    assert "reserved_gpus" not in data["paths"][0]  # an api path reserves nothing: the key is left out
+    table = run("compare", RESERVED, "--set", "paths[1].serving.reserved.gpus=1000").stdout
+    row = next(line for line in table.splitlines() if line.strip().startswith("Fine-tuned"))
+    assert "1,000" in row.split()[-2], row  # Peak GPUs: the GPUs paid for at peak
+    plain = json.loads(run("compare", SUPPORT, "-f", "json").stdout)
+    assert all("reserved_gpus" not in p for p in plain["paths"])
