@@ -913,7 +913,10 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
                 ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})")
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            ws.write_formula(first - 4, col + 1, f"=IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{t('never', lang)}\")")
+            never = f"\"{t('never', lang)}\""
+            serves = f"AND({book.scalars[a]['live_month']}<{horizon},{book.scalars[b]['live_month']}<{horizon})"
+            ws.write_formula(first - 4, col + 1,  # no break-even with a path that goes live at or after the horizon
+                             f"=IF({serves},IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,{never}),{never})")
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"
             col += 2
     return out
