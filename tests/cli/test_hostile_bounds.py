@@ -158,3 +158,16 @@ def test_reserved_gpus_show_in_the_json_and_the_peak_gpus_column():
     assert "1,000" in row.split()[-2], row  # Peak GPUs: the GPUs paid for at peak
     plain = json.loads(run("compare", SUPPORT, "-f", "json").stdout)
     assert all("reserved_gpus" not in p for p in plain["paths"])
+
+
+def test_breakeven_says_where_a_path_stops_being_recommendable():
+    import json
+
+    result = run("breakeven", SUPPORT, "-p", "paths[1].start_month", "-r", "0:600", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["value"] is None and "where both paths can be recommended" in data["reason"]
+    # 4 months of lead time: from start month 32 the path goes live at the 36-month horizon
+    assert any("cannot be recommended for paths[1].start_month from 32 on" in w for w in data["warnings"])
+    assert json.loads(run("compare", SUPPORT, "--set", "paths[1].start_month=31", "-f", "json").stdout
+                      )["recommendation"]["reason_parts"]["excluded"] == []
