@@ -44,3 +44,9 @@ class OutputError(BuildOrBuyError):
 
 class MissingDependencyError(BuildOrBuyError):
     """An optional extra (e.g. matplotlib for `report`) is not installed."""
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional extra, both ways the package may have been installed: from a
+    checkout (`.[extra]`; the name alone would be looked up on an index) or from an index."""
+    return f"pip install '.[{extra}]' (from a checkout) or pip install 'buildorbuy[{extra}]' (from an index)"

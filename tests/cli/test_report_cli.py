@@ -159,7 +159,8 @@ def test_missing_matplotlib_is_one_line_exit_2(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     result = run("report", STARTUP, "-o", tmp_path / "plan.md")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "Error: charts need matplotlib, which is not installed: pip install 'buildorbuy[report]'"
+    assert result.stderr.strip() == ("Error: charts need matplotlib, which is not installed: pip install '.[report]' "
+                                     "(from a checkout) or pip install 'buildorbuy[report]' (from an index)")
     assert listing(tmp_path) == []
 
 

@@ -41,7 +41,9 @@ def test_json_contract_and_the_other_formats(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     (path,) = data["paths"]
-    assert set(path) == {"name", "best_start_month", "npv_by_start_month", "cost_of_starting_now"}
+    assert set(path) == {"name", "best_start_month", "npv_by_start_month", "cost_of_starting_now", "at_search_limit",
+                         "search_limit"}
+    assert path["at_search_limit"] is False and path["search_limit"] is None  # starting now is best
     assert len(path["npv_by_start_month"]) == 5 and path["name"] == "Tuned 8B"
     rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["when", str(ROUTER), "--latest", "4", "-f", "csv"]).stdout)))
     assert [int(r["start_month"]) for r in rows] == [0, 1, 2, 3, 4]
@@ -101,3 +103,34 @@ def test_the_lead_time_limit_counts_from_the_start_month(write_yaml):
     data = base_scenario(bridge="API", constraints={"max_lead_time_months": 3}, paths=[api_path("API"), hosted])
     result = when(load_scenario(write_yaml(data)), latest=5)
     assert all(npv is not None for npv in result.paths[0].npv_by_start_month)  # live at start + 2 ≤ start + 3
+
+
+def test_a_best_start_at_the_searched_limit_is_said_to_be_the_limit_not_the_best():
+    runner = CliRunner()
+    more = ["--set", "workload.tokens_per_month=10B", "--set", "horizon_months=60"]
+    data = json.loads(runner.invoke(app, ["when", str(ROUTER), "-f", "json", *more]).stdout)
+    (path,) = data["paths"]
+    assert path["best_start_month"] == 24 == data["latest"]  # the cost falls every month up to the default --latest
+    assert path["at_search_limit"] is True and path["search_limit"] == "latest"
+    table = runner.invoke(app, ["when", str(ROUTER), *more], env={"COLUMNS": "400"}).stdout
+    assert "start in month 24" not in table and "month 24+" in table
+    assert "Tuned 8B: the cost still falls at month 24, the latest searched: the best start is at or beyond it (try --latest 59)" in table
+    markdown = runner.invoke(app, ["when", str(ROUTER), "-f", "markdown", *more]).stdout
+    assert "| Tuned 8B | month 24+ |" in markdown and "the latest searched" in markdown
+    longer = json.loads(runner.invoke(app, ["when", str(ROUTER), "-f", "json", "--latest", "40", *more]).stdout)
+    assert longer["paths"][0]["best_start_month"] == 40 and longer["paths"][0]["search_limit"] == "latest"
+    zh = runner.invoke(app, ["when", str(ROUTER), "--lang", "zh", *more], env={"COLUMNS": "400"}).stdout
+    assert "第 24 月或更晚" in zh and "成本到第 24 月（搜索的最后一个月）仍在下降" in zh
+
+
+def test_a_best_start_at_the_last_month_that_goes_live_says_the_horizon_is_the_limit():
+    runner = CliRunner()
+    data = json.loads(runner.invoke(app, ["when", str(ROUTER), "-f", "json", "--set", "workload.tokens_per_month=10B"]).stdout)
+    (path,) = data["paths"]
+    horizon = data["scenario"]["horizon_months"]
+    best = path["best_start_month"]
+    assert path["npv_by_start_month"][best + 1:] == [None] * (len(path["npv_by_start_month"]) - best - 1)  # not live in time
+    assert path["search_limit"] == "horizon" and path["at_search_limit"] is True
+    table = runner.invoke(app, ["when", str(ROUTER), "--set", "workload.tokens_per_month=10B"], env={"COLUMNS": "400"}).stdout
+    assert (f"Tuned 8B: the cost still falls at month {best}, the last start that goes live within the {horizon}-month "
+            "horizon: starting within the horizon is not better than waiting longer") in table

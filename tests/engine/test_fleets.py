@@ -159,6 +159,38 @@ def test_an_owned_fleet_with_power_or_hosting_at_zero_is_warned_naming_auto():
     assert "power_price_per_kwh: auto" in warnings and "hosting_per_gpu_month: auto" in warnings
 
 
+def test_owned_terms_left_out_are_one_warning_line_with_the_catalog_values_and_unchanged_figures(write_yaml):
+    data = base_scenario(workload={"tokens_per_month": 2000 * SECONDS, "output_share": 0.25},
+                         paths=[_hosted(path={"name": "Own"}, ownership="own", purchase_price="auto", power_price_per_kwh=0.1,
+                                        hosting_per_gpu_month=100)])
+    file = write_yaml(data)
+    result = CliRunner().invoke(app, ["compare", str(file), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "owned fleet without" in line]
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("Warning: Own: owned fleet without serving.server_overhead, serving.maintenance_per_year, "
+                           "serving.power_utilization:")
+    assert "0 (no servers, network or storage) and 0 (no maintenance) and 1 (draw at full TDP)" in line
+    assert "write auto for the catalog's sourced values (+35 % on the GPU price, 10 % of the purchase a year, 0.7 of TDP)" in line
+    assert line[len("Warning: "):] in json.loads(result.stdout)["warnings"]
+    explicit = {"server_overhead": 0, "maintenance_per_year": 0, "power_utilization": 1}
+    quiet = json.loads(CliRunner().invoke(app, ["compare", str(write_yaml(
+        base_scenario(workload=data["workload"], paths=[{**data["paths"][0], "serving": {**data["paths"][0]["serving"],
+                                                                                        **explicit}}]), "q.yaml")),
+                                                "-f", "json"]).stdout)
+    assert not any("owned fleet without" in w for w in quiet["warnings"])
+    warned = json.loads(result.stdout)
+    assert quiet["paths"][0]["npv"] == warned["paths"][0]["npv"]  # the defaults are unchanged: 0, 0, 1
+
+
+def test_power_utilization_is_not_named_when_power_is_not_priced():
+    result = _run({"tokens_per_month": 2000 * SECONDS}, ownership="own", purchase_price=10_000, server_overhead=0.3)
+    line = next(w for w in result.warnings if "owned fleet without" in w)
+    assert "serving.maintenance_per_year: it defaults to 0 (no maintenance);" in line
+    assert "power_utilization" not in line and "server_overhead" not in line
+
+
 # ---------------------------------------------------------------------------- supply
 
 

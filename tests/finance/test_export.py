@@ -284,7 +284,8 @@ def test_bad_targets_fail_in_one_line_and_leave_nothing(tmp_path, monkeypatch):
     assert res.exit_code == 2 and res.output.startswith("Error:")
     monkeypatch.setitem(__import__("sys").modules, "xlsxwriter", None)
     res = runner.invoke(app, ["export", scenario, "-o", str(tmp_path / "new" / "model.xlsx")])
-    assert res.exit_code == 2 and "buildorbuy[export]" in res.output
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "pip install '.[export]' (from a checkout) or pip install 'buildorbuy[export]' (from an index)" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 

@@ -77,7 +77,8 @@ def test_missing_matplotlib_is_a_one_line_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingDependencyError) as info:
         charts.require_matplotlib()
-    assert "pip install 'buildorbuy[report]'" in info.value.one_line()
+    assert "pip install '.[report]' (from a checkout) or pip install 'buildorbuy[report]' (from an index)" \
+        in info.value.one_line()
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,14 @@ class PathTiming:
     cost_of_starting_now: float | None
     """NPV(start now) − NPV(best start): what starting now instead costs (0 when now is best)."""
     live_month_by_start_month: list[int]
+    search_limit: str | None = None
+    """Set when the best start is the last one examined, so a later start may be cheaper still:
+    `latest` (the --latest limit, below the horizon's) or `horizon` (the last start that can go live
+    within the horizon). None: the best start is inside the range examined."""
+
+    @property
+    def at_search_limit(self) -> bool:
+        return self.search_limit is not None
 
 
 @dataclass
@@ -48,7 +56,8 @@ class WhenResult:
             "scenario": scenario_header(self.scenario),
             "latest": self.latest,
             "paths": [{"name": p.name, "best_start_month": p.best_start_month,
-                       "npv_by_start_month": p.npv_by_start_month, "cost_of_starting_now": p.cost_of_starting_now}
+                       "npv_by_start_month": p.npv_by_start_month, "cost_of_starting_now": p.cost_of_starting_now,
+                       "at_search_limit": p.at_search_limit, "search_limit": p.search_limit}
                       for p in self.paths],
             "engine_batches": self.engine_batches,
             "warnings": self.warnings,
@@ -85,5 +94,16 @@ def when(scenario: Scenario | Plan, *, path: str | None = None, latest: int | No
         shown = [float(v) if ok[k, i] else None for k, v in enumerate(npv)]
         best = int(np.argmin(np.where(ok[:, i], npv, np.inf))) if ok[:, i].any() else None
         cost = None if best is None or not ok[0, i] else float(npv[0] - npv[best])
-        timings.append(PathTiming(plan.paths[i].name, shown, best, cost, [int(m) for m in result.live_month[:, i]]))
+        timings.append(PathTiming(plan.paths[i].name, shown, best, cost, [int(m) for m in result.live_month[:, i]],
+                                  _search_limit(best, ok[:, i], result.live_month[:, i], last, plan.horizon)))
     return WhenResult(plan.scenario, last, timings, warnings=list(dict.fromkeys(result.warnings)))
+
+
+def _search_limit(best: int | None, recommendable: np.ndarray, live_month: np.ndarray, last: int,
+                  horizon: int) -> str | None:
+    """`latest` when the best start is the last month searched and a start a month later would still
+    go live within the horizon, `horizon` when the best is the last start that goes live within it,
+    else None (month 0 is best, or a later start was examined and costs more)."""
+    if best is None or best == 0 or recommendable[best + 1:].any():
+        return None
+    return "latest" if best == last and live_month[best] + 1 < horizon else "horizon"

@@ -80,18 +80,20 @@ def validate(
       buildorbuy validate scenario.yaml
       buildorbuy validate scenario.yaml --set horizon_months=60
     """
+    from buildorbuy.engine.checks import check_file
     from buildorbuy.engine.core import evaluate
-    from buildorbuy.engine.plan import compile_plan
     from buildorbuy.errors import BuildOrBuyError
-    from buildorbuy.scenario.loading import load_scenario
 
     try:
-        loaded = load_scenario(scenario, overrides)
-        plan = compile_plan(loaded)
-    except BuildOrBuyError as exc:
-        for problem in [exc, *exc.others]:
+        checked = check_file(scenario, overrides)
+        problems = checked.problems
+    except BuildOrBuyError as exc:  # a file that cannot be read or parsed: nothing more to check
+        problems = [exc, *exc.others]
+    if problems:
+        for problem in problems:
             say(f"Error: {problem.one_line(mention_others=False)}", err=True)
         raise typer.Exit(2) from None
+    loaded, plan = checked.scenario, checked.plan
     evaluate(plan)
     print_warnings(plan.warnings)
     from buildorbuy.render.i18n import t

@@ -117,18 +117,42 @@ class Plan:
 
 
 def compile_plan(scenario: Scenario) -> Plan:
-    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file line)."""
+    """Resolve catalogs and defaults; raise ScenarioError/CatalogError naming the field (and file
+    line), the others found with it in `others` (`validate` lists them all)."""
+    plan, problems = plan_problems(scenario)
+    if problems:
+        problems[0].others = problems[1:]
+        raise problems[0]
+    assert plan is not None
+    return plan
+
+
+def plan_problems(scenario: Scenario) -> tuple[Plan | None, list[BuildOrBuyError]]:
+    """The plan, or every problem compiling finds: unknown catalog names, then each path's own
+    problems (a path with one is skipped, the others still compiled), a missing usd_exchange_rate
+    (once), and the checks across paths when every path compiled. Each names its field and line."""
+    problems: list[BuildOrBuyError] = list(catalog_problems(scenario))
+    plan = None
     try:
-        problems = catalog_problems(scenario)
-        if problems:
-            problems[0].others = problems[1:]
-            raise problems[0]
-        return _compile(scenario)
+        plan = _compile(scenario, problems)
     except BuildOrBuyError as exc:
+        problems.append(exc)
+    if not problems:
+        return plan, []
+    out: list[BuildOrBuyError] = []
+    for exc in problems:
         if exc.source is None and scenario._source is not None:
             exc.source = scenario._source
             exc.line = scenario.locate(exc.field)
-        raise
+        exc.others = []
+        if not any(_same_problem(exc, seen) for seen in out):
+            out.append(exc)
+    return None, out
+
+
+def _same_problem(a: BuildOrBuyError, b: BuildOrBuyError) -> bool:
+    """The same problem found twice (a catalog name checked up front and again while compiling)."""
+    return a.field == b.field and (a.message == b.message or (isinstance(a, CatalogError) and isinstance(b, CatalogError)))
 
 
 def catalog_problems(scenario: Scenario) -> list[CatalogError]:
@@ -166,20 +190,31 @@ def catalog_problems(scenario: Scenario) -> list[CatalogError]:
     return problems
 
 
-def _compile(scenario: Scenario) -> Plan:
+def _compile(scenario: Scenario, problems: list[BuildOrBuyError] | None = None) -> Plan:
+    """Compile the plan. With `problems` (a list), a path's problem is added to it and the path
+    skipped, a missing exchange rate is added once (the catalog prices then stay unconverted), and
+    the checks across paths run only when every path compiled; the caller discards the plan when
+    `problems` is not empty."""
     base = numeric_leaves(scenario)
     horizon = scenario.horizon
     plan = Plan(scenario=scenario, horizon=horizon, base=base, derived=[], paths=[])
     bridge_index = scenario.path_index(scenario.bridge) if scenario.bridge else None
     residency = scenario.constraints.data_residency
     fx_given = "usd_exchange_rate" in scenario.model_fields_set
+    collect = problems is not None
+    fx_missing: list[ScenarioError] = []
 
     def fx(where: str) -> float:
         if scenario.currency != "USD" and not fx_given:
-            raise ScenarioError(
+            exc = ScenarioError(
                 f"catalog prices are in USD: set usd_exchange_rate (units of {scenario.currency} per USD)",
                 field=where,
             )
+            if not collect:
+                raise exc
+            if not fx_missing:  # one line for the missing rate, at the first field that needs it
+                fx_missing.append(exc)
+                problems.append(exc)
         return scenario.usd_exchange_rate
 
     def derive(key: str, fn: DeriveFn, method: str, error_factor_p80: float | None = None) -> None:
@@ -200,48 +235,66 @@ def _compile(scenario: Scenario) -> Plan:
         base["workload.growth_per_month"] = 0.0
     if wl.daily_profile is not None:
         derive("workload.peak_to_average", _profile_peak, "from daily_profile: max / mean")
+    _check_request_shape(scenario, plan.warnings)
 
     for i, path in enumerate(scenario.paths):
-        k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
-        pp = PathPlan(index=i, name=path.name, kind=path.kind, bridge=None, staff_count=len(path.staff))
-        if bridge_index is not None and i != bridge_index:
-            pp.bridge = bridge_index
-        for j, staff in enumerate(path.staff):
-            if staff.end_month is None:
-                base[k(f"staff[{j}].end_month")] = float(horizon)
-
-        if isinstance(path, ApiPath):
-            _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
-            plan.unused.update(_unused_discounts(path, k, base))
-            pp.has_managed_finetune = path.managed_finetune is not None
-            if pp.has_managed_finetune:
-                pp.bridge = None
-            if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
-                pp.infeasible = {"rule": "residency_api", "residency": residency,
-                                 "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
-        else:
-            _compile_model(path, k, base, derive, fix, scenario, plan)
-            _fleet_structure(pp, path.serving)
-            _compile_routing(path, pp, scenario, base)
-            _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
-            plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
-            market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
-            if isinstance(path, FinetunePath):
-                pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
-                _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
-                locations = {"serving": path.serving.resolved_location, "finetune": path.finetune.location}
-            else:
-                pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
-                _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
-                locations = {"serving": path.serving.resolved_location}
-            bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
-            if bad:
-                pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
-            elif market is not None:
-                pp.infeasible = market
-        plan.paths.append(pp)
-
+        if not collect:
+            plan.paths.append(_compile_path(scenario, plan, i, path, bridge_index, residency, derive, fix, fx))
+            continue
+        if any((exc.field or "").startswith(f"paths[{i}].") for exc in problems):
+            continue  # an unknown catalog name: its compile would only find that again
+        try:
+            plan.paths.append(_compile_path(scenario, plan, i, path, bridge_index, residency, derive, fix, fx))
+        except BuildOrBuyError as exc:
+            problems.append(exc)
+    if collect and len(plan.paths) < len(scenario.paths):
+        return plan  # the checks across paths need every path
     return _finish(plan, bridge_index)
+
+
+def _compile_path(scenario: Scenario, plan: Plan, i: int, path, bridge_index: int | None, residency: str,
+                  derive, fix, fx) -> PathPlan:
+    """One path's plan: its parameters and estimates go into `plan`."""
+    base = plan.base
+    horizon = plan.horizon
+    k = lambda name, i=i: f"paths[{i}].{name}"  # noqa: E731
+    pp = PathPlan(index=i, name=path.name, kind=path.kind, bridge=None, staff_count=len(path.staff))
+    if bridge_index is not None and i != bridge_index:
+        pp.bridge = bridge_index
+    for j, staff in enumerate(path.staff):
+        if staff.end_month is None:
+            base[k(f"staff[{j}].end_month")] = float(horizon)
+
+    if isinstance(path, ApiPath):
+        _compile_api(path, k, base, derive, fix, fx, scenario, pp, plan.warnings)
+        plan.unused.update(_unused_discounts(path, k, base))
+        pp.has_managed_finetune = path.managed_finetune is not None
+        if pp.has_managed_finetune:
+            pp.bridge = None
+        if path.deployment not in ALLOWED_DEPLOYMENTS[residency]:
+            pp.infeasible = {"rule": "residency_api", "residency": residency,
+                             "allowed": sorted(ALLOWED_DEPLOYMENTS[residency]), "actual": path.deployment}
+    else:
+        _compile_model(path, k, base, derive, fix, scenario, plan)
+        _fleet_structure(pp, path.serving)
+        _compile_routing(path, pp, scenario, base)
+        _compile_serving(path, pp.serving_gpu, k, base, derive, fix, fx, plan.warnings, scenario)
+        plan.unused.update({k(f"serving.{name}"): why for name, why in _unused_serving(path.serving).items()})
+        market = _market_block(path, pp.serving_gpu, scenario, i, plan.warnings)
+        if isinstance(path, FinetunePath):
+            pp.compute_gpu = _gpu(path.finetune.gpu, f"paths[{i}].finetune.gpu")
+            _compile_finetune(path, pp.compute_gpu, k, base, derive, fix, fx)
+            locations = {"serving": path.serving.resolved_location, "finetune": path.finetune.location}
+        else:
+            pp.compute_gpu = _gpu(path.training.gpu, f"paths[{i}].training.gpu")
+            _compile_training(path, pp.compute_gpu, k, base, derive, fix, fx)
+            locations = {"serving": path.serving.resolved_location}
+        bad = {what: where for what, where in locations.items() if where not in ALLOWED_LOCATIONS[residency]}
+        if bad:
+            pp.infeasible = {"rule": "residency_hosted", "residency": residency, "places": bad}
+        elif market is not None:
+            pp.infeasible = market
+    return pp
 
 
 def _finish(plan: Plan, bridge_index: int | None) -> Plan:
@@ -308,6 +361,35 @@ def _check_starts_and_fallbacks(plan: Plan, bridge_index: int | None) -> None:
             field = "routing.fallback" if plan.scenario.paths[pp.index].routing is not None else "serving.max_gpus"
             raise ScenarioError(f"the fallback '{plan.paths[pp.fallback].name}' must satisfy the constraints itself: "
                                 f"{plan.paths[pp.fallback].infeasible_reason}", field=f"paths[{pp.index}].{field}")
+
+
+OUTPUT_SHARE_TOLERANCE = 0.05
+"""workload.output_share may differ from the per-request shape's out / (in + out) by this share of it."""
+
+
+def _check_request_shape(scenario: Scenario, warnings: list[str]) -> None:
+    """Warn when workload.output_share contradicts the request shape the scenario gives.
+
+    Costs (API bills, the fleet's output tokens) use output_share; the `auto` serving estimate
+    models requests of input + output tokens and turns its output tokens/s into all tokens/s with
+    output_share, while `estimate serving` uses the shape's own out / (in + out).
+    """
+    wl = scenario.workload
+    if not {"input_tokens_per_request", "output_tokens_per_request"} & wl.model_fields_set:
+        return
+    implied = wl.output_tokens_per_request / (wl.input_tokens_per_request + wl.output_tokens_per_request)
+    if abs(wl.output_share - implied) <= OUTPUT_SHARE_TOLERANCE * implied:
+        return
+    share = f"{wl.output_share:g}" + ("" if "output_share" in wl.model_fields_set else " (the default)")
+    text = (f"workload.output_share {share} disagrees with input_tokens_per_request {wl.input_tokens_per_request:g} "
+            f"and output_tokens_per_request {wl.output_tokens_per_request:g}, which imply an output share of "
+            f"{implied:.3g}: the costs use output_share {wl.output_share:g}")
+    if any(p.kind != "api" and p.serving.tokens_per_second_per_gpu == "auto" for p in scenario.paths):
+        text += (f"; tokens_per_second_per_gpu: auto models requests of {wl.input_tokens_per_request:g} + "
+                 f"{wl.output_tokens_per_request:g} tokens and counts all tokens with output_share {wl.output_share:g}, "
+                 f"so it gives {implied / wl.output_share:.3g} × the tokens/s per GPU of `estimate serving`, which "
+                 f"uses {implied:.3g}")
+    warnings.append(text + "; make them agree")
 
 
 def _check_caps(plan: Plan, params: Params) -> None:
@@ -761,6 +843,28 @@ def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: S
         if getattr(sv, name) == 0:
             warnings.append(f"{path.name}: serving.{name} is 0 for an owned fleet, so it costs nothing; "
                             f"write {name}: auto for a sourced value (or your own figure)")
+    left_out = _owned_terms_left_out(sv, terms)
+    if left_out:
+        warnings.append(f"{path.name}: owned fleet without " + ", ".join(f"serving.{name}" for name, _, _ in left_out)
+                        + ": " + ("they default to " if len(left_out) > 1 else "it defaults to ")
+                        + " and ".join(default for _, default, _ in left_out)
+                        + "; write auto for the catalog's sourced values (" + ", ".join(auto for _, _, auto in left_out)
+                        + ") or your own figures")
+
+
+def _owned_terms_left_out(sv, terms) -> list[tuple[str, str, str]]:
+    """Owned-fleet cost terms the scenario leaves out, whose defaults price nothing (no server overhead,
+    no maintenance, power at full TDP): (name, the default in words, the `auto` value in words).
+    Power draw counts only when power is priced."""
+    given = sv.model_fields_set
+    out = []
+    if "server_overhead" not in given:
+        out.append(("server_overhead", "0 (no servers, network or storage)", f"+{terms.server_overhead * 100:g} % on the GPU price"))
+    if "maintenance_per_year" not in given:
+        out.append(("maintenance_per_year", "0 (no maintenance)", f"{terms.maintenance_per_year * 100:g} % of the purchase a year"))
+    if "power_utilization" not in given and sv.power_price_per_kwh != 0:
+        out.append(("power_utilization", "1 (draw at full TDP)", f"{terms.power_utilization:g} of TDP"))
+    return out
 
 
 def _compute_price(section: str, gpu, node, k, fix, fx) -> None:

@@ -1,4 +1,4 @@
-"""Charts for the planning report (matplotlib, an optional extra: `pip install 'buildorbuy[report]'`).
+"""Charts for the planning report (matplotlib, an optional extra: `pip install '.[report]'` in a checkout).
 
 matplotlib is imported only inside these functions, with the non-interactive Agg canvas and no
 pyplot (no global figure state). Every chart is rendered to bytes (PNG and SVG) in memory; the
@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from buildorbuy.errors import MissingDependencyError
+from buildorbuy.errors import MissingDependencyError, install_hint
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import component_label, t
 
-INSTALL_HINT = "charts need matplotlib, which is not installed: pip install 'buildorbuy[report]'"
+INSTALL_HINT = f"charts need matplotlib, which is not installed: {install_hint('report')}"
 
 CJK_FONT_NAMES = (
     "Noto Sans CJK SC", "Noto Sans CJK", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",

@@ -172,6 +172,13 @@ EN: dict[str, str] = {
     "when.line_now": "{path}: start now (month 0) — waiting only adds cost.",
     "when.line_wait": "{path}: start in month {month}; starting now instead costs {cost} {cur} more (NPV).",
     "when.line_never": "{path}: no start month up to {latest} is recommendable (live within the horizon, feasible).",
+    "when.line_limit_latest": ("{path}: the cost still falls at month {month}, the latest searched: the best start is at or "
+                               "beyond it (try --latest {more}); starting now instead costs at least {cost} {cur} more (NPV)."),
+    "when.line_limit_horizon": ("{path}: the cost still falls at month {month}, the last start that goes live within the "
+                                "{horizon}-month horizon: starting within the horizon is not better than waiting longer "
+                                "(a longer horizon_months shows whether starting pays at all); starting now instead costs "
+                                "{cost} {cur} more (NPV)."),
+    "when.best_at_limit": "month {n}+",
     "when.not_recommendable": "—",
     "diff.inputs_h": "Inputs that differ",
     "diff.no_inputs": "No input differs.",
@@ -369,6 +376,12 @@ ZH: dict[str, str] = {
     "when.line_now": "{path}：立即启动（第 0 月）——推迟只会增加成本。",
     "when.line_wait": "{path}：第 {month} 月启动；若立即启动，净现值多 {cost} {cur}。",
     "when.line_never": "{path}：0–{latest} 月内没有可推荐的启动月份（在期限内上线且可行）。",
+    "when.line_limit_latest": ("{path}：成本到第 {month} 月（搜索的最后一个月）仍在下降：最佳启动月份在此或更晚"
+                               "（可试 --latest {more}）；若立即启动，净现值至少多 {cost} {cur}。"),
+    "when.line_limit_horizon": ("{path}：成本到第 {month} 月（在 {horizon} 个月期限内能上线的最后一个启动月份）仍在下降："
+                                "在期限内启动并不比继续等待更好（延长 horizon_months 可看启动是否划算）；"
+                                "若立即启动，净现值多 {cost} {cur}。"),
+    "when.best_at_limit": "第 {n} 月或更晚",
     "when.not_recommendable": "—",
     "diff.inputs_h": "不同的输入",
     "diff.no_inputs": "没有不同的输入。",

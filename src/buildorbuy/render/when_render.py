@@ -28,9 +28,30 @@ def summary_rows(result: WhenResult, lang: str = "en") -> tuple[list[str], list[
     rows = []
     for p in result.paths:
         best = None if p.best_start_month is None else p.npv_by_start_month[p.best_start_month]
-        rows.append([p.name, t("when.not_recommendable", lang) if p.best_start_month is None else t("month_n", lang, n=p.best_start_month),
+        rows.append([p.name, _best_cell(p.best_start_month, p.search_limit, lang),
                      _money(p.npv_by_start_month[0], lang), _money(best, lang), _money(p.cost_of_starting_now, lang)])
     return header, rows
+
+
+def _best_cell(best: int | None, limit: str | None, lang: str, none: str | None = None) -> str:
+    """`month 6`, or `month 6+` when the best is the last start examined (a later one may be cheaper)."""
+    if best is None:
+        return t("when.not_recommendable", lang) if none is None else none
+    return t("when.best_at_limit" if limit else "month_n", lang, n=best)
+
+
+def _line(name: str, best: int | None, limit: str | None, cost: str, latest: int, horizon: int, cur: str,
+          lang: str) -> str:
+    """The sentence for one path: never, now, wait until month k, or the cost still falls at the limit."""
+    if best is None:
+        return t("when.line_never", lang, path=name, latest=latest)
+    if best == 0:
+        return t("when.line_now", lang, path=name)
+    if limit == "latest":
+        return t("when.line_limit_latest", lang, path=name, month=best, more=horizon - 1, cost=cost, cur=cur)
+    if limit == "horizon":
+        return t("when.line_limit_horizon", lang, path=name, month=best, horizon=horizon, cost=cost, cur=cur)
+    return t("when.line_wait", lang, path=name, month=best, cost=cost, cur=cur)
 
 
 def month_rows(result: WhenResult, lang: str = "en") -> tuple[list[str], list[list[str]]]:
@@ -49,13 +70,8 @@ def lines(result: WhenResult, lang: str = "en") -> list[str]:
     cur = result.scenario.currency
     out = []
     for p in result.paths:
-        if p.best_start_month is None:
-            out.append(t("when.line_never", lang, path=p.name, latest=result.latest))
-        elif p.best_start_month == 0:
-            out.append(t("when.line_now", lang, path=p.name))
-        else:
-            cost = "—" if p.cost_of_starting_now is None else fmt.money(p.cost_of_starting_now)
-            out.append(t("when.line_wait", lang, path=p.name, month=p.best_start_month, cost=cost, cur=cur))
+        cost = "—" if p.cost_of_starting_now is None else fmt.money(p.cost_of_starting_now)
+        out.append(_line(p.name, p.best_start_month, p.search_limit, cost, result.latest, result.scenario.horizon, cur, lang))
     return out
 
 
@@ -118,15 +134,12 @@ def report_blocks(data: dict | None, lang: str = "en", currency: str = "") -> li
     for p in data["paths"]:
         npvs, best = p.get("npv_by_start_month") or [None], p.get("best_start_month")
         at_best = None if best is None else npvs[best]
-        rows.append([md(p["name"], cell=True), "—" if best is None else t("month_n", lang, n=best),
+        limit = p.get("search_limit")
+        rows.append([md(p["name"], cell=True), _best_cell(best, limit, lang, none="—"),
                      _money(npvs[0], lang), _money(at_best, lang), _money(p.get("cost_of_starting_now"), lang)])
-        if best is None:
-            said.append(t("when.line_never", lang, path=md(p["name"]), latest=data.get("latest", len(npvs) - 1)))
-        elif best == 0:
-            said.append(t("when.line_now", lang, path=md(p["name"])))
-        else:
-            said.append(t("when.line_wait", lang, path=md(p["name"]), month=best, cost=_money(p.get("cost_of_starting_now"), lang),
-                          cur=currency))
+        horizon = (data.get("scenario") or {}).get("horizon_months", len(npvs))
+        said.append(_line(md(p["name"]), best, limit, _money(p.get("cost_of_starting_now"), lang),
+                          data.get("latest", len(npvs) - 1), int(horizon), currency, lang))
     return [Paragraph(" ".join(said)), Table(header, rows, right_from=1)]
 
 

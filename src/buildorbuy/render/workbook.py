@@ -31,12 +31,12 @@ SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
 
 def require_xlsxwriter():
     """Import XlsxWriter or raise the one-line error of the `export` extra (before any work)."""
-    from buildorbuy.errors import OutputError
+    from buildorbuy.errors import OutputError, install_hint
 
     try:
         import xlsxwriter  # noqa: F401
     except ImportError:
-        raise OutputError("export needs XlsxWriter: pip install 'buildorbuy[export]'") from None
+        raise OutputError(f"export needs XlsxWriter: {install_hint('export')}") from None
     return xlsxwriter
 
 

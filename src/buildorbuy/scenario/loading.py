@@ -544,16 +544,36 @@ def validate(raw: dict, *, source: str | None = None, lines: dict[tuple, int] | 
     return scenario
 
 
-def load_scenario(path: str | FsPath, overrides: Iterable[str] | None = None) -> Scenario:
-    """Read, override and validate a scenario file (YAML, TOML or JSON)."""
+def read_with_overrides(path: str | FsPath, overrides: Iterable[str] | None = None) -> tuple[dict, dict[tuple, int]]:
+    """Read a scenario file and apply `--set` overrides: (raw data, key-path → line map)."""
     raw, lines = read_raw(path)
-    overrides = list(overrides or ())
     try:
-        apply_overrides(raw, overrides, lines)
+        apply_overrides(raw, list(overrides or ()), lines)
     except ScenarioError as exc:
         exc.message = f"--set: {exc.message}"
         raise
+    return raw, lines
+
+
+def load_scenario(path: str | FsPath, overrides: Iterable[str] | None = None) -> Scenario:
+    """Read, override and validate a scenario file (YAML, TOML or JSON)."""
+    raw, lines = read_with_overrides(path, overrides)
     return validate(raw, source=str(path), lines=lines)
+
+
+def place(exc: ScenarioError, lines: dict[tuple, int], source: str | None):
+    """Give a problem found outside validation its file and line (the nearest up its field's path),
+    or mark it "(from --set)" when an override set that field; returns `exc`."""
+    exc.source = source
+    try:
+        parts = split_field_path(exc.field) if exc.field else []
+    except ScenarioError:
+        parts = []
+    line, from_set = _blame(parts, lines) if parts else (None, False)
+    exc.line = line
+    if from_set and not exc.message.endswith("(from --set)"):
+        exc.message += " (from --set)"
+    return exc
 
 
 def scenario_from_dict(data: dict, overrides: Iterable[str] | None = None) -> Scenario:
