@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from buildorbuy.analysis.compare import compare
 from buildorbuy.cli import app
+from buildorbuy.render.i18n import MONTH_NAMES
 from buildorbuy.render.workbook import sheet_title
 from buildorbuy.scenario.loading import load_scenario
 from tests.finance.recalc import read_values, recalculate
@@ -342,7 +343,8 @@ def test_editing_accounting_inputs_matches_compare_with_set(tmp_path, key, edits
     data = _accounting_json(scenario, sets)
     assert _check_accounting(data, values) > 60
     assert _check_accounting(_engine_data(scenario, sets), values) > 60
-    assert f"month {edits['fiscal_year_start_month']})" in values["Accounting"][0][0]
+    month_name = MONTH_NAMES["en"][edits["fiscal_year_start_month"] - 1]
+    assert values["Accounting"][0][0] == f"Accounting view (fiscal years starting in {month_name})"  # follows the input
     base = _accounting_json(scenario, sets[: len(sets) - len(edits)])
     assert ([y["fiscal_year"] for y in base["paths"][0]["accounting"]["capex_by_fiscal_year"]]
             != [y["fiscal_year"] for y in data["paths"][0]["accounting"]["capex_by_fiscal_year"]])  # the edit moved them

@@ -170,7 +170,7 @@ def test_report_shows_switching_and_the_accounting_view(tmp_path):
                               "--view", "accounting"])
     assert res.exit_code == 0, res.output
     text = target.read_text()
-    assert "Switching from an api path" in text and "Accounting view (fiscal years from month 1)" in text
+    assert "Switching from an api path" in text and "Accounting view (fiscal years starting in January)" in text
     assert "book value at the end" in text
 
 

@@ -9,7 +9,7 @@ from buildorbuy.analysis.compare import Comparison
 from buildorbuy.engine.core import COMPONENTS, FLEET_KEYS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import accounting_title, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
@@ -43,7 +43,7 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
         console.print(rich_table(t("title.switch", lang), header, rows, right_from=99, width=console.width))
     header, rows = views.accounting_rows(cmp, lang)
     if rows:
-        title = t("title.accounting", lang, month=cmp.scenario.fiscal_year_start_month)
+        title = accounting_title(lang, cmp.scenario.fiscal_year_start_month)
         console.print(rich_table(title, header, rows, right_from=2, width=console.width))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
@@ -87,7 +87,7 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
         out += [f"### {t('title.switch', lang)}", "", markdown_table(header, rows), ""]
     header, rows = views.accounting_rows(cmp, lang)
     if rows:
-        out += [f"### {t('title.accounting', lang, month=cmp.scenario.fiscal_year_start_month)}", "",
+        out += [f"### {accounting_title(lang, cmp.scenario.fiscal_year_start_month)}", "",
                 markdown_table(header, rows, right_from=2), ""]
     header, rows = views.estimate_rows(cmp, lang)
     if rows:

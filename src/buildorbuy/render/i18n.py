@@ -447,7 +447,7 @@ EN.update({
     "col.irr": "IRR (annual)",
     "col.payback": "Discounted payback",
     "col.why": "Why",
-    "title.accounting": "Accounting view (fiscal years from month {month})",
+    "title.accounting": "Accounting view (fiscal years starting in {month_name})",
     "col.fiscal_year": "Fiscal year",
     "col.capex": "Capex",
     "col.opex": "Opex",
@@ -534,7 +534,7 @@ ZH.update({
     "col.irr": "内部收益率（年化）",
     "col.payback": "折现回收期",
     "col.why": "原因",
-    "title.accounting": "会计视图（财年自 {month} 月起）",
+    "title.accounting": "会计视图（财年自 {month_name} 月起）",
     "col.fiscal_year": "财年",
     "col.capex": "资本支出",
     "col.opex": "运营支出",
@@ -715,6 +715,20 @@ ZH.update({
 })
 
 TABLES = {"en": EN, "zh": ZH}
+
+
+MONTH_NAMES = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "zh": tuple(str(m) for m in range(1, 13)),  # 财年自 4 月起
+}
+"""Calendar month names per language, for `month_name` placeholders (fiscal_year_start_month 1 = the first)."""
+
+
+def accounting_title(lang: str, fiscal_year_start_month: int) -> str:
+    """The accounting view's heading: the fiscal years' first calendar month (a month of the year, not a
+    scenario month)."""
+    return t("title.accounting", lang, month_name=MONTH_NAMES[lang][int(fiscal_year_start_month) - 1])
 
 
 def t(key: str, lang: str = "en", /, **values: Any) -> str:

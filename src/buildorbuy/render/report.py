@@ -22,7 +22,7 @@ from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.labels import field_label
 from buildorbuy.render.escape import markdown as md
-from buildorbuy.render.i18n import kind_label, t
+from buildorbuy.render.i18n import accounting_title, kind_label, t
 from buildorbuy.render.tables import markdown_table
 
 CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
@@ -422,7 +422,7 @@ def build_report(
         b += [Heading(2, t("title.switch", lang)), Table(header, rows)]
     header, rows = views.accounting_rows(cmp, lang)
     if rows:
-        b += [Heading(2, t("title.accounting", lang, month=sc.fiscal_year_start_month)), Table(header, rows, right_from=2)]
+        b += [Heading(2, accounting_title(lang, sc.fiscal_year_start_month)), Table(header, rows, right_from=2)]
     fleet_header, fleet = views.fleet_rows(cmp, lang)
     if "gpus" in have or fleet:
         b += [Heading(2, t("report.gpus_h", lang))] + image("gpus")

@@ -8,6 +8,11 @@ path's scalars — go-live, run cost, replica throughput — above the month tab
 (total, NPV, cost per 1M tokens, levelised cost, break-even months, winner, switching). The formulas mirror the engine mechanisms' docstring equations (engine/mechanisms/*.py)
 in plain functions (no macros, no LAMBDA, no dynamic arrays), so LibreOffice and Excel agree.
 
+Every formula is written with its result as the cached value (the engine's figures; intermediate
+cells computed here with the same arithmetic on the same inputs), so readers that do not recalculate
+(openpyxl `data_only`, pandas, previewers, LibreOffice's default for xlsx) show the figures; the
+workbook still asks for a full recalculation on load, for Excel after edits.
+
 `auto` results (estimates, catalog prices, `auto` searches) enter as values: changing an input does
 not re-run an estimator or a search. A term the workbook could not express would enter as the
 engine's values, marked on its sheet and listed in the Summary's notes (`uncovered`, empty today).
@@ -23,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from buildorbuy.engine.mechanisms.api_fees import TOKEN_TYPES
-from buildorbuy.render.i18n import component_label, t
+from buildorbuy.render.i18n import MONTH_NAMES, accounting_title, component_label, t
 
 MONTH_HOURS = 730.0
 SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
@@ -94,12 +99,59 @@ class Book:
     """Excel row number of month 0 on the path and workload sheets."""
     accounting: bool = False
     """Whether the accounting view is written (Inputs then also holds fiscal_year_start_month)."""
+    values: dict[str, float] = field(default_factory=dict)
+    """defined name → its value (inputs, constants, scalars): the cached results written with the formulas."""
+    results: dict[str, Any] = field(default_factory=dict)
+    """Cached results other sheets repeat: `breakeven_{a}_{b}` (month or "never"), `switch_{i}`
+    (against, annual IRR or "n/a", payback month or "n/a")."""
+    tokens: Any = None
+    """Workload tokens per month (the Workload sheet's column B), [month]."""
+    discount: Any = None
+    """Discount factor per month (the Workload sheet's column D), [month]."""
 
     def n(self, key: str) -> str:
         return self.names[key]
 
+    def v(self, expr: str) -> float:
+        """The value of a defined name, or of a numeric literal, as the formulas use it."""
+        return self.values[expr] if expr in self.values else float(expr)
+
+    def val(self, key: str) -> float:
+        """The value of parameter `key`."""
+        return self.values[self.names[key]]
+
     def has(self, key: str) -> bool:
         return key in self.names
+
+
+def x_round(x):
+    """Excel ROUND(x, 0): half away from zero."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def x_roundup(x):
+    """Excel ROUNDUP(x, 0): away from zero."""
+    return np.sign(x) * np.ceil(np.abs(x))
+
+
+def first_flag(weight: np.ndarray) -> np.ndarray:
+    """1 in the first month whose weight is > 0, else 0 (the _first_month_flag column's values)."""
+    out = np.zeros(len(weight))
+    hits = np.flatnonzero(weight > 0)
+    if hits.size:
+        out[hits[0]] = 1.0
+    return out
+
+
+def holds_to_end(flags: np.ndarray) -> np.ndarray:
+    """AND(flag[m], holds[m + 1]) from the last month up: True where every flag from m on is True."""
+    return np.logical_and.accumulate(np.asarray(flags, dtype=bool)[::-1])[::-1]
+
+
+def first_true(flags: np.ndarray):
+    """MATCH(TRUE, …, 0) − 1: the first index where a flag is True, or None."""
+    hits = np.flatnonzero(flags)
+    return int(hits[0]) if hits.size else None
 
 
 def quote(sheet: str) -> str:
@@ -188,6 +240,7 @@ def write_inputs(book: Book, fmt: dict) -> None:
     rows = _sources(plan, book.result)
     for r, (key, value, source) in enumerate(rows, start=1):
         book.names[key] = defined_name(key)
+        book.values[book.names[key]] = value
     for r, (key, value, source) in enumerate(rows, start=1):
         ws.write_string(r, 0, key)
         d = derived.get(key)
@@ -201,8 +254,8 @@ def write_inputs(book: Book, fmt: dict) -> None:
                 target = _default_target(key, method[len("default: "):])
                 if target is not None and target in book.names and target != key:
                     formula = f"={book.n(target)}"
-        if formula is not None:
-            ws.write_formula(r, 1, formula, fmt["input"])
+        if formula is not None:  # the engine's value of a derived parameter is what the formula computes
+            ws.write_formula(r, 1, formula, fmt["input"], value)
             source = source.replace("estimated: ", "formula: ", 1)
         else:
             ws.write_number(r, 1, value, fmt["input"])
@@ -217,6 +270,7 @@ def write_inputs(book: Book, fmt: dict) -> None:
         ws.write_string(r, 2, "month of the year (1-12)")
         ws.write_string(r, 3, _field_source(plan.scenario, key))
         book.names[key] = defined_name(key)
+        book.values[book.names[key]] = float(plan.scenario.fiscal_year_start_month)
         book.wb.define_name(book.names[key], f"={quote(ws.name)}!$B${r + 1}")
         r += 1
     r += 1
@@ -227,6 +281,7 @@ def write_inputs(book: Book, fmt: dict) -> None:
         ws.write_number(r, 1, value, fmt["input"])
         ws.write_string(r, 3, t("xl.constant_source", lang))
         book.names[name] = name
+        book.values[name] = float(value)
         book.wb.define_name(name, f"={quote(ws.name)}!$B${r + 1}")
 
 
@@ -277,16 +332,25 @@ def write_workload(book: Book, fmt: dict) -> str:
     ws.set_column(0, 3, 18)
     ws.freeze_panes(first - 1, 1)
     schedule = book.plan.scenario.workload.schedule is not None
+    months = np.arange(horizon, dtype=float)
+    if schedule:
+        tokens = np.array([book.val(f"workload.schedule[{m}]") for m in range(horizon)])
+    else:
+        tokens = book.val("workload.tokens_per_month") * (1 + book.val("workload.growth_per_month")) ** months
+    peak = tokens * (book.val("workload.peak_to_average") / float(f"{SECONDS_PER_MONTH:.0f}"))
+    discount = (1 + book.val("discount_rate")) ** (-months / 12)
+    book.tokens, book.discount = tokens, discount
     for m in range(horizon):
         row = first + m
         ws.write_number(row - 1, 0, m)
         if schedule:
-            ws.write_formula(row - 1, 1, f"={book.n(f'workload.schedule[{m}]')}", fmt["num"])
+            ws.write_formula(row - 1, 1, f"={book.n(f'workload.schedule[{m}]')}", fmt["num"], float(tokens[m]))
         else:
             ws.write_formula(row - 1, 1, f"={book.n('workload.tokens_per_month')}*(1+{book.n('workload.growth_per_month')})^A{row}",
-                             fmt["num"])
-        ws.write_formula(row - 1, 2, f"=B{row}*({book.n('workload.peak_to_average')}/{SECONDS_PER_MONTH:.0f})", fmt["num"])
-        ws.write_formula(row - 1, 3, f"=(1+{book.n('discount_rate')})^(-A{row}/12)", fmt["factor"])
+                             fmt["num"], float(tokens[m]))
+        ws.write_formula(row - 1, 2, f"=B{row}*({book.n('workload.peak_to_average')}/{SECONDS_PER_MONTH:.0f})", fmt["num"],
+                         float(peak[m]))
+        ws.write_formula(row - 1, 3, f"=(1+{book.n('discount_rate')})^(-A{row}/12)", fmt["factor"], float(discount[m]))
     return ws.name
 
 
@@ -304,6 +368,9 @@ class PathSheet:
         self.ws = book.wb.add_worksheet(sheet_title(index, self.pp.name))
         book.sheet_of[index] = self.ws.name
         self.cols: dict[str, str] = {}
+        self.vals: dict[str, np.ndarray] = {}
+        """column key → its values per month (the cached results of its formulas)."""
+        self.months = np.arange(book.plan.horizon, dtype=float)
         self.order: list[tuple[str, str]] = []
         self.scalar_row = 2
         book.columns[index] = self.cols
@@ -320,27 +387,37 @@ class PathSheet:
     def has(self, name: str) -> bool:
         return self.book.has(self.prefix + name)
 
+    def pv(self, name: str) -> float:
+        """The value of the path's parameter `name`."""
+        return self.book.values[self.p(name)]
+
     def start(self) -> str:
         """The path's start_month as whole months (DESIGN §2b: the whole path shifts by it), or 0."""
         return f"ROUND({self.p('start_month')},0)" if self.has("start_month") else "0"
 
-    def scalar(self, key: str, label: str, formula: str) -> str:
+    def start_value(self) -> float:
+        return float(x_round(self.pv("start_month"))) if self.has("start_month") else 0.0
+
+    def scalar(self, key: str, label: str, formula: str, cached: float) -> str:
         """A named scalar above the month table (e.g. go-live month)."""
         name = f"p{self.index}_{key}"
         r = self.scalar_row
         if r >= self.book.first_row - 3:
             raise AssertionError(f"{self.pp.name}: too many scalars above the month table (row {r})")
         self.ws.write_string(r, 0, label)
-        self.ws.write_formula(r, 1, formula, self.fmt["num"])
+        self.ws.write_formula(r, 1, formula, self.fmt["num"], float(cached))
         self.ws.write_string(r, 2, key, self.fmt["key"])
+        self.book.values[name] = float(cached)
         self.book.wb.define_name(name, f"={quote(self.ws.name)}!$B${r + 1}")
         self.book.scalars[self.index][key] = name
         self.scalar_row += 1
         return name
 
     def column(self, key: str, label: str, formula_at, style: str = "num", values: np.ndarray | None = None,
-               pasted: bool = True) -> str:
-        """Add a month column; `formula_at(row, m)` gives the formula of Excel row `row` (month m)."""
+               pasted: bool = True, cached=None) -> str:
+        """Add a month column; `formula_at(row, m)` gives the formula of Excel row `row` (month m), `cached`
+        its results per month (numbers, or strings), written with the formulas so that a reader of cached
+        values (no recalculation) sees them."""
         from xlsxwriter.utility import xl_col_to_name
 
         col = len(self.order)
@@ -351,12 +428,24 @@ class PathSheet:
         self.ws.write_string(first - 3, col, label, self.fmt["header"])
         self.ws.write_string(first - 2, col, key, self.fmt["key"])
         fmt = self.fmt[style]
-        for m in range(self.book.plan.horizon):
+        horizon = self.book.plan.horizon
+        if values is not None:
+            self.vals[key] = np.asarray(values, dtype=float)
+        else:
+            if cached is None:
+                raise AssertionError(f"{self.pp.name}: column {key} has no cached values")
+            if isinstance(cached, list):  # text
+                results = cached
+            else:
+                arr = np.broadcast_to(np.asarray(cached, dtype=float), (horizon,))
+                self.vals[key] = arr
+                results = arr.tolist()
+        for m in range(horizon):
             row = first + m
             if values is not None:
                 self.ws.write_number(row - 1, col, float(values[m]), self.fmt["pasted" if pasted else style])
             else:
-                self.ws.write_formula(row - 1, col, formula_at(row, m), fmt)
+                self.ws.write_formula(row - 1, col, formula_at(row, m), fmt, results[m])
         return letter
 
     def c(self, key: str, row: int) -> str:
@@ -382,10 +471,13 @@ class PathSheet:
 def _weights(s: PathSheet, live: str) -> None:
     """live flag, success weight p·live and fallback weight (1 − live) + (1 − p)·live."""
     p = s.p("success_probability")
-    s.column("live", t("xl.col.live", s.book.lang), lambda r, m: f"=IF(A{r}>={live},1,0)", "int")
-    s.column("success_weight", t("xl.col.success_weight", s.book.lang), lambda r, m: f"={s.c('live', r)}*{p}", "factor")
+    pv = s.book.v(p)
+    flag = (s.months >= s.book.v(live)).astype(float)
+    s.column("live", t("xl.col.live", s.book.lang), lambda r, m: f"=IF(A{r}>={live},1,0)", "int", cached=flag)
+    s.column("success_weight", t("xl.col.success_weight", s.book.lang), lambda r, m: f"={s.c('live', r)}*{p}", "factor",
+             cached=flag * pv)
     s.column("fallback_weight", t("xl.col.fallback_weight", s.book.lang),
-             lambda r, m: f"=(1-{s.c('live', r)})+(1-{p})*{s.c('live', r)}", "factor")
+             lambda r, m: f"=(1-{s.c('live', r)})+(1-{p})*{s.c('live', r)}", "factor", cached=(1 - flag) + (1 - pv) * flag)
 
 
 def _first_month_flag(s: PathSheet, key: str, weight_key: str) -> None:
@@ -396,7 +488,7 @@ def _first_month_flag(s: PathSheet, key: str, weight_key: str) -> None:
         before = "0" if m == 0 else f"COUNTIF(${s.cols[weight_key]}${first}:{s.cols[weight_key]}{r - 1},\">0\")"
         return f"=IF(AND({s.c(weight_key, r)}>0,{before}=0),1,0)"
 
-    s.column(key, t("xl.col.first_month", s.book.lang), formula, "int")
+    s.column(key, t("xl.col.first_month", s.book.lang), formula, "int", cached=first_flag(s.vals[weight_key]))
 
 
 def _per_token_fees(s: PathSheet, prices_of: str = "", key: str = "fees_full", label: str | None = None) -> None:
@@ -404,35 +496,47 @@ def _per_token_fees(s: PathSheet, prices_of: str = "", key: str = "fees_full", l
     names the prices ("" the path's, "managed_finetune." the fine-tuned model's, which the price
     data's dated steps do not move); the path's discount, batch and off-peak terms apply to both."""
     book, lang, pp = s.book, s.book.lang, s.pp
-    n = book.n
+    n, v = book.n, book.v
     o, c = n("workload.output_share"), n("workload.cached_input_share")
     w = n("workload.cache_write_share") if book.has("workload.cache_write_share") else "0"
     shares = {"input": f"(1-{o})*(1-{c}-{w})", "cached_input": f"(1-{o})*{c}", "cache_write": f"(1-{o})*{w}",
               "output": o}
+    ov, cv, wv = v(o), v(c), v(w)
+    share_values = {"input": (1 - ov) * (1 - cv - wv), "cached_input": (1 - ov) * cv, "cache_write": (1 - ov) * wv,
+                    "output": ov}
     price = lambda name: s.p(prices_of + name)  # noqa: E731
     write_price = price("price_per_1k_cache_write") if s.has(prices_of + "price_per_1k_cache_write") else price(
         "price_per_1k_input")
     prices = {"input": price("price_per_1k_input"), "cached_input": price("price_per_1k_cached_input"),
               "cache_write": write_price, "output": price("price_per_1k_output")}
+    price_values = {tt: np.full(book.plan.horizon, v(name)) for tt, name in prices.items()}
     steps_of = pp.price_steps if not prices_of else {}
     for token_type, steps in steps_of.items():
-        key = f"step_{token_type}"
-        s.column(key, t("xl.col.price_step", lang, type=token_type), None, values=steps)
-        prices[token_type] = f"{prices[token_type]}*{{{key}}}"
+        step_key = f"step_{token_type}"
+        s.column(step_key, t("xl.col.price_step", lang, type=token_type), None, values=steps)
+        prices[token_type] = f"{prices[token_type]}*{{{step_key}}}"
+        price_values[token_type] = price_values[token_type] * s.vals[step_key]
     b, op = s.p("batch_share"), s.p("off_peak_share")
 
-    def kind_discount(kind: str, token_type: str) -> str:
+    def kind_discount(kind: str, token_type: str) -> tuple[str, float]:
         if not s.has(f"{kind}_discount"):
-            return "0"
+            return "0", 0.0
         offset = f"c_p{s.index}_{kind}_offset_{token_type}"
-        return f"({s.p(f'{kind}_discount')}+{offset})" if offset in book.names else s.p(f"{kind}_discount")
+        if offset in book.names:
+            return f"({s.p(f'{kind}_discount')}+{offset})", s.pv(f"{kind}_discount") + v(offset)
+        return s.p(f"{kind}_discount"), s.pv(f"{kind}_discount")
 
     terms = []
+    total = np.zeros(book.plan.horizon)
+    bv, opv = v(b), v(op)
     for tt in TOKEN_TYPES:
-        mix = f"((1-{b}-{op})+{b}*(1-{kind_discount('batch', tt)})+{op}*(1-{kind_discount('off_peak', tt)}))"
+        (batch, batch_v), (off_peak, off_peak_v) = kind_discount("batch", tt), kind_discount("off_peak", tt)
+        mix = f"((1-{b}-{op})+{b}*(1-{batch})+{op}*(1-{off_peak}))"
         terms.append(f"{shares[tt]}*{prices[tt]}*{mix}")
+        total = total + share_values[tt] * price_values[tt] * ((1 - bv - opv) + bv * (1 - batch_v) + opv * (1 - off_peak_v))
     q = f"({'+'.join(terms)})*(1-{s.p('discount')})/1000"
     change = s.p("price_change_per_year")
+    fees = book.tokens * (total * (1 - s.pv("discount")) / 1000) * (1 + v(change)) ** (s.months / 12)
 
     def formula(r: int, m: int) -> str:
         text = q
@@ -440,7 +544,7 @@ def _per_token_fees(s: PathSheet, prices_of: str = "", key: str = "fees_full", l
             text = text.replace(f"{{step_{token_type}}}", s.c(f"step_{token_type}", r))
         return f"={s.wl('B', r)}*{text}*(1+{change})^(A{r}/12)"
 
-    s.column(key, label or t("xl.col.fees_full", lang), formula)
+    s.column(key, label or t("xl.col.fees_full", lang), formula, cached=fees)
 
 
 def _fixed_fees(s: PathSheet, owner_prefix: str, weight_key: str, flag_key: str, r: int) -> str:
@@ -450,6 +554,13 @@ def _fixed_fees(s: PathSheet, owner_prefix: str, weight_key: str, flag_key: str,
             f"+{n(owner_prefix + 'setup_fee')}*{s.c(weight_key, r)}*{s.c(flag_key, r)}")
 
 
+def _fixed_fee_values(s: PathSheet, owner_prefix: str, weight_key: str, flag_key: str) -> np.ndarray:
+    """The values of _fixed_fees per month."""
+    weight = s.vals[weight_key]
+    return (s.book.val(owner_prefix + "fixed_fee_per_month") * weight
+            + s.book.val(owner_prefix + "setup_fee") * weight * s.vals[flag_key])
+
+
 def _staff(s: PathSheet) -> str | None:
     """staff[m] = Σ_j count·annual_cost/12·(1+g)^(m/12)·[s + start ≤ m < s + end] (s: the path's
     start_month), × p once live (staff.staff_costs)."""
@@ -457,6 +568,14 @@ def _staff(s: PathSheet) -> str | None:
     if not count:
         return None
     shift = s.start()
+    since_v = s.months - s.start_value()
+    staff = np.zeros(len(s.months))
+    for j in range(count):
+        k = f"staff[{j}]."
+        staff = staff + (s.pv(k + "count") * s.pv(k + "annual_cost") / 12
+                         * (1 + s.pv(k + "salary_growth_per_year")) ** (s.months / 12)
+                         * ((since_v >= s.pv(k + "start_month")) & (since_v < s.pv(k + "end_month"))))
+    staff = staff * np.where(s.vals["live"] == 1, s.pv("success_probability"), 1.0)
 
     def formula(r: int, m: int) -> str:
         parts = []
@@ -467,7 +586,7 @@ def _staff(s: PathSheet) -> str | None:
                          f"*AND({since}>={s.p(k + 'start_month')},{since}<{s.p(k + 'end_month')})")
         return f"=({'+'.join(parts)})*IF({s.c('live', r)}=1,{s.p('success_probability')},1)"
 
-    return s.column("staff", component_label("staff", s.book.lang), formula)
+    return s.column("staff", component_label("staff", s.book.lang), formula, cached=staff)
 
 
 def _bridge(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
@@ -476,21 +595,25 @@ def _bridge(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
     lang = s.book.lang
     bridge = s.pp.bridge
     if bridge is None:
-        s.column("unserved", t("xl.col.unserved", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_weight', r)}")
+        s.column("unserved", t("xl.col.unserved", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_weight', r)}",
+                 cached=s.book.tokens * s.vals["fallback_weight"])
         return
     b = sheets[bridge]
     _first_month_flag(s, "bridge_first", "fallback_weight")
     prefix = f"paths[{bridge}]."
     s.column("bridge_fees", component_label("bridge_fees", lang),
              lambda r, m: f"={quote(b.ws.name)}!{b.c('fees_full', r)}*{s.c('fallback_weight', r)}"
-                          f"+{_fixed_fees(s, prefix, 'fallback_weight', 'bridge_first', r)}")
+                          f"+{_fixed_fees(s, prefix, 'fallback_weight', 'bridge_first', r)}",
+             cached=b.vals["fees_full"] * s.vals["fallback_weight"]
+             + _fixed_fee_values(s, prefix, "fallback_weight", "bridge_first"))
 
 
 def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     """An api path: go-live ceil(lead_time_months) + start_month, its fees once live, the bridge
     before (or a managed fine-tune's base model), fixed fees, data, staff."""
     lang = s.book.lang
-    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=ROUNDUP({s.p('lead_time_months')},0)+{s.start()}")
+    live = s.scalar("live_month", t("xl.scalar.live", lang), f"=ROUNDUP({s.p('lead_time_months')},0)+{s.start()}",
+                    x_roundup(s.pv("lead_time_months")) + s.start_value())
     _weights(s, live)
     _per_token_fees(s)
     components = []
@@ -498,10 +621,11 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
         _managed_finetune(s, live)
         components += ["api_fees", "managed_finetune"]
         # the base model serves before go-live and after a failure: the path's own fees in every month
-        s.column("own_weight", t("xl.col.own_weight", lang), lambda r, m: "=1", "int")
+        s.column("own_weight", t("xl.col.own_weight", lang), lambda r, m: "=1", "int", cached=1.0)
         own_weight = "own_weight"
     else:
-        s.column("api_fees", component_label("api_fees", lang), lambda r, m: f"={s.c('fees_full', r)}*{s.c('success_weight', r)}")
+        s.column("api_fees", component_label("api_fees", lang), lambda r, m: f"={s.c('fees_full', r)}*{s.c('success_weight', r)}",
+                 cached=s.vals["fees_full"] * s.vals["success_weight"])
         components.append("api_fees")
         own_weight = "success_weight"
         _bridge(s, sheets)
@@ -509,9 +633,11 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
             components.append("bridge_fees")
     _first_month_flag(s, "own_first", own_weight)
     s.column("api_fixed_fees", component_label("api_fixed_fees", lang),
-             lambda r, m: f"={_fixed_fees(s, s.prefix, own_weight, 'own_first', r)}")
+             lambda r, m: f"={_fixed_fees(s, s.prefix, own_weight, 'own_first', r)}",
+             cached=_fixed_fee_values(s, s.prefix, own_weight, "own_first"))
     components.append("api_fixed_fees")
-    s.column("data", component_label("data", lang), lambda r, m: f"=IF(A{r}={s.start()},{s.p('data.one_off')},0)")
+    s.column("data", component_label("data", lang), lambda r, m: f"=IF(A{r}={s.start()},{s.p('data.one_off')},0)",
+             cached=np.where(s.months == s.start_value(), s.pv("data.one_off"), 0.0))
     components.append("data")
     if _staff(s):
         components.append("staff")
@@ -527,19 +653,34 @@ def _managed_finetune(s: PathSheet, live: str) -> None:
     mf = "managed_finetune."
     _per_token_fees(s, mf, "tuned_fees_full", t("xl.col.tuned_fees_full", lang))
     s.column("api_fees", component_label("api_fees", lang),
-             lambda r, m: f"={s.c('fees_full', r)}*{s.c('fallback_weight', r)}+{s.c('tuned_fees_full', r)}*{s.c('success_weight', r)}")
+             lambda r, m: f"={s.c('fees_full', r)}*{s.c('fallback_weight', r)}+{s.c('tuned_fees_full', r)}*{s.c('success_weight', r)}",
+             cached=s.vals["fees_full"] * s.vals["fallback_weight"] + s.vals["tuned_fees_full"] * s.vals["success_weight"])
+    fee = s.pv(mf + "training_tokens") * s.pv(mf + "epochs") / 1000000 * s.pv(mf + "price_per_1m_training_tokens")
     run_fee = s.scalar("managed_run_fee", t("xl.scalar.managed_run_fee", lang),
-                       f"={s.p(mf + 'training_tokens')}*{s.p(mf + 'epochs')}/1000000*{s.p(mf + 'price_per_1m_training_tokens')}")
+                       f"={s.p(mf + 'training_tokens')}*{s.p(mf + 'epochs')}/1000000*{s.p(mf + 'price_per_1m_training_tokens')}",
+                       fee)
+    live_v = s.book.v(live)
+    runs = (s.months == live_v).astype(float)
     if s.has(mf + "refresh_months"):
         period = f"MAX(ROUND({s.p(mf + 'refresh_months')},0),1)"
         s.column("refresh", t("xl.col.refresh", lang),
-                 lambda r, m: f"=IF(AND(A{r}-{live}>0,MOD(A{r}-{live},{period})=0),1,0)", "int")
+                 lambda r, m: f"=IF(AND(A{r}-{live}>0,MOD(A{r}-{live},{period})=0),1,0)", "int",
+                 cached=_refresh_flags(s.months, live_v, s.pv(mf + "refresh_months")))
         refresh = lambda r: f"+{s.c('refresh', r)}*{s.p('success_probability')}"  # noqa: E731
+        runs = runs + s.vals["refresh"] * s.pv("success_probability")
     else:
         refresh = lambda r: ""  # noqa: E731
     s.column("managed_finetune", component_label("managed_finetune", lang),
              lambda r, m: f"={run_fee}*(IF(A{r}={live},1,0){refresh(r)})"
-                          f"+{s.p(mf + 'hosting_fee_per_hour')}*{MONTH_HOURS:g}*{s.c('success_weight', r)}")
+                          f"+{s.p(mf + 'hosting_fee_per_hour')}*{MONTH_HOURS:g}*{s.c('success_weight', r)}",
+             cached=fee * runs + s.pv(mf + "hosting_fee_per_hour") * MONTH_HOURS * s.vals["success_weight"])
+
+
+def _refresh_flags(months: np.ndarray, since: float, refresh_months: float) -> np.ndarray:
+    """IF(AND(m − since > 0, MOD(m − since, MAX(ROUND(refresh_months, 0), 1)) = 0), 1, 0)."""
+    period = max(float(x_round(refresh_months)), 1.0)
+    age = months - since
+    return ((age > 0) & (np.mod(age, period) == 0)).astype(float)
 
 
 def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
@@ -550,40 +691,53 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     sec = "training" if build else "finetune"
     i = s.index
     active = s.p("model.active_params")
+    v = book.v
     if build:
         flops = f"6*{active}*{s.p('model.training_tokens')}"
+        flops_v = 6 * v(active) * s.pv("model.training_tokens")
         overhead, goodput = s.p("training.experiment_overhead"), s.p("training.goodput")
     else:
         flops = f"c_p{i}_flops_per_param_token*{active}*{s.p('finetune.tokens')}*{s.p('finetune.epochs')}"
+        flops_v = v(f"c_p{i}_flops_per_param_token") * v(active) * s.pv("finetune.tokens") * s.pv("finetune.epochs")
         overhead, goodput = "1", "1"
-    flops = s.scalar("run_flops", t("xl.scalar.flops", lang), f"={flops}")
+    flops = s.scalar("run_flops", t("xl.scalar.flops", lang), f"={flops}", flops_v)
+    gpu_hours_v = flops_v / (v(f"c_p{i}_peak_flops") * s.pv(sec + ".mfu")) / 3600 * v(overhead)
     gpu_hours = s.scalar("run_gpu_hours", t("xl.scalar.gpu_hours", lang),
-                         f"={flops}/(c_p{i}_peak_flops*{s.p(sec + '.mfu')})/3600*{overhead}")
-    wall = s.scalar("run_wall_hours", t("xl.scalar.wall_hours", lang), f"={gpu_hours}/{s.p(sec + '.gpus')}/{goodput}")
+                         f"={flops}/(c_p{i}_peak_flops*{s.p(sec + '.mfu')})/3600*{overhead}", gpu_hours_v)
+    wall_v = gpu_hours_v / s.pv(sec + ".gpus") / v(goodput)
+    wall = s.scalar("run_wall_hours", t("xl.scalar.wall_hours", lang), f"={gpu_hours}/{s.p(sec + '.gpus')}/{goodput}", wall_v)
+    run_months_v = max(1.0, float(np.ceil(max(wall_v / MONTH_HOURS - 1e-9, 0.0))))
     run_months = s.scalar("run_months", t("xl.scalar.run_months", lang),
-                          f"=MAX(1,CEILING(MAX({wall}/{MONTH_HOURS:g}-1E-9,0),1))")
+                          f"=MAX(1,CEILING(MAX({wall}/{MONTH_HOURS:g}-1E-9,0),1))", run_months_v)
     shift = s.start()  # the whole path shifts by start_month
     plus_shift = "" if shift == "0" else f"+{shift}"
     run_end = f"MAX(ROUNDUP({s.p('lead_time_months')},0),{run_months}){plus_shift}"
+    run_end_v = max(float(x_roundup(s.pv("lead_time_months"))), run_months_v) + s.start_value()
     if pp.ownership == "own" and s.has("serving.procurement_months"):
         # the run (and its refreshes) ends at the lead time or its wall-clock; go-live waits for the GPUs
-        run_end = s.scalar("run_end", t("xl.scalar.run_end", lang), f"={run_end}")
+        run_end = s.scalar("run_end", t("xl.scalar.run_end", lang), f"={run_end}", run_end_v)
         live = s.scalar("live_month", t("xl.scalar.live", lang),
-                        f"=MAX({run_end},ROUNDUP({s.p('serving.procurement_months')},0){plus_shift})")
+                        f"=MAX({run_end},ROUNDUP({s.p('serving.procurement_months')},0){plus_shift})",
+                        max(run_end_v, float(x_roundup(s.pv("serving.procurement_months"))) + s.start_value()))
     else:
-        live = run_end = s.scalar("live_month", t("xl.scalar.live", lang), f"={run_end}")
-    run_cost = s.scalar("run_cost", t("xl.scalar.run_cost", lang), f"={gpu_hours}*{s.p(sec + '.gpu_hour_price')}")
+        live = run_end = s.scalar("live_month", t("xl.scalar.live", lang), f"={run_end}", run_end_v)
+    run_cost_v = gpu_hours_v * s.pv(sec + ".gpu_hour_price")
+    run_cost = s.scalar("run_cost", t("xl.scalar.run_cost", lang), f"={gpu_hours}*{s.p(sec + '.gpu_hour_price')}", run_cost_v)
     per_replica = s.scalar("gpus_per_replica", t("xl.scalar.per_replica", lang),
-                           f"=MAX(ROUND({s.p('serving.gpus_per_replica')},0),1)")
+                           f"=MAX(ROUND({s.p('serving.gpus_per_replica')},0),1)",
+                           max(float(x_round(s.pv("serving.gpus_per_replica"))), 1.0))
     throughput = s.scalar("replica_throughput", t("xl.scalar.replica_throughput", lang),
-                          f"={s.p('serving.tokens_per_second_per_gpu')}*{s.p('serving.target_utilization')}*{per_replica}")
+                          f"={s.p('serving.tokens_per_second_per_gpu')}*{s.p('serving.target_utilization')}*{per_replica}",
+                          s.pv("serving.tokens_per_second_per_gpu") * s.pv("serving.target_utilization") * v(per_replica))
     p = s.p("success_probability")
+    pv = v(p)
     _weights(s, live)
     refresh = s.has(f"{sec}.refresh_months")
     if refresh:
         period = f"MAX(ROUND({s.p(sec + '.refresh_months')},0),1)"
         s.column("refresh", t("xl.col.refresh", lang),
-                 lambda r, m: f"=IF(AND(A{r}-{run_end}>0,MOD(A{r}-{run_end},{period})=0),1,0)", "int")
+                 lambda r, m: f"=IF(AND(A{r}-{run_end}>0,MOD(A{r}-{run_end},{period})=0),1,0)", "int",
+                 cached=_refresh_flags(s.months, run_end_v, s.pv(sec + ".refresh_months")))
     components = []
     compute_key = f"{sec}_compute"
 
@@ -591,23 +745,35 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
         text = f"=IF(AND(A{r}>={run_end}-{run_months},A{r}<{run_end}),{run_cost}/{run_months},0)"
         return text + (f"+{s.c('refresh', r)}*{run_cost}*{p}" if refresh else "")
 
-    s.column(compute_key, component_label(compute_key, lang), compute)
+    compute_v = np.where((s.months >= run_end_v - run_months_v) & (s.months < run_end_v), run_cost_v / run_months_v, 0.0)
+    if refresh:
+        compute_v = compute_v + s.vals["refresh"] * run_cost_v * pv
+    s.column(compute_key, component_label(compute_key, lang), compute, cached=compute_v)
     components.append(compute_key)
     speedup = lambda r: f"(1+{s.p('serving.throughput_change_per_year')})^(A{r}/12)" if s.has(  # noqa: E731
         "serving.throughput_change_per_year") else "1"
+    s.speedup = ((1 + s.pv("serving.throughput_change_per_year")) ** (s.months / 12)  # type: ignore[attr-defined]
+                 if s.has("serving.throughput_change_per_year") else np.ones(len(s.months)))
     routed = _route(s, live, per_replica, throughput, speedup) if pp.fallback is not None else None
     if getattr(pp, "scaling", "fixed") == "autoscale":
         _autoscaled(s, live, per_replica, throughput, speedup, p, routed)
     else:
+        seconds = float(f"{SECONDS_PER_MONTH:.0f}")
         if routed is None:
             peak = lambda r: s.wl("C", r)  # noqa: E731
             cap = lambda text: text  # noqa: E731
+            peak_v = book.tokens * (book.val("workload.peak_to_average") / seconds)
         else:  # sized on the own model's load T·s, at most the cap's replicas
             peak = lambda r: f"{s.c('own_tokens', r)}*({book.n('workload.peak_to_average')}/{SECONDS_PER_MONTH:.0f})"  # noqa: E731
             cap = (lambda text: f"MIN({text},{routed})") if routed != "none" else (lambda text: text)  # noqa: E731
+            peak_v = s.vals["own_tokens"] * (book.val("workload.peak_to_average") / seconds)
+        replicas = np.maximum(np.ceil(np.maximum(peak_v / (v(throughput) * s.speedup) - 1e-9, 0)), 1)
+        if routed not in (None, "none"):
+            replicas = np.minimum(replicas, v(routed))
+        gpus_v = np.where(s.months >= v(live), (replicas + x_roundup(s.pv("serving.redundancy"))) * v(per_replica), 0.0)
         s.column("gpus", t("xl.col.gpus", lang),
                  lambda r, m: f"=IF(A{r}>={live},({cap(f'MAX(CEILING(MAX({peak(r)}/({throughput}*{speedup(r)})-1E-9,0),1),1)')}"
-                              f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int")
+                              f"+ROUNDUP({s.p('serving.redundancy')},0))*{per_replica},0)", "int", cached=gpus_v)
     if pp.ownership == "rent":
         _rent(s, live, p)
         components.append("serving_rent")
@@ -635,7 +801,10 @@ def _data_refresh(s: PathSheet, refresh: bool) -> None:
         text = f"=IF(A{r}={s.start()},{s.p('data.one_off')},0)"
         return text + (f"+{s.c('refresh', r)}*{s.p('data.per_refresh')}*{s.p('success_probability')}" if refresh else "")
 
-    s.column("data", component_label("data", s.book.lang), formula)
+    data = np.where(s.months == s.start_value(), s.pv("data.one_off"), 0.0)
+    if refresh:
+        data = data + s.vals["refresh"] * s.pv("data.per_refresh") * s.pv("success_probability")
+    s.column("data", component_label("data", s.book.lang), formula, cached=data)
 
 
 def _owned(s: PathSheet, p: str) -> list[str]:
@@ -646,40 +815,58 @@ def _owned(s: PathSheet, p: str) -> list[str]:
     lang, horizon = s.book.lang, s.book.plan.horizon
     first = s.book.first_row
     unit = f"{s.p('serving.purchase_price')}*(1+{s.p('serving.server_overhead')})"
+    unit_v = s.pv("serving.purchase_price") * (1 + s.pv("serving.server_overhead"))
     existing = s.p("serving.owned_gpus") if s.has("serving.owned_gpus") else "0"
+    existing_v, pv, live = s.book.v(existing), s.book.v(p), s.vals["live"]
+    fleet = np.maximum.accumulate(np.maximum(s.vals["gpus"], existing_v))
     s.column("owned_fleet", t("xl.col.owned_fleet", lang),
              lambda r, m: f"=MAX({existing},{s.c('gpus', r)})" if m == 0 else f"=MAX({s.c('owned_fleet', r - 1)},{s.c('gpus', r)})",
-             "int")
+             "int", cached=fleet)
+    purchase = np.diff(fleet, prepend=existing_v) * unit_v
     s.column("purchase_value", t("xl.col.purchase_value", lang),
              lambda r, m: (f"=({s.c('owned_fleet', r)}-{existing})" if m == 0
-                           else f"=({s.c('owned_fleet', r)}-{s.c('owned_fleet', r - 1)})") + f"*{unit}")
-    s.column("hardware_purchase", component_label("hardware_purchase", lang), lambda r, m: f"={s.c('purchase_value', r)}*{p}")
+                           else f"=({s.c('owned_fleet', r)}-{s.c('owned_fleet', r - 1)})") + f"*{unit}", cached=purchase)
+    s.column("hardware_purchase", component_label("hardware_purchase", lang), lambda r, m: f"={s.c('purchase_value', r)}*{p}",
+             cached=purchase * pv)
+    running = 1 - (1 - pv) * live if existing_v > 0 else np.full(horizon, pv)
     s.column("running_weight", t("xl.col.running_weight", lang),
-             lambda r, m: f"=IF({existing}>0,1-(1-{p})*{s.c('live', r)},{p})", "factor")
+             lambda r, m: f"=IF({existing}>0,1-(1-{p})*{s.c('live', r)},{p})", "factor", cached=running)
     kw = f"{s.p('serving.tdp_watts')}/1000" if s.has("serving.tdp_watts") else "0"
+    kw_v = s.pv("serving.tdp_watts") / 1000 if s.has("serving.tdp_watts") else 0.0
     if s.has("serving.power_utilization"):
         kw = f"{kw}*{s.p('serving.power_utilization')}"
+        kw_v = kw_v * s.pv("serving.power_utilization")
     pue = s.p("serving.pue") if s.has("serving.pue") else "1"
     s.column("power_and_hosting", component_label("power_and_hosting", lang),
              lambda r, m: f"={s.c('owned_fleet', r)}*({s.p('serving.hosting_per_gpu_month')}+{kw}*{pue}*{MONTH_HOURS:g}"
-                          f"*{s.p('serving.power_price_per_kwh')})*{s.c('running_weight', r)}")
+                          f"*{s.p('serving.power_price_per_kwh')})*{s.c('running_weight', r)}",
+             cached=fleet * (s.pv("serving.hosting_per_gpu_month") + kw_v * s.book.v(pue) * MONTH_HOURS
+                             * s.pv("serving.power_price_per_kwh")) * running)
     names = ["hardware_purchase", "power_and_hosting", "residual_credit"]
     if s.has("serving.maintenance_per_year"):
         s.column("maintenance", component_label("maintenance", lang),
                  lambda r, m: f"={s.c('owned_fleet', r)}*{unit}*{s.p('serving.maintenance_per_year')}/12"
-                              f"*{s.c('running_weight', r)}")
+                              f"*{s.c('running_weight', r)}",
+                 cached=fleet * unit_v * s.pv("serving.maintenance_per_year") / 12 * running)
         names.append("maintenance")
     residual = getattr(s.pp, "residual", "straight_line")
+    age_years = (horizon - s.months) / 12
     if residual == "declining_balance":
         share = lambda r, m: f"=(1-{s.p('serving.residual.declining_balance')})^(({horizon}-A{r})/12)"  # noqa: E731
+        share_v = (1 - s.pv("serving.residual.declining_balance")) ** age_years
     elif residual == "none":
         share = lambda r, m: "=0"  # noqa: E731
+        share_v = np.zeros(horizon)
     else:
         share = lambda r, m: f"=MAX(0,MIN(1,1-(({horizon}-A{r})/12)/{s.p('serving.depreciation_years')}))"  # noqa: E731
-    s.column("residual_share", t("xl.col.residual_share", lang), share, "factor")
+        share_v = np.maximum(0, np.minimum(1, 1 - age_years / s.pv("serving.depreciation_years")))
+    s.column("residual_share", t("xl.col.residual_share", lang), share, "factor", cached=share_v)
     last = first + horizon - 1
+    credit = np.zeros(horizon)
+    credit[-1] = -float(np.dot(purchase, share_v)) * pv
     s.column("residual_credit", component_label("residual_credit", lang),
-             lambda r, m: (f"=-SUMPRODUCT({s.rng('purchase_value')},{s.rng('residual_share')})*{p}" if r == last else "=0"))
+             lambda r, m: (f"=-SUMPRODUCT({s.rng('purchase_value')},{s.rng('residual_share')})*{p}" if r == last else "=0"),
+             cached=credit)
     return names
 
 
@@ -697,16 +884,22 @@ def _write_levels(s: PathSheet) -> list[tuple[str, str]]:
     out = []
     if book.has("workload.daily_profile[0]"):
         total = "+".join(book.n(f"workload.daily_profile[{h}]") for h in range(24))
+        profile = [book.val(f"workload.daily_profile[{h}]") for h in range(24)]
+        mean = sum(profile) / 24
         for h in range(24):
-            level = s.scalar(f"level_{h}", t("xl.scalar.level", lang, n=h), f"={book.n(f'workload.daily_profile[{h}]')}/(({total})/24)")
+            level = s.scalar(f"level_{h}", t("xl.scalar.level", lang, n=h), f"={book.n(f'workload.daily_profile[{h}]')}/(({total})/24)",
+                             profile[h] / mean)
             out.append((level, "1"))
         return out
     peak = book.n("workload.peak_to_average")
+    peak_v = book.v(peak)
     hours = book.n("workload.peak_hours") if book.has("workload.peak_hours") else f"MIN(4,24/{peak})"
-    peak_hours = s.scalar("peak_hours", t("xl.scalar.peak_hours", lang), f"={hours}")
+    hours_v = book.v(hours) if book.has("workload.peak_hours") else min(4.0, 24 / peak_v)
+    peak_hours = s.scalar("peak_hours", t("xl.scalar.peak_hours", lang), f"={hours}", hours_v)
     base = s.scalar("base_level", t("xl.scalar.base_level", lang),
-                    f"=IF(24-{peak_hours}>0,MAX((24-{peak}*{peak_hours})/(24-{peak_hours}),0),{peak})")
-    off = s.scalar("base_hours", t("xl.scalar.base_hours", lang), f"=24-{peak_hours}")
+                    f"=IF(24-{peak_hours}>0,MAX((24-{peak}*{peak_hours})/(24-{peak_hours}),0),{peak})",
+                    max((24 - peak_v * hours_v) / (24 - hours_v), 0.0) if 24 - hours_v > 0 else peak_v)
+    off = s.scalar("base_hours", t("xl.scalar.base_hours", lang), f"=24-{peak_hours}", 24 - hours_v)
     return [(peak, peak_hours), (base, off)]
 
 
@@ -717,21 +910,32 @@ def _route(s: PathSheet, live: str, per_replica: str, throughput: str, speedup) 
     without routing); own tokens T·s; cap replicas max(floor(max_gpus/per_replica) − redundancy, 1);
     overflow[m] = 730/24·3600·Σ_h hours_h·max(0, T·s/(730·3600)·level_h − cap·tps·utilisation·
     per_replica·speedup); fallback share = (1 − s) + ov/T + (s − ov/T)·escalation_rate."""
-    lang = s.book.lang
+    book, lang = s.book, s.book.lang
+    v, months, tokens = book.v, s.months, book.tokens
+    since = months - v(live) + 1
     if s.has("routing.share"):
         share, escalation = s.p("routing.share"), s.p("routing.escalation_rate")
         ramp = f"ROUND({s.p('routing.ramp_months')},0)"
+        ramp_v = float(x_round(s.pv("routing.ramp_months")))
+        own_share = v(share) * (np.minimum(np.maximum(since / max(ramp_v, 1.0), 0), 1) if ramp_v > 0
+                                else (since > 0).astype(float))
         s.column("own_share", t("xl.col.own_share", lang),
                  lambda r, m: f"={share}*IF({ramp}>0,MIN(MAX((A{r}-{live}+1)/MAX({ramp},1),0),1),IF(A{r}-{live}+1>0,1,0))",
-                 "factor")
+                 "factor", cached=own_share)
     else:  # a capacity cap without routing: all traffic to the own model, the overflow to the fallback
         escalation = "0"
-        s.column("own_share", t("xl.col.own_share", lang), lambda r, m: "=1", "factor")
-    s.column("own_tokens", t("xl.col.own_tokens", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('own_share', r)}")
+        own_share = np.ones(len(months))
+        s.column("own_share", t("xl.col.own_share", lang), lambda r, m: "=1", "factor", cached=own_share)
+    own_tokens = tokens * own_share
+    s.column("own_tokens", t("xl.col.own_tokens", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('own_share', r)}",
+             cached=own_tokens)
     cap = "none"
+    overflow_v = np.zeros(len(months))
     if s.has("serving.max_gpus"):
         cap = s.scalar("cap_replicas", t("xl.scalar.cap_replicas", lang),
-                       f"=MAX(INT({s.p('serving.max_gpus')}/{per_replica}+1E-9)-ROUNDUP({s.p('serving.redundancy')},0),1)")
+                       f"=MAX(INT({s.p('serving.max_gpus')}/{per_replica}+1E-9)-ROUNDUP({s.p('serving.redundancy')},0),1)",
+                       max(float(np.floor(s.pv("serving.max_gpus") / v(per_replica) + 1e-9)
+                                 - x_roundup(s.pv("serving.redundancy"))), 1.0))
         levels = _levels(s)
 
         def overflow(r: int, m: int) -> str:
@@ -740,19 +944,30 @@ def _route(s: PathSheet, live: str, per_replica: str, throughput: str, speedup) 
             terms = "+".join(f"{hours}*MAX({load}*{level}-{capacity},0)" for level, hours in levels)
             return f"={730 / 24!r}*3600*({terms})"
 
-        s.column("overflow", t("xl.col.overflow", lang), overflow)
+        capacity_v = v(cap) * v(throughput) * s.speedup  # type: ignore[attr-defined]
+        load_v = own_tokens / float(f"{SECONDS_PER_MONTH:.0f}")
+        total = sum(v(hours) * np.maximum(load_v * v(level) - capacity_v, 0) for level, hours in levels)
+        overflow_v = (730 / 24) * 3600 * total
+        s.column("overflow", t("xl.col.overflow", lang), overflow, cached=overflow_v)
         overflow_share = lambda r: f"IF({s.wl('B', r)}>0,{s.c('overflow', r)}/{s.wl('B', r)},0)"  # noqa: E731
+        with np.errstate(divide="ignore", invalid="ignore"):
+            overflow_share_v = np.where(tokens > 0, overflow_v / np.where(tokens > 0, tokens, 1), 0.0)
     else:
         overflow_share = lambda r: "0"  # noqa: E731
+        overflow_share_v = np.zeros(len(months))
+    fallback_share = (1 - own_share) + overflow_share_v + (own_share - overflow_share_v) * v(escalation)
     s.column("fallback_share", t("xl.col.fallback_share", lang),
              lambda r, m: f"=(1-{s.c('own_share', r)})+{overflow_share(r)}+({s.c('own_share', r)}-{overflow_share(r)})"
-                          f"*{escalation}", "factor")
+                          f"*{escalation}", "factor", cached=fallback_share)
     over = (lambda r: s.c("overflow", r)) if cap != "none" else (lambda r: "0")  # noqa: E731
+    live_flag = s.vals["live"]
     s.column("own_model_tokens", t("xl.col.own_model_tokens", lang),
-             lambda r, m: f"=({s.c('own_tokens', r)}-{over(r)})*{s.c('live', r)}")
-    s.column("overflow_tokens", t("xl.col.overflow_tokens", lang), lambda r, m: f"={over(r)}*{s.c('live', r)}")
+             lambda r, m: f"=({s.c('own_tokens', r)}-{over(r)})*{s.c('live', r)}", cached=(own_tokens - overflow_v) * live_flag)
+    s.column("overflow_tokens", t("xl.col.overflow_tokens", lang), lambda r, m: f"={over(r)}*{s.c('live', r)}",
+             cached=overflow_v * live_flag)
     s.column("fallback_tokens", t("xl.col.fallback_tokens", lang),
-             lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_share', r)}*{s.c('live', r)}")
+             lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_share', r)}*{s.c('live', r)}",
+             cached=tokens * fallback_share * live_flag)
     return cap
 
 
@@ -767,26 +982,32 @@ def _routed_fees(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
     fb = sheets[pp.fallback]
     fb_prefix = f"paths[{pp.fallback}]."
     shared = pp.bridge is not None and pp.bridge == pp.fallback
+    vals = s.vals
+    carrying = (vals["fallback_share"] > 0) * vals["success_weight"]
     if shared:
         s.column("carry_weight", t("xl.col.carry_weight", lang),
                  lambda r, m: f"={s.c('fallback_weight', r)}+IF({s.c('fallback_share', r)}>0,1,0)*{s.c('success_weight', r)}",
-                 "factor")
+                 "factor", cached=vals["fallback_weight"] + carrying)
     else:
         s.column("carry_weight", t("xl.col.carry_weight", lang),
-                 lambda r, m: f"=IF({s.c('fallback_share', r)}>0,1,0)*{s.c('success_weight', r)}", "factor")
+                 lambda r, m: f"=IF({s.c('fallback_share', r)}>0,1,0)*{s.c('success_weight', r)}", "factor", cached=carrying)
     _first_month_flag(s, "carry_first", "carry_weight")
+    fixed = _fixed_fee_values(s, fb_prefix, "carry_weight", "carry_first")
     if pp.bridge is None:
-        s.column("unserved", t("xl.col.unserved", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_weight', r)}")
+        s.column("unserved", t("xl.col.unserved", lang), lambda r, m: f"={s.wl('B', r)}*{s.c('fallback_weight', r)}",
+                 cached=s.book.tokens * vals["fallback_weight"])
     elif shared:
         b = sheets[pp.bridge]
         s.column("bridge_fees", component_label("bridge_fees", lang),
                  lambda r, m: f"={quote(b.ws.name)}!{b.c('fees_full', r)}*{s.c('fallback_weight', r)}"
-                              f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*(1-{s.c('live', r)})")
+                              f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*(1-{s.c('live', r)})",
+                 cached=b.vals["fees_full"] * vals["fallback_weight"] + fixed * (1 - vals["live"]))
     else:
         _bridge(s, sheets)
     s.column("fallback_fees", component_label("fallback_fees", lang),
              lambda r, m: f"={quote(fb.ws.name)}!{fb.c('fees_full', r)}*{s.c('fallback_share', r)}*{s.c('success_weight', r)}"
-                          f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*{s.c('live', r)}")
+                          f"+({_fixed_fees(s, fb_prefix, 'carry_weight', 'carry_first', r)})*{s.c('live', r)}",
+             cached=fb.vals["fees_full"] * vals["fallback_share"] * vals["success_weight"] + fixed * vals["live"])
 
 
 def _autoscaled(s: PathSheet, live: str, per_replica: str, throughput: str, speedup, p: str, cap: str | None = None) -> None:
@@ -794,78 +1015,115 @@ def _autoscaled(s: PathSheet, live: str, per_replica: str, throughput: str, spee
     ceil(T/(730·3600)/(tps·utilisation·per_replica·speedup)·level)); GPUs = (max r + redundancy)·per_replica;
     GPU-hours = 730/24 · per_replica · (Σ hours·r + redundancy·24), from go-live. A routed path
     (`cap` not None) scales on its own model's tokens T·s, at most `cap` replicas ("none": no cap)."""
-    lang = s.book.lang
+    lang, v = s.book.lang, s.book.v
     levels = _levels(s)
     floor = f"ROUND({s.p('serving.min_replicas')},0)" if s.has("serving.min_replicas") else "1"
+    floor_v = float(x_round(s.pv("serving.min_replicas"))) if s.has("serving.min_replicas") else 1.0
     load = (lambda r: s.wl("B", r)) if cap is None else (lambda r: s.c("own_tokens", r))  # noqa: E731
+    load_v = s.book.tokens if cap is None else s.vals["own_tokens"]
     capped = (lambda text: f"MIN({text},{cap})") if cap not in (None, "none") else (lambda text: text)  # noqa: E731
+    seconds = float(f"{SECONDS_PER_MONTH:.0f}")
+    replicas = []
     for j, (level, _hours) in enumerate(levels):
+        count = np.maximum(floor_v, np.ceil(np.maximum(load_v / seconds / (v(throughput) * s.speedup) * v(level) - 1e-9, 0)))
+        if cap not in (None, "none"):
+            count = np.minimum(count, v(cap))
+        replicas.append(count)
         s.column(f"replicas_{j}", t("xl.col.replicas", lang, n=j),
                  lambda r, m, level=level: "=" + capped(f"MAX({floor},CEILING(MAX({load(r)}/{SECONDS_PER_MONTH:.0f}/"
-                                                        f"({throughput}*{speedup(r)})*{level}-1E-9,0),1))"), "int")
+                                                        f"({throughput}*{speedup(r)})*{level}-1E-9,0),1))"), "int",
+                 cached=count)
     redundancy = f"ROUNDUP({s.p('serving.redundancy')},0)"
+    redundancy_v = float(x_roundup(s.pv("serving.redundancy")))
     top = ",".join(s.cols[f"replicas_{j}"] + "{r}" for j in range(len(levels)))
     s.column("gpus", t("xl.col.gpus", lang),
-             lambda r, m: f"=IF(A{r}>={live},(MAX({top.format(r=r)})+{redundancy})*{per_replica},0)", "int")
+             lambda r, m: f"=IF(A{r}>={live},(MAX({top.format(r=r)})+{redundancy})*{per_replica},0)", "int",
+             cached=np.where(s.months >= v(live), (np.max(replicas, axis=0) + redundancy_v) * v(per_replica), 0.0))
     total_hours = "+".join(hours for _level, hours in levels)
-    s.fleet = {"levels": levels, "per_replica": per_replica, "redundancy": redundancy}  # type: ignore[attr-defined]
+    s.fleet = {"levels": levels, "per_replica": per_replica, "redundancy": redundancy,  # type: ignore[attr-defined]
+               "replicas": replicas, "redundancy_value": redundancy_v}
+    hours_v = [v(hours) for _level, hours in levels]
     s.column("gpu_hours", t("xl.col.gpu_hours", lang),
              lambda r, m: f"={730 / 24!r}*{per_replica}*("
                           + "+".join(f"{hours}*{s.c(f'replicas_{j}', r)}" for j, (_l, hours) in enumerate(levels))
-                          + f"+{redundancy}*({total_hours}))*{s.c('live', r)}")
+                          + f"+{redundancy}*({total_hours}))*{s.c('live', r)}",
+             cached=(730 / 24) * v(per_replica) * (sum(h * c for h, c in zip(hours_v, replicas))
+                                                   + redundancy_v * sum(hours_v)) * s.vals["live"])
 
 
 def _rent(s: PathSheet, live: str, p: str) -> None:
     """serving_rent: fixed fleet gpus·730·price[m]; autoscaled GPU-hours·price[m]; with R reserved GPUs,
     R·730·reserved price[m] from go-live plus the GPU-hours above R at price[m] (fleet.rented_fleet_costs)."""
-    lang = s.book.lang
+    lang, v, months = s.book.lang, s.book.v, s.months
+    pv = v(p)
+    change = s.pv("serving.gpu_hour_price_change_per_year")
     price = f"{s.p('serving.gpu_hour_price')}*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{{r}}/12)"
+    price_v = s.pv("serving.gpu_hour_price") * (1 + change) ** (months / 12)
     autoscale = getattr(s.pp, "scaling", "fixed") == "autoscale"
     if not getattr(s.pp, "reserved", False):
         if autoscale:
             s.column("serving_rent", component_label("serving_rent", lang),
-                     lambda r, m: f"={s.c('gpu_hours', r)}*({price.format(r=r)})*{p}")
+                     lambda r, m: f"={s.c('gpu_hours', r)}*({price.format(r=r)})*{p}",
+                     cached=s.vals["gpu_hours"] * price_v * pv)
         else:
             s.column("serving_rent", component_label("serving_rent", lang),
                      lambda r, m: f"={s.c('gpus', r)}*({MONTH_HOURS:g}*{s.p('serving.gpu_hour_price')}"
-                                  f"*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{r}/12))*{p}")
+                                  f"*(1+{s.p('serving.gpu_hour_price_change_per_year')})^(A{r}/12))*{p}",
+                     cached=s.vals["gpus"] * (MONTH_HOURS * s.pv("serving.gpu_hour_price") * (1 + change) ** (months / 12)) * pv)
         return
     count = s.p("serving.reserved.gpus")
+    count_v = v(count)
     term = f"MAX(ROUND({s.p('serving.reserved.term_months')},0),1)"
+    term_v = max(float(x_round(s.pv("serving.reserved.term_months"))), 1.0)
+    live_v = v(live)
+    reserved = s.pv("serving.reserved.gpu_hour_price") * (1 + change) ** (
+        (live_v + np.floor(np.maximum(months - live_v, 0) / term_v) * term_v) / 12)
     s.column("reserved_price", t("xl.col.reserved_price", lang),
              lambda r, m: f"={s.p('serving.reserved.gpu_hour_price')}*(1+{s.p('serving.gpu_hour_price_change_per_year')})"
-                          f"^(({live}+INT(MAX(A{r}-{live},0)/{term})*{term})/12)")
+                          f"^(({live}+INT(MAX(A{r}-{live},0)/{term})*{term})/12)", cached=reserved)
     if autoscale:
         fleet = s.fleet  # type: ignore[attr-defined]
         threshold = f"({count}/{fleet['per_replica']}-{fleet['redundancy']})"
+        threshold_v = count_v / v(fleet["per_replica"]) - fleet["redundancy_value"]
+        on_demand = (730 / 24) * v(fleet["per_replica"]) * sum(
+            v(hours) * np.maximum(c - threshold_v, 0) for (_l, hours), c in zip(fleet["levels"], fleet["replicas"])
+        ) * s.vals["live"]
         s.column("on_demand_gpu_hours", t("xl.col.on_demand_hours", lang),
                  lambda r, m: f"={730 / 24!r}*{fleet['per_replica']}*("
                               + "+".join(f"{hours}*MAX({s.c(f'replicas_{j}', r)}-{threshold},0)"
                                          for j, (_l, hours) in enumerate(fleet["levels"]))
-                              + f")*{s.c('live', r)}")
+                              + f")*{s.c('live', r)}", cached=on_demand)
     else:
+        on_demand = (730 / 24) * 1 * (np.maximum(s.vals["gpus"] - (count_v / 1 - 0), 0) * 24)
         s.column("on_demand_gpu_hours", t("xl.col.on_demand_hours", lang),
-                 lambda r, m: f"={730 / 24!r}*1*(MAX({s.c('gpus', r)}-({count}/1-0),0)*24)")
+                 lambda r, m: f"={730 / 24!r}*1*(MAX({s.c('gpus', r)}-({count}/1-0),0)*24)", cached=on_demand)
     s.column("serving_rent", component_label("serving_rent", lang),
              lambda r, m: f"=({s.c('on_demand_gpu_hours', r)}*({price.format(r=r)})"
-                          f"+{count}*{MONTH_HOURS:g}*{s.c('reserved_price', r)}*{s.c('live', r)})*{p}")
+                          f"+{count}*{MONTH_HOURS:g}*{s.c('reserved_price', r)}*{s.c('live', r)})*{p}",
+             cached=(on_demand * price_v + count_v * MONTH_HOURS * reserved * s.vals["live"]) * pv)
 
 
 def finish_path(s: PathSheet, components: list[str]) -> None:
     """Total, discount factor, discounted cost, cumulative (and before the residual credit), served tokens."""
-    lang = s.book.lang
+    lang, vals = s.book.lang, s.vals
     first = s.book.first_row
-    s.column("monthly_cost", t("xl.col.total", lang), lambda r, m: "=" + "+".join(s.c(k, r) for k in components), "total")
-    s.column("discount_factor", t("xl.col.discount_factor", lang), lambda r, m: f"={s.wl('D', r)}", "factor")
-    s.column("discounted_cost", t("xl.col.discounted", lang), lambda r, m: f"={s.c('monthly_cost', r)}*{s.c('discount_factor', r)}")
+    total = sum(vals[k] for k in components)
+    s.column("monthly_cost", t("xl.col.total", lang), lambda r, m: "=" + "+".join(s.c(k, r) for k in components), "total",
+             cached=total)
+    s.column("discount_factor", t("xl.col.discount_factor", lang), lambda r, m: f"={s.wl('D', r)}", "factor",
+             cached=s.book.discount)
+    s.column("discounted_cost", t("xl.col.discounted", lang), lambda r, m: f"={s.c('monthly_cost', r)}*{s.c('discount_factor', r)}",
+             cached=total * s.book.discount)
     s.column("cumulative_cost", t("xl.col.cumulative", lang),
-             lambda r, m: f"=SUM(${s.cols['monthly_cost']}${first}:{s.c('monthly_cost', r)})")
+             lambda r, m: f"=SUM(${s.cols['monthly_cost']}${first}:{s.c('monthly_cost', r)})", cached=np.cumsum(total))
     residual = "residual_credit" in s.cols
     s.column("cumulative_before_residual", t("xl.col.cumulative_before_residual", lang),
-             lambda r, m: f"={s.c('cumulative_cost', r)}" + (f"-{s.c('residual_credit', r)}" if residual else ""))
+             lambda r, m: f"={s.c('cumulative_cost', r)}" + (f"-{s.c('residual_credit', r)}" if residual else ""),
+             cached=vals["cumulative_cost"] - (vals["residual_credit"] if residual else 0))
     unserved = "unserved" in s.cols
     s.column("served_tokens", t("xl.col.served", lang),
-             lambda r, m: f"={s.wl('B', r)}" + (f"-{s.c('unserved', r)}" if unserved else ""))
+             lambda r, m: f"={s.wl('B', r)}" + (f"-{s.c('unserved', r)}" if unserved else ""),
+             cached=s.book.tokens - (vals["unserved"] if unserved else 0))
     s.ws.freeze_panes(first - 1, 1)
     s.components = components  # type: ignore[attr-defined]
 
@@ -907,16 +1165,24 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
             ws.write_string(first - 3, col, label, fmt["header"])
             ws.write_string(first - 2, col, "at_or_below", fmt["key"])
             ws.write_string(first - 2, col + 1, "holds_to_end", fmt["key"])
+            va, vb = sa.vals["cumulative_before_residual"], sb.vals["cumulative_before_residual"]
+            below = va - vb <= 1e-9 * max(float(np.max(va)), -float(np.min(va)), 1.0)
+            holding = holds_to_end(below)
             for m in range(horizon):
                 r = first + m
-                ws.write_formula(r - 1, col, f"={cum_a}{r}-{cum_b}{r}<=1E-9*{scale}")
+                ws.write_formula(r - 1, col, f"={cum_a}{r}-{cum_b}{r}<=1E-9*{scale}", None, bool(below[m]))
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
-                ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})")
+                ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})", None, bool(holding[m]))
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            never = f"\"{t('never', lang)}\""
+            never = t("never", lang)
             serves = f"AND({book.scalars[a]['live_month']}<{horizon},{book.scalars[b]['live_month']}<{horizon})"
-            ws.write_formula(first - 4, col + 1,  # no break-even with a path that goes live at or after the horizon
-                             f"=IF({serves},IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,{never}),{never})")
+            month = first_true(holding)
+            if not (book.v(book.scalars[a]["live_month"]) < horizon and book.v(book.scalars[b]["live_month"]) < horizon):
+                month = None  # no break-even with a path that goes live at or after the horizon
+            ws.write_formula(first - 4, col + 1,
+                             f"=IF({serves},IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{never}\"),\"{never}\")",
+                             None, never if month is None else month)
+            book.results[f"breakeven_{a}_{b}"] = never if month is None else month
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"
             col += 2
     return out
@@ -930,6 +1196,16 @@ def _feasible(book: Book, i: int) -> str:
         feasible = (f"AND({feasible},{book.scalars[i]['live_month']}-{start}"
                     f"<={book.n('constraints.max_lead_time_months')})")  # lead time counts from the start
     return feasible
+
+
+def _feasible_value(book: Book, i: int) -> bool:
+    """The value of _feasible(book, i)."""
+    feasible = book.plan.paths[i].infeasible is None
+    if book.has("constraints.max_lead_time_months"):
+        key = f"paths[{i}].start_month"
+        start = float(x_round(book.val(key))) if book.has(key) else 0.0
+        feasible = feasible and book.v(book.scalars[i]["live_month"]) - start <= book.val("constraints.max_lead_time_months")
+    return bool(feasible)
 
 
 def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[int, dict[str, str]]:
@@ -946,7 +1222,7 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     (annual) and `payback`."""
     from xlsxwriter.utility import xl_col_to_name
 
-    from buildorbuy.analysis.finance import _GRID_POINTS, IRR_MONTHLY_HIGH, IRR_MONTHLY_LOW
+    from buildorbuy.analysis.finance import _GRID_POINTS, IRR_MONTHLY_HIGH, IRR_MONTHLY_LOW, irr_monthly
 
     plan, lang = book.plan, book.lang
     hosted = [pp.index for pp in plan.paths if pp.kind != "api"]
@@ -957,6 +1233,7 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     q = quote(ws.name)
     horizon, first = plan.horizon, book.first_row
     na = f"\"{t('xl.na', lang)}\""
+    na_text = t("xl.na", lang)
     ws.set_column(0, 0, 30)
     ws.set_column(1, 200, 16)
     ws.write_string(0, 0, t("xl.switch_title", lang), fmt["title"])
@@ -976,14 +1253,22 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
     ws.write_string(api_head - 2, 0, t("xl.api_table", lang), fmt["header"])
     ws.write_row(api_head - 1, 0, [t("xl.col.path", lang), t("xl.col.api_position", lang), t("xl.col.feasible", lang),
                                    t("xl.col.npv", lang), t("xl.col.npv_if_feasible", lang)], fmt["header"])
+    api_npv, api_feasible = [], []
     for k, i in enumerate(api):
         r = api_head + 1 + k
         a = sheets[i]
+        feasible, npv_value = _feasible_value(book, i), float(np.sum(a.vals["discounted_cost"]))
+        api_npv.append(npv_value)
+        api_feasible.append(feasible)
         ws.write_string(r - 1, 0, plan.paths[i].name)
         ws.write_number(r - 1, 1, k + 1)
-        ws.write_formula(r - 1, 2, f"={_feasible(book, i)}")
-        ws.write_formula(r - 1, 3, f"=SUM({quote(a.ws.name)}!{a.rng('discounted_cost')})", fmt["total"])
-        ws.write_formula(r - 1, 4, f"=IF(C{r},D{r},\"\")", fmt["total"])
+        ws.write_formula(r - 1, 2, f"={_feasible(book, i)}", None, feasible)
+        ws.write_formula(r - 1, 3, f"=SUM({quote(a.ws.name)}!{a.rng('discounted_cost')})", fmt["total"], npv_value)
+        ws.write_formula(r - 1, 4, f"=IF(C{r},D{r},\"\")", fmt["total"], npv_value if feasible else "")
+    feasible_npv = [x for x, ok in zip(api_npv, api_feasible) if ok]
+    pool = feasible_npv if feasible_npv else api_npv
+    cheapest_position = (api_npv.index(min(pool)) if not feasible_npv
+                         else next(k for k, (x, ok) in enumerate(zip(api_npv, api_feasible)) if ok and x == min(pool))) + 1
     api_rows = (api_head + 1, api_head + len(api))
     rng = lambda c: f"${c}${api_rows[0]}:${c}${api_rows[1]}"  # noqa: E731
     cheapest = (f"=IF(COUNT({rng('E')})>0,INDEX({rng('B')},MATCH(MIN({rng('E')}),{rng('E')},0)),"
@@ -1018,11 +1303,19 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
         pr = path_row[i]
         fixed = plan.paths[i].bridge if plan.paths[i].bridge is not None else plan.paths[i].fallback
         if fixed is not None:
-            ws.write_formula(pr - 1, 2, f"={api.index(fixed) + 1}", fmt["int"])
+            position = api.index(fixed) + 1
+            ws.write_formula(pr - 1, 2, f"={position}", fmt["int"], position)
         else:
-            ws.write_formula(pr - 1, 2, cheapest, fmt["int"])
+            position = cheapest_position
+            ws.write_formula(pr - 1, 2, cheapest, fmt["int"], position)
+        against_name = plan.paths[api[position - 1]].name
         ws.write_string(pr - 1, 0, name)
-        ws.write_formula(pr - 1, 1, f"=INDEX({rng('A')},C{pr})")
+        ws.write_formula(pr - 1, 1, f"=INDEX({rng('A')},C{pr})", None, against_name)
+        saving_v = sheets[api[position - 1]].vals["monthly_cost"] - s.vals["monthly_cost"]
+        disc_v = saving_v * book.discount
+        cum_v = np.cumsum(disc_v)
+        cum_scale = max(float(np.max(cum_v)), -float(np.min(cum_v)), 1.0)
+        holds_v = holds_to_end(cum_v >= -1e-9 * cum_scale)
         own = lambda rp: f"{quote(s.ws.name)}!{s.c('monthly_cost', rp)}"  # noqa: E731
         api_cost = lambda j, rp: f"{quote(sheets[j].ws.name)}!{sheets[j].c('monthly_cost', rp)}"  # noqa: E731
         cum_rng = f"${cum}${top}:${cum}${bottom}"
@@ -1033,11 +1326,11 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
                 against = api_cost(fixed, rp)
             else:
                 against = f"CHOOSE($C${pr}," + ",".join(api_cost(j, rp) for j in api) + ")"
-            ws.write_formula(r - 1, 1 + 4 * k, f"={against}-{own(rp)}", fmt["num"])
-            ws.write_formula(r - 1, 2 + 4 * k, f"={saving}{r}*{s.wl('D', rp)}", fmt["num"])
-            ws.write_formula(r - 1, 3 + 4 * k, f"=SUM(${disc}${top}:{disc}{r})", fmt["num"])
+            ws.write_formula(r - 1, 1 + 4 * k, f"={against}-{own(rp)}", fmt["num"], float(saving_v[m]))
+            ws.write_formula(r - 1, 2 + 4 * k, f"={saving}{r}*{s.wl('D', rp)}", fmt["num"], float(disc_v[m]))
+            ws.write_formula(r - 1, 3 + 4 * k, f"=SUM(${disc}${top}:{disc}{r})", fmt["num"], float(cum_v[m]))
             after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
-            ws.write_formula(r - 1, 4 + 4 * k, f"=AND({cum}{r}>=-1E-9*{scale},{after})")
+            ws.write_formula(r - 1, 4 + 4 * k, f"=AND({cum}{r}>=-1E-9*{scale},{after})", None, bool(holds_v[m]))
         savings = f"${saving}${top}:${saving}${bottom}"
         flow_scale = f"MAX(MAX({savings}),-MIN({savings}),1E-300)"
         # the NPV of the saving over the rate grid and its sign changes; with exactly one, the grid
@@ -1047,25 +1340,46 @@ def write_switch(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict[in
         npv = xl_col_to_name(npv_col)
         ws.write_string(head - 1, npv_col, t("xl.col.npv_at_rate", lang, path=name), fmt["header"])
         ws.write_string(head, npv_col, "npv_at_rate", fmt["key"])
+        # (1 + x)·NPV(x, saving) = Σ_m saving[m]·(1 + x)^(−m)
+        npv_v = (saving_v[None, :] * (1 + grid[:, None]) ** (-np.arange(horizon, dtype=float))[None, :]).sum(axis=1)
         for g in range(_GRID_POINTS):
             r = top + g
-            ws.write_formula(r - 1, npv_col, f"=(1+{rate}{r})*NPV({rate}{r},{savings})", fmt["num"])
+            ws.write_formula(r - 1, npv_col, f"=(1+{rate}{r})*NPV({rate}{r},{savings})", fmt["num"], float(npv_v[g]))
         grid_last = top + _GRID_POINTS - 1
         values = lambda a, b: f"${npv}${a}:${npv}${b}"  # noqa: E731
-        ws.write_formula(pr - 1, 7, f"=SUMPRODUCT(({savings}>1E-12*{flow_scale})*1)", fmt["int"])
-        ws.write_formula(pr - 1, 8, f"=SUMPRODUCT(({savings}<-1E-12*{flow_scale})*1)", fmt["int"])
+        flow_scale_v = max(float(np.max(saving_v)), -float(np.min(saving_v)), 1e-300)
+        positive = int(np.sum(saving_v > 1e-12 * flow_scale_v))
+        negative = int(np.sum(saving_v < -1e-12 * flow_scale_v))
+        changes = int(np.sum(np.sign(npv_v[1:]) * np.sign(npv_v[:-1]) < 0))
+        before_root_v = int(np.sum(npv_v > 0)) if npv_v[0] > 0 else int(np.sum(npv_v < 0))
+        guess = float(grid[max(before_root_v, 1) - 1])
+        ws.write_formula(pr - 1, 7, f"=SUMPRODUCT(({savings}>1E-12*{flow_scale})*1)", fmt["int"], positive)
+        ws.write_formula(pr - 1, 8, f"=SUMPRODUCT(({savings}<-1E-12*{flow_scale})*1)", fmt["int"], negative)
         ws.write_formula(pr - 1, 9, f"=SUMPRODUCT((SIGN({values(top + 1, grid_last)})*SIGN({values(top, grid_last - 1)})<0)*1)",
-                         fmt["int"])
+                         fmt["int"], changes)
         before_root = f"IF(${npv}${top}>0,COUNTIF({values(top, grid_last)},\">0\"),COUNTIF({values(top, grid_last)},\"<0\"))"
-        ws.write_formula(pr - 1, 10, f"=INDEX({rates},MAX({before_root},1))", fmt["factor"])
+        ws.write_formula(pr - 1, 10, f"=INDEX({rates},MAX({before_root},1))", fmt["factor"], guess)
         before, after_count = t("xl.why.several", lang, n="\0").split("\0")
         several = f"\"{before}\"&J{pr}&\"{after_count}\""
         why = (f"=IF(AND(H{pr}>0,I{pr}>0),IF(J{pr}=1,\"\",IF(J{pr}>1,{several},\"{t('xl.why.outside', lang)}\")),"
                f"IF(H{pr}>0,\"{t('xl.why.cheaper', lang)}\",IF(I{pr}>0,\"{t('xl.why.never', lang)}\",\"{t('xl.why.same', lang)}\")))")
-        ws.write_formula(pr - 1, 6, why)
-        ws.write_formula(pr - 1, 3, f"=IF(G{pr}=\"\",IRR({savings},K{pr}),{na})", fmt["factor"])
-        ws.write_formula(pr - 1, 4, f"=IF(ISNUMBER(D{pr}),(1+D{pr})^12-1,{na})", fmt["factor"])
-        ws.write_formula(pr - 1, 5, f"=IFERROR(MATCH(TRUE,${holds}${top}:${holds}${bottom},0)-1,{na})", fmt["int"])
+        if positive > 0 and negative > 0:
+            why_v = "" if changes == 1 else (f"{before}{changes}{after_count}" if changes > 1 else t("xl.why.outside", lang))
+        else:
+            why_v = t("xl.why.cheaper" if positive > 0 else "xl.why.never" if negative > 0 else "xl.why.same", lang)
+        ws.write_formula(pr - 1, 6, why, None, why_v)
+        if why_v == "":  # the engine's IRR (bisection to machine precision; IRR() iterates to its own tolerance)
+            monthly = float(irr_monthly(saving_v[None, :])[0][0])
+            irr_v: Any = monthly
+            annual_v: Any = (1 + monthly) ** 12 - 1
+        else:
+            irr_v = annual_v = na_text
+        payback_v = first_true(holds_v)
+        ws.write_formula(pr - 1, 3, f"=IF(G{pr}=\"\",IRR({savings},K{pr}),{na})", fmt["factor"], irr_v)
+        ws.write_formula(pr - 1, 4, f"=IF(ISNUMBER(D{pr}),(1+D{pr})^12-1,{na})", fmt["factor"], annual_v)
+        ws.write_formula(pr - 1, 5, f"=IFERROR(MATCH(TRUE,${holds}${top}:${holds}${bottom},0)-1,{na})", fmt["int"],
+                         na_text if payback_v is None else payback_v)
+        book.results[f"switch_{i}"] = (against_name, annual_v, na_text if payback_v is None else payback_v)
         out[i] = {key: f"{q}!${col}${pr}" for key, col in (("against", "B"), ("irr", "E"), ("payback", "F"))}
     ws.freeze_panes(head + 1, 1)
     return out
@@ -1092,6 +1406,7 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
     first = book.first_row
     last = first + horizon - 1
     top = head + 2  # 0-based row of the first path
+    ranked_v: list[float | None] = []
     for i in range(n):
         s = sheets[i]
         q = quote(s.ws.name)
@@ -1101,33 +1416,51 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         unserved = f"SUM({col('unserved')})" if "unserved" in s.cols else "0"
         capex = f"SUM({col('hardware_purchase')})" if "hardware_purchase" in s.cols else "0"
         residual = f"SUM({col('residual_credit')})" if "residual_credit" in s.cols else "0"
+        vals = s.vals
+        live_v = book.v(book.scalars[i]["live_month"])
+        feasible_v = _feasible_value(book, i)
+        total_v, npv_v = float(np.sum(vals["monthly_cost"])), float(np.sum(vals["discounted_cost"]))
+        served_v = float(np.sum(vals["served_tokens"]))
+        served_discounted_v = float(np.dot(vals["served_tokens"], vals["discount_factor"]))
+        unserved_v = float(np.sum(vals["unserved"])) if "unserved" in s.cols else 0.0
+        recommendable_v = bool(feasible_v and unserved_v <= 0 and live_v < horizon)
         ws.write_string(r - 1, 0, plan.paths[i].name)
         ws.write_string(r - 1, 1, plan.paths[i].kind)
-        ws.write_formula(r - 1, 2, f"={book.scalars[i]['live_month']}", fmt["int"])
-        ws.write_formula(r - 1, 3, f"={feasible}")
-        ws.write_formula(r - 1, 4, f"=AND(D{r},J{r}<=0,C{r}<{horizon})")
-        ws.write_formula(r - 1, 5, f"=SUM({col('monthly_cost')})", fmt["total"])
-        ws.write_formula(r - 1, 6, f"=SUM({col('discounted_cost')})", fmt["total"])
-        ws.write_formula(r - 1, 7, f"=IF(SUM({col('served_tokens')})>0,F{r}/SUM({col('served_tokens')})*1000000,\"\")", fmt["unit"])
+        ws.write_formula(r - 1, 2, f"={book.scalars[i]['live_month']}", fmt["int"], live_v)
+        ws.write_formula(r - 1, 3, f"={feasible}", None, feasible_v)
+        ws.write_formula(r - 1, 4, f"=AND(D{r},J{r}<=0,C{r}<{horizon})", None, recommendable_v)
+        ws.write_formula(r - 1, 5, f"=SUM({col('monthly_cost')})", fmt["total"], total_v)
+        ws.write_formula(r - 1, 6, f"=SUM({col('discounted_cost')})", fmt["total"], npv_v)
+        ws.write_formula(r - 1, 7, f"=IF(SUM({col('served_tokens')})>0,F{r}/SUM({col('served_tokens')})*1000000,\"\")", fmt["unit"],
+                         total_v / served_v * 1000000 if served_v > 0 else "")
         ws.write_formula(r - 1, 8, f"=IF(SUMPRODUCT({col('served_tokens')},{col('discount_factor')})>0,"
-                                   f"G{r}/SUMPRODUCT({col('served_tokens')},{col('discount_factor')})*1000000,\"\")", fmt["unit"])
-        ws.write_formula(r - 1, 9, f"={unserved}", fmt["num"])
-        ws.write_formula(r - 1, 10, f"={capex}", fmt["num"])
-        ws.write_formula(r - 1, 11, f"={residual}", fmt["num"])
-        ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"])
+                                   f"G{r}/SUMPRODUCT({col('served_tokens')},{col('discount_factor')})*1000000,\"\")", fmt["unit"],
+                         npv_v / served_discounted_v * 1000000 if served_discounted_v > 0 else "")
+        ws.write_formula(r - 1, 9, f"={unserved}", fmt["num"], unserved_v)
+        ws.write_formula(r - 1, 10, f"={capex}", fmt["num"],
+                         float(np.sum(vals["hardware_purchase"])) if "hardware_purchase" in s.cols else 0.0)
+        ws.write_formula(r - 1, 11, f"={residual}", fmt["num"],
+                         float(np.sum(vals["residual_credit"])) if "residual_credit" in s.cols else 0.0)
+        ws.write_formula(r - 1, 12, f"=IF(E{r},G{r},\"\")", fmt["total"], npv_v if recommendable_v else "")
+        ranked_v.append(npv_v if recommendable_v else None)
         if switch and i in switch:
-            ws.write_formula(r - 1, 13, f"={switch[i]['against']}")
-            ws.write_formula(r - 1, 14, f"={switch[i]['irr']}", fmt["factor"])
-            ws.write_formula(r - 1, 15, f"={switch[i]['payback']}", fmt["int"])
+            against_v, irr_v, payback_v = book.results[f"switch_{i}"]
+            ws.write_formula(r - 1, 13, f"={switch[i]['against']}", None, against_v)
+            ws.write_formula(r - 1, 14, f"={switch[i]['irr']}", fmt["factor"], irr_v)
+            ws.write_formula(r - 1, 15, f"={switch[i]['payback']}", fmt["int"], payback_v)
     rows = f"$A${top + 1}:$A${top + n}"
     ranked = f"$M${top + 1}:$M${top + n}"
     r = top + n + 2
+    ranked_only = sorted(x for x in ranked_v if x is not None)
+    winner_v = (plan.paths[ranked_v.index(ranked_only[0])].name if ranked_only else t("xl.none", lang))
     ws.write_string(r - 1, 0, t("xl.winner", lang), fmt["header"])
-    ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})=0,\"{t('xl.none', lang)}\",INDEX({rows},MATCH(MIN({ranked}),{ranked},0)))")
+    ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})=0,\"{t('xl.none', lang)}\",INDEX({rows},MATCH(MIN({ranked}),{ranked},0)))",
+                     None, winner_v)
     ws.write_string(r - 1, 2, "winner", fmt["key"])
     r += 1
     ws.write_string(r - 1, 0, t("xl.margin", lang))
-    ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})<2,\"\",SMALL({ranked},2)-MIN({ranked}))", fmt["total"])
+    ws.write_formula(r - 1, 1, f"=IF(COUNT({ranked})<2,\"\",SMALL({ranked},2)-MIN({ranked}))", fmt["total"],
+                     ranked_only[1] - ranked_only[0] if len(ranked_only) >= 2 else "")
     ws.write_string(r - 1, 2, "margin", fmt["key"])
     r += 2
     ws.write_string(r - 1, 0, t("xl.breakeven_title", lang), fmt["header"])
@@ -1139,7 +1472,7 @@ def write_summary(book: Book, sheets: dict[int, PathSheet], breakeven: dict, fmt
         ws.write_string(r - 1, 0, names[a])
         for b in range(n):
             if a != b:
-                ws.write_formula(r - 1, 1 + b, f"={breakeven[(a, b)]}", fmt["int"])
+                ws.write_formula(r - 1, 1 + b, f"={breakeven[(a, b)]}", fmt["int"], book.results[f"breakeven_{a}_{b}"])
             else:
                 ws.write_string(r - 1, 1 + b, "—")
     r += 2
@@ -1242,21 +1575,34 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
     fy.set_column(0, 0, 34)
     fy.set_column(1, 60, 16)
     fiscal_start = book.n("fiscal_year_start_month")
-    before, _, after = t("title.accounting", lang, month="\0").partition("\0")
-    fy.write_formula(0, 0, f"={_text(before)}&{fiscal_start}&{_text(after)}", fmt["title"])
+    fiscal_start_v = book.v(fiscal_start)
+    # the heading names the fiscal years' first calendar month: a formula over the input cell
+    pieces = []
+    for part in re.split("(\0)", t("title.accounting", lang, month_name="\0")):
+        if part == "\0":
+            pieces.append(f"CHOOSE({fiscal_start}," + ",".join(_text(name) for name in MONTH_NAMES[lang]) + ")")
+        elif part:
+            pieces.append(_text(part))
+    fy.write_formula(0, 0, "=" + "&".join(pieces), fmt["title"], accounting_title(lang, int(fiscal_start_v)))
     offset = f"({start.month}-{fiscal_start})"  # months from the first fiscal year's start to month 0, + 12·k
+    offset_v = start.month - fiscal_start_v
+    labels = [f"FY{start.year + int(np.floor((offset_v + m) / 12))}" for m in range(horizon)]
     for s in sheets.values():
         s.column("fiscal_year", t("col.fiscal_year", lang),
-                 lambda r, m: f"=\"FY\"&({start.year}+INT(({offset}+A{r})/12))", "int")
+                 lambda r, m: f"=\"FY\"&({start.year}+INT(({offset}+A{r})/12))", "int", cached=labels)
         if "purchase_value" in s.cols:
-            s.column("depreciation", t("col.depreciation", lang), _depreciation_formula(s))
+            s.column("depreciation", t("col.depreciation", lang), _depreciation_formula(s),
+                     cached=_depreciation_values(s))
         components = getattr(s, "components", [])
         opex = [k for k in components if k not in ("hardware_purchase", "residual_credit")]
-        s.column("opex", t("col.opex", lang), lambda r, m, s=s, opex=opex: "=" + ("+".join(s.c(k, r) for k in opex) or "0"))
+        s.column("opex", t("col.opex", lang), lambda r, m, s=s, opex=opex: "=" + ("+".join(s.c(k, r) for k in opex) or "0"),
+                 cached=sum((s.vals[k] for k in opex), np.zeros(horizon)))
     from buildorbuy.analysis.finance import fiscal_years
 
     years = max(len(fiscal_years(start.year, start.month, horizon, f)[0]) for f in range(1, 13))
     count = f"(INT(({offset}+{horizon - 1})/12)-INT({offset}/12))"  # the last fiscal year's index
+    count_v = int(np.floor((offset_v + horizon - 1) / 12) - np.floor(offset_v / 12))
+    label_array = np.array(labels)
     header = [t("col.path", lang), t("col.fiscal_year", lang), t("col.capex", lang), t("col.opex", lang),
               t("col.depreciation", lang), t("col.expense", lang)]
     fy.write_row(2, 0, header, fmt["header"])
@@ -1267,25 +1613,52 @@ def write_accounting(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> Non
         for j in range(years):
             crit = f"$B${r + 1}"
             blank = lambda formula: f'=IF({crit}="","",{formula})'  # noqa: E731 - a row past the last fiscal year
-            fy.write_formula(r, 0, blank(_text(plan.paths[i].name)))
-            fy.write_formula(r, 1, f'=IF({j}<={count},"FY"&({start.year}+INT({offset}/12)+{j}),"")')
+            label = f"FY{start.year + int(np.floor(offset_v / 12)) + j}" if j <= count_v else ""
+            in_year = label_array == label
+
+            def by_year(key: str) -> Any:
+                return float(np.sum(s.vals[key][in_year])) if key in s.cols else 0.0
+
+            capex_v, opex_v, dep_v = by_year("hardware_purchase"), by_year("opex"), by_year("depreciation")
+            row_values = ([plan.paths[i].name, label, capex_v, opex_v, dep_v, opex_v + dep_v] if label
+                          else ["", "", "", "", "", ""])
+            fy.write_formula(r, 0, blank(_text(plan.paths[i].name)), None, row_values[0])
+            fy.write_formula(r, 1, f'=IF({j}<={count},"FY"&({start.year}+INT({offset}/12)+{j}),"")', None, row_values[1])
             capex = f"SUMIF({rng('fiscal_year')},{crit},{rng('hardware_purchase')})" if "hardware_purchase" in s.cols else "0"
             dep = f"SUMIF({rng('fiscal_year')},{crit},{rng('depreciation')})" if "depreciation" in s.cols else "0"
-            fy.write_formula(r, 2, blank(capex), fmt["num"])
-            fy.write_formula(r, 3, blank(f"SUMIF({rng('fiscal_year')},{crit},{rng('opex')})"), fmt["num"])
-            fy.write_formula(r, 4, blank(dep), fmt["num"])
-            fy.write_formula(r, 5, blank(f"D{r + 1}+E{r + 1}"), fmt["num"])
+            fy.write_formula(r, 2, blank(capex), fmt["num"], row_values[2])
+            fy.write_formula(r, 3, blank(f"SUMIF({rng('fiscal_year')},{crit},{rng('opex')})"), fmt["num"], row_values[3])
+            fy.write_formula(r, 4, blank(dep), fmt["num"], row_values[4])
+            fy.write_formula(r, 5, blank(f"D{r + 1}+E{r + 1}"), fmt["num"], row_values[5])
             r += 1
         if "depreciation" in s.cols:
             fy.write_string(r, 0, plan.paths[i].name)
             fy.write_string(r, 1, t("row.book_value_end", lang))
-            fy.write_formula(r, 5, f"=SUM({rng('hardware_purchase')})-SUM({rng('depreciation')})", fmt["num"])
+            fy.write_formula(r, 5, f"=SUM({rng('hardware_purchase')})-SUM({rng('depreciation')})", fmt["num"],
+                             float(np.sum(s.vals["hardware_purchase"])) - float(np.sum(s.vals["depreciation"])))
             r += 1
 
 
 def _text(value: str) -> str:
     """A spreadsheet string literal."""
     return '"' + value.replace('"', '""') + '"'
+
+
+def _depreciation_values(s: PathSheet) -> np.ndarray:
+    """The values of _depreciation_formula's column: dep[m] = Σ_{k≤m} purchase_k·(v(m−k) − v(m−k+1))."""
+    purchase = s.vals["hardware_purchase"]
+    horizon = len(purchase)
+    residual = getattr(s.pp, "residual", "straight_line")
+    if residual == "none":
+        return purchase.copy()
+    ages = np.arange(horizon, dtype=float)
+    if residual == "declining_balance":
+        keep = 1 - s.pv("serving.residual.declining_balance")
+        drop = keep ** (ages / 12) - keep ** ((ages + 1) / 12)
+    else:
+        life = 12 * s.pv("serving.depreciation_years")
+        drop = (np.minimum(ages + 1, life) - np.minimum(ages, life)) / life
+    return np.array([float(np.dot(purchase[: m + 1], drop[m::-1])) for m in range(horizon)])
 
 
 def _depreciation_formula(s: PathSheet):
