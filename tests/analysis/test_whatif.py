@@ -34,7 +34,7 @@ def test_two_apis_hand_computed():
     assert found["paths[1].price_per_1k_output"].direction == "≤"
     assert found["paths[0].staff[0].annual_cost"].direction == "≥"
     assert found["paths[0].staff[0].annual_cost"].label == "paths[A].staff[0].annual_cost"
-    assert found["paths[1].price_per_1k_input"].label == "price_per_1k_input"
+    assert found["paths[1].price_per_1k_input"].label == "paths[B].price_per_1k_input"  # as --set takes it
     # discounting scales both flat paths alike: no tie
     assert "discount_rate" not in found
     fractions = [round(abs(c.change_fraction), 9) for c in result.conditions if c.change_fraction is not None]

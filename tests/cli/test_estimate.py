@@ -103,7 +103,7 @@ def test_usage_error_exits_2():
 
 def test_table_output():
     r = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "a100")
-    assert r.exit_code == 0 and "gpu_hours" in r.stdout and "7B" in r.stdout
+    assert r.exit_code == 0 and "GPU-hours" in r.stdout and "7B" in r.stdout
 
 
 @pytest.mark.parametrize("what", ["gpus", "models", "apis"])
@@ -193,7 +193,7 @@ def test_estimate_csv_and_json_carry_plain_numbers(args, numeric):
     ("gpus", ["bf16_tflops", "memory_gb", "bandwidth_tbps", "tdp_watts", "rent_usd_per_hour", "purchase_usd"],
      ["price_date", "purchase_date"]),
     ("models", ["params_total", "params_active", "layers", "context_length"], ["release"]),
-    ("apis", ["input_per_1m_usd", "output_per_1m_usd"], ["price_date"]),
+    ("apis", ["input_per_1m", "output_per_1m", "input_per_1m_usd", "output_per_1m_usd"], ["price_date"]),
 ])
 def test_catalog_csv_and_json_carry_plain_numbers_and_iso_dates(what, numeric, dates, tmp_path):
     import csv

@@ -224,7 +224,7 @@ def test_chinese_workbook_recalculates(tmp_path):
     copies = recalculate([zh], tmp_path)
     zh_values = read_values(copies[zh])
     assert {"输入", "工作负载", "汇总", "盈亏平衡"} <= set(zh_values)
-    assert _check(compare(load_scenario(scenario)), {**zh_values, "Summary": zh_values["汇总"]}, never="从不", none="无") > 100
+    assert _check(compare(load_scenario(scenario)), {**zh_values, "Summary": zh_values["汇总"]}, never="不会持平", none="无") > 100
 
 
 def _cjk(text) -> bool:
@@ -247,7 +247,7 @@ def test_chinese_labels_cover_routing_and_switch_rows(tmp_path):
             assert headers and all(_cjk(h) for h in headers), (p.name, [h for h in headers if not _cjk(h)])
         switch = values["切换"]
         assert _cjk(switch[0][0]) and all(_cjk(h) for h in switch[3] if h)
-        assert _check(cmp, {**values, "Summary": values["汇总"]}, never="从不", none="无", na="不适用") > 300
+        assert _check(cmp, {**values, "Summary": values["汇总"]}, never="不会持平", none="无", na="不适用") > 300
 
 
 def test_inputs_sheet_lists_every_input_with_its_source(tmp_path):

@@ -152,3 +152,23 @@ def chunk_size(plan: Plan, budget_bytes: float = 512e6) -> int:
 
     per_point = 8.0 * max(len(plan.paths), 1) * plan.horizon * (len(COMPONENTS) + 10)
     return max(256, int(budget_bytes // per_point))
+
+
+def shown_field(key: str, names: list[str] | tuple[str, ...]) -> str:
+    """A field path as every command displays it, in the form `--set` and `--param` accept:
+    `paths[1].staff[0].annual_cost` → `paths[Tuned 8B].staff[0].annual_cost` (anything after the
+    path, such as ` (outcome)`, is kept). The index stays when the name would not read back as the
+    same path: a name that is a whole number, holds `[` or `]`, has outer spaces or quotes, or is
+    shared with an earlier path. JSON and CSV keep the index form (`field`, `param`, `key`)."""
+    import re
+
+    match = re.match(r"paths\[(\d+)\]", key)
+    if not match:
+        return key
+    index = int(match.group(1))
+    if index >= len(names):
+        return key
+    name = str(names[index])
+    readable = (name and name == name.strip().strip("'\"") and not re.search(r"[\[\]]", name)
+                and not re.fullmatch(r"-?[0-9]{1,9}", name) and list(names).index(name) == index)
+    return f"paths[{name}]{key[match.end():]}" if readable else key

@@ -260,7 +260,7 @@ def _binned(group: np.ndarray, bins: int, centred: np.ndarray, products: np.ndar
 
 
 def _label(names: list[str], key: str) -> str:
-    if key.startswith("paths["):
-        index = int(key[6 : key.index("]")])
-        return f"paths[{names[index]}]" + key[key.index("]") + 1 :]
-    return key
+    """The input as --set takes it, paths by name (`_common.shown_field`)."""
+    from buildorbuy.analysis._common import shown_field
+
+    return shown_field(key, names)

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from buildorbuy.analysis._common import as_plan, base_value, clean, reservations, whole_replicas
+from buildorbuy.analysis._common import as_plan, base_value, clean, reservations, shown_field, whole_replicas
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
 from buildorbuy.errors import AnalysisError
@@ -31,7 +31,7 @@ class Condition:
     field: str
     """Dotted path as `--set` takes it (paths by index)."""
     label: str
-    """The same with paths by name; the path's own fields without its prefix."""
+    """The same with paths by name (`paths[Name].serving.gpu_hour_price`): what tables show."""
     current: float
     value: float
     """The input's value at which `path` ties the winner."""
@@ -145,9 +145,6 @@ def whatif(scenario, *, params: Iterable[str] | None = None, rtol: float = 1e-6)
 
 
 def _label(names: list[str], key: str, own: int) -> str:
-    """`paths[2].serving.gpu_hour_price` → `serving.gpu_hour_price` for path 2 itself, `paths[Name].…` for another."""
-    if not key.startswith("paths["):
-        return key
-    index = int(key[6 : key.index("]")])
-    rest = key[key.index("]") + 1 :]
-    return rest.lstrip(".") if index == own else f"paths[{names[index]}]{rest}"
+    """`paths[2].serving.gpu_hour_price` → `paths[Name].serving.gpu_hour_price`, for the path itself as for
+    another: the form --set accepts, so a condition can be pasted into `--set` (see `_common.shown_field`)."""
+    return shown_field(key, names)

@@ -201,8 +201,25 @@ def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, 
     lines = [title, "  ".join(pad(columns[i], widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
     lines += ["  ".join(pad(row[i], widths[i]) for i in keep).rstrip() for row in rows]
     if hidden:
-        lines += textwrap.wrap(t("table.not_shown", lang, items=", ".join(hidden)), width)
+        lines += textwrap.wrap(t("table.not_shown", lang, items=t("list.sep", lang).join(hidden)), width)
     write_output("\n".join(lines), output)
+
+
+_PRICE_KEYS = ("input_per_1m", "cached_input_per_1m", "output_per_1m")
+
+
+def _price_record(fields: dict) -> dict:
+    """A price row for JSON/CSV whose keys never lie about the currency: `input_per_1m`,
+    `cached_input_per_1m`, `output_per_1m` (and `cache_write_per_1m`) are in the row's `currency`;
+    the older `*_per_1m_usd` keys stay for scripts that read them, but hold a number only when the
+    row is listed in USD (null otherwise: a CNY list price is not a USD figure)."""
+    usd = fields.get("currency") == "USD"
+    record = {"model": fields["model"], "provider": fields["provider"]}
+    record |= {key: fields[f"{key}_usd"] for key in _PRICE_KEYS}
+    record |= {"cache_write_per_1m": fields.get("cache_write_per_1m"), "currency": fields.get("currency")}
+    record |= {k: v for k, v in fields.items() if k not in record and not k.endswith("_per_1m_usd")}
+    record |= {f"{key}_usd": fields[f"{key}_usd"] if usd else None for key in _PRICE_KEYS}
+    return record
 
 
 @catalog_app.command("apis")
@@ -254,8 +271,9 @@ def apis(
         text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
         _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6), lang=lang.value)
         return
-    records = [_dated(dataclasses.asdict(p) | {"unverified": p.unverified}, "price_date", "valid_to") for p in prices]
-    columns = [(heads["provider"], "provider"), (heads["model"], "model"), (heads["input"], "input_per_1m_usd"),
-               (heads["cached_input"], "cached_input_per_1m_usd"), (heads["output"], "output_per_1m_usd"),
+    records = [_dated(_price_record(dataclasses.asdict(p)) | {"unverified": p.unverified}, "price_date", "valid_to")
+               for p in prices]
+    columns = [(heads["provider"], "provider"), (heads["model"], "model"), (heads["input"], "input_per_1m"),
+               (heads["cached_input"], "cached_input_per_1m"), (heads["output"], "output_per_1m"),
                (heads["currency"], "currency"), (heads["listed_from"], "price_date")]
     _emit(columns, records, format, title, output, lang=lang.value)

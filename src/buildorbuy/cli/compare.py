@@ -121,8 +121,10 @@ def init(
     from buildorbuy.templates import available, read_template
 
     if list_templates:
-        for name, summary in available().items():
-            typer.echo(f"{name:<24} {summary}")
+        names = available()
+        width = max(map(len, names), default=0) + 2  # the longest name too keeps a gap before its summary
+        for name, summary in names.items():
+            typer.echo(f"{name:<{width}}{summary}")
         return
     text = read_template(template)
     if str(output) == "-":
@@ -150,3 +152,5 @@ def schema(
     from buildorbuy.scenario.schema import scenario_json_schema
 
     write_output(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False), output)
+    if output is not None and str(output) != "-":
+        say(f"wrote {output}", err=True)

@@ -21,7 +21,7 @@ VOI_MIN_SAMPLES = 1_000
 def voi(
     scenario: Path = SCENARIO_ARG,
     samples_text: str = typer.Option("100000", "--samples", "-n", metavar="N", help="Monte Carlo samples (at least 1,000; 1e5 and 100k work too)."),
-    seed: int = typer.Option(42, "--seed", metavar="S", help="Random seed: the same seed gives the same output (and the same samples as simulate)."),
+    seed: int = typer.Option(42, "--seed", metavar="N", help="Random seed: the same seed gives the same output (and the same samples as simulate)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),

@@ -24,6 +24,7 @@ app.add_typer(estimate_app, name="estimate", short_help="Estimate training, fine
 PARAMS_HELP = "Total parameters, e.g. 70B (or use --model)."
 ACTIVE_HELP = "Active parameters per token for a mixture of experts, e.g. 37B (default: --params)."
 MODEL_HELP = "A catalog model instead of --params/--active-params, e.g. llama-3.1-70b (see `buildorbuy catalog models`)."
+FINETUNE_MODEL_HELP = "A catalog model instead of --params, e.g. llama-3.1-8b (see `buildorbuy catalog models`)."
 GPU_HELP = "GPU id or alias, e.g. h100-sxm, a100 (see `buildorbuy catalog gpus`)."
 PRICE_HELP = "USD per GPU-hour (default: the catalog's dated rental price, when it has one)."
 MFU_HELP = "Model FLOPs utilisation in (0, 1] (default: auto, fitted to published runs)."
@@ -122,7 +123,7 @@ def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en"
         writer.writerows([(k, data_number(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))) for k, v in fields])
         write_output(buf.getvalue(), output)
         return
-    rows = [(estimate_field_label(k, lang), _show(k, v)) for k, v in fields]
+    rows = [(estimate_field_label(k, lang), _show(k, v, lang)) for k, v in fields]
     if fmt is Format.markdown:
         from buildorbuy.render.tables import markdown_table
 
@@ -147,7 +148,18 @@ def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en"
 _COUNTS = ("params", "active_params", "tokens", "tokens_per_month", "flops")
 
 
-def _show(key: str, value) -> str:
+def _show(key: str, value, lang: str = "en") -> str:
+    """A value for people: counts as 70B, money with cents, other numbers as formatting.number does
+    (1,601,234, never 1.6e+06), a per-TP dict as `TP 2: 291.3, TP 4: 587.2`, text values in `lang`."""
+    from buildorbuy.render import formatting as fmt
+    from buildorbuy.render.i18n import estimate_value_label
+
+    if isinstance(value, dict):
+        sep = "，" if lang == "zh" else ", "
+        label = "TP {}".format if key.endswith("_by_tp") else str
+        return sep.join(f"{label(k)}: {_show('', v, lang)}" for k, v in value.items())
+    if isinstance(value, str):
+        return estimate_value_label(value, lang)
     if isinstance(value, float) and key in _COUNTS:
         for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
             if value >= scale and key != "flops":
@@ -158,8 +170,8 @@ def _show(key: str, value) -> str:
             return f"{value:,.2f}"
         if key in ("mfu", "target_utilization"):
             return f"{value:.3f}"
-        if abs(value) >= 1e5:
-            return f"{value:.4g}"
+        if abs(value) >= 1000:
+            return fmt.number(round(value))
         return f"{value:,.4g}"
     return str(value)
 
@@ -203,7 +215,7 @@ def training(
 @guarded
 def finetune(
     params: Optional[str] = typer.Option(None, "--params", help=PARAMS_HELP),
-    model: Optional[str] = typer.Option(None, "--model", help=MODEL_HELP),
+    model: Optional[str] = typer.Option(None, "--model", help=FINETUNE_MODEL_HELP),
     tokens: str = typer.Option(..., "--tokens", help="Fine-tuning tokens per epoch, e.g. 25M."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the data."),
     method: str = typer.Option("lora", "--method", help="full, lora or qlora."),

@@ -30,8 +30,10 @@ def report(
                                                     "file). Default: from the output's suffix (.html, .htm), else markdown."),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
-    samples_text: Optional[str] = typer.Option(None, "--samples", help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, metavar="N", help="Monte Carlo random seed, when the scenario has uncertain inputs."),
+    samples_text: Optional[str] = typer.Option(None, "--samples", "-n", metavar="N", show_default="100000",
+                                               help="Monte Carlo samples, when the scenario has uncertain inputs (1e5 and 100k work too)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, metavar="N", show_default="42",
+                                       help="Monte Carlo random seed, when the scenario has uncertain inputs."),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
     view: View = typer.Option(View.cash, "--view", help=VIEW_HELP),
 ) -> None:

@@ -53,8 +53,8 @@ class _LazyProgress:
 @guarded
 def simulate(
     scenario: Path = SCENARIO_ARG,
-    samples_text: str = typer.Option("100000", "--samples", "-n", help=f"Monte Carlo samples (1 to {MAX_SAMPLES:,}; 1e5 and 100k work too)."),
-    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same output, byte for byte."),
+    samples_text: str = typer.Option("100000", "--samples", "-n", metavar="N", help=f"Monte Carlo samples (1 to {MAX_SAMPLES:,}; 1e5 and 100k work too)."),
+    seed: int = typer.Option(42, "--seed", metavar="N", help="Random seed: the same seed gives the same output, byte for byte."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),

@@ -12,8 +12,15 @@ from buildorbuy.render.i18n import t
 from buildorbuy.render.sweep_render import value_text
 
 
+def shown_param(result: BreakevenResult) -> str:
+    """The field as --set takes it, paths by name (JSON and CSV keep `param` as resolved)."""
+    from buildorbuy.analysis._common import shown_field
+
+    return shown_field(result.param, [p.name for p in result.scenario.paths])
+
+
 def heading(result: BreakevenResult, lang: str = "en") -> str:
-    return t("be2.heading", lang, param=result.param, a=result.a, b=result.b, name=result.scenario.name)
+    return t("be2.heading", lang, param=shown_param(result), a=result.a, b=result.b, name=result.scenario.name)
 
 
 def _pair_line(result: BreakevenResult, lang: str) -> str:
@@ -56,12 +63,12 @@ def lines(result: BreakevenResult, lang: str = "en") -> list[str]:
         ratio = t("be2.ratio", lang, ratio=f"{result.value / result.current:.3g}", current=value_text(result.current)) if result.current else ""
         shown = value_text(result.value, 6)
         if result.at_step and result.integer and result.bracket is not None:
-            out.append(t("be2.whole_values", lang, param=result.param, lo=value_text(result.bracket[0]),
+            out.append(t("be2.whole_values", lang, param=shown_param(result), lo=value_text(result.bracket[0]),
                          hi=value_text(result.bracket[1]), ratio=ratio))
         elif result.at_step:
-            out.append(t("be2.step", lang, param=result.param, value=shown, ratio=ratio))
+            out.append(t("be2.step", lang, param=shown_param(result), value=shown, ratio=ratio))
         else:
-            out.append(t("be2.equal", lang, param=result.param, value=shown, ratio=ratio, npv=fmt.money(result.npv_a), cur=cur))
+            out.append(t("be2.equal", lang, param=shown_param(result), value=shown, ratio=ratio, npv=fmt.money(result.npv_a), cur=cur))
         if result.cheaper_below and result.cheaper_above:
             out.append(t("be2.below_above", lang, below=result.cheaper_below, above=result.cheaper_above))
         routing = routing_sentence(result, lang)
@@ -79,7 +86,7 @@ def lines(result: BreakevenResult, lang: str = "en") -> list[str]:
     if result.relative_tolerance is not None and result.bracket is not None:
         bracket = t("be2.bracket", lang, lo=f"{result.bracket[0]:.9g}", hi=f"{result.bracket[1]:.9g}",
                     width=f"{result.relative_tolerance:.1e}")
-    out.append(t("be2.searched", lang, param=result.param, lo=lo, hi=hi, scan=scan, batches=batches,
+    out.append(t("be2.searched", lang, param=shown_param(result), lo=lo, hi=hi, scan=scan, batches=batches,
                  refinements=refinements, bracket=bracket))
     out += _notes(result, lang)
     if result.other_crossings:

@@ -28,26 +28,26 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
                              drop=SUMMARY_DROP, lang=lang))
     for line in views.notes(cmp, lang):
         console.print(f"  {escape(line)}")
-    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width))
+    console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width, lang=lang))
     winner = cmp.recommendation.get("path")
     console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2,
-                             width=console.width))
+                             width=console.width, lang=lang))
     header, rows = views.breakeven_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
+        console.print(rich_table(t("title.breakeven", lang), header, rows, right_from=99, width=console.width, prose=(3,), lang=lang))
     header, rows = views.fleet_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1, width=console.width))
+        console.print(rich_table(t("title.fleet", lang), header, rows, right_from=1, width=console.width, lang=lang))
     header, rows = views.switch_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.switch", lang), header, rows, right_from=99, width=console.width))
+        console.print(rich_table(t("title.switch", lang), header, rows, right_from=99, width=console.width, lang=lang))
     header, rows = views.accounting_rows(cmp, lang)
     if rows:
         title = accounting_title(lang, cmp.scenario.fiscal_year_start_month)
-        console.print(rich_table(title, header, rows, right_from=2, width=console.width))
+        console.print(rich_table(title, header, rows, right_from=2, width=console.width, lang=lang))
     header, rows = views.estimate_rows(cmp, lang)
     if rows:
-        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99, width=console.width, prose=(3,)))
+        console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99, width=console.width, prose=(3,), lang=lang))
     title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
     console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
     if chart:

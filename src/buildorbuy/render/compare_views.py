@@ -99,12 +99,12 @@ def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[l
             if ab == 0 or ba == 0:
                 cheap, dear, month = (a, b, ba) if ab == 0 else (b, a, ab)
                 if month is None:
-                    rows.append([dear, cheap, t("never", lang), t("be.never", lang, other=cheap, horizon=cmp.scenario.horizon)])
+                    rows.append([dear, cheap, t("never.breakeven", lang), t("be.never", lang, other=cheap, horizon=cmp.scenario.horizon)])
                 else:
                     rows.append([dear, cheap, t("month_n", lang, n=month), t("be.meaning", lang, other=cheap, month=month)])
                 continue
             if ab is None and ba is None:
-                rows.append([a, b, t("never", lang), t("be.neither", lang, horizon=cmp.scenario.horizon)])
+                rows.append([a, b, t("never.breakeven", lang), t("be.neither", lang, horizon=cmp.scenario.horizon)])
                 continue
             first, second, month = (a, b, ab) if ab is not None else (b, a, ba)
             rows.append([first, second, t("month_n", lang, n=month), t("be.meaning", lang, other=second, month=month)])
@@ -138,18 +138,19 @@ def fleet_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[
 
 def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("col.path", lang), t("col.field", lang), t("col.value", lang), t("col.how", lang)]
-    rows = [[t("row.scenario", lang), key, estimate_value(e), e["method"]] for key, e in cmp.estimates.items()]
+    rows = [[t("row.scenario", lang), key, estimate_value(e, lang), e["method"]] for key, e in cmp.estimates.items()]
     for p in cmp.paths:
         for key, e in p.estimates.items():
-            rows.append([p.name, key, estimate_value(e), e["method"]])
+            rows.append([p.name, key, estimate_value(e, lang), e["method"]])
     return header, rows
 
 
-def estimate_value(e: dict) -> str:
-    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.3 at 80 %")."""
+def estimate_value(e: dict, lang: str = "en") -> str:
+    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.32 at 80 %": the
+    factor written as the method text writes it)."""
     text = fmt.number(e["value"])
     factor = e.get("error_factor_p80")
-    return text if not factor else f"{text}, ×/÷{factor:.2g} at 80 %"
+    return text if not factor else t("est.with_error", lang, value=text, factor=f"{factor:g}")
 
 
 def heading(cmp: Comparison, lang: str = "en") -> str:
@@ -179,7 +180,7 @@ def switch_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list
         sw = p.switch
         if not sw:
             continue
-        payback = t("never", lang) if sw["payback_month"] is None else t("month_n", lang, n=sw["payback_month"])
+        payback = t("never.payback", lang) if sw["payback_month"] is None else t("month_n", lang, n=sw["payback_month"])
         rows.append([p.name, sw["against"], "—" if sw["irr"] is None else fmt.percent(sw["irr"]), payback,
                      switch_reason(sw.get("reason") or "", lang)])
     return header, rows

@@ -37,7 +37,7 @@ def signed_percent(value: float | None) -> str:
 
 
 def _month(value: int | None, lang: str) -> str:
-    return t("never", lang) if value is None else t("month_n", lang, n=value)
+    return t("never.breakeven", lang) if value is None else t("month_n", lang, n=value)
 
 
 def title(d: Diff, lang: str = "en") -> str:
@@ -90,16 +90,16 @@ def render_table(d: Diff, *, color: bool, width: int | None = None, lang: str = 
     console.print(f"[bold]{escape(title(d, lang))}[/bold]")
     header, rows = input_rows(d, lang)
     if rows:
-        console.print(rich_table(t("diff.inputs_h", lang), header, rows, right_from=1))
+        console.print(rich_table(t("diff.inputs_h", lang), header, rows, right_from=1, lang=lang))
     else:
         console.print(t("diff.no_inputs", lang))
-    console.print(rich_table(t("diff.paths_h", lang), *path_rows(d, lang), right_from=1))
+    console.print(rich_table(t("diff.paths_h", lang), *path_rows(d, lang), right_from=1, lang=lang))
     for line in _notes(d, lang):
         console.print(f"  {escape(line)}")
-    console.print(f"{t('diff.winner_h', lang)}: {escape(winner_line(d, lang))}")
+    console.print(f"{t('diff.winner_h', lang)}{t('label.colon', lang)}{escape(winner_line(d, lang))}")
     header, rows = breakeven_rows(d, lang)
     if rows:
-        console.print(rich_table(t("diff.breakeven_h", lang), header, rows, right_from=2))
+        console.print(rich_table(t("diff.breakeven_h", lang), header, rows, right_from=2, lang=lang))
     else:
         console.print(t("diff.no_breakeven", lang))
     return console.file.getvalue()

@@ -45,6 +45,11 @@ EN: dict[str, str] = {
     "yes_unserved": "yes, traffic unserved",
     "month_n": "month {n}",
     "never": "never",
+    "never.breakeven": "never",
+    "list.sep": ", ",
+    "label.colon": ": ",
+    "est.with_error": "{value}, ×/÷{factor} at 80 %",
+    "never.payback": "never",
     "row.tokens_demanded": "tokens demanded",
     "row.total": "total",
     "row.scenario": "(scenario)",
@@ -234,6 +239,11 @@ ZH: dict[str, str] = {
     "yes_unserved": "是，有未服务流量",
     "month_n": "第 {n} 月",
     "never": "从不",
+    "never.breakeven": "不会持平",
+    "list.sep": "，",
+    "label.colon": "：",
+    "est.with_error": "{value}，80 % 区间 ×/÷{factor}",
+    "never.payback": "未回本",
     "row.tokens_demanded": "token 需求量",
     "row.total": "合计",
     "row.scenario": "（场景）",
@@ -395,7 +405,7 @@ ZH: dict[str, str] = {
     "diff.paths_h": "各方案净现值",
     "diff.winner_h": "推荐方案",
     "diff.winner_same": "仍为 {path}。",
-    "diff.winner_changed": "改变：{base} → {proposal}。",
+    "diff.winner_changed": "由 {base} 改为 {proposal}。",
     "diff.breakeven_h": "盈亏平衡变化",
     "diff.no_breakeven": "盈亏平衡月份没有变化。",
     "diff.status.changed": "已变化",
@@ -530,7 +540,7 @@ EN.update({
     "xl.scalar.base_hours": "Base hours a day",
 })
 ZH.update({
-    "title.switch": "从 API 路径切换（增量现金流：API 成本 − 本路径成本）",
+    "title.switch": "从 API 方案切换（增量现金流：API 成本 − 本方案成本）",
     "col.irr": "内部收益率（年化）",
     "col.payback": "折现回收期",
     "col.why": "原因",
@@ -573,7 +583,7 @@ ZH.update({
     "xl.col.cumulative": "累计成本",
     "xl.col.cumulative_before_residual": "扣除残值前的累计成本",
     "xl.col.served": "已服务 token 数",
-    "xl.col.path": "路径",
+    "xl.col.path": "方案",
     "xl.col.kind": "类型",
     "xl.col.feasible": "可行",
     "xl.col.recommendable": "可推荐",
@@ -595,14 +605,14 @@ ZH.update({
     "xl.scalar.replica_throughput": "目标利用率下每副本 token/秒",
     "xl.pasted_mark": "（引擎数值）",
     "xl.breakeven_month": "盈亏平衡月",
-    "xl.breakeven_title": "盈亏平衡月（行路径对列路径；累计，未折现）",
-    "xl.winner": "胜出者（可推荐路径中净现值最低）",
+    "xl.breakeven_title": "盈亏平衡月（行方案对列方案；累计，未折现）",
+    "xl.winner": "胜出者（可推荐方案中净现值最低）",
     "xl.margin": "与第二名的差距（净现值）",
     "xl.none": "无",
     "xl.summary_note": "金额单位 {cur}。每个数字都是基于“输入”表的公式：修改黄色输入，全部随之更新。",
     "xl.audit_title": "如何核查一个数字",
-    "xl.audit_1": "点击汇总表中的单元格：其公式对某个路径表的一列求和（如总成本、折现成本）。",
-    "xl.audit_2": "路径表中每月一行列出所有成本项；表头下方的灰色行给出引擎中的成本项名称。",
+    "xl.audit_1": "点击汇总表中的单元格：其公式对某个方案表的一列求和（如总成本、折现成本）。",
+    "xl.audit_2": "方案表中每月一行列出所有成本项；表头下方的灰色行给出引擎中的成本项名称。",
     "xl.audit_3": "每个成本项的公式使用命名输入（in_…），指向“输入”表中的一行，并注明单位和来源。",
     "xl.uncovered_title": "以引擎数值（而非公式）填入的项",
     "xl.uncovered_none": "无：所有项均为公式",
@@ -675,17 +685,17 @@ ZH.update({
     "xl.col.own_tokens": "路由到自有模型的 token 数",
     "xl.scalar.cap_replicas": "容量上限内的副本数（不含冗余）",
     "xl.col.overflow": "超出上限的溢出（token 数）",
-    "xl.col.fallback_share": "回退路径的流量份额（其余、溢出、升级）",
+    "xl.col.fallback_share": "回退方案的流量份额（其余、溢出、升级）",
     "xl.col.own_model_tokens": "自有模型回答的 token 数（上线后）",
     "xl.col.overflow_tokens": "溢出 token 数（上线后）",
-    "xl.col.fallback_tokens": "回退路径计费的 token 数（上线后）",
-    "xl.col.carry_weight": "回退路径固定费用权重",
+    "xl.col.fallback_tokens": "回退方案计费的 token 数（上线后）",
+    "xl.col.carry_weight": "回退方案固定费用权重",
     "xl.sheet.switch": "切换",
-    "xl.switch_title": "从 API 路径切换：增量现金流 节省 = API 路径成本 − 本路径成本",
+    "xl.switch_title": "从 API 方案切换：增量现金流 节省 = API 方案成本 − 本方案成本",
     "xl.switch_note": "内部收益率：使 Σ 节省[m]·(1+x)^(−m) = 0 的月利率 x（IRR() 从右侧利率网格所夹唯一根的旁边开始），"
                       "年化 (1+x)^12 − 1；回收期：累计折现节省自该月起保持 ≥ 0 的第一个月。",
-    "xl.col.against": "对比（被替换的 API 路径）",
-    "xl.col.against_position": "在 API 路径中的位置",
+    "xl.col.against": "对比（被替换的 API 方案）",
+    "xl.col.against_position": "在 API 方案中的位置",
     "xl.col.irr_monthly": "内部收益率（月）",
     "xl.col.irr_annual": "内部收益率（实际年化）",
     "xl.col.payback_month": "折现回收月",
@@ -694,7 +704,7 @@ ZH.update({
     "xl.col.months_negative": "有亏损的月数",
     "xl.col.npv_sign_changes": "利率网格上净现值的变号次数",
     "xl.col.irr_guess": "内部收益率初值（根之前最后一个网格利率）",
-    "xl.api_table": "API 路径（没有过渡或回退路径时，替换净现值最低的可行 API 路径）",
+    "xl.api_table": "API 方案（没有过渡或回退方案时，替换净现值最低的可行 API 方案）",
     "xl.col.api_position": "位置",
     "xl.col.npv_if_feasible": "可行时的净现值",
     "xl.col.saving": "{path}：节省",
@@ -704,9 +714,9 @@ ZH.update({
     "xl.col.rate_grid": "月利率（网格）",
     "xl.col.npv_at_rate": "{path}：该利率下节省的净现值",
     "xl.na": "不适用",
-    "xl.why.cheaper": "每个月都比 API 路径便宜：无需回收，因此没有收益率",
-    "xl.why.never": "任何月份都不比 API 路径便宜：没有收益率",
-    "xl.why.same": "每个月成本都与 API 路径相同",
+    "xl.why.cheaper": "每个月都比 API 方案便宜：无需回收，因此没有收益率",
+    "xl.why.never": "任何月份都不比 API 方案便宜：没有收益率",
+    "xl.why.same": "每个月成本都与 API 方案相同",
     "xl.why.several": "节省多次变号，有 {n} 个内部收益率：单独任何一个都没有意义",
     "xl.why.outside": "内部收益率超出每月 -50% … 1000% 的范围",
     "xl.col.switch_against": "切换：对比",
@@ -875,6 +885,7 @@ EN.update({
     "tornado.md_more": "{n} more inputs with smaller effects not shown (--top).",
     "tornado.md_clipped": "* kept inside the field's valid range (or rounded to a whole number; reserved GPUs to whole replicas).",
     "tornado.skipped_h": "Skipped inputs",
+    "tornado.paths_by_index": "paths by index at this width: {items}",
 })
 ZH.update({
     "tornado.metric_margin": "{winner} 相对 {runner} 的优势（次优方案净现值 − 胜出方案净现值）",
@@ -918,6 +929,7 @@ ZH.update({
     "tornado.md_more": "另有 {n} 个影响较小的输入未显示（--top）。",
     "tornado.md_clipped": "* 已限制在字段的有效范围内（或取整；预留 GPU 取整到完整副本）。",
     "tornado.skipped_h": "跳过的输入",
+    "tornado.paths_by_index": "此宽度下方案以序号表示：{items}",
 })
 
 # ---------------------------------------------------------------------- sweep
@@ -1141,14 +1153,49 @@ ESTIMATE_FIELDS_ZH = {
     "peak_tokens_per_second": "峰值每秒 token 数",
     "replicas": "副本数",
 }
-"""Chinese labels of the `estimate` result keys (English tables show the keys themselves)."""
+"""Chinese labels of the `estimate` result keys (CSV and JSON keep the keys)."""
+
+ESTIMATE_FIELDS_EN = {
+    "model": "model", "gpu": "GPU", "params": "parameters", "active_params": "active parameters", "tokens": "tokens",
+    "epochs": "epochs", "finetune_method": "fine-tune method", "precision": "precision", "flops": "compute (FLOPs)",
+    "mfu": "model FLOPs utilisation (MFU)", "mfu_source": "MFU source", "gpu_hours": "GPU-hours", "gpus": "GPUs",
+    "wall_clock_days": "wall-clock days", "error_factor_p80": "80 % error factor (×/÷)",
+    "gpu_hour_price": "price per GPU-hour", "cost": "cost", "monthly_cost": "monthly cost", "currency": "currency",
+    "price_source": "price source", "method": "method", "input_len": "input tokens per request",
+    "output_len": "output tokens per request", "cached_input_share": "cached share of input",
+    "gpus_per_replica": "GPUs per replica", "tensor_parallel": "tensor parallelism",
+    "concurrency_per_replica": "concurrent requests per replica", "batch_limit": "batch size limited by",
+    "output_tokens_per_second_per_gpu": "output tokens/s per GPU", "tokens_per_second_per_gpu": "tokens/s per GPU",
+    "bound": "bottleneck", "time_per_output_token_ms": "time per output token (ms)",
+    "time_to_first_token_ms": "time to first token (ms)", "interconnect": "GPU interconnect",
+    "output_tokens_per_second_per_gpu_by_tp": "output tokens/s per GPU by tensor parallelism",
+    "latency_target": "latency target", "tokens_per_month": "tokens per month", "peak_to_average": "peak to average",
+    "target_utilization": "target utilisation", "peak_tokens_per_second": "peak tokens/s", "replicas": "replicas",
+}
+"""English labels of the `estimate` result keys, mirroring the Chinese ones (CSV and JSON keep the keys)."""
+
+ESTIMATE_VALUES_ZH = {
+    "given": "给定值", "auto": "自动估算", "estimated": "估算值", "memory": "显存", "compute": "计算",
+    "interconnect": "GPU 互联", "latency": "延迟", "max_concurrency": "并发上限",
+}
+"""Chinese words for the `estimate` text values a table shows (sources, bottlenecks); CSV and JSON keep them."""
 
 
 def estimate_field_label(key: str, lang: str = "en") -> str:
-    """An estimate result key as a table shows it: the key itself in English, a label in Chinese."""
+    """An estimate result key as a table shows it: a label in `lang` (the key itself when none is known)."""
     if lang == "en":
-        return key
+        return ESTIMATE_FIELDS_EN.get(key, key)
     return ESTIMATE_FIELDS_ZH.get(key, key)
+
+
+def estimate_value_label(value: str, lang: str = "en") -> str:
+    """A text value of an estimate as a table shows it (`given` → 给定值 in Chinese; the catalog's own
+    source text stays as written, after a translated `catalog:`)."""
+    if lang != "zh":
+        return value
+    if value.startswith("catalog: "):
+        return "目录：" + value[len("catalog: "):]
+    return ESTIMATE_VALUES_ZH.get(value, value)
 
 # ---------------------------------------------------------------------- catalog (table and markdown headings; csv
 # and json keep the record keys in every language)

@@ -168,10 +168,9 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     for key, estimate in estimates.items():
         if key in used:
             continue
-        shown = key
-        if key.startswith("paths["):
-            index = int(key[6 : key.index("]")])
-            shown = f"paths[{names[index]}]{key[key.index(']') + 1:]}"
+        from buildorbuy.analysis._common import shown_field
+
+        shown = shown_field(key, names)
         rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=estimate["method"])])
     return [t("col.field", lang), t("col.value", lang), t("col.source", lang)], rows
 
@@ -294,10 +293,9 @@ def decision_section(*, voi: Any = None, whatif: Any = None, when: Any = None, l
     `paths[1].x` as `paths[Name].x`.
     """
     def shown(key: Any) -> str:
-        import re
+        from buildorbuy.analysis._common import shown_field
 
-        return re.sub(r"^paths\[(\d+)\]", lambda m: f"paths[{names[int(m.group(1))]}]" if int(m.group(1)) < len(names) else m.group(0),
-                      str(key))
+        return shown_field(str(key), list(names))
 
     from buildorbuy.render.when_render import report_blocks as when_blocks
 

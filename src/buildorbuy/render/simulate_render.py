@@ -106,17 +106,18 @@ def render_table(sim: Simulation, *, color: bool, width: int | None = None, lang
 
     console = text_console(color=color, width=width, default_width=140)
     console.print(f"[bold]{escape(heading(sim, lang))}[/bold]")
-    console.print(rich_table(t("sim.title_summary", lang), *summary_rows(sim, lang), right_from=1))
-    console.print(rich_table(t("sim.title_probability", lang), *probability_rows(sim, lang), right_from=1))
-    console.print(rich_table(t("sim.title_yearly", lang), *yearly_rows(sim, lang), right_from=1))
+    # too narrow: cost per 1M tokens goes first (NPV carries the same ranking), then expected regret
+    console.print(rich_table(t("sim.title_summary", lang), *summary_rows(sim, lang), right_from=1, drop=(6, 5, 4, 8), lang=lang))
+    console.print(rich_table(t("sim.title_probability", lang), *probability_rows(sim, lang), right_from=1, lang=lang))
+    console.print(rich_table(t("sim.title_yearly", lang), *yearly_rows(sim, lang), right_from=1, lang=lang))
     console.print(f"[bold]{escape(t('sim.title_distribution', lang, cur=sim.currency))}[/bold]")
     for line in histogram_lines(sim):
         console.print(f"  {line}", markup=False)
     if sim.drivers:
         title, header, rows = driver_rows(sim, lang)
-        console.print(rich_table(title, header, rows, right_from=1))
+        console.print(rich_table(title, header, rows, right_from=1, drop=(2, 3), lang=lang))  # the bar, then partial ρ
     if sim.inputs:
-        console.print(rich_table(t("sim.title_inputs", lang), *input_rows(sim, lang), right_from=2))
+        console.print(rich_table(t("sim.title_inputs", lang), *input_rows(sim, lang), right_from=2, drop=(2,), prose=(1,), lang=lang))
     for warning in sim.warnings:
         console.print("  " + t("sim.note", lang, warning=warning), markup=False)
     return console.file.getvalue()

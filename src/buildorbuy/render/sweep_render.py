@@ -43,10 +43,17 @@ def codes(result: SweepResult) -> list[str]:
     return [chr(ord("A") + i) if i < 26 else str(i) for i in range(len(result.names))]
 
 
+def shown_params(result: SweepResult) -> list[str]:
+    """The swept fields as --set takes them, paths by name (CSV and JSON keep `params` as resolved)."""
+    from buildorbuy.analysis._common import shown_field
+
+    return [shown_field(p, result.names) for p in result.params]
+
+
 def heading(result: SweepResult, lang: str = "en") -> str:
     sc = result.scenario
     over = " × ".join(t("sweep.axis_one" if len(v) == 1 else "sweep.axis_many", lang, param=p, n=len(v))
-                      for p, v in zip(result.params, result.values))
+                      for p, v in zip(shown_params(result), result.values))
     return t("sweep.heading", lang, name=sc.name, cur=sc.currency, over=over)
 
 
@@ -57,7 +64,7 @@ def region_lines(result: SweepResult, lang: str = "en") -> list[str]:
             who = region["winner"] or t("sweep.no_path_long", lang)
             span = (value_text(region["from"]) if region["from"] == region["to"]
                     else t("sweep.span", lang, lo=value_text(region["from"]), hi=value_text(region["to"])))
-            lines.append(t("sweep.wins_for", lang, who=who, param=result.params[0], span=span))
+            lines.append(t("sweep.wins_for", lang, who=who, param=shown_params(result)[0], span=span))
         return lines
     total = result.size
     return [t("sweep.wins_at", lang, who=name or t("sweep.no_path", lang), count=f"{count:,}", total=f"{total:,}",
@@ -65,7 +72,7 @@ def region_lines(result: SweepResult, lang: str = "en") -> list[str]:
 
 
 def _one_param_rows(result: SweepResult, lang: str = "en") -> tuple[list[str], list[list[str]]]:
-    header = [result.params[0], *result.names, t("sweep.col_winner", lang)]
+    header = [shown_params(result)[0], *result.names, t("sweep.col_winner", lang)]
     rows = []
     for n in result.sample_indices(TABLE_ROWS):
         value = result.values[0][n]
@@ -106,12 +113,16 @@ def render_table(result: SweepResult, *, color: bool, width: int | None = None, 
         console.print(f"  {line}", markup=False)
     if len(result.params) == 1:
         header, rows = _one_param_rows(result, lang)
-        console.print(rich_table(t("sweep.table_title", lang), header, rows, right_from=1))
+        # too narrow: the winner column first (the ★ marks say it), then paths that never win, from the right
+        winners = {int(w) for w in np.unique(result.winner)}
+        never = tuple(1 + i for i in reversed(range(len(result.names))) if i not in winners)
+        console.print(rich_table(t("sweep.table_title", lang), header, rows, right_from=1, drop=(len(header) - 1, *never),
+                                 lang=lang))
         note = _sample_note(result, len(rows), lang)
         if note:
             console.print(f"  {note}")
     else:
-        extra = result.params[2:]
+        extra = shown_params(result)[2:]
         if extra:
             console.print("  " + t("sweep.map_at_first", lang, params=", ".join(extra)), markup=False)
         console.print(_winner_map(result, color, lang))
@@ -130,7 +141,7 @@ def _winner_map(result: SweepResult, color: bool, lang: str = "en"):
     cell = 1 if compact else max(3, *(len(value_text(float(v))) for v in cols_v)) + 1
     styles = {code: PATH_STYLES[i % len(PATH_STYLES)] for i, code in enumerate(codes(result))}
     text = Text()
-    text.append(t("sweep.map_axes", lang, rows=result.params[0], columns=result.params[1]) + "\n", style="bold")
+    text.append(t("sweep.map_axes", lang, rows=shown_params(result)[0], columns=shown_params(result)[1]) + "\n", style="bold")
     if compact:
         text.append(" " * label_width + f" {value_text(float(cols_v[0]))} … {value_text(float(cols_v[-1]))} "
                     + t("sweep.n_values", lang, n=len(cols_v)) + "\n")
@@ -158,7 +169,7 @@ def render_markdown(result: SweepResult, lang: str = "en") -> str:
             out += [note + t("sweep.end", lang), ""]
     else:
         grid = _grid_2d(result, (0,) * (len(result.params) - 2))
-        header = [f"{result.params[0]} ↓ / {result.params[1]} →", *(value_text(float(v)) for v in result.values[1])]
+        header = [f"{shown_params(result)[0]} ↓ / {shown_params(result)[1]} →", *(value_text(float(v)) for v in result.values[1])]
         rows = [[value_text(float(v)), *row] for v, row in zip(result.values[0], grid)]
         out += [md(t("sweep.md_winner_at", lang, legend=t("sweep.legend_sep", lang).join(_legend(result, lang)))), "",
                 markdown_table(header, rows, right_from=1), ""]

@@ -16,6 +16,13 @@ BAR_HALF = 24
 """Characters on each side of the base line."""
 
 
+def shown(result: TornadoResult, key: str) -> str:
+    """A field as --set takes it, paths by name (CSV and JSON keep `param` as resolved)."""
+    from buildorbuy.analysis._common import shown_field
+
+    return shown_field(key, [p.name for p in result.scenario.paths])
+
+
 def metric_label(result: TornadoResult, lang: str = "en") -> str:
     if result.metric == "margin":
         return t("tornado.metric_margin", lang, winner=result.winner, runner=result.runner_up)
@@ -82,6 +89,21 @@ def _bar(row: TornadoRow, base: float, scale: float, half: int = BAR_HALF):
     return text
 
 
+def _fits_names(rows, result: TornadoResult, width: int, lo: str, hi: str, lang: str) -> bool:
+    """Whether the input column can show paths by name (`paths[Name].x`) in the narrowest layout at
+    `width`; else the table names paths by index (`paths[1].x`, which --set also takes) and a note
+    maps indexes to names. A field path is never cut or split."""
+    from rich.cells import cell_len
+
+    names = [shown(result, r.param) for r in rows]
+    if names == [r.param for r in rows]:
+        return True
+    _, _, narrow = _layout([], 0, lo, hi, lang)
+    input_width = max([cell_len(n) for n in names] + [cell_len(t("tornado.col_input", lang))])
+    decision = min(max([cell_len(decision_text(r, result, lang)) for r in rows] + [cell_len(t("tornado.col_decision", lang))]), 16)
+    return input_width + max(13, cell_len(narrow)) + decision + 4 <= width
+
+
 def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[int], int, str]:
     """Columns to drop (1: values, 3: metric at low/high), bar half-width and bar header for `width`."""
     from rich.cells import cell_len  # terminal cells: a Chinese character takes two
@@ -92,7 +114,8 @@ def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[
     def widest(j: int, header: str) -> int:
         return max([cell_len(c[j]) for c in cells] + [cell_len(header)])
 
-    decision = min(max([cell_len(c[4]) for c in cells] + [cell_len(t("tornado.col_decision", lang))]), 16)
+    # the decision column: at most 16 cells unless a name or the heading needs more (they fold between words only)
+    decision = _decision_width(cells, lang)
     for dropped in ((), (1,), (1, 3)):
         for half in (BAR_HALF, 16, 12, 8):
             header = wide if 2 * half + 1 >= cell_len(wide) else narrow
@@ -101,9 +124,19 @@ def _layout(cells, width: int, lo: str, hi: str, lang: str = "en") -> tuple[set[
                 columns.append(widest(1, f"{lo} … {hi}"))
             if 3 not in dropped:
                 columns += [widest(2, t("tornado.col_at", lang, side=lo)), widest(3, t("tornado.col_at", lang, side=hi))]
-            if sum(columns) + 2 * (len(columns) - 1) <= width:
+            # one space of padding each side of a divider (none at the edges), the dividers and both edges
+            if sum(columns) + 3 * (len(columns) - 1) + 2 <= width:
                 return set(dropped), half, header
     return {1, 3}, 6, narrow
+
+
+def _decision_width(cells, lang: str) -> int:
+    from rich.cells import cell_len
+
+    from buildorbuy.render.tables import _longest_word
+
+    return max([min(max([cell_len(c[4]) for c in cells], default=0), 16)] + [_longest_word(c[4]) for c in cells]
+               + [cell_len(t("tornado.col_decision", lang))])
 
 
 def render_table(result: TornadoResult, *, color: bool, width: int | None = None, top: int | None = None,
@@ -120,10 +153,12 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     rows = result.rows if top is None else result.rows[:top]
     moving = [r for r in result.rows if r.effect > 0]
     scale = max((max(abs(r.metric_low - result.base_metric), abs(r.metric_high - result.base_metric)) for r in rows), default=0.0)
+    named = _fits_names(rows, result, console.width, lo, hi, lang)
+    label = (lambda key: shown(result, key)) if named else (lambda key: key)
     cells = []
     for row in rows:
         values = f"{value_text(row.low)} … {value_text(row.high)}" + (" *" if row.clipped else "")
-        cells.append((row.param, values, fmt.money_short(row.metric_low), fmt.money_short(row.metric_high), decision_text(row, result, lang)))
+        cells.append((label(row.param), values, fmt.money_short(row.metric_low), fmt.money_short(row.metric_high), decision_text(row, result, lang)))
     dropped, half, bar_header = _layout(cells, console.width, lo, hi, lang)
     table = Table(box=box.SIMPLE, header_style="bold", pad_edge=False)
     table.add_column(t("tornado.col_input", lang), no_wrap=True)  # a field path is one word: never cut or split
@@ -133,9 +168,9 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     if 3 not in dropped:
         table.add_column(t("tornado.col_at", lang, side=lo), justify="right", no_wrap=True)
         table.add_column(t("tornado.col_at", lang, side=hi), justify="right", no_wrap=True)
-    table.add_column(t("tornado.col_decision", lang), overflow="fold")
+    table.add_column(t("tornado.col_decision", lang), overflow="fold", min_width=_decision_width(cells, lang))
     for row, (param, values, at_low, at_high, decision) in zip(rows, cells):
-        out = [param] + ([values] if 1 not in dropped else []) + [_bar(row, result.base_metric, scale, half)]
+        out = [Text(param)] + ([values] if 1 not in dropped else []) + [_bar(row, result.base_metric, scale, half)]
         out += [at_low, at_high] if 3 not in dropped else []
         table.add_row(*out, Text(decision, style="bold red") if decision else "")
     console.print(table)
@@ -148,12 +183,12 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
         notes.append(t("tornado.clipped", lang))
     if top is not None and len(result.rows) > top:
         notes.append(t("tornado.more", lang, more=len(result.rows) - top, moving=len(moving), total=len(result.rows)))
-    still = [r.param for r in result.rows if r.effect == 0]
+    still = [label(r.param) for r in result.rows if r.effect == 0]
     if still and (top is None or len(result.rows) <= top):
         notes.append(t("tornado.no_effect", lang, items=", ".join(still)))
     flips = result.flips
     notes.append(
-        t("tornado.flip_many" if len(flips) != 1 else "tornado.flip_one", lang, n=len(flips), items=", ".join(r.param for r in flips))
+        t("tornado.flip_many" if len(flips) != 1 else "tornado.flip_one", lang, n=len(flips), items=", ".join(label(r.param) for r in flips))
         if flips
         else t("tornado.no_flip_swing", lang, swing=f"{result.swing:.0%}", winner=result.winner)
         if any(r.source == "swing" for r in result.rows)
@@ -161,6 +196,9 @@ def render_table(result: TornadoResult, *, color: bool, width: int | None = None
     )
     if result.skipped:
         notes.append(t("tornado.skipped", lang, n=len(result.skipped), summary=skipped_summary(result, lang)))
+    if not named and any(cell[0] != shown(result, cell[0]) for cell in cells):
+        notes.append(t("tornado.paths_by_index", lang, items=t("tornado.skip_sep", lang).join(
+            f"paths[{i}] = {p.name}" for i, p in enumerate(result.scenario.paths))))
     for note in notes:
         console.print(f"  {note}", markup=False)
     return console.file.getvalue()
@@ -214,7 +252,7 @@ def _rows(result: TornadoResult, top: int | None = None, lang: str = "en") -> tu
               t("tornado.col_metric_at", lang, side=hi), t("tornado.col_swing", lang), t("tornado.col_decision", lang)]
     rows = [
         [
-            r.param,
+            shown(result, r.param),
             value_text(r.base),
             value_text(r.low) + (" *" if r.clipped else ""),
             value_text(r.high) + (" *" if r.clipped else ""),
@@ -228,6 +266,12 @@ def _rows(result: TornadoResult, top: int | None = None, lang: str = "en") -> tu
     return header, rows
 
 
+def _md_field(result: TornadoResult, key: str, md, markdown_code) -> str:
+    """A field in Markdown: a code span when it holds no path name, else escaped text (a name is user text)."""
+    name_form = shown(result, key)
+    return markdown_code(key) if name_form == key else md(name_form)
+
+
 def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "en") -> str:
     from buildorbuy.render.tables import markdown_table
 
@@ -237,7 +281,7 @@ def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "
     out = [f"## {md(heading(result, lang))}", ""]
     flips = result.flips
     out.append(
-        t("tornado.md_flips", lang, n=len(flips), items=", ".join(markdown_code(r.param) for r in flips))
+        t("tornado.md_flips", lang, n=len(flips), items=", ".join(_md_field(result, r.param, md, markdown_code) for r in flips))
         if flips
         else md(t("tornado.md_no_flip", lang, winner=result.winner))
     )
@@ -247,7 +291,7 @@ def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "
     if any(r.clipped for r in result.rows):
         out += ["\\" + t("tornado.md_clipped", lang), ""]
     if result.skipped:
-        out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {markdown_code(k)}: {md(skipped_reason(v, lang))}"
+        out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {_md_field(result, k, md, markdown_code)}: {md(skipped_reason(v, lang))}"
                                                             for k, v in result.skipped.items()] + [""]
     if result.warnings:
         out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in result.warnings] + [""]

@@ -56,7 +56,7 @@ def render_table(result: VoiResult, *, color: bool = False, lang: str = "en", wi
     console.print(f"[bold]{escape(heading(result, lang))}[/bold]")
     for line in sentences(result, lang):
         console.print(f"  {line}", markup=False)
-    console.print(rich_table(t("voi.title", lang), *input_rows(result, lang), right_from=1))
+    console.print(rich_table(t("voi.title", lang), *input_rows(result, lang), right_from=1, lang=lang))
     console.print(f"  {t('voi.method', lang, boot=BOOTSTRAP, batches=BATCHES)}", markup=False)
     for warning in result.warnings:
         console.print(f"  note: {warning}", markup=False)

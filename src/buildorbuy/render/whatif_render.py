@@ -67,7 +67,7 @@ def render_table(result: WhatIfResult, *, color: bool = False, lang: str = "en",
     for name in result.losers:
         header, rows = condition_rows(result, name, lang, top=top)
         if rows:
-            console.print(rich_table(t("whatif.title", lang, path=name, winner=result.winner), header, rows, right_from=1))
+            console.print(rich_table(t("whatif.title", lang, path=name, winner=result.winner), header, rows, right_from=1, lang=lang))
             steps = steps or any(row[-1] for row in rows)
     if steps:
         console.print(f"  {t('whatif.step_note', lang)}", markup=False)

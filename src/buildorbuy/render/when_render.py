@@ -80,10 +80,11 @@ def render_table(result: WhenResult, *, color: bool, width: int | None = None, l
 
     console = text_console(color=color, width=width)
     console.print(f"[bold]{escape(title(result, lang))}[/bold]")
-    console.print(rich_table(t("when.summary_h", lang), *summary_rows(result, lang), right_from=1))
+    # too narrow: the NPV starting now goes first (the cost of starting now is the difference that matters)
+    console.print(rich_table(t("when.summary_h", lang), *summary_rows(result, lang), right_from=1, drop=(2, 3), lang=lang))
     for line in lines(result, lang):
         console.print(f"  {escape(line)}")
-    console.print(rich_table(t("when.by_month_h", lang, cur=result.scenario.currency), *month_rows(result, lang), right_from=1))
+    console.print(rich_table(t("when.by_month_h", lang, cur=result.scenario.currency), *month_rows(result, lang), right_from=1, lang=lang))
     return console.file.getvalue()
 
 

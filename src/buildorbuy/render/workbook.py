@@ -70,13 +70,28 @@ UNITS = {
 }
 
 
-def unit_of(key: str, currency: str) -> str:
+UNIT_WORDS_ZH = {
+    "tokens/month": "token/月", "fraction/month": "比例/月", "fraction/year": "比例/年", "fraction": "比例",
+    "ratio": "倍数", "tokens": "token", "months": "月", "month": "月（序号）", "probability": "概率",
+    "people": "人", "years": "年", "replicas": "副本", "parameters": "参数", "epochs": "轮", "GPUs": "GPU",
+    "tokens/s per GPU": "token/秒·每 GPU", "/year": "/年", "/month": "/月", "/GPU-hour": "/GPU 小时",
+    "/GPU-month": "/GPU·月", "/1k tokens": "/千 token",
+}
+"""The units of the inputs sheet in Chinese (the English text is the key)."""
+
+
+def unit_of(key: str, currency: str, lang: str = "en") -> str:
     last = key.rsplit(".", 1)[-1]
     if last.startswith("price_per_1k"):
-        return f"{currency}/1k tokens"
-    if re.match(r"schedule\[\d+\]", last) or key.startswith("workload.schedule"):
-        return "tokens/month"
-    return UNITS.get(last, "").format(cur=currency)
+        unit = "{cur}/1k tokens"
+    elif re.match(r"schedule\[\d+\]", last) or key.startswith("workload.schedule"):
+        unit = "tokens/month"
+    else:
+        unit = UNITS.get(last, "")
+    if lang == "zh":
+        unit = UNIT_WORDS_ZH.get(unit) or next(
+            (unit.replace(en, zh) for en, zh in UNIT_WORDS_ZH.items() if en.startswith("/") and unit.endswith(en)), unit)
+    return unit.format(cur=currency)
 
 
 @dataclass
@@ -259,7 +274,7 @@ def write_inputs(book: Book, fmt: dict) -> None:
             source = source.replace("estimated: ", "formula: ", 1)
         else:
             ws.write_number(r, 1, value, fmt["input"])
-        ws.write_string(r, 2, unit_of(key, currency))
+        ws.write_string(r, 2, unit_of(key, currency, lang))
         ws.write_string(r, 3, source)
         book.wb.define_name(book.names[key], f"={quote(ws.name)}!$B${r + 1}")
     r = len(rows) + 1
@@ -1174,7 +1189,7 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
                 ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})", None, bool(holding[m]))
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            never = t("never", lang)
+            never = t("never.breakeven", lang)
             serves = f"AND({book.scalars[a]['live_month']}<{horizon},{book.scalars[b]['live_month']}<{horizon})"
             month = first_true(holding)
             if not (book.v(book.scalars[a]["live_month"]) < horizon and book.v(book.scalars[b]["live_month"]) < horizon):
