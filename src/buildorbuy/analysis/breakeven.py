@@ -233,10 +233,16 @@ def breakeven(
         # the current value leads the scan batch, so the engine's warnings describe the scenario itself
         ds, scan_result = diff(np.concatenate([[current], xs]))
         ds = ds[1:]
+        scan_rec = np.asarray(scan_result.recommendable)[1:]
     else:
         ds, scan_result = diff(xs)
+        scan_rec = np.asarray(scan_result.recommendable)
         scan_result = base_result
+    ok = scan_rec[:, ia] & scan_rec[:, ib]  # a crossing counts only where both paths can be recommended
     warnings = list(dict.fromkeys(scan_result.warnings))
+    for i in (ia, ib):
+        if not scan_rec[:, i].all():
+            warnings.append(_unrecommendable(plan, key, param, names[i], i, xs, scan_rec[:, i], integer, diff))
     if key in plan.unused:
         warnings.append(f"{key} is not used ({plan.unused[key]}): it cannot move either path's cost")
     common = dict(
@@ -245,16 +251,24 @@ def breakeven(
         pair_facts=pair_facts, note_facts=note_facts,
     )
     signs = np.sign(ds)
-    changes = [i for i in range(len(xs) - 1) if signs[i] * signs[i + 1] < 0 or (signs[i] == 0) != (signs[i + 1] == 0)]
-    exact = [i for i in range(len(xs)) if signs[i] == 0]
+    changes = [i for i in range(len(xs) - 1) if ok[i] and ok[i + 1]
+               and (signs[i] * signs[i + 1] < 0 or (signs[i] == 0) != (signs[i + 1] == 0))]
+    exact = [i for i in range(len(xs)) if ok[i] and signs[i] == 0]
+    if not ok.any():
+        return BreakevenResult(
+            **common, value=None, at_step=False, bracket=None, relative_tolerance=None, npv_a=None, npv_b=None,
+            cheaper_below=None, cheaper_above=None, iterations=0, engine_batches=batches,
+            reason=f"no crossover in [{low:g}, {high:g}]: {names[ia]} and {names[ib]} are never both recommendable there",
+        )
     if not changes and not exact:
-        cheaper = names[ia] if ds[0] < 0 else names[ib]
+        cheaper = names[ia] if ds[ok][0] < 0 else names[ib]
+        where = "" if ok.all() else " where both paths can be recommended"
         return BreakevenResult(
             **common, value=None, at_step=False, bracket=None, relative_tolerance=None, npv_a=None, npv_b=None,
             cheaper_below=cheaper, cheaper_above=cheaper, iterations=0, engine_batches=batches,
-            reason=f"no crossover in [{low:g}, {high:g}]: {cheaper} is cheaper throughout",
+            reason=f"no crossover in [{low:g}, {high:g}]{where}: {cheaper} is cheaper throughout",
         )
-    if exact and len(exact) == len(xs):
+    if exact and len(exact) == int(ok.sum()):
         return BreakevenResult(
             **common, value=None, at_step=False, bracket=None, relative_tolerance=None, npv_a=None, npv_b=None,
             cheaper_below=None, cheaper_above=None, iterations=0, engine_batches=batches,
@@ -313,6 +327,42 @@ def breakeven(
                        names, iterations, batches, others)
     return _finish(common, res.npv[1], ia, ib, mid, True, (lo, hi), (hi - lo) / max(abs(mid), 1e-300), d_lo, d_hi,
                    names, iterations, batches, others)
+
+
+UNRECOMMENDABLE_REFINE = 2048
+"""At most this many whole values between the scan points are evaluated to locate where a path stops
+(or starts) being recommendable."""
+
+
+def _unrecommendable(plan: Plan, key: str, param: str, name: str, i: int, xs: np.ndarray, rec: np.ndarray,
+                     integer: bool, diff) -> str:
+    """Where in the scan path i cannot be recommended (goes live after the horizon, infeasible or leaves
+    traffic unserved), as one sentence; a whole-valued boundary is located exactly with one batch."""
+    why = "it goes live after the horizon, is infeasible or leaves traffic unserved"
+    if not rec.any():
+        return f"{name} cannot be recommended anywhere in the range of {param} ({why})"
+    first_bad, last_bad = int(np.argmin(rec)), len(rec) - 1 - int(np.argmin(rec[::-1]))
+    tail = bool(rec[:first_bad].all() and not rec[first_bad:].any())
+    head = bool(not rec[: last_bad + 1].any() and rec[last_bad + 1:].all())
+    if not (tail or head):
+        return f"{name} cannot be recommended at some values of {param} in the range ({why}); those are not compared"
+    lo, hi = (float(xs[first_bad - 1]), float(xs[first_bad])) if tail else (float(xs[last_bad]), float(xs[last_bad + 1]))
+    if integer and 1 < hi - lo <= UNRECOMMENDABLE_REFINE:
+        inner = np.arange(lo + 1, hi, dtype=float)
+        try:
+            _, res = diff(inner)
+            points = np.concatenate([[lo], inner, [hi]])
+            good = np.concatenate([[tail], np.asarray(res.recommendable)[:, i], [not tail]])
+            k = int(np.flatnonzero(good[:-1] != good[1:])[0])  # the first change along the points
+            lo, hi = float(points[k]), float(points[k + 1])
+        except AnalysisError:  # out of engine batches: keep the scan's bracket
+            pass
+    exact = integer and hi - lo <= 1
+    if tail:
+        where = f"from {hi:g} on" if exact else f"from between {lo:g} and {hi:g} on"
+    else:
+        where = f"up to {lo:g}" if exact else f"up to between {lo:g} and {hi:g}"
+    return f"{name} cannot be recommended for {param} {where} ({why}); the crossover is sought where both can be"
 
 
 def _default_pair(plan: Plan, result) -> tuple[int, int, str, dict[str, Any]]:

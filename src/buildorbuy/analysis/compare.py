@@ -51,6 +51,9 @@ class PathSummary:
     routing: dict[str, list[float]] | None = None
     """Routed paths (routing or a capacity cap): own_model_tokens, fallback_tokens, overflow_tokens per
     month from go-live, success case (DESIGN §2b)."""
+    reserved_gpus: float | None = None
+    """Paths with a reservation: the GPUs reserved (paid every month from go-live, used or not);
+    GPUs paid for at peak = max(peak_gpus, reserved_gpus). None (left out of the JSON) without one."""
 
 
 @dataclass
@@ -89,7 +92,7 @@ class Comparison:
         }
 
 
-OPTIONAL_PATH_KEYS = ("switch", "accounting", "routing")
+OPTIONAL_PATH_KEYS = ("switch", "accounting", "routing", "reserved_gpus")
 """Path keys left out of the JSON when they do not apply (api paths' switch; the cash view's accounting)."""
 
 
@@ -186,6 +189,7 @@ def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Com
                 accounting=accounting[i],
                 routing=None if i not in result.routing
                 else {name: values[b].tolist() for name, values in result.routing[i].items()},
+                reserved_gpus=_reserved(result, b, i),
             )
         )
     months = breakeven_months(result)[b]
@@ -206,6 +210,14 @@ def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Com
         warnings=list(dict.fromkeys(result.warnings)),
         estimates=top_estimates,
     )
+
+
+def _reserved(result, b: int, i: int) -> float | None:
+    """The most GPUs path i reserves in any month (batch element b); None without a reservation."""
+    if result.fleet is None or "reserved_gpus" not in result.fleet:
+        return None
+    most = float(np.max(result.fleet["reserved_gpus"][b, i], initial=0.0))
+    return most if most > 0 else None
 
 
 def _recommend(scenario: Scenario, paths: list[PathSummary], winner: int, runner: int, months: np.ndarray) -> dict[str, Any]:

@@ -110,30 +110,66 @@ def data_path(filename: str):
 
 
 def load_data(filename: str):
-    """The data of a YAML file shipped in `buildorbuy/catalog/data/`, read from its JSON copy.
+    """The data of a YAML file shipped in `buildorbuy/catalog/data/`, read from its JSON copy
+    (see `load_data_checked`)."""
+    return load_data_checked(filename)[0]
 
-    YAML is the source (it carries the comments); `<name>.json` beside it holds the same data
-    and the SHA-256 of the YAML it was made from (`write_json_copy`). Reading JSON takes a
-    fraction of a millisecond where YAML takes several (libyaml parses, PyYAML's Python code
-    builds the objects). The copy is used only when the YAML's hash matches, so an edited YAML
-    is never shadowed by a stale copy (it is then parsed as YAML); a test checks the copies
-    are current and hold the same data.
+
+_DATA_MARK = b'\n "data": '
+"""Where the payload of a JSON copy starts: `data_sha256` is the SHA-256 of the file's bytes from here on."""
+
+
+def load_data_checked(filename: str):
+    """(data, from_copy): the data of a YAML file shipped in `buildorbuy/catalog/data/`, and whether it
+    came from its verified JSON copy.
+
+    YAML is the source (it carries the comments); `<name>.json` beside it holds the same data,
+    the SHA-256 of the YAML it was made from and the SHA-256 of its own payload (`write_json_copy`).
+    Reading JSON takes a fraction of a millisecond where YAML takes several. The copy is used only
+    when both hashes match: an edited YAML is never shadowed by a stale copy, and an edited copy
+    (a price changed, a NaN) is never trusted; otherwise the YAML is parsed, and callers validate
+    what did not come from a verified copy. A test checks the copies are current and hold the same
+    data. A YAML that cannot be read raises CatalogError naming the file.
     """
     import hashlib
     import json
 
-    raw = data_path(filename).read_bytes()
+    path = data_path(filename)
     try:
-        copy = json.loads(data_path(filename).with_suffix(".json").read_bytes())
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"catalog file {filename} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = path.with_suffix(".json").read_bytes()
+        at = text.find(_DATA_MARK)
+        copy = json.loads(text) if at > 0 else None
     except (OSError, ValueError):
         copy = None
-    if isinstance(copy, dict) and copy.get("source_sha256") == hashlib.sha256(raw).hexdigest():
-        return copy["data"]
-    return load_yaml(raw.decode("utf-8"))
+    if (isinstance(copy, dict) and copy.get("source_sha256") == hashlib.sha256(raw).hexdigest()
+            and copy.get("data_sha256") == hashlib.sha256(text[at:]).hexdigest() and isinstance(copy.get("data"), dict)):
+        return copy["data"], True
+    try:
+        data = load_yaml(raw.decode("utf-8"))
+    except Exception as exc:  # noqa: BLE001 - any YAML or decoding failure of a shipped file
+        raise catalog_file_error(filename, exc) from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"catalog file {filename} is broken: it holds no mapping of fields")
+    return data, False
+
+
+def catalog_file_error(filename: str, exc: Exception) -> CatalogError:
+    """One line naming a broken shipped catalog file and the first line of what is wrong with it."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # a pydantic ValidationError: its first problem, with where it is
+        problem = errors()[0]
+        first = ".".join(str(part) for part in problem["loc"]) + ": " + problem["msg"]
+    else:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return CatalogError(f"catalog file {filename} is broken (reinstall buildorbuy): {first}")
 
 
 def write_json_copy(filename: str) -> None:
-    """(Re)write the JSON copy of a shipped YAML data file (see `load_data`); run after editing it:
+    """(Re)write the JSON copy of a shipped YAML data file (see `load_data_checked`); run after editing it:
 
         python -c "from buildorbuy.catalog._lookup import write_json_copy as w; w('gpus.yaml')"
     """
@@ -141,9 +177,12 @@ def write_json_copy(filename: str) -> None:
     import json
 
     raw = data_path(filename).read_bytes()
-    copy = {"generated_from": filename, "source_sha256": hashlib.sha256(raw).hexdigest(),
-            "data": load_yaml(raw.decode("utf-8"))}
-    text = json.dumps(copy, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+    data = load_yaml(raw.decode("utf-8"))
+    payload = json.dumps({"data": data}, ensure_ascii=False, allow_nan=False, indent=1)[1:] + "\n"  # '\n "data": …\n}\n'
+    assert payload.startswith(_DATA_MARK.decode())
+    head = {"generated_from": filename, "source_sha256": hashlib.sha256(raw).hexdigest(),
+            "data_sha256": hashlib.sha256(payload.encode("utf-8")).hexdigest()}
+    text = json.dumps(head, ensure_ascii=False, indent=1)[: -len("\n}")] + "," + payload
     data_path(filename).with_suffix(".json").write_text(text, encoding="utf-8")
 
 
@@ -156,5 +195,14 @@ def read_data_file(filename: str, schema, *, validate: bool = False):
 
     Shipped files are validated by the tests (`validate=True`), not at every run.
     """
-    data = load_data(filename)
-    return schema.model_validate(data) if validate else construct(schema, data)
+    data, from_copy = load_data_checked(filename)
+    if validate or not from_copy:  # data parsed from the YAML (no verified copy) is validated
+        from pydantic import ValidationError
+
+        try:
+            return schema.model_validate(data)
+        except ValidationError as exc:
+            if validate:
+                raise
+            raise catalog_file_error(filename, exc) from None
+    return construct(schema, data)

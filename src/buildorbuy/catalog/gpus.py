@@ -303,8 +303,14 @@ def _data():
 def _rows() -> dict:
     """gpus.yaml as plain data: the catalog and the owned-fleet terms are built from it directly,
     without the pydantic models (their classes cost more to create than the rows to read); the
-    tests validate the file and check this gives the validated values and types."""
-    return load_data("gpus.yaml")
+    tests validate the file and check this gives the validated values and types. Data that did not
+    come from the verified JSON copy (parsed from the YAML) is validated first."""
+    from buildorbuy.catalog._lookup import load_data_checked
+
+    data, from_copy = load_data_checked("gpus.yaml")
+    if not from_copy:
+        read_data_file("gpus.yaml", _models()[0])  # validates the YAML, or raises naming the file
+    return data
 
 
 @functools.cache

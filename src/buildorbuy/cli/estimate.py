@@ -176,6 +176,10 @@ def _show(key: str, value, lang: str = "en") -> str:
     return str(value)
 
 
+MAX_TENSOR_PARALLEL = 1024
+"""--tensor-parallel above this is refused: 128 nodes of 8 GPUs, beyond any published serving deployment of one model."""
+
+
 @estimate_app.command("training")
 @guarded
 def training(
@@ -257,7 +261,7 @@ def serving(
     tpot_ms: Optional[float] = typer.Option(None, "--tpot-ms", help="Latency target: time per output token, ms (caps the batch)."),
     ttft_ms: Optional[float] = typer.Option(None, "--ttft-ms", help="Latency target: time to first token, ms (caps the batch)."),
     cached_input_share: float = typer.Option(0.0, "--cached-input-share", help="Share of input tokens served from the prefix cache (no prefill), in [0, 1]."),
-    tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica: 1, 2, 4, 8 or a multiple of 8 (default: the degree with the lowest cost per token)."),
+    tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica: 1, 2, 4, 8 or a multiple of 8, at most 1,024 (default: the degree with the lowest cost per token)."),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
@@ -279,6 +283,9 @@ def serving(
     from buildorbuy.estimators.report import estimate_serving_capacity
     from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, NODE_GPUS, _precision, is_replica_size
 
+    if tensor_parallel is not None and tensor_parallel > MAX_TENSOR_PARALLEL:
+        raise fail(f"--tensor-parallel: at most {MAX_TENSOR_PARALLEL:,} GPUs per replica ({MAX_TENSOR_PARALLEL // NODE_GPUS} "
+                   f"nodes of {NODE_GPUS}; got {tensor_parallel:.3g})")
     if tensor_parallel is not None and not is_replica_size(tensor_parallel):
         raise fail(f"--tensor-parallel: must be 1, 2, 4 or {NODE_GPUS} GPUs in one node, or a multiple of {NODE_GPUS} "
                    f"(whole nodes), as the serving estimate splits a model (got {tensor_parallel})")

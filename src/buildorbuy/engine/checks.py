@@ -78,7 +78,7 @@ def _same(a: BuildOrBuyError, b: BuildOrBuyError) -> bool:
 def _start(value: Any) -> _dt.date | None:
     """`start` as written, when it is a YYYY-MM month (else the catalogs' default date, today)."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", str(value)) if value is not None else None
-    if match and 1 <= int(match.group(2)) <= 12:
+    if match and 1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(1)):  # year 0 is no date
         return _dt.date(int(match.group(1)), int(match.group(2)), 1)
     return None
 

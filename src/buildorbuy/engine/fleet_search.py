@@ -42,6 +42,22 @@ def _max_replicas(plan, params, i: int) -> int:
     return max(floor, math.ceil(peak - 1e-9)) + math.ceil(col(key + "serving.redundancy"))
 
 
+def _bounded_max_replicas(plan, params, i: int, per_replica: int) -> int:
+    """_max_replicas, refused (ScenarioError naming the field) when its GPUs exceed MAX_COUNT."""
+    from buildorbuy.engine.mechanisms.serving import fleet_too_large
+    from buildorbuy.scenario.types import MAX_COUNT
+
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        try:
+            most = _max_replicas(plan, params, i)
+        except (OverflowError, ValueError):  # ceil of inf or NaN
+            most = math.inf
+    if most * per_replica > MAX_COUNT:
+        raise fleet_too_large(float(most * per_replica), f"paths[{i}].serving.",
+                              lambda name: params.get(f"paths[{i}].serving.{name}"))
+    return most
+
+
 def _auto_fields(plan, i: int) -> list[str]:
     """The fleet fields of path i written `auto` that the search fixes: reserved.gpus, max_gpus."""
     serving = getattr(plan.scenario.paths[i], "serving", None)
@@ -146,7 +162,8 @@ def choose_fleet_autos(plan, params=None) -> None:
         params, _ = resolve_params(plan)
     limit = _candidate_limit(plan)
     per_replica = {i: max(round(float(params[f"paths[{i}].serving.gpus_per_replica"][0])), 1) for i in searched}
-    ranges = {i: _replica_ranges(params, i, fields, _max_replicas(plan, params, i)) for i, fields in searched.items()}
+    ranges = {i: _replica_ranges(params, i, fields, _bounded_max_replicas(plan, params, i, per_replica[i]))
+              for i, fields in searched.items()}
     coarse = {i: False for i in searched}
     final: dict[int, tuple[dict[str, np.ndarray], np.ndarray]] = {}
     calls = 0

@@ -30,7 +30,9 @@ def winner_and_runner_up(result: Result) -> tuple[np.ndarray, np.ndarray]:
 def breakeven_months(result: Result) -> np.ndarray:
     """[batch, a, b]: first month from which a's cumulative cost stays ≤ b's to the end (-1: never).
 
-    Undiscounted, before the final residual credit (DESIGN §2).
+    Undiscounted, before the final residual credit (DESIGN §2). A pair where either path goes live
+    only at or after the horizon has no break-even (-1): a path that never serves has nothing to break
+    even with (its cumulative cost, preparation only, would be "below" the other's from month 0).
     """
     cum = result.cumulative_before_residual
     diff = cum[:, :, None, :] - cum[:, None, :, :]
@@ -39,4 +41,6 @@ def breakeven_months(result: Result) -> np.ndarray:
     holds_to_end = np.flip(np.logical_and.accumulate(np.flip(at_or_below, axis=-1), axis=-1), axis=-1)
     any_month = holds_to_end.any(axis=-1)
     first = np.argmax(holds_to_end, axis=-1)
-    return np.where(any_month, first, -1)
+    never_live = result.live_month >= cum.shape[-1]  # [batch, path]
+    serves = ~(never_live[:, :, None] | never_live[:, None, :])
+    return np.where(any_month & serves, first, -1)

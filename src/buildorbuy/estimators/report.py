@@ -15,6 +15,7 @@ from buildorbuy.estimators import finetune as ft
 from buildorbuy.estimators import serving as sv
 from buildorbuy.estimators import training as tr
 from buildorbuy.estimators._arrays import EstimatorError, positive, unit_fraction
+from buildorbuy.scenario.types import MAX_COUNT
 
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
@@ -35,10 +36,17 @@ def gpu_hour_price(gpu: GpuSpec, given: float | None) -> tuple[float | None, str
     return None, None
 
 
+MIN_MFU = 0.001
+"""A given MFU below this (0.1 %) is refused: it is a typing mistake and the GPU-hours run to 1e300."""
+
+
 def _mfu(given, auto, auto_method: str) -> tuple[float, str, str]:
     if given is None:
         return _f(auto), "auto", auto_method
-    return _f(unit_fraction(given, "mfu")), "given", "MFU given"
+    value = _f(unit_fraction(given, "mfu"))
+    if value < MIN_MFU:
+        raise EstimatorError(f"must be at least {MIN_MFU:g} (real runs reach tens of percent; got {value:.3g})", field="mfu")
+    return value, "given", "MFU given"
 
 
 def _finite(estimate):
@@ -78,15 +86,24 @@ def estimate_training(
     }
     if mfu_source == "auto":
         out["error_factor_p80"] = tr.ERROR_FACTOR_P80
+    _check_hours(hours, mfu_source, mfu_value)
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
     return out
+
+
+def _check_hours(hours: float, mfu_source: str, mfu: float) -> None:
+    """GPU-hours that overflow with a given MFU: the MFU is the typing mistake, not the GPU-hours."""
+    if not math.isfinite(hours) and mfu_source == "given":
+        raise EstimatorError(f"far too small (got {mfu:.3g}): the GPU-hours overflow", field="mfu")
 
 
 def _add_run(out: dict, gpu: GpuSpec, hours: float, gpus: float | None, gpu_hour_price_usd: float | None) -> None:
     """Wall-clock days on `gpus` GPUs and the cost at the given or catalog price, where known."""
     if gpus is not None:
         n = _f(positive(gpus, "gpus"))
+        if n > MAX_COUNT:  # the bound on every GPU count of a scenario
+            raise EstimatorError(f"must be at most {MAX_COUNT:,.0f} GPUs (got {n:.3g})", field="gpus")
         out["gpus"] = n
         out["wall_clock_days"] = hours / n / 24.0
     price, source = gpu_hour_price(gpu, gpu_hour_price_usd)
@@ -113,6 +130,7 @@ def estimate_finetune(
     }
     if mfu_source == "auto":
         out["error_factor_p80"] = ft.ERROR_FACTOR_P80
+    _check_hours(hours, mfu_source, mfu_value)
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     k = ft.FLOPS_PER_PARAM_TOKEN[method.lower()]
     out["method"] = f"FLOPs = {k:g}·N·D·epochs ({method.lower()}); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
@@ -158,7 +176,13 @@ def estimate_serving_capacity(
         peak_ratio = _f(positive(peak_to_average, "peak_to_average"))
         util = _f(unit_fraction(target_utilization, "target_utilization"))
         peak = volume / SECONDS_PER_MONTH * peak_ratio
-        replicas = max(1.0, math.ceil(peak / (tps * util) / per_replica - 1e-9))
+        need = peak / (tps * util) / per_replica
+        if not need * per_replica <= MAX_COUNT:  # the fleet bound of the engine (inf and NaN fail too)
+            field, why = (("target_utilization", "target_utilization is far too small") if util < 0.01
+                          else ("tokens_per_month", "the volume exceeds any real traffic"))
+            raise EstimatorError(f"the serving fleet would need {need * per_replica:.3g} GPUs, more than "
+                                 f"{MAX_COUNT:,.0f}: {why}", field=field)
+        replicas = max(1.0, math.ceil(need - 1e-9))
         out.update(tokens_per_month=volume, peak_to_average=peak_ratio, target_utilization=util,
                    peak_tokens_per_second=peak, replicas=replicas, gpus=replicas * per_replica)
         price, source = gpu_hour_price(gpu, gpu_hour_price_usd)

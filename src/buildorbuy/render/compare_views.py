@@ -23,7 +23,7 @@ def summary_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[lis
         rows.append([
             name, kind_label(p.kind, lang), t("month_n", lang, n=p.live_month), fmt.money(p.total_cost), fmt.money(p.npv),
             fmt.unit_cost(p.cost_per_million_tokens), fmt.unit_cost(p.levelised_cost_per_million_tokens),
-            fmt.number(p.peak_gpus) if p.kind != "api" else "—", feasible,
+            fmt.number(max(p.peak_gpus, p.reserved_gpus or 0.0)) if p.kind != "api" else "—", feasible,
         ])
     return header, rows
 

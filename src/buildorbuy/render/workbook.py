@@ -1210,9 +1210,13 @@ def write_breakeven(book: Book, sheets: dict[int, PathSheet], fmt: dict) -> dict
                 after = "TRUE" if m == horizon - 1 else f"{holds}{r + 1}"
                 ws.write_formula(r - 1, col + 1, f"=AND({le}{r},{after})", None, bool(holding[m]))
             ws.write_string(first - 4, col, t("xl.breakeven_month", lang), fmt["key"])
-            month = first_true(holding)
             never = t("never.breakeven", lang)
-            ws.write_formula(first - 4, col + 1, f"=IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{never}\")",
+            serves = f"AND({book.scalars[a]['live_month']}<{horizon},{book.scalars[b]['live_month']}<{horizon})"
+            month = first_true(holding)
+            if not (book.v(book.scalars[a]["live_month"]) < horizon and book.v(book.scalars[b]["live_month"]) < horizon):
+                month = None  # no break-even with a path that goes live at or after the horizon
+            ws.write_formula(first - 4, col + 1,
+                             f"=IF({serves},IFERROR(MATCH(TRUE,{holds}{first}:{holds}{last},0)-1,\"{never}\"),\"{never}\")",
                              None, never if month is None else month)
             book.results[f"breakeven_{a}_{b}"] = never if month is None else month
             out[(a, b)] = f"{quote(ws.name)}!${holds}${first - 3}"

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import Scenario
 
+MAX_PATH_PARTS = 64
+"""A field path (--set, -p) longer than this is refused: a scenario's fields are under ten deep."""
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 
 
@@ -42,8 +44,14 @@ def split_field_path(path: str) -> list[str | int]:
             inner = match.group(2).strip()
             if not inner:
                 raise ScenarioError(f"empty [] in field path '{path}'", field=path)
+            if re.fullmatch(r"-[0-9]+", inner):
+                raise ScenarioError(f"negative index [{inner}] in field path: count from 0 (paths[0]) or name the entry "
+                                    "(paths[gpt-4o])", field=path[:200])
             parts.append(int(inner) if re.fullmatch(r"-?[0-9]{1,9}", inner) else inner.strip("'\""))
         pos = match.end()
+        if len(parts) > MAX_PATH_PARTS:
+            raise ScenarioError(f"field path has more than {MAX_PATH_PARTS} parts; a scenario's fields are a few deep",
+                                field=path[:60] + "…")
     if not parts or any(part == "" for part in parts):
         raise ScenarioError(f"cannot read field path '{path}' (write it like workload.tokens_per_month)", field=path)
     return parts
@@ -191,6 +199,7 @@ def _read_yaml(text: str, lines: dict[tuple, int] | None) -> Any:
 
     from buildorbuy.scenario import _yaml
 
+    _yaml.check_count(text)
     try:
         node = _yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -320,6 +329,9 @@ def _read_toml(text: str) -> Any:
 def _read_json(text: str, lines: dict[tuple, int]) -> Any:
     import json
 
+    from buildorbuy.scenario import _yaml
+
+    _yaml.check_count(text)  # JSON is YAML: refuse a huge document before building it
     try:
         data = json.loads(text, object_pairs_hook=_unique_json_object, parse_int=_json_int)
     except json.JSONDecodeError as exc:

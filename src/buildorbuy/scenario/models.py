@@ -553,6 +553,7 @@ class Correlation(Strict):
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_START_YEARS = (1900, 2999)  # start: accepted years (a 600-month horizon stays below year 9999)
 
 
 class Scenario(Strict):
@@ -622,6 +623,9 @@ class Scenario(Strict):
         match = _MONTH.match(text)
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError("must be a month written YYYY-MM, e.g. 2026-01")
+        if not _START_YEARS[0] <= int(match.group(1)) <= _START_YEARS[1]:
+            # dates past the horizon (up to 600 months later) must stay representable
+            raise ValueError(f"year must be between {_START_YEARS[0]} and {_START_YEARS[1]}")
         return text
 
     @model_validator(mode="after")

@@ -113,6 +113,9 @@ def autoscaled_fleet(ctx: Context, path: PathContext, out: np.ndarray, load: np.
     redundancy = np.ceil(col("redundancy"))
     top = replicas[..., -1] if levels.shape[0] == 1 else replicas.max(axis=-1)  # levels ascend when shared
     np.multiply(top + redundancy, per_replica, out=out, where=path.is_live)
+    from buildorbuy.engine.mechanisms.serving import check_fleet
+
+    check_fleet(out, ctx, path)  # the same bound as a fleet sized for the peak
     return RentedFleet(replicas, weights, per_replica, redundancy, path.is_live)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound, product
@@ -44,7 +46,7 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
         gpus = out
     else:
         gpus = np.multiply(replicas, per_replica, out=out, where=path.is_live)
-    _check_fleet(gpus, path, col("tokens_per_second_per_gpu") * col("target_utilization"))
+    check_fleet(gpus, ctx, path)
     return gpus
 
 
@@ -58,7 +60,7 @@ def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     return {"serving_rent": path.on_success(gpus * rent, in_place=True)}
 
 
-def _check_fleet(gpus: np.ndarray, path: PathContext, per_gpu_throughput: np.ndarray) -> None:
+def check_fleet(gpus: np.ndarray, ctx: Context, path: PathContext) -> None:
     """A derived fleet is bounded like an input GPU count (MAX_COUNT): beyond it the throughput
     or traffic figures are typing mistakes, and the costs would run to 1e290 or overflow."""
     if gpus.size == 0 or float(np.max(gpus)) <= MAX_COUNT:  # NaN and inf fail the test: they are looked at below
@@ -68,12 +70,39 @@ def _check_fleet(gpus: np.ndarray, path: PathContext, per_gpu_throughput: np.nda
         finite = bool(np.isfinite(gpus).all())
     if largest <= MAX_COUNT and finite:
         return
+    raise fleet_too_large(largest if finite else float("inf"), path.key("serving."),
+                          lambda name: ctx.params.get(path.key("serving." + name)))
+
+
+def fleet_too_large(gpus: float, prefix: str, column) -> Exception:
+    """The error for a serving fleet above MAX_COUNT GPUs, naming the field that makes it so:
+    redundancy or min_replicas when they alone exceed the bound, else target_utilization when it is
+    below 1 %, tokens_per_second_per_gpu when a GPU serves under a token a second, else the workload.
+    `prefix`: "paths[i].serving."; `column(name)`: that field's values (array or None)."""
     from buildorbuy.errors import ScenarioError
 
-    shown = f"{largest:.3g}" if finite else "infinitely many"
-    if float(np.min(per_gpu_throughput)) >= 1.0:  # a GPU serves at least a token a second: the traffic is absurd
+    def low(name: str, default: float) -> float:
+        v = column(name)
+        return default if v is None else float(np.min(v))
+
+    def high(name: str, default: float) -> float:
+        v = column(name)
+        return default if v is None else float(np.max(v))
+
+    per_replica = max(round(high("gpus_per_replica", 1.0)), 1)
+    redundancy = math.ceil(high("redundancy", 0.0))
+    floor = max(round(high("min_replicas", 1.0)), 1)
+    util, tps = low("target_utilization", 1.0), low("tokens_per_second_per_gpu", 1.0)
+    shown = f"{gpus:.3g}" if math.isfinite(gpus) else "infinitely many"
+    if (1 + redundancy) * per_replica > MAX_COUNT:
+        reason, field = f"redundancy adds {redundancy * per_replica:,.0f} GPUs by itself", prefix + "redundancy"
+    elif column("min_replicas") is not None and (floor + redundancy) * per_replica > MAX_COUNT:
+        reason, field = f"min_replicas keeps {floor * per_replica:,.0f} GPUs by itself", prefix + "min_replicas"
+    elif tps * util >= 1.0:  # a GPU serves at least a token a second: the traffic is absurd
         reason, field = "the workload's peak traffic exceeds any real volume", "workload"
+    elif util < 0.01:
+        reason, field = "target_utilization is far too small for the workload's peak traffic", prefix + "target_utilization"
     else:
         reason = "tokens_per_second_per_gpu is far too small for the workload's peak traffic"
-        field = path.key("serving.tokens_per_second_per_gpu")
-    raise ScenarioError(f"the serving fleet would need {shown} GPUs, more than {MAX_COUNT:,.0f}: {reason}", field=field)
+        field = prefix + "tokens_per_second_per_gpu"
+    return ScenarioError(f"the serving fleet would need {shown} GPUs, more than {MAX_COUNT:,.0f}: {reason}", field=field)
