@@ -193,8 +193,6 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
             from buildorbuy.render.i18n import t
 
             caption = t("table.not_shown", lang, items=t("list.sep", lang).join(header[i] for i in sorted(dropped)))
-        from buildorbuy.render.escape import terminal
-
         # cells are data (field paths like `paths[API].x`, user-given names), never rich markup
         table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
