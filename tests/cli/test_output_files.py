@@ -19,19 +19,26 @@ def run(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def test_output_into_a_fifo_writes_into_it_and_keeps_it(write_yaml, tmp_path):
-    scenario = write_yaml(base_scenario())
-    fifo = tmp_path / "pipe"
+def run_into_fifo(fifo, *args, timeout=30):
+    """Run the CLI with a reader thread on `fifo` (made here); (result, bytes the reader received)."""
     os.mkfifo(fifo)
     received: list[bytes] = []
+
     def read() -> None:
         with open(fifo, "rb") as handle:
             received.append(handle.read())
 
     reader = threading.Thread(target=read)
     reader.start()
-    result = run("compare", scenario, "--format", "json", "-o", fifo)
-    reader.join(timeout=30)
+    result = run(*args)
+    reader.join(timeout=timeout)
+    return result, received
+
+
+def test_output_into_a_fifo_writes_into_it_and_keeps_it(write_yaml, tmp_path):
+    scenario = write_yaml(base_scenario())
+    fifo = tmp_path / "pipe"
+    result, received = run_into_fifo(fifo, "compare", scenario, "--format", "json", "-o", fifo)
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # before: replaced by a regular file (and the reader hung)
     assert received and b'"recommendation"' in received[0]
@@ -108,17 +115,7 @@ def test_a_report_to_dev_stdout_prints_it(write_yaml, fake_dev_stdout):
 def test_a_report_into_a_fifo_keeps_the_fifo(write_yaml, tmp_path):
     scenario = write_yaml(base_scenario())
     fifo = tmp_path / "pipe.html"
-    os.mkfifo(fifo)
-    received: list[bytes] = []
-
-    def read() -> None:
-        with open(fifo, "rb") as handle:
-            received.append(handle.read())
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    result = run("report", scenario, "-o", fifo)
-    reader.join(timeout=60)
+    result, received = run_into_fifo(fifo, "report", scenario, "-o", fifo, timeout=60)
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert received and received[0].startswith(b"<!DOCTYPE html>")
