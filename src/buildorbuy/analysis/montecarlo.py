@@ -52,6 +52,11 @@ DRIVER_SAMPLES = 1_000_000
 """Drivers (rank correlations) and the sampled inputs' percentiles use the first this many samples:
 their sampling error there is about 1/sqrt(1e6) = 0.001, and beyond it they would cost
 8 bytes per sample per input (10 GB-scale at 1e7 samples with many inputs)."""
+INPUTS_PER_SAMPLE = 16
+"""Memory budget of the kept sampled inputs: 16 values (128 bytes) per sample of the run. A scenario
+with at most 16 sampled inputs (every bundled one: 12 at most) keeps them for its first
+DRIVER_SAMPLES samples; one with more keeps them for the first samples × 16 / inputs, in whole
+chunks and at least one chunk, so their memory does not grow with the number of paths (see `driver_rows`)."""
 MAX_SAMPLES = 10_000_000
 DEFAULT_SAMPLES = 100_000
 DEFAULT_SEED = 42
@@ -199,6 +204,20 @@ def engine_slice(plan) -> int:
     return int(min(CHUNK_SIZE, max(64, ENGINE_BYTES // per_sample)))
 
 
+def driver_rows(samples: int, inputs: int) -> int:
+    """Samples whose sampled inputs are kept (the first ones), for drivers, input percentiles and voi's EVPPI.
+
+    min(samples, DRIVER_SAMPLES) while the inputs fit INPUTS_PER_SAMPLE values per sample; beyond,
+    samples × INPUTS_PER_SAMPLE / inputs rounded down to whole chunks, at least one chunk (CHUNK_SIZE;
+    a rank correlation's sampling error is then ≤ ~1/sqrt(10,000) = 0.01).
+    """
+    rows = min(samples, DRIVER_SAMPLES)
+    if inputs > INPUTS_PER_SAMPLE:
+        budget = samples * INPUTS_PER_SAMPLE // inputs // CHUNK_SIZE * CHUNK_SIZE
+        rows = min(rows, max(budget, CHUNK_SIZE))
+    return rows
+
+
 def _sampler(scenario: Scenario, plan) -> _Sampler:
     from buildorbuy.scenario.uncertainty import rank_correlation_matrix
 
@@ -301,9 +320,9 @@ def simulate(
     npv = np.empty((samples, n_paths))
     cpm = np.empty((samples, n_paths))
     recommendable = np.empty((samples, n_paths), dtype=bool)
-    # the sampled inputs are kept for the first DRIVER_SAMPLES samples only (drivers and input
-    # percentiles); outcome successes and per-year winners are counted chunk by chunk
-    kept = min(samples, DRIVER_SAMPLES)
+    # the sampled inputs are kept for the first `driver_rows` samples only (drivers, input
+    # percentiles, voi's EVPPI); outcome successes and per-year winners are counted chunk by chunk
+    kept = driver_rows(samples, len(sampler.labels) + len(errors))
     columns = np.empty((kept, len(sampler.labels)))
     successes = np.zeros((n_chunks, len(sampler.outcomes)), dtype=np.int64)
     chunk_year_wins = np.zeros((n_chunks, len(year_ends), n_paths + 1), dtype=np.int64)
@@ -551,9 +570,70 @@ def _label(plan, key: str) -> str:
     return key
 
 
+PERCENTILE_BLOCK = 1 << 18
+"""Values per block when `_flat_percentiles` reads a [samples, paths] array (2 MiB temporaries)."""
+
+
+def _flat_percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """`np.percentile(values, q)` over every element (method 'linear'), without its flattened copy.
+
+    np.percentile copies the whole array to partition it (240 MB for 1e7 samples × 3 paths, 41 MB for
+    1e5 × 51). Only the order statistics beside each quantile's position matter, so the array is read
+    in row blocks, keeping the smallest values up to the highest low position and the largest down to
+    the lowest high one; the interpolation is numpy's own formula (its `_lerp`), so the figures are
+    the same bits. Falls back to np.percentile for small arrays, NaNs or positions near the middle.
+    """
+    total = values.size
+    quantiles = np.true_divide(np.asarray(q, dtype=float), 100)
+    virtual = (total - 1) * quantiles
+    previous = np.floor(virtual)
+    # positions p and p + 1 are read: the smallest p + 2 values, or the largest total − p
+    below = [int(p) + 2 for p in previous if p < (total - 1) / 2]
+    above = [total - int(p) for p in previous if p >= (total - 1) / 2]
+    low_count, high_count = max(below, default=0), max(above, default=0)
+    if total <= 2 * PERCENTILE_BLOCK or low_count + high_count > total // 4:
+        return np.percentile(values, q)
+    rows = max(1, PERCENTILE_BLOCK // max(values.shape[1] if values.ndim > 1 else 1, 1))
+    low = np.empty(0)
+    high = np.empty(0)
+    for start in range(0, values.shape[0], rows):
+        block = values[start : start + rows].ravel()
+        if np.isnan(block).any():  # NaN sorts last in numpy and makes every percentile NaN: numpy's own way
+            return np.percentile(values, q)
+        if low_count:
+            low = np.concatenate([low, block])
+            if low.size > low_count:
+                low.partition(low_count - 1)
+                low = low[:low_count].copy()
+        if high_count:
+            high = np.concatenate([high, block])
+            if high.size > high_count:
+                high.partition(high.size - high_count)
+                high = high[-high_count:].copy()
+        del block
+    low.sort()
+    high.sort()
+
+    def order_statistic(rank: int) -> float:
+        """The value at 0-based position `rank` of the sorted array."""
+        return low[rank] if rank < low_count else high[rank - (total - high_count)]
+
+    out = np.empty(len(q))
+    for m, (v, p) in enumerate(zip(virtual, previous)):
+        if v >= total - 1:  # numpy reads the last value twice, with its position set to −1 (and gamma from it)
+            a = b = np.float64(order_statistic(total - 1))
+            gamma = v - np.float64(-1.0)
+        else:
+            a, b = np.float64(order_statistic(int(p))), np.float64(order_statistic(int(p) + 1))
+            gamma = v - p
+        diff = b - a
+        out[m] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+    return out
+
+
 def _histogram(plan, npv: np.ndarray) -> dict[str, Any]:
     """NPV histogram per path on common bins spanning the 0.5–99.5 percentiles (tails in the end bins)."""
-    lo, hi = np.percentile(npv, [0.5, 99.5])
+    lo, hi = _flat_percentiles(npv, [0.5, 99.5])
     if not hi > lo:
         lo, hi = lo - max(abs(lo) * 0.01, 1.0), hi + max(abs(hi) * 0.01, 1.0)
     edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
