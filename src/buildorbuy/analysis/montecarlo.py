@@ -14,8 +14,12 @@ Memory: each chunk is evaluated in engine calls of `engine_slice(plan)` samples,
 engine's [slice, path, month] arrays stay near ENGINE_BYTES whatever the horizon and the number
 of paths (a 60-month, 3-path scenario: ~5,800 samples per call); each call is reduced at once to
 per-sample, per-path figures (NPV, cost per 1M tokens, recommendable) and per-year winner
-counts. What grows with the samples is 17·paths bytes per sample, plus the sampled inputs
-(8 bytes per input) for the first DRIVER_SAMPLES samples, which the drivers use.
+counts. What grows with the samples is 13·paths bytes per sample (NPV 8, recommendable 1, and the
+cost per 1M tokens as a 4-byte float32 order key: its P10/P50/P90 re-evaluate the few samples
+they read, so they are exact), plus the sampled inputs (8 bytes per input) for the first
+`driver_rows` samples, which the drivers, the inputs' percentiles and voi use: every sample up to
+DRIVER_SAMPLES while a scenario has at most INPUTS_PER_SAMPLE (16) inputs, fewer beyond, so they
+never take more than 128 bytes per sample whatever the number of paths.
 """
 
 from __future__ import annotations
@@ -318,7 +322,14 @@ def simulate(
     n_chunks = math.ceil(samples / CHUNK_SIZE)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     npv = np.empty((samples, n_paths))
-    cpm = np.empty((samples, n_paths))
+    # cost per 1M tokens only feeds three percentiles per path: float32 order keys (4 bytes, not 8);
+    # the few samples the percentiles read are evaluated again for their exact figures (`_KeyPercentiles`)
+    cpm = np.empty((samples, n_paths), dtype=np.float32)
+    # the keys' base: each path's cost per 1M tokens at the scenario's estimates (0 where not finite)
+    cpm_base = evaluate(plan, keep_components=False).cost_per_million_tokens[0]
+    cpm_base = np.where(np.isfinite(cpm_base), cpm_base, 0.0)
+    # per chunk and path: finite figures that are not base + their key exactly (then the key alone gives no figure)
+    cpm_inexact = np.zeros((n_chunks, n_paths), dtype=np.int64)
     recommendable = np.empty((samples, n_paths), dtype=bool)
     # the sampled inputs are kept for the first `driver_rows` samples only (drivers, input
     # percentiles, voi's EVPPI); outcome successes and per-year winners are counted chunk by chunk
@@ -331,6 +342,41 @@ def simulate(
     k = len(sampler.uncertain)
     error_factors = np.empty((kept, len(errors)))  # drawn estimator-error factors, kept like the sampled inputs
 
+    def chunk_batch(c: int, factors: np.ndarray | None = None) -> tuple[int, _Draws, dict[str, np.ndarray]]:
+        """Chunk c's size, draws and engine batch (the same numbers each time it is called)."""
+        lo = c * CHUNK_SIZE
+        n = min(CHUNK_SIZE, samples - lo)
+        rng = np.random.Generator(np.random.PCG64(seeds[c]))
+        draws = sampler.draw(rng, n)
+        batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
+        if errors:
+            batch = _with_estimator_error(plan, batch, errors, rng, n, factors)
+        if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
+            raise AnalysisError("internal error: batch of the wrong size")
+        return n, draws, batch
+
+    def store_cpm(c: int, start: int, values: np.ndarray) -> None:
+        """Keep an engine call's cost per 1M tokens [slice, paths] from row `start` as order keys, and its range."""
+        key = _order_key(values, cpm_base)
+        cpm[start : start + values.shape[0]] = key
+        cpm_inexact[c] += np.count_nonzero(np.isfinite(values) & (key.astype(np.float64) + cpm_base != values), axis=0)
+
+    def exact_cpm(rows: np.ndarray) -> np.ndarray:
+        """Cost per 1M tokens [rows, paths] of the given samples (sorted, unique), evaluated again chunk by chunk
+        in engine calls of `step` samples at most."""
+        out = np.empty((rows.size, n_paths))
+        chunk_of = rows // CHUNK_SIZE
+        for c in np.unique(chunk_of):
+            pick = np.flatnonzero(chunk_of == c)
+            batch = chunk_batch(int(c))[2]
+            local = rows[pick] - int(c) * CHUNK_SIZE
+            for a in range(0, pick.size, step):
+                part = local[a : a + step]
+                out[pick[a : a + step]] = evaluate(plan, {key: value[part] for key, value in batch.items()},
+                                                   keep_components=False).cost_per_million_tokens
+            del batch  # before the next chunk's draws: one chunk's inputs at a time
+        return out
+
     def run_chunk(c: int) -> tuple[int, list[str]]:
         """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once.
 
@@ -340,13 +386,7 @@ def simulate(
         """
         lo = c * CHUNK_SIZE
         n = min(CHUNK_SIZE, samples - lo)
-        rng = np.random.Generator(np.random.PCG64(seeds[c]))
-        draws = sampler.draw(rng, n)
-        batch = draws.batch or {"discount_rate": np.full(n, plan.base["discount_rate"])}
-        if errors:
-            batch = _with_estimator_error(plan, batch, errors, rng, n, error_factors[lo : lo + n] if lo + n <= kept else None)
-        if next(iter(batch.values())).shape[0] != n:  # pragma: no cover - defensive
-            raise AnalysisError("internal error: batch of the wrong size")
+        _, draws, batch = chunk_batch(c, error_factors[lo : lo + n] if lo + n <= kept else None)
         if lo < kept:
             columns[lo : lo + n] = draws.columns[: kept - lo]
         if sampler.outcomes:
@@ -356,7 +396,7 @@ def simulate(
             b = min(a + step, n)
             result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False)
             npv[lo + a : lo + b] = result.npv
-            cpm[lo + a : lo + b] = result.cost_per_million_tokens
+            store_cpm(c, lo + a, result.cost_per_million_tokens)
             rec = result.recommendable
             recommendable[lo + a : lo + b] = rec
             if a == 0:
@@ -390,8 +430,11 @@ def simulate(
             executor.shutdown(cancel_futures=True)
     year_wins = chunk_year_wins.sum(axis=0)
     success_rates = successes.sum(axis=0) / samples
-    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins,
-                        year_ends, warnings)
+    reading = _KeyPercentiles(cpm, base=cpm_base, exact=cpm_inexact.sum(axis=0) == 0)
+    del cpm  # the keys are done with once the samples to read again are known: freed before their draws
+    cpm_percentiles = reading.finish(exact_cpm(reading.rows))
+    result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, recommendable, columns, success_rates,
+                        year_wins, year_ends, warnings)
     if errors:
         factors = {d.key: d.error_factor_p80 for d in plan.derived}
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]
@@ -407,11 +450,91 @@ def _percentiles(values: np.ndarray) -> list[float | None]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return [None, None, None]
-    return [float(v) for v in np.percentile(finite, [10, 50, 90])]
+    return [float(v) for v in np.percentile(finite, [10, 50, 90], overwrite_input=True)]  # `finite` is a copy already
 
 
-def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, columns, success_rates, year_wins, year_ends,
-               warnings) -> Simulation:
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _order_key(values: np.ndarray, base: np.ndarray | float = 0.0) -> np.ndarray:
+    """float32 keys in the order of `values` (float64), as values − base: a rounded subtraction of a fixed
+    base and rounding to float32 never reverse two values; finite differences are clipped into float32's
+    range (so they stay finite), inf and NaN are kept. Measured from a base near the values (each path's
+    figure at the scenario's estimates), figures that differ only by rounding noise (an API path's cost
+    per 1M tokens: 4 ± 4e-15) still get distinct keys."""
+    difference = values - base
+    return np.where(np.isfinite(values), np.clip(difference, -_FLOAT32_MAX, _FLOAT32_MAX), values).astype(np.float32)
+
+
+def _lerp_percentile(virtual: float, previous: float, order_statistic: Callable[[int], float], total: int) -> float:
+    """np.percentile's 'linear' value at position `virtual` of `total` sorted values, from its order statistics:
+    numpy's own arithmetic (`_get_indexes`, `_get_gamma`, `_lerp`), so the figure is the same bits."""
+    if virtual >= total - 1:  # numpy reads the last value twice, with its position set to −1 (and gamma from it)
+        a = b = np.float64(order_statistic(total - 1))
+        gamma = virtual - np.float64(-1.0)
+    else:
+        a, b = np.float64(order_statistic(int(previous))), np.float64(order_statistic(int(previous) + 1))
+        gamma = virtual - previous
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+class _KeyPercentiles:
+    """Per path (column), `_percentiles` of the float64 figures whose `_order_key`s from `base` are `keys`
+    [samples, paths], the same bits as np.percentile over those figures.
+
+    Where every finite figure of a path is base + its key exactly (`exact[i]`: an API path, whose cost
+    per 1M tokens is one value but for rounding noise of a few units in the last place), the keys give
+    the figures. Otherwise the keys are ordered like the figures, so the r-th smallest figure is among
+    the samples whose key is the r-th smallest key, at place r − (keys below it) within them: those
+    samples (`rows`, a handful per percentile) are read again, and `finish` takes their float64
+    figures [rows, paths]. The object does not keep `keys`, so they can be freed before that.
+    """
+
+    def __init__(self, keys: np.ndarray, base: np.ndarray, exact: np.ndarray, q: tuple[float, ...] = (10, 50, 90)):
+        self.q, self.base = q, np.broadcast_to(np.asarray(base, dtype=float), (keys.shape[1],))
+        self.quantiles = np.true_divide(np.asarray(q, dtype=float), 100)
+        self.wanted: list[list[tuple[int, np.ndarray, int]]] = []  # per path: (rank, rows with its key, keys below)
+        self.known: list[dict[int, float]] = []  # per path: figures at the ranks read off exact keys
+        self.totals: list[int] = []
+        for i in range(keys.shape[1]):
+            column = keys[:, i]
+            finite = column[np.isfinite(column)]
+            self.totals.append(finite.size)
+            self.wanted.append([])
+            self.known.append({})
+            if finite.size == 0:
+                continue
+            virtual = (finite.size - 1) * self.quantiles
+            ranks = sorted({r for v in virtual for r in ((finite.size - 1,) if v >= finite.size - 1 else (int(v), int(v) + 1))})
+            finite.partition(ranks)
+            if exact[i]:
+                self.known[i] = {r: float(np.float64(finite[r]) + self.base[i]) for r in ranks}
+            else:
+                self.wanted[i] = [(r, np.flatnonzero(column == finite[r]), int(np.count_nonzero(finite < finite[r]))) for r in ranks]
+            del finite
+        self.rows = np.unique(np.concatenate([np.zeros(0, dtype=np.intp)] + [w[1] for path in self.wanted for w in path]))
+        self.keys_at_rows = keys[self.rows]
+
+    def finish(self, figures: np.ndarray) -> list[list[float | None]]:
+        """P10/P50/P90 (`q`) per path from the figures [rows, paths] of the samples `rows`."""
+        if not np.array_equal(_order_key(figures, self.base), self.keys_at_rows, equal_nan=True):  # pragma: no cover - defensive
+            raise AnalysisError("internal error: samples evaluated again differ from the first evaluation")
+        out: list[list[float | None]] = []
+        for i, path in enumerate(self.wanted):
+            total = self.totals[i]
+            if not total:
+                out.append([None] * len(self.q))
+                continue
+            stats = dict(self.known[i])
+            stats.update({r: float(np.sort(figures[np.searchsorted(self.rows, found), i])[r - below]) for r, found, below in path})
+            virtual = (total - 1) * self.quantiles
+            out.append([float(_lerp_percentile(v, np.floor(v), stats.__getitem__, total)) for v in virtual])
+        return out
+
+
+def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, recommendable, columns, success_rates, year_wins,
+               year_ends, warnings) -> Simulation:
     n_paths = len(plan.paths)
     best, winner_index = _cheapest(npv, recommendable)
     has = np.isfinite(best)
@@ -423,7 +546,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
     outcomes = []
     for i, pp in enumerate(plan.paths):
         p10, p50, p90 = _percentiles(npv[:, i])  # column by column: a copy of one column at a time
-        c10, c50, c90 = _percentiles(cpm[:, i])
+        c10, c50, c90 = cpm_percentiles[i]
         key = f"paths[{i}].success_probability"
         outcomes.append(PathOutcome(
             name=pp.name,
@@ -618,17 +741,7 @@ def _flat_percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
         """The value at 0-based position `rank` of the sorted array."""
         return low[rank] if rank < low_count else high[rank - (total - high_count)]
 
-    out = np.empty(len(q))
-    for m, (v, p) in enumerate(zip(virtual, previous)):
-        if v >= total - 1:  # numpy reads the last value twice, with its position set to −1 (and gamma from it)
-            a = b = np.float64(order_statistic(total - 1))
-            gamma = v - np.float64(-1.0)
-        else:
-            a, b = np.float64(order_statistic(int(p))), np.float64(order_statistic(int(p) + 1))
-            gamma = v - p
-        diff = b - a
-        out[m] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
-    return out
+    return np.array([_lerp_percentile(v, p, order_statistic, total) for v, p in zip(virtual, previous)])
 
 
 def _histogram(plan, npv: np.ndarray) -> dict[str, Any]:
