@@ -146,13 +146,15 @@ def voi_from_simulation(sim) -> VoiResult:
     cand = candidates(sim.scenario)
     if not cand:
         raise AnalysisError("no path is feasible, serves all traffic and is live within the horizon at the scenario's estimates")
+    from buildorbuy.analysis.montecarlo import _cheapest
+
     npv = sim.npv
-    best = np.where(sim.recommendable, npv, np.inf).min(axis=1)
+    best = _cheapest(npv, sim.recommendable)[0]  # path by path: no [samples, paths] temporary
     has = np.isfinite(best)
     used = int(has.sum())
     if used == 0:
         raise AnalysisError("no path is recommendable in any sample")
-    y = npv[has][:, cand]
+    y = npv[np.ix_(has, cand)]  # the candidates' columns only, not a copy of every path's first
     means = y.mean(axis=0)
     now = int(np.argmin(means))
     regret = y[:, now] - best[has]
@@ -161,13 +163,13 @@ def voi_from_simulation(sim) -> VoiResult:
 
     rows = sim.columns.shape[0]
     keep = has[:rows]
-    y_est = npv[:rows][keep][:, cand]
-    x_all = sim.columns[keep]
+    keep_rows = np.flatnonzero(keep)
+    y_est = npv[np.ix_(keep_rows, cand)]
     labels = [_label(names, key) for key in sim.input_keys]
     inputs = []
     for j, key in enumerate(sim.input_keys):
         rng = np.random.Generator(np.random.PCG64([sim.seed, j]))
-        value, se, groups = evppi(x_all[:, j], y_est, rng)
+        value, se, groups = evppi(sim.columns[keep_rows, j], y_est, rng)  # one input's column at a time
         value = min(max(value, 0.0), evpi)
         inputs.append(InputValue(field=key, label=labels[j], evppi=value, se=se,
                                  share_of_evpi=value / evpi if evpi > 0 else None, groups=groups))
