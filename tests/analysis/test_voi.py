@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from buildorbuy import compare, simulate, voi
@@ -120,3 +122,16 @@ def test_estimator_error_is_an_input_when_simulated():
     assert result.evpi == pytest.approx(min(p.expected_regret for p in sim.paths), rel=1e-12, abs=1e-9)
     plain = voi(scenario, 2_000, 3)
     assert not any(i.field.endswith("(estimator error)") for i in plain.inputs)
+
+
+def test_candidate_columns_are_numpys_indexing_in_its_layout():
+    """voi takes the candidates' NPVs column by column: the same values and the same column-major layout as
+    npv[rows][:, cand], whose column means (summed in that layout) the figures depend on to the last bit."""
+    from buildorbuy.analysis.voi import _candidate_columns
+
+    npv = np.random.default_rng(3).normal(size=(5_000, 6)) * 1e6
+    rows = np.flatnonzero(np.random.default_rng(4).random(5_000) < 0.8)
+    want = npv[rows][:, [0, 2, 5]]
+    got = _candidate_columns(npv, rows, [0, 2, 5])
+    assert np.array_equal(got, want) and got.strides == want.strides
+    assert got.mean(axis=0).tobytes() == want.mean(axis=0).tobytes()

@@ -154,7 +154,7 @@ def voi_from_simulation(sim) -> VoiResult:
     used = int(has.sum())
     if used == 0:
         raise AnalysisError("no path is recommendable in any sample")
-    y = npv[np.ix_(has, cand)]  # the candidates' columns only, not a copy of every path's first
+    y = _candidate_columns(npv, np.flatnonzero(has), cand)
     means = y.mean(axis=0)
     now = int(np.argmin(means))
     regret = y[:, now] - best[has]
@@ -164,7 +164,7 @@ def voi_from_simulation(sim) -> VoiResult:
     rows = sim.columns.shape[0]
     keep = has[:rows]
     keep_rows = np.flatnonzero(keep)
-    y_est = npv[np.ix_(keep_rows, cand)]
+    y_est = _candidate_columns(npv, keep_rows, cand)
     labels = [_label(names, key) for key in sim.input_keys]
     inputs = []
     for j, key in enumerate(sim.input_keys):
@@ -183,6 +183,15 @@ def voi_from_simulation(sim) -> VoiResult:
         decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},
         inputs=inputs, used_samples=used, estimator_samples=int(keep.sum()), warnings=warnings,
     )
+
+
+def _candidate_columns(npv: np.ndarray, rows: np.ndarray, cand: list[int]) -> np.ndarray:
+    """npv[rows][:, cand] without its [rows, paths] intermediate: column by column into the same column-major
+    layout numpy gives that expression (the means sum in that order, so the figures keep their bits)."""
+    out = np.empty((rows.size, len(cand)), order="F")
+    for m, c in enumerate(cand):
+        out[:, m] = npv[rows, c]
+    return out
 
 
 def evppi(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *, replicates: int = BOOTSTRAP,
