@@ -170,6 +170,13 @@ def test_cost_per_million_tokens_percentiles_are_numpys_over_the_float64_figures
         want = np.percentile(finite, [10, 50, 90])
         got = [path.cost_per_million_tokens_p10, path.cost_per_million_tokens_p50, path.cost_per_million_tokens_p90]
         assert np.asarray(got).tobytes() == want.tobytes(), path.name
+    # beyond the kept inputs (a wide scenario keeps 20,000 of 30,000 samples' inputs), samples are drawn again
+    wide, cpm_wide, _ = _cpm_of_every_sample(monkeypatch, scenario_from_dict(_wide(4)), 3 * CHUNK_SIZE, 12)
+    assert wide.columns.shape[0] == 2 * CHUNK_SIZE
+    for i, path in enumerate(wide.paths):
+        want = np.percentile(cpm_wide[np.isfinite(cpm_wide[:, i]), i], [10, 50, 90])
+        got = [path.cost_per_million_tokens_p10, path.cost_per_million_tokens_p50, path.cost_per_million_tokens_p90]
+        assert np.asarray(got).tobytes() == want.tobytes(), path.name
     # the API path's cost per 1M tokens is one value but for rounding noise (one float32, many float64 values):
     # keys measured from the estimate's figure give them exactly; only the rented path's samples are read again
     assert 0 < np.ptp(cpm[:, 0]) < 1e-12 * cpm[0, 0] and np.unique(cpm[:, 0].astype(np.float32)).size == 1

@@ -361,19 +361,29 @@ def simulate(
         cpm[start : start + values.shape[0]] = key
         cpm_inexact[c] += np.count_nonzero(np.isfinite(values) & (key.astype(np.float64) + cpm_base != values), axis=0)
 
+    def evaluate_cpm(batch: dict[str, np.ndarray], pick: np.ndarray, out: np.ndarray) -> None:
+        """out[pick] = the cost per 1M tokens of the batch's rows, in engine calls of `step` samples at most."""
+        for a in range(0, pick.size, step):
+            out[pick[a : a + step]] = evaluate(plan, {key: value[a : a + step] for key, value in batch.items()},
+                                               keep_components=False).cost_per_million_tokens
+
     def exact_cpm(rows: np.ndarray) -> np.ndarray:
-        """Cost per 1M tokens [rows, paths] of the given samples (sorted, unique), evaluated again chunk by chunk
-        in engine calls of `step` samples at most."""
+        """Cost per 1M tokens [rows, paths] of the given samples (sorted, unique), evaluated again: from the kept
+        sampled inputs where they are the whole batch (the first `kept` samples, no estimator error), else
+        from their chunk's draws, chunk by chunk."""
         out = np.empty((rows.size, n_paths))
-        chunk_of = rows // CHUNK_SIZE
-        for c in np.unique(chunk_of):
+        from_kept = rows < kept if not errors and sampler.labels else np.zeros(rows.size, dtype=bool)
+        if from_kept.any():
+            pick = np.flatnonzero(from_kept)
+            stored = {item.key: columns[rows[pick], j] for j, item in enumerate(sampler.uncertain)}
+            stored.update({key: columns[rows[pick], k + m] for m, (_, key) in enumerate(sampler.outcomes)})
+            evaluate_cpm(stored, pick, out)
+        chunk_of = np.where(from_kept, -1, rows // CHUNK_SIZE)
+        for c in np.unique(chunk_of[chunk_of >= 0]):
             pick = np.flatnonzero(chunk_of == c)
             batch = chunk_batch(int(c))[2]
             local = rows[pick] - int(c) * CHUNK_SIZE
-            for a in range(0, pick.size, step):
-                part = local[a : a + step]
-                out[pick[a : a + step]] = evaluate(plan, {key: value[part] for key, value in batch.items()},
-                                                   keep_components=False).cost_per_million_tokens
+            evaluate_cpm({key: value[local] for key, value in batch.items()}, pick, out)
             del batch  # before the next chunk's draws: one chunk's inputs at a time
         return out
 
