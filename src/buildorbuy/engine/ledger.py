@@ -21,13 +21,14 @@ even in the currency with the most units per dollar a bigger figure is a typing 
 
 
 class Ledger:
-    def __init__(self, size: int, n_paths: int, horizon: int, keep_components: bool):
+    def __init__(self, size: int, n_paths: int, horizon: int, keep_components: bool, monthly: np.ndarray | None = None):
         self.keep_components = keep_components
         self.parts: dict[str, dict[int, np.ndarray]] = {}
         """Component → path → [batch or 1, month] values (kept with keep_components only)."""
         self.single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
         """(month, [batch] or [1] values) per path."""
-        self.monthly_by_path = np.zeros((n_paths, size, horizon))
+        self.monthly_by_path = np.zeros((n_paths, size, horizon)) if monthly is None else monthly
+        """[path, batch, month] monthly cost (`monthly`: a zeroed array of that shape to fill)."""
         self.capex = np.zeros((size, n_paths))
         self.residual = np.zeros((size, n_paths))
         self._shared: dict[int, np.ndarray] = {}
