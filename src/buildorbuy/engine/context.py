@@ -101,6 +101,12 @@ def compound(rate: np.ndarray, periods: np.ndarray) -> np.ndarray:
     return np.exp(result, out=result)
 
 
+def as_float(mask: np.ndarray) -> np.ndarray:
+    """A bool mask as a new float64 array of 0.0/1.0: multiplying that by floats gives the same
+    numbers as multiplying the mask, about twice as fast (no casting loop); yours to modify."""
+    return mask.astype(np.float64)
+
+
 def product(*factors: np.ndarray) -> np.ndarray:
     """The product of broadcastable arrays, smallest first, multiplying in place once a full-size
     result exists (the inputs are never modified)."""

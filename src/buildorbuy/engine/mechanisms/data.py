@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext
+from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float
 
 
 def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None) -> Costs:
     """data[m] = p · per_refresh in each refresh month (`refreshes`: the compute run's mask, or None)."""
     if refreshes is None or not refreshes.any():
         return {}
-    return {"data": refreshes * (ctx.col(path.key("data.per_refresh")) * path.p_success)}
+    costs = as_float(refreshes)
+    per_refresh = ctx.col(path.key("data.per_refresh")) * path.p_success
+    if costs.shape == np.broadcast_shapes(costs.shape, per_refresh.shape):
+        costs *= per_refresh
+        return {"data": costs}
+    return {"data": costs * per_refresh}
 
 
 def one_off_data(ctx: Context, path: PathContext) -> Costs:
