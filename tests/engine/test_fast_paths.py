@@ -67,3 +67,73 @@ def test_a_result_from_a_workspace_is_a_view_until_the_next_call():
     kept = first.monthly_cost.copy()
     evaluate(plan, {key: value[::-1].copy() for key, value in batch.items()}, keep_components=False, workspace=workspace)
     assert not np.array_equal(first.monthly_cost, kept)
+
+
+def _grouping(monkeypatch, on: bool):
+    import buildorbuy.engine.context as context
+
+    monkeypatch.setattr(context, "GROUPED_BATCH", 2 if on else 10**9)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_grouped_terms_give_the_same_figures_on_every_bundled_scenario(path, monkeypatch):
+    # terms computed once per (go-live, p) group and gathered == computed row by row
+    scenario = load_scenario(path)
+    plan = compile_plan(scenario)
+    rng = np.random.default_rng(11)
+    size = 300
+    if scenario._distributions:
+        batch = _sampler(scenario, plan).draw(rng, size).batch
+    else:  # vary go-live and the outcome of every path as simulate would
+        batch = {}
+        for i in range(len(plan.paths)):
+            if f"paths[{i}].lead_time_months" in plan.base:
+                batch[f"paths[{i}].lead_time_months"] = rng.choice([0.0, 2.0, 3.0, 7.0, 99.0], size)
+                batch[f"paths[{i}].success_probability"] = rng.choice([0.0, 1.0, 0.5], size)
+    _grouping(monkeypatch, False)
+    expected = evaluate(plan, batch, keep_components=True)
+    _grouping(monkeypatch, True)
+    got = evaluate(plan, batch, keep_components=True)
+    _assert_same(got, expected)
+    for name in expected.components:
+        np.testing.assert_array_equal(got.components[name], expected.components[name], err_msg=name)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 400), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.3, 1.0]))
+def test_grouped_terms_over_random_uncertain_batches(size, seed, spread):
+    # outcomes drawn (0/1) or fractional; go-live months from few values to one per row
+    import buildorbuy.engine.context as context
+
+    plan, batch = _uncertain_batch("uncertain-enterprise.yaml", size, seed)
+    rng = np.random.default_rng(seed)
+    if spread:
+        for j in (1, 2):
+            batch[f"paths[{j}].success_probability"] = np.where(rng.random(size) < spread, rng.random(size),
+                                                                batch[f"paths[{j}].success_probability"])
+            batch[f"paths[{j}].lead_time_months"] = np.where(rng.random(size) < spread, rng.integers(0, 70, size) * 1.0,
+                                                             batch[f"paths[{j}].lead_time_months"])
+    saved = context.GROUPED_BATCH
+    try:
+        context.GROUPED_BATCH = 10**9
+        expected = evaluate(plan, batch, keep_components=True)
+        context.GROUPED_BATCH = 2
+        got = evaluate(plan, batch, keep_components=True)
+    finally:
+        context.GROUPED_BATCH = saved
+    _assert_same(got, expected)
+    for name in expected.components:
+        np.testing.assert_array_equal(got.components[name], expected.components[name], err_msg=name)
+
+
+def test_distinct_rows_groups_bit_patterns():
+    from buildorbuy.engine.context import distinct_rows
+
+    live = np.array([3.0, 5.0, 3.0, 5.0, 0.0, -0.0] * 50)
+    p = np.array([1.0, 1.0, 0.0, 1.0, np.nan, np.nan] * 50)
+    rows, group = distinct_rows(live, p, most=1.0)
+    assert len(rows) == 5  # (3,1) (5,1) (3,0) (0,nan) (−0,nan): −0.0 is not 0.0
+    np.testing.assert_array_equal(live[rows][group].view(np.int64), live.view(np.int64))
+    np.testing.assert_array_equal(p[rows][group].view(np.int64), p.view(np.int64))
+    assert distinct_rows(np.arange(300.0), p) is None  # too many groups
+    assert distinct_rows(np.ones(300), np.ones(1)) is None  # nothing varies

@@ -19,7 +19,9 @@ from buildorbuy.engine.context import (
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
-from buildorbuy.engine.mechanisms.compute import compute_costs, compute_run, late_run_warning, run_flops, start_month
+from buildorbuy.engine.mechanisms.compute import (
+    compute_costs, compute_run, follows_live, late_run_warning, run_flops, start_month,
+)
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
 from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, last_term_warning, rented_fleet_costs
 from buildorbuy.engine.mechanisms.owned import owned_fleet, owned_gpus
@@ -249,14 +251,17 @@ class Workspace:
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
 
-    def zeros(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A zeroed C-contiguous array of `shape`, in buffer `name` (grown when too small)."""
+    def empty(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A C-contiguous array of `shape` in buffer `name` (grown when too small), contents undefined."""
         size = int(np.prod(shape))
         flat = self._buffers.get(name)
         if flat is None or flat.size < size:
             flat = self._buffers[name] = np.zeros(size)
-            return flat[:size].reshape(shape)
-        array = flat[:size].reshape(shape)
+        return flat[:size].reshape(shape)
+
+    def zeros(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Like `empty`, zeroed."""
+        array = self.empty(name, shape)
         array.fill(0.0)
         return array
 
@@ -360,7 +365,8 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
     ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
     by_path = (n_paths, size, plan.horizon)
-    ledger = Ledger(size, n_paths, plan.horizon, keep_components, monthly=_zeros(workspace, "monthly", by_path))
+    monthly = None if workspace is None else workspace.empty("monthly", by_path)  # the ledger writes every row
+    ledger = Ledger(size, n_paths, plan.horizon, keep_components, monthly=monthly)
     out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings, workspace)
     fees_cache: dict[int, np.ndarray] = {}
 
@@ -453,7 +459,7 @@ def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outp
         live = np.maximum(live, procured)  # GPUs racked first
     pc.go_live(ctx, live)
     ledger.add(i, compute_costs(ctx, pc, run))
-    ledger.add(i, refresh_data(ctx, pc, run.refreshes))
+    ledger.add(i, refresh_data(ctx, pc, run.refreshes, follows_live(ctx, pc, run)))
     _serving_fleet(ctx, pc, ledger, out)
 
 
