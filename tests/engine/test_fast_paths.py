@@ -1,7 +1,8 @@
 """The engine's shortcuts for Monte Carlo slices give exactly the general path's figures.
 
-`evaluate(..., workspace=...)` reuses buffers across calls; the results must be bit-for-bit those of
-a call without it, whatever the sequence of batch sizes (buffers grow and shrink) and scenarios.
+Terms that depend on the batch only through a path's (go-live month, success probability) are
+computed once per distinct pair and gathered (`engine.context.distinct_rows`); the results must be
+bit-for-bit those of the row-by-row arithmetic, components included.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buildorbuy.analysis.montecarlo import _sampler
-from buildorbuy.engine.core import Workspace, evaluate
+from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.scenario.loading import load_scenario
 from tests.conftest import SCENARIOS
@@ -31,42 +32,6 @@ def _assert_same(a, b):
     for name in FIELDS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     assert a.warnings == b.warnings
-
-
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_workspace_gives_the_same_figures_on_every_bundled_scenario(path):
-    scenario = load_scenario(path)
-    plan = compile_plan(scenario)
-    workspace = Workspace()
-    rng = np.random.default_rng(3)
-    discount = plan.base["discount_rate"]
-    for size in (5, 64, 17, 64, 1):  # grow, shrink, grow back: views of one buffer
-        batch = {"discount_rate": discount * rng.uniform(0.5, 1.5, size)}
-        if scenario._distributions:
-            batch = _sampler(scenario, plan).draw(rng, size).batch
-        expected = evaluate(plan, batch, keep_components=False)
-        got = evaluate(plan, batch, keep_components=False, workspace=workspace)
-        _assert_same(got, expected)
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(1, 300), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
-def test_workspace_over_random_slices_of_the_uncertain_scenario(sizes, seed):
-    workspace = Workspace()
-    for k, size in enumerate(sizes):
-        plan, batch = _uncertain_batch("uncertain-enterprise.yaml", size, seed + k)
-        _assert_same(evaluate(plan, batch, keep_components=False, workspace=workspace),
-                     evaluate(plan, batch, keep_components=False))
-
-
-def test_a_result_from_a_workspace_is_a_view_until_the_next_call():
-    # documented behaviour: the next call with the same workspace reuses the buffers
-    plan, batch = _uncertain_batch("uncertain-enterprise.yaml", 50, 1)
-    workspace = Workspace()
-    first = evaluate(plan, batch, keep_components=False, workspace=workspace)
-    kept = first.monthly_cost.copy()
-    evaluate(plan, {key: value[::-1].copy() for key, value in batch.items()}, keep_components=False, workspace=workspace)
-    assert not np.array_equal(first.monthly_cost, kept)
 
 
 def _grouping(monkeypatch, on: bool):
@@ -137,3 +102,27 @@ def test_distinct_rows_groups_bit_patterns():
     np.testing.assert_array_equal(p[rows][group].view(np.int64), p.view(np.int64))
     assert distinct_rows(np.arange(300.0), p) is None  # too many groups
     assert distinct_rows(np.ones(300), np.ones(1)) is None  # nothing varies
+
+
+def test_the_ledger_writes_a_first_cost_as_if_added_to_zeros():
+    # the monthly buffer is not zero-filled: the first [batch, month] cost is written as 0 + cost
+    # (−0.0 becomes +0.0 as in 0.0 + −0.0), a path with only shared rows is zeroed at flush
+    from buildorbuy.engine.ledger import Ledger
+
+    ledger = Ledger(2, 2, 3, keep_components=False)
+    ledger.monthly_by_path[...] = np.nan  # whatever the memory held
+    ledger.add(0, {"staff": np.array([[-0.0, 1.0, 2.0], [3.0, -0.0, 5.0]])})
+    ledger.add(0, {"data": np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])})
+    ledger.add(1, {"staff": np.array([[4.0, 5.0, 6.0]])})  # one row for the batch: shared
+    ledger.flush(0)
+    ledger.flush(1)
+    np.testing.assert_array_equal(ledger.monthly_by_path[0], [[1.0, 2.0, 3.0], [4.0, 1.0, 6.0]])
+    np.testing.assert_array_equal(ledger.monthly_by_path[1], [[4.0, 5.0, 6.0], [4.0, 5.0, 6.0]])
+    only = Ledger(1, 1, 2, keep_components=False)
+    only.add(0, {"staff": np.array([[-0.0, 0.0]])})  # batch of one: a shared row
+    only.monthly_by_path[...] = np.nan
+    only.flush(0)
+    assert not np.signbit(only.monthly_by_path).any() and not np.isnan(only.monthly_by_path).any()
+    signed = Ledger(2, 1, 1, keep_components=False)
+    signed.add(0, {"staff": np.array([[-0.0], [-0.0]])})
+    assert not np.signbit(signed.monthly_by_path).any()

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from buildorbuy.analysis.sampling import iman_conover, rankdata, round_relative, spearman_of_ranks
-from buildorbuy.engine.core import Workspace, evaluate
+from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.models import Scenario
@@ -312,7 +311,6 @@ def simulate(
     step = engine_slice(plan)
     k = len(sampler.uncertain)
     error_factors = np.empty((kept, len(errors)))  # drawn estimator-error factors, kept like the sampled inputs
-    local = threading.local()  # one engine Workspace per thread: its buffers are reused slice after slice
 
     def run_chunk(c: int) -> tuple[int, list[str]]:
         """Draw and evaluate chunk c, writing its rows; chunks touch disjoint rows, so they can run at once.
@@ -335,13 +333,9 @@ def simulate(
         if sampler.outcomes:
             successes[c] = draws.columns[:, k:].sum(axis=0)
         chunk_warnings: list[str] = []
-        workspace = getattr(local, "workspace", None)
-        if workspace is None:
-            workspace = local.workspace = Workspace()
         for a in range(0, n, step):
             b = min(a + step, n)
-            result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False,
-                              workspace=workspace)
+            result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False)
             npv[lo + a : lo + b] = result.npv
             cpm[lo + a : lo + b] = result.cost_per_million_tokens
             rec = result.recommendable

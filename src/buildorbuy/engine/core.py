@@ -33,7 +33,7 @@ from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
 
 __all__ = ["COMPONENTS", "COMPONENT_LABELS", "CAPEX_COMPONENTS", "SECONDS_PER_MONTH", "Components", "Result",
-           "Workspace", "evaluate", "resolve_params"]
+           "evaluate", "resolve_params"]
 
 COMPONENTS = (
     "api_fees",
@@ -238,52 +238,17 @@ def _full(params: Params, size: int) -> Params:
     return _Full(params, size)  # type: ignore[return-value]
 
 
-class Workspace:
-    """Zeroed [path, batch, month] arrays reused by repeated `evaluate` calls (Monte Carlo slices).
-
-    A fresh multi-megabyte array costs a page fault per 4 KiB page on first write (the allocator
-    maps big blocks from the system anew each time): for a 3-path, 60-month slice of ~2,800
-    samples that is about a third of the engine's time. A workspace keeps each buffer and zeroes
-    it instead. The arrays of a Result evaluated with a workspace (monthly_cost, gpus) are views
-    of its buffers: valid until the next call with the same workspace. One workspace per thread.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def empty(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A C-contiguous array of `shape` in buffer `name` (grown when too small), contents undefined."""
-        size = int(np.prod(shape))
-        flat = self._buffers.get(name)
-        if flat is None or flat.size < size:
-            flat = self._buffers[name] = np.zeros(size)
-        return flat[:size].reshape(shape)
-
-    def zeros(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """Like `empty`, zeroed."""
-        array = self.empty(name, shape)
-        array.fill(0.0)
-        return array
-
-
-def _zeros(workspace: Workspace | None, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    return np.zeros(shape) if workspace is None else workspace.zeros(name, shape)
-
-
-def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True,
-             workspace: Workspace | None = None) -> Result:
+def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
     """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
 
     `keep_components=False` keeps only the monthly totals (and capex, residual): big Monte Carlo
     chunks then hold one path's components at a time; `Result.components` is unavailable.
-    `workspace`: reuse its buffers for the [path, batch, month] arrays (see `Workspace`); the
-    figures are the same with or without it.
 
     Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
     infinite cost is never returned.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        result = _evaluate(plan, batch, keep_components, workspace)
+        result = _evaluate(plan, batch, keep_components)
     if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
         tokens_finite = np.isfinite(result.tokens).all()
         raise ScenarioError(
@@ -313,10 +278,10 @@ class _Outputs:
     components only)."""
 
     @classmethod
-    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str], workspace: Workspace | None = None) -> "_Outputs":
+    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
         by_path = (n_paths, size, horizon)
         nothing_unserved = np.broadcast_to(np.zeros(1), by_path)  # read-only; an array once a path leaves some
-        return cls(_zeros(workspace, "gpus", by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+        return cls(np.zeros(by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
 
     def leave_unserved(self, index: int, tokens: np.ndarray) -> None:
@@ -359,15 +324,12 @@ class FleetSplit(Mapping):
         return len(FLEET_KEYS)
 
 
-def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool,
-              workspace: Workspace | None = None) -> Result:
+def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
     params, size = resolve_params(plan, batch)
     ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
-    by_path = (n_paths, size, plan.horizon)
-    monthly = None if workspace is None else workspace.empty("monthly", by_path)  # the ledger writes every row
-    ledger = Ledger(size, n_paths, plan.horizon, keep_components, monthly=monthly)
-    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings, workspace)
+    ledger = Ledger(size, n_paths, plan.horizon, keep_components)
+    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings)
     fees_cache: dict[int, np.ndarray] = {}
 
     def base_fees(index: int) -> np.ndarray:
