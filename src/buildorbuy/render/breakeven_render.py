@@ -8,7 +8,7 @@ import json
 from buildorbuy.analysis.breakeven import BreakevenResult
 from buildorbuy.render.tables import text_console
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import message, t
 from buildorbuy.render.sweep_render import value_text
 
 
@@ -142,7 +142,7 @@ def render_markdown(result: BreakevenResult, lang: str = "en") -> str:
 
     out = [f"## {md(heading(result, lang))}", ""] + [f"- {md(line)}" for line in lines(result, lang)]
     if result.warnings:
-        out += ["", f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings]
+        out += ["", f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 

@@ -8,7 +8,7 @@ scenario or the engine (path names, estimate methods, warnings) is shown as it i
 
 from __future__ import annotations
 
-from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, SWITCH_EN
+from buildorbuy.phrases import INFEASIBLE_EN, MESSAGES_EN, REASON_EN, SWITCH_EN, phrase_message
 
 from typing import Any
 
@@ -1353,3 +1353,118 @@ def input_label(label: str, lang: str = "en") -> str:
     if lang != "en" and label.endswith(" (outcome)"):
         return t("input.outcome", lang, key=label[: -len(" (outcome)")])
     return label
+
+
+# ---------------------------------------------------------------------- the engine's, estimators' and analyses'
+# sentences (phrases.Message: warnings, notes, how an input was estimated); names, fields, formulas and sources
+# quoted from the catalogs stay as written
+EN.update({f"msg.{key}": text for key, text in MESSAGES_EN.items()})
+ZH.update({
+    "msg.path": "{path}：{text}",
+    "msg.after_horizon": "{path}：在第 {month} 月上线，晚于 {horizon} 个月的评估期：在此期间不承担任何流量，因此不予推荐"
+                         "（延长 horizon_months 才能评判它）",
+    "msg.late_run_short": "{path}：{section} 的实际耗时为{took}；因为算力任务须先完成，上线推迟到第 {month} 月"
+                          "（lead_time_months {lead}）",
+    "msg.under_a_day": "不到一天",
+    "msg.days": " {days} 天",
+    "msg.late_run": "{path}：{section} 的实际耗时为 {months} 个月，长于 lead_time_months {lead}；上线推迟到第 {month} 月",
+    "msg.last_term": "{path}：最后一个 {term} 个月的预留期超出 {horizon} 个月的评估期；评估期之后的月份不计入",
+    "msg.output_share": "workload.output_share {share} 与 input_tokens_per_request {inp} 和 output_tokens_per_request "
+                        "{out} 不一致，后两者意味着输出占比为 {implied}：成本按 output_share {used} 计算{auto}；请使二者一致",
+    "msg.output_share_default": "{share}（默认值）",
+    "msg.output_share_auto": "；tokens_per_second_per_gpu: auto 按每请求 {inp} + {out} 个 token 建模，并按 output_share "
+                             "{used} 计入全部 token，因此得到的每 GPU 每秒 token 数是 `estimate serving` 的 {ratio} 倍"
+                             "（后者使用 {implied}）",
+    "msg.export_licence": "{path}：自 {since} 起 {gpu} 出口到 {market} 需要许可证（{rule}）；自有集群假定可以买到",
+    "msg.stale_price": "{path}：{model}：价格标于 {listed}，早于起始月 {age} 个月；请核实或填写 price_per_1k_*",
+    "msg.owned_zero": "{path}：自有集群的 serving.{name} 为 0，因此不产生成本；写 {name}: auto 使用有来源的数值"
+                      "（或填写你自己的数值）",
+    "msg.owned_left_out": "{path}：自有集群未填写 {fields}：{defaults_to} {defaults}；写 auto 使用目录中有来源的数值"
+                          "（{autos}），或填写你自己的数值",
+    "msg.it_defaults_to": "其默认值为",
+    "msg.they_default_to": "其默认值分别为",
+    "msg.default_overhead": "0（不含服务器、网络与存储）",
+    "msg.default_maintenance": "0（不含维护）",
+    "msg.default_power": "1（按满额 TDP 耗电）",
+    "msg.auto_overhead": "在 GPU 价格上加 {pct}%",
+    "msg.auto_maintenance": "每年为采购价的 {pct}%",
+    "msg.auto_power": "TDP 的 {share}",
+    "msg.no_tensor_cores": "{gpu} 没有 {upper} 张量核心：{lower} 权重节省显存，但计算仍按 BF16 速率进行",
+    "msg.multi_node": "一个副本需要 {gpus} 张 {gpu} GPU，超过单节点的 {node} 张：需要多节点推理（通过网络做流水线或专家并行）",
+    "msg.latency_unmet": "即使批大小为 1，{gpu} 也达不到延迟目标：估算按最快副本、批大小 1 计算",
+    "msg.not_used_breakeven": "{key} 未被使用（{why}）：它不会改变任何一个方案的成本",
+    "msg.not_used_sweep": "{key} 未被使用（{why}）：每个点的成本都相同",
+    "msg.unrec_why": "它在评估期之后上线、不可行或有流量未被服务",
+    "msg.unrec_anywhere": "在 {param} 的整个范围内 {path} 都不能被推荐（{why}）",
+    "msg.unrec_some": "在 {param} 范围内的某些取值下 {path} 不能被推荐（{why}）；这些取值不参与比较",
+    "msg.unrec_where": "{param} {where}时 {path} 不能被推荐（{why}）；只在两者都可推荐的范围内寻找交点",
+    "msg.from_on": "从 {value} 起",
+    "msg.from_between_on": "从 {lo} 与 {hi} 之间的某个值起",
+    "msg.up_to": "不超过 {value}",
+    "msg.up_to_between": "不超过 {lo} 与 {hi} 之间的某个值",
+    "msg.nothing_uncertain": "场景中没有不确定的输入（没有分布，每个 success_probability 都是 1）：每个样本都与 compare 相同",
+    "msg.few_samples": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
+    "msg.few_samples_one": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
+    "msg.none_recommendable": "{share} 的样本中没有可推荐的方案",
+    "msg.not_candidate": "不是候选方案（按场景的估计值不能被推荐）：{paths}",
+    "msg.unused_discount": "{kind}_share 为 0（没有 token 享受该折扣）",
+    "msg.unused_rented": "推理集群是租用的（ownership: rent）",
+    "msg.unused_fixed": "推理集群按峰值配置（scaling: fixed）",
+    "msg.unused_owned": "推理集群是自有的（ownership: own）",
+    "msg.skip_unused": "未使用：{detail}",
+    "msg.skip_follows": "由其他输入决定（{detail}）",
+    "msg.report_voi_samples": "信息价值至少需要 1,000 个样本：“决策之前”一节未包含它",
+    "msg.report_mc_ignored": "--samples/--seed 被忽略：场景中没有不确定的输入，因此报告没有蒙特卡洛一节",
+    "msg.m_dense_default": "默认：等于 params（稠密模型）",
+    "msg.m_dense_catalog": "目录 {model}：稠密模型，激活参数 = params",
+    "msg.m_default_of": "默认：等于 {field}",
+    "msg.m_default_path_field": "默认：等于本方案的 {field}",
+    "msg.m_growth": "由 growth_per_year 换算：(1+g)^(1/12) - 1",
+    "msg.m_profile": "由 daily_profile 计算：最大值 / 平均值",
+    "msg.m_owned_terms": "目录 owned_terms：{source}",
+    "msg.m_power_price": "目录 owned_terms：{price} {currency}/kWh（{source}）",
+    "msg.m_power_price_fx": "目录 owned_terms：{price} USD/kWh × {rate}（{source}）",
+    "msg.m_hosting": "tdp_watts / 1000 × 每 kW 每月 {per_kw} USD{fx}（目录 owned_terms：{source}）",
+    "msg.m_pue": "默认：Uptime Institute 2023 年平均 PUE",
+    "msg.m_serving": "{method}；受{bound}限制",
+    "msg.m_fleet_search": "在{how}中使净现值最小的{what}；{gpus} 张 GPU",
+    "msg.fs_reservation": "预留量",
+    "msg.fs_cap": "容量上限",
+    "msg.fs_one": " {n} 个整副本数量 {lo}–{hi}（{together}一次批量计算）",
+    "msg.fs_coarse": "均匀分布的整副本数量、再到最优值附近的每个数量（{together}{calls} 次批量计算；最后一次：{n} 个数量 {lo}–{hi}）",
+    "msg.fs_together": "与另一个 auto 集群字段联合搜索，",
+    "msg.m_training_mfu": "{formula}，拟合自公开的预训练记录（{runs}）；80% 区间 ×/÷{factor}（留一法）",
+    "msg.m_finetune_mfu": "MFU = {gpu}{precision} 上每参数 20 个 token 时的预训练自动 MFU × {efficiency}（当前训练栈的 {method} "
+                          "作业效率，拟合自公开的 NeMo/xtuner/axolotl 微调吞吐；2023 年 Alpaca 方案：{alpaca}）；80% 区间 ×/÷{factor}",
+    "msg.at_precision": "（{precision}）",
+    "msg.mfu_given": "MFU 为给定值",
+    "msg.est_training": "FLOPs = 6·N_active·D（Kaplan 2020；Hoffmann 2022）；GPU 小时 = FLOPs / ({tflops} TFLOP/s BF16 × MFU) / 3600；{mfu}",
+    "msg.est_finetune": "FLOPs = {k}·N·D·epochs（{method}）；GPU 小时 = FLOPs / ({tflops} TFLOP/s BF16 × MFU) / 3600；{mfu}",
+    "msg.sv_method": "{roofline}；效率系数拟合自 TensorRT-LLM 与 vLLM 的实测表{tp}{batch}",
+    "msg.sv_roofline": "每个 g 卡副本满载时的 roofline：时间 = 预填充 2·N_active·in·B/({pe}·peak·g) + out·{{max("
+                       "2·N_active·B/({de}·peak·g), (weights + KV)/({be}·bandwidth·g)) + 张量并行集合通信"
+                       "（每层对 B·hidden·2 字节做 all-reduce，稠密模型 ×2；MoE 为 all-to-all），经 {kind} "
+                       "以 {ce}·{bw}/2 GB/s + 每次 {lat} µs}}，÷ {vendor} 软件效率 {v}；B = KV 缓存能放进 {frac} "
+                       "显存的请求数（≤ {cap}）{meeting}",
+    "msg.sv_meeting": "，并满足{targets}",
+    "msg.sv_tpot": "每个输出 token {ms} 毫秒",
+    "msg.sv_ttft": "首 token {ms} 毫秒",
+    "msg.sv_tp_pcie": "；TP 1：模型放得进一张 GPU，经 PCIe 时只有为满足延迟目标才采用更宽的副本（每 GPU 每秒输出 token 数：{tried}）",
+    "msg.sv_tp_chosen": "；选择 TP {tp}，每 token 成本最低（每 GPU 每秒输出 token 数：{tried}；更大的并行度须多出 1% 以上）",
+    "msg.sv_tp_only": "；TP {tp}：唯一放得下的并行度（每 GPU 每秒输出 {tried} 个 token）",
+    "msg.sv_batch": "；批大小 {batch}（受{limit}限制），每个输出 token {tpot} 毫秒，首 token {ttft} 毫秒",
+})
+MESSAGE_AND_ZH = "、"
+EN["cli.warning"] = "Warning: {text}"
+ZH["cli.warning"] = "警告：{text}"
+EN.update({"cli.note": "Note: {text}", "cli.wrote": "wrote {file}", "cli.wrote_charts": "wrote {file} and {n} chart files in {folder}"})
+ZH.update({"cli.note": "说明：{text}", "cli.wrote": "已写入 {file}", "cli.wrote_charts": "已写入 {file} 及 {folder} 中的 {n} 个图表文件"})
+
+
+def message(text: str, lang: str = "en") -> str:
+    """A sentence of the engine, estimators or analyses (`phrases.Message`) in `lang`; other text as it is."""
+    if lang == "en":
+        return text
+    table = {key[4:]: value for key, value in TABLES[lang].items() if key.startswith("msg.")}
+    return phrase_message(text, table, TABLES[lang]["list.sep"], MESSAGE_AND_ZH,
+                          {"bound": ESTIMATE_VALUES_ZH, "limit": ESTIMATE_VALUES_ZH})

@@ -22,7 +22,7 @@ from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.labels import field_label
 from buildorbuy.render.escape import markdown as md
-from buildorbuy.render.i18n import accounting_title, kind_label, t
+from buildorbuy.render.i18n import accounting_title, kind_label, message, t
 from buildorbuy.render.tables import markdown_table
 
 CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
@@ -146,7 +146,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
         if key in estimates:
             used.add(key)
             estimate = estimates[key]
-            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
+            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=message(estimate["method"], lang))])
             continue
         if value is None or value == [] or value == {}:
             continue  # unset optional fields and empty collections are no assumption
@@ -171,7 +171,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
         from buildorbuy.analysis._common import shown_field
 
         shown = shown_field(key, names)
-        rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=estimate["method"])])
+        rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=message(estimate["method"], lang))])
     return [t("col.field", lang), t("col.value", lang), t("col.source", lang)], rows
 
 
@@ -433,7 +433,7 @@ def build_report(
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
     if cmp.warnings:
-        b += [Heading(2, t("report.warnings_h", lang)), Bullets([md(w) for w in cmp.warnings])]
+        b += [Heading(2, t("report.warnings_h", lang)), Bullets([md(message(w, lang)) for w in cmp.warnings])]
     if report.notices:
         b += [Heading(2, t("report.notice_h", lang)), Bullets([md(n) for n in report.notices])]
     source = Path(sc._source).name if sc._source else sc.name
