@@ -13,7 +13,7 @@ REASON_EN = {
     "lowest_among": "{winner} has the lowest present cost of the paths that can be recommended ({npv} NPV over {horizon} months)",
     "below": ", {margin}{share} below {runner}",
     "share": " ({fraction})",
-    "tie": "the margin is under 5 %: treat the two as a tie and run a sensitivity check",
+    "tie": "the margin is under 5%: treat the two as a tie and run a sensitivity check",
     "breakeven": "it breaks even with {runner} in month {month}",
     "risk": "its figures are expected values with a {p} chance of success; "
             "a failure leaves the sunk costs and keeps traffic on the bridge",
@@ -144,8 +144,8 @@ MESSAGES_EN = {
     "default_overhead": "0 (no servers, network or storage)",
     "default_maintenance": "0 (no maintenance)",
     "default_power": "1 (draw at full TDP)",
-    "auto_overhead": "+{pct} % on the GPU price",
-    "auto_maintenance": "{pct} % of the purchase a year",
+    "auto_overhead": "+{pct}% on the GPU price",
+    "auto_maintenance": "{pct}% of the purchase a year",
     "auto_power": "{share} of TDP",
     # estimator warnings
     "no_tensor_cores": "{gpu} has no {upper} tensor cores: {lower} weights save memory but compute runs at the BF16 rate",
@@ -190,6 +190,15 @@ MESSAGES_EN = {
     "m_power_price_fx": "catalog owned_terms: {price} USD/kWh × {rate} ({source})",
     "m_hosting": "tdp_watts / 1000 × {per_kw} USD per kW-month{fx} (catalog owned_terms: {source})",
     "m_pue": "default: Uptime Institute 2023 average PUE",
+    "m_price_where": "{price}; price in force on {date}",
+    "m_api_price": "catalog {where}: {per_1m} {currency}/1M{conv}{note}",
+    "m_gpu_price": "catalog {gpu} {label} {usd} USD{conv}{date}",
+    "lbl_rental": "rental price per GPU-hour",
+    "lbl_purchase": "purchase price",
+    "m_chinchilla": "compute-optimal 20 × params (Hoffmann et al. 2022)",
+    "m_reserved_ratio": "on-demand gpu_hour_price × {ratio} ({source})",
+    "m_not_sold": "none: {gpu} is not sold new in {market} since {since} (the path is infeasible)",
+    "m_no_cache_write": "default: price_per_1k_input (the price data has no cache-write price)",
     "m_serving": "{method}; {bound}-bound",
     "m_fleet_search": "the NPV-minimising {what} among {how}; {gpus} GPUs",
     "fs_reservation": "reservation",
@@ -198,10 +207,10 @@ MESSAGES_EN = {
     "fs_coarse": "an even spread of whole-replica counts, then every count around the best, "
                  "{together}{calls} batched evaluations; last: {n} counts {lo}–{hi}",
     "fs_together": "searched together with the other auto fleet field, ",
-    "m_training_mfu": "{formula}, fitted to published pretraining runs ({runs}); ×/÷{factor} at 80 % (leave-one-out)",
+    "m_training_mfu": "{formula}, fitted to published pretraining runs ({runs}); ×/÷{factor} at 80% (leave-one-out)",
     "m_finetune_mfu": "MFU = pretraining auto MFU on {gpu}{precision} at 20 tokens/parameter × {efficiency} "
                       "({method} job efficiency of current stacks, fitted to published NeMo/xtuner/axolotl fine-tuning "
-                      "throughput; the 2023 Alpaca recipe: {alpaca}); ×/÷{factor} at 80 %",
+                      "throughput; the 2023 Alpaca recipe: {alpaca}); ×/÷{factor} at 80%",
     "at_precision": " at {precision}",
     "mfu_given": "MFU given",
     "est_training": "FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({tflops} TFLOP/s BF16 × MFU) / 3600; {mfu}",
@@ -218,7 +227,7 @@ MESSAGES_EN = {
     "sv_tp_pcie": "; TP 1: the model fits one GPU, and over PCIe a wider replica is taken only to meet a latency "
                   "target (output tokens/s per GPU: {tried})",
     "sv_tp_chosen": "; TP {tp} chosen for the lowest cost per token (output tokens/s per GPU: {tried}; "
-                    "a larger degree must gain > 1 %)",
+                    "a larger degree must gain > 1%)",
     "sv_tp_only": "; TP {tp}: the only degree that fits ({tried} output tokens/s per GPU)",
     "sv_batch": "; batch {batch} ({limit}-limited), {tpot} ms per output token, {ttft} ms to first token",
 }

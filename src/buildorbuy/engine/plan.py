@@ -534,7 +534,7 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
     if path.model is not None and (given["price_per_1k_input"] is None or given["price_per_1k_output"] is None or path.price_per_1k_cached_input is None):
         price = catalog_price()
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
-        where = f"{price.describe()}; price in force on {start:%Y-%m-%d}"
+        where = Message("m_price_where", price=price.describe(), date=f"{start:%Y-%m-%d}")
         conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
         for name, per_1m in (
             ("price_per_1k_input", price.input_per_1m_usd),
@@ -542,7 +542,8 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
             ("price_per_1k_cached_input", price.cached_input_per_1m_usd),
         ):
             if getattr(path, name) is None:
-                fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+                fix(k(name), per_1m / 1000.0 * rate,
+                    Message("m_api_price", where=where, per_1m=f"{per_1m:g}", currency=price.currency, conv=conv, note=""))
         filled = [t for t, name in (("input", "price_per_1k_input"), ("output", "price_per_1k_output"),
                                     ("cached_input", "price_per_1k_cached_input")) if getattr(path, name) is None]
         if pp is not None:
@@ -553,7 +554,8 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
                     name = f"price_per_1k_{t}"
                     per_1m = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd,
                               "cached_input": price.cached_input_per_1m_usd}[t]
-                    fix(k(name), base[k(name)], f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}{note}")
+                    fix(k(name), base[k(name)],
+                        Message("m_api_price", where=where, per_1m=f"{per_1m:g}", currency=price.currency, conv=conv, note=note))
         if warnings is not None and price.price_date and price.valid_to is None:
             age = _months_between(price.price_date, start)
             if age > STALE_PRICE_MONTHS:
@@ -585,7 +587,7 @@ def _compile_cache_write(path: ApiPath, k, derive, fix, fx, scenario: Scenario, 
                 + (f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""))
         else:
             derive(k("price_per_1k_cache_write"), lambda p, key=k("price_per_1k_input"): p[key],
-                   "default: price_per_1k_input (the price data has no cache-write price)")
+                   Message("m_no_cache_write"))
 
 
 def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_price, pp: PathPlan | None) -> None:
@@ -685,7 +687,7 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
         derive(
             k("model.training_tokens"),
             lambda p, key=k("model.params"): CHINCHILLA_TOKENS_PER_PARAM * p[key],
-            "compute-optimal 20 × params (Hoffmann et al. 2022)",
+            Message("m_chinchilla"),
         )
 
 
@@ -696,7 +698,8 @@ def _price_from_catalog(gpu, attr: str, label: str, key: str, fix, fx) -> None:
     rate = fx(key)
     conv = f" × {rate:g}" if rate != 1.0 else ""
     date = f", {gpu.price_date}" if getattr(gpu, "price_date", None) else ""
-    fix(key, usd * rate, f"catalog {gpu.id} {label} {usd:g} USD{conv}{date}")
+    label = {"rental price per GPU-hour": Message("lbl_rental"), "purchase price": Message("lbl_purchase")}.get(label, label)
+    fix(key, usd * rate, Message("m_gpu_price", gpu=gpu.id, label=label, usd=f"{usd:g}", conv=conv, date=date))
 
 
 def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:
@@ -710,7 +713,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
             terms = owned_terms()
             derive(k("serving.reserved.gpu_hour_price"),
                    lambda p, key=k("serving.gpu_hour_price"), r=terms.reserved_price_ratio: p[key] * r,
-                   f"on-demand gpu_hour_price × {terms.reserved_price_ratio:g} ({terms.sources['reserved_price_ratio']})")
+                   Message("m_reserved_ratio", ratio=f"{terms.reserved_price_ratio:g}", source=terms.sources['reserved_price_ratio']))
         if sv.reserved is not None and sv.reserved.gpus == "auto":
             base[k("serving.reserved.gpus")] = 0.0  # placeholder until the search below fixes it
     else:
@@ -719,7 +722,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
                 and rule.blocks(f"{scenario.start_date:%Y-%m-%d}"):
             # Not sold new there: the path is infeasible with the rule (_market_block), not an error.
             fix(k("serving.purchase_price"), 0.0,
-                f"none: {gpu.id} is not sold new in {scenario.constraints.market} since {rule.since} (the path is infeasible)")
+                Message("m_not_sold", gpu=gpu.id, market=scenario.constraints.market, since=rule.since))
         elif sv.purchase_price in (None, "auto"):
             _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
         if sv.tdp_watts == "auto":

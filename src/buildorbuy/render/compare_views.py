@@ -146,7 +146,7 @@ def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[li
 
 
 def estimate_value(e: dict, lang: str = "en") -> str:
-    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.32 at 80 %": the
+    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.32 at 80%": the
     factor written as the method text writes it)."""
     text = fmt.number(e["value"])
     factor = e.get("error_factor_p80")

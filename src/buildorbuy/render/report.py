@@ -218,7 +218,9 @@ def tornado_rows(data: Any, lang: str = "en", scenario: Any = None) -> dict[str,
             continue
         rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
                      "at_low": float(at_low), "at_high": float(at_high),
-                     "label": field_label(scenario, str(name)) if scenario is not None else str(name)})
+                     "label": field_label(scenario, str(name), lang) if scenario is not None else str(name),
+                     "labels": {code: field_label(scenario, str(name), code) if scenario is not None else str(name)
+                                for code in ("en", lang)}})
     rows = [r for r in rows if r["at_high"] != r["at_low"]]
     if not rows:
         return None
@@ -316,7 +318,7 @@ def _voi_blocks(data: Any, lang: str, currency: str, shown) -> list[Any]:
     for item in worth[:DECIDE_TOP_INPUTS]:
         share = item.get("share_of_evpi")
         rows.append([shown(item.get("field", "?")), fmt.money(item.get("evppi")), fmt.money(item.get("se")),
-                     "—" if share is None else f"{share:.0%}".replace("%", " %")])
+                     "—" if share is None else f"{share:.0%}"])
     return [Paragraph(text), Table(header, rows, right_from=1)] if rows else [Paragraph(text)]
 
 
@@ -334,7 +336,7 @@ def _whatif_blocks(data: Any, lang: str, label) -> list[Any]:
         if not isinstance(current, (int, float)) or not isinstance(value, (int, float)):
             continue
         sign = "≥" if value > current else "≤"
-        moved = "—" if change is None else f"{change:+.0%}".replace("%", " %").replace("-", "−")
+        moved = "—" if change is None else f"{change:+.0%}".replace("-", "−")
         rows.append([path, label(c.get("field")), fmt.number(current), f"{sign} {fmt.number(value)}", moved,
                      t("whatif.step", lang) if c.get("at_step") else ""])
     if not rows:

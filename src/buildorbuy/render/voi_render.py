@@ -23,7 +23,7 @@ def heading(result: VoiResult, lang: str = "en") -> str:
 
 
 def share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}".replace("%", " %")
+    return "—" if value is None else f"{value:.0%}"
 
 
 def worth(result: VoiResult) -> list:
