@@ -3,7 +3,8 @@
 `t(key, lang, **values)` looks a key up and fills `{placeholders}` with `str.format`. Renderers
 hold no English or Chinese literals of their own: add a key to both tables here (a test checks
 that the two tables have the same keys and the same placeholders). Data that comes from the
-scenario or the engine (path names, estimate methods, warnings) is shown as it is.
+scenario (path names) is shown as it is; the engine's, estimators' and analyses' sentences
+(warnings, notes, estimate methods) are `phrases.Message`s, phrased here by `message(text, lang)`.
 """
 
 from __future__ import annotations
@@ -1301,7 +1302,7 @@ ZH.update({
 })
 
 # ---------------------------------------------------------------------- validate (its `Error:` lines name fields by
-# their dotted paths and keep the validator's English messages, like every command's errors and warnings on stderr)
+# their dotted paths and keep the validator's English messages, like every command's errors on stderr)
 EN.update({"validate.valid": "{file}: valid — {n} paths ({names}), {horizon} months"})
 ZH.update({"validate.valid": "{file}：有效 — {n} 个方案（{names}），{horizon} 个月"})
 
