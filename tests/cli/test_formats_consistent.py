@@ -140,12 +140,13 @@ def test_long_api_listing_is_laid_out_like_the_other_tables(lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_short_api_listing_goes_through_the_shared_table_builder(lang):
-    text = run("catalog", "apis", "--provider", "anthropic", "--lang", lang, width=100).stdout
-    lines = text.splitlines()
-    assert lines[1].strip() == "" and "━" in text
-    for record in json.loads(run("catalog", "apis", "--provider", "anthropic", "-f", "json").stdout):
-        assert any(f"  {record['provider']}   {record['model']} " in line for line in lines), record["model"]
+def test_short_api_listing_has_the_same_layout_and_one_line_per_price(lang):
+    lines = run("catalog", "apis", "--provider", "anthropic", "--lang", lang, width=100).stdout.splitlines()
+    title, blank, heading, rule, *rows = lines
+    assert blank == "" and set(rule) <= {"-", " "}
+    records = json.loads(run("catalog", "apis", "--provider", "anthropic", "-f", "json").stdout)
+    body = rows[: len(records)]
+    assert [row.split()[:2] for row in body] == [[r["provider"], r["model"]] for r in records]  # whole names, never wrapped
 
 
 # ---------------------------------------------------------------------------------------- estimate table

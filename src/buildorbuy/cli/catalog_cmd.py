@@ -179,22 +179,16 @@ def _percent(discounts: dict | None, lang: str = "en") -> str:
 
 def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = (),
                  right: tuple[int, ...] = (), lang: str = "en") -> None:
-    """A listing as the other tables print it: up to LONG_TABLE_ROWS rows through the shared table
-    builder (fits the terminal, names never split); longer ones as plain aligned text in the same
-    layout (thousands of rows render fast and never wrap). On a terminal (or with COLUMNS set),
-    columns in `drop` are left out, in that order, until the lines fit; a last line names them.
-    Piped output keeps every column of a long listing."""
+    """The API price listing: one line per price (grep it; thousands of rows render fast and never
+    wrap), in the layout of the other tables (`render.tables.plain_table`: title, blank line,
+    heading, rule; the `right` columns, prices, right-aligned by terminal cells). On a terminal (or
+    with COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last
+    line names them. Piped output keeps every column."""
     import shutil
 
     from buildorbuy.cli.common import write_output
-    from buildorbuy.render.tables import LONG_TABLE_ROWS, plain_table, rich_table, text_console
+    from buildorbuy.render.tables import plain_table
 
-    if len(rows) <= LONG_TABLE_ROWS:
-        console = text_console(color=False, width=None)
-        console.print(rich_table(title, columns, rows, right_from=99, width=console.width, drop=drop, lang=lang,
-                                 right=right))
-        write_output(console.file.getvalue(), output)
-        return
     width = shutil.get_terminal_size((0, 0)).columns or None
     write_output(plain_table(title, columns, rows, right=right, drop=drop, width=width, lang=lang), output)
 

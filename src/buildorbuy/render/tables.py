@@ -198,7 +198,7 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
         table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAVY, header_style="bold",
                       caption=escape(caption) if caption else None, caption_justify="left")
         for i in keep:
-            numeric = _right(i, right_from)
+            numeric = i >= right_from
             cells = [str(r[i]) for r in rows]
             least = max((len(c) if numeric else _old_longest_word(c) for c in cells), default=0)
             if i in prose:
@@ -272,7 +272,7 @@ class NarrowTable:
         from rich.table import Table
 
         n = len(self.header)
-        right = [_right(i, self.right_from) for i in range(n)]
+        right = [i >= self.right_from for i in range(n)]
         if width is None:
             keep, dropped, widths = list(range(n)), [], None
         else:
@@ -314,15 +314,9 @@ class NarrowTable:
             yield table
 
 
-def _right(i: int, right_from: int | tuple[int, ...]) -> bool:
-    """Column i is right-aligned: from column `right_from` on, or among the columns of a tuple."""
-    return i >= right_from if isinstance(right_from, int) else i in right_from
-
-
 def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 1, width: int | None = None,
-               drop: tuple[int, ...] = (), prose: tuple[int, ...] = (), lang: str = "en",
-               right: Iterable[int] | None = None) -> NarrowTable:
-    """A table for the terminal; columns from `right_from` on (or the columns in `right`) are right-aligned.
+               drop: tuple[int, ...] = (), prose: tuple[int, ...] = (), lang: str = "en") -> NarrowTable:
+    """A table for the terminal; columns from `right_from` on are right-aligned.
 
     It is laid out for the width it is printed at (or `width`): when every column fits at its
     natural width it is rich's usual table; otherwise no column is narrower than its widest number
@@ -330,8 +324,7 @@ def rich_table(title: str, header: list[str], rows: list[list[str]], *, right_fr
     prose columns may fold long words below PROSE_MIN), and when even that does not fit the columns
     in `drop` are left out in that order, then others from the right, and the caption names them.
     """
-    return NarrowTable(title, header, rows, right_from=right_from if right is None else tuple(right), width=width,
-                       drop=drop, prose=prose, lang=lang)
+    return NarrowTable(title, header, rows, right_from=right_from, width=width, drop=drop, prose=prose, lang=lang)
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
