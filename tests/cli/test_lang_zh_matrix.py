@@ -111,6 +111,13 @@ def _run(args, tmp_path) -> str:
     report = tmp_path / "report.md"
     if report.exists():
         out += report.read_text(encoding="utf-8")
+    workbook = tmp_path / "model.xlsx"
+    if workbook.exists():  # every text cell of every sheet, each on its own (a run never spans two cells)
+        import openpyxl
+
+        book = openpyxl.load_workbook(workbook)
+        out += "\n" + " ¦ ".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if isinstance(cell, str) and not cell.startswith("="))
     return out
 
 

@@ -1467,6 +1467,14 @@ ZH.update({
 MESSAGE_AND_ZH = "、"
 EN["cli.warning"] = "Warning: {text}"
 ZH["cli.warning"] = "警告：{text}"
+EN.update({"xl.src_formula": "formula: {method}", "xl.src_user_override": "user input (--set)"})
+ZH.update({"xl.src_formula": "公式：{method}", "xl.src_user_override": "用户输入（--set）"})
+EN.update({"xl.c.offset": "{path} {kind} discount of {type} minus input's (price data)",
+           "xl.c.peak_flops": "{path} {gpu} peak dense BF16 FLOP/s (catalog)",
+           "xl.c.flops_per_token": "{path} FLOPs per parameter and token ({method})"})
+ZH.update({"xl.c.offset": "{path} {type} 的 {kind} 折扣减去输入的折扣（价格数据）",
+           "xl.c.peak_flops": "{path} {gpu} 稠密 BF16 峰值 FLOP/s（目录）",
+           "xl.c.flops_per_token": "{path} 每参数每 token 的 FLOPs（{method}）"})
 EN.update({"cli.note": "Note: {text}", "cli.wrote": "wrote {file}", "cli.wrote_charts": "wrote {file} and {n} chart files in {folder}"})
 ZH.update({"cli.note": "说明：{text}", "cli.wrote": "已写入 {file}", "cli.wrote_charts": "已写入 {file} 及 {folder} 中的 {n} 个图表文件"})
 
