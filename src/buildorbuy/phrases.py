@@ -168,6 +168,8 @@ MESSAGES_EN = {
     "few_samples": "only {n} samples: percentiles and probabilities are rough; use {need} or more",
     "few_samples_one": "only {n} sample: percentiles and probabilities are rough; use {need} or more",
     "none_recommendable": "no path is recommendable in {share} of samples",
+    "drivers_budget": "drivers and the inputs' percentiles use the first {rows} of {n} samples ({inputs} sampled inputs "
+                      "keep at most {per} values per sample): rank correlations ±{error}",
     "not_candidate": "not a candidate (cannot be recommended at the scenario's estimates): {paths}",
     "report_voi_samples": "the value of information needs at least 1,000 samples: left out of 'Before you decide'",
     "report_mc_ignored": "--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section",

@@ -447,9 +447,8 @@ def simulate(
     result = _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, recommendable, columns, success_rates,
                         year_wins, year_ends, warnings)
     if kept < min(samples, DRIVER_SAMPLES):  # beyond the inputs' memory budget (never a scenario with ≤ 16 inputs)
-        result.warnings = result.warnings + [
-            f"drivers and the inputs' percentiles use the first {kept:,} of {samples:,} samples ({len(sampler.labels) + len(errors)} "
-            f"sampled inputs keep at most {INPUTS_PER_SAMPLE} values per sample): rank correlations ±{1 / math.sqrt(kept):.2f}"]
+        result.warnings = result.warnings + [Message("drivers_budget", rows=f"{kept:,}", n=f"{samples:,}", per=INPUTS_PER_SAMPLE,
+                                                     inputs=len(sampler.labels) + len(errors), error=f"{1 / math.sqrt(kept):.2f}")]
     if errors:
         factors = {d.key: d.error_factor_p80 for d in plan.derived}
         result.estimator_error = [{"field": key, "error_factor_p80": factors[key], "sigma": sigma} for key, sigma in errors]

@@ -1406,6 +1406,7 @@ ZH.update({
     "msg.nothing_uncertain": "场景中没有不确定的输入（没有分布，每个 success_probability 都是 1）：每个样本都与 compare 相同",
     "msg.few_samples": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
     "msg.few_samples_one": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
+    "msg.drivers_budget": "驱动因素和输入的分位数只用前 {rows} 个样本（共 {n} 个；{inputs} 个抽样输入每个样本最多保留 {per} 个值）：秩相关误差约 ±{error}",
     "msg.none_recommendable": "{share} 的样本中没有可推荐的方案",
     "msg.not_candidate": "不是候选方案（按场景的估计值不能被推荐）：{paths}",
     "msg.unused_discount": "{kind}_share 为 0（没有 token 享受该折扣）",
