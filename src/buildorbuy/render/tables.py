@@ -260,13 +260,14 @@ def _legacy_fits(header: list[str], rows: list[list[str]], width: int, legacy_wi
     It holds when the natural widths fit, no column's legacy minimum exceeds its natural width (a
     number column's minimum counts the characters of a whole cell), the legacy layout fixes no
     column's width (its character-count estimate of the table fits `legacy_width`), and no text
-    holds a line or paragraph separator (rich's measure splits lines there, `_natural` does not).
+    holds a line or paragraph separator (rich's measure splits lines there, `_natural` does not)
+    or a backslash (rich's markup may take one as an escape, so the cell it draws is shorter).
     """
     n = len(header)
     natural = _natural(header, rows)
     if sum(natural) > width - 3 * n - 1:
         return False
-    if any("\u2028" in text or "\u2029" in text for text in (*header, *(str(c) for r in rows for c in r))):
+    if any("\u2028" in text or "\u2029" in text or "\\" in text for text in (*header, *(str(c) for r in rows for c in r))):
         return False
     if any(max(_legacy_least(header, rows, i, numeric=i >= right_from, prose=i in prose), 1) > natural[i] for i in range(n)):
         return False
