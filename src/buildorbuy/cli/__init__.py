@@ -39,7 +39,7 @@ def main() -> None:
       stay the same. Not when already set;
     - when the command is done (click ends it with SystemExit), every object is moved to the
       collector's permanent generation (gc.freeze): the interpreter's shutdown collections then
-      skip the ~300k objects of the loaded modules, classes and validators, which it would
+      skip the ~66,000 objects of the loaded modules, classes and validators, which they would
       traverse to find nothing to finalise (the process frees its memory as it exits). Output
       is flushed, files are closed and atexit handlers run as before.
     """
