@@ -1,0 +1,42 @@
+"""Hostile input found by another round of attacks on every command: each case here used to end
+in a traceback, a silently ignored value or a file written where the user did not ask for one."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from buildorbuy.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+UNCERTAIN = REPO / "scenarios" / "uncertain-enterprise.yaml"
+STARTUP = REPO / "scenarios" / "startup-assistant.yaml"
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, *words) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+# ------------------------------------------------------------ choice weights that overflow a sum
+
+def test_choice_weights_whose_sum_overflows_are_one_line(tmp_path):
+    text = UNCERTAIN.read_text(encoding="utf-8")
+    old = "gpu_hour_price: {dist: lognormal, p10: 2.0, p90: 3.5}"
+    assert old in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(old, "gpu_hour_price: {dist: choice, values: [1, 2], weights: [1e308, 1e308]}"),
+                    encoding="utf-8")
+    for command in ("validate", "compare"):
+        line = one_line_error(run(command, path), "paths[1].serving.gpu_hour_price", "weights must sum to 1")
+        assert f"{path}:" in line
