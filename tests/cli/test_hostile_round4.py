@@ -40,3 +40,33 @@ def test_choice_weights_whose_sum_overflows_are_one_line(tmp_path):
     for command in ("validate", "compare"):
         line = one_line_error(run(command, path), "paths[1].serving.gpu_hour_price", "weights must sum to 1")
         assert f"{path}:" in line
+
+
+# ------------------------------------------------------------ -o -: standard output, never a file named "-"
+
+@pytest.mark.parametrize("args", [
+    ["compare", STARTUP, "-f", "json"],
+    ["schema"],
+    ["catalog", "gpus", "-f", "csv"],
+    ["estimate", "training", "--params", "8B", "--tokens", "1T", "--gpu", "h100-sxm", "-f", "json"],
+    ["diff", STARTUP, STARTUP, "-f", "json"],
+])
+def test_output_dash_prints_to_stdout_and_writes_no_file(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    expected = run(*args)
+    assert expected.exit_code == 0, expected.output
+    result = run(*args, "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "-").exists()
+    assert result.stdout == expected.stdout
+    assert "wrote" not in result.stderr
+
+
+# ------------------------------------------------------------ init: names too long for the file system
+
+@pytest.mark.parametrize("name", ["y" * 300 + ".yaml", "/".join(["d" * 200] * 25) + "/s.yaml"])
+def test_init_with_a_name_too_long_is_one_line(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    for extra in ([], ["--force"]):
+        one_line_error(run("init", "-o", name, *extra))
+    assert list(tmp_path.iterdir()) == []

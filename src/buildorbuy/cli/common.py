@@ -183,10 +183,12 @@ def _write_bytes(handle, data: "bytes | Iterable[bytes]") -> None:
 
 
 STANDARD_STREAMS = {
+    "-": 1,
     "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1,
     "/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2,
 }
-"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr."""
+"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr
+(`-o -` is stdout for every command, as for init)."""
 
 
 def _standard_stream(output: Path) -> int | None:
