@@ -47,9 +47,9 @@ from buildorbuy.scenario.models import Scenario
 SCAN_POINTS = 32
 SECTIONS = 16
 MAX_BATCHES = 60
-MAX_SCAN_POINTS = 10_000
+MAX_SCAN_POINTS = 1_000
 """The most points a scan may take (`--range LO:HI:N`): the scan is one engine batch, whose memory
-grows with N (1,000,000 points took 1.7 GB); the refinement finds the crossing to 1e-6 anyway."""
+grows with N (1,000,000 points took 1.7 GB, 10,000 over 600 months 0.67 GB); the refinement finds the crossing to 1e-6 anyway."""
 EQUAL_TOLERANCE = 1e-4
 """|NPV(a) − NPV(b)| / max(|NPV|) below this at the answer counts as equal (else: a step)."""
 
