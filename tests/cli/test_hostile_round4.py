@@ -80,3 +80,29 @@ def test_breakeven_refuses_an_absurd_scan_and_keeps_a_modest_one():
     assert "Traceback" not in line
     fine = run("breakeven", STARTUP, "-p", "workload.tokens_per_month", "-r", "1M:1T:64", "-f", "json")
     assert fine.exit_code == 0, fine.output
+
+
+# ------------------------------------------------------------ estimate: bad option values are refused, used or not
+
+SERVING = ["estimate", "serving", "--params", "8B", "--gpu", "h100-sxm"]
+
+
+@pytest.mark.parametrize("args, option", [
+    (SERVING + ["--gpu-hour-price", "-1"], "--gpu-hour-price"),
+    (SERVING + ["--gpu-hour-price", "nan"], "--gpu-hour-price"),
+    (SERVING + ["--gpu-hour-price", "inf"], "--gpu-hour-price"),
+    (SERVING + ["--tokens-per-month", "1B", "--gpu-hour-price", "1e308"], "--gpu-hour-price"),
+    (SERVING + ["--peak-to-average", "1e308"], "--peak-to-average"),
+    (SERVING + ["--tokens-per-month", "1B", "--peak-to-average", "1e308"], "--peak-to-average"),
+    (["estimate", "training", "--params", "8B", "--tokens", "1T", "--gpu", "h100-sxm", "--gpu-hour-price", "1e308"],
+     "--gpu-hour-price"),
+    (["estimate", "finetune", "--params", "8B", "--tokens", "10M", "--gpu", "h100-sxm", "--gpu-hour-price", "1e308"],
+     "--gpu-hour-price"),
+])
+def test_estimate_option_out_of_range_is_named(args, option):
+    one_line_error(run(*args, "-f", "json"), option)
+
+
+def test_estimate_serving_at_the_bounds_still_runs():
+    result = run(*SERVING, "--tokens-per-month", "1B", "--gpu-hour-price", "0", "--peak-to-average", "1000", "-f", "json")
+    assert result.exit_code == 0, result.output
