@@ -106,3 +106,39 @@ def test_estimate_option_out_of_range_is_named(args, option):
 def test_estimate_serving_at_the_bounds_still_runs():
     result = run(*SERVING, "--tokens-per-month", "1B", "--gpu-hour-price", "0", "--peak-to-average", "1000", "-f", "json")
     assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------------------ Markdown: warnings escaped, table cells escaped once
+
+def _hostile_names(tmp_path) -> "Path":
+    import json
+
+    import yaml
+
+    data = yaml.safe_load(UNCERTAIN.read_text(encoding="utf-8"))
+    data["paths"][1]["name"] = "<b>x</b>"
+    data["paths"][2]["name"] = "own\n# H\n- item"  # an owned fleet: its name starts an engine warning
+    data["correlations"][0]["b"] = "paths[1].serving.gpu_hour_price"
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_tornado_markdown_warnings_cannot_add_headings_or_items(tmp_path):
+    result = run("tornado", _hostile_names(tmp_path), "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "owned fleet without" in result.stdout  # the warning is there…
+    lines = result.stdout.splitlines()
+    assert "# H" not in lines and not any(line.startswith("- item") for line in lines)  # …on its own bullet
+
+
+def test_when_markdown_and_report_escape_a_name_once(tmp_path):
+    path = _hostile_names(tmp_path)
+    result = run("when", path, "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "\\<b\\>x\\</b\\>" in result.stdout and "\\\\" not in result.stdout
+    out = tmp_path / "r.md"
+    result = run("report", path, "-n", "300", "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| \\<b\\>x")]
+    assert rows and not any("\\\\" in row for row in rows), rows

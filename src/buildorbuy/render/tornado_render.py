@@ -294,7 +294,7 @@ def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "
         out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {_md_field(result, k, md, markdown_code)}: {md(skipped_reason(v, lang))}"
                                                             for k, v in result.skipped.items()] + [""]
     if result.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in result.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 
