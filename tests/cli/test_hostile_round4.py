@@ -142,3 +142,13 @@ def test_when_markdown_and_report_escape_a_name_once(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| \\<b\\>x")]
     assert rows and not any("\\\\" in row for row in rows), rows
+
+
+# ------------------------------------------------------------ a field that holds a list or fields: said in words
+
+@pytest.mark.parametrize("command", [["tornado"], ["whatif"], ["breakeven"], ["sweep", "-v", "1,2"]])
+@pytest.mark.parametrize("param, words", [("paths", "a list of 2 entries"), ("paths[0].staff", "a list of 1 entry"),
+                                          ("workload", "the fields ")])
+def test_a_non_numeric_group_is_described_without_python_reprs(command, param, words):
+    line = one_line_error(run(command[0], STARTUP, "-p", param, *command[1:]), param, "is not a numeric field", words)
+    assert "ApiPath(" not in line and "Workload(" not in line and "Staff(" not in line
