@@ -152,3 +152,25 @@ def test_when_markdown_and_report_escape_a_name_once(tmp_path):
 def test_a_non_numeric_group_is_described_without_python_reprs(command, param, words):
     line = one_line_error(run(command[0], STARTUP, "-p", param, *command[1:]), param, "is not a numeric field", words)
     assert "ApiPath(" not in line and "Workload(" not in line and "Staff(" not in line
+
+
+# ------------------------------------------------------------ JSON: C1 controls and bidi overrides as \u escapes
+
+@pytest.mark.parametrize("args", [["compare"], ["tornado"], ["when"], ["whatif"], ["simulate", "-n", "50"],
+                                  ["sweep", "-p", "discount_rate", "-v", "0.05,0.1"],
+                                  ["breakeven", "-p", "discount_rate"]])
+def test_json_output_holds_no_raw_c1_control_or_bidi_override(tmp_path, args):
+    import json
+    import re
+
+    import yaml
+
+    data = yaml.safe_load(STARTUP.read_text(encoding="utf-8"))
+    name = "\u202egnp.exe\x9b31m\x85"
+    data["paths"][1]["name"] = name
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = run(args[0], path, *args[1:], "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert not re.search("[\x80-\x9f\u202a-\u202e\u2066-\u2069]", result.stdout)
+    assert name in json.dumps(json.loads(result.stdout), ensure_ascii=False)  # the same data, escaped

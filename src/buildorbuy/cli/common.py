@@ -132,10 +132,12 @@ def write_output(text: "str | Iterable[str]", output: Path | None) -> None:
 
     `text` may be an iterable of pieces (a streamed big output): written as they come.
     """
+    from buildorbuy.render.escape import json_safe  # JSON leaves C1 controls and bidi overrides raw
+
     if not isinstance(text, str):
-        _write_pieces(text, output)
+        _write_pieces(map(json_safe, text), output)
         return
-    text = text if text.endswith("\n") else text + "\n"
+    text = json_safe(text if text.endswith("\n") else text + "\n")
     if output is None or _standard_stream(output) in (1, 2):
         stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
         try:
