@@ -174,3 +174,15 @@ def test_json_output_holds_no_raw_c1_control_or_bidi_override(tmp_path, args):
     assert result.exit_code == 0, result.output
     assert not re.search("[\x80-\x9f\u202a-\u202e\u2066-\u2069]", result.stdout)
     assert name in json.dumps(json.loads(result.stdout), ensure_ascii=False)  # the same data, escaped
+
+
+# ------------------------------------------------------------ --set into a list written as null (found by the fuzzer)
+
+@pytest.mark.parametrize("paths", ["null", "[]", ""])
+@pytest.mark.parametrize("override", ["paths[0].name=x", "paths[0].serving.tokens_per_second_per_gpu=1e-300", "paths[1]=1"])
+def test_set_into_an_empty_or_null_list_is_one_line(tmp_path, paths, override):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: m\nstart: 2026-01\nworkload: {{tokens_per_month: 1B}}\npaths: {paths}\n", encoding="utf-8")
+    for command in ("validate", "compare", "report"):
+        one_line_error(run(command, path, "--set", override, *(["-o", tmp_path / "r.md"] if command == "report" else [])),
+                       "--set", "out of range (there are 0)")

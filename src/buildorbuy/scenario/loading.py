@@ -133,7 +133,12 @@ def set_field(raw: dict, path: str, value: Any) -> list[str | int]:
     """Set a dotted field in raw scenario data, creating missing mappings on the way."""
     parts = normalise_field_path(raw, path)
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    for i, part in enumerate(parts):
+        if isinstance(node, list) and isinstance(part, int) and not part < len(node):  # a list given as null
+            raise ScenarioError(f"index {part} is out of range (there are {len(node)})",
+                                field=format_field_path(parts[: i + 1]))
+        if i == len(parts) - 1:
+            break
         nxt = node[part] if isinstance(node, list) else node.get(part)
         if nxt is None:
             nxt = [] if isinstance(parts[i + 1], int) else {}
