@@ -186,3 +186,11 @@ def test_set_into_an_empty_or_null_list_is_one_line(tmp_path, paths, override):
     for command in ("validate", "compare", "report"):
         one_line_error(run(command, path, "--set", override, *(["-o", tmp_path / "r.md"] if command == "report" else [])),
                        "--set", "out of range (there are 0)")
+
+
+# ------------------------------------------------------------ TOML: a huge integer gets the words and line YAML and JSON give
+
+def test_a_huge_toml_integer_names_its_line_like_yaml_and_json(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "x"\nhorizon_months = ' + "9" * 5000 + "\n", encoding="utf-8")
+    one_line_error(run("validate", path), f"{path}:2:", "a whole number of 5,000 digits")

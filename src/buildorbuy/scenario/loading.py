@@ -326,6 +326,13 @@ def _read_toml(text: str) -> Any:
     except RecursionError:
         raise ScenarioError("TOML: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer over Python's 4,300-digit conversion limit
+        from buildorbuy.scenario._yaml import MAX_DIGITS
+
+        long = re.search(r"[0-9][0-9_]{%d,}" % MAX_DIGITS, text)
+        if long is not None:  # the same words and a line, as YAML and JSON give
+            digits = sum(c.isdigit() for c in long.group())
+            raise ScenarioError(f"a whole number of {digits:,} digits; no scenario number is that long",
+                                line=text.count("\n", 0, long.start()) + 1) from None
         raise ScenarioError(f"TOML: {str(exc).split(';')[0]}") from None
     check_plain(data)
     return data
