@@ -194,3 +194,18 @@ def test_a_huge_toml_integer_names_its_line_like_yaml_and_json(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('name = "x"\nhorizon_months = ' + "9" * 5000 + "\n", encoding="utf-8")
     one_line_error(run("validate", path), f"{path}:2:", "a whole number of 5,000 digits")
+
+
+# ------------------------------------------------------------ a stdout encoding that cannot hold "—"
+
+def test_validate_on_a_latin1_stdout_prints_instead_of_crashing(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="latin-1")
+    done = subprocess.run([sys.executable, "-m", "buildorbuy", "validate", str(STARTUP)], capture_output=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode("latin-1")
+    assert b"Traceback" not in done.stderr
+    assert b"valid" in done.stdout and b"2 paths (gpt-4o-mini, Fine-tuned Llama 3.1 8B)" in done.stdout

@@ -47,7 +47,12 @@ def say(text: str, *, err: bool = False) -> None:
     (names, file names) shown as `\\x1b`-style escapes so they cannot drive the terminal."""
     from buildorbuy.render.escape import terminal
 
-    typer.echo(terminal(text, one_line=True), err=err)
+    text = terminal(text, one_line=True)
+    try:
+        typer.echo(text, err=err)
+    except UnicodeEncodeError:  # a narrow stdout encoding (PYTHONIOENCODING=latin-1) cannot hold "—" or "≥"
+        encoding = getattr(sys.stderr if err else sys.stdout, "encoding", None) or "utf-8"
+        typer.echo(text.encode(encoding, "replace").decode(encoding), err=err)
 
 
 def fail(message: str) -> typer.Exit:
