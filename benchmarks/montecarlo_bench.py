@@ -11,7 +11,13 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
       with drivers, histogram and per-year winners) against the baseline's `run()` (sampling,
       correlation, model in chunks of its fastest size, P10/P50/P90 and win probabilities);
     - the engine alone (`evaluate`) against the baseline's `npv()` on the same inputs, at the
-      batch size simulate uses, at the baseline's best chunk and at 10,000 samples.
+      batch size simulate uses, at the baseline's best chunk and at 10,000 samples. Measured
+      after a 32 MB array is freed, as inside simulate and `run()`, whose big per-sample arrays
+      raise glibc's dynamic mmap/trim thresholds: before that, a loop of few-megabyte calls gets
+      its freed memory returned to the system and mapped back page by page (~2,300-2,700 page
+      faults per call on either side, a third of its time, measured with getrusage), which
+      neither side pays inside simulate or `run()` (`run()`: no faults; simulate: ~3,500 over its
+      40 engine calls for 100,000 samples).
 (b) whole command as a subprocess (`python -m buildorbuy simulate … --format json`).
 (c) peak memory (VmHWM of a fresh process running load + simulate + JSON): 1e5 samples of
     3 paths × 60 months, of 600 months, and of 51 paths (the scenario's paths repeated); 1e6 and
@@ -141,6 +147,8 @@ def main() -> None:
     print(f"    → wall ratio {_ratio_line(whole, base, 0):.2f}× (target ≤ 1.5×), CPU ratio {_ratio_line(whole, base, 1):.2f}×")
 
     plan = compile_plan(scenario)
+    warm_allocator = np.ones(4_000_000)  # 32 MB: see the docstring (engine alone)
+    del warm_allocator
     for size in (engine_slice(plan), numpy_model.BEST_CHUNK, 10_000):
         batch = _sampler(scenario, plan).draw(np.random.default_rng(0), size).batch
         short = {s: batch[k] for s, k in numpy_model.KEYS.items()}

@@ -101,6 +101,57 @@ def compound(rate: np.ndarray, periods: np.ndarray) -> np.ndarray:
     return np.exp(result, out=result)
 
 
+GROUPED_BATCH = 256
+"""Smallest batch whose rows `distinct_rows` groups (below it the grouping costs more than it saves)."""
+
+
+def distinct_rows(*columns: np.ndarray, most: float = 0.125) -> tuple[np.ndarray, np.ndarray] | None:
+    """The batch's rows grouped by their values of `columns` ([batch] or [1] arrays): (one row of each
+    group, [groups]; the group of each row, [batch]), or None when the batch is small, nothing varies
+    or there are more than `most` × batch groups.
+
+    A term that depends on the batch only through these columns is then computed once per group and
+    gathered (`rows[group]`): the same operations on the same numbers, so the same bits, at a fraction
+    of the [batch, month] work. Values are compared bit for bit (0.0 and −0.0 are different groups).
+    In a Monte Carlo slice a path's (go-live month, drawn outcome) takes a few dozen values.
+    """
+    size = max(c.shape[0] for c in columns)
+    if size < GROUPED_BATCH:
+        return None
+    code = np.zeros(size, dtype=np.intp)
+    groups = 1
+    for column in columns:
+        if column.shape[0] == 1:
+            continue
+        bits = np.ascontiguousarray(column, dtype=np.float64).view(np.int64)
+        ordered = np.sort(bits)
+        values = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]  # np.unique, without its overhead
+        groups *= values.shape[0]
+        if groups > most * size:
+            return None
+        code *= values.shape[0]
+        code += np.searchsorted(values, bits)
+    if groups == 1:
+        return None
+    row = np.empty(groups, dtype=np.intp)
+    row[code] = np.arange(size)  # a row of each combination present (any one: they are equal)
+    present = np.zeros(groups, dtype=bool)
+    present[code] = True
+    number = np.cumsum(present) - 1  # combination code → group number
+    return row[present], number[code]
+
+
+def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows] for a [batch, …] array; a [1, …] array (the same for every row) as it is."""
+    return values if values.shape[0] == 1 else values[rows]
+
+
+def as_float(mask: np.ndarray) -> np.ndarray:
+    """A bool mask as a new float64 array of 0.0/1.0: multiplying that by floats gives the same
+    numbers as multiplying the mask, about twice as fast (no casting loop); yours to modify."""
+    return mask.astype(np.float64)
+
+
 def product(*factors: np.ndarray) -> np.ndarray:
     """The product of broadcastable arrays, smallest first, multiplying in place once a full-size
     result exists (the inputs are never modified)."""
@@ -151,6 +202,14 @@ class PathContext:
             values *= self.p_success
             return values
         return values * self.p_success
+
+    @property
+    def rows(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The batch grouped by (go-live month, success probability): `distinct_rows` of the two, or
+        None; computed once, on first use."""
+        if "rows" not in self._weights:
+            self._weights["rows"] = distinct_rows(self.live, self.p_success[:, 0])
+        return self._weights["rows"]
 
     def go_live(self, ctx: Context, live: np.ndarray) -> None:
         """Record the go-live month (the weights below follow from it)."""

@@ -29,5 +29,11 @@ def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, b
 
 
 def unserved_tokens(ctx: Context, path: PathContext) -> np.ndarray:
-    """Without a bridge: unserved[m] = T[m]·fallback_weight[m] tokens, [batch or 1, month]."""
-    return ctx.tokens * path.fallback_weight
+    """Without a bridge: unserved[m] = T[m]·fallback_weight[m] tokens, [batch or 1, month].
+
+    A weight that is 0 in every month (an api path live from month 0 with p = 1: the usual bridge
+    itself) leaves nothing unserved: one zero row, not a [batch, month] product of zeros."""
+    weight = path.fallback_weight
+    if weight.shape[0] == 1 and not np.any(weight):
+        return np.zeros((1, ctx.horizon))
+    return ctx.tokens * weight

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, month_windows, refresh_events
+from buildorbuy.engine.context import Context, Costs, PathContext, as_float, month_windows, pick, refresh_events
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -71,15 +71,43 @@ def start_month(ctx: Context, path: PathContext) -> np.ndarray | float:
 def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
     """{section}_compute[m] = run_cost / run_months in the run_months just before go-live,
     + p·run_cost in each refresh month."""
-    costs = _run_months_mask(ctx, run) * (run.run_cost / run.run_months)[:, None]
-    if run.refreshes is not None and run.refreshes.any():
-        per_refresh = run.run_cost[:, None] * path.p_success
-        if costs.shape == np.broadcast_shapes(costs.shape, run.refreshes.shape, per_refresh.shape):
-            # refreshes come after go-live, the run before it: the months are disjoint, so adding is writing
-            np.copyto(costs, np.broadcast_to(per_refresh, costs.shape), where=run.refreshes)
+    run_mask, refreshes, p = _run_months_mask(ctx, run), run.refreshes, path.p_success
+    any_refresh = refreshes is not None and refreshes.any()
+    rows = None
+    if run.run_cost.shape[0] == 1 and run.run_months.shape[0] == 1 and follows_live(ctx, path, run):
+        rows = path.rows  # the costs depend on the batch through (go-live, p) only: once per group
+    if rows is not None:
+        run_mask, p = pick(run_mask, rows[0]), pick(p, rows[0])
+        refreshes = pick(refreshes, rows[0]) if any_refresh else refreshes
+    costs = as_float(run_mask)  # 0/1 as floats: a float × float product (bool × float casts, 2× slower)
+    per_month = (run.run_cost / run.run_months)[:, None]
+    if costs.shape == np.broadcast_shapes(costs.shape, per_month.shape):
+        costs *= per_month
+    else:
+        costs = costs * per_month
+    if any_refresh:
+        per_refresh = run.run_cost[:, None] * p
+        # refreshes come after go-live, the run before it: the months are disjoint, so adding
+        # (0 + cost in a refresh month, cost + 0 elsewhere) gives exactly the masked write
+        refresh_costs = as_float(refreshes)
+        if refresh_costs.shape == np.broadcast_shapes(refresh_costs.shape, per_refresh.shape):
+            refresh_costs *= per_refresh
         else:
-            costs = costs + run.refreshes * per_refresh
+            refresh_costs = refresh_costs * per_refresh
+        if costs.shape == np.broadcast_shapes(costs.shape, refresh_costs.shape):
+            costs += refresh_costs
+        else:
+            costs = costs + refresh_costs
+    if rows is not None and costs.shape[0] > 1:
+        costs = np.take(costs, rows[1], axis=0)
     return {f"{run.section}_compute": costs}
+
+
+def follows_live(ctx: Context, path: PathContext, run: ComputeRun) -> bool:
+    """Whether the run's months and refresh months depend on the batch through the path's go-live
+    month only (go-live is the run's, not moved by procurement; one refresh period for the batch)."""
+    period = ctx.params.get(path.key(f"{run.section}.refresh_months"))
+    return path.live is run.live and (period is None or period.shape[0] == 1)
 
 
 def _run_months_mask(ctx: Context, run: ComputeRun) -> np.ndarray:

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext
+from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float, pick
 
 
-def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None) -> Costs:
-    """data[m] = p · per_refresh in each refresh month (`refreshes`: the compute run's mask, or None)."""
+def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, refreshes_follow_live: bool = False) -> Costs:
+    """data[m] = p · per_refresh in each refresh month (`refreshes`: the compute run's mask, or None;
+    `refreshes_follow_live`: the mask depends on the batch through the path's go-live month only)."""
     if refreshes is None or not refreshes.any():
         return {}
-    return {"data": refreshes * (ctx.col(path.key("data.per_refresh")) * path.p_success)}
+    per_refresh = ctx.col(path.key("data.per_refresh"))
+    p = path.p_success
+    rows = path.rows if per_refresh.shape[0] == 1 and refreshes.shape[0] > 1 and refreshes_follow_live else None
+    if rows is not None:  # the costs depend on the batch through (go-live, p) only: once per group
+        refreshes, p = refreshes[rows[0]], pick(p, rows[0])
+    costs = as_float(refreshes)
+    per_refresh = per_refresh * p
+    if costs.shape == np.broadcast_shapes(costs.shape, per_refresh.shape):
+        costs *= per_refresh
+    else:
+        costs = costs * per_refresh
+    return {"data": costs if rows is None else np.take(costs, rows[1], axis=0)}
 
 
 def one_off_data(ctx: Context, path: PathContext) -> Costs:

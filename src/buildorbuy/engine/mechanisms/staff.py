@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, compound
+from buildorbuy.engine.context import Context, Costs, PathContext, compound, pick
 
 
 def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
@@ -26,7 +26,11 @@ def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
         total = total + monthly * compound(col(s + "salary_growth_per_year"), ctx.years) * active_months
     if path.certain:
         return {"staff": total}
-    weighted = np.empty(np.broadcast_shapes(np.shape(total), path.is_live.shape, path.p_success.shape))
+    rows = path.rows if np.shape(total)[0] == 1 else None  # then it depends on the batch through (live, p) only
+    is_live, p = path.is_live, path.p_success
+    if rows is not None:
+        is_live, p = pick(is_live, rows[0]), pick(p, rows[0])
+    weighted = np.empty(np.broadcast_shapes(np.shape(total), is_live.shape, p.shape))
     weighted[...] = total
-    np.multiply(total, path.p_success, out=weighted, where=path.is_live)
-    return {"staff": weighted}
+    np.multiply(total, p, out=weighted, where=is_live)
+    return {"staff": weighted if rows is None else np.take(weighted, rows[1], axis=0)}
