@@ -209,3 +209,40 @@ def test_validate_on_a_latin1_stdout_prints_instead_of_crashing(tmp_path):
     assert done.returncode == 0, done.stderr.decode("latin-1")
     assert b"Traceback" not in done.stderr
     assert b"valid" in done.stdout and b"2 paths (gpt-4o-mini, Fine-tuned Llama 3.1 8B)" in done.stdout
+
+
+# ------------------------------------------------------------ whatif: a search that would take minutes is refused
+
+def _many_paths(tmp_path, count: int) -> "Path":
+    import copy
+    import json
+
+    import yaml
+
+    data = yaml.safe_load(STARTUP.read_text(encoding="utf-8"))
+    api, tuned = data["paths"]
+    data["paths"] = [dict(copy.deepcopy(api if i % 2 == 0 else tuned), name=f"path {i}") for i in range(count)]
+    data["bridge"] = "path 0"
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_whatif_over_too_many_path_inputs_asks_for_params(tmp_path):
+    from buildorbuy.analysis.whatif import MAX_SEARCH
+
+    path = _many_paths(tmp_path, 40)  # 40 paths × ~750 inputs: 43 s before the cap
+    line = one_line_error(run("whatif", path, "-f", "json"), "--param", "40 paths", f"{MAX_SEARCH:,}")
+    assert "inputs" in line
+    named = run("whatif", path, "-p", "discount_rate", "-p", "workload.tokens_per_month", "-f", "json")
+    assert named.exit_code == 0, named.output
+
+
+def test_report_leaves_an_oversized_whatif_out_with_a_note(tmp_path):
+    from buildorbuy.render.report import decision_analyses
+    from buildorbuy.scenario.loading import load_scenario
+
+    notes: list[str] = []
+    voi, whatif, when = decision_analyses(load_scenario(_many_paths(tmp_path, 40)), notes=notes)
+    assert whatif is None and when is not None
+    assert len(notes) == 1 and "left out of 'Before you decide'" in notes[0] and "--param" in notes[0]

@@ -67,7 +67,8 @@ def report(
                                                          **({"estimator_error": True} if estimator_error else {}))
     from buildorbuy.render.report import decision_analyses
 
-    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
+    notes: list[str] = []
+    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error, notes=notes)
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
                             voi=voi, whatif=whatif, when=when)
     if kind == ReportFormat.html:
@@ -82,7 +83,7 @@ def report(
         extra.append("the value of information needs at least 1,000 samples: left out of 'Before you decide'")
     if montecarlo is None and (samples is not None or seed is not None):
         extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
-    print_warnings([*result.warnings, *extra])
+    print_warnings([*result.warnings, *extra, *notes])
     for notice in document.notices:
         say(f"Note: {notice}", err=True)
     write_files_atomic(files)
