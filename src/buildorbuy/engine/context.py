@@ -31,8 +31,9 @@ class OneMonth:
     values: np.ndarray
 
 
-Costs = dict[str, Union[np.ndarray, OneMonth]]
-"""A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month] or OneMonth."""
+Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered"]]
+"""A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month], OneMonth, or
+Gathered (a [batch, month] cost computed once per group of rows)."""
 
 
 class Context:
@@ -139,6 +140,38 @@ def distinct_rows(*columns: np.ndarray, most: float = 0.125) -> tuple[np.ndarray
     present[code] = True
     number = np.cumsum(present) - 1  # combination code → group number
     return row[present], number[code]
+
+
+class Gathered:
+    """A [batch, month] cost computed once per group of rows (`distinct_rows`): row b is
+    values[index[b]]. The ledger gathers it (`full()`, the same bits as computing every row) or, when
+    it keeps only reductions, reduces the [groups, month] values once and gathers the reductions."""
+
+    __slots__ = ("values", "index")
+
+    def __init__(self, values: np.ndarray, index: np.ndarray):
+        self.values = values
+        """[groups, month]."""
+        self.index = index
+        """The group of each batch row, [batch]."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.index.shape[0], self.values.shape[1])
+
+    def full(self) -> np.ndarray:
+        """The [batch, month] array."""
+        return np.take(self.values, self.index, axis=0)
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+def gathered(values: np.ndarray, rows: tuple[np.ndarray, np.ndarray] | None) -> "np.ndarray | Gathered":
+    """`values` as they are, or, computed per group of `rows` ([groups, month]), as a Gathered cost."""
+    if rows is None or values.shape[0] == 1:
+        return values
+    return Gathered(values, rows[1])
 
 
 def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:

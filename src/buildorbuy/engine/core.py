@@ -8,7 +8,7 @@ composes them path by path into a `Ledger` and sums the totals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +16,7 @@ import numpy as np
 from buildorbuy.engine.context import (
     SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
 )
-from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
+from buildorbuy.engine.ledger import CAPEX_COMPONENTS, TOTAL_COLUMN, Ledger, NeedsMonthlyTotals
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import (
@@ -88,7 +88,8 @@ class Result:
     """Tokens demanded per month, [batch, month]."""
     components: "Components"
     """Cost per component, [batch, path, month] (built on access)."""
-    monthly_cost: np.ndarray
+    monthly_cost: np.ndarray | None
+    """Cost per month, [batch, path, month] (None in the reduced mode: see `evaluate`'s year_ends)."""
     gpus: np.ndarray
     """Serving GPUs in use once live (success case), [batch, path, month]."""
     unserved_tokens: np.ndarray
@@ -119,10 +120,12 @@ class Result:
     """Routed paths by index: ROUTING_KEYS → [batch, month] tokens (success case; built when read)."""
     unserved_total: np.ndarray | None = None
     """Unserved tokens over the horizon, [batch, path] (the month sum of `unserved_tokens`)."""
+    year_end_costs: np.ndarray | None = None
+    """With `evaluate(…, year_ends=…)`: cumulative cost at each of those months, [batch, path, year]."""
 
     @property
     def batch_size(self) -> int:
-        return self.monthly_cost.shape[0]
+        return self.npv.shape[0]
 
     @property
     def names(self) -> list[str]:
@@ -238,17 +241,23 @@ def _full(params: Params, size: int) -> Params:
     return _Full(params, size)  # type: ignore[return-value]
 
 
-def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
+def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True,
+             year_ends: Sequence[int] | None = None) -> Result:
     """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
 
     `keep_components=False` keeps only the monthly totals (and capex, residual): big Monte Carlo
     chunks then hold one path's components at a time; `Result.components` is unavailable.
 
+    `year_ends` (months, with keep_components=False): `Result.year_end_costs` holds each path's
+    cumulative cost at those months. When the discount rate is the same for the whole batch, this is
+    the reduced mode: each cost is reduced straight to NPV, total and those cumulative costs (the
+    same terms, summed in another order: equal to ~1e-15 relative) and `Result.monthly_cost` is None.
+
     Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
     infinite cost is never returned.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        result = _evaluate(plan, batch, keep_components)
+        result = _evaluate(plan, batch, keep_components, year_ends)
     if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
         tokens_finite = np.isfinite(result.tokens).all()
         raise ScenarioError(
@@ -324,11 +333,36 @@ class FleetSplit(Mapping):
         return len(FLEET_KEYS)
 
 
-def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
+def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool,
+              year_ends: Sequence[int] | None = None) -> Result:
     params, size = resolve_params(plan, batch)
+    reduce = None
+    rate = params["discount_rate"]
+    if year_ends is not None and not keep_components and bool(np.all(rate == rate[0])):  # one discount row for all
+        reduce = _reduction_matrix(plan.horizon, rate[:1], year_ends)
+    try:
+        return _evaluate_once(plan, params, size, keep_components, year_ends, reduce)
+    except NeedsMonthlyTotals:
+        return _evaluate_once(plan, params, size, keep_components, year_ends, None)
+
+
+def _reduction_matrix(horizon: int, discount_rate: np.ndarray, year_ends: Sequence[int]) -> np.ndarray:
+    """[month, 2 + years]: the discount factors (NPV), ones (total; TOTAL_COLUMN) and, per year-end e,
+    1 for months ≤ e (cumulative cost at e)."""
+    months = np.arange(horizon, dtype=float)
+    matrix = np.empty((horizon, 2 + len(year_ends)))
+    matrix[:, 0] = compound(discount_rate[:, None], -months[None, :] / 12.0)[0]
+    matrix[:, TOTAL_COLUMN] = 1.0
+    for y, end in enumerate(year_ends):
+        matrix[:, 2 + y] = months <= end
+    return matrix
+
+
+def _evaluate_once(plan: Plan, params: Params, size: int, keep_components: bool, year_ends: Sequence[int] | None,
+                   reduce: np.ndarray | None) -> Result:
     ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
-    ledger = Ledger(size, n_paths, plan.horizon, keep_components)
+    ledger = Ledger(size, n_paths, plan.horizon, keep_components, reduce)
     out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings)
     fees_cache: dict[int, np.ndarray] = {}
 
@@ -344,7 +378,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
         _path_costs(ctx, plan, pp, ledger, out, base_fees)
     for index in range(n_paths):  # bounds checked once every path is costed: a fleet's own error comes first
         ledger.flush(index)
-    return _result(plan, ctx, ledger, out)
+    return _result(plan, ctx, ledger, out, year_ends)
 
 
 def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Outputs, base_fees) -> None:
@@ -462,15 +496,24 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
             out.warnings.append(warning)
 
 
-def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
+def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs, year_ends: Sequence[int] | None = None) -> Result:
     """Totals, NPV, cost per token and feasibility from the flushed ledger."""
     size, horizon, params = ctx.size, ctx.horizon, ctx.params
-    monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
     unserved = out.unserved.transpose(1, 0, 2)
     discount = np.broadcast_to(compound(ctx.col("discount_rate"), -ctx.years), (size, horizon))
     tokens = np.broadcast_to(ctx.tokens, (size, horizon))
-    total_cost = monthly_cost.sum(axis=-1)
-    npv = _discounted_sum(monthly_cost, discount)
+    year_end_costs = None
+    if ledger.reduce is not None:
+        monthly_cost = None
+        npv, total_cost = ledger.reduced[..., 0], ledger.reduced[..., TOTAL_COLUMN]
+        year_end_costs = ledger.reduced[..., 2:]
+    else:
+        monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
+        total_cost = monthly_cost.sum(axis=-1)
+        npv = _discounted_sum(monthly_cost, discount)
+        if year_ends is not None:
+            starts = [0] + [end + 1 for end in year_ends[:-1]]
+            year_end_costs = np.cumsum(np.add.reduceat(monthly_cost, starts, axis=-1), axis=-1)
     unserved_total, unserved_npv = _unserved_sums(out, discount)
     served_total = tokens.sum(axis=-1)[:, None] - unserved_total
     served_npv = np.einsum("bm,bm->b", tokens, discount)[:, None] - unserved_npv
@@ -497,6 +540,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
         fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
         routing=_RoutingSplit(out.routes, ctx.tokens, size), unserved_total=unserved_total,
+        year_end_costs=year_end_costs,
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, as_float, month_windows, pick, refresh_events
+from buildorbuy.engine.context import Context, Costs, PathContext, as_float, gathered, month_windows, pick, refresh_events
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -98,9 +98,7 @@ def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
             costs += refresh_costs
         else:
             costs = costs + refresh_costs
-    if rows is not None and costs.shape[0] > 1:
-        costs = np.take(costs, rows[1], axis=0)
-    return {f"{run.section}_compute": costs}
+    return {f"{run.section}_compute": gathered(costs, rows)}
 
 
 def follows_live(ctx: Context, path: PathContext, run: ComputeRun) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float, pick
+from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float, gathered, pick
 
 
 def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, refreshes_follow_live: bool = False) -> Costs:
@@ -23,7 +23,7 @@ def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, 
         costs *= per_refresh
     else:
         costs = costs * per_refresh
-    return {"data": costs if rows is None else np.take(costs, rows[1], axis=0)}
+    return {"data": gathered(costs, rows)}
 
 
 def one_off_data(ctx: Context, path: PathContext) -> Costs:
