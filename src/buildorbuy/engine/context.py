@@ -31,9 +31,9 @@ class OneMonth:
     values: np.ndarray
 
 
-Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered"]]
+Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered", "Factored"]]
 """A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month], OneMonth, or
-Gathered (a [batch, month] cost computed once per group of rows)."""
+Gathered (a [batch, month] cost computed once per group of rows) or Factored (base · row · column)."""
 
 
 class Context:
@@ -162,6 +162,39 @@ class Gathered:
     def full(self) -> np.ndarray:
         """The [batch, month] array."""
         return np.take(self.values, self.index, axis=0)
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+class Factored:
+    """A [batch, month] cost that is base[b, m] · row[m] · column[b] (row and column optional): `full()`
+    computes it (the mechanism's own arithmetic, so the same bits as ever); a ledger keeping only
+    reductions instead reduces `base` once (the row folded into the reduction's weights) and scales
+    the result by the column, saving the [batch, month] products. Equal to ~1e-16 relative."""
+
+    __slots__ = ("_full", "_value", "base", "row", "column")
+
+    def __init__(self, full, base: np.ndarray, row: np.ndarray | None = None, column: np.ndarray | None = None):
+        self._full = full
+        """() → the [batch, month] array (it may overwrite `base`: called once, by `full`)."""
+        self._value: np.ndarray | None = None
+        self.base = base
+        """[batch, month]."""
+        self.row = row
+        """[1, month] or None."""
+        self.column = column
+        """[batch or 1, 1] or None."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.base.shape
+
+    def full(self) -> np.ndarray:
+        """The [batch, month] array, as the mechanism computes it."""
+        if self._value is None:
+            self._value = self._full()
+        return self._value
 
     def __getitem__(self, key):
         return self.full()[key]

@@ -505,8 +505,8 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs, year_ends: 
     year_end_costs = None
     if ledger.reduce is not None:
         monthly_cost = None
-        npv, total_cost = ledger.reduced[..., 0], ledger.reduced[..., TOTAL_COLUMN]
-        year_end_costs = ledger.reduced[..., 2:]
+        reduced = ledger.reduced.transpose(1, 0, 2)  # [batch, path, K]
+        npv, total_cost, year_end_costs = reduced[..., 0], reduced[..., TOTAL_COLUMN], reduced[..., 2:]
     else:
         monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
         total_cost = monthly_cost.sum(axis=-1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Costs, Gathered, OneMonth
+from buildorbuy.engine.context import Costs, Factored, Gathered, OneMonth
 
 CAPEX_COMPONENTS = ("hardware_purchase",)
 RESIDUAL_COMPONENT = "residual_credit"
@@ -59,8 +59,8 @@ class Ledger:
         self.keep_components = keep_components
         self.reduce = None if keep_components else reduce
         """[month, K] weights of the reduced mode (None: monthly totals are kept)."""
-        self.reduced = np.empty((size, n_paths, self.reduce.shape[1])) if self.reduce is not None else None
-        """[batch, path, K] reduced mode: Σ_m monthly_cost[b, p, m]·reduce[m, k]."""
+        self.reduced = np.empty((n_paths, size, self.reduce.shape[1])) if self.reduce is not None else None
+        """[path, batch, K] reduced mode: Σ_m monthly_cost[b, p, m]·reduce[m, k]."""
         self.parts: dict[str, dict[int, np.ndarray]] = {}
         """Component → path → [batch or 1, month] values (kept with keep_components only)."""
         self.single_months: dict[str, dict[int, tuple[int, np.ndarray]]] = {}
@@ -74,6 +74,9 @@ class Ledger:
         self.residual = np.zeros((size, n_paths))
         self._shared: dict[int, np.ndarray] = {}
         """Per path, the sum of its [1, month] components (added to its months once, at flush)."""
+        self._factored: dict[tuple, tuple] = {}
+        """Reduced mode: (id(base), id(row)) → (base, row, reduction), kept until the path is flushed
+        (the arrays are held, so their ids stay theirs)."""
 
     def add(self, index: int, costs: Costs) -> None:
         """Add a mechanism's costs to path `index`: [batch, month] values go into its monthly cost at
@@ -87,6 +90,11 @@ class Ledger:
             if isinstance(values, Gathered):
                 if self.reduce is not None:
                     self._add_reduced(name, index, np.take(reduce_rows(values.values, self.reduce), values.index, axis=0))
+                    continue
+                values = values.full()
+            if isinstance(values, Factored):
+                if self.reduce is not None:
+                    self._add_reduced(name, index, self._reduce_factored(values))
                     continue
                 values = values.full()
             if self.reduce is not None and values.shape[0] > 1:
@@ -104,13 +112,24 @@ class Ledger:
             if name in CAPEX_COMPONENTS:
                 self.capex[:, index] += values.sum(axis=-1)
 
+    def _reduce_factored(self, cost: Factored) -> np.ndarray:
+        """Σ_m base[b, m]·row[m]·reduce[m, k] · column[b]: the base reduced once per (base, row) pair
+        (an owned fleet's running costs and maintenance share theirs)."""
+        key = (id(cost.base), None if cost.row is None else id(cost.row))
+        cached = self._factored.get(key)
+        if cached is None:
+            weights = self.reduce if cost.row is None else cost.row[0][:, None] * self.reduce
+            cached = self._factored[key] = (cost.base, cost.row, reduce_rows(cost.base, weights))
+        reduced = cached[2]
+        return reduced.copy() if cost.column is None else reduced * cost.column
+
     def _add_reduced(self, name: str, index: int, reduced: np.ndarray) -> None:
         """Reduced mode: add a [batch, K] reduction to path `index`'s."""
         if index in self._unwritten:
-            np.add(reduced, 0.0, out=self.reduced[:, index])
+            np.add(reduced, 0.0, out=self.reduced[index])
             self._unwritten.discard(index)
         else:
-            self.reduced[:, index] += reduced
+            self.reduced[index] += reduced
         if name in CAPEX_COMPONENTS:
             self.capex[:, index] += reduced[:, TOTAL_COLUMN]
 
@@ -129,6 +148,7 @@ class Ledger:
     def flush(self, index: int) -> None:
         """Finish a path's monthly cost: its shared [1, month] row and single-month costs; check the bound."""
         if self.reduce is not None:
+            self._factored.clear()
             self._flush_reduced(index)
             return
         monthly = self.monthly_by_path[index]
@@ -151,7 +171,7 @@ class Ledger:
         a path's monthly cost is at most its total before the credit and at least the credit: when
         both are within MAX_MONTHLY_COST, so is every month. Otherwise (or NaN) NeedsMonthlyTotals:
         the caller decides on the monthly totals, as without the reduced mode."""
-        reduced = self.reduced[:, index]
+        reduced = self.reduced[index]
         if index in self._unwritten:
             reduced.fill(0.0)
             self._unwritten.discard(index)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound, product
+from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, Factored, PathContext, compound, product
 from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
 from buildorbuy.scenario.types import MAX_COUNT
@@ -53,11 +53,18 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
 def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     """serving_rent[m] = gpus[m] · 730 · gpu_hour_price · (1 + gpu_hour_price_change_per_year)^(m/12), weighted by p."""
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
-    rent = product(MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years))
-    if rent.shape == np.broadcast_shapes(rent.shape, gpus.shape):
-        rent *= gpus  # rent is a temporary of its own here: gpus·rent without a second array
-        return {"serving_rent": path.on_success(rent, in_place=True)}
-    return {"serving_rent": path.on_success(gpus * rent, in_place=True)}
+    hourly, change = MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years)
+
+    def full() -> np.ndarray:
+        rent = product(hourly, change)
+        if rent.shape == np.broadcast_shapes(rent.shape, gpus.shape):
+            rent *= gpus  # rent is a temporary of its own here: gpus·rent without a second array
+            return path.on_success(rent, in_place=True)
+        return path.on_success(gpus * rent, in_place=True)
+
+    if change.shape[0] == 1 and gpus.shape[0] > 1:  # gpus[b, m] · change[m] · (hourly·p)[b]
+        return {"serving_rent": Factored(full, gpus, change, hourly if path.certain else hourly * path.p_success)}
+    return {"serving_rent": full()}
 
 
 def check_fleet(gpus: np.ndarray, ctx: Context, path: PathContext) -> None:
