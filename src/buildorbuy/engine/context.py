@@ -31,7 +31,7 @@ class OneMonth:
     values: np.ndarray
 
 
-Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered", "Factored"]]
+Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered", "Factored", "UntilLive"]]
 """A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month], OneMonth, or
 Gathered (a [batch, month] cost computed once per group of rows) or Factored (base · row · column)."""
 
@@ -198,6 +198,43 @@ class Factored:
 
     def __getitem__(self, key):
         return self.full()[key]
+
+
+class UntilLive:
+    """A [batch, month] cost fees[b, m]·w[b, m], w = 1 before go-live and 1 − p from it (traffic a
+    bridge carries): `full()` computes it as the mechanism does; a ledger keeping only reductions
+    instead takes (1 − p)·Σ_m fees·weights + p·Σ_{m < go-live} fees·weights, reducing `fees` once for
+    every path it bridges (and its own api path) and, per path, only the months before go-live."""
+
+    __slots__ = ("_full", "_value", "fees", "before_live", "p", "first_live")
+
+    def __init__(self, full, fees: np.ndarray, before_live: np.ndarray, p: np.ndarray | None, first_live: int):
+        self._full = full
+        self._value: np.ndarray | None = None
+        self.fees = fees
+        """[batch or 1, month]: the fees at full traffic."""
+        self.before_live = before_live
+        """[batch or 1, first_live] bool: month < go-live, for the months before the latest go-live."""
+        self.p = p
+        """[batch or 1, 1] success probability (None: 1 for the whole batch)."""
+        self.first_live = first_live
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(self.fees.shape, self.before_live.shape[:1] + self.fees.shape[1:])
+
+    def full(self) -> np.ndarray:
+        if self._value is None:
+            self._value = self._full()
+        return self._value
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+def materialised(values):
+    """A cost as a [batch or 1, month] array (a lazy Factored/UntilLive/Gathered cost computed)."""
+    return values.full() if isinstance(values, (Factored, UntilLive, Gathered)) else values
 
 
 def gathered(values: np.ndarray, rows: tuple[np.ndarray, np.ndarray] | None) -> "np.ndarray | Gathered":

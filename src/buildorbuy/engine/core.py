@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from buildorbuy.engine.context import (
-    SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
+    SECONDS_PER_MONTH, Context, PathContext, compound, materialised, path_context, refresh_events, workload_context,
 )
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, TOTAL_COLUMN, Ledger, NeedsMonthlyTotals
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
@@ -427,7 +427,7 @@ def _routed_fees(ctx: Context, pc: PathContext, routed, ledger: Ledger, out: _Ou
     elif pp.bridge == routed.fallback:
         carry, fixed = shared_carry(ctx, pc, routed, fallback_prefix)
         fees = bridge_fees(ctx, pc, base_fees(pp.bridge))
-        ledger.add(i, fees if fixed is None else {"bridge_fees": fees["bridge_fees"] + fixed})
+        ledger.add(i, fees if fixed is None else {"bridge_fees": materialised(fees["bridge_fees"]) + fixed})
     else:
         ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
     ledger.add(i, fallback_fees(ctx, pc, routed, base_fees(routed.fallback), fallback_prefix, carry))

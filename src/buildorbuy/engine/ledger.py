@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Costs, Factored, Gathered, OneMonth
+from buildorbuy.engine.context import Costs, Factored, Gathered, OneMonth, UntilLive
 
 CAPEX_COMPONENTS = ("hardware_purchase",)
 RESIDUAL_COMPONENT = "residual_credit"
@@ -92,6 +92,11 @@ class Ledger:
                     self._add_reduced(name, index, np.take(reduce_rows(values.values, self.reduce), values.index, axis=0))
                     continue
                 values = values.full()
+            if isinstance(values, UntilLive):
+                if self.reduce is not None:
+                    self._add_reduced(name, index, self._reduce_until_live(values))
+                    continue
+                values = values.full()
             if isinstance(values, Factored):
                 if self.reduce is not None:
                     self._add_reduced(name, index, self._reduce_factored(values))
@@ -111,6 +116,17 @@ class Ledger:
                 self.monthly_by_path[index] += values
             if name in CAPEX_COMPONENTS:
                 self.capex[:, index] += values.sum(axis=-1)
+
+    def _reduce_until_live(self, cost: UntilLive) -> np.ndarray:
+        """(1 − p)·Σ_m fees·reduce + p·Σ_{m < go-live} fees·reduce (p = 1: the second term alone); the
+        first sum shared by every cost on the same fees, the second over the months before the latest go-live."""
+        head = cost.first_live
+        before = np.where(cost.before_live, cost.fees[:, :head], 0.0)
+        early = reduce_rows(before, self.reduce[:head]) if head else np.zeros((before.shape[0], self.reduce.shape[1]))
+        if cost.p is None:
+            return early
+        early *= cost.p
+        return self._reduce_factored(Factored(None, cost.fees)) * (1.0 - cost.p) + early
 
     def _reduce_factored(self, cost: Factored) -> np.ndarray:
         """Σ_m base[b, m]·row[m]·reduce[m, k] · column[b]: the base reduced once per (base, row) pair
