@@ -90,8 +90,8 @@ class Result:
     """Cost per component, [batch, path, month] (built on access)."""
     monthly_cost: np.ndarray | None
     """Cost per month, [batch, path, month] (None in the reduced mode: see `evaluate`'s year_ends)."""
-    gpus: np.ndarray
-    """Serving GPUs in use once live (success case), [batch, path, month]."""
+    gpus: np.ndarray | None
+    """Serving GPUs in use once live (success case), [batch, path, month] (None in the reduced mode)."""
     unserved_tokens: np.ndarray
     live_month: np.ndarray
     """Go-live month, [batch, path] (0 for api paths without lead time)."""
@@ -272,7 +272,8 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, 
 class _Outputs:
     """Per-path figures that are not costs, filled path by path ([path, batch, month] or [batch, path])."""
 
-    gpus: np.ndarray
+    gpus: np.ndarray | None
+    """[path, batch, month] serving GPUs (None in the reduced mode: each path's are its own array)."""
     unserved: np.ndarray
     live_month: np.ndarray
     compute_months: np.ndarray
@@ -287,11 +288,15 @@ class _Outputs:
     components only)."""
 
     @classmethod
-    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
+    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str], keep_gpus: bool = True) -> "_Outputs":
         by_path = (n_paths, size, horizon)
         nothing_unserved = np.broadcast_to(np.zeros(1), by_path)  # read-only; an array once a path leaves some
-        return cls(np.zeros(by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+        return cls(np.zeros(by_path) if keep_gpus else None, nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
+
+    def gpus_row(self, index: int) -> np.ndarray | None:
+        """Where path `index` writes its serving GPUs (None: into an array of its own)."""
+        return None if self.gpus is None else self.gpus[index]
 
     def leave_unserved(self, index: int, tokens: np.ndarray) -> None:
         """Record a path's unserved tokens ([batch or 1, month]); all-zero weights write nothing."""
@@ -363,7 +368,7 @@ def _evaluate_once(plan: Plan, params: Params, size: int, keep_components: bool,
     ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
     ledger = Ledger(size, n_paths, plan.horizon, keep_components, reduce)
-    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings)
+    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings, keep_gpus=reduce is None)
     fees_cache: dict[int, np.ndarray] = {}
 
     def base_fees(index: int) -> np.ndarray:
@@ -470,21 +475,22 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
         out.routes[i] = route(ctx, pc, pp.fallback, cap)
         load = out.routes[i].own_tokens
     if pp.ownership == "own":
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        gpus = serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap)
         ledger.add(i, owned_fleet(ctx, pc, gpus))
         if keep:
             out.fleet["owned_gpus"][i] = lambda: owned_gpus(ctx, pc, gpus)
         return
     if pp.scaling != "autoscale" and not pp.reserved:
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        gpus = serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap)
         ledger.add(i, rented_serving(ctx, pc, gpus))
         if keep:
             out.fleet["on_demand_gpu_hours"][i] = lambda: gpus * MONTH_HOURS
         return
     if pp.scaling == "autoscale":
-        fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        fleet = autoscaled_fleet(ctx, pc, out=out.gpus_row(i) if out.gpus is not None else np.zeros((ctx.size, ctx.horizon)),
+                                 load=load, cap=cap)
     else:
-        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap))
+        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap))
     costs, split = rented_fleet_costs(ctx, pc, fleet, pp.reserved)
     ledger.add(i, costs)
     if keep:
@@ -531,7 +537,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs, year_ends: 
         plan=plan, params=_full(params, size), tokens=np.ascontiguousarray(tokens),
         components=Components(ledger.parts, (size, len(plan.paths), horizon), ledger.single_months,
                               kept=ledger.keep_components),
-        monthly_cost=monthly_cost, gpus=out.gpus.transpose(1, 0, 2), unserved_tokens=unserved,
+        monthly_cost=monthly_cost, gpus=None if out.gpus is None else out.gpus.transpose(1, 0, 2), unserved_tokens=unserved,
         live_month=out.live_month, compute_months=out.compute_months,
         feasible=static_ok[None, :] & ~exceeded, lead_time_exceeded=exceeded,
         total_cost=total_cost, npv=npv, capex=ledger.capex, residual_credit=ledger.residual,

@@ -12,10 +12,11 @@ from buildorbuy.scenario.models import MONTH_HOURS
 from buildorbuy.scenario.types import MAX_COUNT
 
 
-def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndarray | None = None,
+def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray | None, load: np.ndarray | None = None,
                  cap: np.ndarray | None = None) -> np.ndarray:
     """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
-    from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
+    from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0; None: a new
+    array) and returned.
     tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
     A routed path is sized on its own model's load (`load` = T·s tokens a month, DESIGN §2b) and
     its replicas before redundancy are at most `cap` (the max_gpus cap's replicas, a column).
@@ -40,7 +41,13 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
         replicas += redundancy  # replicas is this function's own temporary
     else:  # a month row [1, month] and a batched redundancy [batch, 1]
         replicas = replicas + redundancy
-    if replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
+    if out is None:  # an array of its own: the same numbers as the masked writes into zeros below
+        if replicas.shape == np.broadcast_shapes(replicas.shape, per_replica.shape):
+            replicas *= per_replica
+        else:
+            replicas = replicas * per_replica
+        gpus = np.where(path.is_live, replicas, 0.0)
+    elif replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
         replicas *= per_replica
         np.copyto(out, replicas, where=path.is_live)
         gpus = out
