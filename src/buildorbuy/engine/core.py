@@ -20,7 +20,7 @@ from buildorbuy.engine.ledger import CAPEX_COMPONENTS, TOTAL_COLUMN, Ledger, Nee
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import (
-    compute_costs, compute_run, follows_live, late_run_warning, run_flops, start_month,
+    compute_costs, compute_run, late_run_warning, run_flops, run_rows, start_month,
 )
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
 from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, last_term_warning, rented_fleet_costs
@@ -460,7 +460,7 @@ def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outp
         live = np.maximum(live, procured)  # GPUs racked first
     pc.go_live(ctx, live)
     ledger.add(i, compute_costs(ctx, pc, run))
-    ledger.add(i, refresh_data(ctx, pc, run.refreshes, follows_live(ctx, pc, run)))
+    ledger.add(i, refresh_data(ctx, pc, run.refreshes, groups=run_rows(ctx, pc, run, costs=False)))
     _serving_fleet(ctx, pc, ledger, out)
 
 
