@@ -119,13 +119,6 @@ def run_rows(ctx: Context, path: PathContext, run: ComputeRun, costs: bool = Tru
     return path._weights[key]
 
 
-def follows_live(ctx: Context, path: PathContext, run: ComputeRun) -> bool:
-    """Whether the run's months and refresh months depend on the batch through the path's go-live
-    month only (go-live is the run's, not moved by procurement; one refresh period for the batch)."""
-    period = ctx.params.get(path.key(f"{run.section}.refresh_months"))
-    return path.live is run.live and (period is None or period.shape[0] == 1)
-
-
 def _run_months_mask(ctx: Context, run: ComputeRun) -> np.ndarray:
     """live − run_months ≤ m < live, [batch or 1, month] bool (windows of one table when the batch
     shares one whole run length)."""
