@@ -124,8 +124,8 @@ def test_catalog_apis_filters_and_columns():
     table = CliRunner().invoke(app, ["catalog", "apis", "deepseek", "--provider", "deepseek-official", "--date", "2025-06-01"])
     assert table.exit_code == 0, table.output
     lines = table.stdout.splitlines()
-    assert lines[1].split()[:2] == ["provider", "model"] and "market" in lines[1] and "source" in lines[1]
-    body = [line for line in lines[3:] if line.strip()]
+    assert lines[2].split()[:2] == ["provider", "model"] and "market" in lines[2] and "source" in lines[2]
+    body = [line for line in lines[4:] if line.strip()]
     assert body and all(line.startswith("deepseek-official ") for line in body)  # never wrapped
     assert any(" cn " in line and "-50%" in line for line in body)
 

@@ -46,7 +46,7 @@ def test_breakeven_on_the_escalation_rate_in_words():
     assert result.exit_code == 0, result.output
     pct = data["value"] * 100
     shown = f"{pct:.2g}" if pct < 10 else f"{pct:.3g}"
-    assert f"hosting pays while the 8B model fails on fewer than {shown} % of requests" in " ".join(result.stdout.split())
+    assert f"hosting pays while the 8B model fails on fewer than {shown}% of requests" in " ".join(result.stdout.split())
 
 
 def test_breakeven_on_the_share():

@@ -95,7 +95,7 @@ def test_chinese_report(tmp_path):
         assert heading in text
     assert "用户输入（bank-onprem-cny.yaml:" in text
     # no CJK font on this (simulated) machine: English chart labels, said in the report and on stderr
-    assert "未找到可用于图表的中文字体" in text and "Note:" in result.stderr
+    assert "未找到可用于图表的中文字体" in text and "说明：未找到可用于图表的中文字体" in result.stderr
     assert (tmp_path / "计划_charts" / "cumulative.png").exists()
 
 

@@ -76,7 +76,7 @@ def test_chinese_wording_is_consistent():
     compare = run("compare", _repo_scenario("domain-model-50b.yaml"), "--lang", "zh")
     assert "不会持平" in compare and "未回本" in compare and "从不" not in compare
     assert "路径" not in compare
-    assert "80 % 区间 ×/÷" in compare and ", ×/÷" not in compare  # the value column (the method text is the estimator's)
+    assert "80% 区间 ×/÷" in compare and ", ×/÷" not in compare  # the value column (the method text is the estimator's)
     estimate = run("estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "h100", "--mfu", "0.4", "--lang", "zh")
     source = next(line for line in estimate.splitlines() if "MFU 来源" in line)
     assert "给定值" in source and "given" not in source

@@ -172,7 +172,7 @@ def test_owned_terms_left_out_are_one_warning_line_with_the_catalog_values_and_u
     assert line.startswith("Warning: Own: owned fleet without serving.server_overhead, serving.maintenance_per_year, "
                            "serving.power_utilization:")
     assert "0 (no servers, network or storage) and 0 (no maintenance) and 1 (draw at full TDP)" in line
-    assert "write auto for the catalog's sourced values (+35 % on the GPU price, 10 % of the purchase a year, 0.7 of TDP)" in line
+    assert "write auto for the catalog's sourced values (+35% on the GPU price, 10% of the purchase a year, 0.7 of TDP)" in line
     assert line[len("Warning: "):] in json.loads(result.stdout)["warnings"]
     explicit = {"server_overhead": 0, "maintenance_per_year": 0, "power_utilization": 1}
     quiet = json.loads(CliRunner().invoke(app, ["compare", str(write_yaml(

@@ -52,7 +52,7 @@ def test_compare_estimates_carry_the_error_factor():
     out = CliRunner().invoke(app, ["compare", str(SCENARIO), "--format", "json"])
     assert '"error_factor_p80": 1.32' in out.stdout
     table = CliRunner().invoke(app, ["compare", str(SCENARIO)], env={"COLUMNS": "250"})
-    assert "×/÷1.32 at 80 %" in table.stdout  # as the method text writes the factor
+    assert "×/÷1.32 at 80%" in table.stdout  # as the method text writes the factor
 
 
 def test_cli_flag(tmp_path):

@@ -153,7 +153,7 @@ def test_before_you_decide_section_from_voi_and_whatif_dicts():
     assert "**gpt-4o-mini**" in section and "12,000 USD" in section
     tables = markdown_tables(section)
     assert tables[0][1][:2] == ["workload.growth_per_month", "9,000"] and len(tables[0]) == 2  # inputs worth 0 left out
-    assert tables[1][1] == ["Fine-tuned Llama 3.1 8B", "workload.tokens_per_month", "1B", "≥ 2.5B", "+150 %", "at a step"]
+    assert tables[1][1] == ["Fine-tuned Llama 3.1 8B", "workload.tokens_per_month", "1B", "≥ 2.5B", "+150%", "at a step"]
     assert report_mod.decision_section(lang="zh") == []
     zh = report_mod.build_report(cmp, voi=voi, lang="zh", charts=False).markdown("c")
     assert "## 决策之前" in zh

@@ -43,6 +43,7 @@ from buildorbuy.engine.summary import NO_WINNER, ranked_npv, winner_and_runner_u
 from buildorbuy.errors import AnalysisError, BuildOrBuyError
 from buildorbuy.scenario.fields import Bounds, check_values
 from buildorbuy.scenario.models import Scenario
+from buildorbuy.phrases import Message
 
 SCAN_POINTS = 32
 SECTIONS = 16
@@ -244,7 +245,7 @@ def breakeven(
         if not scan_rec[:, i].all():
             warnings.append(_unrecommendable(plan, key, param, names[i], i, xs, scan_rec[:, i], integer, diff))
     if key in plan.unused:
-        warnings.append(f"{key} is not used ({plan.unused[key]}): it cannot move either path's cost")
+        warnings.append(Message("not_used_breakeven", key=key, why=plan.unused[key]))
     common = dict(
         scenario=plan.scenario, param=key, label=param, a=names[ia], b=names[ib], current=current, low=low, high=high,
         scan_values=xs, scan_difference=ds, warnings=warnings, log_scale=log, integer=integer, pair=pair, notes=notes,
@@ -338,14 +339,14 @@ def _unrecommendable(plan: Plan, key: str, param: str, name: str, i: int, xs: np
                      integer: bool, diff) -> str:
     """Where in the scan path i cannot be recommended (goes live after the horizon, infeasible or leaves
     traffic unserved), as one sentence; a whole-valued boundary is located exactly with one batch."""
-    why = "it goes live after the horizon, is infeasible or leaves traffic unserved"
+    why = Message("unrec_why")
     if not rec.any():
-        return f"{name} cannot be recommended anywhere in the range of {param} ({why})"
+        return Message("unrec_anywhere", path=name, param=param, why=why)
     first_bad, last_bad = int(np.argmin(rec)), len(rec) - 1 - int(np.argmin(rec[::-1]))
     tail = bool(rec[:first_bad].all() and not rec[first_bad:].any())
     head = bool(not rec[: last_bad + 1].any() and rec[last_bad + 1:].all())
     if not (tail or head):
-        return f"{name} cannot be recommended at some values of {param} in the range ({why}); those are not compared"
+        return Message("unrec_some", path=name, param=param, why=why)
     lo, hi = (float(xs[first_bad - 1]), float(xs[first_bad])) if tail else (float(xs[last_bad]), float(xs[last_bad + 1]))
     if integer and 1 < hi - lo <= UNRECOMMENDABLE_REFINE:
         inner = np.arange(lo + 1, hi, dtype=float)
@@ -359,10 +360,10 @@ def _unrecommendable(plan: Plan, key: str, param: str, name: str, i: int, xs: np
             pass
     exact = integer and hi - lo <= 1
     if tail:
-        where = f"from {hi:g} on" if exact else f"from between {lo:g} and {hi:g} on"
+        where = Message("from_on", value=f"{hi:g}") if exact else Message("from_between_on", lo=f"{lo:g}", hi=f"{hi:g}")
     else:
-        where = f"up to {lo:g}" if exact else f"up to between {lo:g} and {hi:g}"
-    return f"{name} cannot be recommended for {param} {where} ({why}); the crossover is sought where both can be"
+        where = Message("up_to", value=f"{lo:g}") if exact else Message("up_to_between", lo=f"{lo:g}", hi=f"{hi:g}")
+    return Message("unrec_where", path=name, param=param, where=where, why=why)
 
 
 def _default_pair(plan: Plan, result) -> tuple[int, int, str, dict[str, Any]]:

@@ -32,6 +32,7 @@ from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.models import Scenario
+from buildorbuy.phrases import Message
 
 WORKERS = min(2, os.cpu_count() or 1)
 """Chunks evaluated at once in threads (numpy releases the GIL in its array loops); results do not depend on it."""
@@ -441,13 +442,11 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm, recommendable, 
         drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels)  # ranks columns in place
 
     if not is_uncertain(scenario):
-        warnings = warnings + [NOTHING_UNCERTAIN + " (no distributions, every success_probability is 1): "
-                               "every sample equals compare"]
+        warnings = warnings + [Message("nothing_uncertain")]
     if samples < FEW_SAMPLES:
-        noun = "sample" if samples == 1 else "samples"
-        warnings = warnings + [f"only {samples:,} {noun}: percentiles and probabilities are rough; use {FEW_SAMPLES:,} or more"]
+        warnings = warnings + [Message("few_samples_one" if samples == 1 else "few_samples", n=f"{samples:,}", need=f"{FEW_SAMPLES:,}")]
     if samples and with_winner < samples:
-        warnings = warnings + [f"no path is recommendable in {1 - with_winner / samples:.1%} of samples"]
+        warnings = warnings + [Message("none_recommendable", share=f"{1 - with_winner / samples:.1%}")]
     return Simulation(
         scenario=scenario,
         samples=samples,

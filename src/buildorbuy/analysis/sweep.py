@@ -34,6 +34,7 @@ from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.fields import check_values
 from buildorbuy.scenario.models import Scenario
 from buildorbuy.scenario.types import parse_quantity
+from buildorbuy.phrases import Message
 
 DEFAULT_RANGE_POINTS = 11
 
@@ -284,7 +285,7 @@ def sweep(
         recommendable[start:stop] = result.recommendable[lead:]
         w, r = winner_and_runner_up(result)
         winner[start:stop], runner[start:stop] = w[lead:], r[lead:]
-    warnings += [f"{key} is not used ({plan.unused[key]}): every point has the same costs" for key in keys if key in plan.unused]
+    warnings += [Message("not_used_sweep", key=key, why=plan.unused[key]) for key in keys if key in plan.unused]
     shape = tuple(len(a) for a in axes)
     return SweepResult(
         scenario=plan.scenario,

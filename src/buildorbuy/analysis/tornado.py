@@ -36,6 +36,7 @@ from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
 from buildorbuy.errors import AnalysisError
 from buildorbuy.scenario.fields import check_values, field_bounds
 from buildorbuy.scenario.models import Scenario
+from buildorbuy.phrases import Message
 
 Metric = Literal["npv", "margin"]
 
@@ -143,12 +144,12 @@ def _default_keys(plan: Plan) -> tuple[list[str], dict[str, str]]:
         elif key in plan.locked:
             skipped[key] = f"cannot move alone: {plan.locked[key]}"
         elif key in plan.unused:
-            skipped[key] = f"not used: {plan.unused[key]}"
+            skipped[key] = Message("skip_unused", detail=plan.unused[key])
         elif key == "usd_exchange_rate":
             skipped[key] = "only converts catalog prices when the scenario is read; the converted prices are varied instead"
         elif key in derived and not _is_auto(plan, key):
             method = derived[key].method
-            skipped[key] = f"follows other inputs ({method if isinstance(method, str) else 'derived'})"
+            skipped[key] = Message("skip_follows", detail=method if isinstance(method, str) else "derived")
         elif key.endswith(".end_month") and _defaulted(plan, key):
             skipped[key] = "defaults to the horizon"
         elif key.endswith(".success_probability") and _defaulted(plan, key):

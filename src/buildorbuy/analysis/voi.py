@@ -45,6 +45,7 @@ import numpy as np
 
 from buildorbuy.analysis._common import clean
 from buildorbuy.errors import AnalysisError
+from buildorbuy.phrases import Message
 
 MIN_SAMPLES = 1_000
 """Fewer samples make EVPPI groups too small to estimate anything."""
@@ -175,7 +176,7 @@ def voi_from_simulation(sim) -> VoiResult:
     warnings = list(sim.warnings)
     if len(cand) < len(names):
         left = [names[i] for i in range(len(names)) if i not in cand]
-        warnings.append(f"not a candidate (cannot be recommended at the scenario's estimates): {', '.join(left)}")
+        warnings.append(Message("not_candidate", paths=left))
     return VoiResult(
         scenario=sim.scenario, samples=sim.samples, seed=sim.seed, evpi=evpi, evpi_se=evpi_se,
         decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},

@@ -47,5 +47,5 @@ def breakeven(
         text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang.value)
     write_output(text, output)

@@ -66,7 +66,10 @@ def _emit(columns: list[tuple[str, str]], records: list[dict], fmt: Format, titl
     from buildorbuy.render.tables import LONG_TABLE_ROWS, plain_table
 
     if len(text_rows) > LONG_TABLE_ROWS:  # plain aligned text: fast for long listings
-        write_output(plain_table(title, headings, text_rows, right_from=numeric_from), output)
+        import shutil
+
+        width = shutil.get_terminal_size((0, 0)).columns or None
+        write_output(plain_table(title, headings, text_rows, right_from=numeric_from, drop=drop, width=width, lang=lang), output)
         return
     console = text_console(color=False, width=None)
     if group is None:
@@ -175,34 +178,19 @@ def _percent(discounts: dict | None, lang: str = "en") -> str:
 
 
 def _plain_table(columns: list[str], rows: list[list[str]], title: str, output, *, drop: tuple[int, ...] = (),
-                 lang: str = "en") -> None:
-    """Plain aligned text (thousands of rows render fast and never wrap). On a terminal (or with
-    COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last line
-    names them. Piped output keeps every column."""
+                 right: tuple[int, ...] = (), lang: str = "en") -> None:
+    """The API price listing: one line per price (grep it; thousands of rows render fast and never
+    wrap), in the layout of the other tables (`render.tables.plain_table`: title, blank line,
+    heading, rule; the `right` columns, prices, right-aligned by terminal cells). On a terminal (or
+    with COLUMNS set), columns in `drop` are left out, in that order, until the lines fit; a last
+    line names them. Piped output keeps every column."""
     import shutil
-    import textwrap
-
-    from rich.cells import cell_len
 
     from buildorbuy.cli.common import write_output
-    from buildorbuy.render.i18n import t
+    from buildorbuy.render.tables import plain_table
 
-    def pad(text: str, size: int) -> str:  # by terminal cells: a Chinese character takes two
-        return text + " " * (size - cell_len(text))
-
-    width = shutil.get_terminal_size((0, 0)).columns or 10**6
-    widths = [max(cell_len(c), *(cell_len(r[i]) for r in rows)) if rows else cell_len(c) for i, c in enumerate(columns)]
-    keep, hidden = list(range(len(columns))), []
-    for i in drop:
-        if sum(widths[j] + 2 for j in keep) - 2 <= width:
-            break
-        keep.remove(i)
-        hidden.append(columns[i])
-    lines = [title, "  ".join(pad(columns[i], widths[i]) for i in keep).rstrip(), "  ".join("-" * widths[i] for i in keep)]
-    lines += ["  ".join(pad(row[i], widths[i]) for i in keep).rstrip() for row in rows]
-    if hidden:
-        lines += textwrap.wrap(t("table.not_shown", lang, items=t("list.sep", lang).join(hidden)), width)
-    write_output("\n".join(lines), output)
+    width = shutil.get_terminal_size((0, 0)).columns or None
+    write_output(plain_table(title, columns, rows, right=right, drop=drop, width=width, lang=lang), output)
 
 
 _PRICE_KEYS = ("input_per_1m", "cached_input_per_1m", "output_per_1m")
@@ -269,7 +257,8 @@ def apis(
                  t("catalog.apis.unverified", lang.value) if p.unverified else (p.verification or "genai-prices"),
                  p.source] for p in prices]
         text_rows = [["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows]
-        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6), lang=lang.value)
+        _plain_table(columns, text_rows, title, output, drop=(13, 12, 9, 8, 7, 11, 10, 4, 3, 6), right=(2, 3, 4, 5),
+                     lang=lang.value)
         return
     records = [_dated(_price_record(dataclasses.asdict(p)) | {"unverified": p.unverified}, "price_date", "valid_to")
                for p in prices]

@@ -115,6 +115,7 @@ def guarded(func: F) -> F:
                 check_output_suffix(kwargs["output"], getattr(fmt, "value", fmt))
             return func(*args, **kwargs)
         except BuildOrBuyError as exc:
+            _count_like_validate(exc, kwargs.get("scenario"), kwargs.get("overrides"))
             raise fail(exc.one_line()) from None
         except KeyboardInterrupt:
             raise fail("interrupted") from None
@@ -123,6 +124,24 @@ def guarded(func: F) -> F:
                        "(check traffic growth, fleet sizes and the horizon)") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _count_like_validate(exc, scenario, overrides) -> None:
+    """When `exc` is a problem of the scenario file, make its "+N more problems" the count `validate`
+    lists for the same file and overrides (the loader alone stops at the field errors; validate also
+    checks the catalog names). Only on the error path: nothing runs for a good file."""
+    from buildorbuy.errors import CatalogError, ScenarioError
+
+    if not isinstance(exc, (ScenarioError, CatalogError)) or not isinstance(scenario, Path) or exc.source != str(scenario):
+        return
+    from buildorbuy.engine.checks import check_file
+
+    try:
+        problems = check_file(scenario, overrides).problems
+    except Exception:  # noqa: BLE001 - a recount must never hide the error itself
+        return
+    if problems and any(p.field == exc.field and p.message == exc.message for p in problems):
+        exc.others = [p for p in problems if not (p.field == exc.field and p.message == exc.message)]
 
 
 def write_output(text: "str | Iterable[str]", output: Path | None) -> None:

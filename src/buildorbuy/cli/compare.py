@@ -22,7 +22,14 @@ def use_color(fmt: Format, output: Path | None) -> bool:
     return fmt == Format.table and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def print_warnings(warnings: list[str]) -> None:
+def print_warnings(warnings: list[str], lang: str = "en") -> None:
+    """Each warning on stderr as `Warning: …`, in `lang`."""
+    if warnings and lang != "en":
+        from buildorbuy.render.i18n import message, t
+
+        for warning in warnings:
+            say(t("cli.warning", lang, text=message(warning, lang)), err=True)
+        return
     for warning in warnings:
         say(f"Warning: {warning}", err=True)
 
@@ -34,7 +41,7 @@ def emit(result, fmt: Format, output: Path | None, lang: str, render_table, rend
         text = render_table(result, color=use_color(fmt, output), lang=lang, **table_options)
     else:
         text = renderers[fmt.value](result, lang=lang)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang)
     write_output(text, output)
 
 
@@ -95,7 +102,7 @@ def validate(
         raise typer.Exit(2) from None
     loaded, plan = checked.scenario, checked.plan
     evaluate(plan)
-    print_warnings(plan.warnings)
+    print_warnings(plan.warnings, lang.value)
     from buildorbuy.render.i18n import t
 
     say(t("validate.valid", lang.value, file=scenario, n=len(loaded.paths), names=", ".join(p.name for p in loaded.paths),

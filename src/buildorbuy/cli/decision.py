@@ -87,5 +87,5 @@ def whatif(
         text = render_markdown(result, lang=lang.value, top=top or None)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang.value)
     write_output(text, output)

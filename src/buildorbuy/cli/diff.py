@@ -51,5 +51,5 @@ def diff(
         text = render_table(result, color=color, lang=lang.value)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(list(dict.fromkeys(result.base.warnings + result.proposal.warnings)))
+    print_warnings(list(dict.fromkeys(result.base.warnings + result.proposal.warnings)), lang.value)
     write_output(text, output)

@@ -100,12 +100,12 @@ def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en"
     import json
 
     from buildorbuy.cli.common import write_output
-    from buildorbuy.render.i18n import estimate_field_label, t
+    from buildorbuy.render.i18n import estimate_field_label, message, t
 
     title = t(title, lang)
 
     for warning in result.get("warnings", []):
-        say(f"Warning: {warning}", err=True)
+        say(t("cli.warning", lang, text=message(warning, lang)), err=True)
     if fmt is Format.json:
         write_output(json.dumps(result, indent=2, ensure_ascii=False), output)
         return
@@ -130,18 +130,12 @@ def _render(result: dict, fmt: Format, title: str, output=None, lang: str = "en"
         header = ["field", "value"] if lang == "en" else [t("col.field", lang), t("col.value", lang)]
         write_output(f"### {title}\n\n" + markdown_table(header, [list(r) for r in rows]), output)
         return
-    from rich import box
-    from rich.table import Table
-
-    from buildorbuy.render.tables import text_console
+    from buildorbuy.render.tables import rich_table, text_console
 
     console = text_console(color=False, width=None)
-    table = Table(title=title, show_header=False, box=box.SIMPLE_HEAVY)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    for k, v in rows:
-        table.add_row(k, v)
-    console.print(table)
+    # the shared builder: fits the terminal, folds the long texts (method, sources) between words, never splits a number
+    console.print(rich_table(title, [t("col.field", lang), t("col.value", lang)], [list(r) for r in rows], right_from=2,
+                             prose=(1,), lang=lang))
     write_output(console.file.getvalue(), output)
 
 
@@ -152,12 +146,15 @@ def _show(key: str, value, lang: str = "en") -> str:
     """A value for people: counts as 70B, money with cents, other numbers as formatting.number does
     (1,601,234, never 1.6e+06), a per-TP dict as `TP 2: 291.3, TP 4: 587.2`, text values in `lang`."""
     from buildorbuy.render import formatting as fmt
-    from buildorbuy.render.i18n import estimate_value_label
+    from buildorbuy.phrases import Message
+    from buildorbuy.render.i18n import estimate_value_label, message
 
     if isinstance(value, dict):
         sep = "，" if lang == "zh" else ", "
         label = "TP {}".format if key.endswith("_by_tp") else str
         return sep.join(f"{label(k)}: {_show('', v, lang)}" for k, v in value.items())
+    if isinstance(value, Message):
+        return message(value, lang)
     if isinstance(value, str):
         return estimate_value_label(value, lang)
     if isinstance(value, float) and key in _COUNTS:

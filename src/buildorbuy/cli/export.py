@@ -42,8 +42,10 @@ def export(
     check_size(loaded, accounting=view == View.accounting)  # before the computation: a huge workbook is refused at once
     cmp = run_compare(loaded, view=view.value)
     data, uncovered = build_workbook(cmp.result.plan, cmp.result, lang=lang.value, accounting=view == View.accounting)
-    print_warnings(cmp.warnings)
+    print_warnings(cmp.warnings, lang.value)
     for term in uncovered:
         say(f"Note: entered as the engine's values, not formulas: {term}", err=True)
     write_files_atomic({output: data})
-    say(f"wrote {output}", err=True)
+    from buildorbuy.render.i18n import t
+
+    say(t("cli.wrote", lang.value, file=output), err=True)

@@ -77,17 +77,23 @@ def report(
         files = document.chart_files(output.parent / folder_name)
         _check_chart_links(output.parent / folder_name, files)
         files[output] = document.markdown(folder_name).encode("utf-8")
+    from buildorbuy.phrases import Message
+    from buildorbuy.render.i18n import t
+
     extra = [w for w in (montecarlo or {}).get("warnings", []) if w not in result.warnings]
     if montecarlo is not None and voi is None and samples is not None:
-        extra.append("the value of information needs at least 1,000 samples: left out of 'Before you decide'")
+        extra.append(Message("report_voi_samples"))
     if montecarlo is None and (samples is not None or seed is not None):
-        extra.append("--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section")
-    print_warnings([*result.warnings, *extra])
+        extra.append(Message("report_mc_ignored"))
+    print_warnings([*result.warnings, *extra], lang.value)
     for notice in document.notices:
-        say(f"Note: {notice}", err=True)
+        say(t("cli.note", lang.value, text=notice), err=True)
     write_files_atomic(files)
     charts = len(files) - 1
-    say(f"wrote {output}" + (f" and {charts} chart files in {output.parent / f'{output.stem}_charts'}" if charts else ""), err=True)
+    if charts:
+        say(t("cli.wrote_charts", lang.value, file=output, n=charts, folder=output.parent / f"{output.stem}_charts"), err=True)
+    else:
+        say(t("cli.wrote", lang.value, file=output), err=True)
 
 
 def _check_chart_links(folder: Path, files: dict) -> None:

@@ -85,5 +85,5 @@ def simulate(
         text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang.value)
     write_output(text, output)

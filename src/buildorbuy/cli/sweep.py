@@ -74,5 +74,5 @@ def sweep(
         text = iter_json(result, columnar=columnar)  # streamed: a 1e6-point grid is never one string
     else:
         text = (STREAMS.get(fmt.value) or RENDERERS[fmt.value])(result, lang=lang.value)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang.value)
     write_output(text, output)

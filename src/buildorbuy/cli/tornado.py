@@ -49,5 +49,5 @@ def tornado(
         text = render_markdown(result, top=top or None, lang=lang.value)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)
-    print_warnings(result.warnings)
+    print_warnings(result.warnings, lang.value)
     write_output(text, output)

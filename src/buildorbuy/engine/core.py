@@ -31,6 +31,7 @@ from buildorbuy.engine.mechanisms.staff import staff_costs
 from buildorbuy.engine.plan import Params, PathPlan, Plan
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
+from buildorbuy.phrases import Message
 
 __all__ = ["COMPONENTS", "COMPONENT_LABELS", "CAPEX_COMPONENTS", "SECONDS_PER_MONTH", "Components", "Result",
            "evaluate", "resolve_params"]
@@ -398,10 +399,7 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
         _self_hosted(ctx, pc, path, ledger, out)
     out.live_month[:, i] = pc.live
     if pc.live[0] >= plan.horizon and (pp.kind != "api" or pc.live[0] > 0):
-        out.warnings.append(
-            f"{pp.name}: goes live in month {pc.live[0]:g}, after the {plan.horizon}-month horizon: it never serves "
-            "traffic here, so it is not recommended (lengthen horizon_months to judge it)"
-        )
+        out.warnings.append(Message("after_horizon", path=pp.name, month=f"{pc.live[0]:g}", horizon=plan.horizon))
     if pp.has_managed_finetune:
         events = refresh_events(ctx.months, pc.live, ctx.params.get(pc.key("managed_finetune.refresh_months")))
         ledger.add(i, managed_finetune_fees(ctx, pc, base_fees(i), events))

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from buildorbuy.scenario.models import MONTH_HOURS
+from buildorbuy.phrases import Message
 
 CURVE_POINTS = 21
 """At most this many (value, npv) points are shown, centred on the chosen count."""
@@ -193,14 +194,11 @@ def choose_fleet_autos(plan, params=None) -> None:
 
 def _method(name: str, values: np.ndarray, best: int, joint: bool, coarse: bool, calls: int) -> str:
     distinct = np.unique(values)
-    what = "reservation" if name == "reserved.gpus" else "capacity cap"
-    together = "searched together with the other auto fleet field, " if joint else ""
-    if coarse:
-        how = (f"an even spread of whole-replica counts, then every count around the best, "
-               f"{together}{calls} batched evaluations; last: {len(distinct)} counts {distinct[0]:g}–{distinct[-1]:g}")
-    else:
-        how = f"{len(distinct)} whole-replica counts {distinct[0]:g}–{distinct[-1]:g} ({together}one batched evaluation)"
-    return f"the NPV-minimising {what} among {how}; {values[best]:g} GPUs"
+    what = Message("fs_reservation" if name == "reserved.gpus" else "fs_cap")
+    together = Message("fs_together") if joint else ""
+    counts = {"n": len(distinct), "lo": f"{distinct[0]:g}", "hi": f"{distinct[-1]:g}", "together": together}
+    how = Message("fs_coarse", calls=calls, **counts) if coarse else Message("fs_one", **counts)
+    return Message("m_fleet_search", what=what, how=how, gpus=f"{values[best]:g}")
 
 
 choose_reserved_gpus = choose_fleet_autos

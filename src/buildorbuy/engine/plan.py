@@ -17,6 +17,7 @@ import numpy as np
 
 from buildorbuy.engine.params import numeric_leaves
 from buildorbuy.errors import BuildOrBuyError, CatalogError, ScenarioError
+from buildorbuy.phrases import And, Message
 from buildorbuy.scenario.models import ApiPath, BuildPath, FinetunePath, Scenario
 
 PUE_DEFAULT = 1.58
@@ -229,12 +230,12 @@ def _compile(scenario: Scenario, problems: list[BuildOrBuyError] | None = None) 
         derive(
             "workload.growth_per_month",
             lambda p: (1.0 + p["workload.growth_per_year"]) ** (1.0 / 12.0) - 1.0,
-            "from growth_per_year: (1+g)^(1/12) - 1",
+            Message("m_growth"),
         )
     elif wl.schedule is None and wl.growth_per_month is None:
         base["workload.growth_per_month"] = 0.0
     if wl.daily_profile is not None:
-        derive("workload.peak_to_average", _profile_peak, "from daily_profile: max / mean")
+        derive("workload.peak_to_average", _profile_peak, Message("m_profile"))
     _check_request_shape(scenario, plan.warnings)
 
     for i, path in enumerate(scenario.paths):
@@ -380,16 +381,15 @@ def _check_request_shape(scenario: Scenario, warnings: list[str]) -> None:
     implied = wl.output_tokens_per_request / (wl.input_tokens_per_request + wl.output_tokens_per_request)
     if abs(wl.output_share - implied) <= OUTPUT_SHARE_TOLERANCE * implied:
         return
-    share = f"{wl.output_share:g}" + ("" if "output_share" in wl.model_fields_set else " (the default)")
-    text = (f"workload.output_share {share} disagrees with input_tokens_per_request {wl.input_tokens_per_request:g} "
-            f"and output_tokens_per_request {wl.output_tokens_per_request:g}, which imply an output share of "
-            f"{implied:.3g}: the costs use output_share {wl.output_share:g}")
+    share = f"{wl.output_share:g}"
+    if "output_share" not in wl.model_fields_set:
+        share = Message("output_share_default", share=share)
+    inp, out, used = f"{wl.input_tokens_per_request:g}", f"{wl.output_tokens_per_request:g}", f"{wl.output_share:g}"
+    auto = ""
     if any(p.kind != "api" and p.serving.tokens_per_second_per_gpu == "auto" for p in scenario.paths):
-        text += (f"; tokens_per_second_per_gpu: auto models requests of {wl.input_tokens_per_request:g} + "
-                 f"{wl.output_tokens_per_request:g} tokens and counts all tokens with output_share {wl.output_share:g}, "
-                 f"so it gives {implied / wl.output_share:.3g} × the tokens/s per GPU of `estimate serving`, which "
-                 f"uses {implied:.3g}")
-    warnings.append(text + "; make them agree")
+        auto = Message("output_share_auto", inp=inp, out=out, used=used, ratio=f"{implied / wl.output_share:.3g}",
+                       implied=f"{implied:.3g}")
+    warnings.append(Message("output_share", share=share, inp=inp, out=out, implied=f"{implied:.3g}", used=used, auto=auto))
 
 
 def _check_caps(plan: Plan, params: Params) -> None:
@@ -464,8 +464,7 @@ def _market_block(path, gpu, scenario: Scenario, i: int, warnings: list[str]) ->
         return {"rule": "market", "market": market, "gpu": gpu.id, "since": rule.since, "rule_text": rule.rule,
                 "source": rule.source}
     if rule.new_sales == "licence" and on >= rule.since:
-        warnings.append(f"{path.name}: {gpu.id} needs an export licence for {market} since {rule.since} "
-                        f"({rule.rule}); the owned fleet assumes it can be bought")
+        warnings.append(Message("export_licence", path=path.name, gpu=gpu.id, market=market, since=rule.since, rule=rule.rule))
     return None
 
 RENT_ONLY = ("gpu_hour_price", "gpu_hour_price_change_per_year", "min_replicas")
@@ -475,17 +474,17 @@ OWN_ONLY = ("purchase_price", "server_overhead", "hosting_per_gpu_month", "tdp_w
 
 def _unused_discounts(path: ApiPath, k, base) -> dict[str, str]:
     """A typed batch/off-peak discount whose share is 0 moves nothing."""
-    return {k(f"{kind}_discount"): f"{kind}_share is 0 (no tokens get this discount)" for kind in ("batch", "off_peak")
+    return {k(f"{kind}_discount"): Message("unused_discount", kind=kind) for kind in ("batch", "off_peak")
             if getattr(path, f"{kind}_share") == 0 and k(f"{kind}_discount") in base}
 
 
 def _unused_serving(serving) -> dict[str, str]:
     if serving.ownership == "rent":
-        out = {name: "the serving fleet is rented (ownership: rent)" for name in OWN_ONLY}
+        out = {name: Message("unused_rented") for name in OWN_ONLY}
         if serving.scaling != "autoscale":
-            out["min_replicas"] = "the serving fleet is sized for the peak (scaling: fixed)"
+            out["min_replicas"] = Message("unused_fixed")
         return out
-    return {name: "the serving fleet is owned (ownership: own)" for name in RENT_ONLY}
+    return {name: Message("unused_owned") for name in RENT_ONLY}
 
 
 def _gpu(name: str, where: str):
@@ -535,7 +534,7 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
     if path.model is not None and (given["price_per_1k_input"] is None or given["price_per_1k_output"] is None or path.price_per_1k_cached_input is None):
         price = catalog_price()
         rate = 1.0 if price.currency == scenario.currency else fx(k("model"))
-        where = f"{price.describe()}; price in force on {start:%Y-%m-%d}"
+        where = Message("m_price_where", price=price.describe(), date=f"{start:%Y-%m-%d}")
         conv = f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""
         for name, per_1m in (
             ("price_per_1k_input", price.input_per_1m_usd),
@@ -543,7 +542,8 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
             ("price_per_1k_cached_input", price.cached_input_per_1m_usd),
         ):
             if getattr(path, name) is None:
-                fix(k(name), per_1m / 1000.0 * rate, f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}")
+                fix(k(name), per_1m / 1000.0 * rate,
+                    Message("m_api_price", where=where, per_1m=f"{per_1m:g}", currency=price.currency, conv=conv, note=""))
         filled = [t for t, name in (("input", "price_per_1k_input"), ("output", "price_per_1k_output"),
                                     ("cached_input", "price_per_1k_cached_input")) if getattr(path, name) is None]
         if pp is not None:
@@ -554,26 +554,24 @@ def _compile_api(path: ApiPath, k, base, derive, fix, fx, scenario: Scenario, pp
                     name = f"price_per_1k_{t}"
                     per_1m = {"input": price.input_per_1m_usd, "output": price.output_per_1m_usd,
                               "cached_input": price.cached_input_per_1m_usd}[t]
-                    fix(k(name), base[k(name)], f"catalog {where}: {per_1m:g} {price.currency}/1M{conv}{note}")
+                    fix(k(name), base[k(name)],
+                        Message("m_api_price", where=where, per_1m=f"{per_1m:g}", currency=price.currency, conv=conv, note=note))
         if warnings is not None and price.price_date and price.valid_to is None:
             age = _months_between(price.price_date, start)
             if age > STALE_PRICE_MONTHS:
-                warnings.append(
-                    f"{path.name}: {price.model}: listed {price.price_date[:7]}, {age} months before start; "
-                    "check it or give price_per_1k_*"
-                )
+                warnings.append(Message("stale_price", path=path.name, model=price.model, listed=price.price_date[:7], age=age))
     if k("price_per_1k_cached_input") not in base:
-        derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], "default: price_per_1k_input")
+        derive(k("price_per_1k_cached_input"), lambda p, key=k("price_per_1k_input"): p[key], Message("m_default_of", field="price_per_1k_input"))
     _compile_cache_write(path, k, derive, fix, fx, scenario, catalog_price)
     _compile_auto_discounts(path, k, fix, scenario, catalog_price, pp)
     mf = path.managed_finetune
     if mf is not None:
         for name in ("price_per_1k_input", "price_per_1k_output"):
             if getattr(mf, name) is None:
-                derive(k(f"managed_finetune.{name}"), lambda p, key=k(name): p[key], f"default: the path's {name}")
+                derive(k(f"managed_finetune.{name}"), lambda p, key=k(name): p[key], Message("m_default_path_field", field=name))
         if mf.price_per_1k_cached_input is None:
             src = k("managed_finetune.price_per_1k_input")
-            derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], "default: managed_finetune.price_per_1k_input")
+            derive(k("managed_finetune.price_per_1k_cached_input"), lambda p, key=src: p[key], Message("m_default_of", field="managed_finetune.price_per_1k_input"))
 
 
 def _compile_cache_write(path: ApiPath, k, derive, fix, fx, scenario: Scenario, catalog_price) -> None:
@@ -589,7 +587,7 @@ def _compile_cache_write(path: ApiPath, k, derive, fix, fx, scenario: Scenario, 
                 + (f" × {rate:g} {scenario.currency}/USD" if rate != 1.0 else ""))
         else:
             derive(k("price_per_1k_cache_write"), lambda p, key=k("price_per_1k_input"): p[key],
-                   "default: price_per_1k_input (the price data has no cache-write price)")
+                   Message("m_no_cache_write"))
 
 
 def _compile_auto_discounts(path: ApiPath, k, fix, scenario: Scenario, catalog_price, pp: PathPlan | None) -> None:
@@ -683,13 +681,13 @@ def _compile_model(path, k, base, derive, fix, scenario: Scenario, plan: Plan) -
         # A dense catalog model: every parameter is active, so active_params is derived below and
         # follows params when an analysis moves params (a fixed copy would exceed a lowered params).
     if k("model.active_params") not in base:
-        dense = f"catalog {ref.catalog}: dense, active = params" if ref.catalog is not None else "default: params (dense model)"
+        dense = Message("m_dense_catalog", model=ref.catalog) if ref.catalog is not None else Message("m_dense_default")
         derive(k("model.active_params"), lambda p, key=k("model.params"): p[key], dense)
     if isinstance(path, BuildPath) and ref.training_tokens is None:
         derive(
             k("model.training_tokens"),
             lambda p, key=k("model.params"): CHINCHILLA_TOKENS_PER_PARAM * p[key],
-            "compute-optimal 20 × params (Hoffmann et al. 2022)",
+            Message("m_chinchilla"),
         )
 
 
@@ -700,7 +698,8 @@ def _price_from_catalog(gpu, attr: str, label: str, key: str, fix, fx) -> None:
     rate = fx(key)
     conv = f" × {rate:g}" if rate != 1.0 else ""
     date = f", {gpu.price_date}" if getattr(gpu, "price_date", None) else ""
-    fix(key, usd * rate, f"catalog {gpu.id} {label} {usd:g} USD{conv}{date}")
+    label = {"rental price per GPU-hour": Message("lbl_rental"), "purchase price": Message("lbl_purchase")}.get(label, label)
+    fix(key, usd * rate, Message("m_gpu_price", gpu=gpu.id, label=label, usd=f"{usd:g}", conv=conv, date=date))
 
 
 def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], scenario: Scenario) -> None:
@@ -714,7 +713,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
             terms = owned_terms()
             derive(k("serving.reserved.gpu_hour_price"),
                    lambda p, key=k("serving.gpu_hour_price"), r=terms.reserved_price_ratio: p[key] * r,
-                   f"on-demand gpu_hour_price × {terms.reserved_price_ratio:g} ({terms.sources['reserved_price_ratio']})")
+                   Message("m_reserved_ratio", ratio=f"{terms.reserved_price_ratio:g}", source=terms.sources['reserved_price_ratio']))
         if sv.reserved is not None and sv.reserved.gpus == "auto":
             base[k("serving.reserved.gpus")] = 0.0  # placeholder until the search below fixes it
     else:
@@ -723,13 +722,13 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
                 and rule.blocks(f"{scenario.start_date:%Y-%m-%d}"):
             # Not sold new there: the path is infeasible with the rule (_market_block), not an error.
             fix(k("serving.purchase_price"), 0.0,
-                f"none: {gpu.id} is not sold new in {scenario.constraints.market} since {rule.since} (the path is infeasible)")
+                Message("m_not_sold", gpu=gpu.id, market=scenario.constraints.market, since=rule.since))
         elif sv.purchase_price in (None, "auto"):
             _price_from_catalog(gpu, "purchase_usd", "purchase price", k("serving.purchase_price"), fix, fx)
         if sv.tdp_watts == "auto":
             fix(k("serving.tdp_watts"), gpu.tdp_watts, f"catalog {gpu.id} TDP")
         if sv.pue is None:
-            fix(k("serving.pue"), PUE_DEFAULT, "default: Uptime Institute 2023 average PUE")
+            fix(k("serving.pue"), PUE_DEFAULT, Message("m_pue"))
         _owned_autos(path, gpu, k, derive, fix, fx, warnings, scenario)
     if sv.tokens_per_second_per_gpu == "auto" or sv.gpus_per_replica == "auto":
         from buildorbuy.estimators.serving import KV_BYTES_PER_ELEMENT, estimate_serving
@@ -768,8 +767,8 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
             bound = est.bound if isinstance(est.bound, str) else str(np.asarray(est.bound).ravel()[0])
             for warning in getattr(est, "warnings", None) or []:
                 if f"{path.name}: {warning}" not in warnings:
-                    warnings.append(f"{path.name}: {warning}")
-            return f"{est.method}; {bound}-bound"
+                    warnings.append(Message("path", path=path.name, text=warning))
+            return Message("m_serving", method=est.method, bound=bound)
 
         if sv.gpus_per_replica == "auto":
             derive(k("serving.gpus_per_replica"), lambda p: np.asarray(estimate(p).gpus_per_replica, dtype=float),
@@ -818,38 +817,36 @@ def _owned_autos(path, gpu, k, derive, fix, fx, warnings: list[str], scenario: S
     terms = owned_terms()
     src = terms.sources
     if sv.server_overhead == "auto":
-        fix(k("serving.server_overhead"), terms.server_overhead, f"catalog owned_terms: {src['server_overhead']}")
+        fix(k("serving.server_overhead"), terms.server_overhead, Message("m_owned_terms", source=src['server_overhead']))
     if sv.power_utilization == "auto":
-        fix(k("serving.power_utilization"), terms.power_utilization, f"catalog owned_terms: {src['power_utilization']}")
+        fix(k("serving.power_utilization"), terms.power_utilization, Message("m_owned_terms", source=src['power_utilization']))
     if sv.maintenance_per_year == "auto":
-        fix(k("serving.maintenance_per_year"), terms.maintenance_per_year, f"catalog owned_terms: {src['maintenance_per_year']}")
+        fix(k("serving.maintenance_per_year"), terms.maintenance_per_year, Message("m_owned_terms", source=src['maintenance_per_year']))
     if sv.power_price_per_kwh == "auto":
         prices = terms.power_price_per_kwh
         if scenario.currency in prices:
             fix(k("serving.power_price_per_kwh"), prices[scenario.currency],
-                f"catalog owned_terms: {prices[scenario.currency]:g} {scenario.currency}/kWh ({src['power_price_per_kwh']})")
+                Message("m_power_price", price=f"{prices[scenario.currency]:g}", currency=scenario.currency,
+                        source=src['power_price_per_kwh']))
         else:
             rate = fx(k("serving.power_price_per_kwh"))
             fix(k("serving.power_price_per_kwh"), prices["USD"] * rate,
-                f"catalog owned_terms: {prices['USD']:g} USD/kWh × {rate:g} ({src['power_price_per_kwh']})")
+                Message("m_power_price_fx", price=f"{prices['USD']:g}", rate=f"{rate:g}", source=src['power_price_per_kwh']))
     if sv.hosting_per_gpu_month == "auto":
         rate = fx(k("serving.hosting_per_gpu_month"))
         per_kw = terms.hosting_usd_per_kw_month
         derive(k("serving.hosting_per_gpu_month"),
                lambda p, key=k("serving.tdp_watts"): p[key] / 1000.0 * per_kw * rate,
-               f"tdp_watts / 1000 × {per_kw:g} USD per kW-month" + (f" × {rate:g}" if rate != 1.0 else "")
-               + f" (catalog owned_terms: {src['hosting_usd_per_kw_month']})")
+               Message("m_hosting", per_kw=f"{per_kw:g}", fx=f" × {rate:g}" if rate != 1.0 else "",
+                       source=src['hosting_usd_per_kw_month']))
     for name in ("power_price_per_kwh", "hosting_per_gpu_month"):
         if getattr(sv, name) == 0:
-            warnings.append(f"{path.name}: serving.{name} is 0 for an owned fleet, so it costs nothing; "
-                            f"write {name}: auto for a sourced value (or your own figure)")
+            warnings.append(Message("owned_zero", path=path.name, name=name))
     left_out = _owned_terms_left_out(sv, terms)
     if left_out:
-        warnings.append(f"{path.name}: owned fleet without " + ", ".join(f"serving.{name}" for name, _, _ in left_out)
-                        + ": " + ("they default to " if len(left_out) > 1 else "it defaults to ")
-                        + " and ".join(default for _, default, _ in left_out)
-                        + "; write auto for the catalog's sourced values (" + ", ".join(auto for _, _, auto in left_out)
-                        + ") or your own figures")
+        warnings.append(Message("owned_left_out", path=path.name, fields=[f"serving.{name}" for name, _, _ in left_out],
+                                defaults_to=Message("they_default_to" if len(left_out) > 1 else "it_defaults_to"),
+                                defaults=And(default for _, default, _ in left_out), autos=[auto for _, _, auto in left_out]))
 
 
 def _owned_terms_left_out(sv, terms) -> list[tuple[str, str, str]]:
@@ -859,11 +856,12 @@ def _owned_terms_left_out(sv, terms) -> list[tuple[str, str, str]]:
     given = sv.model_fields_set
     out = []
     if "server_overhead" not in given:
-        out.append(("server_overhead", "0 (no servers, network or storage)", f"+{terms.server_overhead * 100:g} % on the GPU price"))
+        out.append(("server_overhead", Message("default_overhead"), Message("auto_overhead", pct=f"{terms.server_overhead * 100:g}")))
     if "maintenance_per_year" not in given:
-        out.append(("maintenance_per_year", "0 (no maintenance)", f"{terms.maintenance_per_year * 100:g} % of the purchase a year"))
+        out.append(("maintenance_per_year", Message("default_maintenance"),
+                    Message("auto_maintenance", pct=f"{terms.maintenance_per_year * 100:g}")))
     if "power_utilization" not in given and sv.power_price_per_kwh != 0:
-        out.append(("power_utilization", "1 (draw at full TDP)", f"{terms.power_utilization:g} of TDP"))
+        out.append(("power_utilization", Message("default_power"), Message("auto_power", share=f"{terms.power_utilization:g}")))
     return out
 
 

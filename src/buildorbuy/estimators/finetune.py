@@ -41,6 +41,7 @@ import numpy as np
 from buildorbuy.catalog.gpus import GpuSpec
 from buildorbuy.estimators._arrays import EstimatorError, positive
 from buildorbuy.estimators.training import DEFAULT_TOKENS_PER_PARAM, training_mfu
+from buildorbuy.phrases import Message
 
 FLOPS_PER_PARAM_TOKEN = {"full": 6.0, "lora": 4.0, "qlora": 6.0}
 """FLOPs per base-model parameter per training token, by method (sources in the module docstring)."""
@@ -95,9 +96,6 @@ def finetune_mfu(gpu: GpuSpec, params, method: str, *, precision: str = "bf16", 
 def finetune_mfu_method(gpu: GpuSpec, method: str, precision: str = "bf16") -> str:
     """One line describing how `auto` fine-tuning MFU was obtained."""
     m = _method(method)
-    p = "" if str(precision).lower() == "bf16" else f" at {str(precision).lower()}"
-    return (
-        f"MFU = pretraining auto MFU on {gpu.id}{p} at 20 tokens/parameter × {JOB_EFFICIENCY['current'][m]:g} "
-        f"({m} job efficiency of current stacks, fitted to published NeMo/xtuner/axolotl fine-tuning throughput; "
-        f"the 2023 Alpaca recipe: {JOB_EFFICIENCY['2023'][m]:g}); ×/÷{ERROR_FACTOR_P80:g} at 80 %"
-    )
+    p = "" if str(precision).lower() == "bf16" else Message("at_precision", precision=str(precision).lower())
+    return Message("m_finetune_mfu", gpu=gpu.id, precision=p, efficiency=f"{JOB_EFFICIENCY['current'][m]:g}", method=m,
+                   alpaca=f"{JOB_EFFICIENCY['2023'][m]:g}", factor=f"{ERROR_FACTOR_P80:g}")

@@ -16,6 +16,7 @@ from buildorbuy.estimators import serving as sv
 from buildorbuy.estimators import training as tr
 from buildorbuy.estimators._arrays import EstimatorError, positive, unit_fraction
 from buildorbuy.scenario.types import MAX_COUNT
+from buildorbuy.phrases import Message
 
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
@@ -46,7 +47,7 @@ def _mfu(given, auto, auto_method: str) -> tuple[float, str, str]:
     value = _f(unit_fraction(given, "mfu"))
     if value < MIN_MFU:
         raise EstimatorError(f"must be at least {MIN_MFU:g} (real runs reach tens of percent; got {value:.3g})", field="mfu")
-    return value, "given", "MFU given"
+    return value, "given", Message("mfu_given")
 
 
 def _finite(estimate):
@@ -88,7 +89,7 @@ def estimate_training(
         out["error_factor_p80"] = tr.ERROR_FACTOR_P80
     _check_hours(hours, mfu_source, mfu_value)
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
-    out["method"] = f"FLOPs = 6·N_active·D (Kaplan 2020; Hoffmann 2022); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
+    out["method"] = Message("est_training", tflops=f"{gpu.bf16_tflops:g}", mfu=mfu_method)
     return out
 
 
@@ -133,7 +134,7 @@ def estimate_finetune(
     _check_hours(hours, mfu_source, mfu_value)
     _add_run(out, gpu, hours, gpus, gpu_hour_price_usd)
     k = ft.FLOPS_PER_PARAM_TOKEN[method.lower()]
-    out["method"] = f"FLOPs = {k:g}·N·D·epochs ({method.lower()}); GPU-hours = FLOPs / ({gpu.bf16_tflops:g} TFLOP/s BF16 × MFU) / 3600; {mfu_method}"
+    out["method"] = Message("est_finetune", k=f"{k:g}", method=method.lower(), tflops=f"{gpu.bf16_tflops:g}", mfu=mfu_method)
     return out
 
 

@@ -68,6 +68,7 @@ import numpy as np
 
 from buildorbuy.catalog.gpus import GpuSpec
 from buildorbuy.estimators._arrays import EstimatorError, positive
+from buildorbuy.phrases import And, Message
 
 BYTES_PER_PARAM = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5, "fp4": 0.5}
 """Bytes per weight at each serving precision."""
@@ -412,14 +413,11 @@ def estimate_serving(
     warnings: list[str] = []
     missing = {"fp8": gpu.fp8_tflops, "fp4": getattr(gpu, "fp4_tflops", None) or gpu.fp8_tflops}.get(p, True)
     if not missing:
-        warnings.append(f"{gpu.id} has no {p.upper()} tensor cores: {p} weights save memory but compute runs at the BF16 rate")
+        warnings.append(Message("no_tensor_cores", gpu=gpu.id, upper=p.upper(), lower=p))
     if np.any(g > NODE_GPUS):
-        warnings.append(
-            f"a replica needs {int(np.max(g))} {gpu.id} GPUs, more than one node of {NODE_GPUS}: "
-            "multi-node serving (pipeline or expert parallelism over the network)"
-        )
+        warnings.append(Message("multi_node", gpus=int(np.max(g)), gpu=gpu.id, node=NODE_GPUS))
     if (tpot_s is not None or ttft_s is not None) and not np.all(rep.latency_ok):
-        warnings.append(f"the latency target is not met on {gpu.id} even at batch 1: the estimate uses batch 1 on the fastest replica")
+        warnings.append(Message("latency_unmet", gpu=gpu.id))
     method = _method(gpu, v, cap, prefill_efficiency, decode_efficiency, bandwidth_efficiency, comm_efficiency,
                      collective_latency_s, g, rep, candidates, tpot_s, ttft_s)
     return ServingEstimate(
@@ -439,32 +437,26 @@ def estimate_serving(
 
 
 def _method(gpu, v, cap, pe, de, be, ce, lat, g, rep, candidates, tpot_s, ttft_s) -> str:
-    text = (
-        f"full-load roofline per replica of g GPUs: time = prefill 2·N_active·in·B/({_num(pe)}·peak·g) + out·{{max("
-        f"2·N_active·B/({_num(de)}·peak·g), (weights + KV)/({_num(be)}·bandwidth·g)) + TP collectives "
-        f"(all-reduce of B·hidden·2 bytes per layer, ×2 dense; MoE all-to-all) over {gpu.interconnect_kind} "
-        f"at {_num(ce)}·{gpu.interconnect_gb_per_s:g}/2 GB/s + {_num(np.asarray(lat) * 1e6)} µs each}}, "
-        f"÷ {gpu.vendor} software efficiency {_num(v)}; B = requests whose KV cache fits in "
-        f"{USABLE_MEMORY_FRACTION:g} of memory (≤ {int(np.max(cap))})"
-    )
+    meeting = ""
     if tpot_s is not None or ttft_s is not None:
-        parts = [f"{tpot_s * 1e3:g} ms per output token" if tpot_s is not None else None,
-                 f"{ttft_s * 1e3:g} ms to first token" if ttft_s is not None else None]
-        text += " and meeting " + " and ".join(x for x in parts if x)
-    text += "; efficiencies fitted to TensorRT-LLM and vLLM tables"
+        parts = [Message("sv_tpot", ms=f"{tpot_s * 1e3:g}") if tpot_s is not None else None,
+                 Message("sv_ttft", ms=f"{ttft_s * 1e3:g}") if ttft_s is not None else None]
+        meeting = Message("sv_meeting", targets=And(x for x in parts if x))
+    roofline = Message("sv_roofline", pe=_num(pe), de=_num(de), be=_num(be), kind=gpu.interconnect_kind, ce=_num(ce),
+                       bw=f"{gpu.interconnect_gb_per_s:g}", lat=_num(np.asarray(lat) * 1e6), vendor=gpu.vendor, v=_num(v),
+                       frac=f"{USABLE_MEMORY_FRACTION:g}", cap=int(np.max(cap)), meeting=meeting)
+    tp = batch = ""
     if candidates is not None:
         chosen = int(_one(g))
         tried = ", ".join(f"TP{k} {val:,.0f}" for k, val in candidates.items())
         if len(candidates) > 1:
             if gpu.interconnect_kind == "pcie" and min(candidates) == 1 and chosen == 1:
-                text += (f"; TP 1: the model fits one GPU, and over PCIe a wider replica is taken only to meet a latency "
-                         f"target (output tokens/s per GPU: {tried})")
+                tp = Message("sv_tp_pcie", tried=tried)
             else:
-                text += (f"; TP {chosen} chosen for the lowest cost per token (output tokens/s per GPU: {tried}; "
-                         f"a larger degree must gain > 1 %)")
+                tp = Message("sv_tp_chosen", tp=chosen, tried=tried)
         else:
-            text += f"; TP {chosen}: the only degree that fits ({tried} output tokens/s per GPU)"
+            tp = Message("sv_tp_only", tp=chosen, tried=tried)
     if np.size(rep.batch) == 1 and np.size(rep.limit) == 1:
-        text += (f"; batch {int(_one(rep.batch))} ({np.asarray(rep.limit).reshape(-1)[0]}-limited), "
-                 f"{_one(rep.tpot_s) * 1e3:.0f} ms per output token, {_one(rep.ttft_s) * 1e3:.0f} ms to first token")
-    return text
+        batch = Message("sv_batch", batch=int(_one(rep.batch)), limit=np.asarray(rep.limit).reshape(-1)[0],
+                        tpot=f"{_one(rep.tpot_s) * 1e3:.0f}", ttft=f"{_one(rep.ttft_s) * 1e3:.0f}")
+    return Message("sv_method", roofline=roofline, tp=tp, batch=batch)

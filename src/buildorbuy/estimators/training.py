@@ -49,6 +49,7 @@ import numpy as np
 
 from buildorbuy.catalog.gpus import GpuSpec
 from buildorbuy.estimators._arrays import EstimatorError, positive
+from buildorbuy.phrases import Message
 
 FLOPS_PER_PARAM_TOKEN = 6.0
 """Training FLOPs per active parameter per token (Kaplan 2020; Hoffmann 2022)."""
@@ -142,8 +143,11 @@ def training_mfu_method(gpu: GpuSpec, precision: str = "bf16", moe: bool = False
         text += f" / (1 + {MOE_OVERHEAD:g} × (1 − active/total), MoE all-to-all)"
     if check_precision(gpu, precision) == "fp8":
         text += f" × {precision_gain(gpu, 'fp8'):.3g} (FP8: peak ratio {gpu.peak_flops('fp8') / gpu.peak_flops('bf16'):.3g} × efficiency {FP8_EFFICIENCY:g})"
-    return text + (", fitted to published pretraining runs (LLaMA, Llama 2/3/3.1/4, BLOOM, Pythia, Falcon, TinyLlama, "
-                   f"SmolLM3, DeepSeek, OLMo); ×/÷{ERROR_FACTOR_P80:g} at 80 % (leave-one-out)")
+    return Message("m_training_mfu", formula=text, runs=FITTED_RUNS, factor=f"{ERROR_FACTOR_P80:g}")
+
+
+FITTED_RUNS = "LLaMA, Llama 2/3/3.1/4, BLOOM, Pythia, Falcon, TinyLlama, SmolLM3, DeepSeek, OLMo"
+"""The model families whose published pretraining runs `auto` MFU is fitted to (see calibration)."""
 
 
 def training_gpu_hours(flops, gpu: GpuSpec, mfu) -> np.ndarray:

@@ -8,7 +8,7 @@ import json
 from buildorbuy.analysis.breakeven import BreakevenResult
 from buildorbuy.render.tables import text_console
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import message, t
 from buildorbuy.render.sweep_render import value_text
 
 
@@ -110,7 +110,7 @@ def _model_label(path, lang: str = "en") -> str:
 
 def routing_sentence(result: BreakevenResult, lang: str = "en") -> str | None:
     """For routing.escalation_rate and routing.share, the break-even in the planner's words:
-    'hosting pays while the 8B model fails on fewer than 7.9 % of requests'."""
+    'hosting pays while the 8B model fails on fewer than 7.9% of requests'."""
     import re
 
     match = re.fullmatch(r"paths\[(\d+)\]\.routing\.(escalation_rate|share)", result.param)
@@ -118,7 +118,7 @@ def routing_sentence(result: BreakevenResult, lang: str = "en") -> str | None:
         return None
     index, field = int(match.group(1)), match.group(2)
     path = result.scenario.paths[index]
-    pct = f"{result.value * 100:.2g} %" if result.value * 100 < 10 else f"{result.value * 100:.3g} %"
+    pct = f"{result.value * 100:.2g}%" if result.value * 100 < 10 else f"{result.value * 100:.3g}%"
     model = _model_label(path, lang)
     if field == "escalation_rate" and result.cheaper_below == path.name:
         return t("be2.routing_escalation", lang, path=path.name, model=model, pct=pct)
@@ -142,7 +142,7 @@ def render_markdown(result: BreakevenResult, lang: str = "en") -> str:
 
     out = [f"## {md(heading(result, lang))}", ""] + [f"- {md(line)}" for line in lines(result, lang)]
     if result.warnings:
-        out += ["", f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings]
+        out += ["", f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in result.warnings]
     return "\n".join(out) + "\n"
 
 

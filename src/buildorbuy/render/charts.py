@@ -280,7 +280,7 @@ def tornado_figure(rows: list[dict[str, Any]], metric: str, baseline: float | No
     ax = fig.add_subplot()
     ordered = list(reversed(rows))  # widest swing on top
     base = baseline if baseline is not None else 0.0
-    labels = [r.get("label") or r["input"] for r in ordered]
+    labels = [(r.get("labels") or {}).get(lang) or r.get("label") or r["input"] for r in ordered]
     ypos = range(len(ordered))
     low_bars = ax.barh(ypos, [r["at_low"] - base for r in ordered], left=base, color="#4e79a7", label=t("fig.low", lang))
     high_bars = ax.barh(ypos, [r["at_high"] - base for r in ordered], left=base, color="#e15759", label=t("fig.high", lang))

@@ -9,7 +9,7 @@ from buildorbuy.analysis.compare import Comparison
 from buildorbuy.engine.core import COMPONENTS, FLEET_KEYS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import accounting_title, t
+from buildorbuy.render.i18n import accounting_title, message, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 
@@ -93,7 +93,7 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
     if rows:
         out += [f"### {t('title.estimates', lang)}", "", markdown_table(header, rows), ""]
     if cmp.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in cmp.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in cmp.warnings] + [""]
     return "\n".join(out)
 
 

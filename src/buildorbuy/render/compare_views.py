@@ -5,7 +5,7 @@ from __future__ import annotations
 from buildorbuy.analysis.compare import Comparison
 from buildorbuy.render import formatting as fmt
 from buildorbuy.phrases import phrase_infeasible
-from buildorbuy.render.i18n import component_label, infeasible_phrases, kind_label, t
+from buildorbuy.render.i18n import component_label, infeasible_phrases, kind_label, message, t
 
 
 def summary_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
@@ -138,15 +138,15 @@ def fleet_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[
 
 def estimate_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[list[str]]]:
     header = [t("col.path", lang), t("col.field", lang), t("col.value", lang), t("col.how", lang)]
-    rows = [[t("row.scenario", lang), key, estimate_value(e, lang), e["method"]] for key, e in cmp.estimates.items()]
+    rows = [[t("row.scenario", lang), key, estimate_value(e, lang), message(e["method"], lang)] for key, e in cmp.estimates.items()]
     for p in cmp.paths:
         for key, e in p.estimates.items():
-            rows.append([p.name, key, estimate_value(e, lang), e["method"]])
+            rows.append([p.name, key, estimate_value(e, lang), message(e["method"], lang)])
     return header, rows
 
 
 def estimate_value(e: dict, lang: str = "en") -> str:
-    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.32 at 80 %": the
+    """The estimate's value, with its calibrated error where it has one ("5,230, ×/÷1.32 at 80%": the
     factor written as the method text writes it)."""
     text = fmt.number(e["value"])
     factor = e.get("error_factor_p80")

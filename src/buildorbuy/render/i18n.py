@@ -3,12 +3,13 @@
 `t(key, lang, **values)` looks a key up and fills `{placeholders}` with `str.format`. Renderers
 hold no English or Chinese literals of their own: add a key to both tables here (a test checks
 that the two tables have the same keys and the same placeholders). Data that comes from the
-scenario or the engine (path names, estimate methods, warnings) is shown as it is.
+scenario (path names) is shown as it is; the engine's, estimators' and analyses' sentences
+(warnings, notes, estimate methods) are `phrases.Message`s, phrased here by `message(text, lang)`.
 """
 
 from __future__ import annotations
 
-from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, SWITCH_EN
+from buildorbuy.phrases import INFEASIBLE_EN, MESSAGES_EN, REASON_EN, SWITCH_EN, phrase_message
 
 from typing import Any
 
@@ -48,7 +49,7 @@ EN: dict[str, str] = {
     "never.breakeven": "never",
     "list.sep": ", ",
     "label.colon": ": ",
-    "est.with_error": "{value}, ×/÷{factor} at 80 %",
+    "est.with_error": "{value}, ×/÷{factor} at 80%",
     "never.payback": "never",
     "row.tokens_demanded": "tokens demanded",
     "row.total": "total",
@@ -242,7 +243,7 @@ ZH: dict[str, str] = {
     "never.breakeven": "不会持平",
     "list.sep": "，",
     "label.colon": "：",
-    "est.with_error": "{value}，80 % 区间 ×/÷{factor}",
+    "est.with_error": "{value}，80% 区间 ×/÷{factor}",
     "never.payback": "未回本",
     "row.tokens_demanded": "token 需求量",
     "row.total": "合计",
@@ -1159,7 +1160,7 @@ ESTIMATE_FIELDS_EN = {
     "model": "model", "gpu": "GPU", "params": "parameters", "active_params": "active parameters", "tokens": "tokens",
     "epochs": "epochs", "finetune_method": "fine-tune method", "precision": "precision", "flops": "compute (FLOPs)",
     "mfu": "model FLOPs utilisation (MFU)", "mfu_source": "MFU source", "gpu_hours": "GPU-hours", "gpus": "GPUs",
-    "wall_clock_days": "wall-clock days", "error_factor_p80": "80 % error factor (×/÷)",
+    "wall_clock_days": "wall-clock days", "error_factor_p80": "80% error factor (×/÷)",
     "gpu_hour_price": "price per GPU-hour", "cost": "cost", "monthly_cost": "monthly cost", "currency": "currency",
     "price_source": "price source", "method": "method", "input_len": "input tokens per request",
     "output_len": "output tokens per request", "cached_input_share": "cached share of input",
@@ -1301,7 +1302,7 @@ ZH.update({
 })
 
 # ---------------------------------------------------------------------- validate (its `Error:` lines name fields by
-# their dotted paths and keep the validator's English messages, like every command's errors and warnings on stderr)
+# their dotted paths and keep the validator's English messages, like every command's errors on stderr)
 EN.update({"validate.valid": "{file}: valid — {n} paths ({names}), {horizon} months"})
 ZH.update({"validate.valid": "{file}：有效 — {n} 个方案（{names}），{horizon} 个月"})
 
@@ -1353,3 +1354,176 @@ def input_label(label: str, lang: str = "en") -> str:
     if lang != "en" and label.endswith(" (outcome)"):
         return t("input.outcome", lang, key=label[: -len(" (outcome)")])
     return label
+
+
+# ---------------------------------------------------------------------- the engine's, estimators' and analyses'
+# sentences (phrases.Message: warnings, notes, how an input was estimated); names, fields, formulas and sources
+# quoted from the catalogs stay as written
+EN.update({f"msg.{key}": text for key, text in MESSAGES_EN.items()})
+ZH.update({
+    "msg.path": "{path}：{text}",
+    "msg.after_horizon": "{path}：在第 {month} 月上线，晚于 {horizon} 个月的评估期：在此期间不承担任何流量，因此不予推荐"
+                         "（延长 horizon_months 才能评判它）",
+    "msg.late_run_short": "{path}：{section} 的实际耗时为{took}；因为算力任务须先完成，上线推迟到第 {month} 月"
+                          "（lead_time_months {lead}）",
+    "msg.under_a_day": "不到一天",
+    "msg.days": " {days} 天",
+    "msg.late_run": "{path}：{section} 的实际耗时为 {months} 个月，长于 lead_time_months {lead}；上线推迟到第 {month} 月",
+    "msg.last_term": "{path}：最后一个 {term} 个月的预留期超出 {horizon} 个月的评估期；评估期之后的月份不计入",
+    "msg.output_share": "workload.output_share {share} 与 input_tokens_per_request {inp} 和 output_tokens_per_request "
+                        "{out} 不一致，后两者意味着输出占比为 {implied}：成本按 output_share {used} 计算{auto}；请使二者一致",
+    "msg.output_share_default": "{share}（默认值）",
+    "msg.output_share_auto": "；tokens_per_second_per_gpu: auto 按每请求 {inp} + {out} 个 token 建模，并按 output_share "
+                             "{used} 计入全部 token，因此得到的每 GPU 每秒 token 数是 `estimate serving` 的 {ratio} 倍"
+                             "（后者使用 {implied}）",
+    "msg.export_licence": "{path}：自 {since} 起 {gpu} 出口到 {market} 需要许可证（{rule}）；自有集群假定可以买到",
+    "msg.stale_price": "{path}：{model}：价格标于 {listed}，早于起始月 {age} 个月；请核实或填写 price_per_1k_*",
+    "msg.owned_zero": "{path}：自有集群的 serving.{name} 为 0，因此不产生成本；写 {name}: auto 使用有来源的数值"
+                      "（或填写你自己的数值）",
+    "msg.owned_left_out": "{path}：自有集群未填写 {fields}：{defaults_to} {defaults}；写 auto 使用目录中有来源的数值"
+                          "（{autos}），或填写你自己的数值",
+    "msg.it_defaults_to": "其默认值为",
+    "msg.they_default_to": "其默认值分别为",
+    "msg.default_overhead": "0（不含服务器、网络与存储）",
+    "msg.default_maintenance": "0（不含维护）",
+    "msg.default_power": "1（按满额 TDP 耗电）",
+    "msg.auto_overhead": "在 GPU 价格上加 {pct}%",
+    "msg.auto_maintenance": "每年为采购价的 {pct}%",
+    "msg.auto_power": "TDP 的 {share}",
+    "msg.no_tensor_cores": "{gpu} 没有 {upper} 张量核心：{lower} 权重节省显存，但计算仍按 BF16 速率进行",
+    "msg.multi_node": "一个副本需要 {gpus} 张 {gpu} GPU，超过单节点的 {node} 张：需要多节点推理（通过网络做流水线或专家并行）",
+    "msg.latency_unmet": "即使批大小为 1，{gpu} 也达不到延迟目标：估算按最快副本、批大小 1 计算",
+    "msg.not_used_breakeven": "{key} 未被使用（{why}）：它不会改变任何一个方案的成本",
+    "msg.not_used_sweep": "{key} 未被使用（{why}）：每个点的成本都相同",
+    "msg.unrec_why": "它在评估期之后上线、不可行或有流量未被服务",
+    "msg.unrec_anywhere": "在 {param} 的整个范围内 {path} 都不能被推荐（{why}）",
+    "msg.unrec_some": "在 {param} 范围内的某些取值下 {path} 不能被推荐（{why}）；这些取值不参与比较",
+    "msg.unrec_where": "{param} {where}时 {path} 不能被推荐（{why}）；只在两者都可推荐的范围内寻找交点",
+    "msg.from_on": "从 {value} 起",
+    "msg.from_between_on": "从 {lo} 与 {hi} 之间的某个值起",
+    "msg.up_to": "不超过 {value}",
+    "msg.up_to_between": "不超过 {lo} 与 {hi} 之间的某个值",
+    "msg.nothing_uncertain": "场景中没有不确定的输入（没有分布，每个 success_probability 都是 1）：每个样本都与 compare 相同",
+    "msg.few_samples": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
+    "msg.few_samples_one": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
+    "msg.none_recommendable": "{share} 的样本中没有可推荐的方案",
+    "msg.not_candidate": "不是候选方案（按场景的估计值不能被推荐）：{paths}",
+    "msg.unused_discount": "{kind}_share 为 0（没有 token 享受该折扣）",
+    "msg.unused_rented": "推理集群是租用的（ownership: rent）",
+    "msg.unused_fixed": "推理集群按峰值配置（scaling: fixed）",
+    "msg.unused_owned": "推理集群是自有的（ownership: own）",
+    "msg.skip_unused": "未使用：{detail}",
+    "msg.skip_follows": "由其他输入决定（{detail}）",
+    "msg.report_voi_samples": "信息价值至少需要 1,000 个样本：“决策之前”一节未包含它",
+    "msg.report_mc_ignored": "--samples/--seed 被忽略：场景中没有不确定的输入，因此报告没有蒙特卡洛一节",
+    "msg.m_dense_default": "默认：等于 params（稠密模型）",
+    "msg.m_dense_catalog": "目录 {model}：稠密模型，激活参数 = params",
+    "msg.m_default_of": "默认：等于 {field}",
+    "msg.m_default_path_field": "默认：等于本方案的 {field}",
+    "msg.m_growth": "由 growth_per_year 换算：(1+g)^(1/12) - 1",
+    "msg.m_profile": "由 daily_profile 计算：最大值 / 平均值",
+    "msg.m_owned_terms": "目录 owned_terms：{source}",
+    "msg.m_power_price": "目录 owned_terms：{price} {currency}/kWh（{source}）",
+    "msg.m_power_price_fx": "目录 owned_terms：{price} USD/kWh × {rate}（{source}）",
+    "msg.m_hosting": "tdp_watts / 1000 × 每 kW 每月 {per_kw} USD{fx}（目录 owned_terms：{source}）",
+    "msg.m_pue": "默认：Uptime Institute 2023 年平均 PUE",
+    "msg.m_price_where": "{price}；{date} 生效的价格",
+    "msg.m_api_price": "目录 {where}：{per_1m} {currency}/1M{conv}{note}",
+    "msg.m_gpu_price": "目录 {gpu} {label} {usd} USD{conv}{date}",
+    "msg.lbl_rental": "每 GPU 小时租价",
+    "msg.lbl_purchase": "采购价",
+    "msg.m_chinchilla": "算力最优的 20 × params（Hoffmann 等，2022）",
+    "msg.m_reserved_ratio": "按需 gpu_hour_price × {ratio}（{source}）",
+    "msg.m_not_sold": "无：自 {since} 起 {gpu} 在 {market} 不再销售新卡（该方案不可行）",
+    "msg.m_no_cache_write": "默认：等于 price_per_1k_input（价格数据没有缓存写入价格）",
+    "msg.m_serving": "{method}；受{bound}限制",
+    "msg.m_fleet_search": "在{how}中使净现值最小的{what}；{gpus} 张 GPU",
+    "msg.fs_reservation": "预留量",
+    "msg.fs_cap": "容量上限",
+    "msg.fs_one": " {n} 个整副本数量 {lo}–{hi}（{together}一次批量计算）",
+    "msg.fs_coarse": "均匀分布的整副本数量、再到最优值附近的每个数量（{together}{calls} 次批量计算；最后一次：{n} 个数量 {lo}–{hi}）",
+    "msg.fs_together": "与另一个 auto 集群字段联合搜索，",
+    "msg.m_training_mfu": "{formula}，拟合自公开的预训练记录（{runs}）；80% 区间 ×/÷{factor}（留一法）",
+    "msg.m_finetune_mfu": "MFU = {gpu}{precision} 上每参数 20 个 token 时的预训练自动 MFU × {efficiency}（当前训练栈的 {method} "
+                          "作业效率，拟合自公开的 NeMo/xtuner/axolotl 微调吞吐；2023 年 Alpaca 方案：{alpaca}）；80% 区间 ×/÷{factor}",
+    "msg.at_precision": "（{precision}）",
+    "msg.mfu_given": "MFU 为给定值",
+    "msg.est_training": "FLOPs = 6·N_active·D（Kaplan 2020；Hoffmann 2022）；GPU 小时 = FLOPs / ({tflops} TFLOP/s BF16 × MFU) / 3600；{mfu}",
+    "msg.est_finetune": "FLOPs = {k}·N·D·epochs（{method}）；GPU 小时 = FLOPs / ({tflops} TFLOP/s BF16 × MFU) / 3600；{mfu}",
+    "msg.sv_method": "{roofline}；效率系数拟合自 TensorRT-LLM 与 vLLM 的实测表{tp}{batch}",
+    "msg.sv_roofline": "每个 g 卡副本满载时的 roofline：时间 = 预填充 2·N_active·in·B/({pe}·peak·g) + out·{{max("
+                       "2·N_active·B/({de}·peak·g), (weights + KV)/({be}·bandwidth·g)) + 张量并行集合通信"
+                       "（每层对 B·hidden·2 字节做 all-reduce，稠密模型 ×2；MoE 为 all-to-all），经 {kind} "
+                       "以 {ce}·{bw}/2 GB/s + 每次 {lat} µs}}，÷ {vendor} 软件效率 {v}；B = KV 缓存能放进 {frac} "
+                       "显存的请求数（≤ {cap}）{meeting}",
+    "msg.sv_meeting": "，并满足{targets}",
+    "msg.sv_tpot": "每个输出 token {ms} 毫秒",
+    "msg.sv_ttft": "首 token {ms} 毫秒",
+    "msg.sv_tp_pcie": "；TP 1：模型放得进一张 GPU，经 PCIe 时只有为满足延迟目标才采用更宽的副本（每 GPU 每秒输出 token 数：{tried}）",
+    "msg.sv_tp_chosen": "；选择 TP {tp}，每 token 成本最低（每 GPU 每秒输出 token 数：{tried}；更大的并行度须多出 1% 以上）",
+    "msg.sv_tp_only": "；TP {tp}：唯一放得下的并行度（每 GPU 每秒输出 {tried} 个 token）",
+    "msg.sv_batch": "；批大小 {batch}（受{limit}限制），每个输出 token {tpot} 毫秒，首 token {ttft} 毫秒",
+})
+MESSAGE_AND_ZH = "、"
+EN["cli.warning"] = "Warning: {text}"
+ZH["cli.warning"] = "警告：{text}"
+EN.update({"xl.src_formula": "formula: {method}", "xl.src_user_override": "user input (--set)"})
+ZH.update({"xl.src_formula": "公式：{method}", "xl.src_user_override": "用户输入（--set）"})
+EN.update({"xl.c.offset": "{path} {kind} discount of {type} minus input's (price data)",
+           "xl.c.peak_flops": "{path} {gpu} peak dense BF16 FLOP/s (catalog)",
+           "xl.c.flops_per_token": "{path} FLOPs per parameter and token ({method})"})
+ZH.update({"xl.c.offset": "{path} {type} 的 {kind} 折扣减去输入的折扣（价格数据）",
+           "xl.c.peak_flops": "{path} {gpu} 稠密 BF16 峰值 FLOP/s（目录）",
+           "xl.c.flops_per_token": "{path} 每参数每 token 的 FLOPs（{method}）"})
+EN.update({"cli.note": "Note: {text}", "cli.wrote": "wrote {file}", "cli.wrote_charts": "wrote {file} and {n} chart files in {folder}"})
+ZH.update({"cli.note": "说明：{text}", "cli.wrote": "已写入 {file}", "cli.wrote_charts": "已写入 {file} 及 {folder} 中的 {n} 个图表文件"})
+
+
+def message(text: str, lang: str = "en") -> str:
+    """A sentence of the engine, estimators or analyses (`phrases.Message`) in `lang`; other text as it is."""
+    if lang == "en":
+        return text
+    table = {key[4:]: value for key, value in TABLES[lang].items() if key.startswith("msg.")}
+    return phrase_message(text, table, TABLES[lang]["list.sep"], MESSAGE_AND_ZH,
+                          {"bound": ESTIMATE_VALUES_ZH, "limit": ESTIMATE_VALUES_ZH})
+
+
+# ---------------------------------------------------------------------- scenario fields in words (report's sensitivity
+# section, render.labels): the Chinese for a path's or the workload's field; a field not listed shows its dotted path
+FIELD_WORDS_ZH = {
+    "batch_discount": "批处理折扣", "batch_share": "批处理占比", "off_peak_discount": "错峰折扣", "off_peak_share": "错峰占比",
+    "constraints.max_lead_time_months": "最长准备期（月）", "data.one_off": "一次性数据成本",
+    "data.per_refresh": "每次更新的数据成本", "data.monthly": "每月数据成本", "discount": "折扣", "discount_rate": "折现率",
+    "finetune.epochs": "微调轮数", "finetune.gpu_hour_price": "微调 GPU 小时价格", "finetune.gpus": "微调 GPU 数",
+    "finetune.mfu": "微调 MFU", "finetune.refresh_months": "微调更新周期（月）", "finetune.tokens": "微调 token 数",
+    "fixed_fee_per_month": "每月固定费用", "setup_fee": "开通费", "horizon_months": "评估期（月）",
+    "lead_time_months": "准备期（月）", "start_month": "开始月份", "success_probability": "成功概率",
+    "model.active_params": "激活参数量", "model.params": "模型参数量", "model.training_tokens": "训练 token 数",
+    "price_change_per_year": "每年价格变化", "price_per_1k_cached_input": "每千缓存输入 token 价格",
+    "price_per_1k_input": "每千输入 token 价格", "price_per_1k_output": "每千输出 token 价格",
+    "price_per_1k_cache_write": "每千缓存写入 token 价格",
+    "routing.escalation_rate": "升级率", "routing.ramp_months": "路由爬坡期（月）", "routing.share": "路由占比",
+    "serving.depreciation_years": "折旧年限", "serving.gpu_hour_price": "推理 GPU 小时价格",
+    "serving.gpu_hour_price_change_per_year": "推理 GPU 小时价格年变化", "serving.gpus_per_replica": "每副本 GPU 数",
+    "serving.hosting_per_gpu_month": "每 GPU 每月托管费", "serving.maintenance_per_year": "每年维护费率",
+    "serving.max_gpus": "GPU 上限", "serving.min_replicas": "最少副本数", "serving.owned_gpus": "自有 GPU 数",
+    "serving.power_price_per_kwh": "每千瓦时电价", "serving.power_utilization": "功耗占 TDP 比例",
+    "serving.procurement_months": "采购期（月）", "serving.pue": "PUE", "serving.purchase_price": "GPU 采购价",
+    "serving.redundancy": "冗余系数", "serving.reserved.gpu_hour_price": "预留 GPU 小时价格",
+    "serving.reserved.gpus": "预留 GPU 数", "serving.reserved.term_months": "预留期（月）",
+    "serving.residual.declining_balance": "残值递减率", "serving.server_overhead": "服务器附加成本比例",
+    "serving.target_utilization": "推理目标利用率", "serving.tdp_watts": "TDP（瓦）",
+    "serving.throughput_change_per_year": "每年吞吐变化", "serving.tokens_per_second_per_gpu": "每 GPU 每秒 token 数",
+    "training.experiment_overhead": "实验附加比例", "training.goodput": "有效训练比例",
+    "training.gpu_hour_price": "训练 GPU 小时价格", "training.gpus": "训练 GPU 数", "training.mfu": "训练 MFU",
+    "training.refresh_months": "训练更新周期（月）", "usd_exchange_rate": "美元汇率",
+    "staff.annual_cost": "年成本", "staff.count": "人数", "staff.end_month": "结束月份",
+    "staff.salary_growth_per_year": "年薪年增长率", "staff.start_month": "开始月份",
+    "workload.cache_write_share": "缓存写入占比", "workload.cached_input_share": "缓存输入占比",
+    "workload.growth_per_month": "月增长率", "workload.growth_per_year": "年增长率",
+    "workload.input_tokens_per_request": "每请求输入 token 数", "workload.output_share": "输出占比",
+    "workload.output_tokens_per_request": "每请求输出 token 数", "workload.peak_to_average": "峰均比",
+    "workload.tokens_per_month": "每月 token 数",
+}
+EN.update({"label.of_path": "{what} ({path})", "label.staff": "{role} {what}", "label.staff_line": "staff line {n}"})
+ZH.update({"label.of_path": "{what}（{path}）", "label.staff": "{role} {what}", "label.staff_line": "第 {n} 条人员"})

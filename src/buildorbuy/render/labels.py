@@ -31,14 +31,16 @@ def words(name: str) -> str:
     return text.replace("GPU hour", "GPU-hour")
 
 
-def field_label(scenario: Any, key: str) -> str:
-    """A parameter key of the scenario in words, naming the path (and staff role) it belongs to."""
+def field_label(scenario: Any, key: str, lang: str = "en") -> str:
+    """A parameter key of the scenario in words (in `lang`), naming the path (and staff role) it belongs to."""
     from buildorbuy.scenario.loading import split_field_path
 
     try:
         parts = split_field_path(key)
     except Exception:  # noqa: BLE001 - a label must never fail the document
         return key
+    if lang != "en":
+        return _field_label_zh(scenario, key, parts)
     if parts and parts[0] == "workload" and len(parts) == 2:
         return words(str(parts[1]))
     if len(parts) < 3 or parts[0] != "paths" or not isinstance(parts[1], int):
@@ -58,3 +60,28 @@ def field_label(scenario: Any, key: str) -> str:
         dotted = ".".join(str(p) for p in rest)
         what = _SPECIAL.get(dotted) or words(dotted)
     return f"{what} ({path.name})"
+
+
+def _field_label_zh(scenario: Any, key: str, parts: list) -> str:
+    """field_label in Chinese: the field's Chinese words (its dotted path when none are known), then the path's name."""
+    from buildorbuy.render.i18n import FIELD_WORDS_ZH, t
+
+    if len(parts) < 3 or parts[0] != "paths" or not isinstance(parts[1], int):
+        dotted = ".".join(str(p) for p in parts)
+        return FIELD_WORDS_ZH.get(dotted, key)
+    try:
+        path = scenario.paths[parts[1]]
+    except (AttributeError, IndexError):
+        return key
+    rest = parts[2:]
+    if rest[0] == "staff" and len(rest) == 3 and isinstance(rest[1], int):
+        try:
+            role = path.staff[rest[1]].role
+        except (AttributeError, IndexError):
+            role = t("label.staff_line", "zh", n=rest[1] + 1)
+        leaf = str(rest[2])
+        what = t("label.staff", "zh", role=role, what=FIELD_WORDS_ZH.get(f"staff.{leaf}", leaf))
+    else:
+        dotted = ".".join(str(p) for p in rest)
+        what = FIELD_WORDS_ZH.get(dotted, dotted)
+    return t("label.of_path", "zh", what=what, path=path.name)

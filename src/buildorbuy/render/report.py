@@ -22,7 +22,7 @@ from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.labels import field_label
 from buildorbuy.render.escape import markdown as md
-from buildorbuy.render.i18n import accounting_title, kind_label, t
+from buildorbuy.render.i18n import accounting_title, kind_label, message, t
 from buildorbuy.render.tables import markdown_table
 
 CHART_ORDER = ("cumulative", "components", "gpus", "tornado", "npv_distribution")
@@ -146,7 +146,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
         if key in estimates:
             used.add(key)
             estimate = estimates[key]
-            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=estimate["method"])])
+            rows.append([shown, _value(estimate["value"], lang), t("report.src_estimate", lang, method=message(estimate["method"], lang))])
             continue
         if value is None or value == [] or value == {}:
             continue  # unset optional fields and empty collections are no assumption
@@ -171,7 +171,7 @@ def assumption_rows(cmp, lang: str = "en") -> tuple[list[str], list[list[str]]]:
         from buildorbuy.analysis._common import shown_field
 
         shown = shown_field(key, names)
-        rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=estimate["method"])])
+        rows.append([shown, _value(estimate["value"]), t("report.src_estimate", lang, method=message(estimate["method"], lang))])
     return [t("col.field", lang), t("col.value", lang), t("col.source", lang)], rows
 
 
@@ -218,7 +218,9 @@ def tornado_rows(data: Any, lang: str = "en", scenario: Any = None) -> dict[str,
             continue
         rows.append({"input": str(name), "low": item.get("low"), "high": item.get("high"),
                      "at_low": float(at_low), "at_high": float(at_high),
-                     "label": field_label(scenario, str(name)) if scenario is not None else str(name)})
+                     "label": field_label(scenario, str(name), lang) if scenario is not None else str(name),
+                     "labels": {code: field_label(scenario, str(name), code) if scenario is not None else str(name)
+                                for code in ("en", lang)}})
     rows = [r for r in rows if r["at_high"] != r["at_low"]]
     if not rows:
         return None
@@ -316,7 +318,7 @@ def _voi_blocks(data: Any, lang: str, currency: str, shown) -> list[Any]:
     for item in worth[:DECIDE_TOP_INPUTS]:
         share = item.get("share_of_evpi")
         rows.append([shown(item.get("field", "?")), fmt.money(item.get("evppi")), fmt.money(item.get("se")),
-                     "—" if share is None else f"{share:.0%}".replace("%", " %")])
+                     "—" if share is None else f"{share:.0%}"])
     return [Paragraph(text), Table(header, rows, right_from=1)] if rows else [Paragraph(text)]
 
 
@@ -334,7 +336,7 @@ def _whatif_blocks(data: Any, lang: str, label) -> list[Any]:
         if not isinstance(current, (int, float)) or not isinstance(value, (int, float)):
             continue
         sign = "≥" if value > current else "≤"
-        moved = "—" if change is None else f"{change:+.0%}".replace("%", " %").replace("-", "−")
+        moved = "—" if change is None else f"{change:+.0%}".replace("-", "−")
         rows.append([path, label(c.get("field")), fmt.number(current), f"{sign} {fmt.number(value)}", moved,
                      t("whatif.step", lang) if c.get("at_step") else ""])
     if not rows:
@@ -433,7 +435,7 @@ def build_report(
     b += [Heading(2, t("report.assumptions_h", lang)), Paragraph(t("report.assumptions_intro", lang)),
           Table(*assumption_rows(cmp, lang))]
     if cmp.warnings:
-        b += [Heading(2, t("report.warnings_h", lang)), Bullets([md(w) for w in cmp.warnings])]
+        b += [Heading(2, t("report.warnings_h", lang)), Bullets([md(message(w, lang)) for w in cmp.warnings])]
     if report.notices:
         b += [Heading(2, t("report.notice_h", lang)), Bullets([md(n) for n in report.notices])]
     source = Path(sc._source).name if sc._source else sc.name

@@ -7,7 +7,7 @@ import json
 
 from buildorbuy.analysis.montecarlo import Simulation
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import input_label, t
+from buildorbuy.render.i18n import input_label, message, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 BAR_WIDTH = 30
@@ -119,7 +119,7 @@ def render_table(sim: Simulation, *, color: bool, width: int | None = None, lang
     if sim.inputs:
         console.print(rich_table(t("sim.title_inputs", lang), *input_rows(sim, lang), right_from=2, drop=(2,), prose=(1,), lang=lang))
     for warning in sim.warnings:
-        console.print("  " + t("sim.note", lang, warning=warning), markup=False)
+        console.print("  " + t("sim.note", lang, warning=message(warning, lang)), markup=False)
     return console.file.getvalue()
 
 
@@ -138,7 +138,7 @@ def render_markdown(sim: Simulation, lang: str = "en") -> str:
     if sim.inputs:
         out += [f"### {t('sim.title_inputs', lang)}", "", markdown_table(*input_rows(sim, lang), right_from=2), ""]
     if sim.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in sim.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in sim.warnings] + [""]
     return "\n".join(out)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from buildorbuy.analysis.sweep import SweepResult
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.render.i18n import message, t
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
 PATH_STYLES = ["black on green", "black on cyan", "black on yellow", "white on magenta", "white on blue", "white on red"]
@@ -174,7 +174,7 @@ def render_markdown(result: SweepResult, lang: str = "en") -> str:
         out += [md(t("sweep.md_winner_at", lang, legend=t("sweep.legend_sep", lang).join(_legend(result, lang)))), "",
                 markdown_table(header, rows, right_from=1), ""]
     if result.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(w)}" for w in result.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 

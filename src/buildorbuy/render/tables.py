@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 
 PROSE_MIN = 16
@@ -333,21 +334,44 @@ LONG_TABLE_ROWS = 100
 """Tables with more rows than this are printed as plain aligned text (see `plain_table`)."""
 
 
-def plain_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 99) -> str:
+def plain_table(title: str, header: list[str], rows: list[list[str]], *, right_from: int = 99,
+                right: Iterable[int] | None = None, drop: tuple[int, ...] = (), width: int | None = None,
+                lang: str = "en") -> str:
     """Aligned plain text for long listings: one line per row, columns separated by two spaces.
 
     rich lays out every cell of every row (measure, wrap, pad), about 6 ms per row of a
     2,000-row catalog; a listing that long is read with a pager or grep, so it is printed as
-    fixed columns instead: no wrapping, no box, numbers right-aligned from column `right_from`.
+    fixed columns instead, laid out like the other tables (title, blank line, heading, rule, rows;
+    numbers right-aligned: the columns in `right`, else those from `right_from` on) but with no
+    wrapping and no box. Widths count terminal cells (a Chinese character takes two). With `width`,
+    the columns in `drop` are left out, in that order, until the lines fit, and a last line names them.
     """
+    from rich.cells import cell_len
+
     cells = [[str(c).translate(_CONTROL) for c in header], *([str(c).translate(_CONTROL) for c in row] for row in rows)]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    n = len(header)
+    widths = [max(cell_len(row[i]) for row in cells) for i in range(n)]
+    at_right = set(range(right_from, n)) if right is None else set(right)
+    keep = list(range(n))
+    for i in drop if width is not None else ():
+        if sum(widths[j] + 2 for j in keep) - 2 <= width:
+            break
+        keep.remove(i)
+    hidden = [" ".join(cells[0][i].split()) for i in range(n) if i not in keep]  # in column order, as rich tables name them
 
     def line(row: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i >= right_from else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        return "  ".join((" " * (widths[i] - cell_len(row[i])) + row[i]) if i in at_right
+                         else row[i] + " " * (widths[i] - cell_len(row[i])) for i in keep).rstrip()
 
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([title, "", line(cells[0]), rule, *map(line, cells[1:])]) + "\n"
+    rule = "  ".join("-" * widths[i] for i in keep)
+    out = [title, "", line(cells[0]), rule, *map(line, cells[1:])]
+    if hidden:
+        import textwrap
+
+        from buildorbuy.render.i18n import t
+
+        out += textwrap.wrap(t("table.not_shown", lang, items=t("list.sep", lang).join(hidden)), width or 80)
+    return "\n".join(out) + "\n"
 
 
 def _cell(text: str) -> str:

@@ -7,7 +7,8 @@ import json
 
 from buildorbuy.analysis.tornado import TornadoResult, TornadoRow
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import t
+from buildorbuy.phrases import Message
+from buildorbuy.render.i18n import message, t
 from buildorbuy.render.sweep_render import value_text
 
 LOW_BAR, HIGH_BAR = "▒", "█"
@@ -235,6 +236,8 @@ def skipped_reason(text: str, lang: str = "en") -> str:
     others the leading words, with the engine's own explanation kept as written."""
     if lang == "en":
         return text
+    if isinstance(text, Message):
+        return message(text, lang)
     if text in _SKIPPED_WHOLE:
         return t(f"tornado.why.{_SKIPPED_WHOLE[text]}", lang)
     for prefix, key in _SKIPPED_PREFIX:
@@ -294,7 +297,7 @@ def render_markdown(result: TornadoResult, top: int | None = None, lang: str = "
         out += [f"### {t('tornado.skipped_h', lang)}", ""] + [f"- {_md_field(result, k, md, markdown_code)}: {md(skipped_reason(v, lang))}"
                                                             for k, v in result.skipped.items()] + [""]
     if result.warnings:
-        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {w}" for w in result.warnings] + [""]
+        out += [f"### {t('title.warnings', lang)}", ""] + [f"- {md(message(w, lang))}" for w in result.warnings] + [""]
     return "\n".join(out)
 
 

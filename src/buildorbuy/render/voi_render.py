@@ -7,7 +7,7 @@ import json
 
 from buildorbuy.analysis.voi import BATCHES, BOOTSTRAP, VoiResult
 from buildorbuy.render import formatting as fmt
-from buildorbuy.render.i18n import input_label, t
+from buildorbuy.render.i18n import input_label, message, t
 from buildorbuy.render.escape import csv_writer, markdown as md
 from buildorbuy.render.tables import markdown_table, rich_table, text_console
 
@@ -23,7 +23,7 @@ def heading(result: VoiResult, lang: str = "en") -> str:
 
 
 def share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}".replace("%", " %")
+    return "—" if value is None else f"{value:.0%}"
 
 
 def worth(result: VoiResult) -> list:
@@ -58,7 +58,7 @@ def render_table(result: VoiResult, *, color: bool = False, lang: str = "en", wi
     console.print(rich_table(t("voi.title", lang), *input_rows(result, lang), right_from=1, lang=lang))
     console.print(f"  {t('voi.method', lang, boot=BOOTSTRAP, batches=BATCHES)}", markup=False)
     for warning in result.warnings:
-        console.print(f"  note: {warning}", markup=False)
+        console.print("  " + t("sim.note", lang, warning=message(warning, lang)), markup=False)
     return console.file.getvalue()
 
 

@@ -20,17 +20,17 @@ def heading(result: WhatIfResult, lang: str = "en") -> str:
 
 
 def change(c: Condition) -> str:
-    """1.8× for a rise of a positive value, −54 % for a fall; +0.15 for a change from 0 or of a negative value."""
+    """1.8× for a rise of a positive value, −54% for a fall; +0.15 for a change from 0 or of a negative value."""
     if c.current > 0 and c.value > 0:
         if c.value >= c.current:
             ratio = c.value / c.current
             return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
-        return f"{(c.value / c.current - 1) * 100:.0f} %".replace("-", "−")
+        return f"{(c.value / c.current - 1) * 100:.0f}%".replace("-", "−")
     return f"{c.value - c.current:+.3g}".replace("-", "−")
 
 
 def condition_text(c: Condition) -> str:
-    """`serving.gpu_hour_price ≤ 0.41 (−54 %)`."""
+    """`serving.gpu_hour_price ≤ 0.41 (−54%)`."""
     return f"{c.label} {c.direction} {fmt.number(c.value)} ({change(c)})"
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from buildorbuy.engine.mechanisms.api_fees import TOKEN_TYPES
-from buildorbuy.render.i18n import MONTH_NAMES, accounting_title, component_label, t
+from buildorbuy.render.i18n import MONTH_NAMES, accounting_title, component_label, message, t
 
 MONTH_HOURS = 730.0
 SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
@@ -201,8 +201,8 @@ def sheet_title(index: int, name: str) -> str:
 
 # ------------------------------------------------------------------------------------------ Inputs
 
-def _sources(plan, result) -> list[tuple[str, float, str]]:
-    """(key, value, source) of every parameter, in the scenario's order."""
+def _sources(plan, result, lang: str = "en") -> list[tuple[str, float, str, str | None]]:
+    """(key, value, source in `lang`, the estimate's method or None) of every parameter, in the scenario's order."""
     scenario = plan.scenario
     methods = plan.methods({k: v[:1] for k, v in result.params.items()})
     rows = []
@@ -210,13 +210,23 @@ def _sources(plan, result) -> list[tuple[str, float, str]]:
         if key not in result.params:
             continue
         value = float(result.params[key][0])
-        source = f"estimated: {methods[key]}" if key in methods else _field_source(scenario, key)
-        rows.append((key, value, source))
+        method = methods.get(key)
+        source = (t("report.src_estimate", lang, method=message(method, lang)) if method is not None
+                  else _field_source(scenario, key, lang))
+        rows.append((key, value, source, method))
     return rows
 
 
-def _field_source(scenario, key: str) -> str:
-    """`user input (file.yaml:42)`, `user input (--set)`, `user input` or `default` for a field path."""
+def _field_source(scenario, key: str, lang: str = "en") -> str:
+    """`user input (file.yaml:42)`, `user input (--set)`, `user input` or `default` for a field path, in `lang`."""
+    if lang != "en":
+        english = _field_source(scenario, key)
+        if english == "user input (--set)":
+            return t("xl.src_user_override", lang)
+        if english.startswith("user input (") and ":" in english:
+            file, line = english[len("user input ("):-1].rsplit(":", 1)
+            return t("report.src_user", lang, file=file, line=line)
+        return t("report.src_user_set" if english == "user input" else "report.src_default", lang)
     from buildorbuy.scenario.loading import OVERRIDDEN, split_field_path
 
     lines = scenario._lines or {}
@@ -273,11 +283,11 @@ def write_inputs(book: Book, fmt: dict) -> None:
     ws.freeze_panes(1, 0)
     currency = plan.scenario.currency
     derived = {d.key: d for d in plan.derived}
-    rows = _sources(plan, book.result)
-    for r, (key, value, source) in enumerate(rows, start=1):
+    rows = _sources(plan, book.result, lang)
+    for r, (key, value, source, _) in enumerate(rows, start=1):
         book.names[key] = defined_name(key)
         book.values[book.names[key]] = value
-    for r, (key, value, source) in enumerate(rows, start=1):
+    for r, (key, value, source, estimate_method) in enumerate(rows, start=1):
         ws.write_string(r, 0, key)
         d = derived.get(key)
         method = d.method if d is not None and isinstance(d.method, str) else ""
@@ -292,7 +302,8 @@ def write_inputs(book: Book, fmt: dict) -> None:
                     formula = f"={book.n(target)}"
         if formula is not None:  # the engine's value of a derived parameter is what the formula computes
             ws.write_formula(r, 1, formula, fmt["input"], value)
-            source = source.replace("estimated: ", "formula: ", 1)
+            if estimate_method is not None:
+                source = t("xl.src_formula", lang, method=message(estimate_method, lang))
         else:
             ws.write_number(r, 1, value, fmt["input"])
         ws.write_string(r, 2, unit_of(key, currency, lang))
@@ -304,7 +315,7 @@ def write_inputs(book: Book, fmt: dict) -> None:
         ws.write_string(r, 0, key)
         ws.write_number(r, 1, plan.scenario.fiscal_year_start_month, fmt["input"])
         ws.write_string(r, 2, "month of the year (1-12)")
-        ws.write_string(r, 3, _field_source(plan.scenario, key))
+        ws.write_string(r, 3, _field_source(plan.scenario, key, lang))
         book.names[key] = defined_name(key)
         book.values[book.names[key]] = float(plan.scenario.fiscal_year_start_month)
         book.wb.define_name(book.names[key], f"={quote(ws.name)}!$B${r + 1}")
@@ -342,16 +353,17 @@ def _constants(book: Book) -> dict[str, tuple[float, str]]:
             for kind, by_type in pp.discount_offsets.items():
                 for token_type, offset in by_type.items():
                     out[f"c_p{pp.index}_{kind}_offset_{token_type}"] = (
-                        offset, f"paths[{pp.index}] {kind} discount of {token_type} minus input's (price data)")
+                        offset, t("xl.c.offset", book.lang, path=f"paths[{pp.index}]", kind=kind, type=token_type))
             continue
         out[f"c_p{pp.index}_peak_flops"] = (float(pp.compute_gpu.peak_flops("bf16")),
-                                           f"paths[{pp.index}] {pp.compute_gpu.id} peak dense BF16 FLOP/s (catalog)")
+                                           t("xl.c.peak_flops", book.lang, path=f"paths[{pp.index}]", gpu=pp.compute_gpu.id))
         if pp.kind == "finetune":
             from buildorbuy.estimators.finetune import FLOPS_PER_PARAM_TOKEN
 
             method = book.plan.scenario.paths[pp.index].finetune.method
             out[f"c_p{pp.index}_flops_per_param_token"] = (float(FLOPS_PER_PARAM_TOKEN[method]),
-                                                          f"paths[{pp.index}] FLOPs per parameter and token ({method})")
+                                                          t("xl.c.flops_per_token", book.lang, path=f"paths[{pp.index}]",
+                                                            method=method))
     return out
 
 

@@ -23,6 +23,7 @@ e.g. a normal growth rate to > -1 and a normal share to [0, 1].
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -77,9 +78,17 @@ class _Distribution(BaseModel):
 
 
 def _g(value: Any) -> str:
+    """A parameter as people read it, the way a scenario may write it: 5B, 20M, 0.00008 (never 5e+09 or 8e-05)."""
     if isinstance(value, list):
         return "[" + ", ".join(_g(v) for v in value) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if not isinstance(value, float) or not math.isfinite(value) or value == 0:
+        return str(value) if not isinstance(value, float) else f"{value:g}"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    if abs(value) < 1e-4:
+        return format(Decimal(f"{value:.4g}"), "f")
+    return f"{value:g}"
 
 
 class Triangular(_Distribution):

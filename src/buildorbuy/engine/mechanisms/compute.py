@@ -10,6 +10,7 @@ from buildorbuy.engine.context import (
     Context, Costs, PathContext, as_float, distinct_rows, gathered, month_windows, pick, refresh_events,
 )
 from buildorbuy.scenario.models import MONTH_HOURS
+from buildorbuy.phrases import Message
 
 
 @dataclass
@@ -137,10 +138,8 @@ def late_run_warning(name: str, run: ComputeRun) -> str | None:
         return None
     hours = float(run.wall_hours[0])
     if hours < MONTH_HOURS:  # a run shorter than a month still takes the whole first month
-        took = "under a day" if hours < 24 else f"{hours / 24:.0f} days"
-        return (f"{name}: {run.section} takes {took} of wall-clock; go-live moved to month {run.live[0]:g} "
-                f"because compute must finish first (lead_time_months {run.lead[0]:g})")
-    return (
-        f"{name}: {run.section} takes {run.wall_hours[0] / MONTH_HOURS:.1f} months of wall-clock, longer than "
-        f"lead_time_months {run.lead[0]:g}; go-live moved to month {run.live[0]:g}"
-    )
+        took = Message("under_a_day") if hours < 24 else Message("days", days=f"{hours / 24:.0f}")
+        return Message("late_run_short", path=name, section=run.section, took=took, month=f"{run.live[0]:g}",
+                       lead=f"{run.lead[0]:g}")
+    return Message("late_run", path=name, section=run.section, months=f"{run.wall_hours[0] / MONTH_HOURS:.1f}",
+                   lead=f"{run.lead[0]:g}", month=f"{run.live[0]:g}")

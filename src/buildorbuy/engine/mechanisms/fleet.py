@@ -14,6 +14,7 @@ import numpy as np
 
 from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound
 from buildorbuy.scenario.models import MONTH_HOURS
+from buildorbuy.phrases import Message
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_MONTH = MONTH_HOURS / HOURS_PER_DAY
@@ -168,5 +169,4 @@ def last_term_warning(ctx: Context, path: PathContext) -> str | None:
     term = max(round(float(ctx.params[path.key("serving.reserved.term_months")][0])), 1)
     if count <= 0 or live >= ctx.horizon or (ctx.horizon - live) % term == 0:
         return None
-    return (f"{path.plan.name}: the last {term}-month reservation term runs past the {ctx.horizon}-month horizon; "
-            "months after the horizon are not counted")
+    return Message("last_term", path=path.plan.name, term=term, horizon=ctx.horizon)
