@@ -16,6 +16,8 @@ in another order than summing the monthly totals: equal to ~1e-15 relative, not 
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from buildorbuy.engine.context import Costs, Factored, Gathered, OneMonth, UntilLive
@@ -75,8 +77,9 @@ class Ledger:
         self._shared: dict[int, np.ndarray] = {}
         """Per path, the sum of its [1, month] components (added to its months once, at flush)."""
         self._factored: dict[tuple, tuple] = {}
-        """Reduced mode: (id(base), id(row)) → (base, row, reduction), kept until the path is flushed
-        (the arrays are held, so their ids stay theirs)."""
+        """Reduced mode: (id(base), id(row)) → (weak references to base and row, reduction): a base's
+        reduction is reused while that very array lives (a bridge's fees, for each path it bridges),
+        without keeping the array alive (an id reused by a new array is a miss)."""
 
     def add(self, index: int, costs: Costs) -> None:
         """Add a mechanism's costs to path `index`: [batch, month] values go into its monthly cost at
@@ -133,9 +136,10 @@ class Ledger:
         (an owned fleet's running costs and maintenance share theirs)."""
         key = (id(cost.base), None if cost.row is None else id(cost.row))
         cached = self._factored.get(key)
-        if cached is None:
+        if cached is None or cached[0]() is not cost.base or (cost.row is not None and cached[1]() is not cost.row):
             weights = self.reduce if cost.row is None else cost.row[0][:, None] * self.reduce
-            cached = self._factored[key] = (cost.base, cost.row, reduce_rows(cost.base, weights))
+            cached = self._factored[key] = (weakref.ref(cost.base), None if cost.row is None else weakref.ref(cost.row),
+                                            reduce_rows(cost.base, weights))
         reduced = cached[2]
         return reduced.copy() if cost.column is None else reduced * cost.column
 
@@ -164,7 +168,6 @@ class Ledger:
     def flush(self, index: int) -> None:
         """Finish a path's monthly cost: its shared [1, month] row and single-month costs; check the bound."""
         if self.reduce is not None:
-            self._factored.clear()
             self._flush_reduced(index)
             return
         monthly = self.monthly_by_path[index]
