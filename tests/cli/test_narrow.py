@@ -10,6 +10,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from buildorbuy.cli import app
@@ -107,3 +109,43 @@ def _whole_field(key: str, names: list[str], text: str) -> bool:
     from buildorbuy.analysis._common import shown_field
 
     return key in tokens(text) or any(shown_field(key, names) in line for line in text.splitlines())
+
+
+def test_cjk_checks_match_the_patterns_they_replace():
+    """render.tables tests code points instead of compiling a ~40k-character class at start-up."""
+    import re
+
+    from buildorbuy.render.tables import _cjk_break, _is_cjk
+
+    pattern = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+    for code in (*range(0x2E70, 0x2E90), *range(0x9FF0, 0xAC10), *range(0xD7A0, 0xF910), *range(0xFAF0, 0xFF10),
+                 *range(0xFFE0, 0x10010), ord("a"), ord("中"), ord("（")):
+        assert _is_cjk(chr(code)) == bool(pattern.match(chr(code))), hex(code)
+    split = re.compile(r"(?<=[\u2e80-\u9fff])(?=（)")
+    for word in ("", "（", "中（", "a（", "净现值（CNY）", "（中（（x）中（", "\u2e80（\u2e7f（\u9fff（\ua000（"):
+        assert _cjk_break(word) == split.split(word), word
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_table_that_fits_at_natural_widths_is_printed_as_the_full_check_would(data):
+    """NarrowTable skips _laid_out_well when _legacy_fits: only where that check keeps the legacy table."""
+    from buildorbuy.render import tables
+    from buildorbuy.render.escape import terminal
+
+    cell = st.lists(st.sampled_from(["a", "7", ",", " ", "\n", "\t", "中", "（", "e\u0301", "\u2028", "[", "\\", "—", "ab cd"]),
+                    max_size=8).map("".join)
+    n = data.draw(st.integers(1, 5))
+    header = [terminal(h) for h in data.draw(st.lists(cell, min_size=n, max_size=n))]
+    rows = [[terminal(c) for c in r] for r in data.draw(st.lists(st.lists(cell, min_size=n, max_size=n), max_size=4))]
+    width = data.draw(st.integers(20, 120))
+    right_from = data.draw(st.integers(0, n + 1))
+    prose = tuple(i for i in range(n) if data.draw(st.booleans()))
+    if not tables._legacy_fits(header, rows, width, width, right_from=right_from, prose=prose):
+        return
+    console = tables.text_console(color=False, width=width)
+    old, keep = tables._legacy_table("T", header, rows, right_from=right_from, width=width, drop=(), prose=prose, lang="en")
+    options = console.options.update_width(width)
+    assert keep == list(range(n))
+    assert len(tables._layout(header, rows, width, drop=(), prose=prose)[0]) == n
+    assert tables._laid_out_well(old, keep, header, rows, console, options, width, prose)

@@ -48,14 +48,14 @@ def test_one_command_app_gives_the_same_help_and_errors_as_the_whole_app():
         assert (lean.exit_code, lean.stdout, lean.stderr) == (whole.exit_code, whole.stdout, whole.stderr), args
 
 
-def _modules_after(*args: str) -> set[str]:
+def _modules_after(*args: str, env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh `buildorbuy ARGS` process has imported when it exits."""
     code = ("import atexit, json, sys\n"
             "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
             f"sys.argv = ['buildorbuy', *{list(args)!r}]\n"
             "from buildorbuy.cli import main\n"
             "main()\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
 
@@ -78,6 +78,32 @@ def test_compare_and_validate_import_only_what_they_use():
         unexpected = sorted(m for m in modules if m in NOT_FOR_COMPARE or m.split(".")[0] in NOT_FOR_COMPARE)
         assert not unexpected, unexpected
     assert not any(m.startswith("rich") and m != "rich" for m in validate)  # validate draws no table
+    for modules in (compare, validate):  # pydantic's plugin loader (entry-point scan) is not imported
+        assert "buildorbuy.scenario.models" in modules and "importlib.metadata" not in modules
+    assert "rich._emoji_codes" not in compare  # the panel title holds no emoji code
+
+
+def test_pydantic_plugin_loader_is_replaced_only_when_every_plugin_is_off():
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    for value, real in ((None, False), ("__all__", False), ("true", False), ("some-plugin", True)):
+        env = base if value is None else {**base, "PYDANTIC_DISABLE_PLUGINS": value}
+        modules = _modules_after("validate", SCENARIO, env=env)
+        assert ("importlib.metadata" in modules) is real, value
+
+
+def test_the_program_freezes_its_objects_for_the_shutdown_collections():
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print(gc.get_freeze_count() > 10_000))\n"
+            f"sys.argv = ['buildorbuy', 'validate', {SCENARIO!r}]\n"
+            "from buildorbuy.cli import main\n"
+            "print(gc.get_freeze_count())\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "0" and ": valid — 2 paths" in lines[1] and lines[-1] == "True", done.stdout
 
 
 def test_start_up_settings_belong_to_the_program_not_to_the_library():

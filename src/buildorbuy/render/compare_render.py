@@ -49,12 +49,23 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     if rows:
         console.print(rich_table(t("title.estimates", lang), header, rows, right_from=99, width=console.width, prose=(3,), lang=lang))
     title = t("reco.title", lang, path=winner if winner else t("reco.none", lang))
-    console.print(Panel(escape(views.reason(cmp, lang)), title=escape(title), expand=True))
+    console.print(Panel(escape(views.reason(cmp, lang)), title=_panel_title(escape(title)), expand=True))
     if chart:
         from buildorbuy.render.terminal_chart import cumulative_chart
 
         console.print(cumulative_chart(cmp, width=min(console.width, 120) - 2, lang=lang, color=color))
     return console.file.getvalue()
+
+
+def _panel_title(markup: str):
+    """A panel title as rich reads it. rich parses a title given as text with emoji codes
+    (`:smile:`), importing its emoji table (~5 ms) at the first title; a title with fewer than two
+    colons holds no code, so it is given already parsed, without them: the same text."""
+    if markup.count(":") >= 2:
+        return markup
+    from rich.text import Text
+
+    return Text.from_markup(markup, emoji=False)
 
 
 def escape(text: str) -> str:

@@ -24,8 +24,28 @@ def _width(text: str) -> int:
 _WORD = re.compile(r"[^\w]*[A-Za-z]")
 _SIZE = re.compile(r"[0-9][0-9.,]*[A-Za-z]+[^\w]*$")
 """A word starts with a Latin letter (after any opening punctuation); a number starts with a digit."""
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_CJK_BREAK = re.compile(r"(?<=[\u2e80-\u9fff])(?=（)")
+_CJK_RANGES = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+"""Code points of Chinese, Japanese and Korean text and full-width forms (compared directly: a
+regular expression's class over these ~40,000 characters takes ~10 ms to compile at every start)."""
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _CJK_RANGES)
+
+
+def _cjk_break(word: str) -> list[str]:
+    """`word` split before each full-width bracket that follows a Chinese character (U+2E80–U+9FFF)."""
+    if "（" not in word:
+        return [word]
+    parts, start = [], 0
+    for k in range(1, len(word)):
+        if word[k] == "（" and "\u2e80" <= word[k - 1] <= "\u9fff":
+            parts.append(word[start:k])
+            start = k
+    return parts + [word[start:]]
+
+
 _DOT_BREAK = re.compile(r"(?<=[^\d\s]\.)(?=[A-Za-z_])")
 """In a heading, a field path may fold after a dot (`paths[1].` / `fixed_fee_per_month`), never elsewhere."""
 
@@ -35,7 +55,7 @@ def _breakable(before: str, after: str) -> bool:
     Latin letters, a size such as `70B` or Chinese text not right after a number: a number stays with
     the word before it (`Year 1`, `p10: 5e+09`), a mark with what it marks (`1,088,150 ✗`), and a
     counter with its number (`第 0 月`)."""
-    return bool(_WORD.match(after) or _SIZE.match(after) or (_CJK.match(after[0]) and not before[-1].isdigit()))
+    return bool(_WORD.match(after) or _SIZE.match(after) or (_is_cjk(after[0]) and not before[-1].isdigit()))
 
 
 def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
@@ -52,7 +72,7 @@ def _pieces(line: str, *, dots: bool = False) -> list[tuple[str, str]]:
             pieces.append([word, tokens[k + 1] if k + 1 < len(tokens) else ""])
     split = []
     for word, sep in pieces:  # Chinese text may fold before a full-width bracket: 立即启动的净现值 / （CNY）
-        parts = _CJK_BREAK.split(word)
+        parts = _cjk_break(word)
         split += [[part, ""] for part in parts[:-1]] + [[parts[-1], sep]]
     pieces = split
     if dots:
@@ -100,6 +120,12 @@ def _wrap(text: str, width: int, *, dots: bool = False) -> str:
     return "\n".join(out)
 
 
+def _natural(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's natural width: the cells of its widest line (heading included)."""
+    return [max([_width(line) for r in rows for line in str(r[i]).split("\n")] + [_width(line) for line in header[i].split("\n")])
+            for i in range(len(header))]
+
+
 def _layout(header: list[str], rows: list[list[str]], width: int, *, drop: tuple[int, ...],
             prose: tuple[int, ...]) -> tuple[list[int], list[int], dict[int, int] | None]:
     """Which columns to show and how wide: (kept, dropped, widths), widths None when every column
@@ -111,8 +137,7 @@ def _layout(header: list[str], rows: list[list[str]], width: int, *, drop: tuple
     width goes to the columns that need the least more first, so most rows stay on one line.
     """
     n = len(header)
-    natural = [max([_width(line) for r in rows for line in str(r[i]).split("\n")] + [_width(line) for line in header[i].split("\n")])
-               for i in range(n)]
+    natural = _natural(header, rows)
 
     def least(i: int) -> int:
         cells = max((_longest_word(r[i]) for r in rows), default=0)
@@ -121,8 +146,6 @@ def _layout(header: list[str], rows: list[list[str]], width: int, *, drop: tuple
         heading = max((_width(piece) for line in header[i].split("\n") for piece, _ in _pieces(line, dots=True)), default=0)
         return max(cells, heading, 1)
 
-    minimum = [least(i) for i in range(n)]
-
     def room(keep: list[int]) -> int:
         # each column: one space of padding each side; one space between columns and at each edge
         return width - 3 * len(keep) - 1
@@ -130,6 +153,7 @@ def _layout(header: list[str], rows: list[list[str]], width: int, *, drop: tuple
     keep = list(range(n))
     if sum(natural[i] for i in keep) <= room(keep):
         return keep, [], None
+    minimum = [least(i) for i in range(n)]
     order = [i for i in drop if 0 < i < n] + [i for i in reversed(range(1, n)) if i not in drop]
     dropped: list[int] = []
     for i in order:
@@ -199,12 +223,7 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
                       caption=escape(caption) if caption else None, caption_justify="left")
         for i in keep:
             numeric = i >= right_from
-            cells = [str(r[i]) for r in rows]
-            least = max((len(c) if numeric else _old_longest_word(c) for c in cells), default=0)
-            if i in prose:
-                least = min(least, PROSE_MIN)
-            least = max(least, _old_longest_word(header[i]))
-            widths[i] = least
+            widths[i] = least = _legacy_least(header, rows, i, numeric=numeric, prose=i in prose)
             squeeze = width is not None and numeric and total_natural(keep) > width
             table.add_column(escape(header[i]), justify="right" if numeric else "left", overflow="fold",
                              min_width=max(least, 1), width=least if squeeze else None)
@@ -223,6 +242,38 @@ def _legacy_table(title: str, header: list[str], rows: list[list[str]], *, right
         dropped.append(i)
         table = build(keep, dropped)
     return table
+
+
+def _legacy_least(header: list[str], rows: list[list[str]], i: int, *, numeric: bool, prose: bool) -> int:
+    """The legacy layout's minimum width of column `i` (a number column: characters of its longest cell)."""
+    least = max((len(c) if numeric else _old_longest_word(c) for c in (str(r[i]) for r in rows)), default=0)
+    if prose:
+        least = min(least, PROSE_MIN)
+    return max(least, _old_longest_word(header[i]))
+
+
+def _legacy_fits(header: list[str], rows: list[list[str]], width: int, legacy_width: int | None, *, right_from: int,
+                 prose: tuple[int, ...]) -> bool:
+    """Does the legacy table show every column at its natural width within `width`?
+
+    Then `_layout` keeps every column too, and rich lays the table out at those widths, breaking
+    no cell: what `_laid_out_well` finds by measuring every cell again, known here from the widths.
+    It holds when the natural widths fit, no column's legacy minimum exceeds its natural width (a
+    number column's minimum counts the characters of a whole cell), the legacy layout fixes no
+    column's width (its character-count estimate of the table fits `legacy_width`), and no text
+    holds a line or paragraph separator (rich's measure splits lines there, `_natural` does not)
+    or a backslash (rich's markup may take one as an escape, so the cell it draws is shorter).
+    """
+    n = len(header)
+    natural = _natural(header, rows)
+    if sum(natural) > width - 3 * n - 1:
+        return False
+    if any("\u2028" in text or "\u2029" in text or "\\" in text for text in (*header, *(str(c) for r in rows for c in r))):
+        return False
+    if any(max(_legacy_least(header, rows, i, numeric=i >= right_from, prose=i in prose), 1) > natural[i] for i in range(n)):
+        return False
+    return legacy_width is None or sum(
+        max([len(str(r[j])) for r in rows] + [len(header[j])]) + 2 for j in range(n)) + n + 1 <= legacy_width
 
 
 def _old_longest_word(text: str) -> int:
@@ -305,6 +356,10 @@ class NarrowTable:
         width = options.max_width if self.width is None else min(self.width, options.max_width)
         old, keep = _legacy_table(self.title, self.header, self.rows, right_from=self.right_from, width=self.width,
                                   drop=self.drop, prose=self.prose, lang=self.lang)
+        if _legacy_fits(self.header, self.rows, width, self.width, right_from=self.right_from, prose=self.prose):
+            self.shown = keep
+            yield old
+            return
         shown = len(_layout(self.header, self.rows, width, drop=self.drop, prose=self.prose)[0])
         if len(keep) >= shown and _laid_out_well(old, keep, self.header, self.rows, console, options, width, self.prose):
             self.shown = keep

@@ -4,8 +4,6 @@ Every numeric field uses an alias from `types`, so quantity strings (`2.5B`, `45
 everywhere. Unknown keys are errors. `auto` means: estimate it from the catalogs, and say how.
 """
 
-from __future__ import annotations
-
 import datetime as _dt
 import re
 from typing import Annotated, Literal, Union
