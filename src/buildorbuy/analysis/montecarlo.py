@@ -87,7 +87,8 @@ class PathOutcome:
     win_probability_by_year: list[float]
     """Share of samples where it has the lowest cumulative cost (undiscounted) at each year-end."""
     expected_regret: float | None
-    """Mean of NPV(this path) − lowest NPV among recommendable paths (samples with any)."""
+    """Mean of NPV(this path) − lowest NPV among recommendable paths (samples with any); None for a
+    path never recommendable (an infeasible path is no choice: its NPV, often the lowest, is no regret)."""
     recommendable_probability: float
     """Share of samples where this path is feasible and serves all traffic."""
     success_rate: float | None
@@ -570,7 +571,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, rec
             cost_per_million_tokens_p10=c10, cost_per_million_tokens_p50=c50, cost_per_million_tokens_p90=c90,
             win_probability=wins[i] / samples,
             win_probability_by_year=[int(year_wins[y, i]) / samples for y in range(len(year_ends))],
-            expected_regret=float((npv[:, i] - best)[has].mean()) if with_winner else None,
+            expected_regret=float((npv[:, i] - best)[has].mean()) if with_winner and recommendable[:, i].any() else None,
             recommendable_probability=float(recommendable[:, i].mean()),
             success_rate=float(success_rates[outcome_keys[key]]) if key in outcome_keys else None,
         ))

@@ -85,11 +85,12 @@ def breakeven_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[l
     """Per pair of paths: the month from which one stays cumulatively at or below the other.
 
     A pair where one path is at or below the other from month 0 to the end says the other one
-    "never" breaks even; a pair that costs the same every month is left out.
+    "never" breaks even; a pair that costs the same every month is left out, and so is every pair
+    with an infeasible path (no choice: the recommendation says why it is excluded).
     """
     header = [t("col.path", lang), t("col.against", lang), t("col.breakeven", lang), t("col.meaning", lang)]
     months = {(e["a"], e["b"]): e["month"] for e in cmp.breakeven}
-    names = [p.name for p in cmp.paths]
+    names = [p.name for p in cmp.paths if p.feasible]
     rows = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
