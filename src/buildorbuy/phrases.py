@@ -202,6 +202,11 @@ MESSAGES_EN = {
     "m_not_sold": "none: {gpu} is not sold new in {market} since {since} (the path is infeasible)",
     "m_no_cache_write": "default: price_per_1k_input (the price data has no cache-write price)",
     "m_serving": "{method}; {bound}-bound",
+    "m_tensor_parallel": "tensor-parallel degree on {gpu} at {precision}: the memory minimum (weights + KV cache for "
+                         "the request shape) or a doubling of it, whichever gives the lowest cost per token",
+    "m_tensor_parallel_latency": "tensor-parallel degree on {gpu} at {precision}: the memory minimum (weights + KV cache for "
+                                 "the request shape) or a doubling of it, whichever gives the lowest cost per token "
+                                 "within the latency target",
     "m_fleet_search": "the NPV-minimising {what} among {how}; {gpus} GPUs",
     "fs_reservation": "reservation",
     "fs_cap": "capacity cap",

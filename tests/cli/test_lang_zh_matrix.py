@@ -144,3 +144,20 @@ def test_the_heuristic_finds_an_english_sentence():
     assert english_runs("警告：owned fleet without serving.pue：其默认值", []) == ["owned fleet without"]
     assert english_runs("Fine-tuned Llama 3.1 8B：自有集群未填写 serving.maintenance_per_year", ["Fine-tuned Llama 3.1 8B"]) == []
     assert english_runs("Error: nothing in the scenario is uncertain", []) == []
+
+
+def test_an_auto_tensor_parallel_degree_is_explained_in_chinese():
+    """`serving.gpus_per_replica: auto` (no bundled scenario has it) said its method in English under --lang zh."""
+    from typer.testing import CliRunner
+
+    from buildorbuy.cli import app
+
+    from tests.conftest import SCENARIOS
+
+    enterprise = next(str(s) for s in SCENARIOS if s.name == "enterprise-support.yaml")
+    args = ["compare", enterprise, "--set", "paths[1].serving.gpus_per_replica=auto", "--format", "markdown"]
+    zh = CliRunner().invoke(app, [*args, "--lang", "zh"])
+    en = CliRunner().invoke(app, args)
+    assert zh.exit_code == 0 and en.exit_code == 0, zh.output + en.output
+    assert "h100-sxm（fp8）上的张量并行度" in zh.stdout and "tensor-parallel degree" not in zh.stdout
+    assert "tensor-parallel degree on h100-sxm at fp8: the memory minimum" in en.stdout

@@ -772,9 +772,7 @@ def _compile_serving(path, gpu, k, base, derive, fix, fx, warnings: list[str], s
 
         if sv.gpus_per_replica == "auto":
             derive(k("serving.gpus_per_replica"), lambda p: np.asarray(estimate(p).gpus_per_replica, dtype=float),
-                   f"tensor-parallel degree on {gpu.id} at {sv.precision}: the memory minimum (weights + KV cache for "
-                   "the request shape) or a doubling of it, whichever gives the lowest cost per token"
-                   + (" within the latency target" if latency else ""))
+                   Message("m_tensor_parallel_latency" if latency else "m_tensor_parallel", gpu=gpu.id, precision=sv.precision))
         if sv.tokens_per_second_per_gpu == "auto":
             derive(
                 k("serving.tokens_per_second_per_gpu"),

@@ -1442,6 +1442,8 @@ ZH.update({
     "msg.m_not_sold": "无：自 {since} 起 {gpu} 在 {market} 不再销售新卡（该方案不可行）",
     "msg.m_no_cache_write": "默认：等于 price_per_1k_input（价格数据没有缓存写入价格）",
     "msg.m_serving": "{method}；受{bound}限制",
+    "msg.m_tensor_parallel": "{gpu}（{precision}）上的张量并行度：取显存下限（权重 + 该请求形态的 KV 缓存）或其两倍，以每 token 成本较低者为准",
+    "msg.m_tensor_parallel_latency": "{gpu}（{precision}）上的张量并行度：在延迟目标内，取显存下限（权重 + 该请求形态的 KV 缓存）或其两倍，以每 token 成本较低者为准",
     "msg.m_fleet_search": "在{how}中使净现值最小的{what}；{gpus} 张 GPU",
     "msg.fs_reservation": "预留量",
     "msg.fs_cap": "容量上限",
