@@ -55,6 +55,16 @@ BATCHES = 20
 """Batches for the standard error (batch means)."""
 BATCH_BOOTSTRAP = 50
 """Bootstrap replicates for each batch's bias correction (its noise adds ~1 % to the batch variance)."""
+EVPPI_PATHS = 8
+"""At most this many candidate paths enter the EVPPI regressions (EVPI always compares every candidate).
+
+The estimator's work and memory grow with the pairs of paths (k(k+1)/2 per-sample products and
+group covariances per input): 1,326 pairs at 51 paths, against 36 at 8. Beyond 8 candidates, EVPPI
+compares the 8 that are cheapest in the most samples (ties: lowest mean NPV), always including the
+decision now, and says so in a warning. With a subset S containing the decision now,
+E[NPV(now)] − E_X[min_{d∈S} E[NPV_d | X]] can only be smaller than over every candidate, so the
+restricted EVPPIs are lower bounds. The simulation keeps at most about samples × 16 / inputs input
+rows (`montecarlo.driver_rows`), so with this cap the work, rows × inputs × pairs, is bounded."""
 
 
 @dataclass
@@ -90,6 +100,10 @@ class VoiResult:
     estimator_samples: int
     """Samples the EVPPI regressions used (the first ones whose inputs the simulation kept)."""
     warnings: list[str] = field(default_factory=list)
+    evppi_paths: list[str] | None = None
+    """The candidate paths EVPPI compared when there were more than EVPPI_PATHS (None: all of them)."""
+    evppi_work: int = 0
+    """The EVPPI estimator's work: estimator samples × inputs × pairs of compared paths (a ≤ b)."""
 
     @property
     def currency(self) -> str:
@@ -103,6 +117,7 @@ class VoiResult:
             "inputs": [{"field": i.field, "evppi": i.evppi, "share_of_evpi": i.share_of_evpi, "se": i.se} for i in self.inputs],
             "samples": self.samples,
             "seed": self.seed,
+            **({"evppi_paths": self.evppi_paths} if self.evppi_paths is not None else {}),
         })
 
 
@@ -165,7 +180,11 @@ def voi_from_simulation(sim) -> VoiResult:
     rows = sim.columns.shape[0]
     keep = has[:rows]
     keep_rows = np.flatnonzero(keep)
-    y_est = _candidate_columns(npv, keep_rows, cand)
+    compared = evppi_candidates(y, means, now)
+    y_est = _candidate_columns(npv, keep_rows, [cand[m] for m in compared])
+    del y
+    pairs = len(compared) * (len(compared) + 1) // 2
+    work = int(keep_rows.size) * len(sim.input_keys) * pairs
     labels = [_label(names, key) for key in sim.input_keys]
     inputs = []
     for j, key in enumerate(sim.input_keys):
@@ -179,11 +198,31 @@ def voi_from_simulation(sim) -> VoiResult:
     if len(cand) < len(names):
         left = [names[i] for i in range(len(names)) if i not in cand]
         warnings.append(Message("not_candidate", paths=left))
+    evppi_paths = None
+    if len(compared) < len(cand):
+        evppi_paths = [names[cand[m]] for m in compared]
+        warnings.append(Message("voi_paths", k=len(compared), n=len(cand), paths=evppi_paths))
     return VoiResult(
         scenario=sim.scenario, samples=sim.samples, seed=sim.seed, evpi=evpi, evpi_se=evpi_se,
         decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},
         inputs=inputs, used_samples=used, estimator_samples=int(keep.sum()), warnings=warnings,
+        evppi_paths=evppi_paths, evppi_work=work,
     )
+
+
+def evppi_candidates(y: np.ndarray, means: np.ndarray, now: int, limit: int = EVPPI_PATHS) -> list[int]:
+    """The columns of y [samples, candidates] EVPPI compares: all when there are at most `limit`;
+    otherwise the `limit` cheapest in the most samples (ties: lower mean NPV, then order), always
+    including `now` (the decision now), in their original order."""
+    k = y.shape[1]
+    if k <= limit:
+        return list(range(k))
+    wins = np.bincount(np.argmin(y, axis=1), minlength=k)
+    ranked = sorted(range(k), key=lambda c: (-int(wins[c]), float(means[c]), c))
+    chosen = ranked[:limit]
+    if now not in chosen:
+        chosen[-1] = now
+    return sorted(chosen)
 
 
 def _candidate_columns(npv: np.ndarray, rows: np.ndarray, cand: list[int]) -> np.ndarray:
