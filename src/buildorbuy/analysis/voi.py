@@ -65,6 +65,13 @@ decision now, and says so in a warning. With a subset S containing the decision 
 E[NPV(now)] − E_X[min_{d∈S} E[NPV_d | X]] can only be smaller than over every candidate, so the
 restricted EVPPIs are lower bounds. The simulation keeps at most about samples × 16 / inputs input
 rows (`montecarlo.driver_rows`), so with this cap the work, rows × inputs × pairs, is bounded."""
+EVPPI_WORK = 600_000_000
+"""Budget for the EVPPI estimator's work, estimator samples × inputs × pairs of compared paths (about
+40 ns a unit on one core: ~25 s). It is the most a scenario with at most 16 inputs and 8 candidates
+can need (1,000,000 kept samples × 16 × 36), so those are never restricted. Beyond it, EVPPI is
+estimated for the ⌊budget / (samples × pairs)⌋ inputs with the largest |Spearman ρ| with the NPV
+difference between the decision now and another compared path (the largest over those paths); the
+others are listed as not estimated (`VoiResult.not_estimated`) and a warning says how many."""
 
 
 @dataclass
@@ -103,7 +110,9 @@ class VoiResult:
     evppi_paths: list[str] | None = None
     """The candidate paths EVPPI compared when there were more than EVPPI_PATHS (None: all of them)."""
     evppi_work: int = 0
-    """The EVPPI estimator's work: estimator samples × inputs × pairs of compared paths (a ≤ b)."""
+    """The EVPPI estimator's work: estimator samples × estimated inputs × pairs of compared paths (a ≤ b)."""
+    not_estimated: list[str] = field(default_factory=list)
+    """Inputs (fields) whose EVPPI was not estimated, the work budget being spent on the others (EVPPI_WORK)."""
 
     @property
     def currency(self) -> str:
@@ -118,6 +127,7 @@ class VoiResult:
             "samples": self.samples,
             "seed": self.seed,
             **({"evppi_paths": self.evppi_paths} if self.evppi_paths is not None else {}),
+            **({"not_estimated": self.not_estimated} if self.not_estimated else {}),
         })
 
 
@@ -154,8 +164,11 @@ def candidates(scenario) -> list[int]:
     return [int(i) for i in np.flatnonzero(result.recommendable[0])]
 
 
-def voi_from_simulation(sim) -> VoiResult:
-    """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays)."""
+def voi_from_simulation(sim, *, work_budget: int = EVPPI_WORK) -> VoiResult:
+    """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays).
+
+    EVPPI compares at most EVPPI_PATHS candidates and, beyond `work_budget` (EVPPI_WORK), is
+    estimated for the inputs most rank-correlated with the NPV differences only."""
     if sim.recommendable is None or sim.columns is None:
         raise AnalysisError("internal error: the simulation did not keep its samples")
     names = [p.name for p in sim.paths]
@@ -184,10 +197,17 @@ def voi_from_simulation(sim) -> VoiResult:
     y_est = _candidate_columns(npv, keep_rows, [cand[m] for m in compared])
     del y
     pairs = len(compared) * (len(compared) + 1) // 2
-    work = int(keep_rows.size) * len(sim.input_keys) * pairs
+    per_input = max(int(keep_rows.size) * pairs, 1)
+    estimated = list(range(len(sim.input_keys)))
+    if len(estimated) * per_input > work_budget:
+        score = _rank_scores(sim.columns, keep_rows, y_est, compared.index(now))
+        fit = max(work_budget // per_input, 1)
+        estimated = sorted(sorted(estimated, key=lambda j: (-score[j], j))[:fit])
+    work = len(estimated) * per_input
     labels = [_label(names, key) for key in sim.input_keys]
     inputs = []
-    for j, key in enumerate(sim.input_keys):
+    for j in estimated:
+        key = sim.input_keys[j]
         rng = np.random.Generator(np.random.PCG64([sim.seed, j]))
         value, se, groups = evppi(sim.columns[keep_rows, j], y_est, rng)  # one input's column at a time
         value = min(max(value, 0.0), evpi)
@@ -202,12 +222,42 @@ def voi_from_simulation(sim) -> VoiResult:
     if len(compared) < len(cand):
         evppi_paths = [names[cand[m]] for m in compared]
         warnings.append(Message("voi_paths", k=len(compared), n=len(cand), paths=evppi_paths))
+    skipped = sorted(set(range(len(sim.input_keys))) - set(estimated))
+    if skipped:
+        warnings.append(Message("voi_inputs", k=f"{len(estimated):,}", n=f"{len(sim.input_keys):,}",
+                                skipped=f"{len(skipped):,}", budget=f"{work_budget:,}"))
     return VoiResult(
         scenario=sim.scenario, samples=sim.samples, seed=sim.seed, evpi=evpi, evpi_se=evpi_se,
         decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},
         inputs=inputs, used_samples=used, estimator_samples=int(keep.sum()), warnings=warnings,
-        evppi_paths=evppi_paths, evppi_work=work,
+        evppi_paths=evppi_paths, evppi_work=work, not_estimated=[sim.input_keys[j] for j in skipped],
     )
+
+
+def _rank_scores(columns: np.ndarray, rows: np.ndarray, y: np.ndarray, now: int) -> np.ndarray:
+    """Each input's largest |Spearman ρ| over the compared paths d ≠ now with NPV_d − NPV_now [inputs],
+    from the kept samples `rows` of `columns` [kept, inputs] and their NPVs y [rows, compared paths].
+    Ties get arbitrary (stable) ranks; constant inputs score 0. Input by input: no [rows, inputs] copy."""
+    n, k = y.shape
+    if k < 2:
+        return np.zeros(columns.shape[1])
+    diff = np.delete(y, now, axis=1) - y[:, [now]]
+    ranked = np.empty((n, k - 1))
+    for c in range(k - 1):
+        ranked[np.argsort(diff[:, c], kind="stable"), c] = np.arange(n)
+    ranked -= ranked.mean(axis=0)
+    ranked /= np.maximum(np.sqrt((ranked ** 2).sum(axis=0)), 1e-300)
+    scores = np.zeros(columns.shape[1])
+    for j in range(columns.shape[1]):
+        x = columns[rows, j]
+        if np.ptp(x) == 0:
+            continue
+        r = np.empty(n)
+        r[np.argsort(x, kind="stable")] = np.arange(n)
+        r -= r.mean()
+        r /= np.sqrt((r ** 2).sum())
+        scores[j] = float(np.abs(r @ ranked).max())
+    return scores
 
 
 def evppi_candidates(y: np.ndarray, means: np.ndarray, now: int, limit: int = EVPPI_PATHS) -> list[int]:
