@@ -69,9 +69,8 @@ EVPPI_WORK = 600_000_000
 """Budget for the EVPPI estimator's work, estimator samples × inputs × pairs of compared paths (about
 40 ns a unit on one core: ~25 s). It is the most a scenario with at most 16 inputs and 8 candidates
 can need (1,000,000 kept samples × 16 × 36), so those are never restricted. Beyond it, EVPPI is
-estimated for the ⌊budget / (samples × pairs)⌋ inputs with the largest |Spearman ρ| with the NPV
-difference between the decision now and another compared path (the largest over those paths); the
-others are listed as not estimated (`VoiResult.not_estimated`) and a warning says how many."""
+estimated for the ⌊budget / (samples × pairs)⌋ inputs with the largest |Spearman ρ| with the regret
+(NPV of the decision now − the lowest NPV of the compared paths, sample by sample); the others are listed as not estimated (`VoiResult.not_estimated`) and a warning says how many."""
 
 
 @dataclass
@@ -164,7 +163,7 @@ def candidates(scenario) -> list[int]:
     return [int(i) for i in np.flatnonzero(result.recommendable[0])]
 
 
-def voi_from_simulation(sim, *, work_budget: int = EVPPI_WORK) -> VoiResult:
+def voi_from_simulation(sim, *, max_paths: int = EVPPI_PATHS, work_budget: int = EVPPI_WORK) -> VoiResult:
     """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays).
 
     EVPPI compares at most EVPPI_PATHS candidates and, beyond `work_budget` (EVPPI_WORK), is
@@ -193,7 +192,7 @@ def voi_from_simulation(sim, *, work_budget: int = EVPPI_WORK) -> VoiResult:
     rows = sim.columns.shape[0]
     keep = has[:rows]
     keep_rows = np.flatnonzero(keep)
-    compared = evppi_candidates(y, means, now)
+    compared = evppi_candidates(y, means, now, max_paths)
     y_est = _candidate_columns(npv, keep_rows, [cand[m] for m in compared])
     del y
     pairs = len(compared) * (len(compared) + 1) // 2
@@ -235,28 +234,27 @@ def voi_from_simulation(sim, *, work_budget: int = EVPPI_WORK) -> VoiResult:
 
 
 def _rank_scores(columns: np.ndarray, rows: np.ndarray, y: np.ndarray, now: int) -> np.ndarray:
-    """Each input's largest |Spearman ρ| over the compared paths d ≠ now with NPV_d − NPV_now [inputs],
+    """Each input's |Spearman ρ| with the regret NPV_now − min_d NPV_d over the compared paths [inputs],
     from the kept samples `rows` of `columns` [kept, inputs] and their NPVs y [rows, compared paths].
-    Ties get arbitrary (stable) ranks; constant inputs score 0. Input by input: no [rows, inputs] copy."""
-    n, k = y.shape
-    if k < 2:
-        return np.zeros(columns.shape[1])
-    diff = np.delete(y, now, axis=1) - y[:, [now]]
-    ranked = np.empty((n, k - 1))
-    for c in range(k - 1):
-        ranked[np.argsort(diff[:, c], kind="stable"), c] = np.arange(n)
-    ranked -= ranked.mean(axis=0)
-    ranked /= np.maximum(np.sqrt((ranked ** 2).sum(axis=0)), 1e-300)
+    An input can only have EVPPI by changing which path is cheapest, which moves the regret. Ties get
+    arbitrary (stable) ranks; constant inputs score 0. Input by input: no [rows, inputs] copy."""
+    n = y.shape[0]
     scores = np.zeros(columns.shape[1])
+    regret = y[:, now] - y.min(axis=1)
+    if n < 2 or np.ptp(regret) == 0:
+        return scores
+    ranked = np.empty(n)
+    ranked[np.argsort(regret, kind="stable")] = np.arange(n)
+    ranked -= ranked.mean()
+    ranked /= np.sqrt(ranked @ ranked)
+    r = np.empty(n)
     for j in range(columns.shape[1]):
         x = columns[rows, j]
         if np.ptp(x) == 0:
             continue
-        r = np.empty(n)
         r[np.argsort(x, kind="stable")] = np.arange(n)
         r -= r.mean()
-        r /= np.sqrt((r ** 2).sum())
-        scores[j] = float(np.abs(r @ ranked).max())
+        scores[j] = abs(float(r @ ranked)) / math.sqrt(float(r @ r))
     return scores
 
 
