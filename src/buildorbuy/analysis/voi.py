@@ -29,6 +29,12 @@ SE = sd(batch estimates) / √G. This captures both the noise of the group means
 of the input itself (which a bootstrap of group means alone would miss when the input decides
 the NPVs almost exactly).
 
+Bounded work: the estimator's cost is estimator samples × inputs × pairs of compared paths. EVPPI
+compares at most EVPPI_PATHS (8) candidates, the cheapest in the most samples (EVPI compares all;
+the restricted EVPPIs are lower bounds), and beyond EVPPI_WORK units it is estimated only for the
+inputs most rank-correlated with the regret; both restrictions are reported in a warning and in
+`to_dict` (`evppi_paths`, `not_estimated`), which are absent when nothing was restricted.
+
 The inputs are whatever the Monte Carlo run draws (`Simulation.input_keys`): every field given as
 a distribution, every drawn success/failure outcome and, with `estimator_error`, each `auto`
 estimate's error factor; anything the simulation learns to draw later is picked up without change
