@@ -1,6 +1,6 @@
 """Fuzzing at scale: the seeded mutation fuzzer of tests/test_fuzz.py over many more cases.
 
-    python benchmarks/fuzz.py [--cases 20000] [--seed 1] [--command-share 0.15] [--report-every 500]
+    python benchmarks/fuzz.py [--cases 20000] [--seed 1] [--command-share 0.15] [--report-every 500] [--more]
 
 Each case mutates a bundled scenario (see tests/fuzz_cases.py). Most cases go through the loader
 (`load_scenario`, in-process); a share of them run a whole command line through the CLI runner
@@ -32,6 +32,7 @@ def main() -> int:
     parser.add_argument("--command-share", type=float, default=0.15, help="share of cases run as a CLI command")
     parser.add_argument("--report-every", type=int, default=1000)
     parser.add_argument("--case", type=int, default=None, help="run only this case number (to reproduce a failure)")
+    parser.add_argument("--more", action="store_true", help="also run when, whatif, voi and export (slower)")
     args = parser.parse_args()
 
     from typer.testing import CliRunner
@@ -53,7 +54,7 @@ def main() -> int:
             if as_command:
                 path = work / f"case{case.suffix}"
                 path.write_bytes(case.data)
-                line = commands(case, path, rng)
+                line = commands(case, path, rng, more=args.more)
                 problem, status = check_command(runner, app, line, work)
                 counts["command"] += 1
                 counts["command ok"] += status == 0

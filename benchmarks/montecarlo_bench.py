@@ -10,7 +10,8 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
     - whole `simulate(scenario, 100,000, seed)` (sampling, correlation, engine chunks, summary
       with drivers, histogram and per-year winners) against the baseline's `run()` (sampling,
       correlation, model in chunks of its fastest size, P10/P50/P90 and win probabilities);
-    - the engine alone (`evaluate`) against the baseline's `npv()` on the same inputs, at the
+    - the engine alone (`evaluate`, called as simulate calls it: keep_components=False with the
+      year-ends, the reduced mode) against the baseline's `npv()` on the same inputs, at the
       batch size simulate uses, at the baseline's best chunk and at 10,000 samples. Measured
       after a 32 MB array is freed, as inside simulate and `run()`, whose big per-sample arrays
       raise glibc's dynamic mmap/trim thresholds: before that, a loop of few-megabyte calls gets
@@ -147,12 +148,16 @@ def main() -> None:
     print(f"    → wall ratio {_ratio_line(whole, base, 0):.2f}× (target ≤ 1.5×), CPU ratio {_ratio_line(whole, base, 1):.2f}×")
 
     plan = compile_plan(scenario)
+    year_ends = [*range(11, plan.horizon, 12)]  # as simulate asks: NPV, totals and year-end cumulative costs
+    if year_ends[-1] != plan.horizon - 1:
+        year_ends.append(plan.horizon - 1)
     warm_allocator = np.ones(4_000_000)  # 32 MB: see the docstring (engine alone)
     del warm_allocator
     for size in (engine_slice(plan), numpy_model.BEST_CHUNK, 10_000):
         batch = _sampler(scenario, plan).draw(np.random.default_rng(0), size).batch
         short = {s: batch[k] for s, k in numpy_model.KEYS.items()}
-        engine, hand = alternate_cpu(lambda: evaluate(plan, batch, keep_components=False), lambda: numpy_model.npv(short),
+        engine, hand = alternate_cpu(lambda: evaluate(plan, batch, keep_components=False, year_ends=year_ends),
+                                     lambda: numpy_model.npv(short),
                                      args.runs * 3)
         print(f"    engine alone, one batch of {size:,} samples: evaluate {statistics.median(w for w, _ in engine) * 1e3:.1f} ms, "
               f"numpy_model.npv {statistics.median(w for w, _ in hand) * 1e3:.1f} ms → ratio {_ratio_line(engine, hand, 0):.2f}× wall,"

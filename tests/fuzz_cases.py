@@ -246,10 +246,11 @@ def check_loader(case: Case, folder: Path) -> str | None:
     return None
 
 
-def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True) -> list[str]:
+def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True, more: bool = False) -> list[str]:
     """One command line exercising the case's file (or an estimate/catalog command with hostile values).
 
-    `report=False` leaves out `report` (its charts take seconds per valid scenario)."""
+    `report=False` leaves out `report` (its charts take seconds per valid scenario); `more=True`
+    adds `when`, `whatif`, `voi` and `export` (slower; the benchmark script uses them)."""
     s = str(path)
     value = rng.choice(["70B", "1,5B", "20%%", "-1", "1e999", "0", "\x1b[2J", "1_0_", "h100-sxm", "nope", "8B"])
     choices = [
@@ -271,8 +272,18 @@ def commands(case: Case, path: Path, rng: random.Random, *, report: bool = True)
     ]
     if report:
         choices.append(["report", s, "-f", "html", "-o", str(path.parent / "report.html")])
+    if more:
+        choices += [
+            ["when", s, "-f", "json"],
+            ["whatif", s, "--top", "3", "-f", "json"],
+            ["voi", s, "--samples", "1000", "--seed", "1", "-f", "json"],
+            ["export", s, "-o", str(path.parent / "workbook.xlsx")],
+            ["tornado", s, "-f", "markdown"],
+            ["simulate", s, "--samples", "64", "-f", "csv"],
+        ]
     args = rng.choice(choices)
-    if args[0] in {"compare", "tornado", "breakeven", "sweep", "simulate", "validate", "report"}:
+    if args[0] in {"compare", "tornado", "breakeven", "sweep", "simulate", "validate", "report", "when", "whatif", "voi",
+                   "export"}:
         for item in case.sets:
             args = args + ["--set", item]
     return args

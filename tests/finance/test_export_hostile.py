@@ -181,3 +181,16 @@ def test_a_long_url_name_past_the_loader_is_still_text_without_warnings():
                 ET.fromstring(text.encode("utf-8"))
     summary = openpyxl.load_workbook(io.BytesIO(data))["Summary"]
     assert any(c.value == name[:-1] + "\ufffd" for row in summary.iter_rows() for c in row)
+
+
+def test_c1_controls_and_bidi_overrides_stay_out_of_cells_and_sheet_names(tmp_path):
+    """A right-to-left override makes `\u202egnp.exe` read as `exe.png`; C1 controls (`\x9b` is CSI)
+    drive terminals. CSV and HTML replace them; the workbook does too, in cells and sheet names."""
+    name = "a\u202egnp.exe\x9b31m\x85\u2066b"
+    xlsx = _export(tmp_path, _scenario(tmp_path, name))
+    book = openpyxl.load_workbook(xlsx)
+    unsafe = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+    assert not any(unsafe.search(title) for title in book.sheetnames), book.sheetnames
+    cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("gnp.exe" in text for text in cells)
+    assert not any(unsafe.search(text) for text in cells)

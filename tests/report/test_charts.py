@@ -150,3 +150,35 @@ def test_identical_series_stay_distinguishable(twins, figure):
     assert same, "the twin paths should draw identical data"
     for group in same:
         assert len(set(group)) == len(group), group
+
+
+def test_many_paths_chart_a_dozen_with_the_recommended_and_runner_up_and_say_so(write_yaml):
+    """40 paths: every chart draws MAX_CHART_PATHS of them (100 panels of monthly bars took minutes)."""
+    from tests.conftest import api_path, base_scenario
+
+    count = 40
+    paths = [api_path(f"P{i:02d}", price_in=0.001 + 0.0001 * ((i * 7) % count)) for i in range(count)]
+    cmp = compare(load_scenario(write_yaml(base_scenario(paths=paths))))
+    shown = charts.charted_paths(cmp)
+    assert len(shown) == charts.MAX_CHART_PATHS
+    names = [p.name for p in shown]
+    assert cmp.recommendation["path"] in names and cmp.recommendation["reason_parts"]["runner_up"] in names
+    cheapest = sorted(cmp.paths, key=lambda p: p.npv)[: charts.MAX_CHART_PATHS]
+    assert set(names) == {p.name for p in cheapest}
+    assert names == [p.name for p in cmp.paths if p.name in names]  # the scenario's order
+
+    fig = charts.cumulative_figure(cmp, "en")
+    assert len([line for line in fig.axes[0].get_lines() if line.get_label() in names]) == charts.MAX_CHART_PATHS
+    assert f"({charts.MAX_CHART_PATHS} of {count} paths" in fig.axes[0].get_title()
+    panels = [ax for ax in charts.components_figure(cmp, "zh").axes if ax.get_visible()]
+    assert len(panels) == charts.MAX_CHART_PATHS
+    rng = np.random.default_rng(2)
+    samples = {p.name: rng.normal(p.npv, 1.0, 50) for p in cmp.paths}
+    dist = charts.npv_distribution_figure(samples, "USD", "en")
+    assert len(dist.axes[0].get_legend().get_texts()) == charts.MAX_CHART_PATHS
+    assert f"({charts.MAX_CHART_PATHS} of {count} paths" in dist.axes[0].get_title()
+
+
+def test_a_dozen_paths_or_fewer_are_all_charted(enterprise):
+    assert charts.charted_paths(enterprise) == list(enterprise.paths)
+    assert " of " not in charts.cumulative_figure(enterprise, "en").axes[0].get_title()

@@ -94,7 +94,7 @@ def test_aliases_are_expanded_into_copies_so_an_override_changes_one_place(tmp_p
         ("listkey.yaml", "? [a, b]\n: 1\n", "not a list"),
         ("bigint.yaml", BASE + "horizon_months: " + "9" * 5000 + "\n", "5,000 digits"),
         ("bigint.json", '{"horizon_months": ' + "9" * 5000 + "}", "5,000 digits"),
-        ("bigint.toml", "horizon_months = " + "9" * 5000 + "\n", "TOML"),
+        ("bigint.toml", "horizon_months = " + "9" * 5000 + "\n", "5,000 digits"),
     ],
 )
 def test_crashing_files_give_one_line_errors(tmp_path, name, text, words):

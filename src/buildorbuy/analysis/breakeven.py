@@ -48,6 +48,9 @@ from buildorbuy.phrases import Message
 SCAN_POINTS = 32
 SECTIONS = 16
 MAX_BATCHES = 60
+MAX_SCAN_POINTS = 1_000
+"""The most points a scan may take (`--range LO:HI:N`): the scan is one engine batch, whose memory
+grows with N (1,000,000 points took 1.7 GB, 10,000 over 600 months 0.67 GB); the refinement finds the crossing to 1e-6 anyway."""
 EQUAL_TOLERANCE = 1e-4
 """|NPV(a) − NPV(b)| / max(|NPV|) below this at the answer counts as equal (else: a step)."""
 
@@ -191,6 +194,9 @@ def breakeven(
     and the runner-up. `low`/`high` bound the search (default: /100 to ×100 of the current
     value, within the field's valid range). Raises ScenarioError/AnalysisError naming the problem.
     """
+    if scan_points > MAX_SCAN_POINTS:
+        raise AnalysisError(f"a scan of {scan_points:,} points is more than the limit of {MAX_SCAN_POINTS:,} "
+                            "(the search refines the crossing itself: LO:HI is enough)", field="--range")
     plan = as_plan(scenario)
     key, bounds = variable_parameter(plan, param)
     current = base_value(plan, key)

@@ -318,7 +318,6 @@ def simulate(
     year_ends = list(range(11, horizon, 12))
     if not year_ends or year_ends[-1] != horizon - 1:
         year_ends.append(horizon - 1)
-    year_starts = [0] + [end + 1 for end in year_ends[:-1]]
 
     n_chunks = math.ceil(samples / CHUNK_SIZE)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
@@ -405,14 +404,15 @@ def simulate(
         chunk_warnings: list[str] = []
         for a in range(0, n, step):
             b = min(a + step, n)
-            result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False)
+            result = evaluate(plan, {key: value[a:b] for key, value in batch.items()}, keep_components=False,
+                              year_ends=year_ends)
             npv[lo + a : lo + b] = result.npv
             store_cpm(c, lo + a, result.cost_per_million_tokens)
             rec = result.recommendable
             recommendable[lo + a : lo + b] = rec
             if a == 0:
                 chunk_warnings = list(dict.fromkeys(result.warnings))
-            cumulative = np.cumsum(np.add.reduceat(result.monthly_cost, year_starts, axis=-1), axis=-1)
+            cumulative = result.year_end_costs  # [slice, path, year]
             del result
             ranked = np.where(rec[:, :, None], cumulative, np.inf)
             best = np.argmin(ranked, axis=1)

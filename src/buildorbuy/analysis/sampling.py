@@ -91,7 +91,10 @@ def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.rand
     base = normal_ppf(np.arange(1, n + 1) / (n + 1.0))
     scores = np.column_stack([rng.permutation(base) for _ in range(k)])
     current = np.corrcoef(scores, rowvar=False)
-    lower_now = np.linalg.cholesky(current)
+    try:
+        lower_now = np.linalg.cholesky(current)
+    except np.linalg.LinAlgError:  # a handful of rows whose scores came out perfectly (anti)correlated
+        return samples
     lower_target = np.linalg.cholesky(target)
     correlated = scores @ np.linalg.inv(lower_now).T @ lower_target.T
     out = np.empty_like(samples)

@@ -25,6 +25,16 @@ from buildorbuy.engine.summary import NO_WINNER, winner_and_runner_up
 from buildorbuy.errors import AnalysisError
 
 
+MAX_SEARCH = 10_000
+"""Most (paths × inputs) one whatif searches: its scan evaluates every path at ~32 values of every
+input, so the work grows with their product (20 paths × 399 inputs took 12 s, 40 × 789 43 s, 100 ×
+1,959 over 2 minutes). Naming the inputs with `params` (`-p`) keeps a large scenario searchable."""
+
+
+class SearchTooLarge(AnalysisError):
+    """whatif's search would take minutes: name the inputs to search instead."""
+
+
 @dataclass
 class Condition:
     path: str
@@ -107,6 +117,10 @@ def whatif(scenario, *, params: Iterable[str] | None = None, rtol: float = 1e-6)
                 # an `auto` discount is read only for a share the scenario itself sets above 0 (DESIGN §2b)
                 skipped[key] = f"{kind}_discount is auto and this share is 0 in the scenario, so no {kind} price was read"
                 keys.remove(key)
+    if len(plan.paths) * len(keys) > MAX_SEARCH:
+        raise SearchTooLarge(f"{len(plan.paths)} paths × {len(keys):,} inputs is more than one search covers in reasonable "
+                             f"time (at most {MAX_SEARCH:,} path-inputs): name the inputs to search with --param",
+                             field="--param")
     pairs = [(key, int(i), w) for i in losers for key in keys]
     found = breakeven_batch(plan, pairs, rtol=rtol) if pairs else None
     conditions = []

@@ -47,7 +47,12 @@ def say(text: str, *, err: bool = False) -> None:
     (names, file names) shown as `\\x1b`-style escapes so they cannot drive the terminal."""
     from buildorbuy.render.escape import terminal
 
-    typer.echo(terminal(text, one_line=True), err=err)
+    text = terminal(text, one_line=True)
+    try:
+        typer.echo(text, err=err)
+    except UnicodeEncodeError:  # a narrow stdout encoding (PYTHONIOENCODING=latin-1) cannot hold "—" or "≥"
+        encoding = getattr(sys.stderr if err else sys.stdout, "encoding", None) or "utf-8"
+        typer.echo(text.encode(encoding, "replace").decode(encoding), err=err)
 
 
 def fail(message: str) -> typer.Exit:
@@ -151,10 +156,12 @@ def write_output(text: "str | Iterable[str]", output: Path | None) -> None:
 
     `text` may be an iterable of pieces (a streamed big output): written as they come.
     """
+    from buildorbuy.render.escape import json_safe  # JSON leaves C1 controls and bidi overrides raw
+
     if not isinstance(text, str):
-        _write_pieces(text, output)
+        _write_pieces(map(json_safe, text), output)
         return
-    text = text if text.endswith("\n") else text + "\n"
+    text = json_safe(text if text.endswith("\n") else text + "\n")
     if output is None or _standard_stream(output) in (1, 2):
         stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
         try:
@@ -202,10 +209,12 @@ def _write_bytes(handle, data: "bytes | Iterable[bytes]") -> None:
 
 
 STANDARD_STREAMS = {
+    "-": 1,
     "/dev/stdout": 1, "/dev/fd/1": 1, "/proc/self/fd/1": 1,
     "/dev/stderr": 2, "/dev/fd/2": 2, "/proc/self/fd/2": 2,
 }
-"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr."""
+"""Output names that mean this process's stdout (1) or stderr (2): written through sys.stdout/stderr
+(`-o -` is stdout for every command, as for init)."""
 
 
 def _standard_stream(output: Path) -> int | None:

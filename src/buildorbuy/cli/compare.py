@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -139,7 +140,7 @@ def init(
         return
     if output.suffix.lower() not in (".yaml", ".yml") and output.suffix.lower() in OUTPUT_SUFFIXES:
         raise fail(f"--output: init writes a commented YAML scenario; name it .yaml, not '{output.name}'")
-    if output.exists() and not force:
+    if os.path.exists(output) and not force:  # os.path: False (no traceback) for a name too long; the write says why
         raise fail(f"{output} exists; use --force to overwrite it")
     write_file_atomic(output, text.encode("utf-8"))
     say(f"wrote {output} (template {template}); next: buildorbuy compare {output}", err=True)

@@ -174,6 +174,17 @@ def _show(key: str, value, lang: str = "en") -> str:
 
 
 MAX_TENSOR_PARALLEL = 1024
+MAX_GPU_HOUR_PRICE = 1e15
+"""The bound a scenario's gpu_hour_price has (USD per GPU-hour)."""
+MAX_PEAK_TO_AVERAGE = 1000.0
+"""The bound a scenario's workload.peak_to_average has."""
+
+
+def _check_range(option: str, value: Optional[float], low: float, high: float) -> None:
+    """A one-line error naming `option` unless `value` (when given) lies in [low, high]: checked
+    whether or not the estimate uses it, so a bad value is never silently ignored."""
+    if value is not None and not low <= value <= high:
+        raise fail(f"{option}: must be a number from {low:g} to {high:g} (got {value:g})")
 """--tensor-parallel above this is refused: 128 nodes of 8 GPUs, beyond any published serving deployment of one model."""
 
 
@@ -199,6 +210,7 @@ def training(
     Example:
       buildorbuy estimate training --params 70B --tokens 2T --gpu h100-sxm --gpus 2048
     """
+    _check_range("--gpu-hour-price", gpu_hour_price, 0, MAX_GPU_HOUR_PRICE)
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_training
 
@@ -231,6 +243,7 @@ def finetune(
     Example:
       buildorbuy estimate finetune --model llama-3.1-8b --tokens 20M --epochs 3 --gpu a100-80gb
     """
+    _check_range("--gpu-hour-price", gpu_hour_price, 0, MAX_GPU_HOUR_PRICE)
     from buildorbuy.catalog.gpus import get_gpu
     from buildorbuy.estimators.report import estimate_finetune
 
@@ -271,6 +284,8 @@ def serving(
     """
     if not 0 < target_utilization <= 1:
         raise fail(f"--target-utilization: must be in (0, 1] (got {target_utilization:g})")
+    _check_range("--gpu-hour-price", gpu_hour_price, 0, MAX_GPU_HOUR_PRICE)
+    _check_range("--peak-to-average", peak_to_average, 1, MAX_PEAK_TO_AVERAGE)
     for option, value in (("--tpot-ms", tpot_ms), ("--ttft-ms", ttft_ms), ("--tensor-parallel", tensor_parallel)):
         if value is not None and not value > 0:
             raise fail(f"{option}: must be positive (got {value:g})")

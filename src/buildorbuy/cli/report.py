@@ -67,7 +67,8 @@ def report(
                                                          **({"estimator_error": True} if estimator_error else {}))
     from buildorbuy.render.report import decision_analyses
 
-    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error)
+    notes: list[str] = []
+    voi, whatif, when = decision_analyses(loaded, samples=samples, seed=seed, estimator_error=estimator_error, notes=notes)
     document = build_report(result, lang=lang.value, tornado=tornado, montecarlo=montecarlo, npv_samples=npv_samples,
                             voi=voi, whatif=whatif, when=when)
     if kind == ReportFormat.html:
@@ -85,7 +86,7 @@ def report(
         extra.append(Message("report_voi_samples"))
     if montecarlo is None and (samples is not None or seed is not None):
         extra.append(Message("report_mc_ignored"))
-    print_warnings([*result.warnings, *extra], lang.value)
+    print_warnings([*result.warnings, *extra, *notes], lang.value)
     for notice in document.notices:
         say(t("cli.note", lang.value, text=notice), err=True)
     write_files_atomic(files)

@@ -31,8 +31,9 @@ class OneMonth:
     values: np.ndarray
 
 
-Costs = dict[str, Union[np.ndarray, OneMonth]]
-"""A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month] or OneMonth."""
+Costs = dict[str, Union[np.ndarray, OneMonth, "Gathered", "Factored", "UntilLive"]]
+"""A mechanism's output: component name (engine.core.COMPONENTS) → [batch or 1, month], OneMonth, or
+Gathered (a [batch, month] cost computed once per group of rows) or Factored (base · row · column)."""
 
 
 class Context:
@@ -139,6 +140,108 @@ def distinct_rows(*columns: np.ndarray, most: float = 0.125) -> tuple[np.ndarray
     present[code] = True
     number = np.cumsum(present) - 1  # combination code → group number
     return row[present], number[code]
+
+
+class Gathered:
+    """A [batch, month] cost computed once per group of rows (`distinct_rows`): row b is
+    values[index[b]]. The ledger gathers it (`full()`, the same bits as computing every row) or, when
+    it keeps only reductions, reduces the [groups, month] values once and gathers the reductions."""
+
+    __slots__ = ("values", "index")
+
+    def __init__(self, values: np.ndarray, index: np.ndarray):
+        self.values = values
+        """[groups, month]."""
+        self.index = index
+        """The group of each batch row, [batch]."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.index.shape[0], self.values.shape[1])
+
+    def full(self) -> np.ndarray:
+        """The [batch, month] array."""
+        return np.take(self.values, self.index, axis=0)
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+class Factored:
+    """A [batch, month] cost that is base[b, m] · row[m] · column[b] (row and column optional): `full()`
+    computes it (the mechanism's own arithmetic, so the same bits as ever); a ledger keeping only
+    reductions instead reduces `base` once (the row folded into the reduction's weights) and scales
+    the result by the column, saving the [batch, month] products. Equal to ~1e-16 relative."""
+
+    __slots__ = ("_full", "_value", "base", "row", "column")
+
+    def __init__(self, full, base: np.ndarray, row: np.ndarray | None = None, column: np.ndarray | None = None):
+        self._full = full
+        """() → the [batch, month] array (it may overwrite `base`: called once, by `full`)."""
+        self._value: np.ndarray | None = None
+        self.base = base
+        """[batch, month]."""
+        self.row = row
+        """[1, month] or None."""
+        self.column = column
+        """[batch or 1, 1] or None."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.base.shape
+
+    def full(self) -> np.ndarray:
+        """The [batch, month] array, as the mechanism computes it."""
+        if self._value is None:
+            self._value = self._full()
+        return self._value
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+class UntilLive:
+    """A [batch, month] cost fees[b, m]·w[b, m], w = 1 before go-live and 1 − p from it (traffic a
+    bridge carries): `full()` computes it as the mechanism does; a ledger keeping only reductions
+    instead takes (1 − p)·Σ_m fees·weights + p·Σ_{m < go-live} fees·weights, reducing `fees` once for
+    every path it bridges (and its own api path) and, per path, only the months before go-live."""
+
+    __slots__ = ("_full", "_value", "fees", "before_live", "p", "first_live")
+
+    def __init__(self, full, fees: np.ndarray, before_live: np.ndarray, p: np.ndarray | None, first_live: int):
+        self._full = full
+        self._value: np.ndarray | None = None
+        self.fees = fees
+        """[batch or 1, month]: the fees at full traffic."""
+        self.before_live = before_live
+        """[batch or 1, first_live] bool: month < go-live, for the months before the latest go-live."""
+        self.p = p
+        """[batch or 1, 1] success probability (None: 1 for the whole batch)."""
+        self.first_live = first_live
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(self.fees.shape, self.before_live.shape[:1] + self.fees.shape[1:])
+
+    def full(self) -> np.ndarray:
+        if self._value is None:
+            self._value = self._full()
+        return self._value
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+def materialised(values):
+    """A cost as a [batch or 1, month] array (a lazy Factored/UntilLive/Gathered cost computed)."""
+    return values.full() if isinstance(values, (Factored, UntilLive, Gathered)) else values
+
+
+def gathered(values: np.ndarray, rows: tuple[np.ndarray, np.ndarray] | None) -> "np.ndarray | Gathered":
+    """`values` as they are, or, computed per group of `rows` ([groups, month]), as a Gathered cost."""
+    if rows is None or values.shape[0] == 1:
+        return values
+    return Gathered(values, rows[1])
 
 
 def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:

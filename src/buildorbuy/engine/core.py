@@ -8,19 +8,19 @@ composes them path by path into a `Ledger` and sums the totals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from buildorbuy.engine.context import (
-    SECONDS_PER_MONTH, Context, PathContext, compound, path_context, refresh_events, workload_context,
+    SECONDS_PER_MONTH, Context, PathContext, compound, materialised, path_context, refresh_events, workload_context,
 )
-from buildorbuy.engine.ledger import CAPEX_COMPONENTS, Ledger
+from buildorbuy.engine.ledger import CAPEX_COMPONENTS, TOTAL_COLUMN, Ledger, NeedsMonthlyTotals
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
 from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import (
-    compute_costs, compute_run, follows_live, late_run_warning, run_flops, start_month,
+    compute_costs, compute_run, late_run_warning, run_flops, run_rows, start_month,
 )
 from buildorbuy.engine.mechanisms.data import one_off_data, refresh_data
 from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, last_term_warning, rented_fleet_costs
@@ -89,9 +89,10 @@ class Result:
     """Tokens demanded per month, [batch, month]."""
     components: "Components"
     """Cost per component, [batch, path, month] (built on access)."""
-    monthly_cost: np.ndarray
-    gpus: np.ndarray
-    """Serving GPUs in use once live (success case), [batch, path, month]."""
+    monthly_cost: np.ndarray | None
+    """Cost per month, [batch, path, month] (None in the reduced mode: see `evaluate`'s year_ends)."""
+    gpus: np.ndarray | None
+    """Serving GPUs in use once live (success case), [batch, path, month] (None in the reduced mode)."""
     unserved_tokens: np.ndarray
     live_month: np.ndarray
     """Go-live month, [batch, path] (0 for api paths without lead time)."""
@@ -120,10 +121,12 @@ class Result:
     """Routed paths by index: ROUTING_KEYS → [batch, month] tokens (success case; built when read)."""
     unserved_total: np.ndarray | None = None
     """Unserved tokens over the horizon, [batch, path] (the month sum of `unserved_tokens`)."""
+    year_end_costs: np.ndarray | None = None
+    """With `evaluate(…, year_ends=…)`: cumulative cost at each of those months, [batch, path, year]."""
 
     @property
     def batch_size(self) -> int:
-        return self.monthly_cost.shape[0]
+        return self.npv.shape[0]
 
     @property
     def names(self) -> list[str]:
@@ -239,17 +242,23 @@ def _full(params: Params, size: int) -> Params:
     return _Full(params, size)  # type: ignore[return-value]
 
 
-def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True) -> Result:
+def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, keep_components: bool = True,
+             year_ends: Sequence[int] | None = None) -> Result:
     """Evaluate every path for every batch element. `batch` maps parameter keys to [batch] arrays.
 
     `keep_components=False` keeps only the monthly totals (and capex, residual): big Monte Carlo
     chunks then hold one path's components at a time; `Result.components` is unavailable.
 
+    `year_ends` (months, with keep_components=False): `Result.year_end_costs` holds each path's
+    cumulative cost at those months. When the discount rate is the same for the whole batch, this is
+    the reduced mode: each cost is reduced straight to NPV, total and those cumulative costs (the
+    same terms, summed in another order: equal to ~1e-15 relative) and `Result.monthly_cost` is None.
+
     Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
     infinite cost is never returned.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        result = _evaluate(plan, batch, keep_components)
+        result = _evaluate(plan, batch, keep_components, year_ends)
     if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
         tokens_finite = np.isfinite(result.tokens).all()
         raise ScenarioError(
@@ -264,7 +273,8 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, 
 class _Outputs:
     """Per-path figures that are not costs, filled path by path ([path, batch, month] or [batch, path])."""
 
-    gpus: np.ndarray
+    gpus: np.ndarray | None
+    """[path, batch, month] serving GPUs (None in the reduced mode: each path's are its own array)."""
     unserved: np.ndarray
     live_month: np.ndarray
     compute_months: np.ndarray
@@ -279,11 +289,15 @@ class _Outputs:
     components only)."""
 
     @classmethod
-    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str]) -> "_Outputs":
+    def empty(cls, size: int, n_paths: int, horizon: int, warnings: list[str], keep_gpus: bool = True) -> "_Outputs":
         by_path = (n_paths, size, horizon)
         nothing_unserved = np.broadcast_to(np.zeros(1), by_path)  # read-only; an array once a path leaves some
-        return cls(np.zeros(by_path), nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
+        return cls(np.zeros(by_path) if keep_gpus else None, nothing_unserved, np.zeros((size, n_paths)), np.zeros((size, n_paths)),
                    np.zeros((size, n_paths)), list(warnings))
+
+    def gpus_row(self, index: int) -> np.ndarray | None:
+        """Where path `index` writes its serving GPUs (None: into an array of its own)."""
+        return None if self.gpus is None else self.gpus[index]
 
     def leave_unserved(self, index: int, tokens: np.ndarray) -> None:
         """Record a path's unserved tokens ([batch or 1, month]); all-zero weights write nothing."""
@@ -325,12 +339,37 @@ class FleetSplit(Mapping):
         return len(FLEET_KEYS)
 
 
-def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool) -> Result:
+def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_components: bool,
+              year_ends: Sequence[int] | None = None) -> Result:
     params, size = resolve_params(plan, batch)
+    reduce = None
+    rate = params["discount_rate"]
+    if year_ends is not None and not keep_components and bool(np.all(rate == rate[0])):  # one discount row for all
+        reduce = _reduction_matrix(plan.horizon, rate[:1], year_ends)
+    try:
+        return _evaluate_once(plan, params, size, keep_components, year_ends, reduce)
+    except NeedsMonthlyTotals:
+        return _evaluate_once(plan, params, size, keep_components, year_ends, None)
+
+
+def _reduction_matrix(horizon: int, discount_rate: np.ndarray, year_ends: Sequence[int]) -> np.ndarray:
+    """[month, 2 + years]: the discount factors (NPV), ones (total; TOTAL_COLUMN) and, per year-end e,
+    1 for months ≤ e (cumulative cost at e)."""
+    months = np.arange(horizon, dtype=float)
+    matrix = np.empty((horizon, 2 + len(year_ends)))
+    matrix[:, 0] = compound(discount_rate[:, None], -months[None, :] / 12.0)[0]
+    matrix[:, TOTAL_COLUMN] = 1.0
+    for y, end in enumerate(year_ends):
+        matrix[:, 2 + y] = months <= end
+    return matrix
+
+
+def _evaluate_once(plan: Plan, params: Params, size: int, keep_components: bool, year_ends: Sequence[int] | None,
+                   reduce: np.ndarray | None) -> Result:
     ctx = workload_context(plan, params, size)
     n_paths = len(plan.paths)
-    ledger = Ledger(size, n_paths, plan.horizon, keep_components)
-    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings)
+    ledger = Ledger(size, n_paths, plan.horizon, keep_components, reduce)
+    out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings, keep_gpus=reduce is None)
     fees_cache: dict[int, np.ndarray] = {}
 
     def base_fees(index: int) -> np.ndarray:
@@ -345,7 +384,7 @@ def _evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None, keep_comp
         _path_costs(ctx, plan, pp, ledger, out, base_fees)
     for index in range(n_paths):  # bounds checked once every path is costed: a fleet's own error comes first
         ledger.flush(index)
-    return _result(plan, ctx, ledger, out)
+    return _result(plan, ctx, ledger, out, year_ends)
 
 
 def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Outputs, base_fees) -> None:
@@ -391,7 +430,7 @@ def _routed_fees(ctx: Context, pc: PathContext, routed, ledger: Ledger, out: _Ou
     elif pp.bridge == routed.fallback:
         carry, fixed = shared_carry(ctx, pc, routed, fallback_prefix)
         fees = bridge_fees(ctx, pc, base_fees(pp.bridge))
-        ledger.add(i, fees if fixed is None else {"bridge_fees": fees["bridge_fees"] + fixed})
+        ledger.add(i, fees if fixed is None else {"bridge_fees": materialised(fees["bridge_fees"]) + fixed})
     else:
         ledger.add(i, bridge_fees(ctx, pc, base_fees(pp.bridge), f"paths[{pp.bridge}]."))
     ledger.add(i, fallback_fees(ctx, pc, routed, base_fees(routed.fallback), fallback_prefix, carry))
@@ -419,7 +458,7 @@ def _self_hosted(ctx: Context, pc: PathContext, path, ledger: Ledger, out: _Outp
         live = np.maximum(live, procured)  # GPUs racked first
     pc.go_live(ctx, live)
     ledger.add(i, compute_costs(ctx, pc, run))
-    ledger.add(i, refresh_data(ctx, pc, run.refreshes, follows_live(ctx, pc, run)))
+    ledger.add(i, refresh_data(ctx, pc, run.refreshes, groups=run_rows(ctx, pc, run, costs=False)))
     _serving_fleet(ctx, pc, ledger, out)
 
 
@@ -434,21 +473,22 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
         out.routes[i] = route(ctx, pc, pp.fallback, cap)
         load = out.routes[i].own_tokens
     if pp.ownership == "own":
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        gpus = serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap)
         ledger.add(i, owned_fleet(ctx, pc, gpus))
         if keep:
             out.fleet["owned_gpus"][i] = lambda: owned_gpus(ctx, pc, gpus)
         return
     if pp.scaling != "autoscale" and not pp.reserved:
-        gpus = serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        gpus = serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap)
         ledger.add(i, rented_serving(ctx, pc, gpus))
         if keep:
             out.fleet["on_demand_gpu_hours"][i] = lambda: gpus * MONTH_HOURS
         return
     if pp.scaling == "autoscale":
-        fleet = autoscaled_fleet(ctx, pc, out=out.gpus[i], load=load, cap=cap)
+        fleet = autoscaled_fleet(ctx, pc, out=out.gpus_row(i) if out.gpus is not None else np.zeros((ctx.size, ctx.horizon)),
+                                 load=load, cap=cap)
     else:
-        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus[i], load=load, cap=cap))
+        fleet = RentedFleet.fixed(serving_gpus(ctx, pc, out=out.gpus_row(i), load=load, cap=cap))
     costs, split = rented_fleet_costs(ctx, pc, fleet, pp.reserved)
     ledger.add(i, costs)
     if keep:
@@ -460,15 +500,24 @@ def _serving_fleet(ctx: Context, pc: PathContext, ledger: Ledger, out: _Outputs)
             out.warnings.append(warning)
 
 
-def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
+def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs, year_ends: Sequence[int] | None = None) -> Result:
     """Totals, NPV, cost per token and feasibility from the flushed ledger."""
     size, horizon, params = ctx.size, ctx.horizon, ctx.params
-    monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
     unserved = out.unserved.transpose(1, 0, 2)
     discount = np.broadcast_to(compound(ctx.col("discount_rate"), -ctx.years), (size, horizon))
     tokens = np.broadcast_to(ctx.tokens, (size, horizon))
-    total_cost = monthly_cost.sum(axis=-1)
-    npv = _discounted_sum(monthly_cost, discount)
+    year_end_costs = None
+    if ledger.reduce is not None:
+        monthly_cost = None
+        reduced = ledger.reduced.transpose(1, 0, 2)  # [batch, path, K]
+        npv, total_cost, year_end_costs = reduced[..., 0], reduced[..., TOTAL_COLUMN], reduced[..., 2:]
+    else:
+        monthly_cost = ledger.monthly_by_path.transpose(1, 0, 2)
+        total_cost = monthly_cost.sum(axis=-1)
+        npv = _discounted_sum(monthly_cost, discount)
+        if year_ends is not None:
+            starts = [0] + [end + 1 for end in year_ends[:-1]]
+            year_end_costs = np.cumsum(np.add.reduceat(monthly_cost, starts, axis=-1), axis=-1)
     unserved_total, unserved_npv = _unserved_sums(out, discount)
     served_total = tokens.sum(axis=-1)[:, None] - unserved_total
     served_npv = np.einsum("bm,bm->b", tokens, discount)[:, None] - unserved_npv
@@ -486,7 +535,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         plan=plan, params=_full(params, size), tokens=np.ascontiguousarray(tokens),
         components=Components(ledger.parts, (size, len(plan.paths), horizon), ledger.single_months,
                               kept=ledger.keep_components),
-        monthly_cost=monthly_cost, gpus=out.gpus.transpose(1, 0, 2), unserved_tokens=unserved,
+        monthly_cost=monthly_cost, gpus=None if out.gpus is None else out.gpus.transpose(1, 0, 2), unserved_tokens=unserved,
         live_month=out.live_month, compute_months=out.compute_months,
         feasible=static_ok[None, :] & ~exceeded, lead_time_exceeded=exceeded,
         total_cost=total_cost, npv=npv, capex=ledger.capex, residual_credit=ledger.residual,
@@ -495,6 +544,7 @@ def _result(plan: Plan, ctx: Context, ledger: Ledger, out: _Outputs) -> Result:
         training_gpu_hours=out.run_gpu_hours, warnings=out.warnings,
         fleet=out.fleet_arrays(size, horizon) if ledger.keep_components else None,
         routing=_RoutingSplit(out.routes, ctx.tokens, size), unserved_total=unserved_total,
+        year_end_costs=year_end_costs,
     )
 
 

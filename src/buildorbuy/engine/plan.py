@@ -949,8 +949,22 @@ def resolve_parameter(plan: Plan, text: str) -> str:
             node = None
             break
     if node is not None and not isinstance(node, (int, float)):
-        raise ScenarioError(f"'{key}' is not a numeric field (it holds {type(node).__name__} {node!r:.40})", field=text)
+        raise ScenarioError(f"'{key}' is not a numeric field (it holds {_held(node, key)})", field=text)
     if node is None and resolved:
         hint = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
         raise ScenarioError("unknown parameter" + (f"; did you mean '{hint[0]}'?" if hint else ""), field=text)
     raise ScenarioError("this field is not used by the scenario (it has no value to vary)", field=text)
+
+
+
+def _held(node: object, key: str) -> str:
+    """What a non-numeric field holds, in words (never a Python repr of scenario objects)."""
+    if isinstance(node, (list, tuple)):
+        return f"a list of {len(node)} {'entry' if len(node) == 1 else 'entries'}: name one and a field in it, as in {key}[0]…"
+    fields = getattr(type(node), "model_fields", None)
+    if fields is None and isinstance(node, dict):
+        fields = node
+    if fields is not None:
+        names = sorted(map(str, fields))
+        return "the fields " + ", ".join(names[:6]) + ("…" if len(names) > 6 else "") + f": name one, as in {key}.{names[0]}" if names else "no fields"
+    return f"{type(node).__name__} {node!r:.40}"

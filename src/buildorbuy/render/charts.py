@@ -12,6 +12,7 @@ labels and `ChartSet.notice` says so.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,6 +156,31 @@ def _legend_below(fig, ax, ncol_max: int = 3) -> None:
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), ncol_max), fontsize=8, frameon=False)
 
 
+MAX_CHART_PATHS = 12
+"""Paths drawn in one chart at most: beyond a dozen lines or panels a chart is unreadable, and
+drawing 100 panels of 600 monthly bars takes minutes. Which ones: `charted_paths`."""
+
+
+def charted_paths(cmp) -> list:
+    """The paths the charts draw, in the scenario's order: all of them up to MAX_CHART_PATHS, else the
+    recommended path, the runner-up and the rest of the cheapest by NPV (every path is in the tables)."""
+    paths = list(cmp.paths)
+    if len(paths) <= MAX_CHART_PATHS:
+        return paths
+    first = [cmp.recommendation.get("path"), (cmp.recommendation.get("reason_parts") or {}).get("runner_up")]
+    ranked = sorted(range(len(paths)), key=lambda i: (paths[i].name not in first, paths[i].npv, i))
+    keep = set(ranked[:MAX_CHART_PATHS])
+    return [p for i, p in enumerate(paths) if i in keep]
+
+
+def _title(key: str, lang: str, cmp, shown: list) -> str:
+    """A chart's title, saying how many paths it leaves out when it cannot draw them all."""
+    title = t(key, lang)
+    if len(shown) < len(cmp.paths):
+        title += t("fig.paths_shown", lang, shown=len(shown), count=len(cmp.paths))
+    return title
+
+
 def cumulative_figure(cmp, lang: str):
     """Cumulative cost per path; a hollow circle and a dotted vertical at each go-live (the month is in
     the legend), diamonds where the winner breaks even."""
@@ -162,27 +188,28 @@ def cumulative_figure(cmp, lang: str):
     fig = _figure(9, 5.5)
     ax = fig.add_subplot()
     months = list(range(horizon))
-    colors = {p.name: PALETTE[i % len(PALETTE)] for i, p in enumerate(cmp.paths)}
-    for i, p in enumerate(cmp.paths):
+    shown = charted_paths(cmp)
+    colors = {p.name: PALETTE[i % len(PALETTE)] for i, p in enumerate(shown)}
+    for i, p in enumerate(shown):
         style = "-" if p.feasible else "--"
         label = p.name if p.live_month <= 0 else t("fig.golive_legend", lang, path=p.name, month=p.live_month)
         ax.plot(months, p.cumulative_cost, style, color=colors[p.name], linewidth=2, label=label,
-                **_series_style(i, len(cmp.paths), horizon))
+                **_series_style(i, len(shown), horizon))
         if 0 < p.live_month < horizon:
             ax.axvline(p.live_month, color=colors[p.name], linestyle=":", linewidth=1)
             ax.plot([p.live_month], [p.cumulative_cost[p.live_month]], "o", markersize=9, markerfacecolor="none",
                     markeredgecolor=colors[p.name], markeredgewidth=1.5, zorder=4)
     winner = cmp.recommendation.get("path")
-    by_name = {p.name: p for p in cmp.paths}
+    by_name = {p.name: p for p in shown}
     for entry in cmp.breakeven:
         month = entry["month"]
-        if entry["a"] != winner or month is None or month <= 0:
+        if entry["a"] != winner or winner not in by_name or month is None or month <= 0:
             continue
         y = by_name[winner].cumulative_cost[month]
         ax.plot([month], [y], marker="D", color="black", markersize=6, zorder=5)
         ax.annotate(t("fig.breakeven", lang, month=month) + f" ({entry['b']})", (month, y), textcoords="offset points",
                     xytext=(6, -12), fontsize=7)
-    ax.set_title(t("fig.cumulative", lang))
+    ax.set_title(_title("fig.cumulative", lang, cmp, shown))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_cost", lang, cur=cmp.currency))
     _money_axis(ax.yaxis)
@@ -198,7 +225,7 @@ def components_figure(cmp, lang: str):
     import numpy as np
 
     horizon = cmp.scenario.horizon
-    paths = cmp.paths
+    paths = charted_paths(cmp)
     cols = 1 if len(paths) == 1 else 2
     rows = math.ceil(len(paths) / cols)
     fig = _figure(9, 2.6 * rows + 0.8)
@@ -235,7 +262,7 @@ def components_figure(cmp, lang: str):
             axes[index // cols][index % cols].set_xlabel(t("fig.axis_month", lang))
     for row in axes:
         row[0].set_ylabel(t("fig.axis_monthly", lang, cur=cmp.currency))
-    fig.suptitle(t("fig.components", lang))
+    fig.suptitle(_title("fig.components", lang, cmp, paths))
     from buildorbuy.engine.core import COMPONENTS
 
     order = [k for k in COMPONENTS if k in seen]
@@ -246,26 +273,27 @@ def components_figure(cmp, lang: str):
 
 def gpus_figure(cmp, lang: str):
     """Serving GPUs per self-hosted path over time (None when every path is an API)."""
-    hosted = [p for p in cmp.paths if p.kind != "api" and any(p.gpus)]
+    shown = charted_paths(cmp)
+    hosted = [p for p in shown if p.kind != "api" and any(p.gpus)]
     if not hosted:
         return None
     horizon = cmp.scenario.horizon
     fig = _figure(9, 4.5)
     ax = fig.add_subplot()
-    for i, p in enumerate(cmp.paths):
+    for i, p in enumerate(shown):
         if p in hosted:
             color = PALETTE[i % len(PALETTE)]
             ax.step(range(horizon), p.gpus, where="post", color=color, linewidth=2, label=p.name,
-                    **_series_style(i, len(cmp.paths), horizon))
+                    **_series_style(i, len(shown), horizon))
             fleet = p.fleet or {}
             if any(fleet.get("reserved_gpus", ())):
                 ax.step(range(horizon), fleet["reserved_gpus"], where="post", color=color, linewidth=1.2, linestyle="--",
-                        label=t("fig.series_reserved", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
+                        label=t("fig.series_reserved", lang, name=p.name), **_series_style(i, len(shown), horizon))
             owned = fleet.get("owned_gpus", ())
             if any(owned) and list(owned) != list(p.gpus):
                 ax.step(range(horizon), owned, where="post", color=color, linewidth=1.2, linestyle=":",
-                        label=t("fig.series_owned", lang, name=p.name), **_series_style(i, len(cmp.paths), horizon))
-    ax.set_title(t("fig.gpus", lang))
+                        label=t("fig.series_owned", lang, name=p.name), **_series_style(i, len(shown), horizon))
+    ax.set_title(_title("fig.gpus", lang, cmp, shown))
     ax.set_xlabel(t("fig.axis_month", lang))
     ax.set_ylabel(t("fig.axis_gpus", lang))
     ax.set_ylim(bottom=0)
@@ -301,6 +329,11 @@ def npv_distribution_figure(samples: dict[str, Sequence[float]], currency: str, 
     arrays = {name: np.asarray(v, dtype=float) for name, v in samples.items() if len(v)}
     if not arrays:
         return None
+    count = len(arrays)
+    if count > MAX_CHART_PATHS:  # the lowest median NPVs, in the given order
+        medians = {name: float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else math.inf for name, v in arrays.items()}
+        keep = set(sorted(arrays, key=lambda name: medians[name])[:MAX_CHART_PATHS])
+        arrays = {name: v for name, v in arrays.items() if name in keep}
     every = np.concatenate(list(arrays.values()))
     every = every[np.isfinite(every)]
     if every.size == 0:
@@ -316,7 +349,10 @@ def npv_distribution_figure(samples: dict[str, Sequence[float]], currency: str, 
         ax.hist(values[np.isfinite(values)], bins=bins, histtype="stepfilled", alpha=0.35, color=color, label=name)
         ax.axvline(float(np.median(values)), color=color, linestyle="--", linewidth=1)
     n = max(len(v) for v in arrays.values())
-    ax.set_title(t("fig.npv_dist", lang, samples=f"{n:,}"))
+    title = t("fig.npv_dist", lang, samples=f"{n:,}")
+    if len(arrays) < count:
+        title += t("fig.paths_shown_median", lang, shown=len(arrays), count=count)
+    ax.set_title(title)
     ax.set_xlabel(t("fig.axis_npv", lang, cur=currency))
     ax.set_ylabel(t("fig.axis_count", lang))
     _money_axis(ax.xaxis)
@@ -329,7 +365,7 @@ def npv_distribution_figure(samples: dict[str, Sequence[float]], currency: str, 
 
 def search_curves(cmp) -> list[tuple[str, str, dict[str, Any]]]:
     """(path, field, estimate) of every `auto` search that recorded an NPV curve (max_gpus, reserved.gpus)."""
-    return [(p.name, key, e) for p in cmp.paths for key, e in p.estimates.items() if e.get("curve")]
+    return [(p.name, key, e) for p in charted_paths(cmp) for key, e in p.estimates.items() if e.get("curve")]
 
 
 def fleet_search_figure(cmp, lang: str):

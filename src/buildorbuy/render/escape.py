@@ -60,6 +60,19 @@ def markdown_code(text: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+_INVISIBLE_CONTROLS = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""The characters of `_CONTROL` that JSON writes raw (it escapes C0 controls itself)."""
+
+
+def json_safe(text: str) -> str:
+    """JSON text with C1 controls (`\\x9b` is a terminal's CSI), bidirectional overrides and lone
+    surrogates written as `\\u` escapes: the same data once parsed, nothing a terminal acts on.
+    Outside string literals JSON holds only ASCII, so every match is inside a string. Other
+    outputs (tables, Markdown, CSV) have already escaped or replaced these characters: for them
+    this changes nothing."""
+    return _INVISIBLE_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """A plain decimal number as a spreadsheet reads it (no `_` separators, no `inf`/`nan`)."""

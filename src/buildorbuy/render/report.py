@@ -569,12 +569,13 @@ def optional_analyses(scenario, *, samples: int | None = None, seed: int | None 
 
 
 def decision_analyses(scenario, *, samples: int | None = None, seed: int | None = None,
-                      estimator_error: bool = False) -> tuple[Any, Any, Any]:
+                      estimator_error: bool = False, notes: list[str] | None = None) -> tuple[Any, Any, Any]:
     """(voi(...).to_dict(), whatif(...).to_dict(), when(...).to_dict()) for "Before you decide".
 
     The value of information is None when nothing is uncertain or fewer than its minimum samples are
     asked for (it draws the same samples as the Monte Carlo section: same count and seed); what-if is
-    None when no path can be recommended; when is None without a bridge or a self-hosted path.
+    None when no path can be recommended or its search would take minutes (then `notes`, when given,
+    gets a sentence saying so); when is None without a bridge or a self-hosted path.
     """
     from buildorbuy.analysis.when import when as run_when
     from buildorbuy.analysis.montecarlo import is_uncertain
@@ -582,8 +583,15 @@ def decision_analyses(scenario, *, samples: int | None = None, seed: int | None 
     from buildorbuy.analysis.whatif import whatif as run_whatif
     from buildorbuy.errors import AnalysisError
 
+    from buildorbuy.analysis.whatif import SearchTooLarge
+
     try:
         whatif = run_whatif(scenario).to_dict()
+    except SearchTooLarge as exc:
+        whatif = None
+        if notes is not None:
+            notes.append(f"what would have to be true: left out of 'Before you decide' ({exc.message}; "
+                         "run buildorbuy whatif with --param)")
     except AnalysisError:
         whatif = None
     voi = None

@@ -92,11 +92,11 @@ def render_markdown(result: WhenResult, lang: str = "en") -> str:
 
     out = [f"## {md(title(result, lang))}", "", f"### {t('when.summary_h', lang)}", ""]
     header, rows = summary_rows(result, lang)
-    out += [markdown_table([md(h, cell=True) for h in header], [[md(c, cell=True) for c in r] for r in rows], right_from=1), ""]
+    out += [markdown_table(header, rows, right_from=1), ""]  # markdown_table escapes each cell
     out += [f"- {md(line)}" for line in lines(result, lang)] + [""]
     out += [f"### {t('when.by_month_h', lang, cur=result.scenario.currency)}", ""]
     header, rows = month_rows(result, lang)
-    out += [markdown_table([md(h, cell=True) for h in header], [[md(c, cell=True) for c in r] for r in rows], right_from=1), ""]
+    out += [markdown_table(header, rows, right_from=1), ""]  # markdown_table escapes each cell
     return "\n".join(out)
 
 
@@ -135,7 +135,7 @@ def report_blocks(data: dict | None, lang: str = "en", currency: str = "") -> li
         npvs, best = p.get("npv_by_start_month") or [None], p.get("best_start_month")
         at_best = None if best is None else npvs[best]
         limit = p.get("search_limit")
-        rows.append([md(p["name"], cell=True), _best_cell(best, limit, lang, none="—"),
+        rows.append([p["name"], _best_cell(best, limit, lang, none="—"),  # raw: the report escapes table cells
                      _money(npvs[0], lang), _money(at_best, lang), _money(p.get("cost_of_starting_now"), lang)])
         horizon = (data.get("scenario") or {}).get("horizon_months", len(npvs))
         said.append(_line(md(p["name"]), best, limit, _money(p.get("cost_of_starting_now"), lang),

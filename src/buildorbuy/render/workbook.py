@@ -180,9 +180,15 @@ SHEET_NAME_UNITS = 31
 """Excel's limit on a sheet name, in UTF-16 code units (an emoji counts 2)."""
 
 
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+"""XML_INVALID plus C1 controls and bidirectional overrides (which reorder how a name reads, as
+`plain_text` treats them for CSV and HTML)."""
+
+
 def plain(text: str) -> str:
-    """User text as it is written into the workbook: characters XML cannot hold become U+FFFD."""
-    return XML_INVALID.sub("\ufffd", text)
+    """User text as it is written into the workbook: characters XML cannot hold, C1 controls and
+    bidirectional overrides become U+FFFD."""
+    return UNSAFE_TEXT.sub("\ufffd", text)
 
 
 def utf16_units(text: str) -> int:
@@ -190,9 +196,10 @@ def utf16_units(text: str) -> int:
 
 
 def sheet_title(index: int, name: str) -> str:
-    """`{index + 1} {name}`, without the characters a sheet name cannot hold (control characters, ``[]:*?/\\'``),
+    """`{index + 1} {name}`, without the characters a sheet name cannot hold (control characters, ``[]:*?/\\'``)
+    or should not (bidirectional overrides),
     cut to Excel's 31 UTF-16 units without splitting a character; the index keeps titles unique."""
-    clean = re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]", " ", name).strip()
+    clean = re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]", " ", name).strip()
     title = f"{index + 1} {clean}"[:SHEET_NAME_UNITS]  # a code point is 1 or 2 units
     while utf16_units(title) > SHEET_NAME_UNITS:
         title = title[:-1]

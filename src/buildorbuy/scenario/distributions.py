@@ -270,7 +270,10 @@ class Choice(_Distribution):
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(f"weights has {len(self.weights)} entries, values has {len(self.values)}")
-            total = math.fsum(self.weights)
+            try:
+                total = math.fsum(self.weights)
+            except OverflowError:  # weights near 1e308 overflow even an exact sum
+                total = math.inf
             if abs(total - 1.0) > WEIGHT_TOLERANCE:
                 raise ValueError(f"weights must sum to 1 (they sum to {total:.10g})")
         return self

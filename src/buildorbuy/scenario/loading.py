@@ -133,7 +133,12 @@ def set_field(raw: dict, path: str, value: Any) -> list[str | int]:
     """Set a dotted field in raw scenario data, creating missing mappings on the way."""
     parts = normalise_field_path(raw, path)
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    for i, part in enumerate(parts):
+        if isinstance(node, list) and isinstance(part, int) and not part < len(node):  # a list given as null
+            raise ScenarioError(f"index {part} is out of range (there are {len(node)})",
+                                field=format_field_path(parts[: i + 1]))
+        if i == len(parts) - 1:
+            break
         nxt = node[part] if isinstance(node, list) else node.get(part)
         if nxt is None:
             nxt = [] if isinstance(parts[i + 1], int) else {}
@@ -321,6 +326,13 @@ def _read_toml(text: str) -> Any:
     except RecursionError:
         raise ScenarioError("TOML: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer over Python's 4,300-digit conversion limit
+        from buildorbuy.scenario._yaml import MAX_DIGITS
+
+        long = re.search(r"[0-9][0-9_]{%d,}" % MAX_DIGITS, text)
+        if long is not None:  # the same words and a line, as YAML and JSON give
+            digits = sum(c.isdigit() for c in long.group())
+            raise ScenarioError(f"a whole number of {digits:,} digits; no scenario number is that long",
+                                line=text.count("\n", 0, long.start()) + 1) from None
         raise ScenarioError(f"TOML: {str(exc).split(';')[0]}") from None
     check_plain(data)
     return data

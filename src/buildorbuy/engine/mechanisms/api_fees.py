@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, compound, product
+from buildorbuy.engine.context import Context, Costs, Factored, PathContext, compound, product
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS
 
@@ -96,7 +96,8 @@ def api_path_fees(ctx: Context, path: PathContext, fees: np.ndarray) -> Costs:
     A weight of 1 in every month (live from month 0, p = 1) leaves `fees` as they are (no copy)."""
     weight = path.success_weight
     if weight.dtype == bool and weight.shape[0] == 1 and weight.all():
-        return {"api_fees": fees}
+        # Factored: a ledger keeping only reductions reduces `fees` once for this path and the ones it bridges
+        return {"api_fees": Factored(lambda: fees, fees) if fees.shape[0] > 1 else fees}
     return {"api_fees": fees * weight}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext
+from buildorbuy.engine.context import Context, Costs, PathContext, UntilLive
 
 
 def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, bridge_prefix: str | None = None) -> Costs:
@@ -19,13 +19,24 @@ def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, b
 
     has_fixed = bridge_prefix is not None and has_fixed_fees(ctx, bridge_prefix)
     fixed = fixed_fees(ctx, bridge_prefix, path.fallback_weight) if has_fixed else None
-    if path.certain:
-        fees = bridge_fees_full * path.fallback_weight
-    else:  # the same figures without a [batch, month] weight array: full fees, × (1 − p) from go-live
+
+    def full() -> np.ndarray:
+        if path.certain:
+            return bridge_fees_full * path.fallback_weight
+        # the same figures without a [batch, month] weight array: full fees, × (1 − p) from go-live
         fees = np.empty(np.broadcast_shapes(bridge_fees_full.shape, path.is_live.shape, path.p_success.shape))
         fees[...] = bridge_fees_full
         np.multiply(fees, 1.0 - path.p_success, out=fees, where=path.is_live)
-    return {"bridge_fees": fees if fixed is None else fees + fixed}
+        return fees
+
+    if fixed is not None:
+        return {"bridge_fees": full() + fixed}
+    live = path.live
+    if live.shape[0] > 1 and path.is_live.shape[0] == live.shape[0] and not np.isnan(live).any():
+        first_live = int(min(ctx.horizon, max(0.0, float(np.max(np.ceil(live))))))  # months ≥ this are live in every row
+        return {"bridge_fees": UntilLive(full, bridge_fees_full, ~path.is_live[:, :first_live],
+                                         None if path.certain else path.p_success, first_live)}
+    return {"bridge_fees": full()}
 
 
 def unserved_tokens(ctx: Context, path: PathContext) -> np.ndarray:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, as_float, month_windows, pick, refresh_events
+from buildorbuy.engine.context import (
+    Context, Costs, PathContext, as_float, distinct_rows, gathered, month_windows, pick, refresh_events,
+)
 from buildorbuy.scenario.models import MONTH_HOURS
 from buildorbuy.phrases import Message
 
@@ -74,9 +76,7 @@ def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
     + p·run_cost in each refresh month."""
     run_mask, refreshes, p = _run_months_mask(ctx, run), run.refreshes, path.p_success
     any_refresh = refreshes is not None and refreshes.any()
-    rows = None
-    if run.run_cost.shape[0] == 1 and run.run_months.shape[0] == 1 and follows_live(ctx, path, run):
-        rows = path.rows  # the costs depend on the batch through (go-live, p) only: once per group
+    rows = run_rows(ctx, path, run)  # the costs depend on the batch through (the run's go-live, p) only: once per group
     if rows is not None:
         run_mask, p = pick(run_mask, rows[0]), pick(p, rows[0])
         refreshes = pick(refreshes, rows[0]) if any_refresh else refreshes
@@ -99,16 +99,25 @@ def compute_costs(ctx: Context, path: PathContext, run: ComputeRun) -> Costs:
             costs += refresh_costs
         else:
             costs = costs + refresh_costs
-    if rows is not None and costs.shape[0] > 1:
-        costs = np.take(costs, rows[1], axis=0)
-    return {f"{run.section}_compute": costs}
+    return {f"{run.section}_compute": gathered(costs, rows)}
 
 
-def follows_live(ctx: Context, path: PathContext, run: ComputeRun) -> bool:
-    """Whether the run's months and refresh months depend on the batch through the path's go-live
-    month only (go-live is the run's, not moved by procurement; one refresh period for the batch)."""
+def run_rows(ctx: Context, path: PathContext, run: ComputeRun, costs: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """The batch grouped by (the run's go-live month, p) (`distinct_rows`) when the run's refresh
+    months (one refresh period for the batch) and, with `costs`, its costs (one run cost and length)
+    depend on the batch through those only, else None. The path's own grouping when the run sets
+    go-live; computed once."""
     period = ctx.params.get(path.key(f"{run.section}.refresh_months"))
-    return path.live is run.live and (period is None or period.shape[0] == 1)
+    if not (period is None or period.shape[0] == 1):
+        return None
+    if costs and (run.run_cost.shape[0] != 1 or run.run_months.shape[0] != 1):
+        return None
+    if path.live is run.live:
+        return path.rows
+    key = ("run", run.section)
+    if key not in path._weights:  # go-live moved by procurement: group by the run's own go-live
+        path._weights[key] = distinct_rows(run.live, path.p_success[:, 0])
+    return path._weights[key]
 
 
 def _run_months_mask(ctx: Context, run: ComputeRun) -> np.ndarray:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float, pick
+from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext, as_float, gathered, pick
 
 
-def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, refreshes_follow_live: bool = False) -> Costs:
+def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, refreshes_follow_live: bool = False,
+                 groups: tuple[np.ndarray, np.ndarray] | None = None) -> Costs:
     """data[m] = p · per_refresh in each refresh month (`refreshes`: the compute run's mask, or None;
-    `refreshes_follow_live`: the mask depends on the batch through the path's go-live month only)."""
+    `refreshes_follow_live`: the mask depends on the batch through the path's go-live month only;
+    `groups`: or through the groups of `distinct_rows` given, of which p is one column)."""
     if refreshes is None or not refreshes.any():
         return {}
     per_refresh = ctx.col(path.key("data.per_refresh"))
     p = path.p_success
-    rows = path.rows if per_refresh.shape[0] == 1 and refreshes.shape[0] > 1 and refreshes_follow_live else None
+    if groups is None and refreshes_follow_live:
+        groups = path.rows
+    rows = groups if per_refresh.shape[0] == 1 and refreshes.shape[0] > 1 else None
     if rows is not None:  # the costs depend on the batch through (go-live, p) only: once per group
         refreshes, p = refreshes[rows[0]], pick(p, rows[0])
     costs = as_float(refreshes)
@@ -23,7 +27,7 @@ def refresh_data(ctx: Context, path: PathContext, refreshes: np.ndarray | None, 
         costs *= per_refresh
     else:
         costs = costs * per_refresh
-    return {"data": costs if rows is None else np.take(costs, rows[1], axis=0)}
+    return {"data": gathered(costs, rows)}
 
 
 def one_off_data(ctx: Context, path: PathContext) -> Costs:

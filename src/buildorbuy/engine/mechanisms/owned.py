@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, OneMonth, PathContext
+from buildorbuy.engine.context import Context, Costs, Factored, OneMonth, PathContext
 from buildorbuy.scenario.models import MONTH_HOURS
 
 
@@ -60,18 +60,30 @@ are weighted by p; the running costs of existing GPUs before go-live are certain
     utilization = ctx.params.get(path.key("serving.power_utilization"))
     if utilization is not None and not (utilization.shape[0] == 1 and utilization[0] == 1.0):
         kw = kw * utilization[:, None]
-    running = fleet * (col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh"))
+    per_gpu = col("hosting_per_gpu_month") + kw * pue * MONTH_HOURS * col("power_price_per_kwh")
     credit = -np.einsum("bm,bm->b", *np.broadcast_arrays(purchases, _remaining(ctx, path, horizon)))
     # Running existing GPUs before go-live is paid whatever the outcome; from go-live, only on success.
     weigh = path.on_success if existing is None else (lambda values, in_place=False: _certain_until_live(path, values))
+    # fleet[b, m] times a per-sample figure (and p): Factored, so a ledger keeping only reductions
+    # reduces the fleet once for both running costs and maintenance
+    factored = existing is None and fleet.shape[0] > 1 and np.ndim(per_gpu) == 2 and per_gpu.shape[1] == 1
+    p = None if path.certain else path.p_success
     costs: Costs = {
-        "hardware_purchase": path.on_success(purchases, in_place=True),
-        "power_and_hosting": weigh(running, in_place=True),
+        "hardware_purchase": (Factored(lambda: path.on_success(purchases, in_place=True), purchases, None, p)
+                              if p is not None and purchases.shape[0] > 1 else path.on_success(purchases, in_place=True)),
+        "power_and_hosting": (Factored(lambda: weigh(fleet * per_gpu, in_place=True), fleet, None,
+                                       per_gpu if p is None else per_gpu * p)
+                              if factored else weigh(fleet * per_gpu, in_place=True)),
         "residual_credit": OneMonth(horizon - 1, credit if path.certain else credit * path.p_success[:, 0]),
     }
     rate = ctx.params.get(path.key("serving.maintenance_per_year"))
     if rate is not None and np.any(rate != 0):
-        costs["maintenance"] = weigh(fleet * unit_price * rate[:, None] / 12.0, in_place=True)
+        full = lambda: weigh(fleet * unit_price * rate[:, None] / 12.0, in_place=True)  # noqa: E731
+        if factored:
+            column = unit_price * rate[:, None] / 12.0
+            costs["maintenance"] = Factored(full, fleet, None, column if p is None else column * p)
+        else:
+            costs["maintenance"] = full()
     return costs
 
 

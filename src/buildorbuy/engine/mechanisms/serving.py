@@ -6,16 +6,17 @@ import math
 
 import numpy as np
 
-from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, PathContext, compound, product
+from buildorbuy.engine.context import SECONDS_PER_MONTH, Context, Costs, Factored, PathContext, compound, product
 from buildorbuy.engine.mechanisms.fleet import throughput_factor
 from buildorbuy.scenario.models import MONTH_HOURS
 from buildorbuy.scenario.types import MAX_COUNT
 
 
-def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndarray | None = None,
+def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray | None, load: np.ndarray | None = None,
                  cap: np.ndarray | None = None) -> np.ndarray:
     """gpus[m] = whole replicas for ceil(peak / (tps_per_gpu[m] · utilisation)) GPUs, ≥ 1, plus redundancy,
-    from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0) and returned.
+    from go-live on: written into `out` ([batch, month], zeros: months before go-live stay 0; None: a new
+    array) and returned.
     tps_per_gpu[m] = tokens_per_second_per_gpu · (1 + throughput_change_per_year)^(m/12).
     A routed path is sized on its own model's load (`load` = T·s tokens a month, DESIGN §2b) and
     its replicas before redundancy are at most `cap` (the max_gpus cap's replicas, a column).
@@ -40,7 +41,13 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
         replicas += redundancy  # replicas is this function's own temporary
     else:  # a month row [1, month] and a batched redundancy [batch, 1]
         replicas = replicas + redundancy
-    if replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
+    if out is None:  # an array of its own: the same numbers as the masked writes into zeros below
+        if replicas.shape == np.broadcast_shapes(replicas.shape, per_replica.shape):
+            replicas *= per_replica
+        else:
+            replicas = replicas * per_replica
+        gpus = np.where(path.is_live, replicas, 0.0)
+    elif replicas.shape == out.shape:  # a masked copy is cheaper than a masked multiply
         replicas *= per_replica
         np.copyto(out, replicas, where=path.is_live)
         gpus = out
@@ -53,11 +60,18 @@ def serving_gpus(ctx: Context, path: PathContext, out: np.ndarray, load: np.ndar
 def rented_serving(ctx: Context, path: PathContext, gpus: np.ndarray) -> Costs:
     """serving_rent[m] = gpus[m] · 730 · gpu_hour_price · (1 + gpu_hour_price_change_per_year)^(m/12), weighted by p."""
     col = lambda name: ctx.col(path.key("serving." + name))  # noqa: E731
-    rent = product(MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years))
-    if rent.shape == np.broadcast_shapes(rent.shape, gpus.shape):
-        rent *= gpus  # rent is a temporary of its own here: gpus·rent without a second array
-        return {"serving_rent": path.on_success(rent, in_place=True)}
-    return {"serving_rent": path.on_success(gpus * rent, in_place=True)}
+    hourly, change = MONTH_HOURS * col("gpu_hour_price"), compound(col("gpu_hour_price_change_per_year"), ctx.years)
+
+    def full() -> np.ndarray:
+        rent = product(hourly, change)
+        if rent.shape == np.broadcast_shapes(rent.shape, gpus.shape):
+            rent *= gpus  # rent is a temporary of its own here: gpus·rent without a second array
+            return path.on_success(rent, in_place=True)
+        return path.on_success(gpus * rent, in_place=True)
+
+    if change.shape[0] == 1 and gpus.shape[0] > 1:  # gpus[b, m] · change[m] · (hourly·p)[b]
+        return {"serving_rent": Factored(full, gpus, change, hourly if path.certain else hourly * path.p_success)}
+    return {"serving_rent": full()}
 
 
 def check_fleet(gpus: np.ndarray, ctx: Context, path: PathContext) -> None:

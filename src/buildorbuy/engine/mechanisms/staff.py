@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, compound, pick
+from buildorbuy.engine.context import Context, Costs, PathContext, compound, gathered, pick
 
 
 def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
@@ -33,4 +33,4 @@ def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
     weighted = np.empty(np.broadcast_shapes(np.shape(total), is_live.shape, p.shape))
     weighted[...] = total
     np.multiply(total, p, out=weighted, where=is_live)
-    return {"staff": weighted if rows is None else np.take(weighted, rows[1], axis=0)}
+    return {"staff": gathered(weighted, rows)}
