@@ -365,7 +365,7 @@ def simulate(
         """out[pick] = the cost per 1M tokens of the batch's rows, in engine calls of `step` samples at most."""
         for a in range(0, pick.size, step):
             out[pick[a : a + step]] = evaluate(plan, {key: value[a : a + step] for key, value in batch.items()},
-                                               keep_components=False).cost_per_million_tokens
+                                               keep_components=False, year_ends=year_ends).cost_per_million_tokens
 
     def exact_cpm(rows: np.ndarray) -> np.ndarray:
         """Cost per 1M tokens [rows, paths] of the given samples (sorted, unique), evaluated again: from the kept

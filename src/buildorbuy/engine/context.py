@@ -167,7 +167,22 @@ class Gathered:
         return self.full()[key]
 
 
-class Factored:
+class _Deferred:
+    """A [batch, month] array computed on first use by `_full()` (the mechanism's own arithmetic) and kept."""
+
+    __slots__ = ()
+
+    def full(self) -> np.ndarray:
+        """The [batch, month] array, as the mechanism computes it."""
+        if self._value is None:
+            self._value = self._full()
+        return self._value
+
+    def __getitem__(self, key):
+        return self.full()[key]
+
+
+class Factored(_Deferred):
     """A [batch, month] cost that is base[b, m] · row[m] · column[b] (row and column optional): `full()`
     computes it (the mechanism's own arithmetic, so the same bits as ever); a ledger keeping only
     reductions instead reduces `base` once (the row folded into the reduction's weights) and scales
@@ -190,17 +205,8 @@ class Factored:
     def shape(self) -> tuple[int, int]:
         return self.base.shape
 
-    def full(self) -> np.ndarray:
-        """The [batch, month] array, as the mechanism computes it."""
-        if self._value is None:
-            self._value = self._full()
-        return self._value
 
-    def __getitem__(self, key):
-        return self.full()[key]
-
-
-class UntilLive:
+class UntilLive(_Deferred):
     """A [batch, month] cost fees[b, m]·w[b, m], w = 1 before go-live and 1 − p from it (traffic a
     bridge carries): `full()` computes it as the mechanism does; a ledger keeping only reductions
     instead takes (1 − p)·Σ_m fees·weights + p·Σ_{m < go-live} fees·weights, reducing `fees` once for
@@ -222,14 +228,6 @@ class UntilLive:
     @property
     def shape(self) -> tuple[int, ...]:
         return np.broadcast_shapes(self.fees.shape, self.before_live.shape[:1] + self.fees.shape[1:])
-
-    def full(self) -> np.ndarray:
-        if self._value is None:
-            self._value = self._full()
-        return self._value
-
-    def __getitem__(self, key):
-        return self.full()[key]
 
 
 def materialised(values):
