@@ -171,6 +171,10 @@ MESSAGES_EN = {
     "drivers_budget": "drivers and the inputs' percentiles use the first {rows} of {n} samples ({inputs} sampled inputs "
                       "keep at most {per} values per sample): rank correlations ±{error}",
     "not_candidate": "not a candidate (cannot be recommended at the scenario's estimates): {paths}",
+    "voi_paths": "EVPPI compares {k} of the {n} candidate paths, those cheapest in the most samples: {paths}; "
+                 "EVPI compares all {n}. With every path the EVPPIs could only be larger: read them as lower bounds",
+    "voi_inputs": "EVPPI estimated for {k} of {n} inputs, those most rank-correlated with the regret "
+                  "of deciding now (work budget {budget} sample × input × path-pair units); {skipped} not estimated",
     "report_voi_samples": "the value of information needs at least 1,000 samples: left out of 'Before you decide'",
     "report_mc_ignored": "--samples/--seed ignored: nothing in the scenario is uncertain, so the report has no Monte Carlo section",
     # why an input is not used (tornado's skipped inputs, sweep and breakeven)

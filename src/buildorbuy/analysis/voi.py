@@ -29,6 +29,12 @@ SE = sd(batch estimates) / √G. This captures both the noise of the group means
 of the input itself (which a bootstrap of group means alone would miss when the input decides
 the NPVs almost exactly).
 
+Bounded work: the estimator's cost is estimator samples × inputs × pairs of compared paths. EVPPI
+compares at most EVPPI_PATHS (8) candidates, the cheapest in the most samples (EVPI compares all;
+the restricted EVPPIs are lower bounds), and beyond EVPPI_WORK units it is estimated only for the
+inputs most rank-correlated with the regret; both restrictions are reported in a warning and in
+`to_dict` (`evppi_paths`, `not_estimated`), which are absent when nothing was restricted.
+
 The inputs are whatever the Monte Carlo run draws (`Simulation.input_keys`): every field given as
 a distribution, every drawn success/failure outcome and, with `estimator_error`, each `auto`
 estimate's error factor; anything the simulation learns to draw later is picked up without change
@@ -55,6 +61,22 @@ BATCHES = 20
 """Batches for the standard error (batch means)."""
 BATCH_BOOTSTRAP = 50
 """Bootstrap replicates for each batch's bias correction (its noise adds ~1 % to the batch variance)."""
+EVPPI_PATHS = 8
+"""At most this many candidate paths enter the EVPPI regressions (EVPI always compares every candidate).
+
+The estimator's work and memory grow with the pairs of paths (k(k+1)/2 per-sample products and
+group covariances per input): 1,326 pairs at 51 paths, against 36 at 8. Beyond 8 candidates, EVPPI
+compares the 8 that are cheapest in the most samples (ties: lowest mean NPV), always including the
+decision now, and says so in a warning. With a subset S containing the decision now,
+E[NPV(now)] − E_X[min_{d∈S} E[NPV_d | X]] can only be smaller than over every candidate, so the
+restricted EVPPIs are lower bounds. The simulation keeps at most about samples × 16 / inputs input
+rows (`montecarlo.driver_rows`), so with this cap the work, rows × inputs × pairs, is bounded."""
+EVPPI_WORK = 600_000_000
+"""Budget for the EVPPI estimator's work, estimator samples × inputs × pairs of compared paths (about
+40 ns a unit on one core: ~25 s). It is the most a scenario with at most 16 inputs and 8 candidates
+can need (1,000,000 kept samples × 16 × 36), so those are never restricted. Beyond it, EVPPI is
+estimated for the ⌊budget / (samples × pairs)⌋ inputs with the largest |Spearman ρ| with the regret
+(NPV of the decision now − the lowest NPV of the compared paths, sample by sample); the others are listed as not estimated (`VoiResult.not_estimated`) and a warning says how many."""
 
 
 @dataclass
@@ -90,6 +112,12 @@ class VoiResult:
     estimator_samples: int
     """Samples the EVPPI regressions used (the first ones whose inputs the simulation kept)."""
     warnings: list[str] = field(default_factory=list)
+    evppi_paths: list[str] | None = None
+    """The candidate paths EVPPI compared when there were more than EVPPI_PATHS (None: all of them)."""
+    evppi_work: int = 0
+    """The EVPPI estimator's work: estimator samples × estimated inputs × pairs of compared paths (a ≤ b)."""
+    not_estimated: list[str] = field(default_factory=list)
+    """Inputs (fields) whose EVPPI was not estimated, the work budget being spent on the others (EVPPI_WORK)."""
 
     @property
     def currency(self) -> str:
@@ -103,6 +131,8 @@ class VoiResult:
             "inputs": [{"field": i.field, "evppi": i.evppi, "share_of_evpi": i.share_of_evpi, "se": i.se} for i in self.inputs],
             "samples": self.samples,
             "seed": self.seed,
+            **({"evppi_paths": self.evppi_paths} if self.evppi_paths is not None else {}),
+            **({"not_estimated": self.not_estimated} if self.not_estimated else {}),
         })
 
 
@@ -139,8 +169,11 @@ def candidates(scenario) -> list[int]:
     return [int(i) for i in np.flatnonzero(result.recommendable[0])]
 
 
-def voi_from_simulation(sim) -> VoiResult:
-    """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays)."""
+def voi_from_simulation(sim, *, max_paths: int = EVPPI_PATHS, work_budget: int = EVPPI_WORK) -> VoiResult:
+    """EVPI and EVPPI from a finished simulation (it must keep its per-sample arrays).
+
+    EVPPI compares at most EVPPI_PATHS candidates and, beyond `work_budget` (EVPPI_WORK), is
+    estimated for the inputs most rank-correlated with the NPV differences only."""
     if sim.recommendable is None or sim.columns is None:
         raise AnalysisError("internal error: the simulation did not keep its samples")
     names = [p.name for p in sim.paths]
@@ -165,10 +198,21 @@ def voi_from_simulation(sim) -> VoiResult:
     rows = sim.columns.shape[0]
     keep = has[:rows]
     keep_rows = np.flatnonzero(keep)
-    y_est = _candidate_columns(npv, keep_rows, cand)
+    compared = evppi_candidates(y, means, now, max_paths)
+    y_est = _candidate_columns(npv, keep_rows, [cand[m] for m in compared])
+    del y
+    pairs = len(compared) * (len(compared) + 1) // 2
+    per_input = max(int(keep_rows.size) * pairs, 1)
+    estimated = list(range(len(sim.input_keys)))
+    if len(estimated) * per_input > work_budget:
+        score = _rank_scores(sim.columns, keep_rows, y_est, compared.index(now))
+        fit = max(work_budget // per_input, 1)
+        estimated = sorted(sorted(estimated, key=lambda j: (-score[j], j))[:fit])
+    work = len(estimated) * per_input
     labels = [_label(names, key) for key in sim.input_keys]
     inputs = []
-    for j, key in enumerate(sim.input_keys):
+    for j in estimated:
+        key = sim.input_keys[j]
         rng = np.random.Generator(np.random.PCG64([sim.seed, j]))
         value, se, groups = evppi(sim.columns[keep_rows, j], y_est, rng)  # one input's column at a time
         value = min(max(value, 0.0), evpi)
@@ -179,11 +223,60 @@ def voi_from_simulation(sim) -> VoiResult:
     if len(cand) < len(names):
         left = [names[i] for i in range(len(names)) if i not in cand]
         warnings.append(Message("not_candidate", paths=left))
+    evppi_paths = None
+    if len(compared) < len(cand):
+        evppi_paths = [names[cand[m]] for m in compared]
+        warnings.append(Message("voi_paths", k=len(compared), n=len(cand), paths=evppi_paths))
+    skipped = sorted(set(range(len(sim.input_keys))) - set(estimated))
+    if skipped:
+        warnings.append(Message("voi_inputs", k=f"{len(estimated):,}", n=f"{len(sim.input_keys):,}",
+                                skipped=f"{len(skipped):,}", budget=f"{work_budget:,}"))
     return VoiResult(
         scenario=sim.scenario, samples=sim.samples, seed=sim.seed, evpi=evpi, evpi_se=evpi_se,
         decision_now=names[cand[now]], mean_npv={names[c]: float(m) for c, m in zip(cand, means)},
         inputs=inputs, used_samples=used, estimator_samples=int(keep.sum()), warnings=warnings,
+        evppi_paths=evppi_paths, evppi_work=work, not_estimated=[sim.input_keys[j] for j in skipped],
     )
+
+
+def _rank_scores(columns: np.ndarray, rows: np.ndarray, y: np.ndarray, now: int) -> np.ndarray:
+    """Each input's |Spearman ρ| with the regret NPV_now − min_d NPV_d over the compared paths [inputs],
+    from the kept samples `rows` of `columns` [kept, inputs] and their NPVs y [rows, compared paths].
+    An input can only have EVPPI by changing which path is cheapest, which moves the regret. Ties get
+    arbitrary (stable) ranks; constant inputs score 0. Input by input: no [rows, inputs] copy."""
+    n = y.shape[0]
+    scores = np.zeros(columns.shape[1])
+    regret = y[:, now] - y.min(axis=1)
+    if n < 2 or np.ptp(regret) == 0:
+        return scores
+    ranked = np.empty(n)
+    ranked[np.argsort(regret, kind="stable")] = np.arange(n)
+    ranked -= ranked.mean()
+    ranked /= np.sqrt(ranked @ ranked)
+    r = np.empty(n)
+    for j in range(columns.shape[1]):
+        x = columns[rows, j]
+        if np.ptp(x) == 0:
+            continue
+        r[np.argsort(x, kind="stable")] = np.arange(n)
+        r -= r.mean()
+        scores[j] = abs(float(r @ ranked)) / math.sqrt(float(r @ r))
+    return scores
+
+
+def evppi_candidates(y: np.ndarray, means: np.ndarray, now: int, limit: int = EVPPI_PATHS) -> list[int]:
+    """The columns of y [samples, candidates] EVPPI compares: all when there are at most `limit`;
+    otherwise the `limit` cheapest in the most samples (ties: lower mean NPV, then order), always
+    including `now` (the decision now), in their original order."""
+    k = y.shape[1]
+    if k <= limit:
+        return list(range(k))
+    wins = np.bincount(np.argmin(y, axis=1), minlength=k)
+    ranked = sorted(range(k), key=lambda c: (-int(wins[c]), float(means[c]), c))
+    chosen = ranked[:limit]
+    if now not in chosen:
+        chosen[-1] = now
+    return sorted(chosen)
 
 
 def _candidate_columns(npv: np.ndarray, rows: np.ndarray, cand: list[int]) -> np.ndarray:

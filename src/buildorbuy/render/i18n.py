@@ -1413,6 +1413,10 @@ ZH.update({
     "msg.drivers_budget": "驱动因素和输入的分位数只用前 {rows} 个样本（共 {n} 个；{inputs} 个抽样输入每个样本最多保留 {per} 个值）：秩相关误差约 ±{error}",
     "msg.none_recommendable": "{share} 的样本中没有可推荐的方案",
     "msg.not_candidate": "不是候选方案（按场景的估计值不能被推荐）：{paths}",
+    "msg.voi_paths": "EVPPI 只比较 {n} 个候选方案中的 {k} 个，即在最多样本中成本最低的方案：{paths}；"
+                     "EVPI 比较全部 {n} 个。若比较所有方案，EVPPI 只会更大：请把它们视为下界",
+    "msg.voi_inputs": "只为 {n} 个输入中的 {k} 个估计了 EVPPI，即与现在决策的遗憾值秩相关最强的输入"
+                      "（工作量预算 {budget} 个“样本 × 输入 × 方案对”单位）；{skipped} 个未估计",
     "msg.unused_discount": "{kind}_share 为 0（没有 token 享受该折扣）",
     "msg.unused_rented": "推理集群是租用的（ownership: rent）",
     "msg.unused_fixed": "推理集群按峰值配置（scaling: fixed）",
