@@ -40,3 +40,26 @@ def test_the_top_level_command_list_is_not_cut():
         text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": width}).stdout
         commands = text.split("Commands:", 1)[1]
         assert "..." not in commands and "…" not in commands, commands
+
+
+def test_the_program_and_its_groups_show_examples_that_run():
+    """`buildorbuy --help`, `estimate --help` and `catalog --help` had none; each example line must run."""
+    import shlex
+
+    from tests.conftest import SCENARIOS
+
+    scenario = {s.name: str(s) for s in SCENARIOS}
+    for args in ([], ["estimate"], ["catalog"]):
+        text = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "100"}).stdout
+        assert "Examples:" in text, args
+        examples = [shlex.split(line)[1:] for line in text.split("Examples:", 1)[1].splitlines()
+                    if line.strip().startswith("buildorbuy ")]
+        assert 2 <= len(examples) <= 3, args
+        for example in examples:
+            if example[0] == "init":
+                continue  # writes a file: covered by the init tests
+            example = [scenario.get(a.removeprefix("scenarios/"), a) if a.startswith("scenarios/") else a for a in example]
+            if "scenario.yaml" in example:
+                example[example.index("scenario.yaml")] = scenario["enterprise-support.yaml"]
+            result = CliRunner().invoke(app, example)
+            assert result.exit_code == 0, (example, result.output)

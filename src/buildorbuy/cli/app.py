@@ -6,7 +6,11 @@ import typer
 
 app = typer.Typer(
     name="buildorbuy",
-    help="Build, fine-tune or buy an LLM? Cost each path over time from a scenario file.",
+    help="Build, fine-tune or buy an LLM? Cost each path over time from a scenario file.\n\n"
+         "\b\nExamples:\n"
+         "  buildorbuy init -o scenario.yaml\n"
+         "  buildorbuy compare scenario.yaml\n"
+         "  buildorbuy simulate scenarios/uncertain-enterprise.yaml --lang zh",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

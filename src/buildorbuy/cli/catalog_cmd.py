@@ -10,7 +10,11 @@ import typer
 from buildorbuy.cli.app import app
 from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, guarded, say
 
-catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.", no_args_is_help=True, rich_markup_mode=None)
+catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.\n\n"
+                               "\b\nExamples:\n"
+                               "  buildorbuy catalog gpus\n"
+                               "  buildorbuy catalog apis deepseek --currency CNY",
+                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(catalog_app, name="catalog")
 
 

@@ -15,7 +15,10 @@ from buildorbuy.cli.app import app
 from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, fail, guarded, say
 
 estimate_app = typer.Typer(
-    help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.",
+    help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.\n\n"
+         "\b\nExamples:\n"
+         "  buildorbuy estimate training --params 70B --tokens 2T --gpu a100-80gb --gpus 2048\n"
+         "  buildorbuy estimate serving --model llama-3.1-70b --gpu h100-sxm",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
