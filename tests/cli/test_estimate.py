@@ -312,3 +312,12 @@ def test_a_scenario_replica_size_the_serving_estimate_cannot_model_is_an_error(w
     assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0
     own["serving"].update(gpus_per_replica=4, tokens_per_second_per_gpu="auto")
     assert run("validate", str(write_yaml(base_scenario(paths=[api_path(), own])))).exit_code == 0
+
+
+def test_table_prints_money_in_whole_units_like_every_other_command():
+    """`cost  3,183,716.71` printed cents where every other command prints whole units; a GPU-hour price keeps them."""
+    result = runner.invoke(app, ["estimate", "training", "--params", "70B", "--tokens", "2T", "--gpu", "a100-80gb",
+                                 "--gpus", "2048", "--gpu-hour-price", "1.99"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = {" ".join(line.split()[:-1]): line.split()[-1] for line in result.stdout.splitlines() if len(line.split()) >= 2}
+    assert rows["cost"] == "3,183,717" and rows["price per GPU-hour"] == "1.99"

@@ -166,8 +166,10 @@ def _show(key: str, value, lang: str = "en") -> str:
                 return f"{value / scale:.4g}{unit}"
         return f"{value:.3g}"
     if isinstance(value, float):
-        if key in ("cost", "monthly_cost", "gpu_hour_price"):
+        if key == "gpu_hour_price" or (key in ("cost", "monthly_cost") and abs(value) < 1000):
             return f"{value:,.2f}"
+        if key in ("cost", "monthly_cost"):  # whole currency units, as every other command prints money
+            return fmt.number(round(value))
         if key in ("mfu", "target_utilization"):
             return f"{value:.3f}"
         if abs(value) >= 1000:
