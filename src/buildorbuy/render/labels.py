@@ -45,21 +45,33 @@ def field_label(scenario: Any, key: str, lang: str = "en") -> str:
         return words(str(parts[1]))
     if len(parts) < 3 or parts[0] != "paths" or not isinstance(parts[1], int):
         return words(".".join(str(p) for p in parts if not isinstance(p, int))) or key
+    located = _locate(scenario, parts)
+    if located is None:
+        return key
+    path, staff, field = located
+    if staff is not None:
+        index, role = staff
+        what = f"{f'staff line {index + 1}' if role is None else role} {words(field)}"
+    else:
+        what = _SPECIAL.get(field) or words(field)
+    return f"{what} ({path.name})"
+
+
+def _locate(scenario: Any, parts: list) -> tuple[Any, tuple[int, str | None] | None, str] | None:
+    """For a key under `paths[N]`: (the path, (staff index, its role or None) for a staff field else None,
+    the field below the path or staff line, dotted); None when N names no path."""
     try:
         path = scenario.paths[parts[1]]
     except (AttributeError, IndexError):
-        return key
+        return None
     rest = parts[2:]
     if rest[0] == "staff" and len(rest) == 3 and isinstance(rest[1], int):
         try:
             role = path.staff[rest[1]].role
         except (AttributeError, IndexError):
-            role = f"staff line {rest[1] + 1}"
-        what = f"{role} {words(str(rest[2]))}"
-    else:
-        dotted = ".".join(str(p) for p in rest)
-        what = _SPECIAL.get(dotted) or words(dotted)
-    return f"{what} ({path.name})"
+            role = None
+        return path, (rest[1], role), str(rest[2])
+    return path, None, ".".join(str(p) for p in rest)
 
 
 def _field_label_zh(scenario: Any, key: str, parts: list) -> str:
@@ -69,19 +81,14 @@ def _field_label_zh(scenario: Any, key: str, parts: list) -> str:
     if len(parts) < 3 or parts[0] != "paths" or not isinstance(parts[1], int):
         dotted = ".".join(str(p) for p in parts)
         return FIELD_WORDS_ZH.get(dotted, key)
-    try:
-        path = scenario.paths[parts[1]]
-    except (AttributeError, IndexError):
+    located = _locate(scenario, parts)
+    if located is None:
         return key
-    rest = parts[2:]
-    if rest[0] == "staff" and len(rest) == 3 and isinstance(rest[1], int):
-        try:
-            role = path.staff[rest[1]].role
-        except (AttributeError, IndexError):
-            role = t("label.staff_line", "zh", n=rest[1] + 1)
-        leaf = str(rest[2])
-        what = t("label.staff", "zh", role=role, what=FIELD_WORDS_ZH.get(f"staff.{leaf}", leaf))
+    path, staff, field = located
+    if staff is not None:
+        index, role = staff
+        what = t("label.staff", "zh", role=t("label.staff_line", "zh", n=index + 1) if role is None else role,
+                 what=FIELD_WORDS_ZH.get(f"staff.{field}", field))
     else:
-        dotted = ".".join(str(p) for p in rest)
-        what = FIELD_WORDS_ZH.get(dotted, dotted)
+        what = FIELD_WORDS_ZH.get(field, field)
     return t("label.of_path", "zh", what=what, path=path.name)
