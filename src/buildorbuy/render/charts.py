@@ -203,7 +203,7 @@ def cumulative_figure(cmp, lang: str):
     by_name = {p.name: p for p in shown}
     for entry in cmp.breakeven:
         month = entry["month"]
-        if entry["a"] != winner or winner not in by_name or month is None or month <= 0:
+        if entry["a"] != winner or month is None or month <= 0:
             continue
         y = by_name[winner].cumulative_cost[month]
         ax.plot([month], [y], marker="D", color="black", markersize=6, zorder=5)
@@ -220,8 +220,6 @@ def cumulative_figure(cmp, lang: str):
 
 def components_figure(cmp, lang: str):
     """Monthly cost stacked by component: one small panel per path (each on its own scale), one legend."""
-    import math
-
     import numpy as np
 
     horizon = cmp.scenario.horizon
