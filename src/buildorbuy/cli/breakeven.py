@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, output_path, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
@@ -20,7 +20,7 @@ def breakeven(
     between: Optional[Tuple[str, str]] = typer.Option(None, "--between", metavar="PATH_A PATH_B", help="The two paths (names or 0-based indexes); default: the cheapest API path and the cheapest self-hosted path (else the winner and the runner-up).", show_default=False),
     search: Optional[str] = typer.Option(None, "--range", "-r", metavar="LO:HI", help="LO:HI to search (default: /100 to ×100 of the current value, within the field's valid range).", show_default=False),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:

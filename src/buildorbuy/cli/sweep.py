@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, OrderedOptionsCommand, guarded,
+from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, OrderedOptionsCommand, guarded, output_path,
                                    option_order, write_output)
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
@@ -43,7 +43,7 @@ def sweep(
     log: bool = typer.Option(False, "--log", help="Space --range values geometrically (bounds must be positive)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     columnar: bool = typer.Option(False, "--columnar", help="With --format json: per-path arrays ('columns') instead of one object per point ('points')."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
