@@ -38,12 +38,10 @@ def _quantity(value: Optional[str], field: str) -> Optional[float]:
     if value is None:
         return None
     from buildorbuy.errors import BuildOrBuyError
-    from buildorbuy.scenario.types import parse_quantity
-
-    from buildorbuy.scenario.types import MAX_PARAMS, MAX_TOKENS
+    from buildorbuy.scenario.types import MAX_PARAMS, MAX_TOKENS, parse_amount
 
     try:
-        number = float(parse_quantity(value))
+        number = float(parse_amount(value))
     except (TypeError, ValueError) as exc:
         raise BuildOrBuyError(str(exc), field=field) from None
     limit = MAX_PARAMS if "params" in field else MAX_TOKENS
