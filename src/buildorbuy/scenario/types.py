@@ -94,7 +94,9 @@ def _signature_once(*functions) -> None:
 _signature_once(parse_quantity, parse_amount, _finite, _whole)
 
 _QTY = BeforeValidator(parse_quantity, json_schema_input_type=float | str)
-_AMT = BeforeValidator(parse_amount, json_schema_input_type=float | str)
+AMOUNT_PATTERN = r"^\s*[+-]?(\d[\d_,]*\.?\d*|\.\d+)([eE][+-]?\d+)?\s*[kKmMbBgGtT]?\s*$"
+"""An amount as `parse_amount` reads it, for the JSON Schema: a quantity with no percent sign."""
+_AMT = BeforeValidator(parse_amount, json_schema_input_type=float | Annotated[str, Field(pattern=AMOUNT_PATTERN)])
 """A quantity that is an amount: no percent sign."""
 
 Number = Annotated[float, _QTY, AfterValidator(_finite)]
