@@ -80,12 +80,13 @@ benchmarks/voi_bench.py: at 1,000,000 samples one input takes ~0.44 s CPU with 2
 pairs, ~0.9 s with 4 = 10 pairs, ~3.0 s with 8 = 36 pairs: a + b·pairs with a ≈ 2.7 b)."""
 EVPPI_WORK = 100_000_000
 """Budget for the EVPPI estimator's work, estimator samples × estimated inputs × (pairs of compared
-paths + PAIR_EQUIVALENT_PER_INPUT). Measured, not chosen (benchmarks/voi_bench.py, in process, the
-estimator alone, on a shared 2-core machine at load average ~4): ~75 ns CPU a unit at 1,000,000
-kept samples (under ~40 ns at 100,000), so the worst cases within the limits take under ~10 s:
-2 candidates, 32 inputs, 2,000,000 samples (16 inputs estimated) and 8 candidates, 16 inputs,
-1,000,000 samples (2 estimated). The default 100,000 samples with 8 candidates and 16 inputs
-(62,400,000 units) are never restricted. Beyond it, EVPPI is estimated for the
+paths + PAIR_EQUIVALENT_PER_INPUT). Measured, not chosen (benchmarks/voi_bench.py: in process, the
+estimator alone, CPU time, on a shared 2-core machine at load average 4–7): 45–70 ns CPU a unit at
+1,000,000 kept samples (25–50 ns at 100,000), so the worst cases within the limits stay under
+~10 s: 2 candidates, 32 inputs, 2,000,000 samples (16 inputs estimated, 96,000,000 units) 5.8 s
+CPU (11.3 s wall at load average ~7); 8 candidates, 16 inputs, 1,000,000 samples (2 estimated)
+5.2 s CPU (10.4 s wall). The default 100,000 samples with 8 candidates and 16 inputs (62,400,000
+units, 1.6 s CPU) are never restricted. Beyond it, EVPPI is estimated for the
 ⌊budget / (samples × (pairs + 3))⌋ inputs (at least one) with the largest |Spearman ρ| with the
 regret (NPV of the decision now − the lowest NPV of the compared paths, sample by sample), ranked
 on at most RANK_VALUES / inputs samples (at least 10,000); the others are listed as not estimated
