@@ -93,7 +93,7 @@ def main() -> None:
         unit = wall / max(result.evppi_work, 1) * 1e9
         per_unit.append(unit)
         print(f"{paths:>5} {inputs:>6} {samples:>9,} {result.evppi_work:>13,} {wall:>12.2f} {cpu_s:>7.2f} {unit:>8.1f} {simulated:>10.2f}")
-        del sim
+        sim = None  # freed before the next configuration
     print(f"median {statistics.median(per_unit):.1f} ns a work unit; at EVPPI_WORK that is "
           f"{statistics.median(per_unit) * EVPPI_WORK / 1e9:.1f} s; {load()}")
     if args.skip_worst:
@@ -109,7 +109,7 @@ def main() -> None:
         print(f"worst case within the limits, {paths} candidates, {inputs} inputs, {samples:,} samples: "
               f"{result.evppi_work:,} units ({result.estimator_samples:,} kept samples, {len(result.not_estimated)} inputs "
               f"not estimated): EVPPI {wall:.2f} s wall, {cpu_s:.2f} s CPU (the simulation: {simulated:.2f} s wall); {load()}")
-        del sim
+        sim = None  # freed before the next configuration
     s = scenario(EVPPI_PATHS, 16)
     wall, cpu_s, _ = measure(lambda: voi(s, 1_000_000, 42), args.worst_runs)
     print(f"whole voi() call, {EVPPI_PATHS} candidates, 16 inputs, 1,000,000 samples: {wall:.2f} s wall, {cpu_s:.2f} s CPU; {load()}")
