@@ -113,12 +113,19 @@ OUTPUT_RAW_KEY = "buildorbuy.output_raw"
 def output_path(text: "str | Path") -> Path:
     """The -o/--output value as a Path (the option's `parser`), remembering the text as given in the
     command's context: Path("x/") is Path("x"), so the slash that makes it a folder would be lost."""
-    from typer._click.globals import get_current_context
-
-    ctx = get_current_context(silent=True)
+    ctx = _current_context()
     if ctx is not None:
         ctx.meta.setdefault(OUTPUT_RAW_KEY, []).append(str(text))
     return Path(text)
+
+
+def _current_context():
+    """The running command's click context, or None (typer ≥ 0.2x carries its own copy of click)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # older typer: click itself
+        from click import get_current_context
+    return get_current_context(silent=True)
 
 
 def check_output_not_folder(output: "Path | None") -> None:
@@ -128,14 +135,13 @@ def check_output_not_folder(output: "Path | None") -> None:
 
     if output is None or str(output) == "-":
         return
-    from typer._click.globals import get_current_context
-
-    ctx = get_current_context(silent=True)
+    ctx = _current_context()
     given = [raw for raw in (ctx.meta.get(OUTPUT_RAW_KEY, ()) if ctx is not None else ())
              if Path(raw) == Path(output)]
     seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
-    if any(raw.endswith(seps) for raw in given):
-        raise OutputError(f"--output: '{given[0]}' ends in '{given[0][-1]}', so it names a folder; "
+    slashed = [raw for raw in given if raw.endswith(seps)]
+    if slashed:
+        raise OutputError(f"--output: '{slashed[0]}' ends in '{slashed[0][-1]}', so it names a folder; "
                           "give a file name")
     if os.path.isdir(output):
         raise OutputError(f"--output: '{output}' is a folder; give a file name")
