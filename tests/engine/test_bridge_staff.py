@@ -12,6 +12,7 @@ compute) and goes live in month 4 (lead time); its own staff cost 15,000 a month
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -253,3 +254,28 @@ def test_a_path_is_its_success_or_the_bridge_from_go_live_on(p, lead, start, fir
     before = float(((figures[0.0].monthly_cost[0, 1] - bridge)[:live] * d[:live]).sum())
     gap = now.npv[0, 1] - now.npv[0, 0]
     assert gap == pytest.approx(p * (figures[1.0].npv[0, 1] - now.npv[0, 0]) + (1 - p) * before, rel=1e-9, abs=1e-6)
+
+
+def test_compare_and_report_say_the_bridge_staff_are_charged_after_a_failure(tmp_path):
+    """The bank's own 70B model (p = 0.6, live in month 12) pays the bridge's integration engineer
+    (450k a year) in months 12–35 when it fails: 0.4 × 37,500 × 24 = 360,000 CNY expected."""
+    from typer.testing import CliRunner
+
+    from buildorbuy.cli import app
+    from tests.conftest import REPO
+
+    bank = str(REPO / "scenarios" / "bank-onprem-cny.yaml")
+    runner = CliRunner()
+    en = runner.invoke(app, ["compare", bank, "-f", "markdown"])
+    assert en.exit_code == 0, en.output
+    assert ("Own 70B model: expected values at a 60% chance of success; after a failure (known at go-live, month 12) its "
+            "traffic stays on Qwen private, whose fees and staff it then pays (360,000 CNY of expected bridge staff).") in en.stdout
+    assert "| bridge staff (after failure) | 360,000 |" in en.stdout
+    zh = runner.invoke(app, ["compare", bank, "-f", "markdown", "--lang", "zh"])
+    assert zh.exit_code == 0, zh.output
+    assert "流量此后由 Qwen private 承担，需支付其费用和人员（失败后过渡 API 人员期望 360,000 CNY）" in zh.stdout
+    assert "| 过渡 API 人员（失败后） | 360,000 |" in zh.stdout
+    data = runner.invoke(app, ["compare", bank, "-f", "json"])
+    own = next(p for p in json.loads(data.stdout)["paths"] if p["name"] == "Own 70B model")
+    assert sum(own["components"]["bridge_staff"]) == pytest.approx(360_000, rel=1e-12)
+    assert own["components"]["bridge_staff"][:12] == [0.0] * 12 and own["components"]["bridge_staff"][12] == 15_000
