@@ -84,3 +84,25 @@ def test_estimate_refuses_a_percent_token_count():
     result = runner.invoke(app, ["estimate", "finetune", "--model", "llama-3.1-8b", "--tokens", "50%", "--gpu", "h100-sxm"])
     assert result.exit_code == 2, result.output
     assert "tokens" in result.output and "percentage" in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "-p", "workload.tokens_per_month", "--values", "50%,1e9"],
+    ["sweep", "-p", "paths[api].staff[0].count", "--range", "1%:5"],
+    ["breakeven", "-p", "workload.tokens_per_month", "--range", "1%:90%"],
+])
+def test_sweep_and_breakeven_refuse_a_percent_on_an_amount(tmp_path, args):
+    result = runner.invoke(app, [args[0], write(tmp_path), *args[1:]])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "percentage" in lines[0] and args[2] in lines[0], result.output
+
+
+def test_sweep_keeps_percent_on_a_share(tmp_path):
+    result = runner.invoke(app, ["sweep", write(tmp_path), "-p", "workload.output_share", "--values", "20%,30%",
+                                 "-f", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert [p["values"] for p in json.loads(result.stdout)["points"]] == [{"workload.output_share": 0.2},
+                                                                       {"workload.output_share": 0.3}]

@@ -32,7 +32,7 @@ def breakeven(
       buildorbuy breakeven scenario.yaml -p 'paths[1].lead_time_months' --between gpt-4o 1
     """
     from buildorbuy.analysis.breakeven import SCAN_POINTS, breakeven as run_breakeven
-    from buildorbuy.analysis.sweep import parse_range
+    from buildorbuy.analysis.sweep import parse_range, refuse_percent_on_amounts
     from buildorbuy.render.breakeven_render import RENDERERS, render_table
     from buildorbuy.scenario.loading import load_scenario
 
@@ -42,7 +42,9 @@ def breakeven(
         values = parse_range(search, what="--range", default_points=SCAN_POINTS)
         low, high = float(values[0]), float(values[-1])
         scan_points = max(len(values), 2)
-    result = run_breakeven(load_scenario(scenario, overrides), param, between=between, low=low, high=high, scan_points=scan_points)
+    loaded = load_scenario(scenario, overrides)
+    refuse_percent_on_amounts(loaded, [(param, search or "", "--range")])
+    result = run_breakeven(loaded, param, between=between, low=low, high=high, scan_points=scan_points)
     if fmt == Format.table:
         text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     else:
