@@ -203,11 +203,12 @@ def test_the_program_exit_keeps_status_output_and_atexit_handlers(tmp_path):
     usage = _program(["compare", SCENARIO, "--format", "xml"])
     assert usage.returncode == 2 and "xml" in usage.stderr
     # output to a file (block-buffered) arrives whole, atexit handlers run after the command and print
-    # (in the order they were registered, last first), threads the command leaves are joined first
-    prelude = ("import atexit, threading, time\n"
+    # (in the order they were registered, last first), a thread still running when the command ends
+    # (it waits for the main thread to finish) is joined first
+    prelude = ("import atexit, threading\n"
                "atexit.register(lambda: print('first registered, last run'))\n"
                "atexit.register(lambda: print('handler', flush=False))\n"
-               "threading.Thread(target=lambda: (time.sleep(2), print('thread done'))).start()\n")
+               "threading.Thread(target=lambda: (threading.main_thread().join(), print('thread done'))).start()\n")
     target = tmp_path / "out.txt"
     with open(target, "w") as out:
         done = _program(["compare", SCENARIO, "-f", "json"], prelude, stdout=out)
@@ -234,3 +235,17 @@ def test_main_as_a_library_call_still_ends_with_system_exit():
             "    print('caught', done.code)\n")
     done = subprocess.run([sys.executable, "-c", code, SCENARIO], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "caught 0", done.stdout + done.stderr
+
+
+def test_the_program_exit_with_a_closed_pipe_is_the_ordinary_one():
+    def closed_stdout(entry: str) -> tuple[int, bytes]:
+        code = (f"import sys\nsys.argv = ['buildorbuy', 'compare', sys.argv[1], '-f', 'json']\n"
+                f"from {entry} import {entry.rsplit('.', 1)[-1] == 'cli' and 'main' or 'run'} as entry\nentry()\n")
+        process = subprocess.Popen([sys.executable, "-c", code, SCENARIO], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   cwd=REPO)
+        process.stdout.close()  # the reader is gone before anything is written
+        err = process.stderr.read()
+        process.stderr.close()
+        return process.wait(timeout=120), err
+
+    assert closed_stdout("buildorbuy.__main__") == closed_stdout("buildorbuy.cli")

@@ -67,9 +67,9 @@ def run() -> None:
     interpreter's order: non-daemon threads joined (threading's own exit hooks), atexit handlers
     run (they may still print), stdout and stderr flushed; then the process ends with the same
     status (`os._exit`). When that is not certain to be the same, the ordinary exit is taken:
-    a status that is not a number from 0 to 255 (Python prints it or maps it), an exception other than SystemExit (its
-    traceback), output that cannot be flushed (a closed pipe: the interpreter reports it as
-    before), or `python -i`. `main()` itself, as a library call, ends as before.
+    a status that is not a number from 0 to 255 (Python prints it or maps it), an exception
+    other than SystemExit (its traceback), output that cannot be flushed (a closed pipe: the
+    interpreter reports it as before), or `python -i`. `main()` as a library call ends as before.
     """
     import os
 
@@ -85,7 +85,7 @@ def run() -> None:
         try:
             threading._shutdown()  # what the interpreter does first at exit: join non-daemon threads
             atexit._run_exitfuncs()
-            for stream in (sys.stdout, sys.stderr):
+            for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
                 if stream is not None:
                     stream.flush()
         except BaseException:  # noqa: BLE001 - let the ordinary exit report it as it always has
