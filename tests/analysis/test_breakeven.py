@@ -96,13 +96,15 @@ def test_errors(small):
         breakeven(small, "workload.output_share", low=0.1, high=2)
 
 
-def _apis_and_hosted(lead_time=2, bridge="A", staff=0.5):
+def _apis_and_hosted(lead_time=2, bridge="A", staff=0.5, success_probability=None):
     from tests.analysis.conftest import two_apis
 
     hosted = {"name": "Hosted", "kind": "finetune", "model": {"params": "8B"},
               "finetune": {"tokens": "10M", "gpu": "a100-80gb", "gpu_hour_price": 2, "mfu": 0.3},
               "serving": {"gpu": "h100-sxm", "gpu_hour_price": 2, "tokens_per_second_per_gpu": 2000, "gpus_per_replica": 1},
               "lead_time_months": lead_time, "staff": [{"role": "ML engineer", "count": staff, "annual_cost": 60000}]}
+    if success_probability is not None:
+        hosted["success_probability"] = success_probability
     data = two_apis()
     data["paths"].append(hosted)
     if bridge:
@@ -139,6 +141,43 @@ def test_bridge_fees_that_dominate_a_self_hosted_path_are_named():
     expected = 100 * (res.components["bridge_fees"][0, 2] * res.discount[0]).sum() / res.npv[0, 2]
     assert share == pytest.approx(expected, abs=0.5) and share >= 50
     assert not breakeven(_apis_and_hosted(lead_time=1, bridge="B", staff=0.1), "workload.tokens_per_month").notes
+
+
+def test_a_dominant_bridge_note_counts_the_fees_after_a_failure_as_such():
+    """At a 1% chance of success most bridge fees fall after the failed go-live, not before it: the
+    note must not say they are all paid "until go-live"."""
+    risky = _apis_and_hosted(lead_time=2, bridge="B", staff=0.1, success_probability=0.01)
+    result = breakeven(risky, "workload.tokens_per_month")
+    note = " ".join(result.notes)
+    assert "Hosted" in note
+    res = evaluate(risky)
+    fees = res.components["bridge_fees"][0, 2] * res.discount[0]
+    live = int(res.live_month[0, 2])
+    before = 100 * fees[:live].sum() / res.npv[0, 2]
+    after = 100 * fees[live:].sum() / res.npv[0, 2]
+    assert after > before  # hand check: the failure months carry most of the fees
+    assert f"{before:.0f}% until go-live in month {live}" in note
+    assert f"{after:.0f}% after a failure (99% chance)" in note
+    facts = result.note_facts[0]
+    assert facts["fail"] == "99" and facts["before"] == f"{before:.0f}" and facts["after"] == f"{after:.0f}"
+    # a sure path keeps the sentence it had
+    sure = " ".join(breakeven(_apis_and_hosted(lead_time=10, bridge="B", staff=0.1), "workload.tokens_per_month").notes)
+    assert "after a failure" not in sure and "serving its traffic until go-live in month" in sure
+
+
+def test_the_failure_share_of_a_dominant_bridge_is_said_in_chinese_too(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from buildorbuy.cli import app
+
+    risky = _apis_and_hosted(lead_time=2, bridge="B", staff=0.1, success_probability=0.01)
+    file = tmp_path / "s.yaml"
+    file.write_text(yaml.safe_dump(risky.model_dump(mode="json", exclude_unset=True)))
+    facts = breakeven(risky, "workload.tokens_per_month").note_facts[0]
+    out = CliRunner().invoke(app, ["breakeven", str(file), "-p", "workload.tokens_per_month", "--lang", "zh"]).stdout
+    flat = "".join(out.split())
+    assert f"其中{facts['before']}%在第{facts['month']}月上线前，{facts['after']}%在失败之后（失败概率99%）" in flat
 
 
 def test_the_cli_says_which_pair_it_compared_and_names_a_dominant_bridge(tmp_path):

@@ -100,7 +100,9 @@ class BreakevenResult:
     pair_facts: dict[str, Any] = field(default_factory=dict)
     """`pair` as facts, for renderers in other languages: {rule: between|api_hosted|winner_runner, api, hosted}."""
     note_facts: list[dict[str, Any]] = field(default_factory=list)
-    """`notes` as facts: {path, share (percent), bridge, month} per bridge-dominated path."""
+    """`notes` as facts: {path, share (percent), bridge, month} per bridge-dominated path; a path that may fail
+    also has before/after (percent of its NPV paid to the bridge before go-live and after a failure) and fail
+    (percent chance of failure)."""
 
     def to_dict(self) -> dict[str, Any]:
         return clean(
@@ -407,15 +409,32 @@ def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> tuple[list[str],
         npv = float(result.npv[0, i])
         if p.bridge is None or npv <= 0:
             continue
-        fees = float((result.components["bridge_fees"][0, i] * discount).sum())
+        paid = result.components["bridge_fees"][0, i] * discount
+        fees = float(paid.sum())
         if fees >= BRIDGE_DOMINANT_SHARE * npv:
+            live = int(result.live_month[0, i])
+            bridge = plan.paths[p.bridge].name
+            share = f"{100 * fees / npv:.0f}"
+            fail = 1.0 - float(plan.base.get(f"paths[{i}].success_probability", 1.0))
+            after = float(paid[live:].sum())
+            if fail > 0 and after > 0:
+                # a path that may fail keeps paying the bridge after its go-live: say how much of the share that is
+                before, after = f"{100 * (fees - after) / npv:.0f}", f"{100 * after / npv:.0f}"
+                fail_pct = f"{100 * fail:.3g}"
+                notes.append(
+                    f"Bridge fees dominate {p.name}: {share}% of its NPV is {bridge} serving its traffic, {before}% until "
+                    f"go-live in month {live} and {after}% after a failure ({fail_pct}% chance), so the break-even mostly "
+                    f"moves with the bridge's prices, the lead time and the chance of success."
+                )
+                facts.append({"path": p.name, "share": share, "bridge": bridge, "month": live, "before": before,
+                              "after": after, "fail": fail_pct})
+                continue
             notes.append(
-                f"Bridge fees dominate {p.name}: {100 * fees / npv:.0f}% of its NPV is {plan.paths[p.bridge].name} "
-                f"serving its traffic until go-live in month {int(result.live_month[0, i])}, so the break-even mostly "
+                f"Bridge fees dominate {p.name}: {share}% of its NPV is {bridge} "
+                f"serving its traffic until go-live in month {live}, so the break-even mostly "
                 f"moves with the bridge's prices and the lead time."
             )
-            facts.append({"path": p.name, "share": f"{100 * fees / npv:.0f}", "bridge": plan.paths[p.bridge].name,
-                          "month": int(result.live_month[0, i])})
+            facts.append({"path": p.name, "share": share, "bridge": bridge, "month": live})
     return notes, facts
 
 

@@ -49,7 +49,8 @@ def _reason(result: BreakevenResult, lang: str) -> str:
 def _notes(result: BreakevenResult, lang: str) -> list[str]:
     if lang == "en" or len(result.note_facts) != len(result.notes):
         return list(result.notes)
-    return [t("be2.bridge_dominates", lang, **facts) for facts in result.note_facts]
+    return [t("be2.bridge_dominates_failure" if "fail" in facts else "be2.bridge_dominates", lang, **facts)
+            for facts in result.note_facts]
 
 
 def lines(result: BreakevenResult, lang: str = "en") -> list[str]:

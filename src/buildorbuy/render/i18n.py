@@ -1000,6 +1000,9 @@ EN.update({
     "be2.no_crossover_short": "no crossover",
     "be2.bridge_dominates": "Bridge fees dominate {path}: {share}% of its NPV is {bridge} serving its traffic until go-live in "
                             "month {month}, so the break-even mostly moves with the bridge's prices and the lead time.",
+    "be2.bridge_dominates_failure": "Bridge fees dominate {path}: {share}% of its NPV is {bridge} serving its traffic, {before}% "
+                                    "until go-live in month {month} and {after}% after a failure ({fail}% chance), so the "
+                                    "break-even mostly moves with the bridge's prices, the lead time and the chance of success.",
     "be2.ratio": " ({ratio}× the current {current})",
     "be2.whole_values": "{param} takes whole values: the cheaper path changes between {lo} and {hi}{ratio}.",
     "be2.step": "No exact equality (a whole-GPU capacity or whole-month step): the NPV difference jumps across zero at "
@@ -1033,6 +1036,9 @@ ZH.update({
     "be2.no_crossover_short": "没有交点",
     "be2.bridge_dominates": "{path} 的成本以过渡 API 费用为主：其净现值的 {share}% 是第 {month} 月上线前由 {bridge} "
                             "承担流量的费用，因此盈亏平衡点主要随过渡 API 的价格和准备周期变化。",
+    "be2.bridge_dominates_failure": "{path} 的成本以过渡 API 费用为主：其净现值的 {share}% 是由 {bridge} 承担流量的费用，"
+                                    "其中 {before}% 在第 {month} 月上线前，{after}% 在失败之后（失败概率 {fail}%），"
+                                    "因此盈亏平衡点主要随过渡 API 的价格、准备周期和成功概率变化。",
     "be2.ratio": "（当前值 {current} 的 {ratio} 倍）",
     "be2.whole_values": "{param} 只取整数：更便宜的方案在 {lo} 与 {hi} 之间切换{ratio}。",
     "be2.step": "不存在精确相等点（整块 GPU 容量或整月的阶跃）：净现值之差在 {param} ≈ {value}{ratio} 处跨越零。",
