@@ -106,3 +106,18 @@ def test_sweep_keeps_percent_on_a_share(tmp_path):
 
     assert [p["values"] for p in json.loads(result.stdout)["points"]] == [{"workload.output_share": 0.2},
                                                                        {"workload.output_share": 0.3}]
+
+
+def test_the_discount_rate_is_a_rate_and_keeps_its_percent(tmp_path):
+    """README: `30%` is read on rates; the discount rate is one (sweep's --values already read 8% there)."""
+    assert load_scenario(write(tmp_path, discount_rate="8%")).discount_rate == pytest.approx(0.08)
+    assert load_scenario(write(tmp_path, discount_rate="'8 %'")).discount_rate == pytest.approx(0.08)
+    by_number = runner.invoke(app, ["compare", write(tmp_path), "-f", "json"])
+    by_set = runner.invoke(app, ["compare", write(tmp_path), "-f", "json", "--set", "discount_rate=8%"])
+    assert by_set.exit_code == 0, by_set.output
+    import json
+
+    assert json.loads(by_set.stdout)["paths"] == json.loads(by_number.stdout)["paths"]
+    # still bounded: -99 % … 1000 %
+    result = runner.invoke(app, ["compare", write(tmp_path, discount_rate="2000%")])
+    assert result.exit_code == 2 and "discount_rate" in result.output

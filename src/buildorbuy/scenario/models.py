@@ -565,8 +565,8 @@ class Scenario(Strict):
     start: str | None = None
     """Month 0 as YYYY-MM (default: this month); picks catalog prices in force then."""
     horizon_months: Annotated[float, Field(ge=1, le=600)] = 36
-    discount_rate: Annotated[float, Field(ge=-0.99, le=10)] = 0.0
-    """Annual; month m is discounted by (1+r)^(-m/12)."""
+    discount_rate: Annotated[Number, Field(ge=-0.99, le=10)] = 0.0
+    """Annual; month m is discounted by (1+r)^(-m/12). A rate: `8%` reads as 0.08."""
     fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
     """Accounting view: the calendar month (1-12) a fiscal year starts; FY<y> starts in year y."""
     workload: Workload
