@@ -26,8 +26,11 @@ def render_table(cmp: Comparison, *, color: bool, width: int | None = None, lang
     console.print(f"[bold]{escape(views.heading(cmp, lang))}[/bold]")
     console.print(rich_table(t("title.summary", lang), *views.summary_rows(cmp, lang), right_from=2, width=console.width,
                              drop=SUMMARY_DROP, lang=lang))
-    for line in views.notes(cmp, lang):
+    notes = views.notes(cmp, lang)
+    for line in notes:
         console.print(f"  {escape(line)}")
+    if notes:
+        console.print("")  # a blank line ends the notes, as it ends every table
     console.print(rich_table(t("title.by_year", lang), *views.yearly_rows(cmp, lang), right_from=1, width=console.width, lang=lang))
     winner = cmp.recommendation.get("path")
     console.print(rich_table(t("title.components_all", lang), *views.all_component_rows(cmp, lang), right_from=2,
