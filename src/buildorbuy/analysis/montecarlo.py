@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from buildorbuy.analysis.sampling import iman_conover, rankdata, round_relative, spearman_of_ranks
+from buildorbuy.analysis.sampling import iman_conover, rankdata, ranks_and_order, round_relative, spearman_with
 from buildorbuy.engine.core import evaluate
 from buildorbuy.engine.plan import compile_plan
 from buildorbuy.errors import AnalysisError
@@ -335,7 +335,7 @@ def simulate(
     # the sampled inputs are kept for the first `driver_rows` samples only (drivers, input
     # percentiles, voi's EVPPI); outcome successes and per-year winners are counted chunk by chunk
     kept = driver_rows(samples, len(sampler.labels) + len(errors))
-    columns = np.empty((kept, len(sampler.labels)))
+    columns = np.empty((kept, len(sampler.labels)), order="F")  # column-major: drivers and voi read it column by column
     successes = np.zeros((n_chunks, len(sampler.outcomes)), dtype=np.int64)
     chunk_year_wins = np.zeros((n_chunks, len(year_ends), n_paths + 1), dtype=np.int64)
     warnings: list[str] = []
@@ -415,11 +415,9 @@ def simulate(
                 chunk_warnings = list(dict.fromkeys(result.warnings))
             cumulative = result.year_end_costs  # [slice, path, year]
             del result
-            ranked = np.where(rec[:, :, None], cumulative, np.inf)
-            best = np.argmin(ranked, axis=1)
-            best[~np.isfinite(np.min(ranked, axis=1))] = n_paths
-            for y in range(len(year_ends)):
-                chunk_year_wins[c, y] += np.bincount(best[:, y], minlength=n_paths + 1)
+            best = _cheapest_by_year(cumulative, rec)
+            best += np.arange(len(year_ends)) * (n_paths + 1)  # one count of (year, path) pairs for every year at once
+            chunk_year_wins[c] += np.bincount(best.ravel(), minlength=len(year_ends) * (n_paths + 1)).reshape(len(year_ends), -1)
         return lo + n, chunk_warnings
 
     workers = max(1, min(WORKERS, n_chunks))
@@ -492,6 +490,25 @@ def _lerp_percentile(virtual: float, previous: float, order_statistic: Callable[
         gamma = virtual - previous
     diff = b - a
     return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _sorted_percentiles(order_statistic: Callable[[int], float], total: int, q: tuple[float, ...]) -> list[float] | None:
+    """np.percentile(values, q) of `total` values from their order statistics (the same bits), or None where
+    np.percentile's own handling is needed: a NaN among the values (every figure is NaN), or a figure read
+    from a zero (0.0 and −0.0 are equal, and np.percentile may read either)."""
+    if total == 0 or np.isnan(order_statistic(total - 1)):
+        return None
+    virtual = (total - 1) * np.true_divide(np.asarray(q, dtype=float), 100)
+    previous = np.floor(virtual)
+    read: list[float] = []
+
+    def checked(rank: int) -> float:
+        value = order_statistic(rank)
+        read.append(value)
+        return value
+
+    figures = [_lerp_percentile(v, p, checked, total) for v, p in zip(virtual, previous)]
+    return None if any(value == 0 for value in read) else figures
 
 
 class _KeyPercentiles:
@@ -581,21 +598,27 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, rec
         """Median NPV with samples where the path is not recommendable counted as +inf."""
         return float(np.median(np.where(recommendable[:, i], npv[:, i], np.inf))) if np.any(recommendable[:, i]) else np.inf
 
-    order = sorted(range(n_paths), key=lambda i: (-wins[i], median_if_recommendable(i), i))
+    # the median only orders paths with equal wins: it is computed for those alone
+    tied = [i for i in range(n_paths) if int(np.count_nonzero(wins[:n_paths] == wins[i])) > 1]
+    medians = {i: median_if_recommendable(i) for i in tied}
+    order = sorted(range(n_paths), key=lambda i: (-wins[i], medians.get(i, 0.0), i))
     winner = order[0] if wins[order[0]] > 0 else None
     runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
     drivers: list[dict[str, Any]] = []
     labels = [_label(plan, key) for key in sampler.labels]
+    # the inputs' P10/P50/P90: read off the drivers' sort of each column where they rank it (before the ranks
+    # overwrite `columns`), else np.percentile's
+    percentiles: dict[int, list[float]] = {}
+    if winner is not None and runner is not None and columns.shape[1]:
+        used = columns.shape[0]
+        drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels,  # ranks columns in place
+                           percentiles=percentiles, percentile_columns=k)
     inputs = []
     for j, item in enumerate(sampler.uncertain):
-        lo, mid, hi = np.percentile(columns[:, j], [10, 50, 90])
+        lo, mid, hi = percentiles[j] if j in percentiles else np.percentile(columns[:, j], [10, 50, 90])
         inputs.append({"field": item.key, "label": labels[j], "distribution": item.distribution.model_dump(),
                        "describe": item.distribution.describe(), "estimate": item.estimate,
                        "p10": float(lo), "p50": float(mid), "p90": float(hi)})
-
-    if winner is not None and runner is not None and columns.shape[1]:
-        used = columns.shape[0]
-        drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels)  # ranks columns in place
 
     if not is_uncertain(scenario):
         warnings = warnings + [Message("nothing_uncertain")]
@@ -638,8 +661,29 @@ def _cheapest(npv: np.ndarray, recommendable: np.ndarray) -> tuple[np.ndarray, n
     return best, index
 
 
+def _cheapest_by_year(cumulative: np.ndarray, recommendable: np.ndarray) -> np.ndarray:
+    """Per sample and year-end, the path with the lowest cumulative cost among the recommendable ones
+    ([slice, year]; n_paths where none is, or where a recommendable path's cost is NaN): what
+    argmin over the paths of where(recommendable, cumulative, inf) gives, with a non-finite minimum
+    read as none, path by path on [slice, year] arrays (no argmin along the middle axis)."""
+    n, n_paths, years = cumulative.shape
+    best = np.full((n, years), np.inf)
+    index = np.zeros((n, years), dtype=np.intp)
+    nan = np.zeros((n, years), dtype=bool)
+    candidate = np.empty((n, years))
+    for i in range(n_paths):
+        np.copyto(candidate, cumulative[:, i, :])
+        candidate[~recommendable[:, i]] = np.inf
+        nan |= np.isnan(candidate)  # argmin and min stop at a NaN: the minimum is then NaN, not finite
+        better = candidate < best  # strict: on a tie the earlier path stays, as argmin keeps it
+        np.copyto(best, candidate, where=better)
+        index[better] = i
+    index[nan | ~np.isfinite(best)] = n_paths
+    return index
+
+
 def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray, keys: list[str],
-             labels: list[str]) -> list[dict[str, Any]]:
+             labels: list[str], percentiles: dict[int, list[float]] | None = None, percentile_columns: int = 0) -> list[dict[str, Any]]:
     """Spearman ρ of each input with the NPV difference winner − runner-up, and the partial rank
     correlation (PRCC).
 
@@ -647,16 +691,23 @@ def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray
     of the other inputs, so an input correlated with a strong driver is not credited with its
     effect. Inputs constant over the samples are left out. The difference is ranked after
     `round_relative` (differences equal but for rounding noise tie). `columns` is overwritten with ranks.
+    With `percentiles`, the P10/P50/P90 of each of the first `percentile_columns` columns as drawn, as
+    np.percentile gives them, are stored there by column (read off the sort that ranks the column, or
+    np.percentile's own where NaN or signed zeros need its handling).
     """
     n, k = columns.shape
     ranks = columns  # ranked in place: the sampled inputs are not needed afterwards (no second [n, inputs] matrix)
     npv_scale = max(float(np.max(np.abs(winner_npv), initial=0.0)), float(np.max(np.abs(runner_npv), initial=0.0)))
     target = rankdata(round_relative(winner_npv - runner_npv, npv_scale))
+    rho_of = spearman_with(target)
     rhos_by_column: list[float | None] = [None] * k
 
     def rank_into(j: int) -> None:
-        column = rankdata(ranks[:, j])  # contiguous: ρ is computed here, not on the strided column
-        rhos_by_column[j] = spearman_of_ranks(column, target)
+        column, order_statistic = ranks_and_order(ranks[:, j])  # contiguous: ρ is computed here, not on the strided column
+        if percentiles is not None and j < percentile_columns:
+            figures = _sorted_percentiles(order_statistic, n, (10, 50, 90))
+            percentiles[j] = figures if figures is not None else list(np.percentile(ranks[:, j], [10, 50, 90]))
+        rhos_by_column[j] = rho_of(column)
         ranks[:, j] = column
 
     if WORKERS > 1:
@@ -682,8 +733,11 @@ def _drivers(columns: np.ndarray, winner_npv: np.ndarray, runner_npv: np.ndarray
         centre = (n + 1) / 2.0  # the mean of any rank vector, ties averaged
         gram = np.zeros((width + 1, width + 1))
         rows = int(max(1, min(DRIVER_BLOCK, DRIVER_BLOCK_BYTES // (8 * (width + 1)))))
+        buffer = np.empty((min(rows, n), width + 1))  # one block's memory, filled again for each block
         for lo in range(0, n, rows):
-            block = np.column_stack([ranks[lo : lo + rows, :width], target[lo : lo + rows]])
+            block = buffer[: min(rows, n - lo)]
+            block[:, :width] = ranks[lo : lo + rows, :width]
+            block[:, width] = target[lo : lo + rows]
             block -= centre
             gram += block.T @ block
         scale = np.sqrt(np.diag(gram))
