@@ -320,6 +320,13 @@ def simulate(
     if not year_ends or year_ends[-1] != horizon - 1:
         year_ends.append(horizon - 1)
 
+    if not sampler.uncertain and not sampler.outcomes and not errors:  # nothing is drawn: every sample is the same
+        once = _simulate_once(scenario, plan, sampler, samples, seed, year_ends)
+        if once is not None:
+            if progress is not None:
+                progress(samples, samples)
+            return once
+
     n_chunks = math.ceil(samples / CHUNK_SIZE)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     npv = np.empty((samples, n_paths))
@@ -457,6 +464,39 @@ def simulate(
         result.columns = np.hstack([result.columns, error_factors])
         result.input_keys = result.input_keys + [f"{key} (estimator error)" for key, _ in errors]
     return result
+
+
+def _simulate_once(scenario: Scenario, plan, sampler: _Sampler, samples: int, seed: int, year_ends: list[int]) -> Simulation | None:
+    """`simulate` when nothing is drawn (no distribution, no success_probability below 1, no estimator
+    error): every sample's batch holds the same numbers, so the engine is called once, on the batch the
+    first engine call of a sample-by-sample run gets (so its warnings are that run's), and every per-sample
+    array is that row repeated (a read-only broadcast, no memory per sample). The summary is the same code
+    on the same values, so the figures are those of the sample-by-sample run. None if the rows of that
+    call differ (never expected: then the caller runs sample by sample)."""
+    n_paths = len(plan.paths)
+    size = min(engine_slice(plan), samples)
+    result = evaluate(plan, {"discount_rate": np.full(size, plan.base["discount_rate"])}, keep_components=False,
+                      year_ends=year_ends)
+    rows = [result.npv, result.cost_per_million_tokens, result.recommendable, result.year_end_costs]
+    if not all(np.array_equal(a, np.broadcast_to(a[:1], a.shape), equal_nan=a.dtype.kind == "f") for a in rows):  # pragma: no cover
+        return None
+    npv = np.broadcast_to(result.npv[0], (samples, n_paths))
+    recommendable = np.broadcast_to(result.recommendable[0], (samples, n_paths))
+    cheapest = _cheapest_by_year(result.year_end_costs[:1], result.recommendable[:1])[0]  # [year]
+    year_wins = np.zeros((len(year_ends), n_paths + 1), dtype=np.int64)
+    year_wins[np.arange(len(year_ends)), cheapest] = samples
+    quantiles = np.true_divide(np.asarray((10, 50, 90), dtype=float), 100)
+    cpm_percentiles: list[list[float | None]] = []
+    for figure in result.cost_per_million_tokens[0]:  # every sample's figure is this one (percentiles read finite figures)
+        cpm_percentiles.append([float(_lerp_percentile(v, np.floor(v), lambda r, x=np.float64(figure): x, samples))
+                                for v in (samples - 1) * quantiles] if np.isfinite(figure) else [None, None, None])
+    columns = np.empty((driver_rows(samples, 0), 0), order="F")
+    warnings = list(dict.fromkeys(result.warnings))
+    simulation = _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, recommendable, columns,
+                            np.zeros(0), year_wins, year_ends, warnings)
+    if samples > 1:
+        simulation.warnings = simulation.warnings + [Message("evaluated_once", n=f"{samples:,}")]
+    return simulation
 
 
 def _percentiles(values: np.ndarray) -> list[float | None]:
@@ -784,31 +824,64 @@ def _flat_percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
     if total <= 2 * PERCENTILE_BLOCK or low_count + high_count > total // 4:
         return np.percentile(values, q)
     rows = max(1, PERCENTILE_BLOCK // max(values.shape[1] if values.ndim > 1 else 1, 1))
-    low = np.empty(0)
-    high = np.empty(0)
+    smallest, largest = _Extremes(low_count), _Extremes(high_count, largest=True)
     for start in range(0, values.shape[0], rows):
         block = values[start : start + rows].ravel()
         if np.isnan(block).any():  # NaN sorts last in numpy and makes every percentile NaN: numpy's own way
             return np.percentile(values, q)
-        if low_count:
-            low = np.concatenate([low, block])
-            if low.size > low_count:
-                low.partition(low_count - 1)
-                low = low[:low_count].copy()
-        if high_count:
-            high = np.concatenate([high, block])
-            if high.size > high_count:
-                high.partition(high.size - high_count)
-                high = high[-high_count:].copy()
+        smallest.add(block)
+        largest.add(block)
         del block
-    low.sort()
-    high.sort()
+    low, high = smallest.result(), largest.result()
 
     def order_statistic(rank: int) -> float:
         """The value at 0-based position `rank` of the sorted array."""
         return low[rank] if rank < low_count else high[rank - (total - high_count)]
 
     return np.array([_lerp_percentile(v, p, order_statistic, total) for v, p in zip(virtual, previous)])
+
+
+class _Extremes:
+    """The `count` smallest (or largest) of values given block by block, sorted, without keeping the rest:
+    once `count` are kept, a value can only enter if it is below the largest kept (above the smallest kept)
+    — one equal to it would only swap equal values — so most blocks cost one comparison per value, and
+    the kept values are partitioned again only when they have grown to twice `count`."""
+
+    def __init__(self, count: int, largest: bool = False):
+        self.count, self.largest = count, largest
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+        self.bound: float | None = None
+
+    def add(self, block: np.ndarray) -> None:
+        if not self.count:
+            return
+        if self.bound is not None:
+            block = block[block > self.bound] if self.largest else block[block < self.bound]
+        if block.size:
+            self.parts.append(block)
+            self.size += block.size
+            if self.size > 2 * self.count:
+                self._trim()
+
+    def _trim(self) -> None:
+        kept = np.concatenate(self.parts) if self.parts else np.empty(0)  # a copy: blocks may be views of the values
+        if kept.size > self.count:
+            if self.largest:
+                kept.partition(kept.size - self.count)
+                kept = kept[-self.count :].copy()
+                self.bound = kept[0]
+            else:
+                kept.partition(self.count - 1)
+                kept = kept[: self.count].copy()
+                self.bound = kept[-1]
+        self.parts, self.size = [kept], kept.size
+
+    def result(self) -> np.ndarray:
+        self._trim()
+        kept = self.parts[0]
+        kept.sort()
+        return kept
 
 
 def _histogram(plan, npv: np.ndarray) -> dict[str, Any]:
