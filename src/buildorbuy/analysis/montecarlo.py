@@ -618,6 +618,39 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, rec
     outcome_keys = {key: m for m, (_, key) in enumerate(sampler.outcomes)}
     k = len(sampler.uncertain)
 
+    # winner and runner-up: most often cheapest, ties broken by the lower median NPV
+    def median_if_recommendable(i: int) -> float:
+        """Median NPV with samples where the path is not recommendable counted as +inf."""
+        return float(np.median(np.where(recommendable[:, i], npv[:, i], np.inf))) if np.any(recommendable[:, i]) else np.inf
+
+    # the median only orders paths with equal wins: it is computed for those alone
+    tied = [i for i in range(n_paths) if int(np.count_nonzero(wins[:n_paths] == wins[i])) > 1]
+    medians = {i: median_if_recommendable(i) for i in tied}
+    order = sorted(range(n_paths), key=lambda i: (-wins[i], medians.get(i, 0.0), i))
+    winner = order[0] if wins[order[0]] > 0 else None
+    runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
+    drivers: list[dict[str, Any]] = []
+    labels = [_label(plan, key) for key in sampler.labels]
+    # the inputs' P10/P50/P90: read off the drivers' sort of each column where they rank it (before the ranks
+    # overwrite `columns`), else np.percentile's
+    percentiles: dict[int, list[float]] = {}
+    pending = None
+    if winner is not None and runner is not None and columns.shape[1]:
+        used = columns.shape[0]
+
+        def rank_drivers() -> list[dict[str, Any]]:
+            return _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels,  # ranks columns in place
+                            percentiles=percentiles, percentile_columns=k)
+
+        if WORKERS > 1:  # the drivers (columns) beside the paths' figures and the histogram (NPVs, read only)
+            from concurrent.futures import ThreadPoolExecutor
+
+            executor = ThreadPoolExecutor(max_workers=1)
+            pending = executor.submit(rank_drivers)
+            executor.shutdown(wait=False)
+        else:
+            drivers = rank_drivers()
+
     outcomes = []
     for i, pp in enumerate(plan.paths):
         p10, p50, p90 = _percentiles(npv[:, i])  # column by column: a copy of one column at a time
@@ -636,26 +669,9 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, rec
             success_rate=float(success_rates[outcome_keys[key]]) if key in outcome_keys else None,
         ))
 
-    # winner and runner-up: most often cheapest, ties broken by the lower median NPV
-    def median_if_recommendable(i: int) -> float:
-        """Median NPV with samples where the path is not recommendable counted as +inf."""
-        return float(np.median(np.where(recommendable[:, i], npv[:, i], np.inf))) if np.any(recommendable[:, i]) else np.inf
-
-    # the median only orders paths with equal wins: it is computed for those alone
-    tied = [i for i in range(n_paths) if int(np.count_nonzero(wins[:n_paths] == wins[i])) > 1]
-    medians = {i: median_if_recommendable(i) for i in tied}
-    order = sorted(range(n_paths), key=lambda i: (-wins[i], medians.get(i, 0.0), i))
-    winner = order[0] if wins[order[0]] > 0 else None
-    runner = order[1] if winner is not None and n_paths > 1 and np.any(recommendable[:, order[1]]) else None
-    drivers: list[dict[str, Any]] = []
-    labels = [_label(plan, key) for key in sampler.labels]
-    # the inputs' P10/P50/P90: read off the drivers' sort of each column where they rank it (before the ranks
-    # overwrite `columns`), else np.percentile's
-    percentiles: dict[int, list[float]] = {}
-    if winner is not None and runner is not None and columns.shape[1]:
-        used = columns.shape[0]
-        drivers = _drivers(columns, npv[:used, winner], npv[:used, runner], sampler.labels, labels,  # ranks columns in place
-                           percentiles=percentiles, percentile_columns=k)
+    histogram = _histogram(plan, npv)
+    if pending is not None:
+        drivers = pending.result()
     inputs = []
     for j, item in enumerate(sampler.uncertain):
         lo, mid, hi = percentiles[j] if j in percentiles else np.percentile(columns[:, j], [10, 50, 90])
@@ -681,7 +697,7 @@ def _summarise(scenario, plan, sampler, samples, seed, npv, cpm_percentiles, rec
         runner_up=plan.paths[runner].name if runner is not None else None,
         drivers=drivers,
         inputs=inputs,
-        histogram=_histogram(plan, npv),
+        histogram=histogram,
         warnings=warnings,
         npv=npv,
         recommendable=recommendable,
