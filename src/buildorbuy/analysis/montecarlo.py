@@ -728,16 +728,11 @@ def _cheapest_by_year(cumulative: np.ndarray, recommendable: np.ndarray) -> np.n
     n, n_paths, years = cumulative.shape
     best = np.full((n, years), np.inf)
     index = np.zeros((n, years), dtype=np.intp)
-    nan = np.zeros((n, years), dtype=bool)
-    candidate = np.empty((n, years))
     for i in range(n_paths):
-        np.copyto(candidate, cumulative[:, i, :])
-        candidate[~recommendable[:, i]] = np.inf
-        nan |= np.isnan(candidate)  # argmin and min stop at a NaN: the minimum is then NaN, not finite
-        better = candidate < best  # strict: on a tie the earlier path stays, as argmin keeps it
-        np.copyto(best, candidate, where=better)
-        index[better] = i
-    index[nan | ~np.isfinite(best)] = n_paths
+        candidate = np.where(recommendable[:, i, None], cumulative[:, i, :], np.inf)
+        np.putmask(index, candidate < best, i)  # strict: on a tie the earlier path stays, as argmin keeps it
+        np.minimum(best, candidate, out=best)  # a NaN stays NaN, as argmin and min stop at it: not finite below
+    index[~np.isfinite(best)] = n_paths
     return index
 
 
