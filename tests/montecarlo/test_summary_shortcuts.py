@@ -137,3 +137,19 @@ def test_a_drawn_outcome_is_not_evaluated_once():
     sim = simulate(scenario_from_dict(data), 2_000, 1)
     assert sim.paths[1].success_rate is not None and sim.npv.strides[0] != 0
     assert not any(getattr(w, "key", None) == "evaluated_once" for w in sim.warnings)
+
+
+def test_one_thread_on_a_busy_machine_and_the_same_figures_either_way(monkeypatch):
+    monkeypatch.setattr(montecarlo, "WORKERS", 2)
+    monkeypatch.setattr(montecarlo.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(montecarlo.os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert montecarlo.threads(10) == 2 and montecarlo.threads(1) == 1
+    scenario = scenario_from_dict(api_vs_rent(**{
+        "paths[Rented].serving.gpu_hour_price": {"dist": "lognormal", "p10": 0.7, "p90": 1.6},
+        "paths[Rented].success_probability": {"dist": "uniform", "low": 0.6, "high": 0.9},
+    }))
+    idle = simulate(scenario, 2 * CHUNK_SIZE + 5, 2)
+    monkeypatch.setattr(montecarlo.os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    assert montecarlo.threads(10) == 1
+    busy = simulate(scenario, 2 * CHUNK_SIZE + 5, 2)
+    assert json.dumps(idle.to_dict()) == json.dumps(busy.to_dict()) and np.array_equal(idle.npv, busy.npv)
