@@ -123,7 +123,8 @@ class PathOutcome:
 
 @dataclass
 class Simulation:
-    """The result of `simulate`: summaries plus the per-sample NPVs ([samples, paths])."""
+    """The result of `simulate`: summaries plus the per-sample NPVs ([samples, paths]; when nothing is drawn,
+    every sample is the same and `npv`/`recommendable` are one row repeated, a read-only broadcast)."""
 
     scenario: Scenario
     samples: int
