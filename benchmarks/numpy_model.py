@@ -90,6 +90,7 @@ def npv(x: dict[str, np.ndarray]) -> np.ndarray:
     peak *= PEAK_PER_TOKEN  # tokens are no longer needed: reuse the array for peak tokens/s
     rows = np.arange(n)
     discount_cum = np.concatenate(([0.0], np.cumsum(DISCOUNT)))
+    staff_api_after = STAFF_API * (discount_cum[-1] - discount_cum)  # discounted bridge staff of months ≥ k
     # Σ of the discount over the refresh months go-live + 6k (k ≥ 1), by go-live month
     refresh_d = np.zeros(HORIZON + 1)
     for k in range(REFRESH, HORIZON, REFRESH):
@@ -105,6 +106,8 @@ def npv(x: dict[str, np.ndarray]) -> np.ndarray:
         staff_cum = np.concatenate(([0.0], np.cumsum(staff * DISCOUNT)))
         pre = staff_cum[live]
         value += pre + p * (staff_cum[-1] - pre)
+        # after a failure the traffic stays on gpt-4o and its integration engineer is paid from go-live on
+        value += (1.0 - p) * staff_api_after[live]
         # one-off data in month 0; the fine-tune run in the FT_RUN_MONTHS months before go-live
         value += DATA_ONE_OFF
         value += FT_COST / FT_RUN_MONTHS * (discount_cum[live] - discount_cum[np.minimum(live_month - int(FT_RUN_MONTHS), HORIZON)])

@@ -16,7 +16,7 @@ REASON_EN = {
     "tie": "the margin is under 5%: treat the two as a tie and run a sensitivity check",
     "breakeven": "it breaks even with {runner} in month {month}",
     "risk": "its figures are expected values with a {p} chance of success; "
-            "a failure leaves the sunk costs and keeps traffic on the bridge",
+            "a failure leaves the sunk costs and keeps traffic on the bridge, paying its fees and its staff",
     "excluded": "excluded: {items}",
     "ex_infeasible": "{path} is infeasible ({detail})",
     "ex_after_horizon": "{path} goes live in month {detail}, after the {horizon}-month horizon",

@@ -39,7 +39,7 @@ CASES = {
     ),
     "tornado-ranges": (
         ["tornado", UNCERTAIN],
-        ["在给定范围内", "结论翻转", "胜出", "1 个输入会翻转决策", "低值时"],
+        ["在给定范围内", "结论翻转", "胜出", "2 个输入会翻转决策", "低值时"],
         ["within given ranges", "FLIPS", "wins", "lower ◀", "higher", "at low", "input flips"],
     ),
     "tornado-margin": (

@@ -450,9 +450,12 @@ def test_compare_csv_carries_the_fleet_split_as_plain_numbers(write_yaml):
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[0].split(",")
     assert header[:9] == ["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost"]
-    assert header[-3:] == ["reserved_gpus", "on_demand_gpu_hours", "owned_gpus"]  # after the components
+    fleet_keys = ["reserved_gpus", "on_demand_gpu_hours", "owned_gpus"]
+    at = header.index("reserved_gpus")
+    assert header[at : at + 3] == fleet_keys and header[at - 1] == "fallback_fees"  # after the components of their time
+    assert header[at + 3 :] == ["bridge_staff"]  # components added since are appended: columns keep their order
     rows = {(r["path"], int(r["month"])): r for r in csv.DictReader(io.StringIO(result.stdout))}
-    split = lambda name, m: [float(rows[name, m][k]) for k in header[-3:]]  # noqa: E731
+    split = lambda name, m: [float(rows[name, m][k]) for k in fleet_keys]  # noqa: E731
     assert split("API", 1) == [0, 0, 0]
     assert split("Hosted", 0) == [0, 0, 0]
     assert split("Hosted", 1) == split("Hosted", 2) == [2, pytest.approx(365), 0]
@@ -461,4 +464,4 @@ def test_compare_csv_carries_the_fleet_split_as_plain_numbers(write_yaml):
     fleet = {p["name"]: p["fleet"] for p in json.loads(CliRunner().invoke(app, ["compare", scenario, "-f", "json"]).stdout)["paths"]}
     for name in ("Hosted", "Owned"):
         for m in range(3):
-            assert split(name, m) == pytest.approx([fleet[name][k][m] for k in header[-3:]], rel=1e-9)
+            assert split(name, m) == pytest.approx([fleet[name][k][m] for k in fleet_keys], rel=1e-9)

@@ -99,7 +99,8 @@ def test_switch_in_json_only_for_self_hosted_paths():
     by_name = {p["name"]: p for p in data["paths"]}
     assert "switch" not in by_name["gpt-4o"]
     rented = by_name["Llama 3.3 70B, rented H100"]["switch"]
-    assert rented["against"] == "gpt-4o" and rented["irr"] > 0 and rented["payback_month"] == 17
+    # 18: the bridge's staff after a failure (17.5 % of the outcomes) cut the expected saving (17 without them)
+    assert rented["against"] == "gpt-4o" and rented["irr"] > 0 and rented["payback_month"] == 18
     for p in data["paths"]:
         assert "accounting" not in p
     undefined = [p["switch"] for p in _json(str(SCENARIOS / "domain-model-50b.yaml"))["paths"]

@@ -18,7 +18,7 @@ from buildorbuy.engine.context import (
 )
 from buildorbuy.engine.ledger import CAPEX_COMPONENTS, TOTAL_COLUMN, Ledger, NeedsMonthlyTotals
 from buildorbuy.engine.mechanisms.api_fees import api_path_fees, managed_finetune_fees, own_fixed_fees, per_token_fees
-from buildorbuy.engine.mechanisms.bridge import bridge_fees, unserved_tokens
+from buildorbuy.engine.mechanisms.bridge import bridge_fees, bridge_staff, unserved_tokens
 from buildorbuy.engine.mechanisms.compute import (
     compute_costs, compute_run, late_run_warning, run_flops, run_rows, start_month,
 )
@@ -27,7 +27,7 @@ from buildorbuy.engine.mechanisms.fleet import RentedFleet, autoscaled_fleet, la
 from buildorbuy.engine.mechanisms.owned import owned_fleet, owned_gpus
 from buildorbuy.engine.mechanisms.routing import cap_replicas, fallback_fees, route, shared_carry
 from buildorbuy.engine.mechanisms.serving import rented_serving, serving_gpus
-from buildorbuy.engine.mechanisms.staff import staff_costs
+from buildorbuy.engine.mechanisms.staff import staff_costs, staff_lines
 from buildorbuy.engine.plan import Params, PathPlan, Plan
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.models import MONTH_HOURS, ApiPath, BuildPath
@@ -51,9 +51,14 @@ COMPONENTS = (
     "api_fixed_fees",
     "maintenance",
     "fallback_fees",
+    "bridge_staff",
 )
 """Cost components, in the order tables show them (components added later are appended, so CSV
-columns keep their order)."""
+columns keep their order; those in CSV_LATE_COMPONENTS come after the CSV's fleet columns)."""
+
+CSV_LATE_COMPONENTS = ("bridge_staff",)
+"""Components added after the CSV gained its fleet columns: the CSV appends them after those, so its
+existing columns keep their order."""
 
 COMPONENT_LABELS = {
     "api_fees": "API fees",
@@ -70,6 +75,7 @@ COMPONENT_LABELS = {
     "api_fixed_fees": "API fixed and setup fees",
     "maintenance": "maintenance",
     "fallback_fees": "fallback API fees",
+    "bridge_staff": "bridge staff (after failure)",
 }
 
 FLEET_KEYS = ("reserved_gpus", "on_demand_gpu_hours", "owned_gpus")
@@ -371,6 +377,7 @@ def _evaluate_once(plan: Plan, params: Params, size: int, keep_components: bool,
     ledger = Ledger(size, n_paths, plan.horizon, keep_components, reduce)
     out = _Outputs.empty(size, n_paths, plan.horizon, plan.warnings, keep_gpus=reduce is None)
     fees_cache: dict[int, np.ndarray] = {}
+    staff_cache: dict[int, np.ndarray | float] = {}
 
     def base_fees(index: int) -> np.ndarray:
         """An api path's per-token fees at full traffic (computed once: the bridge serves several paths)."""
@@ -380,14 +387,21 @@ def _evaluate_once(plan: Plan, params: Params, size: int, keep_components: bool,
                                                offsets=pp.discount_offsets, steps=pp.price_steps)
         return fees_cache[index]
 
+    def bridge_staff_full(index: int) -> np.ndarray | float:
+        """The bridge path's staff lines, unweighted (computed once: the bridge serves several paths)."""
+        if index not in staff_cache:
+            staff_cache[index] = staff_lines(ctx, f"paths[{index}].", plan.paths[index].staff_count)
+        return staff_cache[index]
+
     for pp in plan.paths:
-        _path_costs(ctx, plan, pp, ledger, out, base_fees)
+        _path_costs(ctx, plan, pp, ledger, out, base_fees, bridge_staff_full)
     for index in range(n_paths):  # bounds checked once every path is costed: a fleet's own error comes first
         ledger.flush(index)
     return _result(plan, ctx, ledger, out, year_ends)
 
 
-def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Outputs, base_fees) -> None:
+def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Outputs, base_fees,
+                bridge_staff_full) -> None:
     """Compose one path's mechanisms into the ledger (the order of `add` calls fixes the summation order)."""
     i = pp.index
     path = plan.scenario.paths[i]
@@ -417,6 +431,11 @@ def _path_costs(ctx: Context, plan: Plan, pp: PathPlan, ledger: Ledger, out: _Ou
         ledger.add(i, own_fixed_fees(ctx, pc))
     ledger.add(i, one_off_data(ctx, pc))
     ledger.add(i, staff_costs(ctx, pc, pp.staff_count))
+    if pp.bridge is not None and not pc.certain:
+        # after a failure the bridge carries every token to the horizon (routed paths too: the fallback
+        # is paid only on success), so the company pays the bridge path's staff; added last, so the
+        # figures of paths that cannot fail are summed exactly as before
+        ledger.add(i, bridge_staff(ctx, pc, bridge_staff_full(pp.bridge)))
 
 
 def _routed_fees(ctx: Context, pc: PathContext, routed, ledger: Ledger, out: _Outputs, base_fees) -> None:

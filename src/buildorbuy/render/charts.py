@@ -36,7 +36,7 @@ COMPONENT_COLORS = {
     "api_fees": "#4e79a7", "bridge_fees": "#a0cbe8", "managed_finetune": "#f28e2b", "serving_rent": "#e15759",
     "hardware_purchase": "#b07aa1", "power_and_hosting": "#ff9da7", "residual_credit": "#bab0ac",
     "training_compute": "#59a14f", "finetune_compute": "#8cd17d", "data": "#edc948", "staff": "#76b7b2",
-    "api_fixed_fees": "#9c755f",
+    "api_fixed_fees": "#9c755f", "bridge_staff": "#499894",
 }
 FORMATS = ("png", "svg")
 DPI = 110

@@ -6,7 +6,7 @@ import io
 import json
 
 from buildorbuy.analysis.compare import Comparison
-from buildorbuy.engine.core import COMPONENTS, FLEET_KEYS
+from buildorbuy.engine.core import COMPONENTS, CSV_LATE_COMPONENTS, FLEET_KEYS
 from buildorbuy.render import compare_views as views
 from buildorbuy.render import formatting as fmt
 from buildorbuy.render.i18n import accounting_title, message, t
@@ -111,14 +111,16 @@ def render_markdown(cmp: Comparison, lang: str = "en") -> str:
 def render_csv(cmp: Comparison, lang: str = "en") -> str:
     """Long format: one row per path and month (machine-readable: column names are not translated):
     totals, the cost components, then the serving fleet by how it is bought (reserved_gpus,
-    on_demand_gpu_hours, owned_gpus as in JSON `paths[].fleet`; 0 for api paths)."""
+    on_demand_gpu_hours, owned_gpus as in JSON `paths[].fleet`; 0 for api paths), then the components
+    added since (CSV_LATE_COMPONENTS: existing columns keep their order)."""
+    early = [c for c in COMPONENTS if c not in CSV_LATE_COMPONENTS]
     sc = cmp.scenario
     buffer = io.StringIO()
     from buildorbuy.render.escape import csv_writer  # text cells formula-safe
 
     writer = csv_writer(buffer)
     writer.writerow(["path", "kind", "month", "date", "tokens", "served_tokens", "gpus", "monthly_cost", "cumulative_cost",
-                     *COMPONENTS, *FLEET_KEYS])
+                     *early, *FLEET_KEYS, *CSV_LATE_COMPONENTS])
     result = cmp.result
     start = sc.start_date
     for i, p in enumerate(cmp.paths):
@@ -129,8 +131,9 @@ def render_csv(cmp: Comparison, lang: str = "en") -> str:
                 p.name, p.kind, m, fmt.month_label(start.year, start.month, m),
                 _num(result.tokens[0, m]), _num(result.served_tokens[0, i, m]), _num(p.gpus[m]),
                 _num(p.monthly_cost[m]), _num(p.cumulative_cost[m]),
-                *(_num(result.components[c][0, i, m]) for c in COMPONENTS),
+                *(_num(result.components[c][0, i, m]) for c in early),
                 *(("" if fleet is None else _num(fleet[key][m])) for key in FLEET_KEYS),
+                *(_num(result.components[c][0, i, m]) for c in CSV_LATE_COMPONENTS),
             ])
     return buffer.getvalue()
 

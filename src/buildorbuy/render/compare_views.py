@@ -29,7 +29,8 @@ def summary_rows(cmp: Comparison, lang: str = "en") -> tuple[list[str], list[lis
 
 
 def notes(cmp: Comparison, lang: str = "en") -> list[str]:
-    """One line per path that is infeasible or leaves traffic unserved, then the warnings."""
+    """One line per path that is infeasible or leaves traffic unserved, and per path whose failure
+    leaves its traffic (and the bridge's staff) on the bridge."""
     lines = []
     for p in cmp.paths:
         if not p.feasible:
@@ -39,6 +40,9 @@ def notes(cmp: Comparison, lang: str = "en") -> list[str]:
             lines.append(t("note.after_horizon", lang, name=p.name, month=p.live_month, horizon=cmp.scenario.horizon))
         elif p.unserved_tokens > 0:
             lines.append(t("note.unserved", lang, name=p.name, tokens=fmt.tokens(p.unserved_tokens)))
+        if "bridge_staff" in p.components:
+            lines.append(t("note.failure_bridge", lang, name=p.name, p=f"{p.success_probability:.0%}", month=p.live_month,
+                           bridge=cmp.scenario.bridge, staff=fmt.money(sum(p.components["bridge_staff"])), cur=cmp.currency))
     return lines
 
 

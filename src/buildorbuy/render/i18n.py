@@ -56,6 +56,9 @@ EN: dict[str, str] = {
     "row.scenario": "(scenario)",
     "note.infeasible": "{name} is infeasible: {reason}.",
     "note.unserved": "{name} leaves {tokens} tokens unserved before go-live (no bridge): never recommended.",
+    "note.failure_bridge": "{name}: expected values at a {p} chance of success; after a failure (known at go-live, month "
+                           "{month}) its traffic stays on {bridge}, whose fees and staff it then pays ({staff} {cur} of "
+                           "expected bridge staff).",
     "be.neither": "neither stays cheaper to the end of {horizon} months",
     "be.never": "cumulative cost stays above {other}'s for all {horizon} months",
     "be.meaning": "cumulative cost stays at or below {other}'s from month {month} on",
@@ -252,6 +255,8 @@ ZH: dict[str, str] = {
     "row.scenario": "（场景）",
     "note.infeasible": "{name} 不可行：{reason}。",
     "note.unserved": "{name} 上线前有 {tokens} token 无法服务（没有过渡 API）：不予推荐。",
+    "note.failure_bridge": "{name}：成功概率 {p} 下的期望值；若失败（第 {month} 月上线时得知），流量此后由 {bridge} 承担，"
+                           "需支付其费用和人员（失败后过渡 API 人员期望 {staff} {cur}）。",
     "be.neither": "在 {horizon} 个月内两者都不能持续更便宜",
     "be.never": "{horizon} 个月内累计成本始终高于 {other}",
     "be.meaning": "自第 {month} 月起累计成本始终不高于 {other}",
@@ -282,7 +287,7 @@ ZH: dict[str, str] = {
     "reason.share": "（{fraction}）",
     "reason.tie": "差距不足 5%：可视为打平，建议做敏感性分析",
     "reason.breakeven": "它在第 {month} 月与 {runner} 达到盈亏平衡",
-    "reason.risk": "其数字为期望值，成功概率 {p}；若失败，已投入成本无法收回，流量继续由过渡 API 承担",
+    "reason.risk": "其数字为期望值，成功概率 {p}；若失败，已投入成本无法收回，流量继续由过渡 API 承担，并需支付其费用和人员",
     "reason.excluded": "已排除：{items}",
     "reason.ex_infeasible": "{path} 不可行（{detail}）",
     "reason.ex_unserved": "{path} 上线前有流量无法服务（没有过渡 API）",
@@ -438,6 +443,7 @@ COMPONENTS_ZH = {
     "staff": "人员",
     "api_fixed_fees": "API 固定费用与开通费",
     "fallback_fees": "回退 API 费用",
+    "bridge_staff": "过渡 API 人员（失败后）",
 }
 """Cost components in Chinese; the English labels are the engine's COMPONENT_LABELS."""
 

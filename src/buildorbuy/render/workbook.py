@@ -616,32 +616,58 @@ def _fixed_fee_values(s: PathSheet, owner_prefix: str, weight_key: str, flag_key
             + s.book.val(owner_prefix + "setup_fee") * weight * s.vals[flag_key])
 
 
+def _staff_lines(s: PathSheet, prefix: str, count: int):
+    """Σ_j count·annual_cost/12·(1+g)^(m/12)·[s + start ≤ m < s + end] of the path at `prefix` (s: its
+    start_month; staff.staff_lines): (the formula text for Excel row r, the values per month)."""
+    book = s.book
+    n = lambda name: book.n(prefix + name)  # noqa: E731
+    val = lambda name: book.val(prefix + name)  # noqa: E731
+    has_shift = book.has(prefix + "start_month")
+    shift = f"ROUND({n('start_month')},0)" if has_shift else "0"
+    since_v = s.months - (float(x_round(val("start_month"))) if has_shift else 0.0)
+    values = np.zeros(len(s.months))
+    for j in range(count):
+        k = f"staff[{j}]."
+        values = values + (val(k + "count") * val(k + "annual_cost") / 12
+                           * (1 + val(k + "salary_growth_per_year")) ** (s.months / 12)
+                           * ((since_v >= val(k + "start_month")) & (since_v < val(k + "end_month"))))
+
+    def text(r: int) -> str:
+        parts = []
+        since = f"A{r}" if shift == "0" else f"(A{r}-{shift})"
+        for j in range(count):
+            k = f"staff[{j}]."
+            parts.append(f"{n(k + 'count')}*{n(k + 'annual_cost')}/12*(1+{n(k + 'salary_growth_per_year')})^(A{r}/12)"
+                         f"*AND({since}>={n(k + 'start_month')},{since}<{n(k + 'end_month')})")
+        return f"({'+'.join(parts)})"
+
+    return text, values
+
+
 def _staff(s: PathSheet) -> str | None:
     """staff[m] = Σ_j count·annual_cost/12·(1+g)^(m/12)·[s + start ≤ m < s + end] (s: the path's
     start_month), × p once live (staff.staff_costs)."""
     count = s.pp.staff_count
     if not count:
         return None
-    shift = s.start()
-    since_v = s.months - s.start_value()
-    staff = np.zeros(len(s.months))
-    for j in range(count):
-        k = f"staff[{j}]."
-        staff = staff + (s.pv(k + "count") * s.pv(k + "annual_cost") / 12
-                         * (1 + s.pv(k + "salary_growth_per_year")) ** (s.months / 12)
-                         * ((since_v >= s.pv(k + "start_month")) & (since_v < s.pv(k + "end_month"))))
+    text, staff = _staff_lines(s, s.prefix, count)
     staff = staff * np.where(s.vals["live"] == 1, s.pv("success_probability"), 1.0)
+    return s.column("staff", component_label("staff", s.book.lang),
+                    lambda r, m: f"={text(r)}*IF({s.c('live', r)}=1,{s.p('success_probability')},1)", cached=staff)
 
-    def formula(r: int, m: int) -> str:
-        parts = []
-        since = f"A{r}" if shift == "0" else f"(A{r}-{shift})"
-        for j in range(count):
-            k = f"staff[{j}]."
-            parts.append(f"{s.p(k + 'count')}*{s.p(k + 'annual_cost')}/12*(1+{s.p(k + 'salary_growth_per_year')})^(A{r}/12)"
-                         f"*AND({since}>={s.p(k + 'start_month')},{since}<{s.p(k + 'end_month')})")
-        return f"=({'+'.join(parts)})*IF({s.c('live', r)}=1,{s.p('success_probability')},1)"
 
-    return s.column("staff", component_label("staff", s.book.lang), formula, cached=staff)
+def _bridge_staff(s: PathSheet) -> str | None:
+    """bridge_staff[m] = the bridge path's staff lines (as that path computes them) × (1 − p) × live:
+    after a failure the traffic stays on the bridge and its staff are paid (bridge.bridge_staff).
+    Written whenever the path has a bridge with staff (0 while p = 1), so that editing p works."""
+    bridge = s.pp.bridge
+    if bridge is None or not s.book.plan.paths[bridge].staff_count:
+        return None
+    text, lines = _staff_lines(s, f"paths[{bridge}].", s.book.plan.paths[bridge].staff_count)
+    p = s.p("success_probability")
+    return s.column("bridge_staff", component_label("bridge_staff", s.book.lang),
+                    lambda r, m: f"={text(r)}*(1-{p})*{s.c('live', r)}",
+                    cached=lines * (1 - s.pv("success_probability")) * s.vals["live"])
 
 
 def _bridge(s: PathSheet, sheets: dict[int, PathSheet]) -> None:
@@ -696,6 +722,8 @@ def write_api_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
     components.append("data")
     if _staff(s):
         components.append("staff")
+    if _bridge_staff(s):
+        components.append("bridge_staff")
     return components
 
 
@@ -846,6 +874,8 @@ def write_hosted_path(s: PathSheet, sheets: dict[int, PathSheet]) -> list[str]:
         components.append("fallback_fees")
     if _staff(s):
         components.append("staff")
+    if _bridge_staff(s):
+        components.append("bridge_staff")
     return components
 
 

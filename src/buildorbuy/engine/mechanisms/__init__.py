@@ -6,7 +6,7 @@ go-live, success weights) and whatever an earlier mechanism computed for it, and
 (DESIGN §2).
 
 - api_fees: per-token fees of an api path; a managed fine-tune's fees and switch-over
-- bridge: the bridge path's per-token fees while a path is not (or no longer) serving
+- bridge: the bridge path's per-token fees while a path is not (or no longer) serving, and its staff after a failure
 - compute: training / fine-tune run (GPU-hours, months of wall-clock, go-live) and refreshes
 - serving: rented fleet sizing and rent
 - owned: purchases, power and hosting, residual credit of an owned fleet

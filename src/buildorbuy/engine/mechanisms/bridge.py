@@ -1,10 +1,11 @@
-"""Bridge fees: the bridge api path serves a path's traffic before go-live and after a failure."""
+"""The bridge api path serves a path's traffic before go-live and after a failure: its fees; after a
+failure also its staff (the company is then an api shop of the bridge)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from buildorbuy.engine.context import Context, Costs, PathContext, UntilLive
+from buildorbuy.engine.context import Context, Costs, PathContext, UntilLive, gathered, pick
 
 
 def bridge_fees(ctx: Context, path: PathContext, bridge_fees_full: np.ndarray, bridge_prefix: str | None = None) -> Costs:
@@ -48,3 +49,24 @@ def unserved_tokens(ctx: Context, path: PathContext) -> np.ndarray:
     if weight.shape[0] == 1 and not np.any(weight):
         return np.zeros((1, ctx.horizon))
     return ctx.tokens * weight
+
+
+def bridge_staff(ctx: Context, path: PathContext, bridge_staff_full: np.ndarray | float) -> Costs:
+    """bridge_staff[m] = bridge_staff_full[m]·(1 − p)·live[m]: after a failure (known at the planned
+    go-live) the path's traffic stays on the bridge for the rest of the horizon, and a company whose
+    own model failed is an api shop that pays the bridge path's operating staff (DESIGN §2).
+
+    `bridge_staff_full` is the bridge path's staff lines exactly as that path computes them
+    (`staff.staff_lines`: count·annual_cost/12·salary growth, each line's start/end months, in the
+    scenario's months: the bridge starts in month 0), [batch or 1, month]; 0.0 when it has none.
+    Before go-live the bridge carries the traffic as a supplier (its fees, `bridge_fees`), not its
+    staff: those months are not charged. Nothing when p = 1 for the whole batch."""
+    if path.certain or not np.any(bridge_staff_full):
+        return {}
+    rows = path.rows if np.shape(bridge_staff_full)[0] == 1 else None  # then it depends on the batch through (live, p)
+    is_live, p = path.is_live, path.p_success
+    if rows is not None:
+        is_live, p = pick(is_live, rows[0]), pick(p, rows[0])
+    weighted = np.zeros(np.broadcast_shapes(np.shape(bridge_staff_full), is_live.shape, p.shape))
+    np.multiply(bridge_staff_full, 1.0 - p, out=weighted, where=is_live)
+    return {"bridge_staff": gathered(weighted, rows)}

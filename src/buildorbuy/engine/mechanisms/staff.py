@@ -7,15 +7,13 @@ import numpy as np
 from buildorbuy.engine.context import Context, Costs, PathContext, compound, gathered, pick
 
 
-def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
-    """staff[m] = Σ_j count_j · annual_cost_j / 12 · (1 + salary_growth_per_year_j)^(m/12) for
-    s + start_month_j ≤ m < s + end_month_j (s: the path's start_month, DESIGN §2b); after go-live
-    weighted by p (a failed path's staff stop)."""
-    if not staff_count:
-        return {}
-    col = lambda name: ctx.col(path.key(name))  # noqa: E731
+def staff_lines(ctx: Context, prefix: str, staff_count: int) -> np.ndarray | float:
+    """Σ_j count_j · annual_cost_j / 12 · (1 + salary_growth_per_year_j)^(m/12) for
+    s + start_month_j ≤ m < s + end_month_j (s: the start_month of the path at `prefix`, DESIGN §2b),
+    unweighted by any outcome, [batch or 1, month] (0.0 without staff lines)."""
+    col = lambda name: ctx.col(prefix + name)  # noqa: E731
     months = ctx.months[None, :]
-    shift = ctx.params.get(path.key("start_month"))
+    shift = ctx.params.get(prefix + "start_month")
     if shift is not None and np.any(shift != 0):
         months = months - np.round(shift)[:, None]
     total = 0.0
@@ -24,6 +22,16 @@ def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
         active_months = (months >= col(s + "start_month")) & (months < col(s + "end_month"))
         monthly = col(s + "count") * col(s + "annual_cost") / 12.0
         total = total + monthly * compound(col(s + "salary_growth_per_year"), ctx.years) * active_months
+    return total
+
+
+def staff_costs(ctx: Context, path: PathContext, staff_count: int) -> Costs:
+    """staff[m] = Σ_j count_j · annual_cost_j / 12 · (1 + salary_growth_per_year_j)^(m/12) for
+    s + start_month_j ≤ m < s + end_month_j (s: the path's start_month, DESIGN §2b); after go-live
+    weighted by p (a failed path's staff stop)."""
+    if not staff_count:
+        return {}
+    total = staff_lines(ctx, path.prefix, staff_count)
     if path.certain:
         return {"staff": total}
     rows = path.rows if np.shape(total)[0] == 1 else None  # then it depends on the batch through (live, p) only
