@@ -1,3 +1,21 @@
-from buildorbuy.cli import main
+"""`python -m buildorbuy` and the `buildorbuy` program (`run`)."""
 
-main()
+GC_THRESHOLD = 100_000
+"""The program's young-generation collection threshold (buildorbuy.cli.GC_THRESHOLD: a test keeps them equal)."""
+
+
+def run() -> None:
+    """The program: `buildorbuy.cli.run`, with the garbage collector's threshold raised before the
+    command-line modules (typer, click, the command modules) are imported, not only once `main`
+    starts: they are long-lived objects in which the collections find no garbage (see
+    `buildorbuy.cli.main`)."""
+    import gc
+
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    from buildorbuy.cli import run as run_program
+
+    run_program()
+
+
+if __name__ == "__main__":
+    run()

@@ -51,14 +51,14 @@ def test_many_candidates_evppi_compares_eight_and_says_which():
     sim = simulate(scenario, 2_000, 5)
     assert result.evpi == pytest.approx(min(p.expected_regret for p in sim.paths), rel=1e-12)
     # the work: estimator samples × inputs × pairs of 8 paths
-    assert result.evppi_work == result.estimator_samples * 12 * 36
+    assert result.evppi_work == result.estimator_samples * 12 * (36 + 3)
     assert len(result.inputs) == 12 and result.not_estimated == []
     (note,) = [w for w in result.warnings if getattr(w, "key", None) == "voi_paths"]
     assert "EVPPI compares 8 of the 14 candidate paths" in note and "lower bounds" in note
     assert result.to_dict()["evppi_paths"] == result.evppi_paths
     # all 14 compared: more work, and the restriction only ever lowers an input's value (up to noise)
     full = voi_from_simulation(sim, max_paths=100)
-    assert full.evppi_paths is None and full.evppi_work == full.estimator_samples * 12 * (14 * 15 // 2)
+    assert full.evppi_paths is None and full.evppi_work == full.estimator_samples * 12 * (14 * 15 // 2 + 3)
     assert full.evpi == result.evpi
 
 
@@ -73,7 +73,7 @@ def test_work_budget_estimates_the_inputs_most_correlated_with_the_regret():
               "price_change_per_year": {"dist": "uniform", "low": -0.2, "high": 0.0}}]
     sim = simulate(scenario_from_dict(two_apis(paths=paths)), 3_000, 2)
     rows = voi_from_simulation(sim).estimator_samples
-    per_input = rows * 6  # 3 candidates: 6 pairs (a ≤ b)
+    per_input = rows * (6 + 3)  # 3 candidates: 6 pairs (a ≤ b), + 3 for the input's own sort
     result = voi_from_simulation(sim, work_budget=per_input * 2 - 1)  # room for one input
     assert [i.field for i in result.inputs] == ["paths[0].price_per_1k_input"]
     assert result.evppi_work == per_input
@@ -110,10 +110,34 @@ def test_many_paths_scenario_is_bounded_through_the_cli(tmp_path):
     scenario = load_scenario(source)
     result = voi(scenario, 1_000, 1)
     assert len(result.evppi_paths) == 8
-    assert result.evppi_work == result.estimator_samples * 60 * 36 <= EVPPI_WORK
+    assert result.evppi_work == result.estimator_samples * 60 * (36 + 3) <= EVPPI_WORK
     runner = CliRunner()
     out = runner.invoke(app, ["voi", str(source), "--samples", "1000", "--seed", "1", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["evppi_paths"] == result.evppi_paths
     zh = runner.invoke(app, ["voi", str(source), "--samples", "1000", "--seed", "1", "--lang", "zh"])
     assert zh.exit_code == 0 and "EVPPI 只比较 60 个候选方案中的 8 个" in zh.output
+
+
+def test_rank_scores_read_a_bounded_number_of_samples(monkeypatch):
+    """Choosing the inputs to estimate ranks at most max(10,000, RANK_VALUES / inputs) samples of each
+    (ranking every kept sample of many inputs cost more than the budgeted estimator; voi_bench.py)."""
+    import buildorbuy.analysis.voi as voi_module
+
+    paths = [{"name": "A", "kind": "api", "price_per_1k_output": 0.002,
+              "price_per_1k_input": {"dist": "normal", "mean": 0.002, "sd": 0.0004}},
+             {"name": "B", "kind": "api", "price_per_1k_output": {"dist": "uniform", "low": 0.0019, "high": 0.0021},
+              "price_per_1k_input": 0.0021}]
+    sim = simulate(scenario_from_dict(two_apis(paths=paths)), 30_000, 3)
+    seen = []
+    real = voi_module._rank_scores
+
+    def recording(columns, rows, y, now):
+        seen.append((rows.size, y.shape[0]))
+        return real(columns, rows, y, now)
+
+    monkeypatch.setattr(voi_module, "_rank_scores", recording)
+    monkeypatch.setattr(voi_module, "RANK_VALUES", 1)
+    result = voi_from_simulation(sim, work_budget=1)  # room for one input: the other is ranked out
+    assert result.estimator_samples == 30_000 and len(result.inputs) == 1
+    assert seen == [(10_000, 10_000)]

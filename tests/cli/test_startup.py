@@ -152,3 +152,100 @@ def test_building_the_scenario_validator_does_not_inspect_the_number_validators_
     assert seen  # the spy sees the other validators
     assert not {types.parse_quantity, types._finite, types._whole} & set(seen)
     assert not parsed  # list fields default to models.no_items, not `list`
+
+
+def test_compare_loads_no_openssl_hashing():
+    """hashlib's OpenSSL binding is not loaded: the catalog's digests use the built-in SHA-256 and
+    pydantic's `secrets` import is lazy (it imports hmac and hashlib)."""
+    modules = _modules_after("compare", SCENARIO)
+    assert "buildorbuy.catalog.gpus" in modules  # the catalog was read: the check can fail
+    assert not {"hashlib", "_hashlib", "hmac"} & modules
+
+
+def test_the_lazy_secrets_module_is_the_real_one_when_used():
+    code = ("import sys\n"
+            "sys.argv = ['buildorbuy', 'validate', sys.argv[1]]\n"
+            "import atexit\n"
+            "def use():\n"
+            "    import secrets\n"
+            "    print(len(secrets.token_hex(4)), secrets.compare_digest(b'a', b'a'), 'hmac' in sys.modules)\n"
+            "atexit.register(use)\n"
+            "from buildorbuy.cli import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code, SCENARIO], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "8 True True"
+
+
+def test_catalog_digest_is_sha256():
+    import hashlib
+
+    from buildorbuy.catalog._lookup import _sha256
+
+    for data in (b"", b"gpus: []\n", "名字".encode() * 1000):
+        assert _sha256()(data).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def _program(args: list[str], prelude: str = "", stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    code = (f"import sys\n{prelude}"
+            f"sys.argv = ['buildorbuy', *{args!r}]\n"
+            "from buildorbuy.__main__ import run\n"
+            "run()\n")
+    return subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                          timeout=120)
+
+
+def test_the_program_exit_keeps_status_output_and_atexit_handlers(tmp_path):
+    ok = _program(["validate", SCENARIO])
+    assert ok.returncode == 0 and ": valid — 2 paths" in ok.stdout, ok.stderr
+    bad = _program(["validate", str(tmp_path / "missing.yaml")])
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: ") and "file not found" in bad.stderr
+    usage = _program(["compare", SCENARIO, "--format", "xml"])
+    assert usage.returncode == 2 and "xml" in usage.stderr
+    # output to a file (block-buffered) arrives whole, atexit handlers run after the command and print
+    # (in the order they were registered, last first), a thread still running when the command ends
+    # (it waits for the main thread to finish) is joined first
+    prelude = ("import atexit, threading\n"
+               "atexit.register(lambda: print('first registered, last run'))\n"
+               "atexit.register(lambda: print('handler', flush=False))\n"
+               "threading.Thread(target=lambda: (threading.main_thread().join(), print('thread done'))).start()\n")
+    target = tmp_path / "out.txt"
+    with open(target, "w") as out:
+        done = _program(["compare", SCENARIO, "-f", "json"], prelude, stdout=out)
+    assert done.returncode == 0, done.stderr
+    body, rest = target.read_text().split("\n}\n", 1)
+    assert json.loads(body + "\n}")["recommendation"]
+    assert rest.splitlines() == ["thread done", "handler", "first registered, last run"]
+
+
+def test_the_program_settings_match():
+    import buildorbuy.__main__ as program
+    import buildorbuy.cli as cli
+
+    assert program.GC_THRESHOLD == cli.GC_THRESHOLD
+
+
+def test_main_as_a_library_call_still_ends_with_system_exit():
+    code = ("import sys\n"
+            "sys.argv = ['buildorbuy', 'validate', sys.argv[1]]\n"
+            "from buildorbuy.cli import main\n"
+            "try:\n"
+            "    main()\n"
+            "except SystemExit as done:\n"
+            "    print('caught', done.code)\n")
+    done = subprocess.run([sys.executable, "-c", code, SCENARIO], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "caught 0", done.stdout + done.stderr
+
+
+def test_the_program_exit_with_a_closed_pipe_is_the_ordinary_one():
+    def closed_stdout(entry: str) -> tuple[int, bytes]:
+        code = (f"import sys\nsys.argv = ['buildorbuy', 'compare', sys.argv[1], '-f', 'json']\n"
+                f"from {entry} import {entry.rsplit('.', 1)[-1] == 'cli' and 'main' or 'run'} as entry\nentry()\n")
+        process = subprocess.Popen([sys.executable, "-c", code, SCENARIO], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   cwd=REPO)
+        process.stdout.close()  # the reader is gone before anything is written
+        err = process.stderr.read()
+        process.stderr.close()
+        return process.wait(timeout=120), err
+
+    assert closed_stdout("buildorbuy.__main__") == closed_stdout("buildorbuy.cli")

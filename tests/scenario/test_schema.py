@@ -36,6 +36,8 @@ def test_quantities_and_distributions_are_accepted(validator):
 @pytest.mark.parametrize("bad", [
     base_scenario(paths=[api_path(price_in=-1)]),
     base_scenario(workload={"tokens_per_month": "2X"}),
+    base_scenario(workload={"tokens_per_month": "50 %"}),  # a percent on an amount (loader: refused too)
+    base_scenario(paths=[api_path(price_in="1%")]),
     base_scenario(workload={"tokens_per_month": 1e9, "output_share": 1.5}),
     base_scenario(workload={"tokens_per_month": 1e9, "unknown": 1}),
     base_scenario(paths=[api_path(price_in={"dist": "gamma", "shape": 2})]),

@@ -49,6 +49,23 @@ def _number(text: str, what: str) -> float:
     return value
 
 
+def refuse_percent_on_amounts(scenario: Scenario, specs: "list[tuple[str, str, str]]") -> None:
+    """A one-line error when values for an amount field (tokens, money, a count, months) are written
+    with a percent sign (`--values 50%` for tokens_per_month would read 0.5 tokens), as in the
+    scenario file; shares and rates keep `30%`. `specs`: (field as given, values text, option named)."""
+    from buildorbuy.engine.plan import compile_plan, resolve_parameter
+    from buildorbuy.scenario.fields import takes_percent
+
+    given = [spec for spec in specs if "%" in spec[1]]
+    if not given:
+        return
+    plan = compile_plan(scenario)
+    for param, text, what in given:
+        if not takes_percent(scenario, resolve_parameter(plan, param)):
+            raise AnalysisError(f"'{text}' holds a percentage, but {param} is an amount (tokens, money, a count, "
+                                "months), not a share: write the numbers themselves", field=what)
+
+
 def parse_values(text: str, *, what: str = "--values") -> np.ndarray:
     """`1e8,1e9,2.5B` → array; quantity suffixes and `%` accepted, at least one value."""
     items = [item for item in text.split(",")]

@@ -29,7 +29,7 @@ SE = sd(batch estimates) / √G. This captures both the noise of the group means
 of the input itself (which a bootstrap of group means alone would miss when the input decides
 the NPVs almost exactly).
 
-Bounded work: the estimator's cost is estimator samples × inputs × pairs of compared paths. EVPPI
+Bounded work: the estimator's cost is estimator samples × inputs × (pairs of compared paths + 3). EVPPI
 compares at most EVPPI_PATHS (8) candidates, the cheapest in the most samples (EVPI compares all;
 the restricted EVPPIs are lower bounds), and beyond EVPPI_WORK units it is estimated only for the
 inputs most rank-correlated with the regret; both restrictions are reported in a warning and in
@@ -70,13 +70,32 @@ compares the 8 that are cheapest in the most samples (ties: lowest mean NPV), al
 decision now, and says so in a warning. With a subset S containing the decision now,
 E[NPV(now)] − E_X[min_{d∈S} E[NPV_d | X]] can only be smaller than over every candidate, so the
 restricted EVPPIs are lower bounds. The simulation keeps at most about samples × 16 / inputs input
-rows (`montecarlo.driver_rows`), so with this cap the work, rows × inputs × pairs, is bounded."""
-EVPPI_WORK = 600_000_000
-"""Budget for the EVPPI estimator's work, estimator samples × inputs × pairs of compared paths (about
-40 ns a unit on one core: ~25 s). It is the most a scenario with at most 16 inputs and 8 candidates
-can need (1,000,000 kept samples × 16 × 36), so those are never restricted. Beyond it, EVPPI is
-estimated for the ⌊budget / (samples × pairs)⌋ inputs with the largest |Spearman ρ| with the regret
-(NPV of the decision now − the lowest NPV of the compared paths, sample by sample); the others are listed as not estimated (`VoiResult.not_estimated`) and a warning says how many."""
+rows (`montecarlo.driver_rows`), so with this cap the work, rows × inputs × pairs, is bounded.
+Measured (benchmarks/voi_bench.py, 2-core machine): one input at 1,000,000 kept samples with 8
+candidates takes ~3 s CPU and a [samples, 36] products array (288 MB); 16 candidates (136 pairs)
+would take ~4× that for a single input, past the ~10 s the work budget keeps voi under, so 8 stays."""
+PAIR_EQUIVALENT_PER_INPUT = 3
+"""Each estimated input's own sort and grouping cost about as much as 3 pairs of paths (measured,
+benchmarks/voi_bench.py: at 1,000,000 samples one input takes ~0.44 s CPU with 2 candidates = 3
+pairs, ~0.9 s with 4 = 10 pairs, ~3.0 s with 8 = 36 pairs: a + b·pairs with a ≈ 2.7 b)."""
+EVPPI_WORK = 100_000_000
+"""Budget for the EVPPI estimator's work, estimator samples × estimated inputs × (pairs of compared
+paths + PAIR_EQUIVALENT_PER_INPUT). Measured, not chosen (benchmarks/voi_bench.py: in process, the
+estimator alone, CPU time, on a shared 2-core machine at load average 4–7): 45–70 ns CPU a unit at
+1,000,000 kept samples (25–50 ns at 100,000), so the worst cases within the limits stay under
+~10 s: 2 candidates, 32 inputs, 2,000,000 samples (16 inputs estimated, 96,000,000 units) 5.8 s
+CPU (11.3 s wall at load average ~7); 8 candidates, 16 inputs, 1,000,000 samples (2 estimated)
+5.2 s CPU (10.4 s wall). The default 100,000 samples with 8 candidates and 16 inputs (62,400,000
+units, 1.6 s CPU) are never restricted. Beyond it, EVPPI is estimated for the
+⌊budget / (samples × (pairs + 3))⌋ inputs (at least one) with the largest |Spearman ρ| with the
+regret (NPV of the decision now − the lowest NPV of the compared paths, sample by sample), ranked
+on at most RANK_VALUES / inputs samples (at least 10,000); the others are listed as not estimated
+(`VoiResult.not_estimated`) and a warning says how many. The simulation itself (which grows with
+--samples) is not part of this budget."""
+RANK_VALUES = 2_000_000
+"""The rank scores that choose the inputs to estimate read at most this many sampled values (the
+first max(10,000, RANK_VALUES / inputs) samples of every input): a Spearman ρ from 10,000 samples
+is within ~0.01, and ranking every kept sample of many inputs would cost more than the budget."""
 
 
 @dataclass
@@ -115,7 +134,8 @@ class VoiResult:
     evppi_paths: list[str] | None = None
     """The candidate paths EVPPI compared when there were more than EVPPI_PATHS (None: all of them)."""
     evppi_work: int = 0
-    """The EVPPI estimator's work: estimator samples × estimated inputs × pairs of compared paths (a ≤ b)."""
+    """The EVPPI estimator's work: estimator samples × estimated inputs × (pairs of compared paths (a ≤ b)
+    + PAIR_EQUIVALENT_PER_INPUT)."""
     not_estimated: list[str] = field(default_factory=list)
     """Inputs (fields) whose EVPPI was not estimated, the work budget being spent on the others (EVPPI_WORK)."""
 
@@ -202,10 +222,11 @@ def voi_from_simulation(sim, *, max_paths: int = EVPPI_PATHS, work_budget: int =
     y_est = _candidate_columns(npv, keep_rows, [cand[m] for m in compared])
     del y
     pairs = len(compared) * (len(compared) + 1) // 2
-    per_input = max(int(keep_rows.size) * pairs, 1)
+    per_input = max(int(keep_rows.size) * (pairs + PAIR_EQUIVALENT_PER_INPUT), 1)
     estimated = list(range(len(sim.input_keys)))
     if len(estimated) * per_input > work_budget:
-        score = _rank_scores(sim.columns, keep_rows, y_est, compared.index(now))
+        ranked = max(RANK_VALUES // max(len(estimated), 1), 10_000)
+        score = _rank_scores(sim.columns, keep_rows[:ranked], y_est[:ranked], compared.index(now))
         fit = max(work_budget // per_input, 1)
         estimated = sorted(sorted(estimated, key=lambda j: (-score[j], j))[:fit])
     work = len(estimated) * per_input

@@ -131,7 +131,6 @@ def load_data_checked(filename: str):
     what did not come from a verified copy. A test checks the copies are current and hold the same
     data. A YAML that cannot be read raises CatalogError naming the file.
     """
-    import hashlib
     import json
 
     path = data_path(filename)
@@ -145,8 +144,9 @@ def load_data_checked(filename: str):
         copy = json.loads(text) if at > 0 else None
     except (OSError, ValueError):
         copy = None
-    if (isinstance(copy, dict) and copy.get("source_sha256") == hashlib.sha256(raw).hexdigest()
-            and copy.get("data_sha256") == hashlib.sha256(text[at:]).hexdigest() and isinstance(copy.get("data"), dict)):
+    sha256 = _sha256()
+    if (isinstance(copy, dict) and copy.get("source_sha256") == sha256(raw).hexdigest()
+            and copy.get("data_sha256") == sha256(text[at:]).hexdigest() and isinstance(copy.get("data"), dict)):
         return copy["data"], True
     try:
         data = load_yaml(raw.decode("utf-8"))
@@ -155,6 +155,20 @@ def load_data_checked(filename: str):
     if not isinstance(data, dict):
         raise CatalogError(f"catalog file {filename} is broken: it holds no mapping of fields")
     return data, False
+
+
+def _sha256():
+    """SHA-256 from Python's built-in implementation (the same digests): hashlib would first load
+    its OpenSSL binding, ~3 ms at every start, for two digests of small files. hashlib on an
+    interpreter without the built-in module."""
+    try:
+        from _sha256 import sha256  # CPython ≤ 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython ≥ 3.12
+        except ImportError:  # pragma: no cover - other interpreters
+            from hashlib import sha256
+    return sha256
 
 
 def catalog_file_error(filename: str, exc: Exception) -> CatalogError:

@@ -50,10 +50,48 @@ def main() -> None:
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # read when numpy is first imported: after this
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     _no_plugin_discovery()
+    _lazy_secrets()
     try:
         app_for(sys.argv[1:])()
     finally:
         gc.freeze()
+
+
+def run() -> None:
+    """The program's entry point (`buildorbuy`, `python -m buildorbuy`): `main()`, then the exit
+    without the interpreter's teardown.
+
+    When a command is done the interpreter would, before the process ends, dismantle every module
+    (~70,000 objects: their dictionaries cleared, each object freed in turn), all memory the
+    operating system takes back at once anyway. Here the exit's own work is done first, in the
+    interpreter's order: non-daemon threads joined (threading's own exit hooks), atexit handlers
+    run (they may still print), stdout and stderr flushed; then the process ends with the same
+    status (`os._exit`). When that is not certain to be the same, the ordinary exit is taken:
+    a status that is not a number from 0 to 255 (Python prints it or maps it), an exception
+    other than SystemExit (its traceback), output that cannot be flushed (a closed pipe: the
+    interpreter reports it as before), or `python -i`. `main()` as a library call ends as before.
+    """
+    import os
+
+    try:
+        main()
+    except SystemExit as done:
+        code = 0 if done.code is None else done.code
+        if not isinstance(code, int) or isinstance(code, bool) or not 0 <= code <= 255 or sys.flags.inspect:
+            raise
+        import atexit
+        import threading
+
+        try:
+            threading._shutdown()  # what the interpreter does first at exit: join non-daemon threads
+            atexit._run_exitfuncs()
+            for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                if stream is not None:
+                    stream.flush()
+        except BaseException:  # noqa: BLE001 - let the ordinary exit report it as it always has
+            raise done from None
+        os._exit(code)
+    raise SystemExit(0)  # pragma: no cover - click ends every command with SystemExit
 
 
 PLUGINS_OFF = ("__all__", "1", "true")
@@ -74,6 +112,37 @@ def _no_plugin_discovery() -> None:
     loader = types.ModuleType("pydantic.plugin._loader", "No pydantic plugins (PYDANTIC_DISABLE_PLUGINS is set).")
     loader.get_plugins = lambda: ()
     sys.modules[loader.__name__] = loader
+
+
+def _lazy_secrets() -> None:
+    """pydantic.types imports `secrets` (for the constant-time comparison of its Secret types),
+    which imports hmac, random and hashlib, whose OpenSSL binding takes ~3 ms to load; a scenario
+    holds no secrets. The program registers a stand-in module that loads the real `secrets`, unchanged,
+    the first time any of its names is asked for (and from then on holds all of them). Not when it
+    is already imported. (importlib.util.LazyLoader would load it at the `import` statement itself:
+    the import system reads the module's `__spec__`.)"""
+    import importlib.util
+    import types
+
+    if "secrets" in sys.modules:
+        return
+    spec = importlib.util.find_spec("secrets")
+    if spec is None or spec.loader is None:  # pragma: no cover - the standard library has it
+        return
+
+    class Secrets(types.ModuleType):
+        def __getattr__(self, name: str):
+            real = sys.modules.get(spec.name)
+            if real is self or real is None:
+                real = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = real
+                spec.loader.exec_module(real)
+                vars(self).update(vars(real))
+            return getattr(real, name)
+
+    stand_in = Secrets(spec.name, "The secrets module, loaded when first used.")
+    stand_in.__spec__ = spec
+    sys.modules[spec.name] = stand_in
 
 
 GC_THRESHOLD = 100_000

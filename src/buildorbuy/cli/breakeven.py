@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, output_path, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
@@ -20,7 +20,7 @@ def breakeven(
     between: Optional[Tuple[str, str]] = typer.Option(None, "--between", metavar="PATH_A PATH_B", help="The two paths (names or 0-based indexes); default: the cheapest API path and the cheapest self-hosted path (else the winner and the runner-up).", show_default=False),
     search: Optional[str] = typer.Option(None, "--range", "-r", metavar="LO:HI", help="LO:HI to search (default: /100 to ×100 of the current value, within the field's valid range).", show_default=False),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
@@ -32,7 +32,7 @@ def breakeven(
       buildorbuy breakeven scenario.yaml -p 'paths[1].lead_time_months' --between gpt-4o 1
     """
     from buildorbuy.analysis.breakeven import SCAN_POINTS, breakeven as run_breakeven
-    from buildorbuy.analysis.sweep import parse_range
+    from buildorbuy.analysis.sweep import parse_range, refuse_percent_on_amounts
     from buildorbuy.render.breakeven_render import RENDERERS, render_table
     from buildorbuy.scenario.loading import load_scenario
 
@@ -42,7 +42,9 @@ def breakeven(
         values = parse_range(search, what="--range", default_points=SCAN_POINTS)
         low, high = float(values[0]), float(values[-1])
         scan_points = max(len(values), 2)
-    result = run_breakeven(load_scenario(scenario, overrides), param, between=between, low=low, high=high, scan_points=scan_points)
+    loaded = load_scenario(scenario, overrides)
+    refuse_percent_on_amounts(loaded, [(param, search or "", "--range")])
+    result = run_breakeven(loaded, param, between=between, low=low, high=high, scan_points=scan_points)
     if fmt == Format.table:
         text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     else:

@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, guarded, output_path, say
 
 catalog_app = typer.Typer(help="List the catalogs: GPUs, open models, API prices.\n\n"
                                "\b\nExamples:\n"
@@ -116,7 +116,7 @@ def _fields(obj) -> dict:
 @guarded
 def gpus(
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """GPUs: dense peak TFLOP/s, memory, bandwidth, power, dated prices.
@@ -148,7 +148,7 @@ def gpus(
 @guarded
 def models(
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Open-weight models: total and active parameters, KV cache, context, licence.
@@ -222,7 +222,7 @@ def apis(
     currency: Optional[str] = typer.Option(None, "--currency", help="Only prices listed in this currency, e.g. CNY."),
     date: Optional[str] = typer.Option(None, "--date", help="Prices in force on this date, YYYY-MM-DD or YYYY-MM (default: today).", metavar="YYYY-MM-DD"),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """API prices per 1M tokens: genai-prices (pinned) plus a supplementary table with mainland-China

@@ -107,6 +107,46 @@ def check_output_suffix(output: Path, fmt: str) -> None:
     raise OutputError(f"--output: '{Path(output).name}' is {what} file name, but the format is {fmt}{hint}")
 
 
+OUTPUT_RAW_KEY = "buildorbuy.output_raw"
+
+
+def output_path(text: "str | Path") -> Path:
+    """The -o/--output value as a Path (the option's `parser`), remembering the text as given in the
+    command's context: Path("x/") is Path("x"), so the slash that makes it a folder would be lost."""
+    ctx = _current_context()
+    if ctx is not None:
+        ctx.meta.setdefault(OUTPUT_RAW_KEY, []).append(str(text))
+    return Path(text)
+
+
+def _current_context():
+    """The running command's click context, or None (typer ≥ 0.2x carries its own copy of click)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # older typer: click itself
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
+def check_output_not_folder(output: "Path | None") -> None:
+    """A one-line error (exit 2, before any work) when -o/--output names a folder: a name ending in a
+    slash (`-o out/`), or an existing folder (`-o .`). Never write a file the user did not name."""
+    from buildorbuy.errors import OutputError
+
+    if output is None or str(output) == "-":
+        return
+    ctx = _current_context()
+    given = [raw for raw in (ctx.meta.get(OUTPUT_RAW_KEY, ()) if ctx is not None else ())
+             if Path(raw) == Path(output)]
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    slashed = [raw for raw in given if raw.endswith(seps)]
+    if slashed:
+        raise OutputError(f"--output: '{slashed[0]}' ends in '{slashed[0][-1]}', so it names a folder; "
+                          "give a file name")
+    if os.path.isdir(output):
+        raise OutputError(f"--output: '{output}' is a folder; give a file name")
+
+
 def guarded(func: F) -> F:
     """Turn the core's exceptions into one-line errors with exit status 2: the single error boundary."""
 
@@ -115,6 +155,7 @@ def guarded(func: F) -> F:
         from buildorbuy.errors import BuildOrBuyError
 
         try:
+            check_output_not_folder(kwargs.get("output"))
             fmt = kwargs.get("fmt", kwargs.get("format"))
             if isinstance(kwargs.get("output"), Path) and fmt is not None:
                 check_output_suffix(kwargs["output"], getattr(fmt, "value", fmt))

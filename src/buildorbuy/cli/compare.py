@@ -11,7 +11,7 @@ import typer
 
 from buildorbuy.cli.app import app
 from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, OUTPUT_SUFFIXES, SET_HELP, VIEW_HELP, Format, Lang,
-                                   View, check_output_suffix, fail, guarded, say, write_output)
+                                   View, check_output_suffix, fail, guarded, output_path, say, write_output)
 
 SCENARIO_ARG = typer.Argument(..., help="Scenario file (YAML, TOML or JSON).", show_default=False)
 
@@ -51,7 +51,7 @@ def emit(result, fmt: Format, output: Path | None, lang: str, render_table, rend
 def compare(
     scenario: Path = SCENARIO_ARG,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     chart: bool = typer.Option(False, "--chart", help="Draw the cumulative cost curves below the tables (table format)."),
@@ -113,7 +113,7 @@ def validate(
 @app.command(short_help="Write a commented starter scenario.")
 @guarded
 def init(
-    output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", help="File to write (- for stdout)."),
+    output: Path = typer.Option(Path("scenario.yaml"), "--output", "-o", parser=output_path, metavar="FILE", help="File to write (- for stdout)."),
     template: str = typer.Option("starter", "--template", "-t", help="Template name; see --list."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     list_templates: bool = typer.Option(False, "--list", help="List the templates and exit."),
@@ -149,7 +149,7 @@ def init(
 @app.command(short_help="Print the JSON Schema of the scenario format.")
 @guarded
 def schema(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
 ) -> None:
     """Print the JSON Schema of the scenario format (for editor autocompletion and validation).
 

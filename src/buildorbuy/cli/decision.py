@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, parse_count, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, output_path, parse_count, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, emit, print_warnings, use_color
 from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
@@ -23,7 +23,7 @@ def voi(
     samples_text: str = typer.Option("100000", "--samples", "-n", metavar="N", help="Monte Carlo samples (at least 1,000; 1e5 and 100k work too)."),
     seed: int = typer.Option(42, "--seed", metavar="N", help="Random seed: the same seed gives the same output (and the same samples as simulate)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
@@ -64,7 +64,7 @@ def whatif(
                                               show_default=False),
     top: int = typer.Option(10, "--top", min=0, metavar="N", help="Table and markdown: at most N conditions per path (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Lang, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Lang, guarded, output_path, write_output
 
 
 class DiffFormat(str, enum.Enum):
@@ -25,7 +25,7 @@ def diff(
     proposal: Path = typer.Argument(..., help="The proposed scenario file (may be the same file with --set).",
                                     show_default=False),
     fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(
         None, "--set", "-s", metavar="FIELD=VALUE", help="Override a field of the PROPOSAL (dotted.path=value). Repeatable."),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),

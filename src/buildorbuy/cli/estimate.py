@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, fail, guarded, say
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, Format, Lang, fail, guarded, output_path, say
 
 estimate_app = typer.Typer(
     help="Estimate compute, GPU-hours and cost of pretraining, fine-tuning or serving one model.\n\n"
@@ -38,12 +38,10 @@ def _quantity(value: Optional[str], field: str) -> Optional[float]:
     if value is None:
         return None
     from buildorbuy.errors import BuildOrBuyError
-    from buildorbuy.scenario.types import parse_quantity
-
-    from buildorbuy.scenario.types import MAX_PARAMS, MAX_TOKENS
+    from buildorbuy.scenario.types import MAX_PARAMS, MAX_TOKENS, parse_amount
 
     try:
-        number = float(parse_quantity(value))
+        number = float(parse_amount(value))
     except (TypeError, ValueError) as exc:
         raise BuildOrBuyError(str(exc), field=field) from None
     limit = MAX_PARAMS if "params" in field else MAX_TOKENS
@@ -206,7 +204,7 @@ def training(
     precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Pretraining: FLOPs (6·N_active·D), MFU, GPU-hours, wall-clock and cost.
@@ -239,7 +237,7 @@ def finetune(
     precision: str = typer.Option("bf16", "--precision", help=TRAIN_PRECISION_HELP),
     gpu_hour_price: Optional[float] = typer.Option(None, "--gpu-hour-price", help=PRICE_HELP),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Fine-tuning: FLOPs (full 6, LoRA 4, QLoRA 6 ·N·D·epochs), MFU, GPU-hours and cost.
@@ -278,7 +276,7 @@ def serving(
     cached_input_share: float = typer.Option(0.0, "--cached-input-share", help="Share of input tokens served from the prefix cache (no prefill), in [0, 1]."),
     tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica: 1, 2, 4, 8 or a multiple of 8, at most 1,024 (default: the degree with the lowest cost per token)."),
     format: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
     """Serving: tensor-parallel degree, batch, throughput per GPU and its bound; with a volume, GPUs and monthly cost (730 h).

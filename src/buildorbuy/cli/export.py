@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, say
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, output_path, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 
 
@@ -16,7 +16,7 @@ from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 @guarded
 def export(
     scenario: Path = SCENARIO_ARG,
-    output: Path = typer.Option(..., "--output", "-o", help="Workbook to write (.xlsx); written whole or not at all.",
+    output: Path = typer.Option(..., "--output", "-o", parser=output_path, metavar="FILE", help="Workbook to write (.xlsx); written whole or not at all.",
                                 show_default=False),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),

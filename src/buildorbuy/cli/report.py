@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, parse_count, say
+from buildorbuy.cli.common import LANG_HELP, SET_HELP, VIEW_HELP, Lang, View, fail, guarded, output_path, parse_count, say
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings
 from buildorbuy.cli.simulate import ESTIMATOR_ERROR_HELP
 
@@ -23,7 +23,7 @@ class ReportFormat(str, enum.Enum):
 @guarded
 def report(
     scenario: Path = SCENARIO_ARG,
-    output: Path = typer.Option(..., "--output", "-o", help="Document to write; Markdown charts go to <stem>_charts/ beside it.",
+    output: Path = typer.Option(..., "--output", "-o", parser=output_path, metavar="FILE", help="Document to write; Markdown charts go to <stem>_charts/ beside it.",
                                 show_default=False),
     fmt: Optional[ReportFormat] = typer.Option(None, "--format", "-f",
                                                help="markdown (with PNG and SVG charts beside it) or html (one self-contained "

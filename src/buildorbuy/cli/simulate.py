@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, parse_count, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, fail, guarded, output_path, parse_count, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 MAX_SAMPLES = 10_000_000
@@ -56,7 +56,7 @@ def simulate(
     samples_text: str = typer.Option("100000", "--samples", "-n", metavar="N", help=f"Monte Carlo samples (1 to {MAX_SAMPLES:,}; 1e5 and 100k work too)."),
     seed: int = typer.Option(42, "--seed", metavar="N", help="Random seed: the same seed gives the same output, byte for byte."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     estimator_error: bool = typer.Option(False, "--estimator-error", help=ESTIMATOR_ERROR_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),

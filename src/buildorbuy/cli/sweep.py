@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, OrderedOptionsCommand, guarded,
+from buildorbuy.cli.common import (FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, OrderedOptionsCommand, guarded, output_path,
                                    option_order, write_output)
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
@@ -43,7 +43,7 @@ def sweep(
     log: bool = typer.Option(False, "--log", help="Space --range values geometrically (bounds must be positive)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     columnar: bool = typer.Option(False, "--columnar", help="With --format json: per-path arrays ('columns') instead of one object per point ('points')."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:
@@ -54,7 +54,7 @@ def sweep(
       buildorbuy sweep scenario.yaml -p workload.tokens_per_month -r 1e9:1e12:13 --log
       buildorbuy sweep scenario.yaml -p 'paths[API].price_per_1k_output' -v 0.001,0.002 -p discount_rate -r 0:0.2:5
     """
-    from buildorbuy.analysis.sweep import parse_range, parse_values
+    from buildorbuy.analysis.sweep import parse_range, parse_values, refuse_percent_on_amounts
     from buildorbuy.analysis.sweep import sweep as run_sweep
     from buildorbuy.errors import AnalysisError
     from buildorbuy.render.sweep_render import RENDERERS, STREAMS, iter_json, render_table
@@ -67,7 +67,10 @@ def sweep(
     for param, kind, text in specs:
         where = f"--values for {param}" if kind == "values" else f"--range for {param}"
         axes.append((param, parse_values(text, what=where) if kind == "values" else parse_range(text, log=log, what=where)))
-    result = run_sweep(load_scenario(scenario, overrides), axes)
+    loaded = load_scenario(scenario, overrides)
+    refuse_percent_on_amounts(loaded, [(param, text, f"--{'values' if kind == 'values' else 'range'} for {param}")
+                                       for param, kind, text in specs])
+    result = run_sweep(loaded, axes)
     if fmt == Format.table:
         text = render_table(result, color=use_color(fmt, output), lang=lang.value)
     elif fmt == Format.json:

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, write_output
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, output_path, write_output
 from buildorbuy.cli.compare import SCENARIO_ARG, print_warnings, use_color
 
 
@@ -27,7 +27,7 @@ def tornado(
     params: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="FIELD", help="Vary only these fields (repeatable); default: every numeric input.", show_default=False),
     top: int = typer.Option(20, "--top", min=0, metavar="N", help="Table and markdown: show the N inputs with the largest effect (0: all); csv and json have all."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:

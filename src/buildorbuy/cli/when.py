@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from buildorbuy.cli.app import app
-from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded
+from buildorbuy.cli.common import FORMAT_HELP, LANG_HELP, OUTPUT_HELP, SET_HELP, Format, Lang, guarded, output_path
 from buildorbuy.cli.compare import SCENARIO_ARG, emit
 
 
@@ -20,7 +20,7 @@ def when(
                                        "default: every finetune and build path.", show_default=False),
     latest: int = typer.Option(24, "--latest", min=0, metavar="M", help="Latest start month to try (capped at horizon − 1)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help=OUTPUT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_path, metavar="FILE", help=OUTPUT_HELP),
     overrides: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="FIELD=VALUE", help=SET_HELP),
     lang: Lang = typer.Option(Lang.en, "--lang", help=LANG_HELP),
 ) -> None:

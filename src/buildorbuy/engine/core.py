@@ -263,15 +263,27 @@ def evaluate(plan: Plan, batch: dict[str, np.ndarray | float] | None = None, *, 
     Raises ScenarioError when the figures overflow (inputs far too large for the horizon): an
     infinite cost is never returned.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        result = _evaluate(plan, batch, keep_components, year_ends)
-    if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
-        tokens_finite = np.isfinite(result.tokens).all()
-        raise ScenarioError(
-            "the costs overflow to infinity: an input is far too large for the horizon"
-            + ("" if tokens_finite else f" (tokens_per_month grown over {plan.horizon} months exceeds any real volume)"),
-            field="workload" if not tokens_finite else None,
-        )
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = _evaluate(plan, batch, keep_components, year_ends)
+        if not (np.isfinite(result.total_cost).all() and np.isfinite(result.npv).all()):
+            tokens_finite = np.isfinite(result.tokens).all()
+            raise ScenarioError(
+                "the costs overflow to infinity: an input is far too large for the horizon"
+                + ("" if tokens_finite else f" (tokens_per_month grown over {plan.horizon} months exceeds any real volume)"),
+                field="workload" if not tokens_finite else None,
+            )
+    except ScenarioError as exc:  # a bound on derived figures (the fleet) names the file and line like any other
+        if exc.source is None and plan.scenario._source is not None:
+            from buildorbuy.engine.plan import place_in_file
+
+            place_in_file(exc, plan.scenario)
+            field = exc.field or ""
+            if batch and field and any(k == field or k.startswith((field + ".", field + "[")) for k in batch):
+                # the field's line, but the value may be the analysis's (swept, sampled), not the file's
+                if "varied value" not in exc.message and "(from --set)" not in exc.message:
+                    exc.message += " (at a varied value)"
+        raise
     return result
 
 

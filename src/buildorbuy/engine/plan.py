@@ -143,12 +143,20 @@ def plan_problems(scenario: Scenario) -> tuple[Plan | None, list[BuildOrBuyError
     out: list[BuildOrBuyError] = []
     for exc in problems:
         if exc.source is None and scenario._source is not None:
-            exc.source = scenario._source
-            exc.line = scenario.locate(exc.field)
+            place_in_file(exc, scenario)
         exc.others = []
         if not any(_same_problem(exc, seen) for seen in out):
             out.append(exc)
     return None, out
+
+
+def place_in_file(exc: BuildOrBuyError, scenario: Scenario) -> BuildOrBuyError:
+    """Give a problem found after validation the scenario's file and the line of its field (the
+    nearest up its path), or mark it "(from --set)" with no line when an override set that field:
+    a value given on the command line is never blamed on a line of the file."""
+    from buildorbuy.scenario.loading import place
+
+    return place(exc, scenario._lines or {}, scenario._source)
 
 
 def _same_problem(a: BuildOrBuyError, b: BuildOrBuyError) -> bool:
@@ -185,8 +193,7 @@ def catalog_problems(scenario: Scenario) -> list[CatalogError]:
             elif not (exc.field or "").startswith(where):  # keep a more precise field (an inline GPU's memory_gb)
                 exc.field = where
             if scenario._source is not None:
-                exc.source = scenario._source
-                exc.line = scenario.locate(exc.field)
+                place_in_file(exc, scenario)
             problems.append(exc)
     return problems
 

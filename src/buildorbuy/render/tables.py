@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 
@@ -455,16 +456,24 @@ def markdown_table(header: list[str], rows: list[list[str]], *, right_from: int 
 
 def text_console(*, color: bool, width: int | None = None, default_width: int = 120):
     """A rich Console that renders into a string: colour only when asked, `width` columns (default:
-    the terminal's, at least 100; `default_width` when there is no terminal)."""
-    import io
+    the terminal's, at least 100; `default_width` when there is no terminal). Without colour (piped,
+    or written to a file), lines end at their last character (no padding spaces)."""
     import shutil
 
 
     if width is None:
         columns = shutil.get_terminal_size((0, 0)).columns
         width = max(columns, 40) if columns else default_width
-    return _safe_console_class()(file=io.StringIO(), force_terminal=color, no_color=not color, width=width,
-                                 color_system="standard" if color else None, highlight=False, emoji=False)
+    return _safe_console_class()(file=io.StringIO() if color else _PlainText(), force_terminal=color, no_color=not color,
+                                 width=width, color_system="standard" if color else None, highlight=False, emoji=False)
+
+
+class _PlainText(io.StringIO):
+    """The text of a console without colour (piped, or written to a file): rich pads every cell to
+    its column's width, so lines would end in spaces; here each line ends at its last character."""
+
+    def getvalue(self) -> str:
+        return "\n".join(line.rstrip(" ") for line in super().getvalue().split("\n"))
 
 
 def _safe_console_class():

@@ -158,6 +158,22 @@ def _locate(scenario: Scenario, key: str) -> tuple[Any, FieldInfo | None, Any, B
     return annotation, info, node, parent, parts[-1]
 
 
+def takes_percent(scenario: Scenario, key: str) -> bool:
+    """False when the field at `key` is an amount (tokens, money, a count, months: its quantity
+    strings refuse a percent sign, `types.parse_amount`); True for shares, rates and keys that are
+    not fields of the scenario (derived parameters)."""
+    from pydantic import BeforeValidator
+
+    from buildorbuy.scenario.types import parse_amount
+
+    try:
+        annotation, info, _value, _parent, last = _locate(scenario, key)
+    except ScenarioError:
+        return True
+    items = [*(_numeric_metadata(annotation) or []), *(info.metadata if info is not None and not isinstance(last, int) else [])]
+    return not any(isinstance(item, BeforeValidator) and item.func is parse_amount for item in items)
+
+
 def field_bounds(scenario: Scenario, key: str) -> Bounds:
     """The valid range of the numeric field at `key` (a plan parameter key such as `paths[1].serving.pue`).
 

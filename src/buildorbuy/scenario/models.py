@@ -18,6 +18,7 @@ from buildorbuy.scenario.types import (
     Money,
     Months,
     NonNegative,
+    NonNegativeAmount,
     Number,
     ParamCount,
     Positive,
@@ -118,7 +119,7 @@ class Strict(BaseModel):
 class Staff(Strict):
     role: str = "staff"
     """What the people do; shown in the breakdown."""
-    count: Annotated[NonNegative, Field(le=MAX_COUNT)] = 1
+    count: Annotated[NonNegativeAmount, Field(le=MAX_COUNT)] = 1
     """Head count (fractions allowed for shared people)."""
     annual_cost: Money
     """Fully loaded cost per person per year, in the scenario currency."""

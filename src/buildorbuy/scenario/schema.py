@@ -90,7 +90,7 @@ def _rewrite(node: Any, *, allow_distribution: bool, in_union: bool = False) -> 
                 branch.update(limits)
             for branch in branches:
                 if isinstance(branch, dict) and branch.get("type") == "string" and "enum" not in branch and "const" not in branch:
-                    branch["pattern"] = QUANTITY_PATTERN
+                    branch["pattern"] = branch.pop("pattern", QUANTITY_PATTERN)  # an amount's (no %) is already there
         if allow_distribution and not in_union and any(_has_number(b) for b in branches) and _DISTRIBUTION_REF not in branches:
             branches.append(dict(_DISTRIBUTION_REF))
     elif _is_number(node) and allow_distribution and not in_union:

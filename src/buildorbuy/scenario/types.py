@@ -59,6 +59,16 @@ def parse_quantity(value: Any) -> Any:
     return value
 
 
+def parse_amount(value: Any) -> Any:
+    """`parse_quantity` for amounts (tokens, money, counts, parameters, months, ...): a percentage
+    (`50%`, `50 %`) is refused, as it means nothing there; shares and rates keep `30%`."""
+    number = parse_quantity(value)  # its own hints first (`20%%`, `5k%`)
+    if isinstance(value, str) and value.strip().endswith("%"):
+        raise ValueError("an amount (tokens, money, a count, months), not a share: a percentage means nothing here; "
+                         "write the number itself")
+    return number
+
+
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
@@ -81,9 +91,13 @@ def _signature_once(*functions) -> None:
         function.__signature__ = inspect.signature(function)
 
 
-_signature_once(parse_quantity, _finite, _whole)
+_signature_once(parse_quantity, parse_amount, _finite, _whole)
 
 _QTY = BeforeValidator(parse_quantity, json_schema_input_type=float | str)
+AMOUNT_PATTERN = r"^\s*[+-]?(\d[\d_,]*\.?\d*|\.\d+)([eE][+-]?\d+)?\s*[kKmMbBgGtT]?\s*$"
+"""An amount as `parse_amount` reads it, for the JSON Schema: a quantity with no percent sign."""
+_AMT = BeforeValidator(parse_amount, json_schema_input_type=float | Annotated[str, Field(pattern=AMOUNT_PATTERN)])
+"""A quantity that is an amount: no percent sign."""
 
 Number = Annotated[float, _QTY, AfterValidator(_finite)]
 """Any finite number, quantity suffixes allowed."""
@@ -93,17 +107,21 @@ MAX_COUNT = 1e7
 """Ten million GPUs, replicas or people: beyond any real fleet or team."""
 
 NonNegative = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_NUMBER)]
-Positive = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=MAX_NUMBER)]
+"""≥ 0: a share or a ratio (`40%` accepted) or an amount; amounts use NonNegativeAmount."""
+NonNegativeAmount = Annotated[float, _AMT, AfterValidator(_finite), Field(ge=0, le=MAX_NUMBER)]
+"""≥ 0, an amount such as a head count: no percent sign."""
+Positive = Annotated[float, _AMT, AfterValidator(_finite), Field(gt=0, le=MAX_NUMBER)]
+"""> 0, an amount (throughput, watts, years, epochs, tokens per request, exchange rate): no percent sign."""
 MAX_MONEY = 1e15
 """A quadrillion in any currency: larger amounts are typing mistakes, and they would overflow totals."""
 MAX_TOKENS = 1e18
 """A quintillion tokens: orders of magnitude beyond any real monthly volume or training set."""
 MAX_PARAMS = 1e15
 
-Money = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_MONEY)]
+Money = Annotated[float, _AMT, AfterValidator(_finite), Field(ge=0, le=MAX_MONEY)]
 """An amount in the scenario's currency, ≥ 0."""
-TokenCount = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=MAX_TOKENS)]
-ParamCount = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=MAX_PARAMS)]
+TokenCount = Annotated[float, _AMT, AfterValidator(_finite), Field(ge=0, le=MAX_TOKENS)]
+ParamCount = Annotated[float, _AMT, AfterValidator(_finite), Field(gt=0, le=MAX_PARAMS)]
 """Model parameters."""
 Fraction = Annotated[float, _QTY, AfterValidator(_finite), Field(ge=0, le=1)]
 """A share in [0, 1]; `30%` is accepted."""
@@ -111,8 +129,8 @@ UnitFraction = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=0, le=1)
 """A share in (0, 1], e.g. MFU or utilisation."""
 Rate = Annotated[float, _QTY, AfterValidator(_finite), Field(gt=-1, le=100)]
 """A yearly or monthly rate of change, > -1 and ≤ 100 (-0.3 = 30 % cheaper each year)."""
-Months = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
+Months = Annotated[float, _AMT, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=600)]
 """A whole number of months, 0 to 600."""
-PositiveMonths = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
-Count = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=MAX_COUNT)]
-PositiveCount = Annotated[float, _QTY, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=MAX_COUNT)]
+PositiveMonths = Annotated[float, _AMT, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=600)]
+Count = Annotated[float, _AMT, AfterValidator(_finite), AfterValidator(_whole), Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[float, _AMT, AfterValidator(_finite), AfterValidator(_whole), Field(ge=1, le=MAX_COUNT)]
