@@ -156,10 +156,12 @@ def test_a_dominant_bridge_note_counts_the_fees_after_a_failure_as_such():
     before = 100 * fees[:live].sum() / res.npv[0, 2]
     after = 100 * fees[live:].sum() / res.npv[0, 2]
     assert after > before  # hand check: the failure months carry most of the fees
-    assert f"{before:.0f}% until go-live in month {live}" in note
-    assert f"{after:.0f}% after a failure (99% chance)" in note
+    whole, first = round(before + after), round(before)  # the parts add up to the share as printed
+    assert f"{whole}% of its NPV" in note
+    assert f"{first}% until go-live in month {live}" in note
+    assert f"{whole - first}% after a failure (99% chance)" in note
     facts = result.note_facts[0]
-    assert facts["fail"] == "99" and facts["before"] == f"{before:.0f}" and facts["after"] == f"{after:.0f}"
+    assert facts["fail"] == "99" and facts["before"] == f"{first}" and facts["after"] == f"{whole - first}"
     # a sure path keeps the sentence it had
     sure = " ".join(breakeven(_apis_and_hosted(lead_time=10, bridge="B", staff=0.1), "workload.tokens_per_month").notes)
     assert "after a failure" not in sure and "serving its traffic until go-live in month" in sure

@@ -419,7 +419,11 @@ def _bridge_notes(plan: Plan, result, pair: tuple[int, int]) -> tuple[list[str],
             after = float(paid[live:].sum())
             if fail > 0 and after > 0:
                 # a path that may fail keeps paying the bridge after its go-live: say how much of the share that is
-                before, after = f"{100 * (fees - after) / npv:.0f}", f"{100 * after / npv:.0f}"
+                # the two parts add up to the rounded share (13% + 57% = 70%, not 13% + 56%)
+                whole = round(100 * fees / npv)
+                share = f"{whole}"
+                first = round(100 * (fees - after) / npv)
+                before, after = f"{first}", f"{whole - first}"
                 fail_pct = f"{100 * fail:.3g}"
                 notes.append(
                     f"Bridge fees dominate {p.name}: {share}% of its NPV is {bridge} serving its traffic, {before}% until "
