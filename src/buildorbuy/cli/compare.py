@@ -126,7 +126,7 @@ def init(
       buildorbuy init --template bank-onprem-cny -o bank.yaml
     """
     from buildorbuy.cli.common import write_file_atomic
-    from buildorbuy.templates import available, read_template
+    from buildorbuy.templates import available, template_to_write
 
     if list_templates:
         names = available()
@@ -134,7 +134,7 @@ def init(
         for name, summary in names.items():
             typer.echo(f"{name:<{width}}{summary}")
         return
-    text = read_template(template)
+    text = template_to_write(template)
     if str(output) == "-":
         write_output(text, None)
         return
