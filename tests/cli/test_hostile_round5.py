@@ -149,3 +149,30 @@ def test_output_dash_alone_still_prints(tmp_path, monkeypatch):
     result = run("compare", STARTUP, "-f", "json", "-o", "-")
     assert result.exit_code == 0 and result.stdout.startswith("{"), result.output
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ a program started with stdout closed (`>&-`)
+
+def _closed_stdout(*args, cwd):
+    code = f"import sys; sys.argv = ['buildorbuy', *{[str(a) for a in args]!r}]; from buildorbuy.__main__ import run; run()"
+    return subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE, timeout=120, cwd=cwd,
+                          preexec_fn=lambda: os.close(1),  # noqa: PLW1509 - the child starts with fd 1 closed
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="preexec_fn is POSIX")
+@pytest.mark.parametrize("args", [["compare", STARTUP], ["schema"], ["diff", STARTUP, STARTUP],
+                                  ["compare", STARTUP, "-f", "json", "-o", "-"]])
+def test_a_closed_stdout_is_one_line_not_a_traceback(tmp_path, args):
+    # sys.stdout is None then: AttributeError tracebacks (isatty, write) with status 1
+    done = _closed_stdout(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().strip().splitlines()[-1] == "Error: cannot write to standard output: it is closed"
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="preexec_fn is POSIX")
+def test_a_closed_stdout_does_not_stop_writing_to_a_named_file(tmp_path):
+    done = _closed_stdout("compare", STARTUP, "-f", "json", "-o", tmp_path / "out.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.json").read_text(encoding="utf-8").startswith("{")

@@ -228,6 +228,9 @@ def _to_stream(stream, pieces: "Iterable[str]") -> str:
     which ends quietly with status 1 as before."""
     import errno
 
+    name = "standard error" if stream is sys.stderr else "standard output"
+    if stream is None:  # the program started with that descriptor closed (`>&-`): Python gives None
+        raise fail(f"cannot write to {name}: it is closed")
     last = ""
     try:
         for piece in pieces:
@@ -244,7 +247,6 @@ def _to_stream(stream, pieces: "Iterable[str]") -> str:
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             raise
-        name = "standard error" if stream is sys.stderr else "standard output"
         raise fail(f"cannot write to {name}: {exc.strerror or exc}") from None
     return last
 
