@@ -176,3 +176,45 @@ def test_a_closed_stdout_does_not_stop_writing_to_a_named_file(tmp_path):
     done = _closed_stdout("compare", STARTUP, "-f", "json", "-o", tmp_path / "out.json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out.json").read_text(encoding="utf-8").startswith("{")
+
+
+# ------------------------------------------------------------ Ctrl-C before typer's own handling starts
+
+INTERRUPT_ON_IMPORT = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "buildorbuy.cli.app":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["buildorbuy", "--version"]
+from buildorbuy.__main__ import run
+run()
+"""
+
+INTERRUPT_IN_MAIN = """
+import sys
+sys.argv = ["buildorbuy", "--version"]
+import buildorbuy.cli as cli
+def main():
+    raise KeyboardInterrupt
+cli.main = main
+from buildorbuy.__main__ import run
+run()
+"""
+
+
+@pytest.mark.parametrize("code", [INTERRUPT_ON_IMPORT, INTERRUPT_IN_MAIN], ids=["while-importing", "in-main"])
+def test_ctrl_c_before_typer_starts_ends_quietly_with_typers_status(tmp_path, code):
+    # a KeyboardInterrupt traceback and death by SIGINT (-2) while the modules loaded
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert b"Traceback" not in done.stderr and done.stdout == b""
+
+
+def test_the_interrupted_status_is_the_same_in_both_modules():
+    import buildorbuy.__main__ as program
+    import buildorbuy.cli as cli
+
+    assert program.INTERRUPTED == cli.INTERRUPTED == 130
