@@ -8,7 +8,8 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
 
 (a) in-process, after imports, the two alternated run by run, medians of --runs:
     - whole `simulate(scenario, 100,000, seed)` (sampling, correlation, engine chunks, summary
-      with drivers, histogram and per-year winners) against the baseline's `run()` (sampling,
+      with drivers, histogram and per-year winners; on two threads, or one while the machine has
+      no idle CPU, as printed) against the baseline's `run()` (sampling,
       correlation, model in chunks of its fastest size, P10/P50/P90 and win probabilities);
     - the engine alone (`evaluate`, called as simulate calls it: keep_components=False with the
       year-ends, the reduced mode) against the baseline's `npv()` on the same inputs, at the
@@ -17,16 +18,16 @@ checked here to agree with the engine to a relative 1e-12 before anything is tim
       raise glibc's dynamic mmap/trim thresholds: before that, a loop of few-megabyte calls gets
       its freed memory returned to the system and mapped back page by page (~2,300-2,700 page
       faults per call on either side, a third of its time, measured with getrusage), which
-      neither side pays inside simulate or `run()` (`run()`: no faults; simulate: ~3,500 over its
-      40 engine calls for 100,000 samples).
+      neither side pays inside simulate or `run()` (`run()`: no faults; simulate: a few thousand over
+      its 20 engine calls for 100,000 samples).
 (b) whole command as a subprocess (`python -m buildorbuy simulate … --format json`).
 (c) peak memory (VmHWM of a fresh process running load + simulate + JSON): 1e5 samples of
     3 paths × 60 months, of 600 months, and of 51 paths (the scenario's paths repeated); 1e6 and
     1e7 samples.
 
 Machine noise matters: on a shared 2-core machine, runs vary by ±15 % or more. (a) prints wall and
-CPU-time ratios (simulate runs its chunks on two threads, the baseline on one: on a busy machine
-the threads gain little wall-clock) and the load average.
+CPU-time ratios (simulate runs its chunks on two threads when a CPU is idle, the baseline on one)
+and the load average.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NO_COLOR", "1")
 
-    from buildorbuy.analysis.montecarlo import WORKERS, _sampler, engine_slice, simulate
+    from buildorbuy.analysis.montecarlo import CHUNK_SIZE, _sampler, engine_slice, simulate, threads
     from buildorbuy.engine.core import evaluate
     from buildorbuy.engine.plan import compile_plan
     from buildorbuy.scenario.loading import load_scenario
@@ -140,10 +141,12 @@ def main() -> None:
     simulate(scenario, 2_000, 1)
     numpy_model.run(2_000)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
-    whole, base = alternate_cpu(lambda: simulate(scenario, n, 42), lambda: numpy_model.run(n, 42), args.runs)
+    used: list[int] = []  # threads each simulate run used (one while the machine has no idle CPU: see `threads`)
+    whole, base = alternate_cpu(lambda: (used.append(threads(-(-n // CHUNK_SIZE))), simulate(scenario, n, 42)),
+                                lambda: numpy_model.run(n, 42), args.runs)
     print(f"(a) {n:,} samples × 3 paths × 60 months, in-process, medians of {args.runs} alternated runs:")
     print(f"    simulate() {statistics.median(w for w, _ in whole):.3f} s wall, {statistics.median(c for _, c in whole):.3f} s CPU"
-          f" ({WORKERS} threads); hand-written numpy {statistics.median(w for w, _ in base):.3f} s wall,"
+          f" (threads per run: {','.join(map(str, used))}); hand-written numpy {statistics.median(w for w, _ in base):.3f} s wall,"
           f" {statistics.median(c for _, c in base):.3f} s CPU (one thread)")
     print(f"    → wall ratio {_ratio_line(whole, base, 0):.2f}× (target ≤ 1.5×), CPU ratio {_ratio_line(whole, base, 1):.2f}×")
 

@@ -165,6 +165,8 @@ MESSAGES_EN = {
     "up_to_between": "up to between {lo} and {hi}",
     "nothing_uncertain": "nothing in the scenario is uncertain (no distributions, every success_probability is 1): "
                          "every sample equals compare",
+    "evaluated_once": "the scenario was evaluated once for all {n} samples: with nothing drawn every sample is the same, "
+                      "and the figures are those of a sample-by-sample run",
     "few_samples": "only {n} samples: percentiles and probabilities are rough; use {need} or more",
     "few_samples_one": "only {n} sample: percentiles and probabilities are rough; use {need} or more",
     "none_recommendable": "no path is recommendable in {share} of samples",

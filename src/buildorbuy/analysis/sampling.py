@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Callable
+
 import numpy as np
 
 from buildorbuy.scenario.distributions import normal_ppf
@@ -10,7 +13,14 @@ from buildorbuy.scenario.uncertainty import normal_scores_correlation
 
 def rankdata(values: np.ndarray) -> np.ndarray:
     """1-based ranks, ties sharing their average rank (scipy.stats.rankdata's 'average')."""
-    values = np.asarray(values)
+    return ranks_and_order(values)[0]
+
+
+def ranks_and_order(values: np.ndarray) -> tuple[np.ndarray, Callable[[int], float]]:
+    """`rankdata(values)` and the order statistics it found on the way: `order_statistic(r)` is the value at
+    0-based place r of the sorted values (what np.percentile reads), so percentiles of a ranked column
+    need no second sort."""
+    values = np.ascontiguousarray(values)  # a column of a row-major matrix: one copy, then contiguous reads
     n = values.shape[0]
     counted = _rank_counts(values)
     if counted is not None:
@@ -19,21 +29,25 @@ def rankdata(values: np.ndarray) -> np.ndarray:
     # default (unstable) sort gives the same ranks, several times faster than a stable one
     order = np.argsort(values)
     ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], n]
-    average = (starts + ends + 1) / 2.0
-    group = np.repeat(np.arange(starts.shape[0]), ends - starts)
+    distinct = ordered[1:] != ordered[:-1]
     ranks = np.empty(n)
-    ranks[order] = average[group]
-    return ranks
+    if np.count_nonzero(distinct) == n - 1:  # no ties (a continuous input): the ranks are 1 … n in sorted order
+        ranks[order] = np.arange(1.0, n + 1.0)  # = (start + end + 1) / 2 below, the same numbers
+    else:
+        starts = np.flatnonzero(np.r_[True, distinct])
+        ends = np.r_[starts[1:], n]
+        average = (starts + ends + 1) / 2.0
+        group = np.repeat(np.arange(starts.shape[0]), ends - starts)
+        ranks[order] = average[group]
+    return ranks, ordered.__getitem__
 
 
 COUNTED_RANKS = 4_096
 """Values that are whole numbers 0 … COUNTED_RANKS − 1 (outcomes, months, choices) are ranked by counting."""
 
 
-def _rank_counts(values: np.ndarray) -> np.ndarray | None:
-    """`rankdata` for whole numbers 0 … COUNTED_RANKS − 1 by counting them (O(n), no sort); None otherwise."""
+def _rank_counts(values: np.ndarray) -> tuple[np.ndarray, Callable[[int], float]] | None:
+    """`ranks_and_order` for whole numbers 0 … COUNTED_RANKS − 1 by counting them (O(n), no sort); None otherwise."""
     if values.ndim != 1 or values.shape[0] == 0 or values.dtype.kind not in "fiu":
         return None
     head = values[:64]
@@ -48,7 +62,12 @@ def _rank_counts(values: np.ndarray) -> np.ndarray | None:
     counts = np.bincount(whole, minlength=int(high) + 1)
     ends = np.cumsum(counts)
     starts = ends - counts
-    return ((starts + ends + 1) / 2.0)[whole]
+
+    def order_statistic(r: int) -> float:
+        """The value at sorted place r: the first whole number whose running count passes r."""
+        return np.float64(np.searchsorted(ends, r, side="right"))
+
+    return ((starts + ends + 1) / 2.0)[whole], order_statistic
 
 
 RANK_RELATIVE_PRECISION = 1e-9
@@ -66,13 +85,31 @@ def round_relative(values: np.ndarray, scale: float, precision: float = RANK_REL
 
 def spearman_of_ranks(x_ranks: np.ndarray, y_ranks: np.ndarray) -> float | None:
     """Pearson correlation of two rank vectors (= Spearman's ρ); None if either is constant."""
-    rx = x_ranks - x_ranks.mean()
+    return spearman_with(y_ranks)(x_ranks)
+
+
+def spearman_with(y_ranks: np.ndarray) -> Callable[[np.ndarray], float | None]:
+    """`spearman_of_ranks(x, y_ranks)` as a function of x, with y's centring and sum of squares done once."""
     ry = y_ranks - y_ranks.mean()
-    # einsum, not `@`: a BLAS dot may hand 1e5-long vectors to its threads, which stall on a busy machine
-    denominator = float(np.sqrt(np.einsum("i,i->", rx, rx) * np.einsum("i,i->", ry, ry)))
-    if denominator == 0.0:
-        return None
-    return float(np.einsum("i,i->", rx, ry)) / denominator
+    yy = np.einsum("i,i->", ry, ry)
+
+    def rho(x_ranks: np.ndarray) -> float | None:
+        rx = x_ranks - x_ranks.mean()
+        # einsum, not `@`: a BLAS dot may hand 1e5-long vectors to its threads, which stall on a busy machine
+        denominator = float(np.sqrt(np.einsum("i,i->", rx, rx) * yy))
+        if denominator == 0.0:
+            return None
+        return float(np.einsum("i,i->", rx, ry)) / denominator
+
+    return rho
+
+
+@lru_cache(maxsize=4)
+def _van_der_waerden(n: int) -> np.ndarray:
+    """Φ⁻¹(i / (n + 1)), i = 1 … n: the same for every chunk of n samples (read-only)."""
+    base = normal_ppf(np.arange(1, n + 1) / (n + 1.0))
+    base.flags.writeable = False
+    return base
 
 
 def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,7 +125,7 @@ def iman_conover(samples: np.ndarray, rank_correlation: np.ndarray, rng: np.rand
         return samples
     target = np.vectorize(normal_scores_correlation)(np.asarray(rank_correlation, dtype=float))
     np.fill_diagonal(target, 1.0)
-    base = normal_ppf(np.arange(1, n + 1) / (n + 1.0))
+    base = _van_der_waerden(n)
     scores = np.column_stack([rng.permutation(base) for _ in range(k)])
     current = np.corrcoef(scores, rowvar=False)
     try:

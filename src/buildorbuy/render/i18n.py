@@ -1413,6 +1413,7 @@ ZH.update({
     "msg.from_between_on": "从 {lo} 与 {hi} 之间的某个值起",
     "msg.up_to": "不超过 {value}",
     "msg.up_to_between": "不超过 {lo} 与 {hi} 之间的某个值",
+    "msg.evaluated_once": "场景对全部 {n} 个样本只计算了一次：没有抽样的输入，每个样本都相同，各项数字与逐个样本计算的结果一致",
     "msg.nothing_uncertain": "场景中没有不确定的输入（没有分布，每个 success_probability 都是 1）：每个样本都与 compare 相同",
     "msg.few_samples": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
     "msg.few_samples_one": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
