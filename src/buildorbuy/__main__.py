@@ -4,6 +4,11 @@ GC_THRESHOLD = 100_000
 """The program's young-generation collection threshold (buildorbuy.cli.GC_THRESHOLD: a test keeps them equal)."""
 
 
+INTERRUPTED = 130
+"""Status of a program stopped by Ctrl-C outside a command's own handling (typer's, 128 + SIGINT;
+buildorbuy.cli.INTERRUPTED: a test keeps them equal)."""
+
+
 def run() -> None:
     """The program: `buildorbuy.cli.run`, with the garbage collector's threshold raised before the
     command-line modules (typer, click, the command modules) are imported, not only once `main`
@@ -12,7 +17,10 @@ def run() -> None:
     import gc
 
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    from buildorbuy.cli import run as run_program
+    try:
+        from buildorbuy.cli import run as run_program
+    except KeyboardInterrupt:  # Ctrl-C while the modules load: typer's status for it, not a traceback
+        raise SystemExit(INTERRUPTED) from None
 
     run_program()
 

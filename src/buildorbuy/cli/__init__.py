@@ -57,6 +57,10 @@ def main() -> None:
         gc.freeze()
 
 
+INTERRUPTED = 130
+"""Status of a program stopped by Ctrl-C before typer's own handling starts (typer's: 128 + SIGINT)."""
+
+
 def run() -> None:
     """The program's entry point (`buildorbuy`, `python -m buildorbuy`): `main()`, then the exit
     without the interpreter's teardown.
@@ -74,7 +78,10 @@ def run() -> None:
     import os
 
     try:
-        main()
+        try:
+            main()
+        except KeyboardInterrupt:  # outside typer's own handling (before it starts): its status, no traceback
+            raise SystemExit(INTERRUPTED) from None
     except SystemExit as done:
         code = 0 if done.code is None else done.code
         if not isinstance(code, int) or isinstance(code, bool) or not 0 <= code <= 255 or sys.flags.inspect:

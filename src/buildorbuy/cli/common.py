@@ -133,16 +133,20 @@ def check_output_not_folder(output: "Path | None") -> None:
     slash (`-o out/`), or an existing folder (`-o .`). Never write a file the user did not name."""
     from buildorbuy.errors import OutputError
 
-    if output is None or str(output) == "-":
+    if output is None:
         return
     ctx = _current_context()
     given = [raw for raw in (ctx.meta.get(OUTPUT_RAW_KEY, ()) if ctx is not None else ())
              if Path(raw) == Path(output)]
     seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
-    slashed = [raw for raw in given if raw.endswith(seps)]
+    # Path() also drops a last "." (`x.json/.` became x.json) and keeps `-/` as "-" (stdout)
+    tails = seps + tuple(sep + "." for sep in seps)
+    slashed = [(raw, next(tail for tail in tails[::-1] if raw.endswith(tail))) for raw in given if raw.endswith(tails)]
     if slashed:
-        raise OutputError(f"--output: '{slashed[0]}' ends in '{slashed[0][-1]}', so it names a folder; "
+        raise OutputError(f"--output: '{slashed[0][0]}' ends in '{slashed[0][1]}', so it names a folder; "
                           "give a file name")
+    if str(output) == "-":
+        return
     if os.path.isdir(output):
         raise OutputError(f"--output: '{output}' is a folder; give a file name")
 
@@ -205,29 +209,53 @@ def write_output(text: "str | Iterable[str]", output: Path | None) -> None:
     text = json_safe(text if text.endswith("\n") else text + "\n")
     if output is None or _standard_stream(output) in (1, 2):
         stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
-        try:
-            stream.write(text)
-        except UnicodeEncodeError:  # text the stream's encoding cannot hold (a lone surrogate, a narrow locale)
-            stream.write(text.encode(stream.encoding or "utf-8", "replace").decode(stream.encoding or "utf-8"))
-        stream.flush()
+        _to_stream(stream, [text])
         return
     write_file_atomic(output, text.encode("utf-8", "replace"))
+
+
+STREAM_PIECE = 2048
+"""Characters per write to stdout/stderr: at most 8 KB encoded, the buffered writer's buffer."""
+
+
+def _to_stream(stream, pieces: "Iterable[str]") -> str:
+    """Write text to stdout or stderr and flush; returns the last non-empty piece.
+
+    Written in pieces no larger than the stream's buffer: CPython's buffered writer, given one
+    write larger than its buffer, loses the rest without an error when the system writes only part
+    of it and then fails (a file-size limit, a full disk): the output was cut short with status 0.
+    A write error is one `Error:` line and status 2; a closed pipe (`| head`) is left to click,
+    which ends quietly with status 1 as before."""
+    import errno
+
+    name = "standard error" if stream is sys.stderr else "standard output"
+    if stream is None:  # the program started with that descriptor closed (`>&-`): Python gives None
+        raise fail(f"cannot write to {name}: it is closed")
+    last = ""
+    try:
+        for piece in pieces:
+            for start in range(0, len(piece), STREAM_PIECE):
+                part = piece[start:start + STREAM_PIECE]
+                try:
+                    stream.write(part)
+                except UnicodeEncodeError:  # text the stream's encoding cannot hold (a lone surrogate, a narrow locale)
+                    stream.write(part.encode(stream.encoding or "utf-8", "replace").decode(stream.encoding or "utf-8"))
+            last = piece or last
+        if not last.endswith("\n"):
+            stream.write("\n")
+        stream.flush()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        raise fail(f"cannot write to {name}: {exc.strerror or exc}") from None
+    return last
 
 
 def _write_pieces(pieces: "Iterable[str]", output: Path | None) -> None:
     """write_output for text given in pieces: each piece written as it comes, one final newline."""
     if output is None or _standard_stream(output) in (1, 2):
         stream = sys.stderr if output is not None and _standard_stream(output) == 2 else sys.stdout
-        last = ""
-        for piece in pieces:
-            try:
-                stream.write(piece)
-            except UnicodeEncodeError:  # as in write_output
-                stream.write(piece.encode(stream.encoding or "utf-8", "replace").decode(stream.encoding or "utf-8"))
-            last = piece or last
-        if not last.endswith("\n"):
-            stream.write("\n")
-        stream.flush()
+        _to_stream(stream, pieces)
         return
 
     def encoded() -> "Iterable[bytes]":

@@ -20,7 +20,7 @@ def use_color(fmt: Format, output: Path | None) -> bool:
     """Colour only for tables printed to a terminal (and not when NO_COLOR is set)."""
     import os
 
-    return fmt == Format.table and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return fmt == Format.table and output is None and sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def print_warnings(warnings: list[str], lang: str = "en") -> None:

@@ -47,7 +47,7 @@ def diff(
 
     result = run_diff(load_scenario(base), load_scenario(proposal, overrides))
     if fmt == DiffFormat.table:
-        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = output is None and sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         text = render_table(result, color=color, lang=lang.value)
     else:
         text = RENDERERS[fmt.value](result, lang=lang.value)

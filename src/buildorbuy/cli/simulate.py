@@ -27,7 +27,7 @@ class _LazyProgress:
         self.started = time.perf_counter()
         self.bar = None
         self.task = None
-        self.enabled = sys.stderr.isatty()
+        self.enabled = sys.stderr is not None and sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:

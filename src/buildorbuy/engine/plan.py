@@ -364,6 +364,13 @@ def _check_starts_and_fallbacks(plan: Plan, bridge_index: int | None) -> None:
     if bridge_index is not None and plan.base.get(f"paths[{bridge_index}].start_month", 0.0) != 0:
         raise ScenarioError("the bridge must serve from month 0: its start_month must be 0",
                             field=f"paths[{bridge_index}].start_month")
+    if bridge_index is not None:
+        key = f"paths[{bridge_index}].success_probability"
+        if plan.base.get(key, 1.0) != 1 or key in getattr(plan.scenario, "_distributions", {}):
+            # a failed path's traffic stays on the bridge: a bridge that fails leaves it to nobody
+            # (its failure flows were empty, so p = 0.5 halved its cost)
+            raise ScenarioError("the bridge cannot fail: a failed path's traffic stays on the bridge, so its "
+                                "success_probability must be 1", field=key)
     for pp in plan.paths:
         if pp.fallback is not None and plan.paths[pp.fallback].infeasible_reason:
             field = "routing.fallback" if plan.scenario.paths[pp.index].routing is not None else "serving.max_gpus"

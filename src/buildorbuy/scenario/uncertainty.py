@@ -58,6 +58,28 @@ class Uncertain:
 
 def field_range(raw: dict, parts: tuple) -> FieldRange | str:
     """The numeric range of the scenario field at `parts`, or 'unknown' / 'not numeric'."""
+    found = _field_metadata(raw, parts)
+    return found if isinstance(found, str) else _range_from(found)
+
+
+def is_amount_field(raw: dict, parts: tuple) -> bool:
+    """True when the scenario field at `parts` is an amount (tokens, money, a count, months…): its
+    type reads numbers with `types.parse_amount`, which refuses a percent sign."""
+    from pydantic.fields import FieldInfo
+
+    from buildorbuy.scenario import types
+
+    found = _field_metadata(raw, parts)
+    if isinstance(found, str):
+        return False
+    items: list = []
+    for item in found:
+        items += list(item.metadata) if isinstance(item, FieldInfo) else [item]
+    return any(getattr(item, "func", None) is types.parse_amount for item in items)
+
+
+def _field_metadata(raw: dict, parts: tuple) -> "list | str":
+    """The constraint metadata of the numeric scenario field at `parts`, or 'unknown' / 'not numeric'."""
     from buildorbuy.scenario.models import Scenario
 
     annotation: Any = Scenario
@@ -82,7 +104,7 @@ def field_range(raw: dict, parts: tuple) -> FieldRange | str:
     found = _numeric_metadata(annotation, metadata)
     if found is None:
         return "not numeric"
-    return _range_from(found)
+    return found
 
 
 def _members(annotation: Any) -> list:
@@ -217,6 +239,8 @@ def _parse(value: dict, parts: tuple, data: dict, lines, source, key: str) -> Un
     if where == "not numeric":
         raise ScenarioError("a distribution can stand only for a number, and this field is not numeric", field=key,
                             source=source, line=_line(lines, parts))
+    if is_amount_field(data, parts):
+        _refuse_percent(value, parts, lines, source)
     try:
         distribution = _adapter().validate_python(value)
     except ValidationError as exc:
@@ -242,6 +266,26 @@ def _parse(value: dict, parts: tuple, data: dict, lines, source, key: str) -> Un
         field_range_ = _whole_replicas(field_range_, data, parts, lines, source, key)
     estimate = field_range_.scalar(distribution.estimate())
     return Uncertain(key=key, parts=parts, distribution=distribution, range=field_range_, estimate=estimate)
+
+
+def _refuse_percent(value: dict, parts: tuple, lines, source) -> None:
+    """A distribution standing for an amount takes amounts: `low: 20%` is refused as the field itself
+    refuses it (it read as 0.2 tokens, GPUs or dollars). Choice weights are shares and keep `%`."""
+    from buildorbuy.scenario.loading import _blame, format_field_path
+    from buildorbuy.scenario.types import parse_amount
+
+    for name, given in value.items():
+        if name in ("dist", "weights"):
+            continue
+        for index, item in enumerate(given) if isinstance(given, list) else ((None, given),):
+            if isinstance(item, str) and item.strip().endswith("%"):
+                here = parts + ((name,) if index is None else (name, index))
+                try:
+                    parse_amount(item)
+                except ValueError as exc:
+                    line, from_set = _blame(list(here), lines)
+                    raise ScenarioError(f"{exc} (got {item!r})" + (" (from --set)" if from_set else ""),
+                                        field=format_field_path(here), source=source, line=line) from None
 
 
 def _whole_replicas(field_range_: Any, data: dict, parts: tuple, lines, source, key: str) -> Any:
