@@ -9,6 +9,18 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 
 
+def one_line_error(result, *words) -> str:
+    """The CLI's answer to bad input: exit status 2, no traceback, one `Error: ` line on stderr
+    holding each of `words`; returns that line."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cwd(tmp_path, monkeypatch):
     """Every test runs in its own empty folder, so no test touches real files."""

@@ -3,11 +3,13 @@ in a traceback, a silently ignored value or a file written where the user did no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from buildorbuy.cli import app
-from tests.conftest import REPO
+from tests.conftest import REPO, one_line_error
 
 runner = CliRunner()
 UNCERTAIN = REPO / "scenarios" / "uncertain-enterprise.yaml"
@@ -16,16 +18,6 @@ STARTUP = REPO / "scenarios" / "startup-assistant.yaml"
 
 def run(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def one_line_error(result, *words) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 # ------------------------------------------------------------ choice weights that overflow a sum

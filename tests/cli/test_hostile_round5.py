@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from buildorbuy.cli import app
-from tests.conftest import REPO
+from tests.conftest import REPO, one_line_error
 
 runner = CliRunner()
 UNCERTAIN = REPO / "scenarios" / "uncertain-enterprise.yaml"
@@ -22,16 +22,6 @@ STARTUP = REPO / "scenarios" / "startup-assistant.yaml"
 
 def run(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def one_line_error(result, *words) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 def _uncertain_with(tmp_path, old: str, new: str):

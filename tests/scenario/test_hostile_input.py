@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from buildorbuy.cli import app
 from buildorbuy.errors import ScenarioError
 from buildorbuy.scenario.loading import load_scenario, read_raw
-from tests.conftest import REPO, base_scenario
+from tests.conftest import REPO, base_scenario, one_line_error
 
 runner = CliRunner()
 
@@ -30,14 +30,6 @@ paths:
 
 def run(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    return lines[0]
 
 
 def write(tmp_path, text: str | bytes, name: str = "s.yaml"):
