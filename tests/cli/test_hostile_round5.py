@@ -208,3 +208,15 @@ def test_the_interrupted_status_is_the_same_in_both_modules():
     import buildorbuy.cli as cli
 
     assert program.INTERRUPTED == cli.INTERRUPTED == 130
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a device that is always full)")
+@pytest.mark.parametrize("args", [["validate", STARTUP], ["--help"], ["compare", "--help"], ["compare", STARTUP]])
+def test_a_full_disk_under_stdout_is_one_line_and_status_2(args):
+    """`> /dev/full`: validate's line and click's help went out through click's echo, past the
+    commands' writer, and ended in an OSError traceback with status 1."""
+    with open("/dev/full", "w") as full:  # opened for the child only; nothing is written by this test
+        done = subprocess.run([sys.executable, "-m", "buildorbuy", *map(str, args)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == ["Error: cannot write to standard output: No space left on device"]

@@ -53,8 +53,28 @@ def main() -> None:
     _lazy_secrets()
     try:
         app_for(sys.argv[1:])()
+    except OSError as exc:  # output the commands' own writer does not carry (click's help, validate's line) failing
+        _output_failed(exc)
     finally:
         gc.freeze()
+
+
+def _output_failed(exc: OSError) -> None:
+    """A write that failed outside the commands' own error boundary (`--help` or a one-line answer
+    into a full disk, `> /dev/full`): one `Error:` line and status 2, not a traceback. A closed
+    pipe stays click's (it ends quietly, status 1). The unwritten rest of stdout is dropped: the
+    process ends at once, so no flush at exit fails again."""
+    import errno
+    import os
+
+    if exc.errno == errno.EPIPE:
+        raise exc
+    where = f"'{exc.filename}'" if exc.filename is not None else "to standard output"
+    try:
+        sys.stderr.write(f"Error: cannot write {where}: {exc.strerror or exc}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(2)
 
 
 INTERRUPTED = 130
