@@ -220,3 +220,19 @@ def test_a_full_disk_under_stdout_is_one_line_and_status_2(args):
                               stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == ["Error: cannot write to standard output: No space left on device"]
+
+
+@pytest.mark.parametrize("field", ["success_probability", "start_month", "lead_time_months"])
+@pytest.mark.parametrize("command", [["sweep", "-v", "0,0.5"], ["whatif"], ["breakeven"], ["tornado"]])
+def test_the_bridge_service_fields_cannot_be_varied(command, field):
+    """The file refuses a bridge that could fail or start late; a sweep of its success_probability
+    marked it infeasible at 0.5 (its failure flows empty: half its cost) and named the fine-tune
+    the winner, an artefact of a value the scenario itself refuses."""
+    key = f"paths[gpt-4o-mini].{field}"
+    line = one_line_error(run(command[0], STARTUP, "-p", key, *command[1:]), key, "cannot be varied", "bridge")
+    assert "Traceback" not in line
+
+
+def test_a_path_that_is_not_the_bridge_still_varies_its_start():
+    result = run("sweep", STARTUP, "-p", "paths[Fine-tuned Llama 3.1 8B].start_month", "-v", "0,3", "--format", "json")
+    assert result.exit_code == 0, result.output
