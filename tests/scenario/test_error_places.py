@@ -101,3 +101,22 @@ def test_the_bridge_start_written_in_the_file_names_its_line(tmp_path):
         "    price_per_1k_output: 0.01\n", "    price_per_1k_output: 0.01\n    start_month: 5\n", 1))
     line = one_error(runner.invoke(app, ["compare", str(scenario)]))
     assert re.match(r"Error: \S*scenario\.yaml:14: paths\[0\]\.start_month: the bridge must serve from month 0", line), line
+
+
+@pytest.mark.parametrize("old,new,field,marker", [
+    ("bridge: api", "bridge: apx", "bridge", "bridge: apx"),  # names no path
+    ("bridge: api", "bridge: tuned", "bridge", "bridge: tuned"),  # not an api path
+    ("  - name: tuned", "  - name: api\n", "paths[1].name", "  - name: api\n\n"),  # used twice: the second one
+    ("    kind: api", "    kind: api\n    lead_time_months: 2", "paths[0].lead_time_months", "lead_time_months: 2"),
+])
+@pytest.mark.parametrize("command", ["compare", "validate"])
+def test_the_scenarios_cross_checks_name_their_field_and_line(tmp_path, command, old, new, field, marker):
+    """The whole-scenario checks (the bridge, path names) said `file: message` with no line."""
+    text = SCENARIO.format(tps="5000", extra="")
+    assert old in text
+    text = text.replace(old, new, 1)
+    line = text[:text.index(marker)].count("\n") + 1
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    error = one_error(runner.invoke(app, [command, str(path)]))
+    assert f"{path}:{line}: {field}: " in error, error

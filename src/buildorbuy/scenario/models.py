@@ -630,21 +630,22 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _cross_checks(self) -> "Scenario":
         names = [p.name for p in self.paths]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"path name '{name}' is used twice")
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise field_error(f"paths[{index}].name", f"path name '{name}' is used twice")
         if self.bridge is not None:
             match = [p for p in self.paths if p.name == self.bridge]
             if not match:
-                raise ValueError(f"bridge '{self.bridge}' names no path (paths: {', '.join(names)})")
+                raise field_error("bridge", f"bridge '{self.bridge}' names no path (paths: {', '.join(names)})")
             if match[0].kind != "api":
-                raise ValueError(f"bridge '{self.bridge}' must be an api path, not {match[0].kind}")
+                raise field_error("bridge", f"bridge '{self.bridge}' must be an api path, not {match[0].kind}")
             if match[0].lead_time_months > 0:
-                raise ValueError(f"bridge '{self.bridge}' must be live from month 0 (lead_time_months 0)")
+                raise field_error(f"paths[{names.index(self.bridge)}].lead_time_months",
+                                  f"bridge '{self.bridge}' must be live from month 0 (lead_time_months 0)")
         if self.workload.schedule is not None and len(self.workload.schedule) != int(self.horizon_months):
-            raise ValueError(
-                f"workload.schedule has {len(self.workload.schedule)} months, horizon_months is {int(self.horizon_months)}"
-            )
+            raise field_error("workload.schedule",
+                              f"workload.schedule has {len(self.workload.schedule)} months, "
+                              f"horizon_months is {int(self.horizon_months)}")
         return self
 
     @property
