@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, phrase_infeasible, phrase_reason
+from buildorbuy.phrases import INFEASIBLE_EN, REASON_EN, Message, phrase_infeasible, phrase_reason
 from buildorbuy.engine.core import COMPONENTS, Result, evaluate
 from buildorbuy.engine.plan import Plan, compile_plan
 from buildorbuy.engine.summary import NO_WINNER, breakeven_months, winner_and_runner_up
@@ -201,15 +201,35 @@ def summarise(plan: Plan, result: Result, b: int = 0, view: str = "cash") -> Com
     ]
     winner, runner = winner_and_runner_up(result)
     recommendation = _recommend(scenario, summaries, int(winner[b]), int(runner[b]), months)
+    caveat = _bridge_staff_caveat(scenario, result, b, int(winner[b]))
     return Comparison(
         scenario=scenario,
         result=result,
         paths=summaries,
         breakeven=breakeven,
         recommendation=recommendation,
-        warnings=list(dict.fromkeys(result.warnings)),
+        warnings=list(dict.fromkeys(result.warnings + ([caveat] if caveat else []))),
         estimates=top_estimates,
     )
+
+
+def _bridge_staff_caveat(scenario: Scenario, result: Result, b: int, winner: int) -> Message | None:
+    """A warning when the recommended path is below its bridge only by the bridge's staff it is not
+    charged: before go-live a path pays the bridge's per-token fees, not its staff (DESIGN §2), so a
+    path that stays on the bridge for long (a late start, a long lead time) can undercut the bridge
+    path itself by those staff alone. Staff NPV = Σ_{m < go-live} staff_bridge[m] · discount[m]."""
+    if winner == NO_WINNER or scenario.bridge is None:
+        return None
+    bridge = scenario.path_index(scenario.bridge)
+    if bridge == winner or not result.recommendable[b, bridge]:
+        return None
+    live = int(min(result.live_month[b, winner], scenario.horizon))
+    staff_npv = float(result.components["staff"][b, bridge, :live] @ result.discount[b, :live]) if live else 0.0
+    margin = float(result.npv[b, bridge] - result.npv[b, winner])
+    if staff_npv <= 0 or margin > staff_npv:
+        return None
+    return Message("bridge_staff_uncharged", path=scenario.paths[winner].name, bridge=scenario.bridge,
+                   margin=f"{margin:,.0f}", staff=f"{staff_npv:,.0f}", currency=scenario.currency, last=live - 1)
 
 
 def _reserved(result, b: int, i: int) -> float | None:
