@@ -72,3 +72,17 @@ def test_a_file_name_inside_a_new_folder_still_works(write_yaml, tmp_path, monke
     result = runner.invoke(app, ["compare", str(write_yaml(base_scenario())), "-f", "json", "-o", given])
     assert result.exit_code == 0, result.output
     assert (tmp_path / given).is_file()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_an_empty_output_name_says_so(write_yaml, tmp_path, monkeypatch, command):
+    """`-o ""` was reported as "'.' is a folder" (Path("") is ".")."""
+    scenario = write_yaml(base_scenario())
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args = [str(scenario) if a == "{s}" else a for a in COMMANDS[command]]
+    result = runner.invoke(app, [*args, "-o", ""])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "Error: --output: the file name is empty; give a file name, or - for standard output"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -145,6 +145,8 @@ def check_output_not_folder(output: "Path | None") -> None:
     if slashed:
         raise OutputError(f"--output: '{slashed[0][0]}' ends in '{slashed[0][1]}', so it names a folder; "
                           "give a file name")
+    if "" in given:  # Path("") is "."
+        raise OutputError("--output: the file name is empty; give a file name, or - for standard output")
     if str(output) == "-":
         return
     if os.path.isdir(output):
