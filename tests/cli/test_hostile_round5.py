@@ -236,3 +236,18 @@ def test_the_bridge_service_fields_cannot_be_varied(command, field):
 def test_a_path_that_is_not_the_bridge_still_varies_its_start():
     result = run("sweep", STARTUP, "-p", "paths[Fine-tuned Llama 3.1 8B].start_month", "-v", "0,3", "--format", "json")
     assert result.exit_code == 0, result.output
+
+
+def test_ctrl_c_inside_a_command_has_the_same_status_as_before_typer_starts(monkeypatch):
+    """Ctrl-C during a command ended with status 2 (the status of bad input), before typer started
+    with 130: one status for an interrupt, with one Error line."""
+    import buildorbuy.analysis.compare as compare_module
+    import buildorbuy.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "summarise", interrupted)
+    result = run("compare", STARTUP)
+    assert result.exit_code == cli.INTERRUPTED == 130
+    assert result.stderr.strip().splitlines() == ["Error: interrupted"]
