@@ -251,3 +251,33 @@ def test_ctrl_c_inside_a_command_has_the_same_status_as_before_typer_starts(monk
     result = run("compare", STARTUP)
     assert result.exit_code == cli.INTERRUPTED == 130
     assert result.stderr.strip().splitlines() == ["Error: interrupted"]
+
+
+BANK = REPO / "scenarios" / "bank-onprem-cny.yaml"
+
+
+def test_tornado_leaves_out_a_bridge_success_probability_written_as_1():
+    """Written out as 1 (the only value the file accepts for the bridge), the bridge's success_probability
+    was in tornado's default inputs: −20 % moved it to 0.8, cut the bridge's NPV and flipped the winner
+    to the fine-tune, the artefact the --param refusal exists to prevent."""
+    import json
+
+    result = run("tornado", BANK, "--set", "paths[Qwen private].success_probability=1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "paths[1].success_probability" not in [r["param"] for r in data["rows"]]
+    assert "bridge" in data["skipped"]["paths[1].success_probability"]
+    assert "paths[3].success_probability" in [r["param"] for r in data["rows"]]  # another path's still moves
+    result = run("tornado", BANK, "--set", "paths[Qwen private].success_probability=1", "--lang", "zh", "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "paths[Qwen private].success_probability: 固定：过渡 API 从第 0 月到评估期末承担其他方案的流量" in result.stdout
+
+
+def test_whatif_does_not_search_a_bridge_success_probability_written_as_1():
+    from buildorbuy import whatif
+    from buildorbuy.scenario.loading import load_scenario
+
+    result = whatif(load_scenario(BANK, ["paths[Qwen private].success_probability=1"]))
+    assert "paths[1].success_probability" not in result.searched
+    assert "bridge" in result.skipped["paths[1].success_probability"]
+    assert "paths[3].success_probability" in result.searched

@@ -41,10 +41,8 @@ def variable_parameter(plan: Plan, text: str) -> tuple[str, Bounds]:
         raise AnalysisError(f"cannot be varied: it {FIXED_PARAMETERS[key]}", field=text)
     if key in plan.locked:
         raise AnalysisError(f"cannot be varied alone: {plan.locked[key]}", field=text)
-    if key in _bridge_service_keys(plan):
-        raise AnalysisError("cannot be varied: the bridge serves the other paths' traffic from month 0 to the "
-                            "horizon, so its start_month and lead_time_months stay 0 and its success_probability 1",
-                            field=text)
+    if key in bridge_service_keys(plan):
+        raise AnalysisError(f"cannot be varied: {BRIDGE_FIXED}", field=text)
     try:
         bounds = field_bounds(plan.scenario, key)
     except ScenarioError as exc:
@@ -53,7 +51,12 @@ def variable_parameter(plan: Plan, text: str) -> tuple[str, Bounds]:
     return key, bounds
 
 
-def _bridge_service_keys(plan: Plan) -> tuple[str, ...]:
+BRIDGE_FIXED = ("the bridge serves the other paths' traffic from month 0 to the horizon, so its start_month and "
+                "lead_time_months stay 0 and its success_probability 1")
+"""Why the bridge's service fields never vary (the --param refusal and the default inputs' skip reason)."""
+
+
+def bridge_service_keys(plan: Plan) -> tuple[str, ...]:
     """The bridge's fields that the scenario's own checks hold fixed (start_month 0, lead_time_months
     0, success_probability 1): a batch row must not move them either (each row is not re-checked)."""
     if plan.scenario.bridge is None:

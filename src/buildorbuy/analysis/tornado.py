@@ -18,8 +18,10 @@ from typing import Any, Iterable, Literal, Mapping
 import numpy as np
 
 from buildorbuy.analysis._common import (
+    BRIDGE_FIXED,
     FIXED_PARAMETERS,
     as_plan,
+    bridge_service_keys,
     base_value,
     clean,
     derived_keys,
@@ -138,9 +140,12 @@ def _default_keys(plan: Plan) -> tuple[list[str], dict[str, str]]:
     skipped: dict[str, str] = {}
     keys: list[str] = []
     derived = {d.key: d for d in plan.derived}
+    bridge = bridge_service_keys(plan)
     for key in plan.parameters():
         if key in FIXED_PARAMETERS:
             skipped[key] = f"fixed: it {FIXED_PARAMETERS[key]}"
+        elif key in bridge:
+            skipped[key] = f"fixed: {BRIDGE_FIXED}"
         elif key in plan.locked:
             skipped[key] = f"cannot move alone: {plan.locked[key]}"
         elif key in plan.unused:

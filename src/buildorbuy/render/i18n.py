@@ -1342,6 +1342,8 @@ EN.update({
     "tornado.why.fixed": "fixed: it {detail}",
     "tornado.why.fixed_horizon": "fixed: it sets the length of the month axis; change it with --set horizon_months=N",
     "tornado.why.fixed_version": "fixed: it is the file format version, not a cost input",
+    "tornado.why.fixed_bridge": "fixed: the bridge serves the other paths' traffic from month 0 to the horizon, so its "
+                                "start_month and lead_time_months stay 0 and its success_probability 1",
     "tornado.why.locked": "cannot move alone: {detail}",
     "tornado.why.unused": "not used: {detail}",
     "tornado.why.follows": "follows other inputs ({detail})",
@@ -1354,6 +1356,8 @@ ZH.update({
     "tornado.why.fixed": "固定：{detail}",
     "tornado.why.fixed_horizon": "固定：它决定月份轴的长度；请用 --set horizon_months=N 修改",
     "tornado.why.fixed_version": "固定：它是文件格式版本，不是成本输入",
+    "tornado.why.fixed_bridge": "固定：过渡 API 从第 0 月到评估期末承担其他方案的流量，其 start_month 和 "
+                                "lead_time_months 保持为 0，success_probability 保持为 1",
     "tornado.why.locked": "不能单独变动：{detail}",
     "tornado.why.unused": "未使用：{detail}",
     "tornado.why.follows": "由其他输入决定（{detail}）",

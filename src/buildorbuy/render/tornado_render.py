@@ -226,6 +226,8 @@ _SKIPPED_WHOLE = {
     "only converts catalog prices when the scenario is read; the converted prices are varied instead": "exchange_rate",
     "fixed: it sets the length of the month axis; change it with --set horizon_months=N": "fixed_horizon",
     "fixed: it is the file format version, not a cost input": "fixed_version",
+    "fixed: the bridge serves the other paths' traffic from month 0 to the horizon, so its start_month and "
+    "lead_time_months stay 0 and its success_probability 1": "fixed_bridge",
 }
 _SKIPPED_PREFIX = (("fixed: it ", "fixed"), ("cannot move alone: ", "locked"), ("not used: ", "unused"),
                    ("follows other inputs (", "follows"))
