@@ -168,9 +168,11 @@ MESSAGES_EN = {
     "evaluated_once": "the scenario was evaluated once for all {n} samples: with nothing drawn every sample is the same, "
                       "and the figures are those of a sample-by-sample run",
     "bridge_staff_uncharged": "{path} is {margin} {currency} NPV below its bridge {bridge}, but while {bridge} carries its "
-                              "traffic before go-live (months 0–{last}) it pays {bridge}'s fees, not its staff: those "
+                              "traffic before go-live ({months}) it pays {bridge}'s fees, not its staff: those "
                               "staff come to {staff} {currency} NPV; if running {bridge} then needs them, {bridge} is "
                               "the cheaper path",
+    "months_from_0": "months 0–{last}",
+    "month_0": "month 0",
     "few_samples": "only {n} samples: percentiles and probabilities are rough; use {need} or more",
     "few_samples_one": "only {n} sample: percentiles and probabilities are rough; use {need} or more",
     "none_recommendable": "no path is recommendable in {share} of samples",

@@ -63,3 +63,19 @@ def test_the_caveat_is_phrased_in_chinese_and_reaches_the_report(tmp_path):
     result = runner.invoke(app, ["report", str(BANK), "-o", str(report), *LATE_AND_RISKY])
     assert result.exit_code == 0, result.output
     assert "below its bridge Qwen private" in report.read_text(encoding="utf-8")
+
+
+def test_a_go_live_in_month_1_names_month_0_alone():
+    """With go-live in month 1 the bridge carried the traffic in month 0 alone: "(months 0–0)" read as a slip."""
+    tuned = "paths[Fine-tuned Qwen2.5-14B]"
+    overrides = ["--set", f"{tuned}.lead_time_months=1", "--set", f"{tuned}.success_probability=0.001",
+                 "--set", f"{tuned}.staff=[]", "--set", f"{tuned}.data.one_off=50k",
+                 "--set", "paths[Qwen private].staff=[{role: engineer, count: 1, annual_cost: 4M}]"]
+    data = _compare(*overrides)
+    paths = {p["name"]: p for p in data["paths"]}
+    assert data["recommendation"]["path"] == "Fine-tuned Qwen2.5-14B" and paths["Fine-tuned Qwen2.5-14B"]["live_month"] == 1
+    [caveat] = [w for w in data["warnings"] if "below its bridge" in w]
+    assert "before go-live (month 0) it pays" in caveat and "come to 333,333 CNY NPV" in caveat  # 4M / 12, undiscounted
+    result = runner.invoke(app, ["compare", str(BANK), "--lang", "zh", *overrides])
+    assert result.exit_code == 0, result.output
+    assert "承担其流量的月份（第 0 月）" in result.output and "0–0" not in result.output

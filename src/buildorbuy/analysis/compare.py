@@ -229,7 +229,8 @@ def _bridge_staff_caveat(scenario: Scenario, result: Result, b: int, winner: int
     if staff_npv <= 0 or margin > staff_npv:
         return None
     return Message("bridge_staff_uncharged", path=scenario.paths[winner].name, bridge=scenario.bridge,
-                   margin=f"{margin:,.0f}", staff=f"{staff_npv:,.0f}", currency=scenario.currency, last=live - 1)
+                   margin=f"{margin:,.0f}", staff=f"{staff_npv:,.0f}", currency=scenario.currency,
+                   months=Message("months_from_0", last=live - 1) if live > 1 else Message("month_0"))
 
 
 def _reserved(result, b: int, i: int) -> float | None:

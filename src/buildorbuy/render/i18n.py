@@ -1426,8 +1426,10 @@ ZH.update({
     "msg.evaluated_once": "场景对全部 {n} 个样本只计算了一次：没有抽样的输入，每个样本都相同，各项数字与逐个样本计算的结果一致",
     "msg.nothing_uncertain": "场景中没有不确定的输入（没有分布，每个 success_probability 都是 1）：每个样本都与 compare 相同",
     "msg.bridge_staff_uncharged": "{path} 的 NPV 比其过渡 API {bridge} 低 {margin} {currency}，但在上线前由 {bridge} "
-                                  "承担其流量的月份（第 0–{last} 月）只计入 {bridge} 的费用，不计其人员：这些人员的 NPV 为 "
+                                  "承担其流量的月份（{months}）只计入 {bridge} 的费用，不计其人员：这些人员的 NPV 为 "
                                   "{staff} {currency}；若那时运行 {bridge} 需要这些人员，{bridge} 才是更便宜的路径",
+    "msg.months_from_0": "第 0–{last} 月",
+    "msg.month_0": "第 0 月",
     "msg.few_samples": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
     "msg.few_samples_one": "只有 {n} 个样本：分位数和概率都很粗略；请使用 {need} 个或更多",
     "msg.drivers_budget": "驱动因素和输入的分位数只用前 {rows} 个样本（共 {n} 个；{inputs} 个抽样输入每个样本最多保留 {per} 个值）：秩相关误差约 ±{error}",
