@@ -243,7 +243,7 @@ def test_a_scenario_without_the_new_fields_keeps_its_figures():
 
 _WL = {"tokens_per_month": "1B"}
 BAD = [
-    ("profile_length", {"workload": {**_WL, "daily_profile": [1] * 23}}, "workload: daily_profile has 23 values"),
+    ("profile_length", {"workload": {**_WL, "daily_profile": [1] * 23}}, "workload.daily_profile: daily_profile has 23 values"),
     ("profile_negative", {"workload": {**_WL, "daily_profile": [1] * 23 + [-1]}}, "workload.daily_profile[23]"),
     ("profile_zero", {"workload": {**_WL, "daily_profile": [0] * 24}}, "daily_profile is all zero"),
     ("peak_hours", {"workload": {**_WL, "peak_to_average": 3, "peak_hours": 9}}, "exceeds the 24-hour day"),

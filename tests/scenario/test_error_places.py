@@ -120,3 +120,15 @@ def test_the_scenarios_cross_checks_name_their_field_and_line(tmp_path, command,
     path.write_text(text)
     error = one_error(runner.invoke(app, [command, str(path)]))
     assert f"{path}:{line}: {field}: " in error, error
+
+
+@pytest.mark.parametrize("profile,words", [("[1, 2, 3]", "has 3 values"), ("[" + ", ".join(["0"] * 24) + "]", "all zero")])
+def test_a_daily_profile_of_the_wrong_shape_names_its_own_line(tmp_path, profile, words):
+    """A daily_profile of the wrong length (or all zero) named `workload` and the workload's line."""
+    text = SCENARIO.format(tps="5000", extra="").replace("  output_share: 0.25\n",
+                                                         f"  output_share: 0.25\n  daily_profile: {profile}\n", 1)
+    line = text[:text.index("daily_profile:")].count("\n") + 1
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    error = one_error(runner.invoke(app, ["validate", str(path)]))
+    assert f"{path}:{line}: workload.daily_profile: daily_profile " in error and words in error, error

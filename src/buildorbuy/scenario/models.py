@@ -502,9 +502,11 @@ class Workload(Strict):
         profile = self.daily_profile
         if profile is not None:
             if len(profile) != 24:
-                raise ValueError(f"daily_profile has {len(profile)} values: give one for each of the 24 hours of the day")
+                raise field_error("daily_profile",
+                                  f"daily_profile has {len(profile)} values: give one for each of the 24 hours of the day")
             if not any(profile):
-                raise ValueError("daily_profile is all zero: give the relative load of each hour (normalised to mean 1)")
+                raise field_error("daily_profile",
+                                  "daily_profile is all zero: give the relative load of each hour (normalised to mean 1)")
             if "peak_to_average" in self.model_fields_set:
                 raise ValueError("give daily_profile or peak_to_average, not both (with a profile, peak_to_average is its max)")
             if self.peak_hours is not None:
