@@ -1,12 +1,13 @@
 """`python -m buildorbuy` and the `buildorbuy` program (`run`)."""
 
 GC_THRESHOLD = 100_000
-"""The program's young-generation collection threshold (buildorbuy.cli.GC_THRESHOLD: a test keeps them equal)."""
+"""New container objects between two young-generation collections in the program (Python's default:
+700); `buildorbuy.cli.main` sets it too, for callers that start there."""
 
 
 INTERRUPTED = 130
-"""Status of a program stopped by Ctrl-C outside a command's own handling (typer's, 128 + SIGINT;
-buildorbuy.cli.INTERRUPTED: a test keeps them equal)."""
+"""Status of a program stopped by Ctrl-C (typer's, 128 + SIGINT): while the modules load, before typer's
+own handling starts, and inside a command (`buildorbuy.cli.common.guarded`)."""
 
 
 def run() -> None:

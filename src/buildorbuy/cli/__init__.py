@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from buildorbuy.__main__ import GC_THRESHOLD, INTERRUPTED  # the program's settings, set there before these imports
 from buildorbuy.cli.app import app
 from buildorbuy.cli import compare as _compare  # noqa: F401  (registers commands)
 from buildorbuy.cli import estimate as _estimate  # noqa: F401
@@ -75,10 +76,6 @@ def _output_failed(exc: OSError) -> None:
         sys.stderr.flush()
     finally:
         os._exit(2)
-
-
-INTERRUPTED = 130
-"""Status of a program stopped by Ctrl-C before typer's own handling starts (typer's: 128 + SIGINT)."""
 
 
 def run() -> None:
@@ -170,10 +167,6 @@ def _lazy_secrets() -> None:
     stand_in = Secrets(spec.name, "The secrets module, loaded when first used.")
     stand_in.__spec__ = spec
     sys.modules[spec.name] = stand_in
-
-
-GC_THRESHOLD = 100_000
-"""New container objects between two young-generation collections in the program (Python's default: 700)."""
 
 
 def app_for(args: list[str]):

@@ -169,9 +169,11 @@ def guarded(func: F) -> F:
         except BuildOrBuyError as exc:
             _count_like_validate(exc, kwargs.get("scenario"), kwargs.get("overrides"))
             raise fail(exc.one_line()) from None
-        except KeyboardInterrupt:  # Ctrl-C: the shell's status for SIGINT, as before typer starts (cli.INTERRUPTED)
+        except KeyboardInterrupt:  # Ctrl-C: the shell's status for SIGINT, as before typer starts
+            from buildorbuy.__main__ import INTERRUPTED
+
             say("Error: interrupted", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
         except MemoryError:  # a last resort: inputs should be bounded before the arrays get this big
             raise fail("out of memory: the figures are far larger than any real scenario's "
                        "(check traffic growth, fleet sizes and the horizon)") from None
